@@ -1,0 +1,48 @@
+"""Errors raised by services; every face (API, dialects, UI, CLI) maps them to its own wire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """Something the caller asked for cannot be done. ``code`` is stable and machine-readable."""
+
+    code = "invalid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        errors: dict[str, Any] | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.errors = errors or ({field: [message]} if field else {})
+        if code:
+            self.code = code
+
+
+class InvalidInput(ServiceError):
+    code = "invalid"
+
+
+class NotFound(ServiceError):
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    code = "conflict"
+
+
+class InvalidState(ServiceError):
+    """The object exists but is in a state that does not allow the action."""
+
+    code = "invalid_state"
+
+
+class PermissionDenied(ServiceError):
+    code = "permission_denied"

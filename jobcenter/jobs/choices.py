@@ -1,0 +1,60 @@
+from django.db import models
+
+
+class JobType(models.TextChoices):
+    IMPORT = "import", "Import"
+    ALGORITHM = "algorithm", "Algorithm"
+    QUERY = "query", "Query"
+    INDEX = "index", "Index build"
+    EXPORT = "export", "Export"
+    GRAPH_OPERATION = "graph_operation", "Graph operation"
+
+
+class JobStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    RUNNING = "running", "Running"
+    CANCELLING = "cancelling", "Cancelling"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIALLY_FAILED = "partially_failed", "Partially failed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (JobStatus.WAITING, JobStatus.RUNNING, JobStatus.CANCELLING)
+TERMINAL_STATUSES = (
+    JobStatus.SUCCEEDED,
+    JobStatus.PARTIALLY_FAILED,
+    JobStatus.FAILED,
+    JobStatus.CANCELLED,
+)
+# States a worker holds (and keeps a heartbeat for).
+CLAIMED_STATUSES = (JobStatus.RUNNING, JobStatus.CANCELLING)
+
+
+class JobDialect(models.TextChoices):
+    """Which face a job was submitted through (its request is kept as submitted)."""
+
+    NATIVE = "native", "jobcenter"
+    GES = "ges", "GES"
+    GRAPHSCOPE = "graphscope", "GraphScope Interactive"
+
+
+class FileRole(models.TextChoices):
+    SCHEMA = "schema", "Schema"
+    VERTEX = "vertex", "Vertex set"
+    EDGE = "edge", "Edge set"
+
+
+class FileStatus(models.TextChoices):
+    SUCCESS = "success", "Success"
+    PART_FAILED = "partFailed", "Partly failed"
+    FAILED = "failed", "Failed"
+
+
+class EventKind(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    STARTED = "started", "Started"
+    CANCEL_REQUESTED = "cancel_requested", "Cancel requested"
+    FINISHED = "finished", "Finished"
+    REQUEUED = "requeued", "Requeued"
+    RECOVERED = "recovered", "Recovered"

@@ -1,0 +1,77 @@
+"""``manage.py db_worker``: django-tasks-db's worker plus jobcenter's recovery.
+
+At start and then every JOBCENTER_SWEEP_INTERVAL seconds it ends jobs whose worker died. On the
+first Ctrl-C / SIGTERM, the job being run stops at its next checkpoint, rolls back and goes back
+to the queue, so shutting down never waits for a long import (a second signal forces exit).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django_tasks_db.management.commands.db_worker import Command as BaseWorkerCommand
+from django_tasks_db.management.commands.db_worker import Worker
+
+from jobcenter.jobs.runner import SHUTDOWN
+from jobcenter.jobs.services import job_recover_stale
+
+logger = logging.getLogger("jobcenter.jobs")
+
+
+class JobcenterWorker(Worker):
+    def shutdown(self, signum: int, frame: FrameType | None) -> None:
+        SHUTDOWN.set()
+        super().shutdown(signum, frame)
+
+
+def sweep_forever(stop: threading.Event, interval: float) -> None:
+    try:
+        while not stop.wait(interval):
+            try:
+                job_recover_stale(stale_after=settings.JOBCENTER_STALE_AFTER)
+            except Exception:
+                logger.exception("recovery sweep failed")
+    finally:
+        connection.close()
+
+
+class Command(BaseWorkerCommand):
+    help = "Run a jobcenter worker: executes queued jobs and recovers jobs of dead workers."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.configure_logging(options["verbosity"])
+        ended = job_recover_stale(stale_after=settings.JOBCENTER_STALE_AFTER)
+        if ended:
+            self.stdout.write(f"Recovered {len(ended)} job(s) left by a lost worker.")
+        stop = threading.Event()
+        sweeper = threading.Thread(
+            target=sweep_forever,
+            args=(stop, settings.JOBCENTER_SWEEP_INTERVAL),
+            name="recovery-sweep",
+            daemon=True,
+        )
+        sweeper.start()
+        queue_names = options["queue_name"].split(",")
+        excluded = options["exclude_queues"].split(",") if options["exclude_queues"] else []
+        worker = JobcenterWorker(
+            queue_names=queue_names,
+            interval=options["interval"],
+            batch=options["batch"],
+            backend_name=options["backend_name"],
+            startup_delay=options["startup_delay"],
+            max_tasks=options["max_tasks"],
+            worker_id=options["worker_id"],
+            excluded_queue_names=excluded,
+        )
+        worker.configure_signals()
+        try:
+            worker.run()
+        finally:
+            stop.set()
+            signal.signal(signal.SIGINT, signal.SIG_DFL)

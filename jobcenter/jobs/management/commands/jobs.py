@@ -1,0 +1,260 @@
+"""``manage.py jobs``: the operators' command line over the same services as the API."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from jobcenter.core.errors import ServiceError
+from jobcenter.graphs.models import Graph
+from jobcenter.graphs.services import graph_create, graph_schema_parse
+from jobcenter.jobs.choices import TERMINAL_STATUSES
+from jobcenter.jobs.models import Job
+from jobcenter.jobs.selectors import job_files, job_get, job_list
+from jobcenter.jobs.services import job_cancel, job_submit_import
+from jobcenter.projects.models import Project
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def job_dict(job: Job, *, files: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": job.pk,
+        "type": job.type,
+        "name": job.name,
+        "project": job.project.name,
+        "graph": job.graph_name,
+        "status": job.status,
+        "progress": round(job.progress, 1),
+        "lines_done": job.lines_done,
+        "lines_total": job.lines_total,
+        "lines_per_second": job.lines_per_second,
+        "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+        "fail_reason": job.fail_reason or None,
+        "cancellable": job.cancellable,
+        "submitted_by": job.submitted_by.get_username() if job.submitted_by else None,
+        "cancel_requested_by": (
+            job.cancel_requested_by.get_username() if job.cancel_requested_by else None
+        ),
+        "cancel_requested_at": _iso(job.cancel_requested_at),
+    }
+    if files:
+        data["files"] = [
+            {
+                "role": f.role,
+                "path": f.path,
+                "status": f.status or None,
+                "total_lines": f.total_lines,
+                "successful_lines": f.successful_lines,
+                "failed_lines": f.failed_lines,
+                "cause": f.cause or None,
+            }
+            for f in job_files(job=job)
+        ]
+        data["failed_lines"] = [
+            {
+                "file": fl.file.path,
+                "line": fl.line_number,
+                "reason": fl.reason,
+                "message": fl.message,
+            }
+            for fl in job.failed_lines.select_related("file")[:20]
+        ]
+    return data
+
+
+class Command(BaseCommand):
+    help = "Submit, list, show and cancel jobs."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+
+        submit = sub.add_parser(
+            "submit-import", help="queue an import of files under the import roots"
+        )
+        submit.add_argument("--project", required=True)
+        submit.add_argument("--graph", required=True, help="graph name or id")
+        submit.add_argument("--format", choices=["ges", "graphscope"], required=True)
+        submit.add_argument("--schema", help="GES: schema.xml path")
+        submit.add_argument("--vertices", help="GES: vertex file or directory")
+        submit.add_argument("--edges", help="GES: edge file or directory")
+        submit.add_argument("--delimiter", default=None)
+        submit.add_argument("--trim-quote", default=None)
+        submit.add_argument("--parallel-edge", choices=["allow", "ignore", "override"])
+        submit.add_argument("--mapping", help="GraphScope: bulk-loading config (YAML or JSON)")
+        submit.add_argument("--create-graph", action="store_true", help="create the graph first")
+        submit.add_argument("--graph-definition", help="GraphScope: graph.yaml for --create-graph")
+        submit.add_argument("--max-errors", type=int, help="abort after this many failed lines")
+        submit.add_argument("--max-error-percent", type=float, help="abort above this % failed")
+        submit.add_argument("--user", help="act as this user (default: first superuser)")
+        submit.add_argument("--wait", action="store_true", help="follow progress until the end")
+        submit.add_argument("--json", action="store_true")
+
+        lst = sub.add_parser("list", help="list jobs, newest first")
+        lst.add_argument("--project")
+        lst.add_argument("--status", action="append")
+        lst.add_argument("--limit", type=int, default=50)
+        lst.add_argument("--json", action="store_true")
+
+        show = sub.add_parser("show", help="show one job with its files")
+        show.add_argument("job_id")
+        show.add_argument("--json", action="store_true")
+
+        cancel = sub.add_parser("cancel", help="cancel a job")
+        cancel.add_argument("job_id")
+        cancel.add_argument("--user")
+        cancel.add_argument("--json", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            getattr(self, "do_" + options["action"].replace("-", "_"))(options)
+        except ServiceError as exc:
+            raise CommandError(exc.message) from exc
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _user(self, name: str | None) -> Any:
+        users = get_user_model().objects
+        if name:
+            user = users.filter(username=name).first()
+            if user is None:
+                raise CommandError(f"user {name!r} does not exist")
+            return user
+        return users.filter(is_superuser=True).order_by("pk").first()
+
+    def _emit(self, options: dict, data: Any, text: str) -> None:
+        self.stdout.write(json.dumps(data, indent=2) if options.get("json") else text)
+
+    def _text(self, data: dict) -> str:
+        lines = [
+            f"{data['id']}  {data['name']}  graph={data['graph']}  {data['status']}  "
+            f"{data['progress']}%  ({data['lines_done']}/{data['lines_total']} lines)"
+        ]
+        if data.get("fail_reason"):
+            lines.append(f"  reason: {data['fail_reason']}")
+        for f in data.get("files", []):
+            lines.append(
+                f"  {f['role']:<6} {f['path']}: {f['status'] or '-'}  total={f['total_lines']} "
+                f"ok={f['successful_lines']} failed={f['failed_lines']}"
+                + (f"  ({f['cause']})" if f["cause"] else "")
+            )
+        for fl in data.get("failed_lines", []):
+            lines.append(f"    {fl['file']}:{fl['line']} {fl['reason']}: {fl['message']}")
+        return "\n".join(lines)
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def do_submit_import(self, options: dict) -> None:
+        with transaction.atomic():  # a refused import does not leave a created graph behind
+            job = self._submit_import(options)
+        if options["wait"]:
+            job = self._follow(job, quiet=options["json"])
+        self._emit(options, job_dict(job, files=True), self._text(job_dict(job, files=True)))
+
+    def _submit_import(self, options: dict) -> Job:
+        user = self._user(options["user"])
+        project = Project.objects.filter(name=options["project"]).first()
+        if project is None:
+            raise CommandError(f"project {options['project']!r} does not exist")
+        graph = (
+            Graph.objects.filter(project=project, pk=options["graph"]).first()
+            or Graph.objects.filter(project=project, name=options["graph"]).first()
+        )
+        fmt = options["format"]
+        if graph is None:
+            if not options["create_graph"]:
+                raise CommandError(
+                    f"graph {options['graph']!r} does not exist (use --create-graph)"
+                )
+            schema = None
+            if fmt == "graphscope":
+                if not options["graph_definition"]:
+                    raise CommandError("--graph-definition is needed to create a GraphScope graph")
+                definition = yaml.safe_load(Path(options["graph_definition"]).read_text())
+                schema = graph_schema_parse(dialect=fmt, source=definition)
+            graph = graph_create(
+                project=project, name=options["graph"], dialect=fmt, schema=schema, user=user
+            )
+        if fmt == "ges":
+            request = {
+                key: value
+                for key, value in {
+                    "schema_path": options["schema"],
+                    "vertexset_path": options["vertices"],
+                    "edgeset_path": options["edges"],
+                    "delimiter": options["delimiter"],
+                    "trim_quote": options["trim_quote"],
+                }.items()
+                if value is not None
+            }
+            if options["parallel_edge"]:
+                request["parallel_edge"] = {"action": options["parallel_edge"]}
+            params: dict[str, Any] = {"format": "ges", "request": request}
+        else:
+            if not options["mapping"]:
+                raise CommandError("--mapping is required for --format graphscope")
+            mapping_path = Path(options["mapping"]).resolve()
+            mapping = yaml.safe_load(mapping_path.read_text())
+            source = mapping.setdefault("loading_config", {}).setdefault("data_source", {})
+            source.setdefault("location", str(mapping_path.parent))
+            params = {"format": "graphscope", "mapping": mapping}
+        threshold = {
+            k: v
+            for k, v in (
+                ("max_count", options["max_errors"]),
+                ("max_percent", options["max_error_percent"]),
+            )
+            if v is not None
+        }
+        if threshold:
+            params.setdefault("request", {})["error_threshold"] = threshold
+            if fmt == "graphscope":
+                params["mapping"]["error_threshold"] = threshold
+        return job_submit_import(graph=graph, params=params, user=user)
+
+    def _follow(self, job: Job, *, quiet: bool) -> Job:
+        while True:
+            job.refresh_from_db()
+            if not quiet:
+                self.stderr.write(
+                    f"\r{job.status:<16} {job.progress:5.1f}%  "
+                    f"{job.lines_done}/{job.lines_total} lines",
+                    ending="",
+                )
+            if job.status in TERMINAL_STATUSES:
+                if not quiet:
+                    self.stderr.write("")
+                return job
+            time.sleep(0.5)
+
+    def do_list(self, options: dict) -> None:
+        qs = job_list(user=None)
+        if options["project"]:
+            qs = qs.filter(project__name=options["project"])
+        if options["status"]:
+            qs = qs.filter(status__in=options["status"])
+        rows = [job_dict(j) for j in qs[: options["limit"]]]
+        text = "\n".join(self._text(r) for r in rows) or "no jobs"
+        self._emit(options, rows, text)
+
+    def do_show(self, options: dict) -> None:
+        job = job_get(user=None, job_id=options["job_id"])
+        data = job_dict(job, files=True)
+        self._emit(options, data, self._text(data))
+
+    def do_cancel(self, options: dict) -> None:
+        job = job_get(user=None, job_id=options["job_id"])
+        job = job_cancel(job=job, user=self._user(options["user"]))
+        data = job_dict(job)
+        self._emit(options, data, self._text(data))

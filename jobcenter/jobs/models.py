@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from jobcenter.core.ids import new_id
+from jobcenter.jobs.choices import (
+    ACTIVE_STATUSES,
+    EventKind,
+    FileRole,
+    FileStatus,
+    JobDialect,
+    JobStatus,
+    JobType,
+)
+
+
+class Job(models.Model):
+    """One unit of asynchronous work. This row, not the task queue, is the source of truth."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    type = models.CharField(max_length=24, choices=JobType.choices)
+    name = models.CharField(max_length=128)
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="jobs")
+    graph = models.ForeignKey(
+        "graphs.Graph", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    # Kept when the graph is deleted, so history still says what the job touched.
+    graph_name = models.CharField(max_length=128, blank=True)
+    status = models.CharField(
+        max_length=20, choices=JobStatus.choices, default=JobStatus.WAITING, db_index=True
+    )
+    progress = models.FloatField(default=0.0)  # 0-100
+    dialect = models.CharField(max_length=16, choices=JobDialect.choices, default=JobDialect.NATIVE)
+    request = models.JSONField(default=dict)  # the original request, as submitted
+    # What the runner needs, normalised from the request (e.g. {"format": "ges", ...}).
+    params = models.JSONField(default=dict)
+    cancellable = models.BooleanField(default=True)
+    fail_reason = models.TextField(blank=True)
+    result = models.JSONField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancel_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+
+    # Execution bookkeeping, written by the worker at most about once a second.
+    worker_id = models.CharField(max_length=128, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempt = models.PositiveIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    lines_done = models.BigIntegerField(default=0)
+    lines_total = models.BigIntegerField(default=0)
+    lines_per_second = models.FloatField(default=0.0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["project", "-created_at", "-id"], name="job_project_created"),
+            models.Index(fields=["project", "status", "-created_at"], name="job_project_status"),
+            models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class JobFile(models.Model):
+    """One schema, vertex or edge file of an import, with its line accounting."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="files")
+    index = models.PositiveIntegerField()
+    role = models.CharField(max_length=8, choices=FileRole.choices)
+    path = models.CharField(max_length=1024)
+    status = models.CharField(max_length=12, choices=FileStatus.choices, blank=True)
+    cause = models.TextField(blank=True)
+    log = models.TextField(blank=True)
+    total_lines = models.BigIntegerField(default=0)
+    successful_lines = models.BigIntegerField(default=0)
+    failed_lines = models.BigIntegerField(default=0)
+    bytes_read = models.BigIntegerField(default=0)
+    bytes_total = models.BigIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="unique_job_file_index")
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class FailedLine(models.Model):
+    """One rejected input line (at most JOBCENTER_MAX_FAILED_RECORDS are kept per file)."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="failed_lines")
+    file = models.ForeignKey(JobFile, on_delete=models.CASCADE, related_name="failed_line_records")
+    line_number = models.BigIntegerField()
+    reason = models.CharField(max_length=32)
+    message = models.TextField()
+    raw = models.TextField()
+
+    class Meta:
+        ordering = ["file__index", "line_number"]
+        indexes = [models.Index(fields=["job", "file", "line_number"], name="failed_line_pos")]
+
+    def __str__(self) -> str:
+        return f"line {self.line_number}: {self.reason}"
+
+
+class JobEvent(models.Model):
+    """The timeline of a job: who did what, when."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.at:%Y-%m-%d %H:%M:%S}"

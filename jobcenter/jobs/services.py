@@ -1,0 +1,363 @@
+"""Writes for jobs. Every state transition is a conditional UPDATE that checks the current
+state (and, for a worker, that it still owns the job) and looks at the row count: two racing
+writers can never both win, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from jobcenter.core.errors import InvalidInput, InvalidState, PermissionDenied
+from jobcenter.graphs.models import Graph
+from jobcenter.graphs.plan import ImportPlan, PlanError
+from jobcenter.graphs.services import graph_import_plan, graph_lock_release
+from jobcenter.jobs import engine
+from jobcenter.jobs.choices import (
+    ACTIVE_STATUSES,
+    CLAIMED_STATUSES,
+    TERMINAL_STATUSES,
+    EventKind,
+    JobDialect,
+    JobStatus,
+    JobType,
+)
+from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
+from jobcenter.projects.choices import Role
+from jobcenter.projects.selectors import user_has_role
+
+logger = logging.getLogger("jobcenter.jobs")
+
+
+def _event(job_id: str, kind: EventKind, *, actor: Any = None, message: str = "") -> None:
+    JobEvent.objects.create(job_id=job_id, kind=kind, actor=actor, message=message)
+
+
+def _require_role(user: AbstractBaseUser | None, project: Any, role: Role) -> None:
+    if user is not None and not user_has_role(user=user, project=project, role=role):
+        raise PermissionDenied(f"you need the {role.label.lower()} role in project {project.name}")
+
+
+def _dispatch(job: Job) -> None:
+    from jobcenter.jobs.tasks import run_job
+
+    job.task_id = engine.enqueue(run_job, job.id)
+    Job.objects.filter(pk=job.pk).update(task_id=job.task_id)
+
+
+# --- submission -----------------------------------------------------------------------------
+
+
+def job_submit_import(
+    *,
+    graph: Graph,
+    params: dict[str, Any],
+    request: dict[str, Any] | None = None,
+    dialect: str = JobDialect.NATIVE,
+    user: AbstractBaseUser | None = None,
+    name: str = "ImportGraph",
+) -> Job:
+    """Validate an import against the graph (paths, schema, mappings) and queue it.
+
+    ``params`` is normalised: ``{"format": "ges", "request": {...}}`` or
+    ``{"format": "graphscope", "mapping": {...}}``; ``request`` is kept as the caller sent it.
+    Nothing is written unless the whole request is valid.
+    """
+    _require_role(user, graph.project, Role.OPERATOR)
+    try:
+        plan = graph_import_plan(graph=graph, params=params)
+    except PlanError as exc:
+        raise InvalidInput(exc.message, field=exc.field) from exc
+    with transaction.atomic():
+        job = Job.objects.create(
+            type=JobType.IMPORT,
+            name=name,
+            project=graph.project,
+            graph=graph,
+            graph_name=graph.name,
+            dialect=dialect,
+            request=request if request is not None else params,
+            params=params,
+            submitted_by=user,
+        )
+        JobFile.objects.bulk_create(_job_files(job, plan))
+        _event(job.id, EventKind.SUBMITTED, actor=user)
+        _dispatch(job)
+    return job
+
+
+def _job_files(job: Job, plan: ImportPlan) -> list[JobFile]:
+    return [
+        JobFile(
+            job=job,
+            index=i,
+            role=spec.role,
+            path=spec.display_path or str(spec.path),
+            bytes_total=spec.path.stat().st_size if spec.path.exists() else 0,
+        )
+        for i, spec in enumerate(plan.files)
+    ]
+
+
+# --- cancellation ---------------------------------------------------------------------------
+
+
+def job_cancel(*, job: Job, user: AbstractBaseUser | None = None) -> Job:
+    """Cancel a job: a waiting one ends at once, a running one moves to cancelling and its
+    worker stops it (observed within about a second). Raises InvalidState when the job has
+    finished or cannot be cancelled."""
+    _require_role(user, job.project, Role.OPERATOR)
+    now = timezone.now()
+    stamp = {"cancel_requested_by": user, "cancel_requested_at": now}
+    with transaction.atomic():
+        if Job.objects.filter(pk=job.pk, status=JobStatus.WAITING).update(
+            status=JobStatus.CANCELLED, finished_at=now, cancellable=False, **stamp
+        ):
+            _event(job.pk, EventKind.CANCEL_REQUESTED, actor=user)
+            _event(job.pk, EventKind.FINISHED, message="cancelled before it started")
+        elif Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, cancellable=True).update(
+            status=JobStatus.CANCELLING, **stamp
+        ):
+            _event(job.pk, EventKind.CANCEL_REQUESTED, actor=user)
+        else:
+            job.refresh_from_db()
+            if job.status == JobStatus.CANCELLING:
+                return job  # already being cancelled: asking again is harmless
+            if job.status in TERMINAL_STATUSES:
+                raise InvalidState(
+                    f"job {job.pk} has already finished ({job.get_status_display().lower()})"
+                )
+            raise InvalidState(f"job {job.pk} cannot be cancelled now")
+    job.refresh_from_db()
+    return job
+
+
+# --- worker side ----------------------------------------------------------------------------
+
+
+def job_claim(*, job_id: str, worker_id: str) -> Job | None:
+    """WAITING -> RUNNING for this worker; None when someone else got it or it was cancelled
+    (a second delivery of the same task therefore does nothing)."""
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, status=JobStatus.WAITING).update(
+        status=JobStatus.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        worker_id=worker_id,
+        attempt=F("attempt") + 1,
+    )
+    if not claimed:
+        return None
+    _event(job_id, EventKind.STARTED, message=f"worker {worker_id}")
+    return Job.objects.select_related("graph", "project").get(pk=job_id)
+
+
+@dataclass(frozen=True)
+class FileUpdate:
+    index: int
+    fields: dict[str, Any]
+
+
+class BeatOutcome:
+    OK = "ok"
+    CANCEL = "cancel"
+    LOST = "lost"
+
+
+def job_heartbeat(
+    *,
+    job_id: str,
+    worker_id: str,
+    progress: float,
+    lines_done: int,
+    lines_total: int,
+    lines_per_second: float,
+    files: Sequence[FileUpdate] = (),
+    failed: Iterable[FailedLine] = (),
+) -> str:
+    """One write carrying heartbeat, progress, file counters and new failed lines.
+
+    Returns BeatOutcome.CANCEL when a cancel was requested and LOST when the job is no longer
+    this worker's (swept as lost, or finished elsewhere).
+    """
+    now = timezone.now()
+    values = {
+        "heartbeat_at": now,
+        "progress": progress,
+        "lines_done": lines_done,
+        "lines_total": lines_total,
+        "lines_per_second": lines_per_second,
+    }
+    with transaction.atomic():
+        owned = Job.objects.filter(pk=job_id, worker_id=worker_id)
+        if owned.filter(status=JobStatus.RUNNING).update(**values):
+            outcome = BeatOutcome.OK
+        elif owned.filter(status=JobStatus.CANCELLING).update(heartbeat_at=now):
+            return BeatOutcome.CANCEL
+        else:
+            return BeatOutcome.LOST
+        _write_files(job_id, files)
+        FailedLine.objects.bulk_create(failed, batch_size=500)
+    return outcome
+
+
+def _write_files(job_id: str, files: Sequence[FileUpdate]) -> None:
+    for update in files:
+        JobFile.objects.filter(job_id=job_id, index=update.index).update(**update.fields)
+
+
+def job_commit_gate(*, job_id: str, worker_id: str) -> bool:
+    """The point of no return: a running job stops being cancellable just before its results
+    are committed. False when a cancel (or the sweeper) got there first."""
+    return bool(
+        Job.objects.filter(pk=job_id, worker_id=worker_id, status=JobStatus.RUNNING).update(
+            cancellable=False
+        )
+    )
+
+
+def job_finish(
+    *,
+    job_id: str,
+    worker_id: str,
+    status: JobStatus,
+    fail_reason: str = "",
+    result: dict | None = None,
+    files: Sequence[FileUpdate] = (),
+    failed: Iterable[FailedLine] = (),
+    lines_done: int | None = None,
+) -> bool:
+    """End a job this worker holds. Counters, files and failed lines land in the same
+    transaction as the status, so no reader sees a finished job with stale numbers."""
+    assert status in TERMINAL_STATUSES
+    allowed = (JobStatus.CANCELLING,) if status == JobStatus.CANCELLED else CLAIMED_STATUSES
+    values: dict[str, Any] = {
+        "status": status,
+        "finished_at": timezone.now(),
+        "cancellable": False,
+        "fail_reason": fail_reason,
+        "result": result,
+    }
+    if status in (JobStatus.SUCCEEDED, JobStatus.PARTIALLY_FAILED):
+        values["progress"] = 100.0
+    if lines_done is not None:
+        values["lines_done"] = lines_done
+    with transaction.atomic():
+        done = Job.objects.filter(pk=job_id, worker_id=worker_id, status__in=allowed).update(
+            **values
+        )
+        if not done:
+            return False
+        _write_files(job_id, files)
+        FailedLine.objects.bulk_create(failed, batch_size=500)
+        _event(job_id, EventKind.FINISHED, message=fail_reason or status.label)
+    return True
+
+
+def job_requeue(*, job_id: str, worker_id: str, reason: str) -> bool:
+    """Give a running job back to the queue (its worker is shutting down): counters and
+    failed lines reset, a new task is queued, nothing it wrote was committed."""
+    with transaction.atomic():
+        done = Job.objects.filter(pk=job_id, worker_id=worker_id, status=JobStatus.RUNNING).update(
+            status=JobStatus.WAITING,
+            worker_id="",
+            started_at=None,
+            progress=0.0,
+            lines_done=0,
+            lines_per_second=0.0,
+        )
+        if not done:
+            return False
+        FailedLine.objects.filter(job_id=job_id).delete()
+        JobFile.objects.filter(job_id=job_id).update(
+            status="",
+            cause="",
+            log="",
+            successful_lines=0,
+            failed_lines=0,
+            bytes_read=0,
+            started_at=None,
+            finished_at=None,
+        )
+        _event(job_id, EventKind.REQUEUED, message=reason)
+        job = Job.objects.get(pk=job_id)
+        _dispatch(job)
+    return True
+
+
+# --- recovery -------------------------------------------------------------------------------
+
+
+def job_recover_stale(*, stale_after: float) -> list[str]:
+    """End jobs whose worker stopped sending heartbeats.
+
+    A job whose results were already committed to its graph store (the worker died between the
+    commit and the final status write) is finished from the summary stored with the commit;
+    any other is failed as "worker lost" (cancelled, if a cancel was pending). Their partial
+    graph data needs no cleanup: an import is one store transaction, which the store discards
+    when its writer dies. Returns the ids of the jobs ended.
+    """
+    from jobcenter.graphs.store import GraphStore
+
+    cutoff = timezone.now() - timedelta(seconds=stale_after)
+    ended: list[str] = []
+    stale = Job.objects.filter(status__in=CLAIMED_STATUSES, heartbeat_at__lt=cutoff).select_related(
+        "graph"
+    )
+    for job in stale:
+        summary = None
+        if job.graph is not None and job.graph.store_path.exists():
+            store = GraphStore(job.graph.store_path)
+            try:
+                summary = store.applied_summary(job.pk)
+            finally:
+                store.close()
+        guard = Job.objects.filter(pk=job.pk, status=job.status, worker_id=job.worker_id)
+        now = timezone.now()
+        with transaction.atomic():
+            if summary is not None:
+                failed = summary.get("lines_failed", 0)
+                status = JobStatus.PARTIALLY_FAILED if failed else JobStatus.SUCCEEDED
+                done = guard.update(
+                    status=status,
+                    finished_at=now,
+                    cancellable=False,
+                    progress=100.0,
+                    result=summary,
+                )
+                message = "worker lost after its data was committed"
+            elif job.status == JobStatus.CANCELLING:
+                done = guard.update(
+                    status=JobStatus.CANCELLED,
+                    finished_at=now,
+                    cancellable=False,
+                    fail_reason="worker lost while cancelling",
+                )
+                message = "worker lost while cancelling"
+            else:
+                done = guard.update(
+                    status=JobStatus.FAILED,
+                    finished_at=now,
+                    cancellable=False,
+                    fail_reason="worker lost",
+                )
+                message = "worker lost"
+            if done:
+                _event(job.pk, EventKind.RECOVERED, message=f"{message} ({job.worker_id})")
+                ended.append(job.pk)
+        if done and job.graph_id:
+            graph_lock_release(graph_id=job.graph_id, job_id=job.pk)
+    # Locks held by jobs that ended without releasing them (a crash between the two writes).
+    for graph in Graph.objects.exclude(write_lock=""):
+        if not Job.objects.filter(pk=graph.write_lock, status__in=ACTIVE_STATUSES).exists():
+            graph_lock_release(graph_id=graph.pk, job_id=graph.write_lock)
+    if ended:
+        logger.warning("recovered %d stale job(s): %s", len(ended), ", ".join(ended))
+    return ended

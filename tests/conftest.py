@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.factories import project_with_members, user_create
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def admin_user(db):
+    return user_create("root", superuser=True)
+
+
+@pytest.fixture
+def project(db):
+    """Project alpha with an operator, a viewer; ``outsider`` belongs to no project."""
+    project = project_with_members("alpha", oscar="operator", vera="viewer")
+    user_create("outsider")
+    return project
+
+
+@pytest.fixture
+def operator(project):
+    return project.members.get(username="oscar")
+
+
+@pytest.fixture
+def viewer(project):
+    return project.members.get(username="vera")
+
+
+class WorkerProcess:
+    """A real ``manage.py db_worker`` process on the test database."""
+
+    def __init__(self, **env: str) -> None:
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "JOBCENTER_TEST_WORKER": "1",
+            "JOBCENTER_DATA_DIR": str(settings.DATA_DIR),
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+        self.log = Path(settings.DATA_DIR) / f"worker-{os.getpid()}-{id(self)}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> WorkerProcess:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(REPO / "manage.py"),
+                "db_worker",
+                "--interval",
+                "0.1",
+                "--no-startup-delay",
+                "--no-reload",
+                "-v",
+                "2",
+            ],
+            cwd=REPO,
+            env=self.env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self, timeout: float = 20) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def output(self) -> str:
+        return self.log.read_text() if self.log.exists() else ""
+
+
+@pytest.fixture
+def worker_factory(transactional_db) -> Iterator:
+    started: list[WorkerProcess] = []
+
+    def start(**env: str) -> WorkerProcess:
+        worker = WorkerProcess(**env).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def imports_dir() -> Path:
+    path = Path(settings.IMPORTS_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,94 @@
+"""Builders for test data, through the same services the product uses."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from jobcenter.graphs.models import Graph
+from jobcenter.graphs.services import graph_create, graph_schema_parse
+from jobcenter.jobs.models import Job
+from jobcenter.jobs.services import job_submit_import
+from jobcenter.projects.choices import Role
+from jobcenter.projects.models import Project
+from jobcenter.projects.services import membership_set, project_create
+
+
+def shared_data(*parts: str) -> Path:
+    return Path(settings.SHARED_DATA, *parts)
+
+
+def user_create(username: str, *, superuser: bool = False) -> Any:
+    users = get_user_model().objects
+    if superuser:
+        return users.create_superuser(username=username, password="pw-" + username)
+    return users.create_user(username=username, password="pw-" + username)
+
+
+def project_with_members(name: str = "alpha", **roles: Role) -> Project:
+    project = project_create(name=name)
+    for username, role in roles.items():
+        user = get_user_model().objects.filter(username=username).first() or user_create(username)
+        membership_set(project=project, user=user, role=role)
+    return project
+
+
+def ges_graph(project: Project, name: str = "movies", *, schema_xml: bytes | None = None) -> Graph:
+    schema = graph_schema_parse(dialect="ges", source=schema_xml) if schema_xml else None
+    return graph_create(project=project, name=name, dialect="ges", schema=schema)
+
+
+def graphscope_graph(project: Project, name: str = "modern") -> Graph:
+    import yaml
+
+    definition = yaml.safe_load(shared_data("modern_graph", "graph.yaml").read_text())
+    schema = graph_schema_parse(dialect="graphscope", source=definition)
+    return graph_create(project=project, name=name, dialect="graphscope", schema=schema)
+
+
+def ges_movie_import(graph: Graph, user: Any = None, **extra: Any) -> Job:
+    request = {
+        "schema_path": str(shared_data("ges_movie", "schema.xml")),
+        "vertexset_path": str(shared_data("ges_movie", "vertex.csv")),
+        "edgeset_path": str(shared_data("ges_movie", "edge.csv")),
+        **extra,
+    }
+    return job_submit_import(graph=graph, params={"format": "ges", "request": request}, user=user)
+
+
+def write_ges_files(directory: Path, *, vertices: int, edges: int) -> dict[str, str]:
+    """A generated GES graph: ``vertices`` vertices of label n, ``edges`` edges of label e."""
+    directory.mkdir(parents=True, exist_ok=True)
+    schema = directory / "schema.xml"
+    schema.write_text(
+        '<?xml version="1.0"?><PMML version="3.0"><labels>'
+        '<label name="n"><properties><property name="v" cardinality="single" dataType="int"/>'
+        "</properties></label>"
+        '<label name="e"><properties><property name="w" cardinality="single" dataType="double"/>'
+        "</properties></label></labels></PMML>"
+    )
+    vfile = directory / "vertices.csv"
+    with vfile.open("w") as fh:
+        for i in range(vertices):
+            fh.write(f"v{i},n,{i}\n")
+    efile = directory / "edges.csv"
+    with efile.open("w") as fh:
+        for i in range(edges):
+            fh.write(f"v{i % vertices},v{(i * 7 + 1) % vertices},e,{i % 100}.5\n")
+    return {"schema_path": str(schema), "vertexset_path": str(vfile), "edgeset_path": str(efile)}
+
+
+def wait_for(predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)

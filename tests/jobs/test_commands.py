@@ -1,0 +1,102 @@
+"""``manage.py jobs`` as an operator uses it."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from jobcenter.graphs.models import Graph
+from jobcenter.jobs.models import Job
+from tests.factories import shared_data, user_create
+
+
+def run(*args: str) -> dict | list:
+    out = io.StringIO()
+    call_command("jobs", *args, "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+@pytest.mark.django_db
+def test_submit_list_show_cancel_ges(project):
+    user_create("root", superuser=True)
+    movie = shared_data("ges_movie")
+    job = run(
+        "submit-import",
+        "--project",
+        "alpha",
+        "--graph",
+        "movies",
+        "--create-graph",
+        "--format",
+        "ges",
+        "--schema",
+        str(movie / "schema.xml"),
+        "--vertices",
+        str(movie / "vertex.csv"),
+        "--edges",
+        str(movie / "edge.csv"),
+    )
+    assert job["status"] == "waiting" and job["submitted_by"] == "root"
+    assert [f["role"] for f in job["files"]] == ["schema", "vertex", "edge"]
+    listed = run("list", "--project", "alpha")
+    assert [j["id"] for j in listed] == [job["id"]]
+    shown = run("show", job["id"])
+    assert shown["files"][1]["path"].endswith("vertex.csv")
+    cancelled = run("cancel", job["id"])
+    assert cancelled["status"] == "cancelled" and cancelled["cancel_requested_by"] == "root"
+    with pytest.raises(CommandError, match="already finished"):
+        run("cancel", job["id"])
+
+
+@pytest.mark.django_db
+def test_submit_graphscope_with_mapping(project):
+    modern = shared_data("modern_graph")
+    job = run(
+        "submit-import",
+        "--project",
+        "alpha",
+        "--graph",
+        "modern",
+        "--create-graph",
+        "--format",
+        "graphscope",
+        "--graph-definition",
+        str(modern / "graph.yaml"),
+        "--mapping",
+        str(modern / "bulk_load.yaml"),
+    )
+    assert len(job["files"]) == 4
+    assert Job.objects.get(pk=job["id"]).params["format"] == "graphscope"
+
+
+@pytest.mark.django_db
+def test_paths_outside_roots_are_refused_and_nothing_is_written(project, tmp_path):
+    outside = tmp_path / "v.csv"
+    outside.write_text("a,user\n")
+    with pytest.raises(CommandError, match="outside the import roots"):
+        run(
+            "submit-import",
+            "--project",
+            "alpha",
+            "--graph",
+            "g",
+            "--create-graph",
+            "--format",
+            "ges",
+            "--schema",
+            str(shared_data("ges_movie", "schema.xml")),
+            "--vertices",
+            str(outside),
+        )
+    assert Job.objects.count() == 0
+    assert not Graph.objects.filter(name="g").exists()
+
+
+@pytest.mark.django_db
+def test_unknown_job_is_a_clear_error(project):
+    with pytest.raises(CommandError, match="does not exist"):
+        run("show", "nope")

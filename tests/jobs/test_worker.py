@@ -1,0 +1,122 @@
+"""End to end with a real ``db_worker`` process: run, cancel, kill -9, shut down."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from jobcenter.graphs.store import GraphStore
+
+from jobcenter.graphs.models import Graph
+from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
+from jobcenter.jobs.models import Job
+from jobcenter.jobs.services import job_cancel, job_submit_import
+from tests.factories import ges_graph, ges_movie_import, wait_for, write_ges_files
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def status_of(job: Job) -> str:
+    return Job.objects.get(pk=job.pk).status
+
+
+def graph_counts(graph: Graph) -> dict:
+    if not graph.store_path.exists():
+        return {"vertices": {}, "edges": {}}
+    store = GraphStore(graph.store_path)
+    try:
+        return store.counts()
+    finally:
+        store.close()
+
+
+def big_import(graph: Graph, imports_dir, *, edges: int = 600_000) -> Job:
+    files = write_ges_files(imports_dir / f"big-{graph.pk}", vertices=20_000, edges=edges)
+    return job_submit_import(graph=graph, params={"format": "ges", "request": files})
+
+
+def test_worker_imports_ges_movie_with_exact_counts(project, worker_factory):
+    graph = ges_graph(project)
+    job = ges_movie_import(graph)
+    worker_factory()
+    wait_for(lambda: status_of(job) in TERMINAL_STATUSES, timeout=60)
+    job.refresh_from_db()
+    assert job.status == JobStatus.PARTIALLY_FAILED, job.fail_reason
+    files = {f.role: f for f in job.files.all()}
+    assert (files["schema"].total_lines, files["schema"].successful_lines) == (4, 4)
+    assert (
+        files["vertex"].total_lines,
+        files["vertex"].successful_lines,
+        files["vertex"].failed_lines,
+        files["vertex"].status,
+    ) == (10, 6, 4, "partFailed")
+    assert (
+        files["edge"].total_lines,
+        files["edge"].successful_lines,
+        files["edge"].failed_lines,
+        files["edge"].status,
+    ) == (9, 5, 4, "partFailed")
+    failed = list(job.failed_lines.values_list("file__role", "line_number"))
+    assert failed == [
+        ("vertex", 4),
+        ("vertex", 5),
+        ("vertex", 9),
+        ("vertex", 10),
+        ("edge", 6),
+        ("edge", 7),
+        ("edge", 8),
+        ("edge", 9),
+    ]
+    assert job.progress == 100.0 and job.started_at and job.finished_at
+    counts = graph_counts(graph)
+    assert sum(counts["vertices"].values()) == 6 and sum(counts["edges"].values()) == 5
+
+
+def test_cancel_running_import_leaves_graph_unchanged(project, worker_factory, imports_dir):
+    graph = ges_graph(project)
+    first = ges_movie_import(graph)
+    worker_factory()
+    wait_for(lambda: status_of(first) in TERMINAL_STATUSES, timeout=60)
+    before = graph_counts(graph)
+    job = big_import(graph, imports_dir, edges=2_000_000)
+    wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
+    requested = time.monotonic()
+    job_cancel(job=Job.objects.get(pk=job.pk))
+    wait_for(lambda: status_of(job) in TERMINAL_STATUSES, timeout=30)
+    observed = time.monotonic() - requested
+    assert status_of(job) == JobStatus.CANCELLED
+    assert observed < 2.5, f"cancellation took {observed:.2f}s"
+    assert graph_counts(graph) == before
+
+
+def test_killed_worker_job_is_recovered_and_rolled_back(project, worker_factory, imports_dir):
+    graph = ges_graph(project)
+    job = big_import(graph, imports_dir, edges=2_000_000)
+    worker = worker_factory(JOBCENTER_STALE_AFTER="3", JOBCENTER_SWEEP_INTERVAL="0.5")
+    wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
+    worker.kill()
+    assert status_of(job) == JobStatus.RUNNING
+    # a new worker sweeps at start and then periodically
+    worker_factory(JOBCENTER_STALE_AFTER="3", JOBCENTER_SWEEP_INTERVAL="0.5")
+    wait_for(lambda: status_of(job) in TERMINAL_STATUSES, timeout=30)
+    job.refresh_from_db()
+    assert (job.status, job.fail_reason) == (JobStatus.FAILED, "worker lost")
+    assert graph_counts(graph) == {"vertices": {}, "edges": {}}
+    assert Graph.objects.get(pk=graph.pk).write_lock == ""
+
+
+def test_worker_shutdown_requeues_running_job(project, worker_factory, imports_dir):
+    graph = ges_graph(project)
+    job = big_import(graph, imports_dir, edges=2_000_000)
+    worker = worker_factory()
+    wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
+    started = time.monotonic()
+    assert worker.stop() == 0, worker.output()
+    assert time.monotonic() - started < 10
+    job.refresh_from_db()
+    assert job.status == JobStatus.WAITING and job.lines_done == 0
+    assert graph_counts(graph) == {"vertices": {}, "edges": {}}
+    worker_factory()
+    wait_for(lambda: status_of(job) in TERMINAL_STATUSES, timeout=120)
+    assert status_of(job) == JobStatus.SUCCEEDED
+    assert sum(graph_counts(graph)["edges"].values()) == 2_000_000

@@ -1,0 +1,61 @@
+"""Settings for the test suite.
+
+``JOBCENTER_TEST_DB=postgres`` runs the suite on a PostgreSQL server that this module starts
+(see tests/pgcluster.py); otherwise SQLite in a file, so that real worker processes started by
+tests share the test database. Worker processes get ``JOBCENTER_TEST_WORKER=1`` and connect to
+the test database directly.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("JOBCENTER_DATA_DIR", tempfile.mkdtemp(prefix="jobcenter-test-"))
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-000000000000")
+
+import dj_database_url
+
+from jobcenter.settings import *  # noqa: F403
+from jobcenter.settings import BASE_DIR, DATA_DIR
+
+SHARED_DATA = Path(
+    os.environ.get("JOBCENTER_SHARED_DATA", str(BASE_DIR.parent / "shared" / "data"))
+).resolve()
+IMPORTS_DIR = DATA_DIR / "imports"
+JOBCENTER_IMPORT_ROOTS = [IMPORTS_DIR, SHARED_DATA]
+
+TEST_DB = os.environ.get("JOBCENTER_TEST_DB", "sqlite")
+IN_WORKER = os.environ.get("JOBCENTER_TEST_WORKER") == "1"
+
+if TEST_DB == "postgres":
+    from tests.pgcluster import start_cluster
+
+    url = os.environ.get("JOBCENTER_TEST_PG_URL") or start_cluster()
+    os.environ["JOBCENTER_TEST_PG_URL"] = url
+    default = dj_database_url.parse(url, conn_max_age=0)
+    default["TEST"] = {"NAME": "test_jobcenter"}
+    if IN_WORKER:
+        default["NAME"] = "test_jobcenter"
+else:
+    test_name = str(DATA_DIR / "test.sqlite3")
+    default = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": test_name if IN_WORKER else str(DATA_DIR / "jobcenter.sqlite3"),
+        "TEST": {"NAME": test_name},
+        "OPTIONS": {
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+    }
+DATABASES = {"default": default}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
