@@ -25,7 +25,7 @@ from jobcenter.graphs.services import (
     graph_lock_release,
     graph_record_import,
 )
-from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.store import GraphStore, delete_store
 from jobcenter.jobs import services
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import FailedLine, Job
@@ -196,6 +196,46 @@ def import_graph(*, job: Job, worker_id: str) -> None:
     )
 
 
+def graph_operation(*, job: Job, worker_id: str) -> None:
+    """Graph lifecycle operations; for now deletion (waits for a running write to end)."""
+    graph = job.graph
+    if job.params.get("operation") != "delete":
+        services.job_finish(
+            job_id=job.pk,
+            worker_id=worker_id,
+            status=JobStatus.FAILED,
+            fail_reason=f"unknown graph operation {job.params.get('operation')!r}",
+        )
+        return
+    if graph is None:
+        services.job_finish(job_id=job.pk, worker_id=worker_id, status=JobStatus.SUCCEEDED)
+        return
+    stop = threading.Event()
+    beat = Heartbeat(
+        job_id=job.pk,
+        worker_id=worker_id,
+        stop_event=stop,
+        snapshot=lambda: {
+            "progress": 0.0,
+            "lines_done": 0,
+            "lines_total": 0,
+            "lines_per_second": 0.0,
+        },
+    )
+    beat.start()
+    try:
+        while not graph_lock_acquire(graph_id=graph.pk, job_id=job.pk):
+            if stop.wait(LOCK_POLL_SECONDS):
+                return  # lost: the sweeper ended this job
+        store_path = graph.store_path
+        graph.delete()
+        delete_store(store_path)
+    finally:
+        beat.finish()
+    services.job_finish(job_id=job.pk, worker_id=worker_id, status=JobStatus.SUCCEEDED)
+
+
 HANDLERS: dict[str, Callable[..., None]] = {
     JobType.IMPORT: import_graph,
+    JobType.GRAPH_OPERATION: graph_operation,
 }

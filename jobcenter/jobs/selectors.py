@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from jobcenter.core.errors import NotFound
 from jobcenter.jobs.choices import JobStatus
-from jobcenter.jobs.models import FailedLine, Job, JobFile
+from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 from jobcenter.projects.selectors import project_list_for_user
 
 
@@ -42,3 +42,7 @@ def job_seconds_remaining(job: Job) -> float | None:
     if job.status != JobStatus.RUNNING or job.lines_per_second <= 0 or not job.lines_total:
         return None
     return max(0.0, (job.lines_total - job.lines_done) / job.lines_per_second)
+
+
+def job_timeline(*, job: Job) -> QuerySet[JobEvent]:
+    return job.events.select_related("actor").order_by("at", "id")

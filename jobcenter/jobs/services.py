@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from jobcenter.core.errors import InvalidInput, InvalidState, PermissionDenied
+from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import ImportPlan, PlanError
 from jobcenter.graphs.services import graph_import_plan, graph_lock_release
@@ -63,6 +64,7 @@ def job_submit_import(
     dialect: str = JobDialect.NATIVE,
     user: AbstractBaseUser | None = None,
     name: str = "ImportGraph",
+    retry_of: Job | None = None,
 ) -> Job:
     """Validate an import against the graph (paths, schema, mappings) and queue it.
 
@@ -71,6 +73,8 @@ def job_submit_import(
     Nothing is written unless the whole request is valid.
     """
     _require_role(user, graph.project, Role.OPERATOR)
+    if graph.status != GraphStatus.READY:
+        raise InvalidState(f"graph {graph.name!r} is being deleted", field="graph")
     try:
         plan = graph_import_plan(graph=graph, params=params)
     except PlanError as exc:
@@ -86,6 +90,7 @@ def job_submit_import(
             request=request if request is not None else params,
             params=params,
             submitted_by=user,
+            retry_of=retry_of,
         )
         JobFile.objects.bulk_create(_job_files(job, plan))
         _event(job.id, EventKind.SUBMITTED, actor=user)
@@ -104,6 +109,53 @@ def _job_files(job: Job, plan: ImportPlan) -> list[JobFile]:
         )
         for i, spec in enumerate(plan.files)
     ]
+
+
+def job_retry(*, job: Job, user: AbstractBaseUser | None = None) -> Job:
+    """A new job with the same request, linked to the original (which must have finished)."""
+    if job.status not in TERMINAL_STATUSES:
+        raise InvalidState(f"job {job.pk} is still {job.get_status_display().lower()}")
+    if job.type == JobType.IMPORT:
+        if job.graph is None:
+            raise InvalidState(f"the graph of job {job.pk} no longer exists")
+        return job_submit_import(
+            graph=job.graph,
+            params=job.params,
+            request=job.request,
+            dialect=job.dialect,
+            user=user,
+            name=job.name,
+            retry_of=job,
+        )
+    raise InvalidState(f"jobs of type {job.get_type_display().lower()} cannot be retried")
+
+
+def graph_delete_submit(
+    *, graph: Graph, user: AbstractBaseUser | None = None, dialect: str = JobDialect.NATIVE
+) -> Job:
+    """Deleting a graph is a job: it waits for a running write to finish, then removes the
+    graph and its data. The graph stops accepting new work at once."""
+    _require_role(user, graph.project, Role.OPERATOR)
+    with transaction.atomic():
+        if not Graph.objects.filter(pk=graph.pk, status=GraphStatus.READY).update(
+            status=GraphStatus.DELETING
+        ):
+            raise InvalidState(f"graph {graph.name!r} is already being deleted", field="graph")
+        job = Job.objects.create(
+            type=JobType.GRAPH_OPERATION,
+            name="DeleteGraph",
+            project=graph.project,
+            graph=graph,
+            graph_name=graph.name,
+            dialect=dialect,
+            request={"graph": graph.name},
+            params={"operation": "delete"},
+            cancellable=False,
+            submitted_by=user,
+        )
+        _event(job.id, EventKind.SUBMITTED, actor=user)
+        _dispatch(job)
+    return job
 
 
 # --- cancellation ---------------------------------------------------------------------------
@@ -137,6 +189,27 @@ def job_cancel(*, job: Job, user: AbstractBaseUser | None = None) -> Job:
             raise InvalidState(f"job {job.pk} cannot be cancelled now")
     job.refresh_from_db()
     return job
+
+
+@dataclass
+class BulkCancelResult:
+    cancelled: list[str]
+    not_cancelled: list[dict[str, str]]  # {"id", "reason"}
+
+
+def job_cancel_many(*, jobs: Any, user: AbstractBaseUser | None = None) -> BulkCancelResult:
+    """Cancel every active job of ``jobs`` (a queryset, e.g. from the FilterSet); finished
+    jobs in it are left alone. Each job is cancelled by the same conditional updates as
+    :func:`job_cancel`, so racing workers and users stay consistent."""
+    result = BulkCancelResult(cancelled=[], not_cancelled=[])
+    for job in jobs.filter(status__in=ACTIVE_STATUSES).select_related("project").order_by("pk"):
+        try:
+            job_cancel(job=job, user=user)
+        except (InvalidState, PermissionDenied) as exc:
+            result.not_cancelled.append({"id": job.pk, "reason": exc.message})
+        else:
+            result.cancelled.append(job.pk)
+    return result
 
 
 # --- worker side ----------------------------------------------------------------------------
