@@ -173,3 +173,7 @@ JOBCENTER_HEARTBEAT_INTERVAL = env_float("JOBCENTER_HEARTBEAT_INTERVAL", 1.0)
 JOBCENTER_STALE_AFTER = env_float("JOBCENTER_STALE_AFTER", 30.0)
 # How often a worker sweeps for stale jobs.
 JOBCENTER_SWEEP_INTERVAL = env_float("JOBCENTER_SWEEP_INTERVAL", 10.0)
+# Largest file accepted in an upload (bytes); Django spools big uploads to disk, not memory.
+JOBCENTER_MAX_UPLOAD_BYTES = env_int("JOBCENTER_MAX_UPLOAD_BYTES", 2 * 1024**3)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024**2
