@@ -8,11 +8,15 @@ the test database directly.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("JOBCENTER_DATA_DIR", tempfile.mkdtemp(prefix="jobcenter-test-"))
+if "JOBCENTER_DATA_DIR" not in os.environ:
+    os.environ["JOBCENTER_DATA_DIR"] = tempfile.mkdtemp(prefix="jobcenter-test-")
+    atexit.register(shutil.rmtree, os.environ["JOBCENTER_DATA_DIR"], ignore_errors=True)
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-000000000000")
 
 import dj_database_url

@@ -1,0 +1,49 @@
+"""Shared set-up for benchmarks: a throwaway data directory and a migrated SQLite database."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def django_in_tempdir(prefix: str) -> Path:
+    """Point jobcenter at a fresh data dir (SQLite), set Django up and migrate. Returns the dir."""
+    data = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["JOBCENTER_DATA_DIR"] = str(data)
+    os.environ.setdefault("JOBCENTER_IMPORT_ROOTS", str(data / "imports"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "jobcenter.settings"
+    os.environ.pop("DATABASE_URL", None)
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return data
+
+
+def write_ges_graph(directory: Path, *, vertices: int, edges: int) -> dict[str, str]:
+    """A generated GES graph: vertex label n (one int), edge label e (one double)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    schema = directory / "schema.xml"
+    schema.write_text(
+        '<?xml version="1.0"?><PMML version="3.0"><labels>'
+        '<label name="n"><properties><property name="v" cardinality="single" dataType="int"/>'
+        "</properties></label>"
+        '<label name="e"><properties><property name="w" cardinality="single" dataType="double"/>'
+        "</properties></label></labels></PMML>"
+    )
+    vfile = directory / "vertices.csv"
+    with vfile.open("w") as fh:
+        fh.writelines(f"v{i},n,{i}\n" for i in range(vertices))
+    efile = directory / "edges.csv"
+    with efile.open("w") as fh:
+        fh.writelines(
+            f"v{i % vertices},v{(i * 7919 + 1) % vertices},e,{i % 100}.5\n" for i in range(edges)
+        )
+    return {"schema_path": str(schema), "vertexset_path": str(vfile), "edgeset_path": str(efile)}
