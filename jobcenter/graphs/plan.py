@@ -105,6 +105,8 @@ class FileSpec:
     source_column: int = 0
     target_column: int = 1
     display_path: str | None = None  # what the user wrote, for reports
+    # layout ``schema`` only: the labels this schema file defines (its "lines" in the report).
+    schema_labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,9 @@ class FileProgress:
     total_lines: int = 0  # data lines (header excluded); known after the pre-pass
     successful_lines: int = 0
     failed_lines: int = 0
+    # Lines counted in successful_lines that changed nothing: duplicate edges dropped under
+    # parallel_edge=ignore (GES does not count those as failures).
+    ignored_lines: int = 0
     bytes_read: int = 0
     bytes_total: int = 0
     status: FileStatus | None = None  # set when the file is finished
@@ -191,6 +196,25 @@ class ImportSummary:
     lines_total: int
     lines_failed: int
     files: tuple[dict, ...]  # per file: status, cause, total/successful/failed lines
+
+    def to_dict(self) -> dict:
+        return {
+            "vertices_added": self.vertices_added,
+            "edges_added": self.edges_added,
+            "lines_total": self.lines_total,
+            "lines_failed": self.lines_failed,
+            "files": [dict(f) for f in self.files],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ImportSummary:
+        return cls(
+            vertices_added=int(data["vertices_added"]),
+            edges_added=int(data["edges_added"]),
+            lines_total=int(data["lines_total"]),
+            lines_failed=int(data["lines_failed"]),
+            files=tuple(dict(f) for f in data.get("files", ())),
+        )
 
 
 class PathResolver(Protocol):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from jobcenter.graphs.store import GraphStore
 
 from jobcenter.graphs.models import Graph
+from jobcenter.graphs.store import GraphStore
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_cancel, job_submit_import

@@ -1,0 +1,573 @@
+"""GraphScope Interactive input: the graph definition (``graph.yaml`` / CreateGraphRequest) and
+the bulk-loading configuration (SchemaMapping). See
+../shared/reference/graphscope-interactive.md sections 5 and 7.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from jobcenter.graphs.formats.ges import error_threshold, max_failed_records
+from jobcenter.graphs.plan import (
+    ColumnMapping,
+    CsvOptions,
+    FileSpec,
+    ImportPlan,
+    PathResolver,
+    PlanError,
+)
+from jobcenter.graphs.schema import GraphSchema, LabelDef, PropertyDef, Relation
+
+PRIMITIVE_TYPES = {
+    "DT_SIGNED_INT32": "int",
+    "DT_UNSIGNED_INT32": "uint32",
+    "DT_SIGNED_INT64": "long",
+    "DT_UNSIGNED_INT64": "uint64",
+    "DT_BOOL": "bool",
+    "DT_FLOAT": "float",
+    "DT_DOUBLE": "double",
+    "DT_STRING": "string",
+}
+# init and overwrite replace the graph's data with the files' (as GraphScope rebuilds a graph
+# from its bulk load); append, our extension, adds to it.
+IMPORT_OPTIONS = ("init", "overwrite", "append")
+PAIR_EXTRAS = "_pair_extras"
+MAPPING_KEYS = frozenset(
+    {
+        "graph",
+        "loading_config",
+        "vertex_mappings",
+        "edge_mappings",
+        "error_threshold",
+        "max_failed_records",
+    }
+)
+
+
+# --- the graph definition -----------------------------------------------------------------------
+
+
+def parse_graph_definition(definition: dict[str, Any]) -> GraphSchema:
+    """A CreateGraphRequest (or graph.yaml) -> the normalised schema (per-type ids)."""
+    if not isinstance(definition, dict):
+        raise PlanError("the graph definition must be an object")
+    schema = definition.get("schema", definition)
+    if not isinstance(schema, dict):
+        raise PlanError("schema must be an object", field="schema")
+    vertex_types = schema.get("vertex_types") or []
+    edge_types = schema.get("edge_types") or []
+    if not isinstance(vertex_types, list) or not isinstance(edge_types, list):
+        raise PlanError("schema.vertex_types and schema.edge_types must be lists", field="schema")
+    if not vertex_types:
+        raise PlanError("the schema needs at least one vertex type", field="schema.vertex_types")
+    labels = [
+        _vertex_type(item, f"schema.vertex_types[{i}]") for i, item in enumerate(vertex_types)
+    ]
+    labels += [_edge_type(item, f"schema.edge_types[{i}]") for i, item in enumerate(edge_types)]
+    try:
+        return GraphSchema.build("label", labels)
+    except PlanError as exc:
+        raise PlanError(exc.message, field=exc.field or "schema") from None
+
+
+def _type_name(item: Any, where: str) -> str:
+    if not isinstance(item, dict):
+        raise PlanError(f"{where} must be an object", field=where)
+    name = item.get("type_name")
+    if not isinstance(name, str) or not name:
+        raise PlanError(f"{where}.type_name must be a non-empty string", field=where)
+    return name
+
+
+def _properties(item: dict[str, Any], where: str) -> tuple[PropertyDef, ...]:
+    props = item.get("properties") or []
+    if not isinstance(props, list):
+        raise PlanError(f"{where}.properties must be a list", field=where)
+    return tuple(_property(p, f"{where}.properties[{i}]") for i, p in enumerate(props))
+
+
+def _property(item: Any, where: str) -> PropertyDef:
+    if not isinstance(item, dict):
+        raise PlanError(f"{where} must be an object", field=where)
+    name = item.get("property_name")
+    if not isinstance(name, str) or not name:
+        raise PlanError(f"{where}.property_name must be a non-empty string", field=where)
+    ptype = item.get("property_type")
+    kind, max_length = _data_type(ptype, f"{where}.property_type")
+    return PropertyDef(
+        name=name, type=kind, max_length=max_length, original={"property_type": ptype}
+    )
+
+
+def _data_type(value: Any, where: str) -> tuple[str, int | None]:
+    if not isinstance(value, dict) or len(value) != 1:
+        raise PlanError(
+            f"{where} must be one of {{primitive_type}}, {{string}} or {{temporal}}", field=where
+        )
+    ((form, detail),) = value.items()
+    if form == "primitive_type":
+        if detail not in PRIMITIVE_TYPES:
+            raise PlanError(
+                f"{where}.primitive_type must be one of {', '.join(PRIMITIVE_TYPES)}, "
+                f"not {detail!r}",
+                field=where,
+            )
+        return PRIMITIVE_TYPES[detail], None
+    if form == "string":
+        if not isinstance(detail, dict) or len(detail) != 1:
+            raise PlanError(f"{where}.string must be long_text, var_char or char", field=where)
+        ((kind, spec),) = detail.items()
+        if kind == "long_text":
+            return "string", None
+        if kind == "var_char":
+            return "string", _length(spec, "max_length", f"{where}.string.var_char")
+        if kind == "char":
+            return "char_array", _length(spec, "fixed_length", f"{where}.string.char")
+        raise PlanError(f"{where}.string must be long_text, var_char or char", field=where)
+    if form == "temporal":
+        if isinstance(detail, dict) and len(detail) == 1:
+            kind = next(iter(detail))
+            if kind == "timestamp":
+                return "datetime", None
+            if kind == "date32":
+                return "date", None
+        raise PlanError(f"{where}.temporal must be timestamp or date32", field=where)
+    raise PlanError(f"{where}: unknown data type form {form!r}", field=where)
+
+
+def _length(spec: Any, key: str, where: str) -> int:
+    value = spec.get(key) if isinstance(spec, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise PlanError(f"{where}.{key} must be a positive integer", field=where)
+    return value
+
+
+def _vertex_type(item: Any, where: str) -> LabelDef:
+    name = _type_name(item, where)
+    keys = item.get("primary_keys") or []
+    if not isinstance(keys, list) or len(keys) != 1 or not isinstance(keys[0], str):
+        raise PlanError(
+            f"{where} ({name}): primary_keys must name exactly one property", field=where
+        )
+    return LabelDef(
+        name=name,
+        kind="vertex",
+        properties=_properties(item, where),
+        primary_key=keys[0],
+        original=_extras(item, ("type_name", "properties", "primary_keys")),
+    )
+
+
+def _edge_type(item: Any, where: str) -> LabelDef:
+    name = _type_name(item, where)
+    pairs = item.get("vertex_type_pair_relations") or []
+    if not isinstance(pairs, list) or not pairs:
+        raise PlanError(
+            f"{where} ({name}): vertex_type_pair_relations needs at least one pair", field=where
+        )
+    relations = []
+    pair_extras: list[dict[str, Any]] = []
+    for i, pair in enumerate(pairs):
+        pw = f"{where}.vertex_type_pair_relations[{i}]"
+        if not isinstance(pair, dict):
+            raise PlanError(f"{pw} must be an object", field=pw)
+        source, target = pair.get("source_vertex"), pair.get("destination_vertex")
+        if not isinstance(source, str) or not isinstance(target, str):
+            raise PlanError(f"{pw}: source_vertex and destination_vertex are required", field=pw)
+        relations.append(Relation(source, target, pair.get("relation", "MANY_TO_MANY")))
+        pair_extras.append(_extras(pair, ("source_vertex", "destination_vertex", "relation")) or {})
+    original = _extras(item, ("type_name", "properties", "vertex_type_pair_relations")) or {}
+    if any(pair_extras):
+        original[PAIR_EXTRAS] = pair_extras
+    return LabelDef(
+        name=name,
+        kind="edge",
+        properties=_properties(item, where),
+        relations=tuple(relations),
+        original=original or None,
+    )
+
+
+def _extras(item: dict[str, Any], known: tuple[str, ...]) -> dict[str, Any] | None:
+    """What the definition said beyond our model (descriptions, x_csr_params...), kept so the
+    definition can be given back as it was submitted."""
+    extra = {k: v for k, v in item.items() if k not in known}
+    return extra or None
+
+
+def graph_definition(schema: GraphSchema, *, name: str, description: str = "") -> dict[str, Any]:
+    """The schema in GraphScope's GetGraphSchemaResponse form (with type and property ids)."""
+    vertex_types, edge_types = [], []
+    for label in schema.labels:
+        props = [
+            {
+                "property_id": i,
+                "property_name": p.name,
+                "property_type": _blank_nulls((p.original or {}).get("property_type"))
+                or _type_of(p),
+            }
+            for i, p in enumerate(label.properties)
+        ]
+        extra = dict(label.original or {})
+        extra.pop("type", None)
+        pair_extras = extra.pop(PAIR_EXTRAS, [])
+        if label.kind == "edge":
+            edge_types.append(
+                {
+                    **extra,
+                    "type_id": len(edge_types),
+                    "type_name": label.name,
+                    "vertex_type_pair_relations": [
+                        {
+                            **(pair_extras[i] if i < len(pair_extras) else {}),
+                            "source_vertex": r.source,
+                            "destination_vertex": r.target,
+                            "relation": r.relation,
+                        }
+                        for i, r in enumerate(label.relations)
+                    ],
+                    "properties": props,
+                }
+            )
+        else:
+            vertex_types.append(
+                {
+                    **extra,
+                    "type_id": len(vertex_types),
+                    "type_name": label.name,
+                    "properties": props,
+                    "primary_keys": [label.primary_key] if label.primary_key else [],
+                }
+            )
+    return {
+        "name": name,
+        "description": description,
+        "schema": {"vertex_types": vertex_types, "edge_types": edge_types},
+    }
+
+
+def _blank_nulls(value: Any) -> Any:
+    """YAML's bare ``long_text:`` is null; GraphScope writes it as an empty string."""
+    if isinstance(value, dict):
+        return {k: "" if v is None else _blank_nulls(v) for k, v in value.items()}
+    return value
+
+
+def _type_of(prop: PropertyDef) -> dict[str, Any]:
+    reverse = {v: k for k, v in PRIMITIVE_TYPES.items()}
+    if prop.type in reverse and prop.type != "string":
+        return {"primitive_type": reverse[prop.type]}
+    if prop.type == "char_array":
+        return {"string": {"char": {"fixed_length": prop.max_length}}}
+    if prop.type == "string" and prop.max_length:
+        return {"string": {"var_char": {"max_length": prop.max_length}}}
+    if prop.type == "date":
+        return {"temporal": {"date32": ""}}
+    if prop.type == "datetime":
+        return {"temporal": {"timestamp": ""}}
+    return {"string": {"long_text": ""}}
+
+
+# --- the bulk-loading configuration --------------------------------------------------------------
+
+
+def build_import_plan(
+    mapping: dict[str, Any], *, schema: GraphSchema, resolve: PathResolver
+) -> ImportPlan:
+    """Validate a SchemaMapping against the graph's schema and the files it names."""
+    if not isinstance(mapping, dict):
+        raise PlanError("the bulk-loading configuration must be an object")
+    unknown = sorted(set(mapping) - MAPPING_KEYS)
+    if unknown:
+        raise PlanError(f"unknown field {unknown[0]!r}", field=unknown[0])
+    config = mapping.get("loading_config") or {}
+    if not isinstance(config, dict):
+        raise PlanError("loading_config must be an object", field="loading_config")
+    source = config.get("data_source") or {}
+    if not isinstance(source, dict):
+        raise PlanError("loading_config.data_source must be an object", field="loading_config")
+    scheme = source.get("scheme", "file")
+    if scheme != "file":
+        raise PlanError(
+            f"loading_config.data_source.scheme {scheme!r} is not supported (only file)",
+            field="loading_config",
+        )
+    location = source.get("location")
+    if location is not None:
+        if not isinstance(location, str):
+            raise PlanError("data_source.location must be a string", field="loading_config")
+        location = location.removeprefix("@") or None
+    mode = config.get("import_option", "init")
+    if mode not in IMPORT_OPTIONS:
+        raise PlanError(
+            f"loading_config.import_option must be init or overwrite, not {mode!r}",
+            field="loading_config",
+        )
+    csv_options = _csv_options(config.get("format"))
+    vertex_mappings = mapping.get("vertex_mappings") or []
+    edge_mappings = mapping.get("edge_mappings") or []
+    if not isinstance(vertex_mappings, list) or not isinstance(edge_mappings, list):
+        raise PlanError("vertex_mappings and edge_mappings must be lists", field="vertex_mappings")
+    if not vertex_mappings and not edge_mappings:
+        raise PlanError("the configuration maps no files", field="vertex_mappings")
+    files: list[FileSpec] = []
+    for i, entry in enumerate(vertex_mappings):
+        files += _vertex_files(
+            entry, f"vertex_mappings[{i}]", schema, csv_options, resolve, location
+        )
+    for i, entry in enumerate(edge_mappings):
+        files += _edge_files(entry, f"edge_mappings[{i}]", schema, csv_options, resolve, location)
+    return ImportPlan(
+        schema=schema,
+        files=tuple(files),
+        parallel_edge="allow",
+        mode=mode,
+        threshold=error_threshold(mapping.get("error_threshold"), field="error_threshold"),
+        max_failed_records=max_failed_records(mapping),
+    )
+
+
+def _csv_options(value: Any) -> CsvOptions:
+    value = value or {}
+    if not isinstance(value, dict):
+        raise PlanError("loading_config.format must be an object", field="loading_config")
+    kind = value.get("type", "csv")
+    if kind != "csv":
+        raise PlanError(
+            f"loading_config.format.type {kind!r} is not supported (only csv)",
+            field="loading_config",
+        )
+    meta = value.get("metadata") or {}
+    if not isinstance(meta, dict):
+        raise PlanError("loading_config.format.metadata must be an object", field="loading_config")
+
+    def char(key: str, default: str) -> str:
+        text = meta.get(key, default)
+        if not isinstance(text, str) or len(text) != 1 or text in "\r\n":
+            raise PlanError(
+                f"format.metadata.{key} must be a single character, not {text!r}",
+                field="loading_config",
+            )
+        return text
+
+    def flag(key: str, default: bool) -> bool:
+        value = meta.get(key, default)
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if not isinstance(value, bool):
+            raise PlanError(f"format.metadata.{key} must be true or false", field="loading_config")
+        return value
+
+    delimiter = char("delimiter", "|")
+    quoting = flag("quoting", False)
+    quote = char("quote_char", '"')
+    escaping = flag("escaping", False)
+    escape = char("escape_char", "\\")
+    if quoting and quote == delimiter:
+        raise PlanError(
+            "format.metadata.quote_char and delimiter must differ", field="loading_config"
+        )
+    return CsvOptions(
+        delimiter=delimiter,
+        quotechar=quote if quoting else None,
+        doublequote=flag("double_quote", True),
+        escapechar=escape if escaping else None,
+        header_row=flag("header_row", True),
+    )
+
+
+def _inputs(
+    entry: dict[str, Any], where: str, resolve: PathResolver, location: str | None
+) -> list[tuple[str, Path]]:
+    inputs = entry.get("inputs")
+    if not isinstance(inputs, list) or not inputs or not all(isinstance(i, str) for i in inputs):
+        raise PlanError(f"{where}.inputs must be a non-empty list of file paths", field=where)
+    found: list[tuple[str, Path]] = []
+    for raw in inputs:
+        name = raw.removeprefix("@")
+        try:
+            paths = resolve(name, base=location, allow_dir=True)
+        except PlanError as exc:
+            raise PlanError(f"{where}.inputs: {exc.message}", field=where) from None
+        found += [(raw if len(paths) == 1 else f"{raw.rstrip('/')}/{p.name}", p) for p in paths]
+    return found
+
+
+def _header(path: Path, options: CsvOptions) -> list[str] | None:
+    if not options.header_row:
+        return None
+    try:
+        with path.open(encoding=options.encoding, errors="replace", newline="") as handle:
+            reader = csv.reader(
+                handle,
+                delimiter=options.delimiter,
+                quotechar=options.quotechar,
+                quoting=csv.QUOTE_MINIMAL if options.quotechar else csv.QUOTE_NONE,
+                escapechar=options.escapechar,
+            )
+            return next(reader, [])
+    except (OSError, csv.Error):
+        return []
+
+
+def _column(value: Any, where: str, header: list[str] | None) -> int:
+    """A ``{index, name}`` column reference -> a 0-based index (the index wins; a name alone
+    is looked up in the file's header row)."""
+    if not isinstance(value, dict):
+        raise PlanError(f"{where}.column must be an object with index or name", field=where)
+    index = value.get("index")
+    name = value.get("name")
+    if index is not None:
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise PlanError(f"{where}.column.index must be a non-negative integer", field=where)
+        return index
+    if not isinstance(name, str) or not name:
+        raise PlanError(f"{where}.column needs an index or a name", field=where)
+    if header is None:
+        raise PlanError(
+            f"{where}.column names {name!r} but the files have no header row; give an index",
+            field=where,
+        )
+    if name not in header:
+        raise PlanError(f"{where}.column {name!r} is not in the header row {header}", field=where)
+    return header.index(name)
+
+
+def _column_mappings(
+    entry: dict[str, Any], where: str, label: LabelDef, header: list[str] | None, first: int
+) -> tuple[ColumnMapping, ...]:
+    raw = entry.get("column_mappings")
+    if raw is None or raw == []:
+        # Columns map to the properties in order (edges: after the two endpoint columns).
+        return tuple(ColumnMapping(first + i, p.name) for i, p in enumerate(label.properties))
+    if not isinstance(raw, list):
+        raise PlanError(f"{where}.column_mappings must be a list", field=where)
+    mappings: list[ColumnMapping] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        iw = f"{where}.column_mappings[{i}]"
+        if not isinstance(item, dict):
+            raise PlanError(f"{iw} must be an object", field=where)
+        prop = item.get("property")
+        if not isinstance(prop, str) or label.property(prop) is None:
+            raise PlanError(
+                f"{iw}.property {prop!r} is not a property of {label.name} "
+                f"({', '.join(p.name for p in label.properties) or 'it has none'})",
+                field=where,
+            )
+        if prop in seen:
+            raise PlanError(f"{iw}: property {prop!r} is mapped twice", field=where)
+        seen.add(prop)
+        mappings.append(ColumnMapping(_column(item.get("column"), iw, header), prop))
+    return tuple(mappings)
+
+
+def _vertex_files(
+    entry: Any,
+    where: str,
+    schema: GraphSchema,
+    options: CsvOptions,
+    resolve: PathResolver,
+    location: str | None,
+) -> list[FileSpec]:
+    if not isinstance(entry, dict):
+        raise PlanError(f"{where} must be an object", field="vertex_mappings")
+    name = entry.get("type_name")
+    label = schema.label(name) if isinstance(name, str) else None
+    if label is None or label.kind != "vertex":
+        raise PlanError(
+            f"{where}.type_name {name!r} is not a vertex type of the graph "
+            f"({', '.join(lb.name for lb in schema.labels if lb.kind == 'vertex')})",
+            field="vertex_mappings",
+        )
+    specs = []
+    for display, path in _inputs(entry, where, resolve, location):
+        columns = _column_mappings(entry, where, label, _header(path, options), 0)
+        if label.primary_key not in {c.property for c in columns}:
+            raise PlanError(
+                f"{where}: the primary key {label.primary_key!r} of {label.name} is not mapped "
+                "to a column",
+                field="vertex_mappings",
+            )
+        specs.append(
+            FileSpec(
+                role="vertex",
+                path=path,
+                layout="mapped_vertex",
+                csv=options,
+                label=label.name,
+                columns=columns,
+                display_path=display,
+            )
+        )
+    return specs
+
+
+def _edge_files(
+    entry: Any,
+    where: str,
+    schema: GraphSchema,
+    options: CsvOptions,
+    resolve: PathResolver,
+    location: str | None,
+) -> list[FileSpec]:
+    if not isinstance(entry, dict):
+        raise PlanError(f"{where} must be an object", field="edge_mappings")
+    triplet = entry.get("type_triplet")
+    if not isinstance(triplet, dict):
+        raise PlanError(
+            f"{where}.type_triplet must be an object with edge, source_vertex and "
+            "destination_vertex",
+            field="edge_mappings",
+        )
+    edge, source, target = (
+        triplet.get("edge"),
+        triplet.get("source_vertex"),
+        triplet.get("destination_vertex"),
+    )
+    label = schema.label(edge) if isinstance(edge, str) else None
+    if label is None or label.kind != "edge":
+        raise PlanError(
+            f"{where}.type_triplet.edge {edge!r} is not an edge type of the graph",
+            field="edge_mappings",
+        )
+    if not any(r.source == source and r.target == target for r in label.relations):
+        pairs = ", ".join(f"{r.source}->{r.target}" for r in label.relations)
+        raise PlanError(
+            f"{where}: edge type {edge} does not connect {source!r} to {target!r} ({pairs})",
+            field="edge_mappings",
+        )
+    specs = []
+    for display, path in _inputs(entry, where, resolve, location):
+        header = _header(path, options)
+        source_column = _endpoint_column(entry, "source_vertex_mappings", where, header, 0)
+        target_column = _endpoint_column(entry, "destination_vertex_mappings", where, header, 1)
+        specs.append(
+            FileSpec(
+                role="edge",
+                path=path,
+                layout="mapped_edge",
+                csv=options,
+                label=label.name,
+                source_label=source,
+                target_label=target,
+                columns=_column_mappings(entry, where, label, header, 2),
+                source_column=source_column,
+                target_column=target_column,
+                display_path=display,
+            )
+        )
+    return specs
+
+
+def _endpoint_column(
+    entry: dict[str, Any], key: str, where: str, header: list[str] | None, default: int
+) -> int:
+    value = entry.get(key)
+    if value is None or value == []:
+        return default
+    if not isinstance(value, list) or len(value) != 1 or not isinstance(value[0], dict):
+        raise PlanError(f"{where}.{key} must be a list with one column mapping", field=where)
+    return _column(value[0].get("column"), f"{where}.{key}[0]", header)

@@ -1,0 +1,756 @@
+"""The one loader: executes an :class:`~jobcenter.graphs.plan.ImportPlan` against a graph store.
+
+How an import runs:
+
+1. A pre-pass reads every file once in binary: its size, its line count (the progress bars'
+   denominators) and the lines whose bytes do not decode.
+2. One store transaction holds the whole import. Each file is streamed through ``csv.reader``;
+   every line is validated where it stands: against the schema (column count, label, types,
+   enum values, lengths, dates) and against the graph through a :class:`VertexIndex` (duplicate
+   ids, missing endpoints). Good lines go to the store in batches.
+3. Between batches the loader publishes its counters (read by the job's heartbeat thread) and
+   looks at the stop flag: a cancel rolls the transaction back, so the graph is as it was.
+4. ``commit_gate`` is the point of no return; then the data and the import's summary commit.
+
+Memory does not grow with file size: a batch is at most ``BATCH_ROWS`` rows and failed lines
+are kept (up to ``plan.max_failed_records`` per file) only until the heartbeat drains them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gc
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jobcenter.graphs.plan import (
+    RAW_LINE_LIMIT,
+    FailedLine,
+    FileProgress,
+    FileSpec,
+    FileStatus,
+    ImportAborted,
+    ImportPlan,
+    ImportProgress,
+    ImportStopped,
+    ImportSummary,
+    Reason,
+)
+from jobcenter.graphs.rowcode import compile_values
+from jobcenter.graphs.schema import GraphSchema, LabelDef
+from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.values import BadValue, Convert, key_converter, shown
+
+BATCH_ROWS = 20_000
+# Graphs with up to this many vertices get an in-memory key index (about 100 MB at the limit).
+INDEX_CAPACITY = 1_000_000
+SCAN_BLOCK = 1 << 20
+LOG_LINES_PER_FILE = 100
+# Beyond this many undecodable lines a file is refused as a whole (wrong encoding).
+MAX_BAD_ENCODING_LINES = 100_000
+csv.field_size_limit(16 * 1024 * 1024)
+
+CommitGate = Callable[[ImportSummary], bool]
+
+
+@dataclass
+class FileScan:
+    size: int
+    lines: int  # physical lines
+    bad_lines: frozenset[int]  # 1-based numbers of lines whose bytes do not decode
+    error: str = ""
+
+
+def scan_file(spec: FileSpec, stop: Any = None) -> FileScan:
+    """Size, line count and undecodable lines of a file, reading it once in binary."""
+    try:
+        size = spec.path.stat().st_size
+        handle = spec.path.open("rb")
+    except OSError as exc:
+        return FileScan(0, 0, frozenset(), error=f"cannot read the file: {exc.strerror or exc}")
+    lines = 0
+    bad: set[int] = set()
+    pending = b""
+    encoding = spec.csv.encoding
+    last = b"\n"
+    with handle:
+        while block := handle.read(SCAN_BLOCK):
+            if stop is not None and stop.is_set():
+                raise ImportStopped()
+            last = block[-1:]
+            data = pending + block if pending else block
+            cut = data.rfind(b"\n") + 1
+            segment, pending = data[:cut], data[cut:]
+            if segment and not segment.isascii():
+                _find_undecodable(segment, lines, encoding, bad)
+            lines += segment.count(b"\n")
+            if len(bad) > MAX_BAD_ENCODING_LINES:
+                return FileScan(
+                    size,
+                    lines,
+                    frozenset(),
+                    error=f"more than {MAX_BAD_ENCODING_LINES} lines are not valid "
+                    f"{encoding}; is the file in another encoding?",
+                )
+        if pending:
+            _find_undecodable(pending, lines, encoding, bad)
+    if size and last != b"\n":
+        lines += 1
+    return FileScan(size, lines, frozenset(bad))
+
+
+def _find_undecodable(segment: bytes, base: int, encoding: str, bad: set[int]) -> None:
+    try:
+        segment.decode(encoding)
+        return
+    except UnicodeDecodeError:
+        pass
+    for offset, line in enumerate(segment.split(b"\n")):
+        try:
+            line.decode(encoding)
+        except UnicodeDecodeError:
+            bad.add(base + offset + 1)
+
+
+def _raw(row: list[str], delimiter: str, quote: str | None) -> str:
+    """A line as it stood in the file, rebuilt from its fields (minimal quoting)."""
+    if quote:
+        parts = []
+        for field in row:
+            if delimiter in field or quote in field or "\n" in field or "\r" in field:
+                field = quote + field.replace(quote, quote + quote) + quote
+            parts.append(field)
+        text = delimiter.join(parts)
+    else:
+        text = delimiter.join(row)
+    if any("\udc80" <= ch <= "\udcff" for ch in text):  # undecodable bytes: show them escaped
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text[:RAW_LINE_LIMIT]
+
+
+class _LabelRows:
+    """How one label's properties are read from a line in one file layout: ``values`` is the
+    compiled extraction (see :mod:`jobcenter.graphs.rowcode`), ``columns`` the number of
+    fields a line of this label must have (GES layouts)."""
+
+    __slots__ = ("columns", "label", "values")
+
+    def __init__(
+        self, label: LabelDef, columns: Sequence[int | None], width: int, prefix: int
+    ) -> None:
+        self.label = label
+        self.values = compile_values(label.properties, columns, width, prefix)
+        self.columns = 0
+
+
+class ScopeKeys:
+    """Vertex keys of one scope -> vids, in memory. ``get`` is the dict's own method, so the
+    row builders' endpoint lookups cost one dict probe."""
+
+    def __init__(self, index: VertexIndex) -> None:
+        self.index = index
+        self.keys: dict[str, int] = {}
+        self.get = self.keys.get
+
+    def claim(self, key: str) -> int | None:
+        """A new vid for ``key``; None when the key exists already."""
+        keys = self.keys
+        if key in keys:
+            return None
+        vid = keys[key] = self.index.next_vid
+        self.index.next_vid = vid + 1
+        return vid
+
+
+class StoredScopeKeys:
+    """Vertex keys of one scope looked up in the store (graphs too big for memory). Keys
+    claimed since the last vertex batch was written are held until then."""
+
+    def __init__(self, index: VertexIndex, scope: str) -> None:
+        self.index = index
+        self.scope = scope
+        self.pending: dict[str, int] = {}
+
+    def get(self, key: str) -> int | None:
+        vid = self.pending.get(key)
+        return vid if vid is not None else self.index.store.find_vid(self.scope, key)
+
+    def claim(self, key: str) -> int | None:
+        if self.get(key) is not None:
+            return None
+        vid = self.pending[key] = self.index.next_vid
+        self.index.next_vid = vid + 1
+        return vid
+
+
+class VertexIndex:
+    """Vertex key -> vid during one import: new vertices get their vid here (the store takes
+    it as given), edges find their endpoints here. In memory while the graph has at most
+    ``capacity`` vertices (about 100 bytes each); beyond that, looked up in the store, slower
+    but with memory that does not grow with the graph."""
+
+    def __init__(self, store: GraphStore, *, capacity: int, expected_new: int) -> None:
+        self.store = store
+        self.next_vid = store.max_vid() + 1
+        self.in_memory = store.vertex_count() + expected_new <= capacity
+        self.scopes: dict[str, ScopeKeys | StoredScopeKeys] = {}
+        if self.in_memory:
+            for scope, key, vid in store.vertex_keys():
+                self.scope(scope).keys[key] = vid  # type: ignore[union-attr]
+
+    def scope(self, scope: str) -> ScopeKeys | StoredScopeKeys:
+        keys = self.scopes.get(scope)
+        if keys is None:
+            keys = ScopeKeys(self) if self.in_memory else StoredScopeKeys(self, scope)
+            self.scopes[scope] = keys
+        return keys
+
+    def written(self) -> None:
+        """The claimed vertices are in the store now."""
+        if not self.in_memory:
+            for keys in self.scopes.values():
+                keys.pending.clear()  # type: ignore[union-attr]
+
+
+class Loader:
+    """Runs one plan. Use :func:`run_import`."""
+
+    def __init__(
+        self, plan: ImportPlan, store: GraphStore, progress: ImportProgress, index: VertexIndex
+    ) -> None:
+        self.plan = plan
+        self.schema: GraphSchema = plan.schema
+        self.store = store
+        self.progress = progress
+        self.index = index
+        self.width = store_width(plan)
+        self.vertices_added = 0
+        self.edges_added = 0
+        self.failed_total = 0
+        self._reasons: list[Counter] = [Counter() for _ in plan.files]
+        self._logs: list[list[str]] = [[] for _ in plan.files]
+        self._kept: list[int] = [0 for _ in plan.files]
+        self._vertex_sql = store.vertex_sql(self.width)
+        self._edge_insert, self._edge_delete = store.edge_sqls(
+            self.width, plan.parallel_edge, plan.ignore_label
+        )
+
+    # -- failures --------------------------------------------------------------------------
+
+    def fail(
+        self, index: int, fp: FileProgress, line: int, reason: Reason, message: str, row: list[str]
+    ) -> None:
+        fp.failed_lines += 1
+        self.failed_total += 1
+        self._reasons[index][reason] += 1
+        log = self._logs[index]
+        if len(log) < LOG_LINES_PER_FILE:
+            log.append(f"line {line}: {reason}: {message}")
+        if self._kept[index] < self.plan.max_failed_records:
+            self._kept[index] += 1
+            options = self.plan.files[index].csv
+            raw = _raw(row, options.delimiter, options.quotechar)
+            self.progress.failed.append(FailedLine(index, line, reason, message[:2000], raw))
+        limit = self.plan.threshold.max_count
+        if limit is not None and self.failed_total > limit:
+            raise ImportAborted(
+                f"import aborted: {self.failed_total} failed lines exceed the error threshold "
+                f"of {limit}"
+            )
+
+    def data_lines(self) -> int:
+        """Data lines judged so far (loaded or failed), over every file."""
+        return sum(
+            fp.successful_lines + fp.failed_lines
+            for spec, fp in zip(self.plan.files, self.progress.files, strict=True)
+            if spec.role != "schema"
+        )
+
+    def check_percent(self, *, final: bool = False) -> None:
+        limit = self.plan.threshold.max_percent
+        if limit is None:
+            return
+        judged = self.data_lines()
+        if not judged or (not final and judged < BATCH_ROWS):
+            return  # too few lines to judge a rate yet
+        rate = 100.0 * self.failed_total / judged
+        if rate > limit:
+            raise ImportAborted(
+                f"import aborted: {rate:.1f}% of {judged} lines failed, above the error "
+                f"threshold of {limit:g}%"
+            )
+
+    # -- files -----------------------------------------------------------------------------
+
+    def load_schema_file(self, index: int, spec: FileSpec) -> None:
+        fp = self.progress.files[index]
+        fp.started = time.time()
+        fp.total_lines = fp.successful_lines = len(spec.schema_labels)
+        fp.bytes_read = fp.bytes_total
+        fp.status = FileStatus.SUCCESS
+        fp.log = f"{len(spec.schema_labels)} labels: {', '.join(spec.schema_labels)}\n"
+        fp.finished = time.time()
+
+    def load_data_file(self, index: int, spec: FileSpec, scan: FileScan) -> None:
+        fp = self.progress.files[index]
+        fp.started = time.time()
+        if scan.error:
+            fp.status, fp.cause, fp.finished = FileStatus.FAILED, scan.error, time.time()
+            fp.log = scan.error + "\n"
+            return
+        try:
+            handle = spec.path.open(
+                encoding=spec.csv.encoding, errors="surrogateescape", newline=""
+            )
+        except OSError as exc:
+            fp.status, fp.finished = FileStatus.FAILED, time.time()
+            fp.cause = f"cannot read the file: {exc.strerror or exc}"
+            return
+        builders = {
+            "ges_vertex": self._ges_vertex_rows,
+            "ges_edge": self._ges_edge_rows,
+            "mapped_vertex": self._mapped_vertex_rows,
+            "mapped_edge": self._mapped_edge_rows,
+        }
+        build = builders[spec.layout](spec)
+        write = self._write_edges if spec.role == "edge" else self._write_vertices
+        with handle:
+            self._stream(index, spec, scan, fp, handle, build, write)
+        fp.bytes_read = fp.bytes_total
+        fp.total_lines = fp.successful_lines + fp.failed_lines
+        self._finish_file(index, fp)
+
+    def _stream(
+        self,
+        index: int,
+        spec: FileSpec,
+        scan: FileScan,
+        fp: FileProgress,
+        handle: Any,
+        build: RowBuilder,
+        write: Callable[[FileProgress, list[tuple]], None],
+    ) -> None:
+        """Read a file record by record: ``build`` turns a line into a store row or raises
+        :class:`LineError`/:class:`BadValue`; good rows go to the store in batches."""
+        reader = self._reader(spec, handle)
+        bad = scan.bad_lines
+        encoding = spec.csv.encoding
+        if spec.csv.header_row:  # the first record that is not blank names the columns
+            with contextlib.suppress(csv.Error):
+                for row in reader:
+                    if row:
+                        break
+        batch: list[tuple] = []
+        append = batch.append
+        while True:
+            try:
+                for row in reader:
+                    if not row:
+                        continue  # blank lines are not data lines
+                    try:
+                        if bad and not bad.isdisjoint(_lines_of(reader.line_num, row)):
+                            raise LineError(Reason.ENCODING, f"the line is not valid {encoding}")
+                        append(build(row))
+                    except (LineError, BadValue) as exc:
+                        line = _first_line(reader.line_num, row)
+                        self.fail(index, fp, line, exc.reason, exc.message, row)
+                        continue
+                    if len(batch) >= BATCH_ROWS:
+                        write(fp, batch)
+                        batch = []
+                        append = batch.append
+                        self._checkpoint(fp, handle)
+                break
+            except csv.Error as exc:  # e.g. a field over the size limit; go on after it
+                message = f"the line cannot be parsed: {exc}"
+                self.fail(index, fp, reader.line_num, Reason.MALFORMED, message, [])
+        if batch:
+            write(fp, batch)
+        self._checkpoint(fp, handle)
+
+    def _write_vertices(self, fp: FileProgress, batch: list[tuple]) -> None:
+        self.store.add_vertices(self._vertex_sql, batch)
+        self.index.written()
+        fp.successful_lines += len(batch)
+        self.vertices_added += len(batch)
+
+    def _write_edges(self, fp: FileProgress, batch: list[tuple]) -> None:
+        ignored = self.store.add_edges(
+            self._edge_insert,
+            batch,
+            policy=self.plan.parallel_edge,
+            delete=self._edge_delete,
+            ignore_label=self.plan.ignore_label,
+        )
+        fp.successful_lines += len(batch)
+        fp.ignored_lines += ignored
+        self.edges_added += len(batch) - ignored
+
+    def _finish_file(self, index: int, fp: FileProgress) -> None:
+        fp.finished = time.time()
+        if fp.failed_lines == 0:
+            fp.status = FileStatus.SUCCESS
+            fp.cause = ""
+        else:
+            fp.status = FileStatus.PART_FAILED if fp.successful_lines else FileStatus.FAILED
+            reasons = ", ".join(f"{r} {n}" for r, n in self._reasons[index].most_common())
+            fp.cause = f"{fp.failed_lines} of {fp.total_lines} lines failed ({reasons})"
+        seconds = fp.finished - (fp.started or fp.finished)
+        head = (
+            f"{fp.total_lines} lines in {seconds:.2f}s: {fp.successful_lines} loaded, "
+            f"{fp.failed_lines} failed"
+        )
+        if fp.ignored_lines:
+            head += f", {fp.ignored_lines} duplicate edges ignored"
+        log = self._logs[index]
+        more = fp.failed_lines - len(log)
+        fp.log = "\n".join([head, *log, *([f"... {more} more failed lines"] if more > 0 else [])])
+        fp.log += "\n"
+
+    def _reader(self, spec: FileSpec, handle: Any) -> Any:
+        options = spec.csv
+        if options.quotechar:
+            return csv.reader(
+                handle,
+                delimiter=options.delimiter,
+                quotechar=options.quotechar,
+                doublequote=options.doublequote,
+                escapechar=options.escapechar,
+                strict=False,
+            )
+        return csv.reader(
+            handle,
+            delimiter=options.delimiter,
+            quoting=csv.QUOTE_NONE,
+            escapechar=options.escapechar,
+            strict=False,
+        )
+
+    def _checkpoint(self, fp: FileProgress, handle: Any) -> None:
+        """Between batches: publish how far the file is read, stop if asked."""
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            fp.bytes_read = min(handle.buffer.tell(), fp.bytes_total)
+        if self.progress.stop.is_set():
+            raise ImportStopped()
+        self.check_percent()
+
+    # -- row builders: one per file layout ---------------------------------------------------
+
+    def _ges_label_rows(
+        self, first_property_column: int, kind: str, prefix: int
+    ) -> dict[str, _LabelRows]:
+        rows: dict[str, _LabelRows] = {}
+        for label in self.schema.labels:
+            if label.kind not in (kind, "any"):
+                continue
+            columns = [first_property_column + i for i in range(len(label.properties))]
+            entry = _LabelRows(label, columns, self.width, prefix)
+            entry.columns = first_property_column + len(label.properties)
+            rows[label.name] = entry
+        return rows
+
+    def _ges_vertex_rows(self, spec: FileSpec) -> RowBuilder:
+        """``id,label,props...`` -> ``(vid, "", id, label, p0..)``."""
+        labels = self._ges_label_rows(2, "vertex", 4)
+        claim = self.index.scope("").claim
+
+        def build(row: list[str]) -> tuple:
+            if len(row) < 2:
+                raise LineError(
+                    Reason.COLUMN_COUNT, f"expected at least 2 columns (id,label), got {len(row)}"
+                )
+            entry = labels.get(row[1])
+            if entry is None:
+                raise LineError(
+                    Reason.UNKNOWN_LABEL,
+                    f"label {shown(row[1])} is not a vertex label of the schema",
+                )
+            if len(row) != entry.columns:
+                raise LineError(Reason.COLUMN_COUNT, _column_message(entry, len(row), "id,label"))
+            key = row[0]
+            if not key:
+                raise LineError(Reason.EMPTY_ID, "the vertex id is empty")
+            vid = claim(key)
+            if vid is None:
+                raise LineError(Reason.DUPLICATE_ID, f"vertex id {shown(key)} already exists")
+            return entry.values(row, vid, "", key, row[1])
+
+        return build
+
+    def _ges_edge_rows(self, spec: FileSpec) -> RowBuilder:
+        """``source,target,label,props...`` -> ``(label, src vid, dst vid, p0..)``."""
+        labels = self._ges_label_rows(3, "edge", 3)
+        vid_of = self.index.scope("").get
+
+        def build(row: list[str]) -> tuple:
+            if len(row) < 3:
+                raise LineError(
+                    Reason.COLUMN_COUNT,
+                    f"expected at least 3 columns (source,target,label), got {len(row)}",
+                )
+            entry = labels.get(row[2])
+            if entry is None:
+                raise LineError(
+                    Reason.UNKNOWN_LABEL,
+                    f"label {shown(row[2])} is not an edge label of the schema",
+                )
+            if len(row) != entry.columns:
+                raise LineError(
+                    Reason.COLUMN_COUNT, _column_message(entry, len(row), "source,target,label")
+                )
+            src = vid_of(row[0])
+            if src is None:
+                raise LineError(
+                    Reason.MISSING_VERTEX, f"source vertex {shown(row[0])} does not exist"
+                )
+            dst = vid_of(row[1])
+            if dst is None:
+                raise LineError(
+                    Reason.MISSING_VERTEX, f"target vertex {shown(row[1])} does not exist"
+                )
+            return entry.values(row, row[2], src, dst)
+
+        return build
+
+    def _mapped_fields(self, label: LabelDef, spec: FileSpec, prefix: int) -> _LabelRows:
+        by_property = {c.property: c.index for c in spec.columns}
+        columns = [by_property.get(prop.name) for prop in label.properties]
+        return _LabelRows(label, columns, self.width, prefix)
+
+    def _mapped_vertex_rows(self, spec: FileSpec) -> RowBuilder:
+        """GraphScope: mapped columns of a vertex type's file -> ``(vid, type, key, type,
+        p0..)`` (the type is the key's scope: primary keys are unique per type)."""
+        label = self.schema.label(spec.label or "")
+        assert label is not None and label.primary_key is not None
+        entry = self._mapped_fields(label, spec, 4)
+        key_column = next(c.index for c in spec.columns if c.property == label.primary_key)
+        to_key = _key_converter(label, "the primary key")
+        need = _min_columns(spec)
+        name = label.name
+        claim = self.index.scope(name).claim
+
+        def build(row: list[str]) -> tuple:
+            if len(row) < need:
+                raise LineError(
+                    Reason.COLUMN_COUNT, f"expected at least {need} columns, got {len(row)}"
+                )
+            if not row[key_column]:
+                raise LineError(Reason.EMPTY_ID, f"the primary key {label.primary_key} is empty")
+            key = to_key(row[key_column])
+            vid = claim(key)
+            if vid is None:
+                raise LineError(
+                    Reason.DUPLICATE_ID, f"{name} with primary key {shown(key)} already exists"
+                )
+            return entry.values(row, vid, name, key, name)
+
+        return build
+
+    def _mapped_edge_rows(self, spec: FileSpec) -> RowBuilder:
+        """GraphScope: -> ``(label, src vid, dst vid, p0..)``."""
+        label = self.schema.label(spec.label or "")
+        source = self.schema.label(spec.source_label or "")
+        target = self.schema.label(spec.target_label or "")
+        assert label is not None and source is not None and target is not None
+        entry = self._mapped_fields(label, spec, 3)
+        source_key = _key_converter(source, "source id")
+        target_key = _key_converter(target, "target id")
+        source_vid = self.index.scope(source.name).get
+        target_vid = self.index.scope(target.name).get
+        sc, tc = spec.source_column, spec.target_column
+        need = _min_columns(spec, sc, tc)
+        name, source_name, target_name = label.name, source.name, target.name
+
+        def build(row: list[str]) -> tuple:
+            if len(row) < need:
+                raise LineError(
+                    Reason.COLUMN_COUNT, f"expected at least {need} columns, got {len(row)}"
+                )
+            skey = source_key(row[sc])
+            src = source_vid(skey)
+            if src is None:
+                raise LineError(
+                    Reason.MISSING_VERTEX,
+                    f"source vertex {source_name} {shown(skey)} does not exist",
+                )
+            tkey = target_key(row[tc])
+            dst = target_vid(tkey)
+            if dst is None:
+                raise LineError(
+                    Reason.MISSING_VERTEX,
+                    f"target vertex {target_name} {shown(tkey)} does not exist",
+                )
+            return entry.values(row, name, src, dst)
+
+        return build
+
+
+class LineError(Exception):
+    """A line that cannot be loaded; ``reason`` is its machine code."""
+
+    def __init__(self, reason: Reason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+RowBuilder = Callable[[list[str]], tuple]
+
+
+def _first_line(last: int, row: list[str]) -> int:
+    """The line a record starts on, from the line it ends on (a quoted field may hold line
+    breaks); only worked out for failed lines, so the hot loop does not track it."""
+    return last - sum(field.count("\n") for field in row)
+
+
+def _lines_of(last: int, row: list[str]) -> range:
+    return range(_first_line(last, row), last + 1)
+
+
+def store_width(plan: ImportPlan) -> int:
+    """Property columns the store needs for the plan's schema."""
+    return max((len(label.properties) for label in plan.schema.labels), default=0)
+
+
+def _min_columns(spec: FileSpec, *extra: int) -> int:
+    indexes = [c.index for c in spec.columns] + list(extra)
+    return max(indexes, default=-1) + 1
+
+
+def _column_message(entry: _LabelRows, got: int, leading: str) -> str:
+    props = len(entry.label.properties)
+    if props == 0:
+        wanted = f"{entry.columns} columns ({leading}; label {entry.label.name} has no properties)"
+    else:
+        wanted = (
+            f"{entry.columns} columns ({leading} and the {props} properties of label "
+            f"{entry.label.name})"
+        )
+    return f"expected {wanted}, got {got}"
+
+
+def _key_converter(label: LabelDef, what: str) -> Convert:
+    """Primary-key text of ``label`` -> vertex key; a bad one names ``what`` it was."""
+    assert label.primary_key is not None
+    prop = label.property(label.primary_key)
+    assert prop is not None
+    to_key = key_converter(prop)
+
+    def convert(text: str) -> str:
+        try:
+            return to_key(text)
+        except BadValue as exc:
+            raise BadValue(
+                exc.reason, f"{what}: {shown(text)} is not a valid {label.name} primary key"
+            ) from None
+
+    return convert
+
+
+def run_import(
+    plan: ImportPlan,
+    store: GraphStore,
+    *,
+    job_id: str,
+    progress: ImportProgress,
+    commit_gate: CommitGate | None = None,
+    index_capacity: int = INDEX_CAPACITY,
+) -> ImportSummary:
+    """Run ``plan`` into ``store`` as one transaction and return what it did.
+
+    Raises :class:`ImportStopped` when ``progress.stop`` was set (or the commit gate refused)
+    and :class:`ImportAborted` when the error threshold was crossed; in both cases, and on any
+    other error, nothing was written. ``index_capacity``: up to this many vertices the key index
+    lives in memory (see :class:`VertexIndex`).
+    """
+    scans: list[FileScan | None] = []
+    for spec, fp in zip(plan.files, progress.files, strict=True):
+        if spec.layout == "schema":
+            fp.bytes_total = _size(spec.path)
+            fp.total_lines = len(spec.schema_labels)
+            scans.append(None)
+            continue
+        scan = scan_file(spec, progress.stop)
+        fp.bytes_total = scan.size
+        fp.total_lines = max(0, scan.lines - (1 if spec.csv.header_row else 0))
+        scans.append(scan)
+    store.begin(width=store_width(plan), schema=plan.schema.to_dict())
+    gc_was_enabled = gc.isenabled()
+    try:
+        if plan.mode in ("init", "overwrite"):
+            store.clear()
+
+        def lines_of(role: str) -> int:
+            return sum(
+                fp.total_lines
+                for spec, fp in zip(plan.files, progress.files, strict=True)
+                if spec.role == role
+            )
+
+        # The loop allocates millions of short-lived, acyclic tuples; the cyclic collector
+        # would rescan the key index with them over and over (about 15% of an import).
+        gc.disable()
+        index = VertexIndex(store, capacity=index_capacity, expected_new=lines_of("vertex"))
+        loader = Loader(plan, store, progress, index)
+        if plan.parallel_edge != "allow":
+            store.ensure_endpoint_index()  # "is this edge there already?" per line
+        for index, (spec, scan) in enumerate(zip(plan.files, scans, strict=True)):
+            progress.current_file = index
+            if progress.stop.is_set():
+                raise ImportStopped()
+            if scan is None:
+                loader.load_schema_file(index, spec)
+            else:
+                loader.load_data_file(index, spec, scan)
+        loader.check_percent(final=True)
+        summary = ImportSummary(
+            vertices_added=loader.vertices_added,
+            edges_added=loader.edges_added,
+            lines_total=loader.data_lines(),
+            lines_failed=loader.failed_total,
+            files=tuple(
+                _file_summary(spec, fp) for spec, fp in zip(plan.files, progress.files, strict=True)
+            ),
+        )
+        if progress.stop.is_set() or (commit_gate is not None and not commit_gate(summary)):
+            raise ImportStopped()
+        store.commit(job_id=job_id, summary=summary.to_dict())
+        return summary
+    except ImportAborted as exc:
+        current = progress.files[progress.current_file]
+        if current.status is None:
+            current.status, current.finished = FileStatus.FAILED, time.time()
+            current.total_lines = current.successful_lines + current.failed_lines
+        current.cause = str(exc)
+        store.rollback()
+        raise
+    except BaseException:
+        store.rollback()
+        raise
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _file_summary(spec: FileSpec, fp: FileProgress) -> dict[str, Any]:
+    return {
+        "role": spec.role,
+        "path": spec.display_path or str(spec.path),
+        "status": str(fp.status) if fp.status else None,
+        "cause": fp.cause,
+        "total_lines": fp.total_lines,
+        "successful_lines": fp.successful_lines,
+        "failed_lines": fp.failed_lines,
+    }
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
