@@ -33,10 +33,9 @@ def main() -> None:
 
     data = django_in_tempdir("jobcenter-bench-")
     from jobcenter.graphs.loader import run_import
-    from jobcenter.graphs.store import GraphStore
-
     from jobcenter.graphs.plan import FileProgress, ImportProgress
     from jobcenter.graphs.services import graph_create, graph_import_plan
+    from jobcenter.graphs.store import GraphStore
     from jobcenter.jobs.models import Job
     from jobcenter.jobs.runner import execute_job
     from jobcenter.jobs.selectors import job_files

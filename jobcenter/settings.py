@@ -47,15 +47,20 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
     "jobcenter.core",
     "jobcenter.projects",
     "jobcenter.graphs",
+    "jobcenter.credentials",
     # Before django_tasks_db: our db_worker command wraps theirs with job recovery.
     "jobcenter.jobs",
     "django_tasks",
     "django_tasks_db",
+    "jobcenter.api",
+    "jobcenter.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +141,8 @@ STORAGES = {
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+# CSRF refusals shown like the dashboard's other refusals (a toast for htmx requests).
+CSRF_FAILURE_VIEW = "jobcenter.dashboard.views.csrf_failure"
 
 TASKS = {
     "default": {
@@ -149,6 +156,33 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# OpenAPI schema of the native API (/api/schema/), with Swagger UI and ReDoc served from the
+# vendored drf-spectacular-sidecar assets (no CDN).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "jobcenter API",
+    "DESCRIPTION": "Jobs, imports, graphs and projects of jobcenter. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["jobcenter.api.schema.native_api_only"],
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "jobcenter.jobs.choices.JobStatus",
+        "JobTypeEnum": "jobcenter.jobs.choices.JobType",
+        "RoleEnum": "jobcenter.projects.choices.Role",
+        "GraphDialectEnum": "jobcenter.graphs.choices.GraphDialect",
+        "GraphStatusEnum": "jobcenter.graphs.choices.GraphStatus",
+        "JobDialectEnum": "jobcenter.jobs.choices.JobDialect",
+        "FileRoleEnum": "jobcenter.jobs.choices.FileRole",
+        "FileStatusEnum": "jobcenter.jobs.choices.FileStatus",
+        "HealthStatusEnum": ["ok", "unavailable"],
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {
@@ -177,3 +211,12 @@ JOBCENTER_SWEEP_INTERVAL = env_float("JOBCENTER_SWEEP_INTERVAL", 10.0)
 JOBCENTER_MAX_UPLOAD_BYTES = env_int("JOBCENTER_MAX_UPLOAD_BYTES", 2 * 1024**3)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024**2
+
+# --- compat dialects (GraphScope Interactive, Huawei GES) ------------------------------------
+# The official GraphScope SDK cannot send credentials. Naming a project here lets requests
+# without credentials act in that one project (as an operator); empty = off. See docs/compat.md.
+JOBCENTER_GRAPHSCOPE_ANONYMOUS_PROJECT = env_str("JOBCENTER_GRAPHSCOPE_ANONYMOUS_PROJECT", "")
+# GET /v1/job returns at most this many jobs, newest first.
+JOBCENTER_GRAPHSCOPE_MAX_JOBS = env_int("JOBCENTER_GRAPHSCOPE_MAX_JOBS", 1000)
+# A signed GES request whose X-Sdk-Date is further than this from the server clock is refused.
+JOBCENTER_SIGNATURE_MAX_SKEW = env_int("JOBCENTER_SIGNATURE_MAX_SKEW", 15 * 60)

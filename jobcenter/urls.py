@@ -4,4 +4,11 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Native REST API, its health check and OpenAPI schema (docs/api.md).
+    path("api/", include("jobcenter.api.urls")),
+    # Wire-compatible dialects (docs/compat.md); GraphScope must sit at the URL root.
+    path("", include("jobcenter.compat.graphscope.urls")),
+    path("", include("jobcenter.compat.ges.urls")),
+    # The web dashboard (HTMX), last: its job list is the landing page.
+    path("", include("jobcenter.dashboard.urls")),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -74,3 +75,78 @@ class RootedResolver:
         if not os.access(resolved, os.R_OK):
             raise PlanError(f"file {original!r} is not readable")
         return resolved
+
+
+# --- dashboard additions (jobcenter.dashboard) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrowseEntry:
+    name: str
+    path: str
+    is_dir: bool
+    size: int | None
+    modified: float
+
+
+@dataclass(frozen=True)
+class BrowseListing:
+    """One directory under an import root (``path`` is None: the list of roots itself)."""
+
+    path: str | None
+    parent: str | None  # None at a root (go back to the list of roots)
+    entries: list[BrowseEntry]
+    truncated: bool
+
+
+BROWSE_MAX_ENTRIES = 500
+
+
+def import_roots_browse(path: str | None = None) -> BrowseListing:
+    """What a user may pick as server-side import files: the import roots, or one directory
+    inside them (sub-directories first, then files; hidden names left out). The upload
+    directory is not offered: it holds other people's uploads. Raises PlanError for a path
+    outside the import roots or one that is not a readable directory."""
+    roots = [Path(r).resolve() for r in settings.JOBCENTER_IMPORT_ROOTS]
+    if not path:
+        entries = [
+            BrowseEntry(name=str(root), path=str(root), is_dir=True, size=None, modified=0.0)
+            for root in roots
+            if root.is_dir()
+        ]
+        return BrowseListing(path=None, parent=None, entries=entries, truncated=False)
+    resolver = RootedResolver(roots)
+    directory = resolver.check(Path(path).expanduser(), original=path, allow_dir=True)
+    if not directory.is_dir():
+        raise PlanError(f"path {path!r} is not a directory")
+    entries: list[BrowseEntry] = []
+    truncated = False
+    try:
+        children = sorted(directory.iterdir(), key=lambda p: (not p.is_dir(), p.name.lower()))
+    except OSError as exc:
+        raise PlanError(f"directory {path!r} cannot be read: {exc.strerror}") from None
+    for child in children:
+        if child.name.startswith("."):
+            continue
+        try:
+            resolved = child.resolve(strict=True)
+            stat = resolved.stat()
+        except (OSError, RuntimeError):
+            continue
+        if not _inside(resolved, roots):  # a symlink leading out of the roots
+            continue
+        if len(entries) >= BROWSE_MAX_ENTRIES:
+            truncated = True
+            break
+        is_dir = resolved.is_dir()
+        entries.append(
+            BrowseEntry(
+                name=child.name,
+                path=str(directory / child.name),
+                is_dir=is_dir,
+                size=None if is_dir else stat.st_size,
+                modified=stat.st_mtime,
+            )
+        )
+    parent = None if directory in roots else str(directory.parent)
+    return BrowseListing(path=str(directory), parent=parent, entries=entries, truncated=truncated)

@@ -27,3 +27,24 @@ def graph_get(*, user: AbstractBaseUser | AnonymousUser, project: Project, ref: 
     if graph is None:
         raise NotFound(f"graph {ref!r} does not exist", field="graph")
     return graph
+
+
+# --- REST API additions (jobcenter.api) --------------------------------------------------------
+
+
+def graph_get_by_id(*, user: AbstractBaseUser | AnonymousUser, graph_id: str) -> Graph:
+    """A graph the user may see, by id alone (ids are unique across projects); NotFound when
+    it does not exist or lies in a project the user does not belong to."""
+    graph = graph_list(user=user).filter(pk=graph_id).first()
+    if graph is None:
+        raise NotFound(f"graph {graph_id!r} does not exist", field="graph_id")
+    return graph
+
+
+# --- compat dialects: reads for a project rather than for a user -----------------------------
+
+
+def graph_list_in_project(*, project: Project) -> QuerySet[Graph]:
+    """Every graph of ``project``, for faces that act for the project itself rather than for
+    a signed-in user (anonymous GraphScope access to its one configured project)."""
+    return Graph.objects.filter(project=project).select_related("project")

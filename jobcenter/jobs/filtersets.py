@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -25,6 +25,24 @@ ORDERING_FIELDS = (
     "progress",
     "id",
 )
+# Columns that may be empty; they sort after every value in both directions (NULLS LAST), the
+# same on SQLite and PostgreSQL, whose native NULL placement differs.
+NULLABLE_ORDERING_FIELDS = frozenset({"started_at", "finished_at"})
+
+
+def nulls_last(ordering: list[str]) -> list[Any]:
+    """``["-started_at", "id"]`` -> order_by() arguments with NULLs last for nullable columns."""
+    result: list[Any] = []
+    for item in ordering:
+        name = item.lstrip("-")
+        if name in NULLABLE_ORDERING_FIELDS:
+            expr = F(name)
+            result.append(
+                expr.desc(nulls_last=True) if item.startswith("-") else expr.asc(nulls_last=True)
+            )
+        else:
+            result.append(item)
+    return result
 
 
 class MomentField(forms.Field):
@@ -52,6 +70,10 @@ class MomentField(forms.Field):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         if timezone.is_naive(moment):
             moment = moment.replace(tzinfo=UTC)
+        try:  # e.g. 0001-01-01T00:00:00+05:00 is before year 1 in UTC
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
         return moment, False
 
 
@@ -71,6 +93,8 @@ class MomentFilter(django_filters.Filter):
         if self.bound == "after":
             return qs.filter(**{f"{self.field_name}__gte": moment})
         if is_date:
+            if moment.date() == date.max:  # the whole last day: no upper bound at all
+                return qs.filter(**{f"{self.field_name}__isnull": False})
             return qs.filter(**{f"{self.field_name}__lt": moment + timedelta(days=1)})
         return qs.filter(**{f"{self.field_name}__lte": moment})
 
@@ -136,4 +160,4 @@ class JobFilterSet(django_filters.FilterSet):
         if not any(field.lstrip("-") in ("id", "pk") for field in ordering):
             tie = "-id" if ordering[-1].startswith("-") else "id"
             ordering.append(tie)
-        return qs.order_by(*ordering)
+        return qs.order_by(*nulls_last(ordering))

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from jobcenter.core.errors import NotFound
-from jobcenter.jobs.choices import JobStatus
+from jobcenter.jobs.choices import ACTIVE_STATUSES, TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 from jobcenter.projects.selectors import project_list_for_user
 
@@ -46,3 +54,92 @@ def job_seconds_remaining(job: Job) -> float | None:
 
 def job_timeline(*, job: Job) -> QuerySet[JobEvent]:
     return job.events.select_related("actor").order_by("at", "id")
+
+
+# --- dashboard additions (jobcenter.dashboard) ------------------------------------------------
+# Exact per-status counts that stay cheap on a table of millions of jobs. A finished job never
+# changes again, so the finished jobs created before a boundary are counted once and cached; on
+# every call only the few jobs that were unfinished at that time and the jobs created since are
+# counted again. The cache entry is rebuilt after STATUS_COUNT_TTL seconds (which is also how
+# long a deletion of old jobs may take to show) or when the recent part grows large.
+
+STATUS_COUNT_TTL = 300.0
+# Jobs created within this many seconds of a rebuild count as recent: a submission that commits
+# later than this after its creation time would be missed until the next rebuild.
+STATUS_COUNT_SETTLE_SECONDS = 60.0
+STATUS_COUNT_MAX_RECENT = 5_000
+STATUS_COUNT_MAX_PENDING = 5_000
+
+
+def _status_count_rows(qs: QuerySet[Job]) -> Counter[str]:
+    return Counter(
+        dict(qs.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    )
+
+
+def _status_count_base(scope: QuerySet[Job], filtered: QuerySet[Job]) -> dict[str, Any] | None:
+    boundary = timezone.now() - timedelta(seconds=STATUS_COUNT_SETTLE_SECONDS)
+    old = {"created_at__lt": boundary}
+    for _attempt in range(3):
+        # Unfinished old jobs are always counted live. Whatever is not among them was finished
+        # before the count below started, so it is counted exactly once and never changes.
+        pending = list(
+            scope.filter(status__in=ACTIVE_STATUSES, **old).values_list("pk", flat=True)[
+                : STATUS_COUNT_MAX_PENDING + 1
+            ]
+        )
+        if len(pending) > STATUS_COUNT_MAX_PENDING:
+            return None
+        counts = _status_count_rows(filtered.filter(status__in=TERMINAL_STATUSES, **old))
+        # A pending job that finished while we counted may or may not be in ``counts``: retry.
+        if not Job.objects.filter(pk__in=pending, status__in=TERMINAL_STATUSES).exists():
+            return {
+                "boundary": boundary,
+                "counts": dict(counts),
+                "pending": pending,
+                "built": time.monotonic(),
+            }
+    return None
+
+
+def job_status_counts(
+    *,
+    scope: QuerySet[Job],
+    filtered: QuerySet[Job] | None = None,
+    cache_key: str | None = None,
+) -> dict[str, int]:
+    """Number of jobs per status (every status present, zeros included) in ``filtered``.
+
+    ``scope`` is what the user may see (e.g. one project's jobs); ``filtered`` narrows it by
+    anything but status (default: ``scope``). With ``cache_key`` (which must identify scope and
+    filters, e.g. a project id plus the normalised filter parameters) the counts of old finished
+    jobs are cached as described above; without it everything is counted directly.
+    """
+    filtered = scope if filtered is None else filtered
+    counts: Counter[str] = Counter()
+    base = None
+    if cache_key is not None:
+        key = "jobcenter:job-status-counts:" + hashlib.sha256(cache_key.encode()).hexdigest()
+        base = cache.get(key)
+        if base is None or time.monotonic() - base["built"] > STATUS_COUNT_TTL:
+            base = _status_count_base(scope, filtered)
+            if base is not None:
+                cache.set(key, base, int(STATUS_COUNT_TTL))
+    if base is None:
+        counts = _status_count_rows(filtered)
+    else:
+        counts.update(base["counts"])
+        if base["pending"]:
+            counts.update(_status_count_rows(filtered.filter(pk__in=base["pending"])))
+        # Newest first through the (project, created_at) index; counted in Python so that the
+        # query planner never picks a whole-project index scan for it.
+        recent = list(
+            filtered.filter(created_at__gte=base["boundary"])
+            .order_by("-created_at", "-id")
+            .values_list("status", flat=True)[: STATUS_COUNT_MAX_RECENT + 1]
+        )
+        if len(recent) > STATUS_COUNT_MAX_RECENT:
+            cache.delete(key)
+            return job_status_counts(scope=scope, filtered=filtered, cache_key=cache_key)
+        counts.update(recent)
+    return {status: counts.get(status, 0) for status in JobStatus.values}

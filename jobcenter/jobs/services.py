@@ -4,18 +4,23 @@ writers can never both win, on SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Iterable, Sequence
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from jobcenter.core.errors import InvalidInput, InvalidState, PermissionDenied
+from jobcenter.core.uploads import safe_filename, uploads_store
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import ImportPlan, PlanError
@@ -434,3 +439,117 @@ def job_recover_stale(*, stale_after: float) -> list[str]:
     if ended:
         logger.warning("recovered %d stale job(s): %s", len(ended), ", ".join(ended))
     return ended
+
+
+# --- REST API additions (jobcenter.api) --------------------------------------------------------
+
+
+def job_submit_import_upload(
+    *,
+    graph: Graph,
+    fmt: str,
+    uploads: Mapping[str, Sequence[UploadedFile]],
+    options: dict[str, Any] | None = None,
+    user: AbstractBaseUser | None = None,
+    name: str = "ImportGraph",
+) -> Job:
+    """An import whose files come with the request (a multipart upload).
+
+    GES (``fmt="ges"``): ``uploads`` may hold ``schema`` (at most one file), ``vertices`` and
+    ``edges`` (any number each); ``options`` holds the other keys of a GES import request
+    (``delimiter``, ``parallel_edge``, ``error_threshold``..., even server-side paths for the
+    parts not uploaded). GraphScope (``fmt="graphscope"``): ``options`` is the SchemaMapping and
+    ``uploads["files"]`` the data files its ``inputs`` name by file name (``@name`` as the
+    GraphScope SDK writes it works too). The files are stored under the upload directory and
+    removed again when the import is refused; nothing else is written then.
+    """
+    _require_role(user, graph.project, Role.OPERATOR)
+    unknown = sorted(set(uploads) - _UPLOAD_FIELDS.get(fmt, set()))
+    if fmt not in _UPLOAD_FIELDS:
+        raise InvalidInput(
+            f"format must be one of {', '.join(sorted(_UPLOAD_FIELDS))}", field="format"
+        )
+    if unknown:
+        raise InvalidInput(
+            f"file field {unknown[0]!r} is not used by the {fmt} format", field=unknown[0]
+        )
+    options = copy.deepcopy(options or {})
+    stored: list[Path] = []
+    try:
+        if fmt == "ges":
+            params = {"format": "ges", "request": _ges_upload_request(uploads, options, stored)}
+        else:
+            mapping = _gs_upload_mapping(uploads, options, stored)
+            params = {"format": "graphscope", "mapping": mapping}
+        return job_submit_import(graph=graph, params=params, user=user, name=name)
+    except BaseException:
+        for folder in {path.parent for path in stored}:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+_UPLOAD_FIELDS = {"ges": {"schema", "vertices", "edges"}, "graphscope": {"files"}}
+_GES_UPLOAD_KEYS = {"schema": "schema_path", "vertices": "vertexset_path", "edges": "edgeset_path"}
+
+
+def _store(files: Sequence[UploadedFile], field: str, stored: list[Path]) -> list[Path]:
+    if len(files) == 1:
+        paths = list(uploads_store({field: files[0]}).values())
+    else:  # numbered so that a directory listing keeps the upload order
+        paths = list(uploads_store({f"{field}_{i:04d}": f for i, f in enumerate(files)}).values())
+    stored.extend(paths)
+    return paths
+
+
+def _ges_upload_request(
+    uploads: Mapping[str, Sequence[UploadedFile]], options: dict[str, Any], stored: list[Path]
+) -> dict[str, Any]:
+    if len(uploads.get("schema", ())) > 1:
+        raise InvalidInput("upload at most one schema file", field="schema")
+    request = dict(options)
+    for field, key in _GES_UPLOAD_KEYS.items():
+        files = list(uploads.get(field, ()))
+        if not files:
+            continue
+        if request.get(key):
+            raise InvalidInput(f"give either {field} files or {key}, not both", field=field)
+        paths = _store(files, field, stored)
+        # One file is named directly; several are read as the directory that holds them.
+        request[key] = str(paths[0] if len(paths) == 1 else paths[0].parent)
+    return request
+
+
+def _gs_upload_mapping(
+    uploads: Mapping[str, Sequence[UploadedFile]], mapping: dict[str, Any], stored: list[Path]
+) -> dict[str, Any]:
+    files = list(uploads.get("files", ()))
+    if not files:
+        return mapping
+    names = [safe_filename(f.name or "", "") for f in files]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InvalidInput(f"two uploaded files are named {duplicates[0]!r}", field="files")
+    by_name = dict(zip(names, _store(files, "files", stored), strict=True))
+    for group in ("vertex_mappings", "edge_mappings"):
+        entries = mapping.get(group)
+        for entry in entries if isinstance(entries, list) else ():
+            inputs = entry.get("inputs") if isinstance(entry, dict) else None
+            if not isinstance(inputs, list):
+                continue
+            for i, raw in enumerate(inputs):
+                if not isinstance(raw, str):
+                    continue
+                wanted = safe_filename(raw.lstrip("@"), "")
+                if wanted not in by_name:
+                    raise InvalidInput(
+                        f"input {raw!r} is not among the uploaded files "
+                        f"({', '.join(sorted(by_name))})",
+                        field="mapping",
+                    )
+                inputs[i] = str(by_name[wanted])
+    config = mapping.get("loading_config")
+    if isinstance(config, dict):
+        source = config.get("data_source")
+        if isinstance(source, dict):
+            source["location"] = str(stored[0].parent)
+    return mapping

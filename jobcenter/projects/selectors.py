@@ -32,3 +32,49 @@ def project_role(*, user: AbstractBaseUser | AnonymousUser, project: Project) ->
 def user_has_role(*, user: AbstractBaseUser | AnonymousUser, project: Project, role: Role) -> bool:
     actual = project_role(user=user, project=project)
     return actual is not None and ROLE_RANK[actual] >= ROLE_RANK[role]
+
+
+# --- REST API additions (jobcenter.api) --------------------------------------------------------
+
+
+def project_get_for_user(*, user: AbstractBaseUser | AnonymousUser, name: str) -> Project:
+    """A project the user belongs to (superusers: any), by name; NotFound otherwise, so that
+    a project's existence is not revealed to outsiders."""
+    from jobcenter.core.errors import NotFound
+
+    project = project_list_for_user(user=user).filter(name=name).first()
+    if project is None:
+        raise NotFound(f"project {name!r} does not exist", field="project")
+    return project
+
+
+def project_list_with_role(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Project]:
+    """The user's projects, each annotated with ``role`` (the user's role in it) in one query;
+    superusers see every project as admins."""
+    from django.db.models import OuterRef, Subquery, Value
+
+    qs = project_list_for_user(user=user).order_by("name", "id")
+    if user.is_authenticated and user.is_superuser:
+        return qs.annotate(role=Value(Role.ADMIN.value))
+    role = Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
+    return qs.annotate(role=Subquery(role))
+
+
+def project_members(*, project: Project) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(project=project)
+        .select_related("user")
+        .order_by("user__username", "id")
+    )
+
+
+def user_get_by_username(*, username: str) -> AbstractBaseUser:
+    """An active user by username; NotFound otherwise."""
+    from django.contrib.auth import get_user_model
+
+    from jobcenter.core.errors import NotFound
+
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise NotFound(f"user {username!r} does not exist", field="username")
+    return user

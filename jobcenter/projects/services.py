@@ -25,3 +25,12 @@ def membership_set(*, project: Project, user: AbstractBaseUser, role: Role) -> M
         project=project, user=user, defaults={"role": role}
     )
     return membership
+
+
+# --- REST API additions (jobcenter.api) --------------------------------------------------------
+
+
+def membership_remove(*, project: Project, user: AbstractBaseUser) -> bool:
+    """Take the user out of the project; False when they were not a member."""
+    deleted, _ = Membership.objects.filter(project=project, user=user).delete()
+    return bool(deleted)

@@ -1,0 +1,504 @@
+"""Input and output shapes of the native API. Inputs are validated here, nothing is written;
+outputs have the same keys for every object whatever its state (absent data is ``null``).
+Times are UTC ISO 8601 (``2026-11-22T10:00:00.123456Z``)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import yaml
+from django.http import QueryDict
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from jobcenter.graphs.choices import GraphDialect, GraphStatus
+from jobcenter.graphs.services import IMPORT_FORMATS
+from jobcenter.jobs.choices import EventKind, FileRole, FileStatus, JobDialect, JobStatus, JobType
+from jobcenter.jobs.filtersets import JobFilterSet
+from jobcenter.jobs.selectors import job_seconds_remaining
+from jobcenter.projects.choices import Role
+
+MAX_JSON_BYTES = 5 * 1024**2
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def json_safe(value: Any, *, field: str) -> Any:
+    """``value`` as plain JSON that every database stores: finite numbers, string keys, no NUL
+    characters (PostgreSQL's jsonb refuses them). Raises ValidationError naming ``field``."""
+
+    def walk(item: Any, path: str) -> None:
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise serializers.ValidationError({path: ["NUL characters are not allowed"]})
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise serializers.ValidationError({path: ["not valid Unicode text"]}) from None
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                walk(key, path)
+                walk(child, f"{path}.{key}")
+        elif isinstance(item, list | tuple):
+            for i, child in enumerate(item):
+                walk(child, f"{path}.{i}")
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise serializers.ValidationError({path: ["numbers must be finite"]})
+
+    try:
+        text = json.dumps(value, default=str, allow_nan=False)
+    except (ValueError, TypeError, RecursionError):
+        raise serializers.ValidationError({field: ["not representable as JSON"]}) from None
+    if len(text) > MAX_JSON_BYTES:
+        raise serializers.ValidationError({field: [f"larger than {MAX_JSON_BYTES} bytes"]})
+    plain = json.loads(text)
+    walk(plain, field)
+    return plain
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors/aliases: an alias bomb cannot expand into gigabytes of JSON."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases are not accepted", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def parse_object(text: str, *, field: str) -> dict[str, Any]:
+    """A JSON or YAML document that must be an object."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            value = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader
+        except (yaml.YAMLError, RecursionError, ValueError) as exc:
+            raise serializers.ValidationError(
+                {field: [f"not valid JSON or YAML: {str(exc).splitlines()[0]}"]}
+            ) from None
+    except RecursionError:
+        raise serializers.ValidationError({field: ["nested too deeply"]}) from None
+    if not isinstance(value, dict):
+        raise serializers.ValidationError({field: ["must be a JSON or YAML object"]})
+    return json_safe(value, field=field)
+
+
+class BlankAsNullCharField(serializers.CharField):
+    """An optional text column: ``""`` is shown as ``null``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str | None:
+        return value or None
+
+
+@extend_schema_field(
+    {"type": "object", "additionalProperties": True, "nullable": True, "readOnly": True}
+)
+class NullableObjectField(serializers.JSONField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class ObjectField(serializers.JSONField):
+    """A JSON object in a request body."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("must be a JSON object")
+        return json_safe(data, field=self.field_name or "value")
+
+
+def username_field(source: str, help_text: str) -> serializers.CharField:
+    return serializers.CharField(
+        source=source, allow_null=True, read_only=True, help_text=help_text
+    )
+
+
+# --- errors and pages -------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Machine-readable error code, e.g. `invalid`.")
+    message = serializers.CharField(help_text="What went wrong, naming the parameter or field.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per parameter or field (dotted for nested fields); may be empty.",
+    )
+
+
+_PAGINATED: dict[type, type] = {}
+
+
+def paginated(item: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The page envelope around a list of ``item`` (one class per item, for the schema)."""
+    if item not in _PAGINATED:
+        name = "Paginated" + item.__name__.removesuffix("Serializer") + "List"
+        _PAGINATED[item] = type(
+            name,
+            (serializers.Serializer,),
+            {
+                "count": serializers.IntegerField(
+                    allow_null=True,
+                    help_text="Rows matching the request (offset mode); null in cursor mode.",
+                ),
+                "next": serializers.URLField(
+                    allow_null=True, help_text="The next page, or null on the last one."
+                ),
+                "previous": serializers.URLField(
+                    allow_null=True, help_text="The previous page, or null on the first one."
+                ),
+                "results": item(many=True),
+                "__module__": __name__,
+            },
+        )
+    return _PAGINATED[item]
+
+
+# --- jobs ------------------------------------------------------------------------------------
+
+
+class JobSerializer(serializers.Serializer):
+    """A job as listed. The same keys for every type and state."""
+
+    id = serializers.CharField(read_only=True, help_text="Opaque, time-ordered job id.")
+    type = serializers.ChoiceField(choices=JobType.choices, read_only=True)
+    name = serializers.CharField(read_only=True, help_text="e.g. ImportGraph, DeleteGraph")
+    project = serializers.CharField(source="project.name", read_only=True)
+    graph = serializers.CharField(
+        source="graph_id", allow_null=True, read_only=True, help_text="Graph id (null if gone)."
+    )
+    graph_name = serializers.CharField(read_only=True, help_text="Kept after the graph is gone.")
+    status = serializers.ChoiceField(choices=JobStatus.choices, read_only=True)
+    progress = serializers.FloatField(read_only=True, help_text="Percent, 0 to 100.")
+    dialect = serializers.ChoiceField(
+        choices=JobDialect.choices, read_only=True, help_text="The API it was submitted through."
+    )
+    cancellable = serializers.BooleanField(read_only=True)
+    fail_reason = BlankAsNullCharField()
+    result = NullableObjectField(help_text="What a finished job did (imports: counts per file).")
+    created_at = serializers.DateTimeField(read_only=True)
+    started_at = serializers.DateTimeField(allow_null=True, read_only=True)
+    finished_at = serializers.DateTimeField(allow_null=True, read_only=True)
+    submitted_by = username_field("submitted_by.username", "Username of the submitter.")
+    cancel_requested_by = username_field("cancel_requested_by.username", "Who asked to cancel.")
+    cancel_requested_at = serializers.DateTimeField(allow_null=True, read_only=True)
+    retry_of = serializers.CharField(
+        source="retry_of_id", allow_null=True, read_only=True, help_text="The job this retries."
+    )
+    lines_done = serializers.IntegerField(read_only=True)
+    lines_total = serializers.IntegerField(read_only=True)
+    lines_per_second = serializers.FloatField(read_only=True)
+    seconds_remaining = serializers.SerializerMethodField(
+        help_text="Estimate for a running job from its recent rate; null otherwise."
+    )
+
+    @extend_schema_field({"type": "number", "format": "double", "nullable": True})
+    def get_seconds_remaining(self, job: Any) -> float | None:
+        value = job_seconds_remaining(job)
+        return None if value is None else round(value, 1)
+
+
+class JobFileSerializer(serializers.Serializer):
+    index = serializers.IntegerField(read_only=True, help_text="Position in the job, from 0.")
+    role = serializers.ChoiceField(choices=FileRole.choices, read_only=True)
+    path = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(
+        choices=FileStatus.choices, allow_null=True, read_only=True, help_text="null until done."
+    )
+    cause = BlankAsNullCharField()
+    total_lines = serializers.IntegerField(read_only=True)
+    successful_lines = serializers.IntegerField(read_only=True)
+    failed_lines = serializers.IntegerField(read_only=True)
+    bytes_read = serializers.IntegerField(read_only=True)
+    bytes_total = serializers.IntegerField(read_only=True)
+    started_at = serializers.DateTimeField(allow_null=True, read_only=True)
+    finished_at = serializers.DateTimeField(allow_null=True, read_only=True)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["status"] = data["status"] or None
+        return data
+
+
+class JobFileDetailSerializer(JobFileSerializer):
+    log = BlankAsNullCharField(help_text="The file's import log.")
+
+
+class JobDetailSerializer(JobSerializer):
+    """A job with its request (as submitted) and its files."""
+
+    request = NullableObjectField(help_text="The request as it was submitted.")
+    files = JobFileSerializer(many=True, read_only=True, source="file_rows")
+
+
+class FailedLineSerializer(serializers.Serializer):
+    file = serializers.IntegerField(source="file.index", read_only=True, help_text="File index.")
+    path = serializers.CharField(source="file.path", read_only=True)
+    line_number = serializers.IntegerField(read_only=True, help_text="1-based line in the file.")
+    reason = serializers.CharField(read_only=True, help_text="Machine code, e.g. bad_type.")
+    message = serializers.CharField(read_only=True)
+    raw = serializers.CharField(read_only=True, help_text="The line (truncated).")
+
+
+class JobEventSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=EventKind.choices, read_only=True)
+    at = serializers.DateTimeField(read_only=True)
+    actor = username_field("actor.username", "Who did it (null: the system).")
+    message = BlankAsNullCharField()
+
+
+class BulkCancelInputSerializer(serializers.Serializer):
+    filter = ObjectField(
+        help_text=(
+            "Job list filters, as on GET /api/v1/jobs/ (e.g. "
+            '`{"status": ["waiting", "running"], "graph": "movies"}`); at least one. A value '
+            "is a string or a list of strings."
+        )
+    )
+
+    def validate_filter(self, value: dict[str, Any]) -> QueryDict:
+        """The filter as the query string JobFilterSet reads (validated there)."""
+        known = set(JobFilterSet.base_filters) - {"ordering"}
+        data = QueryDict(mutable=True)
+        for key, raw in value.items():
+            if key not in known:
+                raise serializers.ValidationError(
+                    f"unknown filter {key!r}; known: {', '.join(sorted(known))}"
+                )
+            items = raw if isinstance(raw, list) else [raw]
+            for item in items:
+                if not isinstance(item, str | int) or isinstance(item, bool):
+                    raise serializers.ValidationError(f"{key}: give a string or list of strings")
+                if str(item).strip():
+                    data.appendlist(key, str(item))
+        if not data:
+            raise serializers.ValidationError(
+                "give at least one criterion (to cancel every active job: "
+                '{"status": ["waiting", "running"]})'
+            )
+        return data
+
+
+class NotCancelledSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class BulkCancelResultSerializer(serializers.Serializer):
+    matched = serializers.IntegerField(help_text="Active jobs that matched the filter.")
+    cancelled = serializers.IntegerField(help_text="How many were cancelled (or are stopping).")
+    cancelled_ids = serializers.ListField(child=serializers.CharField())
+    not_cancelled = NotCancelledSerializer(many=True, help_text="Jobs that could not be, and why.")
+
+
+# --- imports ---------------------------------------------------------------------------------
+
+
+class ImportInputSerializer(serializers.Serializer):
+    """An import of files already on the server, under the import roots."""
+
+    format = serializers.ChoiceField(choices=IMPORT_FORMATS)
+    request = ObjectField(
+        required=False,
+        help_text=(
+            "GES: the import request (GES v2 snake_case keys: schema_path, vertexset_path, "
+            "edgeset_path, delimiter, trim_quote, parallel_edge, error_threshold...)."
+        ),
+    )
+    mapping = ObjectField(
+        required=False,
+        help_text="GraphScope: the SchemaMapping (loading_config, vertex_mappings...).",
+    )
+    name = serializers.CharField(required=False, max_length=128, default="ImportGraph")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        key, other = ("request", "mapping") if attrs["format"] == "ges" else ("mapping", "request")
+        if key not in attrs:
+            raise serializers.ValidationError({key: [f"required for format {attrs['format']}"]})
+        if other in attrs:
+            raise serializers.ValidationError({other: [f"not used by format {attrs['format']}"]})
+        return attrs
+
+    def params(self) -> dict[str, Any]:
+        data = self.validated_data
+        key = "request" if data["format"] == "ges" else "mapping"
+        return {"format": data["format"], key: data[key]}
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    """An import whose files are uploaded with the request (multipart/form-data)."""
+
+    format = serializers.ChoiceField(choices=IMPORT_FORMATS)
+    schema = serializers.FileField(required=False, help_text="GES: schema.xml.")
+    vertices = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text="GES: vertex files."
+    )
+    edges = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text="GES: edge files."
+    )
+    files = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        help_text="GraphScope: the data files the mapping's inputs name (by file name).",
+    )
+    options = serializers.CharField(
+        required=False,
+        help_text='GES: other request keys as a JSON object, e.g. {"delimiter": "|"}.',
+    )
+    mapping = serializers.CharField(
+        required=False, help_text="GraphScope: the SchemaMapping as JSON or YAML text."
+    )
+    name = serializers.CharField(required=False, max_length=128, default="ImportGraph")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["format"] == "ges":
+            wrong = [k for k in ("files", "mapping") if attrs.get(k)]
+            attrs["options"] = parse_object(attrs.get("options") or "{}", field="options")
+        else:
+            wrong = [k for k in ("schema", "vertices", "edges", "options") if attrs.get(k)]
+            if not attrs.get("mapping"):
+                raise serializers.ValidationError({"mapping": ["required for format graphscope"]})
+            attrs["options"] = parse_object(attrs["mapping"], field="mapping")
+        if wrong:
+            raise serializers.ValidationError({wrong[0]: [f"not used by format {attrs['format']}"]})
+        return attrs
+
+    def uploads(self) -> dict[str, list[Any]]:
+        data = self.validated_data
+        uploads: dict[str, list[Any]] = {}
+        for key in ("vertices", "edges", "files"):
+            if data.get(key):
+                uploads[key] = list(data[key])
+        if data.get("schema"):
+            uploads["schema"] = [data["schema"]]
+        return uploads
+
+
+# --- graphs ----------------------------------------------------------------------------------
+
+
+class GraphSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    project = serializers.CharField(source="project.name", read_only=True)
+    name = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    dialect = serializers.ChoiceField(choices=GraphDialect.choices, read_only=True)
+    status = serializers.ChoiceField(choices=GraphStatus.choices, read_only=True)
+    created_by = username_field("created_by.username", "Who created it.")
+    created_at = serializers.DateTimeField(read_only=True)
+    data_updated_at = serializers.DateTimeField(
+        allow_null=True, read_only=True, help_text="Last committed import; null if none."
+    )
+
+
+class GraphDetailSerializer(GraphSerializer):
+    schema = serializers.JSONField(read_only=True, help_text="The normalised schema.")
+
+
+class GraphCreateSerializer(serializers.Serializer):
+    project = serializers.SlugField(max_length=64)
+    name = serializers.CharField(max_length=128)
+    dialect = serializers.ChoiceField(choices=GraphDialect.choices)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    schema = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "GES: the schema.xml document as a string (optional). GraphScope: the graph "
+            'definition object (`{"schema": {"vertex_types": ..., "edge_types": ...}}`, '
+            "as in graph.yaml or CreateGraphRequest; required)."
+        ),
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        schema = attrs.get("schema")
+        if attrs["dialect"] == GraphDialect.GES:
+            if schema is not None and not isinstance(schema, str):
+                raise serializers.ValidationError(
+                    {"schema": ["a GES schema is the schema.xml document, as a string"]}
+                )
+            attrs["schema_source"] = None
+            if schema:
+                try:
+                    source = schema.encode("utf-8")
+                except UnicodeEncodeError:
+                    source = b""
+                if not source or b"\x00" in source or len(source) > 10 * 1024**2:
+                    raise serializers.ValidationError({"schema": ["not a schema.xml document"]})
+                attrs["schema_source"] = source
+        else:
+            if not isinstance(schema, dict):
+                raise serializers.ValidationError(
+                    {"schema": ["a GraphScope graph needs its definition, a JSON object"]}
+                )
+            schema = json_safe(schema, field="schema")
+            if "schema" not in schema and ("vertex_types" in schema or "edge_types" in schema):
+                schema = {"name": attrs["name"], "schema": schema}
+            attrs["schema_source"] = schema
+        return attrs
+
+    def validate_name(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("must not be blank")
+        return value
+
+
+# --- projects --------------------------------------------------------------------------------
+
+
+class ProjectSerializer(serializers.Serializer):
+    name = serializers.SlugField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    role = serializers.ChoiceField(
+        choices=Role.choices, read_only=True, help_text="Your role in the project."
+    )
+
+
+class ProjectCreateSerializer(serializers.Serializer):
+    name = serializers.SlugField(max_length=64)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+
+class MemberSerializer(serializers.Serializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True, help_text="When they joined.")
+
+
+class MemberInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MemberRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+# --- auth and health -------------------------------------------------------------------------
+
+
+class TokenInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
+    username = serializers.CharField()
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "unavailable"])

@@ -1,0 +1,759 @@
+"""The native REST API: thin adapters from HTTP to services (writes) and selectors (reads).
+
+One view per resource; each validates its input with a serializer, calls the core, and turns
+ServiceErrors into the one error shape (see exceptions.py). Permissions: see permissions.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.db import IntegrityError, connection, transaction
+from django.http import (
+    HttpRequest,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.urls import Resolver404, resolve
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions as drf
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from jobcenter.api import serializers as s
+from jobcenter.api.authentication import API_AUTHENTICATION
+from jobcenter.api.exceptions import api_exception_handler, error_body
+from jobcenter.api.pagination import PAGE_PARAMS, paginate
+from jobcenter.api.permissions import IsSiteAdmin, require_role
+from jobcenter.api.schema import errors, filterset_parameters, id_parameter, page_parameters
+from jobcenter.core.errors import Conflict, InvalidInput, NotFound
+from jobcenter.graphs.filtersets import GraphFilterSet
+from jobcenter.graphs.selectors import graph_get_by_id, graph_list
+from jobcenter.graphs.services import graph_create, graph_schema_parse
+from jobcenter.jobs.filtersets import JobFilterSet
+from jobcenter.jobs.models import Job, JobFile
+from jobcenter.jobs.selectors import (
+    job_failed_lines,
+    job_files,
+    job_get,
+    job_list,
+    job_timeline,
+)
+from jobcenter.jobs.services import (
+    graph_delete_submit,
+    job_cancel,
+    job_cancel_many,
+    job_retry,
+    job_submit_import,
+    job_submit_import_upload,
+)
+from jobcenter.projects.choices import Role
+from jobcenter.projects.selectors import (
+    project_get_for_user,
+    project_list_with_role,
+    project_members,
+    project_role,
+    user_get_by_username,
+)
+from jobcenter.projects.services import membership_remove, membership_set, project_create
+
+audit = logging.getLogger("jobcenter.audit")
+
+_REF = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_USERNAME = re.compile(r"[\w.@+-]{1,150}")
+_INDEX = re.compile(r"[0-9]{1,9}")
+
+
+def _ref(value: str, what: str, field: str, pattern: re.Pattern = _REF) -> str:
+    """A path parameter that cannot name anything is simply not found (never a 500)."""
+    if not pattern.fullmatch(value):
+        raise NotFound(f"{what} {value[:80]!r} does not exist", field=field)
+    return value
+
+
+class ApiJSONParser(JSONParser):
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise drf.ParseError("JSON parse error - nested too deeply") from None
+
+
+class ApiView(APIView):
+    # Base of every native API view (no docstring: it would become every operation's text).
+
+    authentication_classes = API_AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer]
+    parser_classes = [ApiJSONParser]
+    throttle_classes: list = []
+    # Query parameters this endpoint understands; any other one is a 400, not silently ignored.
+    query_params: frozenset[str] = frozenset()
+
+    def get_exception_handler(self) -> Any:
+        return api_exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self._started = time.perf_counter()
+        super().initial(request, *args, **kwargs)
+        unknown = sorted(set(request.query_params) - self.query_params)
+        if unknown:
+            known = ", ".join(sorted(self.query_params)) or "none"
+            raise InvalidInput(
+                f"unknown query parameter {unknown[0][:50]!r} (known: {known})",
+                field=unknown[0][:50],
+            )
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(response, Response) and response.status_code >= 400:
+            # Errors are JSON whatever the endpoint's own format is (e.g. CSV downloads).
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = "application/json"
+        response = super().finalize_response(request, response, *args, **kwargs)
+        started = getattr(self, "_started", None)
+        if started is not None:
+            response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+        if request.method not in SAFE_METHODS:
+            user = getattr(request, "user", None)
+            audit.info(
+                "%s %s by %s -> %s",
+                request.method,
+                request.path,
+                user.get_username() if user and user.is_authenticated else "anonymous",
+                response.status_code,
+            )
+        return response
+
+
+def _created(data: Any, location: str, code: int = status.HTTP_201_CREATED) -> Response:
+    return Response(data, status=code, headers={"Location": location})
+
+
+def _job_url(job: Job) -> str:
+    return f"/api/v1/jobs/{job.pk}/"
+
+
+def _job_detail(job: Job) -> dict[str, Any]:
+    job.file_rows = list(job_files(job=job))  # type: ignore[attr-defined]
+    return s.JobDetailSerializer(job).data
+
+
+# --- health and tokens -----------------------------------------------------------------------
+
+
+class HealthView(ApiView):
+    """For load balancers: no authentication, no data."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["health"],
+        operation_id="health",
+        summary="Is the service up?",
+        description="200 when the web server can reach its database, 503 otherwise.",
+        auth=[],
+        responses={
+            200: s.HealthSerializer,
+            503: OpenApiResponse(s.HealthSerializer, description="The database is unreachable."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except Exception:  # any database failure means "not healthy", never a 500
+            logging.getLogger("jobcenter.api").exception("health check failed")
+            return Response({"status": "unavailable"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response({"status": "ok"})
+
+
+class TokenView(ApiView):
+    """Exchange a username and password for the user's API token (created on first use)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["auth"],
+        operation_id="auth_token",
+        summary="Get your API token",
+        auth=[],
+        request=s.TokenInputSerializer,
+        responses={200: s.TokenSerializer, **errors(400)},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.TokenInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        if user is None:
+            raise InvalidInput("username or password is wrong", field="password")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key, "username": user.get_username()})
+
+
+# --- jobs ------------------------------------------------------------------------------------
+
+JOB_ID = id_parameter("job_id", "job")
+FILE_INDEX = OpenApiParameter(
+    "index",
+    {"type": "integer", "minimum": 0},
+    OpenApiParameter.PATH,
+    description="The file's index in the job (from 0).",
+)
+
+
+class JobListView(ApiView):
+    query_params = frozenset(JobFilterSet.base_filters) | PAGE_PARAMS
+
+    @extend_schema(
+        tags=["jobs"],
+        operation_id="jobs_list",
+        summary="List jobs",
+        description=(
+            "Jobs of your projects, newest first unless `ordering` says otherwise. Filters "
+            "combine with AND; a filter given several values matches any of them."
+        ),
+        parameters=[*filterset_parameters(JobFilterSet), *page_parameters()],
+        responses={200: s.paginated(s.JobSerializer), **errors(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        filterset = JobFilterSet(data=request.query_params, queryset=job_list(user=request.user))
+        if not filterset.is_valid():
+            raise drf.ValidationError(filterset.errors)
+        page = paginate(request, filterset.qs)
+        return Response(page.envelope(s.JobSerializer(page.results, many=True).data))
+
+
+class JobBulkCancelView(ApiView):
+    @extend_schema(
+        tags=["jobs"],
+        operation_id="jobs_cancel_matching",
+        summary="Cancel every job matching a filter",
+        description=(
+            "One request for all active jobs (waiting, running) that match; finished ones are "
+            "left alone. Jobs in projects where you are only a viewer are reported in "
+            "`not_cancelled` with the reason."
+        ),
+        request=s.BulkCancelInputSerializer,
+        responses={200: s.BulkCancelResultSerializer, **errors(400, 401)},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.BulkCancelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        filterset = JobFilterSet(
+            data=data.validated_data["filter"], queryset=job_list(user=request.user)
+        )
+        if not filterset.is_valid():
+            raise drf.ValidationError({"filter": filterset.errors})
+        result = job_cancel_many(jobs=filterset.qs, user=request.user)
+        return Response(
+            {
+                "matched": len(result.cancelled) + len(result.not_cancelled),
+                "cancelled": len(result.cancelled),
+                "cancelled_ids": result.cancelled,
+                "not_cancelled": result.not_cancelled,
+            }
+        )
+
+
+class JobDetailView(ApiView):
+    @extend_schema(
+        tags=["jobs"],
+        operation_id="jobs_retrieve",
+        summary="One job, with its request and files",
+        parameters=[JOB_ID],
+        responses={200: s.JobDetailSerializer, **errors(401, 404)},
+    )
+    def get(self, request: Request, job_id: str) -> Response:
+        job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
+        return Response(_job_detail(job))
+
+
+class JobCancelView(ApiView):
+    @extend_schema(
+        tags=["jobs"],
+        operation_id="jobs_cancel",
+        summary="Cancel a job",
+        description=(
+            "A waiting job is cancelled at once; a running one becomes `cancelling` and its "
+            "worker stops it within about a second, rolling its changes back. Asking again "
+            "while it is cancelling is harmless. Needs the operator role."
+        ),
+        parameters=[JOB_ID],
+        request=None,
+        responses={200: s.JobSerializer, **errors(401, 403, 404, 409)},
+    )
+    def post(self, request: Request, job_id: str) -> Response:
+        job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
+        job = job_cancel(job=job, user=request.user)
+        return Response(s.JobSerializer(job).data)
+
+
+class JobRetryView(ApiView):
+    @extend_schema(
+        tags=["jobs"],
+        operation_id="jobs_retry",
+        summary="Retry a finished job",
+        description=(
+            "Submits a new job with the same request; its `retry_of` names the original. "
+            "Needs the operator role."
+        ),
+        parameters=[JOB_ID],
+        request=None,
+        responses={201: s.JobSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, job_id: str) -> Response:
+        job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
+        new = job_retry(job=job, user=request.user)
+        return _created(s.JobSerializer(new).data, _job_url(new))
+
+
+class JobTimelineView(ApiView):
+    query_params = PAGE_PARAMS
+
+    @extend_schema(
+        tags=["jobs"],
+        operation_id="jobs_timeline",
+        summary="What happened to a job, and who did it",
+        description="Submitted, started, cancel requested (by whom), finished..., oldest first.",
+        parameters=[JOB_ID, *page_parameters()],
+        responses={200: s.paginated(s.JobEventSerializer), **errors(400, 401, 404)},
+    )
+    def get(self, request: Request, job_id: str) -> Response:
+        job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
+        page = paginate(request, job_timeline(job=job))
+        return Response(page.envelope(s.JobEventSerializer(page.results, many=True).data))
+
+
+class JobFileListView(ApiView):
+    query_params = PAGE_PARAMS
+
+    @extend_schema(
+        tags=["jobs"],
+        operation_id="jobs_files_list",
+        summary="The files of a job, with their line counts",
+        parameters=[JOB_ID, *page_parameters()],
+        responses={200: s.paginated(s.JobFileSerializer), **errors(400, 401, 404)},
+    )
+    def get(self, request: Request, job_id: str) -> Response:
+        job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
+        page = paginate(request, job_files(job=job))
+        return Response(page.envelope(s.JobFileSerializer(page.results, many=True).data))
+
+
+def _job_file(request: Request, job_id: str, index: str) -> tuple[Job, JobFile]:
+    job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
+    number = int(_ref(index, "file", "index", _INDEX))
+    file = job_files(job=job).filter(index=number).first()
+    if file is None:
+        raise NotFound(f"job {job.pk} has no file {number}", field="index")
+    return job, file
+
+
+class JobFileDetailView(ApiView):
+    @extend_schema(
+        tags=["jobs"],
+        operation_id="jobs_files_retrieve",
+        summary="One file of a job, with its log",
+        parameters=[JOB_ID, FILE_INDEX],
+        responses={200: s.JobFileDetailSerializer, **errors(401, 404)},
+    )
+    def get(self, request: Request, job_id: str, index: str) -> Response:
+        _, file = _job_file(request, job_id, index)
+        return Response(s.JobFileDetailSerializer(file).data)
+
+
+class JobFailedLinesView(ApiView):
+    query_params = PAGE_PARAMS
+
+    @extend_schema(
+        tags=["jobs"],
+        operation_id="jobs_failed_lines_list",
+        summary="Lines a job rejected (all files)",
+        description="Ordered by file and line number. Also as CSV: `failed-lines.csv`.",
+        parameters=[JOB_ID, *page_parameters()],
+        responses={200: s.paginated(s.FailedLineSerializer), **errors(400, 401, 404)},
+    )
+    def get(self, request: Request, job_id: str, index: str | None = None) -> Response:
+        if index is None:
+            job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
+            rows = job_failed_lines(job=job)
+        else:
+            job, file = _job_file(request, job_id, index)
+            rows = job_failed_lines(job=job, file_index=file.index)
+        page = paginate(request, rows)
+        return Response(page.envelope(s.FailedLineSerializer(page.results, many=True).data))
+
+
+class JobFileFailedLinesView(JobFailedLinesView):
+    @extend_schema(
+        tags=["jobs"],
+        operation_id="jobs_files_failed_lines_list",
+        summary="Lines a job rejected in one file",
+        parameters=[JOB_ID, FILE_INDEX, *page_parameters()],
+        responses={200: s.paginated(s.FailedLineSerializer), **errors(400, 401, 404)},
+    )
+    def get(self, request: Request, job_id: str, index: str | None = None) -> Response:
+        return super().get(request, job_id, index)
+
+
+class CsvRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
+        return data
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_HEADER = ["file", "path", "line_number", "reason", "message", "raw"]
+
+
+def _csv_stream(rows: Any) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_HEADER)
+    for line in rows.iterator(chunk_size=2000):
+        yield writer.writerow(
+            [line.file.index, line.file.path, line.line_number, line.reason, line.message, line.raw]
+        )
+
+
+CSV_RESPONSE = OpenApiResponse(
+    {"type": "string"},
+    description="CSV with a header row: " + ",".join(CSV_HEADER),
+)
+
+
+class JobFailedLinesCsvView(ApiView):
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(
+        tags=["jobs"],
+        operation_id="jobs_failed_lines_csv",
+        summary="Lines a job rejected, as a CSV download",
+        parameters=[JOB_ID],
+        responses={(200, "text/csv"): CSV_RESPONSE, **errors(401, 404)},
+    )
+    def get(self, request: Request, job_id: str, index: str | None = None) -> Any:
+        if index is None:
+            job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
+            rows = job_failed_lines(job=job)
+            name = f"job-{job.pk}-failed-lines.csv"
+        else:
+            job, file = _job_file(request, job_id, index)
+            rows = job_failed_lines(job=job, file_index=file.index)
+            name = f"job-{job.pk}-file-{file.index}-failed-lines.csv"
+        response = StreamingHttpResponse(_csv_stream(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class JobFileFailedLinesCsvView(JobFailedLinesCsvView):
+    @extend_schema(
+        tags=["jobs"],
+        operation_id="jobs_files_failed_lines_csv",
+        summary="Lines a job rejected in one file, as a CSV download",
+        parameters=[JOB_ID, FILE_INDEX],
+        responses={(200, "text/csv"): CSV_RESPONSE, **errors(401, 404)},
+    )
+    def get(self, request: Request, job_id: str, index: str | None = None) -> Any:
+        return super().get(request, job_id, index)
+
+
+# --- graphs and imports ----------------------------------------------------------------------
+
+GRAPH_ID = id_parameter("graph_id", "graph")
+
+
+class GraphListView(ApiView):
+    query_params = frozenset(GraphFilterSet.base_filters) | PAGE_PARAMS
+
+    @extend_schema(
+        tags=["graphs"],
+        operation_id="graphs_list",
+        summary="List graphs",
+        parameters=[*filterset_parameters(GraphFilterSet), *page_parameters()],
+        responses={200: s.paginated(s.GraphSerializer), **errors(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        filterset = GraphFilterSet(
+            data=request.query_params,
+            queryset=graph_list(user=request.user).select_related("created_by"),
+        )
+        if not filterset.is_valid():
+            raise drf.ValidationError(filterset.errors)
+        page = paginate(request, filterset.qs.order_by("project__name", "name", "id"))
+        return Response(page.envelope(s.GraphSerializer(page.results, many=True).data))
+
+    @extend_schema(
+        tags=["graphs"],
+        operation_id="graphs_create",
+        summary="Create a graph",
+        description=(
+            "With a schema in the GES form (schema.xml text; optional, an import can bring "
+            "it) or the GraphScope form (graph definition object; required). Needs the "
+            "operator role in the project."
+        ),
+        request=s.GraphCreateSerializer,
+        responses={201: s.GraphDetailSerializer, **errors(400, 401, 403, 409)},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.GraphCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            project = project_get_for_user(user=request.user, name=values["project"])
+        except NotFound as exc:
+            raise InvalidInput(exc.message, field="project") from None
+        require_role(user=request.user, project=project, role=Role.OPERATOR)
+        schema = graph_schema_parse(dialect=values["dialect"], source=values["schema_source"])
+        graph = graph_create(
+            project=project,
+            name=values["name"],
+            dialect=values["dialect"],
+            schema=schema,
+            description=values.get("description", ""),
+            user=request.user,
+        )
+        return _created(s.GraphDetailSerializer(graph).data, f"/api/v1/graphs/{graph.pk}/")
+
+
+class GraphDetailView(ApiView):
+    @extend_schema(
+        tags=["graphs"],
+        operation_id="graphs_retrieve",
+        summary="One graph, with its schema",
+        parameters=[GRAPH_ID],
+        responses={200: s.GraphDetailSerializer, **errors(401, 404)},
+    )
+    def get(self, request: Request, graph_id: str) -> Response:
+        graph = graph_get_by_id(user=request.user, graph_id=_ref(graph_id, "graph", "graph_id"))
+        return Response(s.GraphDetailSerializer(graph).data)
+
+    @extend_schema(
+        tags=["graphs"],
+        operation_id="graphs_delete",
+        summary="Delete a graph (a job)",
+        description=(
+            "Deleting a graph is a job: the graph stops accepting work at once, the job waits "
+            "for a running write to finish, then removes the graph and its data. Returns the "
+            "job (202). Needs the operator role."
+        ),
+        parameters=[GRAPH_ID],
+        responses={202: s.JobSerializer, **errors(401, 403, 404, 409)},
+    )
+    def delete(self, request: Request, graph_id: str) -> Response:
+        graph = graph_get_by_id(user=request.user, graph_id=_ref(graph_id, "graph", "graph_id"))
+        job = graph_delete_submit(graph=graph, user=request.user)
+        return _created(s.JobSerializer(job).data, _job_url(job), status.HTTP_202_ACCEPTED)
+
+
+class GraphImportView(ApiView):
+    parser_classes = [ApiJSONParser, MultiPartParser]
+
+    @extend_schema(
+        tags=["imports"],
+        operation_id="graphs_import",
+        summary="Import data into a graph (a job)",
+        description=(
+            "JSON: name files on the server, under the import roots (GES `request` or "
+            "GraphScope `mapping`). multipart/form-data: upload the files (GES `schema`, "
+            "`vertices`, `edges`, `options`; GraphScope `files` and `mapping`). The whole "
+            "request is checked (paths, schema, mappings) before the job is queued. Needs the "
+            "operator role."
+        ),
+        parameters=[GRAPH_ID],
+        request={
+            "application/json": s.ImportInputSerializer,
+            "multipart/form-data": s.ImportUploadSerializer,
+        },
+        responses={201: s.JobDetailSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, graph_id: str) -> Response:
+        graph = graph_get_by_id(user=request.user, graph_id=_ref(graph_id, "graph", "graph_id"))
+        if request.content_type.startswith("multipart/"):
+            upload = s.ImportUploadSerializer(data=request.data)
+            upload.is_valid(raise_exception=True)
+            job = job_submit_import_upload(
+                graph=graph,
+                fmt=upload.validated_data["format"],
+                uploads=upload.uploads(),
+                options=upload.validated_data["options"],
+                user=request.user,
+                name=upload.validated_data["name"],
+            )
+        else:
+            data = s.ImportInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            job = job_submit_import(
+                graph=graph,
+                params=data.params(),
+                user=request.user,
+                name=data.validated_data["name"],
+            )
+        return _created(_job_detail(job), _job_url(job))
+
+
+# --- projects and members --------------------------------------------------------------------
+
+PROJECT = OpenApiParameter(
+    "project", OpenApiTypes.STR, OpenApiParameter.PATH, description="Project name."
+)
+USERNAME = OpenApiParameter("username", OpenApiTypes.STR, OpenApiParameter.PATH)
+
+
+def _project(request: Request, name: str) -> Any:
+    return project_get_for_user(user=request.user, name=_ref(name, "project", "project"))
+
+
+class ProjectListView(ApiView):
+    query_params = PAGE_PARAMS
+
+    @extend_schema(
+        tags=["projects"],
+        operation_id="projects_list",
+        summary="Your projects, with your role in each",
+        parameters=page_parameters(),
+        responses={200: s.paginated(s.ProjectSerializer), **errors(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        page = paginate(request, project_list_with_role(user=request.user))
+        return Response(page.envelope(s.ProjectSerializer(page.results, many=True).data))
+
+    @extend_schema(
+        tags=["projects"],
+        operation_id="projects_create",
+        summary="Create a project (site administrators)",
+        description="You become its admin.",
+        request=s.ProjectCreateSerializer,
+        responses={201: s.ProjectSerializer, **errors(400, 401, 403, 409)},
+    )
+    def post(self, request: Request) -> Response:
+        if not IsSiteAdmin().has_permission(request, self):
+            raise drf.PermissionDenied(IsSiteAdmin.message)
+        data = s.ProjectCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                project = project_create(
+                    name=data.validated_data["name"],
+                    description=data.validated_data.get("description", ""),
+                    admin=request.user,
+                )
+        except IntegrityError:
+            raise Conflict(
+                f"project {data.validated_data['name']!r} already exists", field="name"
+            ) from None
+        project.role = Role.ADMIN  # type: ignore[attr-defined]
+        return _created(s.ProjectSerializer(project).data, f"/api/v1/projects/{project.name}/")
+
+
+class ProjectDetailView(ApiView):
+    @extend_schema(
+        tags=["projects"],
+        operation_id="projects_retrieve",
+        summary="One of your projects",
+        parameters=[PROJECT],
+        responses={200: s.ProjectSerializer, **errors(401, 404)},
+    )
+    def get(self, request: Request, project: str) -> Response:
+        obj = _project(request, project)
+        obj.role = project_role(user=request.user, project=obj)
+        return Response(s.ProjectSerializer(obj).data)
+
+
+class MemberListView(ApiView):
+    query_params = PAGE_PARAMS
+
+    @extend_schema(
+        tags=["projects"],
+        operation_id="projects_members_list",
+        summary="Members of a project and their roles",
+        parameters=[PROJECT, *page_parameters()],
+        responses={200: s.paginated(s.MemberSerializer), **errors(400, 401, 404)},
+    )
+    def get(self, request: Request, project: str) -> Response:
+        page = paginate(request, project_members(project=_project(request, project)))
+        return Response(page.envelope(s.MemberSerializer(page.results, many=True).data))
+
+    @extend_schema(
+        tags=["projects"],
+        operation_id="projects_members_set",
+        summary="Add a user to a project, or change their role (project admins)",
+        parameters=[PROJECT],
+        request=s.MemberInputSerializer,
+        responses={200: s.MemberSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, project: str) -> Response:
+        obj = _project(request, project)
+        require_role(user=request.user, project=obj, role=Role.ADMIN)
+        data = s.MemberInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user = user_get_by_username(username=data.validated_data["username"])
+        except NotFound as exc:
+            raise InvalidInput(exc.message, field="username") from None
+        membership = membership_set(project=obj, user=user, role=Role(data.validated_data["role"]))
+        return Response(s.MemberSerializer(membership).data)
+
+
+class MemberDetailView(ApiView):
+    @extend_schema(
+        tags=["projects"],
+        operation_id="projects_members_remove",
+        summary="Remove a user from a project (project admins)",
+        parameters=[PROJECT, USERNAME],
+        responses={204: None, **errors(401, 403, 404)},
+    )
+    def delete(self, request: Request, project: str, username: str) -> Response:
+        obj = _project(request, project)
+        require_role(user=request.user, project=obj, role=Role.ADMIN)
+        user = user_get_by_username(username=_ref(username, "user", "username", _USERNAME))
+        if not membership_remove(project=obj, user=user):
+            raise NotFound(f"user {username!r} is not a member of {obj.name}", field="username")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- anything else under /api/ -----------------------------------------------------------------
+
+
+def not_found(request: HttpRequest, path: str = "") -> Any:
+    """Unknown API URLs get the JSON error shape; a missing trailing slash is redirected
+    (308 keeps the method and body)."""
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not not_found:
+            target = request.path + "/"
+            if request.META.get("QUERY_STRING"):
+                target += "?" + request.META["QUERY_STRING"]
+            return HttpResponsePermanentRedirect(target, status=308)
+    return JsonResponse(
+        error_body("not_found", f"no API endpoint at {request.path[:200]}"), status=404
+    )

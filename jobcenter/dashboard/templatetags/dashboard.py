@@ -1,0 +1,166 @@
+"""Small formatting helpers for the dashboard templates."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from jobcenter.jobs.choices import JobStatus
+
+register = template.Library()
+
+SHORT_ID_LENGTH = 8
+
+STATUS_TONES = {
+    JobStatus.WAITING: "neutral",
+    JobStatus.RUNNING: "info",
+    JobStatus.CANCELLING: "warn",
+    JobStatus.SUCCEEDED: "ok",
+    JobStatus.PARTIALLY_FAILED: "warn",
+    JobStatus.FAILED: "bad",
+    JobStatus.CANCELLED: "muted",
+}
+FILE_STATUS_TONES = {"success": "ok", "partFailed": "warn", "failed": "bad"}
+
+
+@register.filter
+def short_id(value: str) -> str:
+    """Ids start with their creation time, so jobs submitted together share a prefix: the
+    tail is what tells them apart."""
+    value = str(value or "")
+    return value[-SHORT_ID_LENGTH:]
+
+
+@register.filter
+def tone(status: str) -> str:
+    return STATUS_TONES.get(status, "neutral")
+
+
+@register.filter
+def file_tone(status: str) -> str:
+    return FILE_STATUS_TONES.get(status, "neutral")
+
+
+@register.filter
+def num(value: Any) -> str:
+    """1234567 -> 1,234,567 (the dashboard is English-only)."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def pct(value: Any) -> int:
+    """A progress value (0-100) as a whole percent that only reaches 100 when it is 100."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0
+    return max(0, min(100, int(number)))
+
+
+@register.filter
+def ratio_pct(part: Any, whole: Any) -> float:
+    try:
+        part, whole = float(part), float(whole)
+    except (TypeError, ValueError):
+        return 0.0
+    return round(100.0 * part / whole, 2) if whole > 0 else 0.0
+
+
+@register.filter
+def rate(value: Any) -> str:
+    """Lines per second, short: 950/s, 12.3k/s, 1.2M/s."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if number >= 1_000_000:
+        return f"{number / 1_000_000:.1f}M/s"
+    if number >= 10_000:
+        return f"{number / 1000:.0f}k/s"
+    if number >= 1000:
+        return f"{number / 1000:.1f}k/s"
+    return f"{number:.0f}/s"
+
+
+@register.filter
+def seconds(value: Any) -> str:
+    """A span of seconds for people: 45s, 3m 05s, 2h 10m, 3d 4h."""
+    if value is None or value == "":
+        return ""
+    total = round(float(value))
+    if total < 60:
+        return f"{total}s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h"
+
+
+@register.filter
+def duration(job: Any) -> str:
+    """How long the job ran (or has been running)."""
+    started = getattr(job, "started_at", None)
+    if started is None:
+        return ""
+    end = getattr(job, "finished_at", None) or timezone.now()
+    return seconds(max(0.0, (end - started).total_seconds()))
+
+
+@register.filter
+def filesize(value: Any) -> str:
+    try:
+        size = float(value)
+    except (TypeError, ValueError):
+        return ""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+@register.filter
+def pretty_json(value: Any) -> str:
+    try:
+        return json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _utc(value: datetime) -> datetime:
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+@register.simple_tag
+def when(value: datetime | None, style: str = "short") -> SafeString | str:
+    """A moment as ``<time>``: UTC in the HTML, rewritten to the browser's time zone by
+    dashboard.js (``data-local``: short = time today / date otherwise, long = full)."""
+    if value is None:
+        return format_html('<span class="dim" aria-label="not yet">—</span>')
+    moment = _utc(value)
+    return format_html(
+        '<time datetime="{}" data-local="{}">{}</time>',
+        moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        style,
+        moment.strftime("%Y-%m-%d %H:%M:%S UTC"),
+    )
+
+
+@register.filter
+def epoch(value: datetime | None) -> str:
+    return str(int(_utc(value).timestamp())) if value else ""

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from jobcenter.dashboard import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.job_list, name="job_list"),
+    path("jobs/live/", views.job_list_live, name="job_list_live"),
+    path("jobs/cancel/", views.job_bulk_cancel, name="job_bulk_cancel"),
+    path("jobs/<str:job_id>/", views.job_detail, name="job_detail"),
+    path("jobs/<str:job_id>/live/", views.job_detail_live, name="job_detail_live"),
+    path("jobs/<str:job_id>/cancel/", views.job_cancel, name="job_cancel"),
+    path("jobs/<str:job_id>/retry/", views.job_retry, name="job_retry"),
+    path("jobs/<str:job_id>/failed-lines/", views.job_failed_lines, name="job_failed_lines"),
+    path(
+        "jobs/<str:job_id>/failed-lines.csv",
+        views.job_failed_lines_csv,
+        name="job_failed_lines_csv",
+    ),
+    path("imports/new/", views.import_create, name="import_create"),
+    path("graphs/", views.graph_list, name="graph_list"),
+    path("graphs/new/", views.graph_create, name="graph_create"),
+    path("graphs/<str:graph_id>/delete/", views.graph_delete, name="graph_delete"),
+    path("files/", views.file_browser, name="file_browser"),
+    path("project/", views.project_switch, name="project_switch"),
+]

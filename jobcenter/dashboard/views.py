@@ -1,0 +1,817 @@
+"""The dashboard's views: thin adapters between HTTP/HTMX and the services and selectors.
+
+Every page is scoped to the *current project* (kept in the session, switched in the header, and
+written into the job list's URL so a filtered list is a bookmark). Reads go through the same
+selectors and the same :class:`~jobcenter.jobs.filtersets.JobFilterSet` as the REST API; writes
+through the same services, which check roles again: a button the user does not see is also a
+request the server refuses.
+
+HTMX conventions (see docs/dashboard.md): a request from htmx gets a template partial
+(``"page.html#partial"``), any other request the whole page; polling responses answer 286 when
+nothing they watch is still active, which makes htmx stop polling.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import (
+    HTMX_STOP_POLLING,
+    HttpResponseClientRedirect,
+    reswap,
+    retarget,
+    trigger_client_event,
+)
+
+from jobcenter.core.errors import (
+    Conflict,
+    InvalidState,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+)
+from jobcenter.core.paths import import_roots_browse
+from jobcenter.dashboard.forms import GraphForm, ImportForm
+from jobcenter.graphs import services as graph_services
+from jobcenter.graphs.choices import GraphStatus
+from jobcenter.graphs.models import Graph
+from jobcenter.graphs.plan import PlanError
+from jobcenter.graphs.selectors import graph_list as graph_list_selector
+from jobcenter.jobs import selectors as job_selectors
+from jobcenter.jobs import services as job_services
+from jobcenter.jobs.choices import JobStatus, JobType
+from jobcenter.jobs.filtersets import ORDERING_FIELDS, JobFilterSet
+from jobcenter.jobs.models import Job
+from jobcenter.projects.choices import ROLE_RANK, Role
+from jobcenter.projects.models import Project
+from jobcenter.projects.selectors import project_list_with_role, project_members
+
+SESSION_PROJECT = "dashboard_project_id"
+POLL_SECONDS = 2
+PER_PAGE_CHOICES = (25, 50, 100)
+PER_PAGE_DEFAULT = 50
+FAILED_LINES_PER_PAGE = 50
+MAX_LIVE_IDS = 200
+# Parameters of the job list that are not filters of the FilterSet.
+LIST_ONLY_PARAMS = ("page", "per_page", "project")
+DATE_FILTERS = (
+    "created_after",
+    "created_before",
+    "started_after",
+    "started_before",
+    "finished_after",
+    "finished_before",
+)
+# Columns the list can be sorted by, with the direction a first click sorts in.
+SORTABLE = {
+    "created_at": "-",
+    "started_at": "-",
+    "finished_at": "-",
+    "status": "",
+    "type": "",
+    "graph_name": "",
+    "progress": "-",
+}
+_TARGET_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+
+# --- project context -------------------------------------------------------------------------
+
+
+@dataclass
+class Nav:
+    projects: list[Project]
+    current: Project | None
+    role: Role | None
+
+    @property
+    def can_operate(self) -> bool:
+        return self.role is not None and ROLE_RANK[self.role] >= ROLE_RANK[Role.OPERATOR]
+
+
+def _nav(request: HttpRequest, requested: str | None = None) -> Nav:
+    """The user's projects (with their role) and the current one. Naming a project the user
+    does not belong to is a 404, as for every object of another project."""
+    projects = list(project_list_with_role(user=request.user))
+    current = None
+    if requested:
+        current = next((p for p in projects if p.name == requested), None)
+        if current is None:
+            raise Http404(f"project {requested!r} does not exist")
+    if current is None:
+        wanted = request.session.get(SESSION_PROJECT)
+        current = next((p for p in projects if p.pk == wanted), None)
+    if current is None and projects:
+        current = projects[0]
+    if current is not None and request.session.get(SESSION_PROJECT) != current.pk:
+        request.session[SESSION_PROJECT] = current.pk
+    role = Role(current.role) if current is not None and current.role else None
+    return Nav(projects=projects, current=current, role=role)
+
+
+def _nav_for_project(request: HttpRequest, project: Project) -> Nav:
+    """Context for a page about an object of ``project`` (which may differ from the current)."""
+    projects = list(project_list_with_role(user=request.user))
+    mine = next((p for p in projects if p.pk == project.pk), None)
+    role = Role(mine.role) if mine is not None and mine.role else None
+    return Nav(projects=projects, current=mine or project, role=role)
+
+
+def _partial(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def _page(
+    request: HttpRequest, template: str, context: dict[str, Any], nav: Nav, status: int = 200
+) -> HttpResponse:
+    return render(request, template, {"nav": nav, **context}, status=status)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+_ERROR_STATUS = {NotFound: 404, PermissionDenied: 403, InvalidState: 409, Conflict: 409}
+
+
+def _error_status(exc: ServiceError) -> int:
+    for kind, status in _ERROR_STATUS.items():
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+def _refuse(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    """A refused action: a toast for htmx (retargeted, so the page stays as it is), an error
+    page otherwise."""
+    if request.htmx:
+        response = render(
+            request, "dashboard/includes/toast.html", {"message": message, "tone": "bad"}
+        )
+        response.status_code = status
+        return reswap(retarget(response, "#toasts"), "beforeend")
+    return render(
+        request,
+        "dashboard/error.html",
+        {"status": status, "message": message, "nav": None},
+        status=status,
+    )
+
+
+def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    return _refuse(request, exc.message, _error_status(exc))
+
+
+def _job_or_404(request: HttpRequest, job_id: str) -> Job:
+    try:
+        return job_selectors.job_get(user=request.user, job_id=job_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+# --- the job list ----------------------------------------------------------------------------
+
+
+@dataclass
+class Listing:
+    """Everything the job list shows for one project and one set of URL parameters."""
+
+    project: Project
+    params: QueryDict
+    filterset: JobFilterSet
+    counts: dict[str, int]
+    statuses: list[str]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+    rows: list[Job]
+    query: str  # the filters (project included, page excluded) as a query string
+    ordering: str
+    sort: dict[str, dict[str, str]] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+    @property
+    def has_active(self) -> bool:
+        return any(job.is_active for job in self.rows)
+
+    @property
+    def filtered(self) -> bool:
+        return any(
+            self.params.get(name)
+            for name in self.params
+            if name not in (*LIST_ONLY_PARAMS, "ordering")
+        )
+
+    @property
+    def chips(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "value": value,
+                "label": label,
+                "count": self.counts.get(value, 0),
+                "on": value in self.statuses,
+            }
+            for value, label in JobStatus.choices
+        ]
+
+    @property
+    def count_all(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def page_links(self) -> list[int | None]:
+        """Page numbers to offer: first, last and a window around the current (None = gap)."""
+        wanted = {1, self.pages, *range(self.page - 2, self.page + 3)}
+        numbers = sorted(n for n in wanted if 1 <= n <= self.pages)
+        links: list[int | None] = []
+        for number in numbers:
+            if links and number - (links[-1] or 0) > 1:
+                links.append(None)
+            links.append(number)
+        return links
+
+
+def _filter_data(params: QueryDict) -> QueryDict:
+    data = params.copy()
+    for name in LIST_ONLY_PARAMS:
+        data.pop(name, None)
+    return data
+
+
+def _count_key(project: Project, data: QueryDict) -> str:
+    items = sorted((k, v) for k in data for v in data.getlist(k) if v != "")
+    return f"{project.pk}|{urlencode(items)}"
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
+    scope = job_selectors.job_list(user=user).filter(project=project)
+    data = _filter_data(params)
+    filterset = JobFilterSet(data, queryset=scope)
+    filterset.is_valid()
+    cleaned = getattr(filterset.form, "cleaned_data", {}) or {}
+    statuses = [s for s in (cleaned.get("status") or []) if s in JobStatus.values]
+
+    # Counts per status under every filter but the status one: the chips, and the total.
+    count_data = data.copy()
+    for name in ("status", "ordering"):
+        count_data.pop(name, None)
+    without_status = JobFilterSet(count_data, queryset=scope).qs
+    counts = job_selectors.job_status_counts(
+        scope=scope, filtered=without_status, cache_key=_count_key(project, count_data)
+    )
+    total = sum(counts[s] for s in (statuses or JobStatus.values))
+
+    per_page = _int(params.get("per_page"), PER_PAGE_DEFAULT)
+    if per_page not in PER_PAGE_CHOICES:
+        per_page = PER_PAGE_DEFAULT
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, _int(params.get("page"), 1)), pages)
+    offset = (page - 1) * per_page
+    rows = list(filterset.qs[offset : offset + per_page]) if total else []
+
+    ordering = params.get("ordering") or ""
+    if ordering.lstrip("-") not in ORDERING_FIELDS:
+        ordering = "-created_at"
+    sort = {}
+    for name, first in SORTABLE.items():
+        if ordering == name:
+            sort[name] = {"next": f"-{name}", "aria": "ascending"}
+        elif ordering == f"-{name}":
+            sort[name] = {"next": name, "aria": "descending"}
+        else:
+            sort[name] = {"next": f"{first}{name}", "aria": ""}
+
+    query_data = params.copy()
+    query_data.pop("page", None)
+    query_data["project"] = project.name
+    values = {name: params.get(name, "") for name in ("q", "graph", "submitted_by", "id")}
+    values["type"] = params.get("type", "")
+    for name in DATE_FILTERS:
+        # Dates are sent with the browser's offset (dashboard.js); the input shows the day.
+        values[name] = (params.get(name) or "")[:10]
+    return Listing(
+        project=project,
+        params=params,
+        filterset=filterset,
+        counts=counts,
+        statuses=statuses,
+        total=total,
+        page=page,
+        per_page=per_page,
+        pages=pages,
+        rows=rows,
+        query=query_data.urlencode(),
+        ordering=ordering,
+        sort=sort,
+        values=values,
+    )
+
+
+def _filter_options(user: Any, project: Project) -> dict[str, Any]:
+    graphs = list(
+        graph_list_selector(user=user, project=project)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    members = [m.user.username for m in project_members(project=project)]
+    return {"types": JobType.choices, "graph_names": graphs, "members": members}
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def job_list(request: HttpRequest) -> HttpResponse:
+    nav = _nav(request, request.GET.get("project"))
+    if nav.current is None:
+        return _page(request, "dashboard/no_project.html", {}, nav)
+    listing = build_listing(user=request.user, project=nav.current, params=request.GET)
+    context = {"listing": listing, "poll_seconds": POLL_SECONDS, "can_operate": nav.can_operate}
+    if _partial(request):
+        return render(request, "dashboard/job_list.html#results", context)
+    context.update(_filter_options(request.user, nav.current))
+    return _page(request, "dashboard/job_list.html", context, nav)
+
+
+@login_required
+@require_GET
+def job_list_live(request: HttpRequest) -> HttpResponse:
+    """One request per interval for every active row on screen: the rows (swapped out of band),
+    the status counts, and 286 once none of the rows is active any more."""
+    params = request.GET.copy()
+    ids = [i for i in params.getlist("live") if i][:MAX_LIVE_IDS]
+    params.pop("live", None)
+    nav = _nav(request, params.get("project"))
+    if nav.current is None:
+        return HttpResponse(status=HTMX_STOP_POLLING)
+    scope = job_selectors.job_list(user=request.user).filter(project=nav.current)
+    jobs = list(scope.filter(pk__in=ids)) if ids else []
+    data = _filter_data(params)
+    for name in ("status", "ordering"):
+        data.pop(name, None)
+    counts = job_selectors.job_status_counts(
+        scope=scope,
+        filtered=JobFilterSet(data, queryset=scope).qs,
+        cache_key=_count_key(nav.current, data),
+    )
+    statuses = [s for s in params.getlist("status") if s in JobStatus.values]
+    finished = [job for job in jobs if not job.is_active]
+    context = {
+        "jobs": jobs,
+        "counts": counts,
+        "count_all": sum(counts.values()),
+        "total": sum(counts[s] for s in (statuses or JobStatus.values)),
+        "finished": finished,
+        "active_count": len(jobs) - len(finished),
+        "can_operate": nav.can_operate,
+        "oob": True,
+    }
+    response = render(request, "dashboard/job_list.html#live", context)
+    if not any(job.is_active for job in jobs):
+        response.status_code = HTMX_STOP_POLLING
+    return response
+
+
+@login_required
+@require_POST
+def job_bulk_cancel(request: HttpRequest) -> HttpResponse:
+    """Cancel the selected jobs, or every job matching the list's filters."""
+    query = QueryDict(request.POST.get("query", ""))
+    nav = _nav(request, query.get("project"))
+    if nav.current is None:
+        raise Http404("no project")
+    if not nav.can_operate:
+        return _refuse(
+            request,
+            f"You need the operator role in project {nav.current.name} to cancel jobs.",
+            403,
+        )
+    scope = job_selectors.job_list(user=request.user).filter(project=nav.current)
+    everything = request.POST.get("scope") == "all"
+    if everything:
+        filterset = JobFilterSet(_filter_data(query), queryset=scope)
+        if not filterset.is_valid():
+            return _refuse(request, "The filters are not valid; nothing was cancelled.", 400)
+        jobs = filterset.qs
+        requested = None
+    else:
+        ids = list(dict.fromkeys(i for i in request.POST.getlist("ids") if i))[:10_000]
+        if not ids:
+            return _refuse(request, "No job was selected.", 400)
+        jobs = scope.filter(pk__in=ids)
+        requested = len(ids)
+    result = job_services.job_cancel_many(jobs=jobs, user=request.user)
+    summary = {
+        "everything": everything,
+        "cancelled": result.cancelled,
+        "not_cancelled": result.not_cancelled,
+        "requested": requested,
+        "finished": (
+            requested - len(result.cancelled) - len(result.not_cancelled) if requested else 0
+        ),
+    }
+    if not request.htmx:
+        messages.success(request, f"Cancelled {len(result.cancelled)} job(s).")
+        return redirect(f"{reverse('dashboard:job_list')}?{query.urlencode()}")
+    listing = build_listing(user=request.user, project=nav.current, params=query)
+    context = {
+        "listing": listing,
+        "poll_seconds": POLL_SECONDS,
+        "can_operate": nav.can_operate,
+        "summary": summary,
+    }
+    return render(request, "dashboard/job_list.html#results", context)
+
+
+# --- one job ---------------------------------------------------------------------------------
+
+
+def _detail_context(request: HttpRequest, job: Job, nav: Nav) -> dict[str, Any]:
+    files = list(job_selectors.job_files(job=job))
+    return {
+        "job": job,
+        "files": files,
+        "timeline": list(job_selectors.job_timeline(job=job)),
+        "remaining": job_selectors.job_seconds_remaining(job),
+        "can_operate": nav.can_operate,
+        "can_retry": nav.can_operate
+        and job.type == JobType.IMPORT
+        and not job.is_active
+        and job.graph_id is not None,
+        "failed_total": sum(f.failed_lines for f in files),
+        "poll_seconds": POLL_SECONDS,
+        "logs": [f for f in files if f.log or f.cause],
+    }
+
+
+def _failed_lines_context(request: HttpRequest, job: Job, files: list[Any]) -> dict[str, Any]:
+    file_param = request.GET.get("file", "")
+    file_index = _int(file_param, -1) if file_param != "" else None
+    if file_index is not None and file_index < 0:
+        file_index = None
+    qs = job_selectors.job_failed_lines(job=job, file_index=file_index)
+    stored = qs.count()
+    pages = max(1, math.ceil(stored / FAILED_LINES_PER_PAGE))
+    page = min(max(1, _int(request.GET.get("page"), 1)), pages)
+    offset = (page - 1) * FAILED_LINES_PER_PAGE
+    rows = list(qs[offset : offset + FAILED_LINES_PER_PAGE])
+    return {
+        "fl": {
+            "rows": rows,
+            "stored": stored,
+            "page": page,
+            "pages": pages,
+            "first": offset + 1 if rows else 0,
+            "last": offset + len(rows),
+            "file": file_index,
+            "files": files,
+        }
+    }
+
+
+@login_required
+@require_GET
+def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = _job_or_404(request, job_id)
+    nav = _nav_for_project(request, job.project)
+    context = _detail_context(request, job, nav)
+    context.update(_failed_lines_context(request, job, context["files"]))
+    return _page(request, "dashboard/job_detail.html", context, nav)
+
+
+@login_required
+@require_GET
+def job_detail_live(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = _job_or_404(request, job_id)
+    nav = _nav_for_project(request, job.project)
+    response = render(request, "dashboard/job_detail.html#live", _detail_context(request, job, nav))
+    if not job.is_active:
+        response.status_code = HTMX_STOP_POLLING
+        trigger_client_event(response, "job-finished", {"id": job.pk})
+    return response
+
+
+@login_required
+@require_GET
+def job_failed_lines(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = _job_or_404(request, job_id)
+    if not request.htmx:
+        query = request.GET.urlencode()
+        return redirect(f"{reverse('dashboard:job_detail', args=[job.pk])}?{query}#failed-lines")
+    files = list(job_selectors.job_files(job=job))
+    context = {"job": job, **_failed_lines_context(request, job, files)}
+    return render(request, "dashboard/job_detail.html#failed-lines", context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+@require_GET
+def job_failed_lines_csv(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
+    job = _job_or_404(request, job_id)
+    file_param = request.GET.get("file", "")
+    file_index = _int(file_param, -1) if file_param != "" else None
+    qs = job_selectors.job_failed_lines(
+        job=job, file_index=file_index if file_index is not None and file_index >= 0 else None
+    )
+
+    def rows() -> Iterator[str]:
+        writer = csv.writer(_Echo())
+        yield writer.writerow(["file", "role", "line_number", "reason", "message", "raw_line"])
+        for line in qs.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    line.file.path,
+                    line.file.role,
+                    line.line_number,
+                    line.reason,
+                    line.message,
+                    line.raw,
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-failed-lines.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = _job_or_404(request, job_id)
+    try:
+        job = job_services.job_cancel(job=job, user=request.user)
+    except ServiceError as exc:
+        return _service_error(request, exc)
+    if not request.htmx:
+        messages.success(request, f"Cancel requested for job {job.pk}.")
+        return redirect(_safe_next(request, reverse("dashboard:job_detail", args=[job.pk])))
+    job = job_selectors.job_get(user=request.user, job_id=job.pk)
+    nav = _nav_for_project(request, job.project)
+    if request.POST.get("view") == "row":
+        context = {"job": job, "can_operate": nav.can_operate}
+        return render(request, "dashboard/job_list.html#job-row", context)
+    return render(request, "dashboard/job_detail.html#live", _detail_context(request, job, nav))
+
+
+@login_required
+@require_POST
+def job_retry(request: HttpRequest, job_id: str) -> HttpResponseBase:
+    job = _job_or_404(request, job_id)
+    try:
+        new = job_services.job_retry(job=job, user=request.user)
+    except ServiceError as exc:
+        return _service_error(request, exc)
+    url = reverse("dashboard:job_detail", args=[new.pk])
+    messages.success(request, f"Retry submitted as job {new.pk}.")
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+# --- submitting ------------------------------------------------------------------------------
+
+
+def _no_role(request: HttpRequest, nav: Nav, what: str) -> HttpResponse:
+    name = nav.current.name if nav.current else ""
+    message = f"You need the operator role in project {name} to {what}."
+    return _page(request, "dashboard/error.html", {"status": 403, "message": message}, nav, 403)
+
+
+def _submit_import(form: ImportForm, user: Any) -> Job:
+    data = form.cleaned_data
+    graph = data.get("graph_obj")
+    if graph is None:
+        raise NotFound("choose a graph of this project", field="graph")
+    fmt, source = data["format"], data["source"]
+    if fmt == "ges":
+        options = form.ges_options()
+        if source == "upload":
+            uploads = {
+                "schema": [data["schema_file"]] if data.get("schema_file") else [],
+                "vertices": data.get("vertex_files") or [],
+                "edges": data.get("edge_files") or [],
+            }
+            uploads = {k: v for k, v in uploads.items() if v}
+            return job_services.job_submit_import_upload(
+                graph=graph, fmt="ges", uploads=uploads, options=options, user=user
+            )
+        request = {
+            key: data[key]
+            for key in ("schema_path", "vertexset_path", "edgeset_path")
+            if data.get(key)
+        }
+        request.update(options)
+        return job_services.job_submit_import(
+            graph=graph, params={"format": "ges", "request": request}, user=user
+        )
+    if source == "upload":
+        return job_services.job_submit_import_upload(
+            graph=graph,
+            fmt="graphscope",
+            uploads={"files": data["data_files"]},
+            options=data["mapping"],
+            user=user,
+        )
+    return job_services.job_submit_import(
+        graph=graph, params={"format": "graphscope", "mapping": data["mapping"]}, user=user
+    )
+
+
+@login_required
+def import_create(request: HttpRequest) -> HttpResponseBase:
+    nav = _nav(request)
+    if nav.current is None:
+        return _page(request, "dashboard/no_project.html", {}, nav)
+    if not nav.can_operate:
+        return _no_role(request, nav, "start imports")
+    graphs = list(
+        graph_list_selector(user=request.user, project=nav.current)
+        .filter(status=GraphStatus.READY)
+        .order_by("name")
+    )
+    status = 200
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES, graphs=graphs)
+        if form.is_valid():
+            try:
+                job = _submit_import(form, request.user)
+            except ServiceError as exc:
+                form.add_service_error(exc)
+            else:
+                url = reverse("dashboard:job_detail", args=[job.pk])
+                messages.success(request, "Import submitted.")
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        status = 422
+    else:
+        form = ImportForm(
+            initial={"graph": request.GET.get("graph", ""), **_format_for(graphs, request)},
+            graphs=graphs,
+        )
+    context = {"form": form, "graphs": graphs, "import_roots": settings.JOBCENTER_IMPORT_ROOTS}
+    if _partial(request) and request.method == "POST":
+        return render(request, "dashboard/import_form.html#import-form", context, status=status)
+    return _page(request, "dashboard/import_form.html", context, nav, status)
+
+
+def _format_for(graphs: list[Graph], request: HttpRequest) -> dict[str, str]:
+    graph = next((g for g in graphs if g.pk == request.GET.get("graph")), None)
+    return {"format": graph.dialect} if graph is not None else {}
+
+
+@login_required
+@require_GET
+def graph_list(request: HttpRequest) -> HttpResponse:
+    nav = _nav(request)
+    if nav.current is None:
+        return _page(request, "dashboard/no_project.html", {}, nav)
+    graphs = list(
+        graph_list_selector(user=request.user, project=nav.current)
+        .select_related("created_by")
+        .order_by("name")
+    )
+    for graph in graphs:
+        labels = (graph.schema or {}).get("labels") or []
+        graph.label_count = len(labels)
+    return _page(
+        request,
+        "dashboard/graph_list.html",
+        {"graphs": graphs, "can_operate": nav.can_operate},
+        nav,
+    )
+
+
+@login_required
+def graph_create(request: HttpRequest) -> HttpResponseBase:
+    nav = _nav(request)
+    if nav.current is None:
+        return _page(request, "dashboard/no_project.html", {}, nav)
+    if not nav.can_operate:
+        return _no_role(request, nav, "create graphs")
+    status = 200
+    if request.method == "POST":
+        form = GraphForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                schema = graph_services.graph_schema_parse(
+                    dialect=data["dialect"], source=data.get("schema_source")
+                )
+                graph = graph_services.graph_create(
+                    project=nav.current,
+                    name=data["name"],
+                    dialect=data["dialect"],
+                    schema=schema,
+                    description=data.get("description", ""),
+                    user=request.user,
+                )
+            except ServiceError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, f"Graph {graph.name} created. Import data into it now.")
+                url = f"{reverse('dashboard:import_create')}?graph={graph.pk}"
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        status = 422
+    else:
+        form = GraphForm()
+    context = {"form": form}
+    if _partial(request) and request.method == "POST":
+        return render(request, "dashboard/graph_form.html#graph-form", context, status=status)
+    return _page(request, "dashboard/graph_form.html", context, nav, status)
+
+
+@login_required
+@require_POST
+def graph_delete(request: HttpRequest, graph_id: str) -> HttpResponseBase:
+    graph = graph_list_selector(user=request.user).filter(pk=graph_id).first()
+    if graph is None:
+        raise Http404("graph not found")
+    try:
+        job = job_services.graph_delete_submit(graph=graph, user=request.user)
+    except ServiceError as exc:
+        return _service_error(request, exc)
+    url = reverse("dashboard:job_detail", args=[job.pk])
+    messages.success(request, f"Deleting graph {graph.name}.")
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@login_required
+@require_GET
+def file_browser(request: HttpRequest) -> HttpResponse:
+    """Pick a file or folder under the import roots for a path field of the import form."""
+    target = request.GET.get("target", "")
+    if not _TARGET_ID.match(target):
+        target = ""
+    error = ""
+    try:
+        listing = import_roots_browse(request.GET.get("path") or None)
+    except PlanError as exc:
+        error = exc.message
+        listing = import_roots_browse(None)
+    context = {"listing": listing, "target": target, "error": error}
+    return render(request, "dashboard/includes/file_browser.html", context)
+
+
+@login_required
+@require_POST
+def project_switch(request: HttpRequest) -> HttpResponseBase:
+    nav = _nav(request, request.POST.get("project") or None)
+    url = _safe_next(request, reverse("dashboard:job_list"))
+    if nav.current is not None and url.startswith(reverse("dashboard:job_list")):
+        url = f"{reverse('dashboard:job_list')}?{urlencode({'project': nav.current.name})}"
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF refusals as the dashboard shows other refusals (settings.CSRF_FAILURE_VIEW)."""
+    return _refuse(
+        request,
+        "Your session has expired or the form is stale: reload the page and try again.",
+        403,
+    )

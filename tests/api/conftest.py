@@ -1,0 +1,136 @@
+"""Fixtures for the REST API tests: authenticated clients and jobs in every state, built with
+the real services (no engine needed: workers are played by calling the worker-side services)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from jobcenter.graphs.models import Graph
+from jobcenter.graphs.services import graph_create
+from jobcenter.jobs.choices import JobStatus, JobType
+from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
+from jobcenter.jobs.services import FileUpdate, job_cancel, job_claim, job_finish, job_heartbeat
+from jobcenter.projects.models import Project
+
+
+def token_for(user: Any) -> str:
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+@pytest.fixture
+def client_for(db) -> Callable[..., APIClient]:
+    """``client_for(user)``: an APIClient sending the user's token (``how``: "token",
+    "bearer" or "x-auth-token"); ``client_for(None)`` is anonymous."""
+
+    def make(user: Any = None, *, how: str = "token") -> APIClient:
+        client = APIClient()
+        if user is not None:
+            key = token_for(user)
+            if how == "token":
+                client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+            elif how == "bearer":
+                client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+            else:
+                client.credentials(HTTP_X_AUTH_TOKEN=key)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(client_for, operator) -> APIClient:
+    """The operator of project alpha."""
+    return client_for(operator)
+
+
+@pytest.fixture
+def graph(project) -> Graph:
+    return graph_create(project=project, name="movies", dialect="ges")
+
+
+def make_job(project: Project, graph: Graph | None = None, **fields: Any) -> Job:
+    """A submitted import job (as job_submit_import leaves it) with two files."""
+    job = Job.objects.create(
+        type=JobType.IMPORT,
+        name="ImportGraph",
+        project=project,
+        graph=graph,
+        graph_name=graph.name if graph else "movies",
+        params={"format": "ges", "request": {}},
+        request={"vertexset_path": "vertex.csv"},
+        **fields,
+    )
+    JobFile.objects.bulk_create(
+        [
+            JobFile(job=job, index=0, role="vertex", path="vertex.csv", bytes_total=100),
+            JobFile(job=job, index=1, role="edge", path="edge.csv", bytes_total=50),
+        ]
+    )
+    JobEvent.objects.create(job=job, kind="submitted", actor=fields.get("submitted_by"))
+    return job
+
+
+def run_job(job: Job, *, status: JobStatus | None = None, failed_lines: int = 0) -> Job:
+    """Play the worker: claim, one heartbeat, and (with ``status``) finish."""
+    assert job_claim(job_id=job.pk, worker_id="w1") is not None
+    job_heartbeat(
+        job_id=job.pk,
+        worker_id="w1",
+        progress=40.0,
+        lines_done=40,
+        lines_total=100,
+        lines_per_second=20.0,
+    )
+    if status is not None:
+        file = job.files.get(index=0)
+        failed = [
+            FailedLine(
+                job=job,
+                file=file,
+                line_number=n + 1,
+                reason="bad_type",
+                message=f"line {n + 1}: Age is not an int",
+                raw=f"v{n},user,x",
+            )
+            for n in range(failed_lines)
+        ]
+        job_finish(
+            job_id=job.pk,
+            worker_id="w1",
+            status=status,
+            fail_reason="" if status == JobStatus.SUCCEEDED else "some lines failed",
+            result={"lines_failed": failed_lines},
+            files=[FileUpdate(index=0, fields={"status": "partFailed", "failed_lines": 2})],
+            failed=failed,
+        )
+    job.refresh_from_db()
+    return job
+
+
+@pytest.fixture
+def jobs(project, graph, operator) -> dict[str, Job]:
+    """One job in each state of project alpha, oldest first."""
+    out: dict[str, Job] = {}
+    out["succeeded"] = run_job(
+        make_job(project, graph, submitted_by=operator), status=JobStatus.SUCCEEDED
+    )
+    out["partially_failed"] = run_job(
+        make_job(project, graph, submitted_by=operator),
+        status=JobStatus.PARTIALLY_FAILED,
+        failed_lines=3,
+    )
+    out["failed"] = run_job(make_job(project, graph), status=JobStatus.FAILED)
+    cancelled = make_job(project, graph, submitted_by=operator)
+    job_cancel(job=cancelled, user=operator)
+    out["cancelled"] = Job.objects.get(pk=cancelled.pk)
+    cancelling = run_job(make_job(project, graph))
+    job_cancel(job=cancelling, user=operator)
+    out["cancelling"] = Job.objects.get(pk=cancelling.pk)
+    out["running"] = run_job(make_job(project, graph, submitted_by=operator))
+    out["waiting"] = make_job(project, graph, submitted_by=operator)
+    return out

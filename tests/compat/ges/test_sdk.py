@@ -1,0 +1,161 @@
+"""The official Huawei Cloud GES SDK (huaweicloudsdkges, its own virtualenv), signing with an
+access key, against a live jobcenter with a real worker: nothing mocked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from jobcenter.credentials.services import access_key_create, access_key_revoke
+from jobcenter.jobs.choices import TERMINAL_STATUSES
+from jobcenter.jobs.models import Job
+from jobcenter.jobs.services import job_submit_import
+from tests.factories import ges_graph, project_with_members, shared_data, wait_for, write_ges_files
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def movie_body() -> dict:
+    return {
+        "schema_path": str(shared_data("ges_movie", "schema.xml")),
+        "vertexset_path": str(shared_data("ges_movie", "vertex.csv")),
+        "edgeset_path": str(shared_data("ges_movie", "edge.csv")),
+        "delimiter": ",",
+        "parallel_edge": {"action": "allow", "ignore_label": True},
+    }
+
+
+def finished(job_id: str) -> bool:
+    return Job.objects.get(pk=job_id).status in TERMINAL_STATUSES
+
+
+def value(reply: dict) -> dict:
+    assert reply["ok"] and reply["status_code"] == 200, reply
+    return reply["value"]
+
+
+def refused(reply: dict, status: int, code: str) -> str:
+    assert not reply["ok"], reply
+    assert (reply["status_code"], reply["error_code"]) == (status, code), reply
+    return reply["error_msg"]
+
+
+def test_ges_sdk_job_center(project, operator, ges_sdk, worker_factory, imports_dir):
+    ak_key, sk = access_key_create(user=operator, description="sdk test")
+    ak = ak_key.access_key
+    sdk = ges_sdk(ak, sk, "alpha")
+    movies = ges_graph(project, "movies")
+    other = ges_graph(project, "other")
+
+    # imports through the SDK (management plane v2) and the service plane, run by a worker
+    worker = worker_factory()
+    movie_job = value(sdk("import_graph2", graph_id="movies", body=movie_body()))["job_id"]
+    small = write_ges_files(imports_dir / "small", vertices=10, edges=10)
+    service = sdk(
+        "signed",
+        method="POST",
+        path="/ges/v1.0/alpha/graphs/other/action",
+        query={"action_id": "import-graph"},
+        body={
+            "schemaPath": small["schema_path"],
+            "vertexsetPath": small["vertexset_path"],
+            "edgesetPath": small["edgeset_path"],
+        },
+    )
+    assert service["status_code"] == 200, service
+    other_job = service["body"]["jobId"]
+    wait_for(lambda: finished(movie_job) and finished(other_job), timeout=60)
+    assert worker.stop() == 0
+
+    # with no worker running: one job left waiting, one cancelled while waiting
+    waiting = job_submit_import(
+        graph=other, params={"format": "ges", "request": small}, user=operator
+    ).pk
+    cancelled = job_submit_import(
+        graph=movies, params={"format": "ges", "request": small}, user=operator
+    ).pk
+    reply = sdk("signed", method="DELETE", path=f"/ges/v1.0/alpha/graphs/movies/jobs/{cancelled}")
+    assert (reply["status_code"], reply["body"]) == (200, {})
+
+    # show a job with its import details, by graph name and by graph id
+    for graph_ref in ("movies", movies.pk):
+        shown = value(sdk("show_job2", graph_id=graph_ref, job_id=movie_job))
+        assert shown["status"] == "partiallyFailed", shown
+        assert (shown["job_type"], shown["job_name"]) == ("GraphManagement", "ImportGraph")
+        assert shown["related_graph"] == "movies" and shown["begin_time"] and shown["end_time"]
+        detail = shown["job_detail"]
+        entry = {k: detail[k][0] for k in ("schema_path", "vertexset_path", "edgeset_path")}
+        assert entry["vertexset_path"]["path"] == movie_body()["vertexset_path"]
+        assert [
+            (e["status"], e["total_lines"], e["successful_lines"], e["failed_lines"])
+            for e in entry.values()
+        ] == [("success", 4, 4, 0), ("partFailed", 10, 6, 4), ("partFailed", 9, 5, 4)]
+        assert "lines failed" in shown["fail_reason"]
+
+    # the job center list with every documented filter
+    def listed(**filters) -> tuple[int, list[str]]:
+        body = value(sdk("list_jobs2", **filters))
+        return body["job_count"], [j["job_id"] for j in body["job_list"]]
+
+    everything = [cancelled, waiting, other_job, movie_job]  # newest first
+    assert listed() == (4, everything)
+    assert listed(limit=2, offset=1) == (4, everything[1:3])
+    assert listed(status="success") == (1, [other_job])
+    assert listed(status="partiallyFailed") == (1, [movie_job])
+    assert listed(status="waiting") == (1, [waiting])
+    assert listed(status="failed") == (1, [cancelled])
+    assert listed(status="running") == (0, [])
+    assert listed(graph_name="movies") == (2, [cancelled, movie_job])
+    today = timezone.now().date()
+    day = timedelta(days=1)
+    assert listed(start_time=str(today)) == (4, everything)
+    assert listed(start_time=str(today + day)) == (0, [])
+    assert listed(end_time=str(today)) == (3, [cancelled, other_job, movie_job])
+    assert listed(end_time=str(today - day)) == (0, [])
+    assert listed(graph_name="movies", status="failed", start_time=str(today)) == (1, [cancelled])
+    msg = refused(sdk("list_jobs2", status="finished"), 400, "GES.0001")
+    assert "status must be one of" in msg
+    refused(sdk("list_jobs2", start_time="27/03/2019"), 400, "GES.0001")
+    body = value(sdk("list_jobs2", status="failed"))
+    assert body["job_list"][0]["fail_reason"] == "cancelled by oscar"
+
+    # unknown ids and projects
+    refused(sdk("show_job2", graph_id="movies", job_id="f" * 32), 400, "GES.7007")
+    refused(sdk("show_job2", graph_id="nope", job_id=movie_job), 400, "GES.7000")
+    project_with_members("beta")  # oscar is not a member: it answers as if it did not exist
+    beta = ges_sdk(ak, sk, "beta")
+    gamma = ges_sdk(ak, sk, "gamma")
+    assert refused(beta("list_jobs2"), 400, "GES.0016").replace("beta", "?") == refused(
+        gamma("list_jobs2"), 400, "GES.0016"
+    ).replace("gamma", "?")
+
+    # the service plane, signed by the SDK's own signer
+    reply = sdk("signed", method="GET", path="/ges/v1.0/alpha/graphs/movies/jobs/status")
+    assert reply["status_code"] == 200 and reply["body"]["totalCount"] == 2
+    item = next(j for j in reply["body"]["jobs"] if j["jobId"] == movie_job)
+    assert (item["status"], item["taskType"], item["canStop"]) == ("success", "ImportGraph", False)
+    vertex_files = next(g["vertexFiles"] for g in item["files"] if "vertexFiles" in g)
+    assert (vertex_files[0]["totalLines"], vertex_files[0]["failedLines"]) == (10, 4)
+    reply = sdk(
+        "signed",
+        method="GET",
+        path=f"/ges/v1.0/alpha/graphs/movies/jobs/{movie_job}/status",
+        query={"offset": 0, "limit": 10},
+    )
+    assert reply["status_code"] == 200 and reply["body"]["status"] == "success"
+    reply = sdk("signed", method="GET", path="/ges/v1.0/alpha/graphs/movies/jobs/nope/status")
+    assert (reply["status_code"], reply["body"]["errorCode"]) == (400, "GES.8301")
+    reply = sdk("signed", method="DELETE", path=f"/ges/v1.0/alpha/graphs/movies/jobs/{movie_job}")
+    assert (reply["status_code"], reply["body"]["errorCode"]) == (400, "GES.8303")
+    reply = sdk("signed", method="DELETE", path="/ges/v1.0/alpha/graphs/movies/jobs/nope")
+    assert (reply["status_code"], reply["body"]["errorCode"]) == (400, "GES.8303")
+
+    # authentication: a wrong secret, a stale date, a revoked key are all 401
+    refused(ges_sdk(ak, sk[::-1], "alpha")("list_jobs2"), 401, "APIGW.0301")
+    stale = (datetime.now(UTC) - timedelta(minutes=16)).strftime("%Y%m%dT%H%M%SZ")
+    reply = sdk("signed", method="GET", path="/v2/alpha/graphs/jobs", sdk_date=stale)
+    assert (reply["status_code"], reply["body"]["error_code"]) == (401, "APIGW.0301")
+    access_key_revoke(key=ak_key)
+    refused(sdk("list_jobs2"), 401, "APIGW.0301")
