@@ -24,13 +24,20 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test system-deps
 
-# Debian packages the tests need (a PostgreSQL server); installed when running as root.
+# Debian packages the tests need: a PostgreSQL server (the suite starts its own) and Chromium
+# (the dashboard's end-to-end tests drive it with Playwright; no browser download).
+# Installed when running as root.
+SYSTEM_PACKAGES := postgresql chromium
 system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "PostgreSQL server missing: run 'sudo apt-get install postgresql' (or make test as root)"; exit 1; \
+	    echo "missing Debian packages:$$missing: run 'sudo apt-get install$$missing' (or make test as root)"; exit 1; \
 	  fi; \
 	fi
 
