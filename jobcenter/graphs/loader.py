@@ -380,16 +380,24 @@ class Loader:
         self.vertices_added += len(batch)
 
     def _write_edges(self, fp: FileProgress, batch: list[tuple]) -> None:
+        rows = batch
+        if self.plan.parallel_edge == "override":
+            # One statement deletes the edges a batch replaces, the next inserts the batch, so
+            # within a batch the last line of an edge must win before they run.
+            identity = (lambda r: r[1:3]) if self.plan.ignore_label else (lambda r: r[:3])
+            last = {identity(row): row for row in batch}
+            if len(last) != len(batch):
+                rows = list(last.values())
         ignored = self.store.add_edges(
             self._edge_insert,
-            batch,
+            rows,
             policy=self.plan.parallel_edge,
             delete=self._edge_delete,
             ignore_label=self.plan.ignore_label,
         )
         fp.successful_lines += len(batch)
-        fp.ignored_lines += ignored
-        self.edges_added += len(batch) - ignored
+        fp.ignored_lines += ignored + len(batch) - len(rows)
+        self.edges_added += len(rows) - ignored
 
     def _finish_file(self, index: int, fp: FileProgress) -> None:
         fp.finished = time.time()
@@ -406,7 +414,8 @@ class Loader:
             f"{fp.failed_lines} failed"
         )
         if fp.ignored_lines:
-            head += f", {fp.ignored_lines} duplicate edges ignored"
+            done = "replaced" if self.plan.parallel_edge == "override" else "ignored"
+            head += f", {fp.ignored_lines} duplicate edges {done}"
         log = self._logs[index]
         more = fp.failed_lines - len(log)
         fp.log = "\n".join([head, *log, *([f"... {more} more failed lines"] if more > 0 else [])])

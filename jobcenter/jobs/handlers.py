@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+from django.conf import settings
+
 from jobcenter.graphs.loader import run_import
 from jobcenter.graphs.plan import (
     FileProgress,
@@ -163,6 +165,7 @@ def import_graph(*, job: Job, worker_id: str) -> None:
                 job_id=job.pk,
                 progress=progress,
                 commit_gate=lambda _s: services.job_commit_gate(job_id=job.pk, worker_id=worker_id),
+                index_capacity=settings.JOBCENTER_IMPORT_INDEX_CAPACITY,
             )
         finally:
             store.close()
