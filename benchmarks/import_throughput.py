@@ -55,11 +55,11 @@ def our_load(files: dict[str, str], target: Path, root: Path, job_id: str) -> tu
     from jobcenter.core.paths import RootedResolver
     from jobcenter.graphs.formats.ges import build_import_plan
     from jobcenter.graphs.loader import run_import
-    from jobcenter.graphs.plan import FileProgress, ImportProgress
+    from jobcenter.graphs.plan import ImportProgress
     from jobcenter.graphs.store import GraphStore
 
     plan = build_import_plan(files, existing=None, resolve=RootedResolver([root]))
-    progress = ImportProgress(files=[FileProgress() for _ in plan.files])
+    progress = ImportProgress.for_plan(plan)
     store = GraphStore(target)
     started = time.perf_counter()
     summary = run_import(plan, store, job_id=job_id, progress=progress, commit_gate=lambda s: True)

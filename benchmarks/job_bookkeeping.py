@@ -33,7 +33,7 @@ def main() -> None:
 
     data = django_in_tempdir("jobcenter-bench-")
     from jobcenter.graphs.loader import run_import
-    from jobcenter.graphs.plan import FileProgress, ImportProgress
+    from jobcenter.graphs.plan import ImportProgress
     from jobcenter.graphs.services import graph_create, graph_import_plan
     from jobcenter.graphs.store import GraphStore
     from jobcenter.jobs.models import Job
@@ -51,7 +51,7 @@ def main() -> None:
     for round_no in range(args.rounds):
         graph = graph_create(project=project, name=f"bare{round_no}", dialect="ges")
         plan = graph_import_plan(graph=graph, params=params)
-        progress = ImportProgress(files=[FileProgress() for _ in plan.files])
+        progress = ImportProgress.for_plan(plan)
         store = GraphStore(graph.store_path)
         started = time.perf_counter()
         run_import(

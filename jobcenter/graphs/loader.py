@@ -265,11 +265,7 @@ class Loader:
 
     def data_lines(self) -> int:
         """Data lines judged so far (loaded or failed), over every file."""
-        return sum(
-            fp.successful_lines + fp.failed_lines
-            for spec, fp in zip(self.plan.files, self.progress.files, strict=True)
-            if spec.role != "schema"
-        )
+        return sum(fp.successful_lines + fp.failed_lines for fp in self.progress.data_files)
 
     def check_percent(self, *, final: bool = False) -> None:
         limit = self.plan.threshold.max_percent
@@ -679,6 +675,7 @@ def run_import(
     """
     scans: list[FileScan | None] = []
     for spec, fp in zip(plan.files, progress.files, strict=True):
+        fp.role = spec.role
         if spec.layout == "schema":
             fp.bytes_total = _size(spec.path)
             fp.total_lines = len(spec.schema_labels)

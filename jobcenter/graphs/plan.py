@@ -142,6 +142,7 @@ RAW_LINE_LIMIT = 1000
 class FileProgress:
     """Counters for one file. Written by the loader thread, read by the heartbeat thread."""
 
+    role: FileRole = "vertex"
     total_lines: int = 0  # data lines (header excluded); known after the pre-pass
     successful_lines: int = 0
     failed_lines: int = 0
@@ -170,13 +171,22 @@ class ImportProgress:
     stop: threading.Event = field(default_factory=threading.Event)
     current_file: int = 0
 
+    @classmethod
+    def for_plan(cls, plan: ImportPlan) -> ImportProgress:
+        return cls(files=[FileProgress(role=spec.role) for spec in plan.files])
+
+    @property
+    def data_files(self) -> list[FileProgress]:
+        """Vertex and edge files: the schema's labels are not lines of data."""
+        return [f for f in self.files if f.role != "schema"]
+
     @property
     def lines_done(self) -> int:
-        return sum(f.successful_lines + f.failed_lines for f in self.files)
+        return sum(f.successful_lines + f.failed_lines for f in self.data_files)
 
     @property
     def lines_total(self) -> int:
-        return sum(f.total_lines for f in self.files)
+        return sum(f.total_lines for f in self.data_files)
 
     @property
     def bytes_done(self) -> int:

@@ -13,7 +13,6 @@ from django.conf import settings
 
 from jobcenter.graphs.loader import run_import
 from jobcenter.graphs.plan import (
-    FileProgress,
     ImportAborted,
     ImportPlan,
     ImportProgress,
@@ -86,6 +85,10 @@ class ImportTracker:
             )
         return rows
 
+    def _percent(self) -> float:
+        done, total = self.progress.lines_done, self.progress.lines_total
+        return min(100.0, 100.0 * done / total) if total else 0.0
+
     def snapshot(self) -> dict[str, Any]:
         done, total = self.progress.lines_done, self.progress.lines_total
         now = time.monotonic()
@@ -108,6 +111,8 @@ class ImportTracker:
             "files": self._file_updates(final=True),
             "failed": self._drain_failed(),
             "lines_done": self.progress.lines_done,
+            "lines_total": self.progress.lines_total,
+            "progress": self._percent(),
         }
 
 
@@ -148,7 +153,8 @@ def import_graph(*, job: Job, worker_id: str) -> None:
         finish(job_id=job.pk, worker_id=worker_id, status=JobStatus.FAILED, fail_reason=exc.message)
         return
     stop = threading.Event()
-    progress = ImportProgress(files=[FileProgress() for _ in plan.files], stop=stop)
+    progress = ImportProgress.for_plan(plan)
+    progress.stop = stop
     tracker = ImportTracker(job, progress)
     beat = Heartbeat(job_id=job.pk, worker_id=worker_id, snapshot=tracker.snapshot, stop_event=stop)
     beat.start()

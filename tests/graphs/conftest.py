@@ -35,7 +35,7 @@ class Run:
 
     def __init__(self, plan: ImportPlan) -> None:
         self.plan = plan
-        self.progress = ImportProgress(files=[FileProgress() for _ in plan.files])
+        self.progress = ImportProgress.for_plan(plan)
         self.summary: ImportSummary | None = None
 
     @property

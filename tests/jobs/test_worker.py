@@ -68,6 +68,7 @@ def test_worker_imports_ges_movie_with_exact_counts(project, worker_factory):
         ("edge", 9),
     ]
     assert job.progress == 100.0 and job.started_at and job.finished_at
+    assert (job.lines_done, job.lines_total) == (19, 19)  # data lines; schema labels are not
     counts = graph_counts(graph)
     assert sum(counts["vertices"].values()) == 6 and sum(counts["edges"].values()) == 5
 

@@ -224,16 +224,20 @@ class Command(BaseCommand):
         return job_submit_import(graph=graph, params=params, user=user)
 
     def _follow(self, job: Job, *, quiet: bool) -> Job:
+        """Wait for the job's end, showing its progress: one line redrawn on a terminal, a
+        line per change otherwise (logs, pipes)."""
+        tty = self.stderr.isatty()
+        shown = ""
         while True:
             job.refresh_from_db()
-            if not quiet:
-                self.stderr.write(
-                    f"\r{job.status:<16} {job.progress:5.1f}%  "
-                    f"{job.lines_done}/{job.lines_total} lines",
-                    ending="",
-                )
+            text = (
+                f"{job.status:<16} {job.progress:5.1f}%  {job.lines_done}/{job.lines_total} lines"
+            )
+            if not quiet and text != shown:
+                self.stderr.write(("\r" + text) if tty else text, ending="" if tty else "\n")
+                shown = text
             if job.status in TERMINAL_STATUSES:
-                if not quiet:
+                if not quiet and tty:
                     self.stderr.write("")
                 return job
             time.sleep(0.5)
