@@ -46,6 +46,9 @@ class Command(BaseCommand):
                 "-",
                 "--log-level",
                 "info",
+                # Its default socket (~/.gunicorn/gunicorn.ctl) is shared by every instance of
+                # the user; we do not use the control interface.
+                "--no-control-socket",
             ],
             cwd=settings.BASE_DIR,
         )
