@@ -14,13 +14,16 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import ParseError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jobcenter.compat.common import DialectView, XAuthTokenAuthentication
+from jobcenter.compat.common import (
+    DialectView,
+    HeaderTokenAuthentication,
+    XAuthTokenAuthentication,
+)
 from jobcenter.compat.ges import wire
 from jobcenter.compat.ges.auth import SdkHmacAuthentication
 from jobcenter.core.errors import InvalidState, NotFound
@@ -38,7 +41,11 @@ DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
 class GesView(DialectView):
-    authentication_classes = [XAuthTokenAuthentication, SdkHmacAuthentication, TokenAuthentication]
+    authentication_classes = [
+        XAuthTokenAuthentication,
+        SdkHmacAuthentication,
+        HeaderTokenAuthentication,
+    ]
     permission_classes = [IsAuthenticated]
     # the code answering "no such project" (also for projects the caller is not in)
     project_code: str

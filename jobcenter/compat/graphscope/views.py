@@ -15,13 +15,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jobcenter.compat.common import DialectView, XAuthTokenAuthentication
+from jobcenter.compat.common import (
+    DialectView,
+    HeaderTokenAuthentication,
+    XAuthTokenAuthentication,
+)
 from jobcenter.compat.graphscope import wire
 from jobcenter.core.errors import InvalidState
 from jobcenter.core.uploads import uploads_store
@@ -103,7 +106,7 @@ def resolve_scope(request: Request) -> Scope:
 
 
 class GraphScopeView(DialectView):
-    authentication_classes = [XAuthTokenAuthentication, TokenAuthentication]
+    authentication_classes = [XAuthTokenAuthentication, HeaderTokenAuthentication]
     permission_classes: list = []  # resolve_scope decides
     error_response = staticmethod(wire.error_response)
 
