@@ -323,3 +323,37 @@ def test_graph_definitions_the_parser_once_crashed_on(client, gs):
         definition["schema"]["edge_types"][0]["vertex_type_pair_relations"][0]["relation"] = bad
         response = send(client, "post", "/v1/graph", definition)
         assert response.status_code == 400 and response.json()["code"] == 101, response.content
+
+
+def iam_error(response: Any) -> None:
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "title"}, body
+
+
+def test_iam_credentials(client, project, operator):
+    client.credentials(HTTP_X_AUTH_TOKEN=Token.objects.create(user=operator).key)
+    credentials = "/v3.0/OS-CREDENTIAL/credentials"
+    for segment in WEIRD_SEGMENTS:
+        for method in ("get", "delete"):
+            response = send(client, method, f"{credentials}/{segment}")
+            assert response.status_code == 404 or response.status_code == 400, response.content
+            iam_error(response)
+        response = client.get(credentials, {"user_id": segment})
+        assert response.status_code < 500, response.content
+    for body in RAW_BODIES:
+        response = send(client, "post", credentials, body)
+        assert response.status_code == 400, (body[:50], response.content)
+        iam_error(response)
+    created = 0
+    for body in mutations(
+        {"credential": {"user_id": "oscar", "description": "d"}}, count=60, seed=5
+    ):
+        response = send(client, "post", credentials, body)
+        assert response.status_code < 500, (body, response.content)
+        if response.status_code == 201:
+            created += 1
+            access = response.json()["credential"]["access"]
+            assert send(client, "delete", f"{credentials}/{access}").status_code == 204
+        else:
+            iam_error(response)
+    assert created  # some mutations still name oscar (or nobody) with a fine description
