@@ -35,8 +35,8 @@ def finished(job_id: str) -> bool:
     return Job.objects.get(pk=job_id).status in TERMINAL_STATUSES
 
 
-def value(reply: dict) -> dict:
-    assert reply["ok"] and reply["status_code"] == 200, reply
+def value(reply: dict, status: int = 200) -> dict:
+    assert reply["ok"] and reply["status_code"] == status, reply
     return reply["value"]
 
 
@@ -74,6 +74,36 @@ def test_ges_sdk_job_center(project, operator, ges_sdk, worker_factory, imports_
     ak, sk = self_service_key(live_server.url, "oscar", "pw-oscar")
     ak_key = AccessKey.objects.get(access_key=ak)
     sdk = ges_sdk(ak, sk, "alpha")
+
+    # the official IAM SDK, signing with that key, manages the user's keys
+    second = value(sdk("iam_create", user_id="oscar", description="second"), 201)["credential"]
+    assert (second["user_id"], second["status"], second["description"]) == (
+        "oscar",
+        "active",
+        "second",
+    )
+    assert len(second["secret"]) == 40
+    assert (
+        value(ges_sdk(second["access"], second["secret"], "alpha")("list_jobs2"))["job_count"] == 0
+    )
+    keys = value(sdk("iam_list"))["credentials"]
+    assert {(k["access"], k["status"]) for k in keys} == {
+        (ak, "active"),
+        (second["access"], "active"),
+    }
+    assert all(k.get("secret") is None for k in keys)
+    shown = value(sdk("iam_show", access_key=ak))["credential"]
+    assert shown["last_use_time"] and shown.get("secret") is None
+    deleted = sdk("iam_delete", access_key=second["access"])
+    assert deleted["ok"] and deleted["status_code"] == 204, deleted
+    refused(ges_sdk(second["access"], second["secret"], "alpha")("list_jobs2"), 401, "APIGW.0301")
+    assert value(sdk("iam_show", access_key=second["access"]))["credential"]["status"] == (
+        "inactive"
+    )
+    reply = sdk("iam_show", access_key="NOSUCHKEY")
+    assert (reply["ok"], reply["status_code"], reply["error_code"]) == (False, 404, 404), reply
+    reply = sdk("iam_create", user_id="vera")
+    assert (reply["status_code"], reply["error_code"]) == (403, 403), reply
     movies = ges_graph(project, "movies")
     other = ges_graph(project, "other")
 
