@@ -13,6 +13,7 @@ from typing import Any
 from django.http import QueryDict
 from rest_framework import exceptions as drf
 from rest_framework.authentication import TokenAuthentication
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -139,6 +140,14 @@ def utc_text(moment: datetime | None, *, sep: str = "T") -> str | None:
     return moment.astimezone(UTC).strftime(f"%Y-%m-%d{sep}%H:%M:%S")
 
 
+class JSONAlways(DefaultContentNegotiation):
+    """The dialects speak JSON whatever ``Accept`` says, as the servers they imitate do (a
+    browser or a client asking for something else gets JSON, not 406)."""
+
+    def select_renderer(self, request: Request, renderers: list, format_suffix: Any = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
 class DialectView(APIView):
     """An APIView whose errors, whatever raised them, are rendered in its dialect's shape.
 
@@ -148,6 +157,7 @@ class DialectView(APIView):
 
     renderer_classes = [JSONRenderer]
     parser_classes = [StrictJSONParser]
+    content_negotiation_class = JSONAlways
     throttle_classes: list = []
     error_response: Callable[[Exception], Response]
 

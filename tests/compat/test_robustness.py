@@ -207,6 +207,13 @@ def test_graphscope_odd_paths_headers_and_raw_bodies(client, gs):
     for body in RAW_BODIES:
         for path in ("/v1/graph", f"/v1/graph/{gs.pk}/dataloading"):
             check(send(client, "post", path, body), gs_error, (path, body[:50]))
+    for content_type in ("application/json; charset=bogus", "text/plain", "multipart/form-data"):
+        for path in ("/v1/graph", f"/v1/graph/{gs.pk}/dataloading", "/v1/file/upload"):
+            response = client.generic("POST", path, data=b'{"a": 1}', content_type=content_type)
+            check(response, gs_error, (path, content_type))
+    for accept in ("text/html", "application/xml", "*/*"):  # JSON whatever is asked for
+        response = client.get("/v1/job", HTTP_ACCEPT=accept)
+        assert response.status_code == 200 and response.json() == [], response.content
 
 
 def test_graphscope_mutated_graph_definitions(client, gs):
@@ -261,6 +268,11 @@ def test_ges_odd_paths_queries_headers_and_raw_bodies(client, ges):
             "/v2/alpha/graphs/movies/import-graph",
         ):
             check(send(client, "post", path, body), ges_shape(path), (path, body[:50]))
+            for content_type in ("application/json; charset=bogus", "text/plain"):
+                response = client.generic("POST", path, data=body, content_type=content_type)
+                check(response, ges_shape(path), (path, content_type))
+    for accept in ("text/html", "application/xml"):
+        assert client.get("/v2/alpha/graphs/jobs", HTTP_ACCEPT=accept).status_code == 200
 
 
 def movie_request() -> dict[str, Any]:
