@@ -10,7 +10,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.http import QueryDict
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import QueryDict, UnreadablePostError
 from rest_framework import exceptions as drf
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -160,6 +162,17 @@ class DialectView(APIView):
     content_negotiation_class = JSONAlways
     throttle_classes: list = []
     error_response: Callable[[Exception], Response]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # What Django itself answers with 400 (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many
+        # fields, an unsafe upload name, a client gone mid-body) is a bad request here too.
+        if isinstance(exc, SuspiciousOperation | UnreadablePostError):
+            if isinstance(exc, RequestDataTooBig):
+                limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+                exc = BadRequest(f"the request body is larger than {limit} bytes")
+            else:
+                exc = BadRequest(f"the request cannot be read: {exc}")
+        return super().handle_exception(exc)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         check_request_text(

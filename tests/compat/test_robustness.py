@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from jobcenter.credentials.services import access_key_create
 from jobcenter.jobs.models import Job
 from tests.compat.conftest import modern_definition, modern_mapping
 from tests.factories import ges_graph, graphscope_graph, shared_data
@@ -369,3 +371,32 @@ def test_iam_credentials(client, project, operator):
         else:
             iam_error(response)
     assert created  # some mutations still name oscar (or nobody) with a fine description
+
+
+def test_bodies_over_the_size_limit(client, gs, ges, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"x": "a" * 2000}
+    for path, shape in (
+        (f"/v1/graph/{gs.pk}/dataloading", gs_error),
+        ("/ges/v1.0/alpha/graphs/movies/action?action_id=import-graph", ges_service_error),
+        ("/v2/alpha/graphs/movies/import-graph", ges_mgmt_error),
+        ("/v3.0/OS-CREDENTIAL/credentials", iam_error),
+    ):
+        response = send(client, "post", path, body)
+        assert response.status_code == 400, (path, response.content)
+        shape(response)
+        assert "larger than 1000 bytes" in response.content.decode()
+    # a signed request reads the body to check its hash: the same answer, not a crash
+    key, _ = access_key_create(user=User.objects.get(username="oscar"))
+    now = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    response = APIClient(raise_request_exception=False).post(
+        "/v2/alpha/graphs/movies/import-graph",
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_HOST="testserver",
+        HTTP_X_SDK_DATE=now,
+        HTTP_AUTHORIZATION=(
+            f"SDK-HMAC-SHA256 Access={key.access_key}, SignedHeaders=host;x-sdk-date, Signature=ab"
+        ),
+    )
+    assert response.status_code == 400 and "larger than" in response.json()["error_msg"]
