@@ -9,6 +9,7 @@ urlpatterns = [
     # Wire-compatible dialects (docs/compat.md); GraphScope must sit at the URL root.
     path("", include("jobcenter.compat.graphscope.urls")),
     path("", include("jobcenter.compat.ges.urls")),
+    path("", include("jobcenter.compat.iam.urls")),  # AK/SK self-service for GES signing
     # The web dashboard (HTMX), last: its job list is the landing page.
     path("", include("jobcenter.dashboard.urls")),
 ]

@@ -59,7 +59,7 @@ class RootedResolver:
             resolved = path.resolve(strict=True)
         except FileNotFoundError:
             raise PlanError(f"file {original!r} does not exist") from None
-        except (OSError, RuntimeError) as exc:
+        except (OSError, RuntimeError, ValueError) as exc:  # ValueError: an embedded NUL
             raise PlanError(f"file {original!r} cannot be resolved: {exc}") from None
         if not _inside(resolved, self.roots):
             raise PlanError(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
+from jobcenter.core.errors import NotFound
 from jobcenter.credentials.crypto import SecretUnreadable, decrypt_secret
 from jobcenter.credentials.models import AccessKey
 
@@ -36,3 +37,13 @@ def access_key_resolve(*, access_key: str) -> ResolvedKey | None:
         return ResolvedKey(key=key, secret=decrypt_secret(key.secret_encrypted))
     except SecretUnreadable:
         return None
+
+
+def access_key_get(*, user: AbstractBaseUser, access_key: str) -> AccessKey:
+    """One of ``user``'s keys (superusers: anyone's), revoked ones included; NotFound for a key
+    that does not exist or is someone else's."""
+    qs = access_key_list(user=None if user.is_superuser else user)
+    key = qs.filter(access_key=access_key).first()
+    if key is None:
+        raise NotFound(f"access key {access_key} does not exist", field="access_key")
+    return key

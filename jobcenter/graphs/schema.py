@@ -370,7 +370,7 @@ def _validate_label(label: LabelDef, id_scope: str) -> None:
     if label.relations and label.kind == "vertex":
         raise PlanError(f"{where}: only edge labels have source/target relations")
     for rel in label.relations:
-        if rel.relation not in RELATIONS:
+        if not isinstance(rel.relation, str) or rel.relation not in RELATIONS:
             raise PlanError(
                 f"{where}: relation must be one of {', '.join(sorted(RELATIONS))}, "
                 f"not {rel.relation!r}"

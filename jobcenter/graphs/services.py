@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -22,6 +25,25 @@ from jobcenter.projects.models import Project
 
 IMPORT_FORMATS = ("ges", "graphscope")
 
+logger = logging.getLogger("jobcenter.graphs")
+
+
+@contextlib.contextmanager
+def _malformed_input_is_a_plan_error(what: str) -> Iterator[None]:
+    """The format parsers validate what users send; should one of them still trip over an
+    unexpected shape (a list where a name belongs...), that is a bad request, not a server
+    error. Logged with its traceback so that the parser gets a proper check."""
+    try:
+        yield
+    except PlanError:  # a ValueError too, and already says what is wrong
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        logger.warning("malformed %s slipped past its parser", what, exc_info=exc)
+        raise PlanError(
+            f"malformed {what}: a value has the wrong type or shape ({type(exc).__name__})",
+            field=what,
+        ) from exc
+
 
 def graph_schema_parse(*, dialect: str, source: bytes | dict | None) -> GraphSchema | None:
     """Parse a schema given in a dialect's own form (GES schema.xml bytes, GraphScope dict)."""
@@ -30,14 +52,15 @@ def graph_schema_parse(*, dialect: str, source: bytes | dict | None) -> GraphSch
     if source is None:
         return None
     try:
-        if dialect == GraphDialect.GES:
-            if isinstance(source, dict):
-                raise PlanError("a GES schema is a schema.xml document")
-            return ges.parse_schema_xml(source)
-        if dialect == GraphDialect.GRAPHSCOPE:
-            if not isinstance(source, dict):
-                raise PlanError("a GraphScope graph definition is a JSON/YAML object")
-            return graphscope.parse_graph_definition(source)
+        with _malformed_input_is_a_plan_error("schema"):
+            if dialect == GraphDialect.GES:
+                if isinstance(source, dict):
+                    raise PlanError("a GES schema is a schema.xml document")
+                return ges.parse_schema_xml(source)
+            if dialect == GraphDialect.GRAPHSCOPE:
+                if not isinstance(source, dict):
+                    raise PlanError("a GraphScope graph definition is a JSON/YAML object")
+                return graphscope.parse_graph_definition(source)
     except PlanError as exc:
         raise InvalidInput(f"invalid schema: {exc.message}", field=exc.field or "schema") from exc
     raise InvalidInput(f"unknown dialect {dialect!r}", field="dialect")
@@ -87,18 +110,19 @@ def graph_import_plan(
     resolve = resolve or RootedResolver()
     existing = GraphSchema.from_dict(graph.schema) if graph.schema else None
     fmt = params.get("format")
-    if fmt == "ges":
-        plan = ges.build_import_plan(
-            params.get("request") or {}, existing=existing, resolve=resolve
-        )
-    elif fmt == "graphscope":
-        if existing is None:
-            raise PlanError(f"graph {graph.name!r} has no schema to load into", field="graph")
-        plan = graphscope.build_import_plan(
-            params.get("mapping") or {}, schema=existing, resolve=resolve
-        )
-    else:
-        raise PlanError(f"format must be one of {', '.join(IMPORT_FORMATS)}", field="format")
+    with _malformed_input_is_a_plan_error("request"):
+        if fmt == "ges":
+            plan = ges.build_import_plan(
+                params.get("request") or {}, existing=existing, resolve=resolve
+            )
+        elif fmt == "graphscope":
+            if existing is None:
+                raise PlanError(f"graph {graph.name!r} has no schema to load into", field="graph")
+            plan = graphscope.build_import_plan(
+                params.get("mapping") or {}, schema=existing, resolve=resolve
+            )
+        else:
+            raise PlanError(f"format must be one of {', '.join(IMPORT_FORMATS)}", field="format")
     if "max_failed_records" not in (params.get("request") or {}):
         plan = dataclasses.replace(plan, max_failed_records=settings.JOBCENTER_MAX_FAILED_RECORDS)
     return plan

@@ -174,7 +174,9 @@ def job_cancel(*, job: Job, user: AbstractBaseUser | None = None) -> Job:
     now = timezone.now()
     stamp = {"cancel_requested_by": user, "cancel_requested_at": now}
     with transaction.atomic():
-        if Job.objects.filter(pk=job.pk, status=JobStatus.WAITING).update(
+        # Non-cancellable jobs (graph deletion) are refused even while waiting: cancelling a
+        # waiting deletion would leave its graph marked as being deleted for ever.
+        if Job.objects.filter(pk=job.pk, status=JobStatus.WAITING, cancellable=True).update(
             status=JobStatus.CANCELLED, finished_at=now, cancellable=False, **stamp
         ):
             _event(job.pk, EventKind.CANCEL_REQUESTED, actor=user)

@@ -12,6 +12,21 @@ from tests.compat.sdk_process import SdkProcess
 from tests.factories import shared_data
 
 
+def graph_counts(graph_id: str) -> dict:
+    """Vertices and edges per label in a graph's store, read directly."""
+    from jobcenter.graphs.models import Graph
+    from jobcenter.graphs.store import GraphStore
+
+    graph = Graph.objects.get(pk=graph_id)
+    if not graph.store_path.exists():
+        return {"vertices": {}, "edges": {}}
+    store = GraphStore(graph.store_path)
+    try:
+        return store.counts()
+    finally:
+        store.close()
+
+
 def modern_definition(name: str = "modern") -> dict[str, Any]:
     """modern_graph's graph.yaml as a CreateGraphRequest body."""
     definition = yaml.safe_load(shared_data("modern_graph", "graph.yaml").read_text())

@@ -9,9 +9,12 @@ import pytest
 from django.db import connection
 
 from jobcenter.core.errors import InvalidState, PermissionDenied
+from jobcenter.graphs.choices import GraphStatus
+from jobcenter.graphs.models import Graph
 from jobcenter.jobs.choices import EventKind, JobStatus, JobType
 from jobcenter.jobs.models import Job, JobEvent
 from jobcenter.jobs.services import (
+    graph_delete_submit,
     job_cancel,
     job_claim,
     job_commit_gate,
@@ -19,6 +22,7 @@ from jobcenter.jobs.services import (
     job_heartbeat,
     job_recover_stale,
 )
+from tests.factories import ges_graph
 
 
 def make_job(project, **fields) -> Job:
@@ -68,6 +72,15 @@ class TestTransitions:
         with pytest.raises(InvalidState, match="already finished"):
             job_cancel(job=job, user=operator)
         assert Job.objects.get(pk=job.pk).status == JobStatus.SUCCEEDED
+
+    def test_waiting_graph_deletion_cannot_be_cancelled(self, project, operator):
+        """Cancelling it would leave the graph marked as being deleted for ever."""
+        graph = ges_graph(project, "doomed")
+        job = graph_delete_submit(graph=graph, user=operator)
+        with pytest.raises(InvalidState, match="cannot be cancelled"):
+            job_cancel(job=job, user=operator)
+        assert Job.objects.get(pk=job.pk).status == JobStatus.WAITING
+        assert Graph.objects.get(pk=graph.pk).status == GraphStatus.DELETING
 
     def test_viewer_cannot_cancel(self, project, viewer):
         job = make_job(project)

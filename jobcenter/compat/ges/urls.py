@@ -11,10 +11,10 @@ urlpatterns = [
     path(f"{SERVICE}/jobs/status", views.ServiceJobListView.as_view(), name="ges-jobs"),
     path(
         f"{SERVICE}/jobs/<str:job_id>/status",
-        views.ServiceJobView.as_view(),
+        views.ServiceJobStatusView.as_view(),
         name="ges-job-status",
     ),
-    path(f"{SERVICE}/jobs/<str:job_id>", views.ServiceJobView.as_view(), name="ges-job"),
+    path(f"{SERVICE}/jobs/<str:job_id>", views.ServiceJobCancelView.as_view(), name="ges-job"),
     path(f"{SERVICE}/action", views.ServiceGraphActionView.as_view(), name="ges-graph-action"),
     re_path(r"^ges/v1\.0/", views.ServiceUnknownView.as_view()),
     # management plane v2 (snake_case)

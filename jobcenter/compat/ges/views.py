@@ -9,21 +9,24 @@ API tokens) or with an SDK-HMAC-SHA256 signature made with one of their access k
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import QueryDict
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import ParseError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jobcenter.compat.common import DialectView, XAuthTokenAuthentication
+from jobcenter.compat.common import (
+    DialectView,
+    HeaderTokenAuthentication,
+    XAuthTokenAuthentication,
+)
 from jobcenter.compat.ges import wire
 from jobcenter.compat.ges.auth import SdkHmacAuthentication
 from jobcenter.core.errors import InvalidState, NotFound
+from jobcenter.graphs.formats.ges import normalise_request
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.selectors import graph_get, graph_list
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobDialect
@@ -34,43 +37,55 @@ from jobcenter.jobs.services import job_cancel, job_submit_import
 from jobcenter.projects.models import Project
 from jobcenter.projects.selectors import project_get_for_user
 
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+# offsets beyond this are refused rather than handed to the database
+MAX_OFFSET = 2**31
 
 
 class GesView(DialectView):
-    authentication_classes = [XAuthTokenAuthentication, SdkHmacAuthentication, TokenAuthentication]
+    authentication_classes = [
+        XAuthTokenAuthentication,
+        SdkHmacAuthentication,
+        HeaderTokenAuthentication,
+    ]
     permission_classes = [IsAuthenticated]
-    # the code answering "no such project" (also for projects the caller is not in)
-    project_code: str
+    # each plane's answers to "no such project" (also for projects the caller is not in) and
+    # to a bad query parameter
+    project_not_found: Callable[[str], wire.GesError]
+    bad_parameter: Callable[[str], wire.GesError]
 
     def project(self, project_id: str) -> Project:
         try:
             return project_get_for_user(user=self.request.user, name=project_id)
         except NotFound:
-            raise wire.bad_request(
-                self.project_code, f"project {project_id} does not exist"
-            ) from None
+            raise type(self).project_not_found(project_id) from None
 
-    def body(self, code: str) -> dict[str, Any]:
+    def body(self, error: Callable[[str], wire.GesError]) -> dict[str, Any]:
         try:
             data = self.request.data
         except ParseError as exc:
-            raise wire.bad_request(code, f"the body is not valid JSON: {exc.detail}") from None
+            raise error(f"the body is not valid JSON: {exc.detail}") from None
         if not isinstance(data, dict):
-            raise wire.bad_request(code, "the body must be a JSON object")
+            raise error("the body must be a JSON object")
         return data
 
-    def int_param(self, name: str, *, default: int, minimum: int, maximum: int, code: str) -> int:
+    def int_param(self, name: str, *, default: int, minimum: int, maximum: int) -> int:
         raw = self.request.query_params.get(name)
         if raw is None or raw == "":
             return default
+        bad = type(self).bad_parameter
         try:
             value = int(raw)
         except ValueError:
-            raise wire.bad_request(code, f"{name} must be an integer, not {raw!r}") from None
+            raise bad(f"{name} must be an integer, not {raw[:50]!r}") from None
         if not minimum <= value <= maximum:
-            raise wire.bad_request(code, f"{name} must be between {minimum} and {maximum}")
+            raise bad(f"{name} must be between {minimum} and {maximum}")
         return value
+
+    def page(self, *, default_limit: int, max_limit: int, min_limit: int = 1) -> tuple[int, int]:
+        """``offset`` and ``limit`` from the query."""
+        offset = self.int_param("offset", default=0, minimum=0, maximum=MAX_OFFSET)
+        limit = self.int_param("limit", default=default_limit, minimum=min_limit, maximum=max_limit)
+        return offset, limit
 
 
 # --- service plane ------------------------------------------------------------------------
@@ -78,7 +93,8 @@ class GesView(DialectView):
 
 class ServicePlaneView(GesView):
     error_response = staticmethod(wire.service_error_response)
-    project_code = wire.GES_PROJECT_ACCESS
+    project_not_found = staticmethod(wire.service_project_not_found)
+    bad_parameter = staticmethod(wire.service_bad_parameter)
 
     def graph(self, project: Project, graph_name: str) -> Graph:
         try:
@@ -86,10 +102,10 @@ class ServicePlaneView(GesView):
         except NotFound:
             raise wire.graph_not_exist(graph_name) from None
 
-    def graph_jobs(self, project_id: str, graph_name: str) -> tuple[Graph, QuerySet[Job]]:
+    def graph_jobs(self, project_id: str, graph_name: str) -> QuerySet[Job]:
         project = self.project(project_id)
         graph = self.graph(project, graph_name)
-        return graph, job_list(user=self.request.user).filter(project=project, graph=graph)
+        return job_list(user=self.request.user).filter(project=project, graph=graph)
 
 
 class ServiceJobListView(ServicePlaneView):
@@ -97,46 +113,35 @@ class ServiceJobListView(ServicePlaneView):
     first."""
 
     def get(self, request: Request, project_id: str, graph_name: str) -> Response:
-        _, jobs = self.graph_jobs(project_id, graph_name)
-        code = wire.GES_BAD_PARAMETER
-        offset = self.int_param("offset", default=0, minimum=0, maximum=2**31, code=code)
-        limit = self.int_param(
-            "limit",
-            default=wire.SERVICE_DEFAULT_LIMIT,
-            minimum=1,
-            maximum=wire.SERVICE_MAX_LIMIT,
-            code=code,
+        jobs = self.graph_jobs(project_id, graph_name)
+        offset, limit = self.page(
+            default_limit=wire.SERVICE_DEFAULT_LIMIT, max_limit=wire.SERVICE_MAX_LIMIT
         )
         total = jobs.count()
         page = list(jobs.prefetch_related("files")[offset : offset + limit])
         return Response(wire.service_job_list(page, total=total))
 
 
-class ServiceJobView(ServicePlaneView):
-    """``GET .../jobs/{job_id}/status`` (status and paged result data) and
-    ``DELETE .../jobs/{job_id}`` (cancel)."""
+class ServiceJobStatusView(ServicePlaneView):
+    """``GET .../jobs/{job_id}/status?offset&limit``: status and the paged result data."""
 
     def get(self, request: Request, project_id: str, graph_name: str, job_id: str) -> Response:
-        _, jobs = self.graph_jobs(project_id, graph_name)
-        job = jobs.filter(pk=job_id).first()
+        job = self.graph_jobs(project_id, graph_name).filter(pk=job_id).first()
         if job is None:
             raise wire.job_not_found(job_id)
-        code = wire.GES_BAD_PARAMETER
-        offset = self.int_param("offset", default=0, minimum=0, maximum=2**31, code=code)
-        limit = self.int_param(
-            "limit",
-            default=wire.SERVICE_DEFAULT_LIMIT,
-            minimum=1,
-            maximum=wire.SERVICE_MAX_LIMIT,
-            code=code,
+        offset, limit = self.page(
+            default_limit=wire.SERVICE_DEFAULT_LIMIT, max_limit=wire.SERVICE_MAX_LIMIT
         )
         return Response(
             wire.service_job_status(job, files=list(job_files(job=job)), offset=offset, limit=limit)
         )
 
+
+class ServiceJobCancelView(ServicePlaneView):
+    """``DELETE .../jobs/{job_id}``: cancel a job of a stoppable type."""
+
     def delete(self, request: Request, project_id: str, graph_name: str, job_id: str) -> Response:
-        _, jobs = self.graph_jobs(project_id, graph_name)
-        job = jobs.filter(pk=job_id).first()
+        job = self.graph_jobs(project_id, graph_name).filter(pk=job_id).first()
         if job is None:
             raise wire.cancel_not_found(job_id)
         if job.type not in wire.SERVICE_CANCELLABLE_TYPES:
@@ -147,7 +152,7 @@ class ServiceJobView(ServicePlaneView):
             job.refresh_from_db()
             if job.status in TERMINAL_STATUSES:
                 raise wire.cancel_finished(job) from None
-            raise wire.bad_request(wire.GES_CANCEL_FAILED, exc.message) from None
+            raise wire.cancel_refused(exc.message) from None
         return Response({})
 
 
@@ -159,10 +164,8 @@ class ServiceGraphActionView(ServicePlaneView):
         graph = self.graph(project, graph_name)
         action = request.query_params.get("action_id", "")
         if action != "import-graph":
-            raise wire.bad_request(wire.GES_BAD_PARAMETER, f"action_id {action!r} is not supported")
-        body = self.body(wire.GES_BAD_PARAMETER)
-        from jobcenter.graphs.formats.ges import normalise_request
-
+            raise wire.service_unknown_action(action[:100])
+        body = self.body(wire.service_bad_parameter)
         job = job_submit_import(
             graph=graph,
             params={"format": "ges", "request": normalise_request(body)},
@@ -175,9 +178,7 @@ class ServiceGraphActionView(ServicePlaneView):
 
 class ServiceUnknownView(ServicePlaneView):
     def dispatch_any(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        raise wire.bad_request(
-            wire.GES_BAD_PARAMETER, f"{request.method} {request.path} is not supported"
-        )
+        raise wire.service_unknown_endpoint(request.method or "", request.path[:200])
 
     get = post = put = patch = delete = dispatch_any
 
@@ -187,7 +188,8 @@ class ServiceUnknownView(ServicePlaneView):
 
 class MgmtView(GesView):
     error_response = staticmethod(wire.mgmt_error_response)
-    project_code = wire.GES_RESOURCE_NOT_FOUND
+    project_not_found = staticmethod(wire.mgmt_project_not_found)
+    bad_parameter = staticmethod(wire.mgmt_bad_parameter)
 
 
 class MgmtJobListView(MgmtView):
@@ -195,49 +197,17 @@ class MgmtJobListView(MgmtView):
 
     def get(self, request: Request, project_id: str) -> Response:
         project = self.project(project_id)
-        code = wire.GES_INVALID_PARAMETER
-        offset = self.int_param("offset", default=0, minimum=0, maximum=2**31, code=code)
-        limit = self.int_param(
-            "limit",
-            default=wire.MGMT_DEFAULT_LIMIT,
-            minimum=0,
-            maximum=wire.MGMT_MAX_LIMIT,
-            code=code,
+        offset, limit = self.page(
+            default_limit=wire.MGMT_DEFAULT_LIMIT, max_limit=wire.MGMT_MAX_LIMIT, min_limit=0
         )
-        filters = self.filters(request.query_params)
         jobs = job_list(user=request.user).filter(project=project, type__in=wire.MGMT_JOB_TYPES)
-        filterset = JobFilterSet(filters, queryset=jobs)
+        filterset = JobFilterSet(wire.mgmt_list_filters(request.query_params), queryset=jobs)
         if not filterset.is_valid():
-            raise wire.bad_request(code, f"invalid filter: {filterset.errors.as_text()}")
+            raise wire.mgmt_bad_parameter(f"invalid filter: {filterset.errors.as_text()}")
         qs = filterset.qs
         total = qs.count()
         page = list(qs.prefetch_related("files")[offset : offset + limit])
         return Response(wire.mgmt_job_list(page, total=total))
-
-    def filters(self, params: QueryDict) -> QueryDict:
-        """ListJobs2's query parameters in the shared JobFilterSet's terms."""
-        data = QueryDict(mutable=True)
-        status = params.get("status")
-        if status:
-            if status not in wire.MGMT_STATUS_FILTER:
-                raise wire.bad_request(
-                    wire.GES_INVALID_PARAMETER,
-                    f"status must be one of {', '.join(wire.MGMT_STATUS_FILTER)}",
-                )
-            data.setlist("status", list(wire.MGMT_STATUS_FILTER[status]))
-        if params.get("graph_name"):
-            data["graph"] = params["graph_name"]
-        # start_time: jobs begun on or after that day; end_time: jobs ended on or before it.
-        for name, target in (("start_time", "created_after"), ("end_time", "finished_before")):
-            value = params.get(name)
-            if not value:
-                continue
-            if not re.match(DATE_PATTERN, value):
-                raise wire.bad_request(
-                    wire.GES_INVALID_PARAMETER, f"{name} must be a date yyyy-MM-dd, not {value!r}"
-                )
-            data[target] = value
-        return data
 
 
 class MgmtJobShowView(MgmtView):
@@ -248,6 +218,7 @@ class MgmtJobShowView(MgmtView):
         jobs = job_list(user=request.user).filter(project=project)
         job = jobs.filter(pk=job_id).filter(Q(graph_id=graph_id) | Q(graph_name=graph_id)).first()
         if job is None:
+            # a deleted graph is still known by the jobs that name it
             graph_known = (
                 graph_list(user=request.user, project=project)
                 .filter(Q(pk=graph_id) | Q(name=graph_id))
@@ -255,8 +226,8 @@ class MgmtJobShowView(MgmtView):
                 or jobs.filter(graph_name=graph_id).exists()
             )
             if not graph_known:
-                raise wire.bad_request(wire.GES_GRAPH_NOT_FOUND, f"graph {graph_id} does not exist")
-            raise wire.bad_request(wire.GES_MGMT_JOB_NOT_FOUND, f"job {job_id} does not exist")
+                raise wire.mgmt_graph_not_found(graph_id)
+            raise wire.mgmt_job_not_found(job_id)
         return Response(wire.mgmt_job(job, files=list(job_files(job=job))))
 
 
@@ -268,10 +239,8 @@ class MgmtImportGraphView(MgmtView):
         try:
             graph = graph_get(user=request.user, project=project, ref=graph_id)
         except NotFound:
-            raise wire.bad_request(
-                wire.GES_GRAPH_NOT_FOUND, f"graph {graph_id} does not exist"
-            ) from None
-        body = self.body(wire.GES_INVALID_BODY)
+            raise wire.mgmt_graph_not_found(graph_id) from None
+        body = self.body(wire.mgmt_invalid_body)
         job = job_submit_import(
             graph=graph,
             params={"format": "ges", "request": body},
@@ -284,8 +253,6 @@ class MgmtImportGraphView(MgmtView):
 
 class MgmtUnknownView(MgmtView):
     def dispatch_any(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        raise wire.bad_request(
-            wire.GES_INVALID_PARAMETER, f"{request.method} {request.path} is not supported"
-        )
+        raise wire.mgmt_unknown_endpoint(request.method or "", request.path[:200])
 
     get = post = put = patch = delete = dispatch_any

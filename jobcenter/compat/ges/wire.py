@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, QueryDict
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -74,35 +76,61 @@ MGMT_STATUS_FILTER: dict[str, tuple[str, ...]] = {
     "failed": (JobStatus.FAILED, JobStatus.CANCELLED),
 }
 
+# ListJobs2's date filters (yyyy-MM-dd, UTC days) -> the shared JobFilterSet's bounds:
+# start_time selects jobs begun on or after that day, end_time jobs ended on or before it.
+MGMT_DATE_FILTERS: dict[str, str] = {"start_time": "created_after", "end_time": "finished_before"}
+MGMT_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+
 # Import file entries: success | failed | partFailed (our JobFile statuses already are these).
 FILE_SUCCESS, FILE_FAILED = "success", "failed"
 
 # --- job types ----------------------------------------------------------------------------
 
-# The management job center lists graph management jobs only (imports, exports, graph
-# lifecycle); engine jobs (algorithms, queries, indices) are the service plane's.
-MGMT_JOB_TYPES = (JobType.IMPORT, JobType.EXPORT, JobType.GRAPH_OPERATION)
-MGMT_JOB_TYPE = "GraphManagement"
-MGMT_JOB_NAME: dict[str, str] = {
-    JobType.IMPORT: "ImportGraph",
-    JobType.EXPORT: "ExportGraph",
-}
 
-SERVICE_TASK_TYPE: dict[str, str] = {
-    JobType.IMPORT: "ImportGraph",
-    JobType.ALGORITHM: "Algorithm",
-    JobType.QUERY: "Query",
-    JobType.INDEX: "AddIndex",
-    JobType.EXPORT: "ExportGraph",
+@dataclass(frozen=True)
+class GesJobType:
+    """How one of our job types appears in GES. A new job type is one row in JOB_TYPES."""
+
+    # the service plane's ``taskType``; None: the job's own name (graph operations)
+    task_type: str | None
+    # the management plane's ``job_name``; None: the job's own name
+    job_name: str | None = None
+    # listed by the management plane's job center, as ``job_type`` GraphManagement; GES lists
+    # graph management jobs there (create/delete/import/export...), engine jobs (algorithms,
+    # queries, indices) only on the service plane
+    in_job_center: bool = False
+    # the service plane's DELETE may cancel it (GES: queries, algorithms, indices, and in newer
+    # versions imports and exports; other types answer "Unsupported Operation")
+    stoppable: bool = False
+
+
+JOB_TYPES: dict[str, GesJobType] = {
+    JobType.IMPORT: GesJobType("ImportGraph", "ImportGraph", in_job_center=True, stoppable=True),
+    JobType.EXPORT: GesJobType("ExportGraph", "ExportGraph", in_job_center=True, stoppable=True),
+    JobType.GRAPH_OPERATION: GesJobType(None, None, in_job_center=True),  # e.g. DeleteGraph
+    JobType.ALGORITHM: GesJobType("Algorithm", stoppable=True),
+    JobType.QUERY: GesJobType("Query", stoppable=True),
+    JobType.INDEX: GesJobType("AddIndex", stoppable=True),
 }
-# Job types the service plane's DELETE may cancel (graph lifecycle jobs are not among them).
-SERVICE_CANCELLABLE_TYPES = (
-    JobType.IMPORT,
-    JobType.EXPORT,
-    JobType.ALGORITHM,
-    JobType.QUERY,
-    JobType.INDEX,
-)
+# A job type missing from JOB_TYPES: listed on the service plane under its own name only.
+_UNMAPPED = GesJobType(None)
+
+MGMT_JOB_TYPE = "GraphManagement"
+MGMT_JOB_TYPES = tuple(t for t, spec in JOB_TYPES.items() if spec.in_job_center)
+SERVICE_CANCELLABLE_TYPES = tuple(t for t, spec in JOB_TYPES.items() if spec.stoppable)
+
+
+def _job_type(job: Job) -> GesJobType:
+    return JOB_TYPES.get(job.type, _UNMAPPED)
+
+
+def task_type(job: Job) -> str:
+    return _job_type(job).task_type or job.name or job.type
+
+
+def job_name(job: Job) -> str:
+    return _job_type(job).job_name or job.name or job.type
+
 
 # --- list paging --------------------------------------------------------------------------
 
@@ -212,7 +240,7 @@ def _classify_mgmt(exc: Exception) -> tuple[int, str, str]:
         return 400, code, str(getattr(exc, "message", exc) or "not found")
     if isinstance(exc, InvalidInput):
         field = exc.field or ""
-        if field.endswith("_path"):
+        if field in PATH_FIELDS:
             return 400, GES_INVALID_FILE_PATH, exc.message
         if field == "schema":
             return 400, GES_METADATA_PARSE, exc.message
@@ -225,6 +253,55 @@ def _classify_mgmt(exc: Exception) -> tuple[int, str, str]:
         return 400, GES_INVALID_BODY, exc.message
     logger.exception("GES management-plane request failed", exc_info=exc)
     return 500, GES_INTERNAL, f"internal error: {type(exc).__name__}"
+
+
+# Import request fields that name files: a bad one is GES.7011 "invalid file path or name".
+PATH_FIELDS = frozenset({"schema_path", "edgeset_path", "vertexset_path", "log_dir"})
+
+
+# --- the errors views raise, by situation ---------------------------------------------------
+
+
+def service_bad_parameter(message: str) -> GesError:
+    return bad_request(GES_BAD_PARAMETER, message)
+
+
+def service_project_not_found(name: str) -> GesError:
+    """Also for a project the caller does not belong to: the same code and text."""
+    return bad_request(GES_PROJECT_ACCESS, f"project {name} does not exist")
+
+
+def service_unknown_action(action: str) -> GesError:
+    return bad_request(GES_BAD_PARAMETER, f"action_id {action!r} is not supported")
+
+
+def service_unknown_endpoint(method: str, path: str) -> GesError:
+    return bad_request(GES_BAD_PARAMETER, f"{method} {path} is not supported")
+
+
+def mgmt_bad_parameter(message: str) -> GesError:
+    return bad_request(GES_INVALID_PARAMETER, message)
+
+
+def mgmt_invalid_body(message: str) -> GesError:
+    return bad_request(GES_INVALID_BODY, message)
+
+
+def mgmt_project_not_found(name: str) -> GesError:
+    """Also for a project the caller does not belong to: the same code and text."""
+    return bad_request(GES_RESOURCE_NOT_FOUND, f"project {name} does not exist")
+
+
+def mgmt_graph_not_found(ref: str) -> GesError:
+    return bad_request(GES_GRAPH_NOT_FOUND, f"graph {ref} does not exist")
+
+
+def mgmt_job_not_found(job_id: str) -> GesError:
+    return bad_request(GES_MGMT_JOB_NOT_FOUND, f"job {job_id} does not exist")
+
+
+def mgmt_unknown_endpoint(method: str, path: str) -> GesError:
+    return bad_request(GES_INVALID_PARAMETER, f"{method} {path} is not supported")
 
 
 # messages GES itself uses
@@ -246,6 +323,11 @@ def cancel_unsupported(job: Job) -> GesError:
     )
 
 
+def cancel_refused(message: str) -> GesError:
+    """A job that exists and is active but cannot be stopped now (it is committing)."""
+    return bad_request(GES_CANCEL_FAILED, message)
+
+
 def cancel_finished(job: Job) -> GesError:
     return bad_request(
         GES_CANCEL_FAILED,
@@ -254,18 +336,6 @@ def cancel_finished(job: Job) -> GesError:
 
 
 # --- shared pieces ------------------------------------------------------------------------
-
-
-def task_type(job: Job) -> str:
-    if job.type == JobType.GRAPH_OPERATION:
-        return job.name or "GraphOperation"
-    return SERVICE_TASK_TYPE.get(job.type, job.type)
-
-
-def job_name(job: Job) -> str:
-    if job.type == JobType.GRAPH_OPERATION:
-        return job.name or "GraphOperation"
-    return MGMT_JOB_NAME.get(job.type, job.name)
 
 
 def fail_reason(job: Job) -> str | None:
@@ -323,10 +393,9 @@ def mgmt_job(job: Job, *, files: Sequence[JobFile]) -> dict[str, Any]:
         "begin_time": utc_text(job.created_at),
         "end_time": utc_text(job.finished_at),
         "job_progress": round(job.progress, 1),
+        # every documented field is present; null when the job has not failed
+        "fail_reason": fail_reason(job),
     }
-    reason = fail_reason(job)
-    if reason:
-        data["fail_reason"] = reason
     if job.type == JobType.IMPORT:
         detail = {}
         for key, role in (
@@ -337,6 +406,27 @@ def mgmt_job(job: Job, *, files: Sequence[JobFile]) -> dict[str, Any]:
             entries = [mgmt_file_entry(job, f) for f in _by_role(files, role)]
             detail[key] = entries or None
         data["job_detail"] = detail
+    return data
+
+
+def mgmt_list_filters(params: QueryDict) -> QueryDict:
+    """ListJobs2's query parameters in the shared JobFilterSet's terms (GES.0001 for a
+    status or date it does not define)."""
+    data = QueryDict(mutable=True)
+    status = params.get("status")
+    if status:
+        if status not in MGMT_STATUS_FILTER:
+            raise mgmt_bad_parameter(f"status must be one of {', '.join(MGMT_STATUS_FILTER)}")
+        data.setlist("status", list(MGMT_STATUS_FILTER[status]))
+    if params.get("graph_name"):
+        data["graph"] = params["graph_name"]
+    for name, target in MGMT_DATE_FILTERS.items():
+        value = params.get(name)
+        if not value:
+            continue
+        if not MGMT_DATE_PATTERN.match(value):
+            raise mgmt_bad_parameter(f"{name} must be a date yyyy-MM-dd, not {value!r}")
+        data[target] = value
     return data
 
 

@@ -15,13 +15,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jobcenter.compat.common import DialectView, XAuthTokenAuthentication
+from jobcenter.compat.common import (
+    DialectView,
+    HeaderTokenAuthentication,
+    XAuthTokenAuthentication,
+)
 from jobcenter.compat.graphscope import wire
 from jobcenter.core.errors import InvalidState
 from jobcenter.core.uploads import uploads_store
@@ -76,20 +79,10 @@ def resolve_scope(request: Request) -> Scope:
     if user is None:
         name = settings.JOBCENTER_GRAPHSCOPE_ANONYMOUS_PROJECT
         if not name:
-            raise wire.GraphScopeError(
-                403,
-                wire.PERMISSION_DENIED,
-                "authentication required: send a token (X-Auth-Token), or enable anonymous "
-                "access for one project with JOBCENTER_GRAPHSCOPE_ANONYMOUS_PROJECT",
-            )
+            raise wire.anonymous_access_off()
         project = Project.objects.filter(name=name).first()
         if project is None:
-            raise wire.GraphScopeError(
-                403,
-                wire.PERMISSION_DENIED,
-                f"JOBCENTER_GRAPHSCOPE_ANONYMOUS_PROJECT names project {name!r}, which does "
-                "not exist",
-            )
+            raise wire.anonymous_project_missing(name)
         if named and named != project.name:
             raise wire.not_found("project", named)
         return Scope(user=None, projects=Project.objects.filter(pk=project.pk), project=project)
@@ -103,7 +96,7 @@ def resolve_scope(request: Request) -> Scope:
 
 
 class GraphScopeView(DialectView):
-    authentication_classes = [XAuthTokenAuthentication, TokenAuthentication]
+    authentication_classes = [XAuthTokenAuthentication, HeaderTokenAuthentication]
     permission_classes: list = []  # resolve_scope decides
     error_response = staticmethod(wire.error_response)
 
@@ -114,11 +107,9 @@ class GraphScopeView(DialectView):
         try:
             data = self.request.data
         except ParseError as exc:
-            raise wire.GraphScopeError(
-                400, wire.INVALID_ARGUMENT, f"the body is not valid JSON: {exc.detail}"
-            ) from None
+            raise wire.invalid_argument(f"the body is not valid JSON: {exc.detail}") from None
         if not isinstance(data, dict):
-            raise wire.GraphScopeError(400, wire.INVALID_ARGUMENT, "the body must be an object")
+            raise wire.invalid_argument("the body must be an object")
         return data
 
     def graph(self, scope: Scope, graph_id: str) -> Graph:
@@ -139,7 +130,8 @@ class ServiceStatusView(GraphScopeView):
 
     def get(self, request: Request) -> Response:
         self.scope()
-        return Response(wire.service_status(port=int(request.get_port())))
+        port = request.get_port()
+        return Response(wire.service_status(port=int(port) if port.isdigit() else 0))
 
 
 class JobListView(GraphScopeView):
@@ -216,20 +208,14 @@ class GraphListView(GraphScopeView):
         if project is None:
             candidates = list(scope.projects[:2])
             if len(candidates) != 1:
-                raise wire.GraphScopeError(
-                    400,
-                    wire.INVALID_ARGUMENT,
-                    "name the project to create the graph in with the X-Project-Id header",
+                raise wire.invalid_argument(
+                    "name the project to create the graph in with the X-Project-Id header"
                 )
             project = candidates[0]
         if scope.user is not None and not user_has_role(
             user=scope.user, project=project, role=Role.OPERATOR
         ):
-            raise wire.GraphScopeError(
-                403,
-                wire.PERMISSION_DENIED,
-                f"you need the operator role in project {project.name}",
-            )
+            raise wire.permission_denied(f"you need the operator role in project {project.name}")
         return project
 
 
@@ -254,8 +240,8 @@ class DataloadingView(GraphScopeView):
         graph = self.graph(scope, graph_id)
         try:
             body = self.body()
-        except wire.GraphScopeError as exc:
-            raise wire.GraphScopeError(400, wire.INVALID_IMPORT_FILE, exc.message) from None
+        except wire.GraphScopeError as exc:  # as upstream: an unparsable loading config is 104
+            raise wire.invalid_import_file(exc.message) from None
         job = job_submit_import(
             graph=graph,
             params={"format": "graphscope", "mapping": body},
@@ -276,9 +262,7 @@ class FileUploadView(GraphScopeView):
         self.scope()
         upload = request.FILES.get("filestorage")
         if upload is None:
-            raise wire.GraphScopeError(
-                400, wire.INVALID_ARGUMENT, "send the file in the multipart field 'filestorage'"
-            )
+            raise wire.invalid_argument("send the file in the multipart field 'filestorage'")
         stored = uploads_store({"filestorage": upload})
         return Response(wire.upload_created(str(stored["filestorage"])))
 
@@ -287,8 +271,6 @@ class UnknownEndpointView(GraphScopeView):
     """Anything else under /v1/: an error in the dialect's shape, not an HTML page."""
 
     def dispatch_any(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        raise wire.GraphScopeError(
-            404, wire.UNIMPLEMENTED, f"{request.method} {request.path} is not implemented"
-        )
+        raise wire.unknown_endpoint(request.method or "", request.path[:200])
 
     get = post = put = patch = delete = dispatch_any

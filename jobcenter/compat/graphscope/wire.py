@@ -58,6 +58,8 @@ STATUS: dict[str, str] = {
 
 # --- job types ----------------------------------------------------------------------------
 
+# JobStatus.type is a free string for the SDK; upstream only ever sends BULK_LOADING. A new job
+# type is one row here (a type missing from the table is sent upper-cased).
 BULK_LOADING = "BULK_LOADING"
 JOB_TYPE: dict[str, str] = {
     JobType.IMPORT: BULK_LOADING,  # upstream's only job type
@@ -145,8 +147,42 @@ def _detail(exc: drf.APIException) -> str:
     return str(exc.detail)
 
 
+# --- the errors views raise, by situation ---------------------------------------------------
+
+
 def not_found(what: str, ref: str) -> GraphScopeError:
+    """An unknown job, graph or project (also one the caller may not see)."""
     return GraphScopeError(404, NOT_FOUND, f"{what} {ref} does not exist")
+
+
+def invalid_argument(message: str) -> GraphScopeError:
+    return GraphScopeError(400, INVALID_ARGUMENT, message)
+
+
+def invalid_import_file(message: str) -> GraphScopeError:
+    """A dataloading body that is no loading configuration at all (upstream: 104)."""
+    return GraphScopeError(400, INVALID_IMPORT_FILE, message)
+
+
+def permission_denied(message: str) -> GraphScopeError:
+    return GraphScopeError(403, PERMISSION_DENIED, message)
+
+
+def anonymous_access_off() -> GraphScopeError:
+    return permission_denied(
+        "authentication required: send a token (X-Auth-Token), or enable anonymous access for "
+        "one project with JOBCENTER_GRAPHSCOPE_ANONYMOUS_PROJECT"
+    )
+
+
+def anonymous_project_missing(name: str) -> GraphScopeError:
+    return permission_denied(
+        f"JOBCENTER_GRAPHSCOPE_ANONYMOUS_PROJECT names project {name!r}, which does not exist"
+    )
+
+
+def unknown_endpoint(method: str, path: str) -> GraphScopeError:
+    return GraphScopeError(404, UNIMPLEMENTED, f"{method} {path} is not implemented")
 
 
 def cancel_finished(job: Job) -> GraphScopeError:

@@ -78,6 +78,10 @@ def test_service_plane_import_list_status_cancel(api, movies, operator):
     status = api.get(f"{SERVICE}/jobs/{job_id}/status").json()
     assert status == {"status": "pending", "result": "success", "progress": "0"}
 
+    # the status path does not cancel, the job path is no status query
+    assert service_error(api.delete(f"{SERVICE}/jobs/{job_id}/status"), 405)
+    assert service_error(api.get(f"{SERVICE}/jobs/{job_id}"), 405)
+    assert Job.objects.get(pk=job_id).status == "waiting"
     response = api.delete(f"{SERVICE}/jobs/{job_id}")
     assert response.status_code == 200 and response.json() == {}
     status = api.get(f"{SERVICE}/jobs/{job_id}/status").json()

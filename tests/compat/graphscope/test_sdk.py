@@ -7,25 +7,12 @@ import pytest
 
 from jobcenter.graphs.models import Graph
 from jobcenter.jobs.models import Job
-from tests.compat.conftest import modern_definition, modern_mapping
+from tests.compat.conftest import graph_counts, modern_definition, modern_mapping
 from tests.factories import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 BAD_REQUEST, NOT_FOUND = 14, 4  # what the SDK makes of HTTP 400 and 404
-
-
-def graph_counts(graph_id: str) -> dict:
-    from jobcenter.graphs.store import GraphStore
-
-    graph = Graph.objects.get(pk=graph_id)
-    if not graph.store_path.exists():
-        return {"vertices": {}, "edges": {}}
-    store = GraphStore(graph.store_path)
-    try:
-        return store.counts()
-    finally:
-        store.close()
 
 
 def big_modern_files(directory, *, persons: int, knows: int) -> dict[str, str]:
@@ -80,8 +67,6 @@ def test_sdk_graph_and_bulk_loading_lifecycle(
     assert [g["id"] for g in ok(graphs)] == [graph_id]
     meta = sdk("get_graph", graph_id=graph_id)
     assert meta["value_type"] == "GetGraphResponse" and ok(meta)["name"] == "modern"
-    missing = sdk("get_graph", graph_id="no-such-graph")
-    assert (missing["ok"], missing["code"]) == (False, NOT_FOUND)
 
     # bulk load modern_graph and poll to the end, as the SDK's own tests do
     worker_factory()
@@ -117,8 +102,17 @@ def test_sdk_graph_and_bulk_loading_lifecycle(
     files = big_modern_files(imports_dir / "big-modern", persons=20_000, knows=1_500_000)
     big = ok(sdk("bulk_loading", graph_id=graph_id, mapping=big_mapping(files)))["job_id"]
     running = ok(sdk("wait_running", job_id=big, timeout=60))
-    assert running["status"] == "RUNNING"
+    assert (running["status"], running["end_time"]) == ("RUNNING", 0)  # 0 until it ends
     wait_for(lambda: Job.objects.get(pk=big).lines_done > 0, timeout=60)
+    # a second load of the graph waits behind the first; it can be cancelled while it waits
+    queued = ok(sdk("bulk_loading", graph_id=graph_id, mapping=modern_mapping()))["job_id"]
+    waiting = ok(sdk("get_job", job_id=queued))
+    assert (waiting["status"], waiting["end_time"]) == ("WAITING", 0)
+    listed = sdk("list_jobs")  # RUNNING, WAITING and SUCCESS jobs, all through strict models
+    assert listed["value_type"] == ["JobStatus"] * 3
+    assert [j["status"] for j in ok(listed)] == ["WAITING", "RUNNING", "SUCCESS"]
+    assert ok(sdk("cancel_job", job_id=queued)) == f"Successfully cancel job: {queued}"
+    assert ok(sdk("get_job", job_id=queued))["status"] == "CANCELLED"
     cancelled = sdk("cancel_job", job_id=big)
     assert ok(cancelled) == f"Successfully cancel job: {big}"
     final = ok(sdk("wait_job", job_id=big, timeout=60))
@@ -131,13 +125,22 @@ def test_sdk_graph_and_bulk_loading_lifecycle(
     for op in ("get_job", "cancel_job"):
         reply = sdk(op, job_id="no-such-job")
         assert (reply["ok"], reply["code"]) == (False, NOT_FOUND)
+    for op, args in (
+        ("get_graph", {}),
+        ("delete_graph", {}),
+        ("bulk_loading", {"mapping": modern_mapping()}),
+    ):
+        reply = sdk(op, graph_id="no-such-graph", **args)
+        assert (reply["ok"], reply["code"]) == (False, NOT_FOUND), (op, reply)
+        assert '"code":4' in reply["message"].replace(" ", "")
 
     # a bad mapping is refused with 400 before any job exists
     bad = modern_mapping()
     bad["vertex_mappings"][0]["type_name"] = "ghost"
     reply = sdk("bulk_loading", graph_id=graph_id, mapping=bad)
     assert (reply["ok"], reply["code"]) == (False, BAD_REQUEST)
-    assert Job.objects.count() == 2
+    assert "ghost" in reply["message"]
+    assert Job.objects.count() == 3
 
     # deleting the graph is a job; the graph disappears from the dialect at once
     assert ok(sdk("delete_graph", graph_id=graph_id))

@@ -90,6 +90,10 @@ def test_create_list_get_and_delete_graph(api, anonymous_graphscope):
     assert api.get(f"/v1/graph/{graph_id}").status_code == 404  # being deleted: gone here
     delete_job = api.get("/v1/job").json()[0]
     assert (delete_job["type"], delete_job["status"]) == ("DELETE_GRAPH", "WAITING")
+    # a deletion cannot be cancelled, even while it waits (the graph would stay half-deleted)
+    response = api.delete(f"/v1/job/{delete_job['id']}")
+    assert response.status_code == 400 and error(response)["code"] == 102
+    assert Job.objects.get(pk=delete_job["id"]).status == "waiting"
 
 
 def test_invalid_graph_requests(api, anonymous_graphscope):

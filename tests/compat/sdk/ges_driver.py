@@ -16,7 +16,7 @@ import traceback
 from urllib.parse import urlparse
 
 import requests
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdkcore.auth.credentials import BasicCredentials, GlobalCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ServiceResponseException
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.sdk_request import SdkRequest
@@ -28,6 +28,15 @@ from huaweicloudsdkges.v2 import (
     ImportGraphReqParallelEdge,
     ListJobs2Request,
     ShowJob2Request,
+)
+from huaweicloudsdkiam.v3 import (
+    CreateCredentialOption,
+    CreatePermanentAccessKeyRequest,
+    CreatePermanentAccessKeyRequestBody,
+    DeletePermanentAccessKeyRequest,
+    IamClient,
+    ListPermanentAccessKeysRequest,
+    ShowPermanentAccessKeyRequest,
 )
 
 ENDPOINT = os.environ["GES_ENDPOINT"]
@@ -42,6 +51,20 @@ def client(ak=None, sk=None, project=None):
     )
     return (
         GesClient.new_builder()
+        .with_http_config(config)
+        .with_credentials(credentials)
+        .with_endpoint(ENDPOINT)
+        .build()
+    )
+
+
+def iam_client():
+    config = HttpConfig.get_default_config()
+    config.timeout = (5, 30)
+    # domain_id given: the SDK would otherwise ask Huawei Cloud's IAM for it
+    credentials = GlobalCredentials(os.environ["GES_AK"], os.environ["GES_SK"], "jobcenter")
+    return (
+        IamClient.new_builder()
         .with_http_config(config)
         .with_credentials(credentials)
         .with_endpoint(ENDPOINT)
@@ -76,6 +99,28 @@ class Runner:
             body["parallel_edge"] = ImportGraphReqParallelEdge(**body["parallel_edge"])
         request = ImportGraph2Request(graph_id=graph_id, body=ImportGraphReq(**body))
         return call(lambda: client().import_graph2(request))
+
+    def iam_create(self, user_id, description=""):
+        body = CreatePermanentAccessKeyRequestBody(
+            credential=CreateCredentialOption(user_id=user_id, description=description)
+        )
+        return call(
+            lambda: iam_client().create_permanent_access_key(
+                CreatePermanentAccessKeyRequest(body=body)
+            )
+        )
+
+    def iam_list(self, user_id=None):
+        request = ListPermanentAccessKeysRequest(user_id=user_id)
+        return call(lambda: iam_client().list_permanent_access_keys(request))
+
+    def iam_show(self, access_key):
+        request = ShowPermanentAccessKeyRequest(access_key=access_key)
+        return call(lambda: iam_client().show_permanent_access_key(request))
+
+    def iam_delete(self, access_key):
+        request = DeletePermanentAccessKeyRequest(access_key=access_key)
+        return call(lambda: iam_client().delete_permanent_access_key(request))
 
     def signed(self, method, path, query=None, body=None, sdk_date=None, ak=None, sk=None):
         """A request signed by the SDK's own Signer (optionally with a given X-Sdk-Date)."""
