@@ -108,7 +108,7 @@ def _data_type(value: Any, where: str) -> tuple[str, int | None]:
         )
     ((form, detail),) = value.items()
     if form == "primitive_type":
-        if detail not in PRIMITIVE_TYPES:
+        if not isinstance(detail, str) or detail not in PRIMITIVE_TYPES:
             raise PlanError(
                 f"{where}.primitive_type must be one of {', '.join(PRIMITIVE_TYPES)}, "
                 f"not {detail!r}",
@@ -176,7 +176,10 @@ def _edge_type(item: Any, where: str) -> LabelDef:
         source, target = pair.get("source_vertex"), pair.get("destination_vertex")
         if not isinstance(source, str) or not isinstance(target, str):
             raise PlanError(f"{pw}: source_vertex and destination_vertex are required", field=pw)
-        relations.append(Relation(source, target, pair.get("relation", "MANY_TO_MANY")))
+        relation = pair.get("relation", "MANY_TO_MANY")
+        if not isinstance(relation, str):
+            raise PlanError(f"{pw}.relation must be a string", field=pw)
+        relations.append(Relation(source, target, relation))
         pair_extras.append(_extras(pair, ("source_vertex", "destination_vertex", "relation")) or {})
     original = _extras(item, ("type_name", "properties", "vertex_type_pair_relations")) or {}
     if any(pair_extras):

@@ -66,6 +66,8 @@ def test_definition_is_given_back_as_graphscope_writes_it():
         (lambda d: d["schema"]["vertex_types"][0].update(primary_keys=["nope"]), "not a property"),
         (lambda d: d["schema"]["vertex_types"][0]["properties"][0].update(property_type={"primitive_type": "DT_INT128"}), "DT_INT128"),
         (lambda d: d["schema"]["vertex_types"][0]["properties"][2].update(property_type={"temporal": {"year": ""}}), "timestamp or date32"),
+        (lambda d: d["schema"]["vertex_types"][0]["properties"][2].update(property_type={"primitive_type": ["DT_DOUBLE"]}), "must be one of DT_SIGNED_INT32"),
+        (lambda d: d["schema"]["edge_types"][0]["vertex_type_pair_relations"][0].update(relation={"a": 1}), "relation must be a string"),
         (lambda d: d["schema"]["edge_types"][0]["vertex_type_pair_relations"][0].update(source_vertex="ghost"), "'ghost' is not a vertex label"),
         (lambda d: d["schema"]["edge_types"][0].update(vertex_type_pair_relations=[]), "at least one pair"),
         (lambda d: d["schema"]["vertex_types"].append(copy.deepcopy(d["schema"]["vertex_types"][0])), "defined twice"),
