@@ -62,7 +62,8 @@ def graph_schema_parse(*, dialect: str, source: bytes | dict | None) -> GraphSch
                     raise PlanError("a GraphScope graph definition is a JSON/YAML object")
                 return graphscope.parse_graph_definition(source)
     except PlanError as exc:
-        raise InvalidInput(f"invalid schema: {exc.message}", field=exc.field or "schema") from exc
+        # The message names the exact place; the field is the schema as a whole.
+        raise InvalidInput(f"invalid schema: {exc.message}", field="schema") from exc
     raise InvalidInput(f"unknown dialect {dialect!r}", field="dialect")
 
 
