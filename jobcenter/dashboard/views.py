@@ -275,7 +275,9 @@ class Listing:
     def active_matching(self) -> int:
         """Jobs matching every filter (status included) that a cancel could still stop."""
         return sum(
-            self.counts.get(s, 0) for s in ACTIVE_STATUSES if not self.statuses or s in self.statuses
+            self.counts.get(s, 0)
+            for s in ACTIVE_STATUSES
+            if not self.statuses or s in self.statuses
         )
 
     @property

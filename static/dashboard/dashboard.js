@@ -128,9 +128,9 @@
   }
 
   function forgetFinishedRows(root) {
-    // A row that came back without a checkbox can no longer be cancelled.
-    within(root, "tr[data-id]").forEach((row) => {
-      if (!row.querySelector("input.row-select")) selected.delete(row.dataset.id);
+    // A job whose row came back without a checkbox can no longer be cancelled.
+    within(root, "[data-select]").forEach((cell) => {
+      if (!cell.querySelector("input.row-select")) selected.delete(cell.dataset.select);
     });
   }
 
@@ -165,7 +165,7 @@
     const detail = event.detail;
     const elt = detail.elt;
     if (elt.id === "live-poller") {
-      const ids = Array.from(document.querySelectorAll("tr[data-live]")).map((tr) => tr.dataset.id);
+      const ids = Array.from(document.querySelectorAll("[data-live]")).map((el) => el.dataset.live);
       detail.formData.delete("live");
       ids.forEach((id) => detail.formData.append("live", id));
     }
@@ -178,9 +178,11 @@
     }
   });
 
-  // Polling pauses while the tab is hidden, and catches up as soon as it is shown again.
+  // Polling pauses while the tab is hidden (and while a dialog asks something), and catches
+  // up as soon as the tab is shown again.
   document.addEventListener("htmx:beforeRequest", (event) => {
-    if (document.visibilityState === "hidden" && event.detail.elt.hasAttribute("data-poll")) {
+    const polling = event.detail.elt.hasAttribute("data-poll");
+    if (polling && (document.visibilityState === "hidden" || document.querySelector("dialog[open]"))) {
       event.preventDefault();
       return;
     }
@@ -201,6 +203,16 @@
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") {
       document.querySelectorAll("[data-poll]").forEach((el) => htmx.trigger(el, "jc:refresh"));
+    }
+  });
+
+  // A live part that did not change is not swapped: what is under the pointer or checked stays.
+  const plain = (html) => html.replace(/ class=""/g, "");
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    const fresh = event.detail.fragment && event.detail.fragment.firstElementChild;
+    const target = event.detail.target;
+    if (fresh && target && plain(fresh.outerHTML) === plain(target.outerHTML)) {
+      event.detail.shouldSwap = false;
     }
   });
 
@@ -243,11 +255,18 @@
   });
 
   // Confirmations in a <dialog> (keyboard: focus starts on the safe choice; Esc keeps it).
+  // If live updates replaced the element meanwhile, its replacement (same id) is triggered.
+  let confirmedAgain = null;
   document.addEventListener("htmx:confirm", (event) => {
     const question = event.detail.question;
     if (!question) return;
     event.preventDefault();
     const elt = event.detail.elt;
+    if (confirmedAgain === elt) {
+      confirmedAgain = null;
+      event.detail.issueRequest(true);
+      return;
+    }
     const text = question.replace("{n}", String(selected.size));
     const dialog = document.getElementById("confirm-dialog");
     if (!dialog || typeof dialog.showModal !== "function") {
@@ -260,7 +279,17 @@
     dialog.returnValue = "";
     dialog.addEventListener("close", () => {
       if (dialog.returnValue === "yes") {
-        event.detail.issueRequest(true);
+        if (document.body.contains(elt)) {
+          event.detail.issueRequest(true);
+        } else {
+          const again = elt.id && document.getElementById(elt.id);
+          if (again) {
+            confirmedAgain = again;
+            htmx.trigger(again, again.tagName === "FORM" ? "submit" : "click");
+          } else {
+            toast("That job changed meanwhile and can no longer be cancelled.", "warn");
+          }
+        }
       } else if (opener && opener.focus) {
         opener.focus();
       }

@@ -11,7 +11,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.selectors import job_seconds_remaining
@@ -154,7 +154,7 @@ def when(value: datetime | None, style: str = "short") -> SafeString | str:
     """A moment as ``<time>``: UTC in the HTML, rewritten to the browser's time zone by
     dashboard.js (``data-local``: short = time today / date otherwise, long = full)."""
     if value is None:
-        return format_html('<span class="dim" aria-label="not yet">—</span>')
+        return mark_safe('<span class="dim" aria-label="not yet">—</span>')
     moment = _utc(value)
     return format_html(
         '<time datetime="{}" data-local="{}">{}</time>',
