@@ -364,12 +364,13 @@ def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
             sort[name] = {"next": f"{first}{name}", "aria": ""}
 
     # Only the parameters that mean something, so the address stays short and stable.
+    defaults = {"ordering": "-created_at", "per_page": str(PER_PAGE_DEFAULT)}
     query_data = QueryDict(mutable=True)
     for name in params:
         if name in ("page", "project", "live"):
             continue
         for value in params.getlist(name):
-            if value != "":
+            if value != "" and value != defaults.get(name):
                 query_data.appendlist(name, value)
     query_data["project"] = project.name
     values = {name: params.get(name, "") for name in ("q", "graph", "submitted_by", "id")}
@@ -405,6 +406,13 @@ def _filter_options(user: Any, project: Project) -> dict[str, Any]:
     return {"types": JobType.choices, "graph_names": graphs, "members": members}
 
 
+def _is_current_url(request: HttpRequest, url: str) -> bool:
+    """Whether the page that sent this htmx request already shows ``url`` (pushing it again
+    would make the back button go nowhere)."""
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    return f"{current.path}?{current.query}" == url
+
+
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
@@ -418,7 +426,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         # The filters changed in the page: the address bar shows the canonical URL (bookmarks,
         # reload, back and forward all come back to this list).
         response = render(request, "dashboard/job_list.html#results", context)
-        return push_url(response, listing.url)
+        return push_url(response, False if _is_current_url(request, listing.url) else listing.url)
     context.update(_filter_options(request.user, nav.current))
     return _page(request, "dashboard/job_list.html", context, nav)
 
