@@ -206,6 +206,14 @@
     }
   });
 
+  // Back twice quickly: only the last page asked for may be shown (an older answer arriving
+  // late would show a list that does not match the address).
+  let restoring = null;
+  document.addEventListener("htmx:historyCacheMiss", (event) => {
+    if (restoring && restoring.readyState !== XMLHttpRequest.DONE) restoring.abort();
+    restoring = event.detail.xhr;
+  });
+
   // A live part that did not change is not swapped: what is under the pointer or checked stays.
   const plain = (html) => html.replace(/ class=""/g, "");
   document.addEventListener("htmx:oobBeforeSwap", (event) => {
@@ -248,6 +256,12 @@
     if (target && target.id === "results" && elt && elt.closest && elt.closest("#results") && !elt.hasAttribute("data-bulk")) {
       const summary = document.getElementById("results-summary");
       if (summary) summary.focus({ preventScroll: false });
+    }
+    if (target && target.tagName === "TR" && !document.body.contains(target)) {
+      // a row answered its cancel button: keep the keyboard in that row
+      const row = document.getElementById(target.id);
+      const link = row && row.querySelector(".job-link");
+      if (link) link.focus();
     }
     if (target && target.id === "results" && document.getElementById("bulk-summary")) {
       document.getElementById("bulk-summary").scrollIntoView({ block: "nearest" });
@@ -367,6 +381,16 @@
       return;
     }
 
+    const toggle = target.closest("[data-toggle-filters]");
+    if (toggle) {
+      const form = toggle.closest("form");
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      form.toggleAttribute("data-collapsed", !open);
+      if (open) form.querySelector("#filter-row input, #filter-row select").focus();
+      return;
+    }
+
     const all = target.closest("[data-clear-status]");
     if (all) {
       const form = all.closest("form");
@@ -395,7 +419,17 @@
   });
 
   // --- every piece of new content -------------------------------------------------------
+  // On a phone the filters beyond the status chips fold away until asked for (only with this
+  // script running, so that they can always be reached).
+  function foldFilters(root) {
+    within(root, "[data-toggle-filters]").forEach((toggle) => {
+      const form = toggle.closest("form");
+      if (form) form.toggleAttribute("data-collapsed", toggle.getAttribute("aria-expanded") !== "true");
+    });
+  }
+
   function enhance(root) {
+    foldFilters(root);
     localize(root);
     collectAnnouncements(root);
     forgetFinishedRows(root);
