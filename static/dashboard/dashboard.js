@@ -258,10 +258,13 @@
       if (summary) summary.focus({ preventScroll: false });
     }
     if (target && target.tagName === "TR" && !document.body.contains(target)) {
-      // a row answered its cancel button: keep the keyboard in that row
+      // a row answered its cancel button: keep the keyboard in that row and say what happened
       const row = document.getElementById(target.id);
       const link = row && row.querySelector(".job-link");
       if (link) link.focus();
+      const badge = row && row.querySelector(".badge");
+      const id = row && row.querySelector(".copy-id");
+      if (badge && id) announce(`Job ${id.textContent.trim()} ${badge.textContent.trim().toLowerCase()}.`);
     }
     if (target && target.id === "results" && document.getElementById("bulk-summary")) {
       document.getElementById("bulk-summary").scrollIntoView({ block: "nearest" });

@@ -179,6 +179,24 @@ def test_watch_a_running_import_and_cancel_it(
     expect(page.locator(f"#p-{job.pk} .rate")).to_contain_text("left")
     tab.shot("job-list-running")
 
+    # its page follows it live too; back returns to the filtered list
+    page.locator(f"#job-{job.pk} a.job-link").click()
+    bar = page.locator("#job-live [role=progressbar]")
+    seen = int(bar.get_attribute("aria-valuenow") or 0)
+    page.wait_for_function(
+        "() => +document.querySelector('#job-live [role=progressbar]')"
+        f".getAttribute('aria-valuenow') > {seen}",
+        timeout=TIMEOUT_MS,
+    )
+    expect(page.locator("#job-status")).to_have_text("Running")
+    expect(page.locator("#cancel-job")).to_be_visible()
+    expect(page.locator("table.files tbody tr")).to_have_count(3)
+    tab.shot("job-detail-running")
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"status=running"))
+    expect(page.locator(f"#job-{first.pk}")).to_have_count(0)
+    expect(page.locator(f"#c-{job.pk}")).to_be_visible()
+
     # cancel from the row, confirming in the dialog
     page.locator(f"#c-{job.pk}").click()
     dialog = page.locator("#confirm-dialog")
@@ -330,6 +348,37 @@ def test_create_a_graph_through_the_form(tab, project, operator):
     page.get_by_role("link", name="Graphs").click()
     expect(page.locator(f"#graph-{graph.pk}")).to_contain_text("4")  # labels
     tab.shot("graph-list")
+
+
+def test_bulk_cancel_selected_and_everything_matching(tab, project, operator):
+    graph = ges_graph(project)
+    waiting = [make_job(project, graph, submitted_by=operator) for _ in range(3)]
+    other = make_job(project, ges_graph(project, name="other"), submitted_by=operator)
+    done = run_job(make_job(project, graph), status=JobStatus.SUCCEEDED)
+    page = tab.page
+    tab.login("oscar")
+    expect(page.locator("#cancel-selected")).to_be_disabled()
+    expect(page.locator(f"#s-{done.pk} input")).to_have_count(0)  # finished: nothing to select
+    for job in waiting[:2]:
+        page.get_by_label(f"Select job {job.pk[-8:]}").check()
+    expect(page.locator("#selection-count")).to_have_text("2 selected")
+    page.locator("#cancel-selected").click()
+    expect(page.locator("#confirm-message")).to_contain_text("Cancel the 2 selected job(s)?")
+    page.locator("#confirm-yes").click()
+    expect(page.locator("#bulk-summary")).to_contain_text("Cancel requested for 2 jobs")
+    for job in waiting[:2]:
+        expect(page.locator(f"#b-{job.pk}")).to_have_text("Cancelled")
+    expect(page.locator(f"#b-{waiting[2].pk}")).to_have_text("Waiting")
+    tab.shot("job-list-bulk-summary")
+
+    # every active job matching the filter (graph movies): the third one, not the other graph's
+    page.locator("#f-graph").select_option("movies")
+    expect(page.locator("#cancel-all")).to_have_text("Cancel all 1 active matching")
+    page.locator("#cancel-all").click()
+    page.locator("#confirm-yes").click()
+    expect(page.locator("#bulk-summary")).to_contain_text("every active job matching the filters")
+    assert status_of(waiting[2]) == JobStatus.CANCELLED
+    assert status_of(other) == JobStatus.WAITING
 
 
 # --- a viewer --------------------------------------------------------------------------------
