@@ -223,6 +223,7 @@ def test_watch_a_running_import_and_cancel_it(
     page.locator(f"#job-{job.pk} a.job-link").click()
     expect(page.locator("#job-status")).to_have_text("Cancelled")
     expect(page.locator(".timeline")).to_contain_text("Cancel requested by oscar")
+    expect(page.locator("#job-live")).to_contain_text("Nothing this import loaded was kept")
     tab.shot("job-detail-cancelled")
 
 
