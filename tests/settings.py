@@ -22,7 +22,7 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-00
 import dj_database_url
 
 from jobcenter.settings import *  # noqa: F403
-from jobcenter.settings import BASE_DIR, DATA_DIR
+from jobcenter.settings import BASE_DIR, DATA_DIR, STATIC_ROOT
 
 SHARED_DATA = Path(
     os.environ.get("JOBCENTER_SHARED_DATA", str(BASE_DIR.parent / "shared" / "data"))
@@ -59,6 +59,9 @@ else:
 DATABASES = {"default": default}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# WhiteNoise warns on every request when STATIC_ROOT is missing; tests serve static files from
+# the finders (the live server's static handler) instead.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

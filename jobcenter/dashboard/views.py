@@ -9,6 +9,9 @@ request the server refuses.
 HTMX conventions (see docs/dashboard.md): a request from htmx gets a template partial
 (``"page.html#partial"``), any other request the whole page; polling responses answer 286 when
 nothing they watch is still active, which makes htmx stop polling.
+
+Every input is untrusted: ids are checked before they reach a query (a NUL character would make
+PostgreSQL raise), invalid filters are ignored and reported, never a 500.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -40,6 +44,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import (
     HTMX_STOP_POLLING,
     HttpResponseClientRedirect,
+    push_url,
     reswap,
     retarget,
     trigger_client_event,
@@ -61,7 +66,7 @@ from jobcenter.graphs.plan import PlanError
 from jobcenter.graphs.selectors import graph_list as graph_list_selector
 from jobcenter.jobs import selectors as job_selectors
 from jobcenter.jobs import services as job_services
-from jobcenter.jobs.choices import JobStatus, JobType
+from jobcenter.jobs.choices import ACTIVE_STATUSES, JobStatus, JobType
 from jobcenter.jobs.filtersets import ORDERING_FIELDS, JobFilterSet
 from jobcenter.jobs.models import Job
 from jobcenter.projects.choices import ROLE_RANK, Role
@@ -95,6 +100,12 @@ SORTABLE = {
     "progress": "-",
 }
 _TARGET_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+# Job and graph ids are 32 hex characters (jobcenter.core.ids); anything else cannot exist.
+_OBJECT_ID = re.compile(r"^[0-9a-f]{1,32}$")
+
+
+def valid_id(value: str) -> bool:
+    return bool(_OBJECT_ID.match(value))
 
 
 # --- project context -------------------------------------------------------------------------
@@ -184,6 +195,8 @@ def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 
 
 def _job_or_404(request: HttpRequest, job_id: str) -> Job:
+    if not valid_id(job_id):
+        raise Http404("job not found")
     try:
         return job_selectors.job_get(user=request.user, job_id=job_id)
     except NotFound as exc:
@@ -220,6 +233,8 @@ class Listing:
     ordering: str
     sort: dict[str, dict[str, str]] = field(default_factory=dict)
     values: dict[str, str] = field(default_factory=dict)
+
+    per_page_choices: tuple[int, ...] = PER_PAGE_CHOICES
 
     @property
     def first(self) -> int:
@@ -258,6 +273,28 @@ class Listing:
         return sum(self.counts.values())
 
     @property
+    def active_matching(self) -> int:
+        """Jobs matching every filter (status included) that a cancel could still stop."""
+        return sum(
+            self.counts.get(s, 0)
+            for s in ACTIVE_STATUSES
+            if not self.statuses or s in self.statuses
+        )
+
+    @property
+    def invalid_filters(self) -> list[str]:
+        """Names of the filters that were given but not understood (and so ignored)."""
+        if self.filterset.is_valid():
+            return []
+        return sorted(self.filterset.errors)
+
+    @property
+    def url(self) -> str:
+        """This list's canonical address (project, filters, sort and page)."""
+        page = f"&page={self.page}" if self.page > 1 else ""
+        return f"{reverse('dashboard:job_list')}?{self.query}{page}"
+
+    @property
     def page_links(self) -> list[int | None]:
         """Page numbers to offer: first, last and a window around the current (None = gap)."""
         wanted = {1, self.pages, *range(self.page - 2, self.page + 3)}
@@ -289,6 +326,15 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
+def _page_rows(scope: QuerySet[Job], ordered: QuerySet[Job], offset: int, limit: int) -> list[Job]:
+    """One page of jobs in two steps: the ids alone (no joins, so the database can walk the
+    (project, created_at) index and stop after one page instead of sorting the project's
+    jobs), then those rows with what the page shows of them."""
+    ids = list(ordered.select_related(None).values_list("pk", flat=True)[offset : offset + limit])
+    by_id = {job.pk: job for job in scope.filter(pk__in=ids)}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
 def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
     scope = job_selectors.job_list(user=user).filter(project=project)
     data = _filter_data(params)
@@ -313,7 +359,7 @@ def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, _int(params.get("page"), 1)), pages)
     offset = (page - 1) * per_page
-    rows = list(filterset.qs[offset : offset + per_page]) if total else []
+    rows = _page_rows(scope, filterset.qs, offset, per_page) if total else []
 
     ordering = params.get("ordering") or ""
     if ordering.lstrip("-") not in ORDERING_FIELDS:
@@ -327,8 +373,15 @@ def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
         else:
             sort[name] = {"next": f"{first}{name}", "aria": ""}
 
-    query_data = params.copy()
-    query_data.pop("page", None)
+    # Only the parameters that mean something, so the address stays short and stable.
+    defaults = {"ordering": "-created_at", "per_page": str(PER_PAGE_DEFAULT)}
+    query_data = QueryDict(mutable=True)
+    for name in params:
+        if name in ("page", "project", "live"):
+            continue
+        for value in params.getlist(name):
+            if value != "" and value != defaults.get(name):
+                query_data.appendlist(name, value)
     query_data["project"] = project.name
     values = {name: params.get(name, "") for name in ("q", "graph", "submitted_by", "id")}
     values["type"] = params.get("type", "")
@@ -363,6 +416,13 @@ def _filter_options(user: Any, project: Project) -> dict[str, Any]:
     return {"types": JobType.choices, "graph_names": graphs, "members": members}
 
 
+def _is_current_url(request: HttpRequest, url: str) -> bool:
+    """Whether the page that sent this htmx request already shows ``url`` (pushing it again
+    would make the back button go nowhere)."""
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    return f"{current.path}?{current.query}" == url
+
+
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
@@ -373,7 +433,10 @@ def job_list(request: HttpRequest) -> HttpResponse:
     listing = build_listing(user=request.user, project=nav.current, params=request.GET)
     context = {"listing": listing, "poll_seconds": POLL_SECONDS, "can_operate": nav.can_operate}
     if _partial(request):
-        return render(request, "dashboard/job_list.html#results", context)
+        # The filters changed in the page: the address bar shows the canonical URL (bookmarks,
+        # reload, back and forward all come back to this list).
+        response = render(request, "dashboard/job_list.html#results", context)
+        return push_url(response, False if _is_current_url(request, listing.url) else listing.url)
     context.update(_filter_options(request.user, nav.current))
     return _page(request, "dashboard/job_list.html", context, nav)
 
@@ -384,7 +447,7 @@ def job_list_live(request: HttpRequest) -> HttpResponse:
     """One request per interval for every active row on screen: the rows (swapped out of band),
     the status counts, and 286 once none of the rows is active any more."""
     params = request.GET.copy()
-    ids = [i for i in params.getlist("live") if i][:MAX_LIVE_IDS]
+    ids = [i for i in params.getlist("live") if valid_id(i)][:MAX_LIVE_IDS]
     params.pop("live", None)
     nav = _nav(request, params.get("project"))
     if nav.current is None:
@@ -440,7 +503,7 @@ def job_bulk_cancel(request: HttpRequest) -> HttpResponse:
         jobs = filterset.qs
         requested = None
     else:
-        ids = list(dict.fromkeys(i for i in request.POST.getlist("ids") if i))[:10_000]
+        ids = list(dict.fromkeys(i for i in request.POST.getlist("ids") if valid_id(i)))[:10_000]
         if not ids:
             return _refuse(request, "No job was selected.", 400)
         jobs = scope.filter(pk__in=ids)
@@ -769,6 +832,8 @@ def graph_create(request: HttpRequest) -> HttpResponseBase:
 @login_required
 @require_POST
 def graph_delete(request: HttpRequest, graph_id: str) -> HttpResponseBase:
+    if not valid_id(graph_id):
+        raise Http404("graph not found")
     graph = graph_list_selector(user=request.user).filter(pk=graph_id).first()
     if graph is None:
         raise Http404("graph not found")
@@ -794,6 +859,9 @@ def file_browser(request: HttpRequest) -> HttpResponse:
     except PlanError as exc:
         error = exc.message
         listing = import_roots_browse(None)
+    except ValueError:  # e.g. a NUL character in the path
+        error = "That is not a valid path."
+        listing = import_roots_browse(None)
     context = {"listing": listing, "target": target, "error": error}
     return render(request, "dashboard/includes/file_browser.html", context)
 
@@ -803,8 +871,12 @@ def file_browser(request: HttpRequest) -> HttpResponse:
 def project_switch(request: HttpRequest) -> HttpResponseBase:
     nav = _nav(request, request.POST.get("project") or None)
     url = _safe_next(request, reverse("dashboard:job_list"))
-    if nav.current is not None and url.startswith(reverse("dashboard:job_list")):
-        url = f"{reverse('dashboard:job_list')}?{urlencode({'project': nav.current.name})}"
+    # The job list names its project in the URL, and a job page belongs to the old project:
+    # both go to the new project's job list; other pages (graphs, forms) stay where they are.
+    path = urlsplit(url).path
+    list_path = reverse("dashboard:job_list")
+    if nav.current is not None and (path == list_path or path.startswith(f"{list_path}jobs/")):
+        url = f"{list_path}?{urlencode({'project': nav.current.name})}"
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 

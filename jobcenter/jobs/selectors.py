@@ -72,8 +72,10 @@ STATUS_COUNT_MAX_PENDING = 5_000
 
 
 def _status_count_rows(qs: QuerySet[Job]) -> Counter[str]:
+    # COUNT(*), not COUNT(id): the (project, status, created_at) index then answers on its own;
+    # counting the (text) primary key makes SQLite read every row (20x slower at 1M jobs).
     return Counter(
-        dict(qs.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+        dict(qs.order_by().values_list("status").annotate(n=Count("*")).values_list("status", "n"))
     )
 
 
@@ -83,10 +85,12 @@ def _status_count_base(scope: QuerySet[Job], filtered: QuerySet[Job]) -> dict[st
     for _attempt in range(3):
         # Unfinished old jobs are always counted live. Whatever is not among them was finished
         # before the count below started, so it is counted exactly once and never changes.
+        # No ORDER BY: the model's default order would make the database walk the project's
+        # jobs by date instead of the (project, status) index (0.5 s instead of 2 ms at 1M).
         pending = list(
-            scope.filter(status__in=ACTIVE_STATUSES, **old).values_list("pk", flat=True)[
-                : STATUS_COUNT_MAX_PENDING + 1
-            ]
+            scope.filter(status__in=ACTIVE_STATUSES, **old)
+            .order_by()
+            .values_list("pk", flat=True)[: STATUS_COUNT_MAX_PENDING + 1]
         )
         if len(pending) > STATUS_COUNT_MAX_PENDING:
             return None

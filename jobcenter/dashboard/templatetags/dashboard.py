@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from django import template
+from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from jobcenter.jobs.choices import JobStatus
+from jobcenter.jobs.selectors import job_seconds_remaining
 
 register = template.Library()
 
@@ -151,7 +155,7 @@ def when(value: datetime | None, style: str = "short") -> SafeString | str:
     """A moment as ``<time>``: UTC in the HTML, rewritten to the browser's time zone by
     dashboard.js (``data-local``: short = time today / date otherwise, long = full)."""
     if value is None:
-        return format_html('<span class="dim" aria-label="not yet">—</span>')
+        return mark_safe('<span class="dim" aria-label="not yet">—</span>')
     moment = _utc(value)
     return format_html(
         '<time datetime="{}" data-local="{}">{}</time>',
@@ -164,3 +168,96 @@ def when(value: datetime | None, style: str = "short") -> SafeString | str:
 @register.filter
 def epoch(value: datetime | None) -> str:
     return str(int(_utc(value).timestamp())) if value else ""
+
+
+@register.simple_tag
+def query(base: str, **changes: Any) -> str:
+    """``base`` (a query string) with some parameters replaced, as ``?...``.
+
+    An empty or None value removes the parameter; the page is dropped unless it is given, so a
+    new sort or filter starts on the first page.
+    """
+    data = QueryDict(base, mutable=True)
+    data.pop("page", None)
+    for name, value in changes.items():
+        data.pop(name, None)
+        if value not in (None, "") and not (name == "page" and str(value) == "1"):
+            data[name] = str(value)
+    encoded = data.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def can_cancel(job: Any) -> bool:
+    """Whether the job is in a state a cancel request can still change (the user's role is
+    checked separately, and again by the service)."""
+    return bool(getattr(job, "cancellable", False)) and job.status in (
+        JobStatus.WAITING,
+        JobStatus.RUNNING,
+    )
+
+
+@register.filter
+def file_state(file: Any, job: Any) -> str:
+    """What a file of an import is doing: its final status, else loading or waiting."""
+    if file.status:
+        return file.get_status_display()
+    if job.status in (JobStatus.CANCELLED, JobStatus.FAILED) and not file.finished_at:
+        return "Not loaded"
+    if file.started_at and not file.finished_at:
+        return "Loading"
+    return "Waiting"
+
+
+SORT_ICONS = {"ascending": "▲", "descending": "▼", "": "↕"}
+
+
+@register.simple_tag
+def sort_header(listing: Any, name: str, label: str) -> SafeString:
+    """A column header of the job list that sorts by ``name`` (a second click reverses)."""
+    state = listing.sort.get(name) or {"next": name, "aria": ""}
+    url = reverse("dashboard:job_list") + query(listing.query, ordering=state["next"])
+    aria = state["aria"]
+    direction = {"ascending": "descending", "descending": "ascending"}.get(aria, "")
+    hint = f"Sort by {label.lower()}" + (f", {direction}" if direction else "")
+    return format_html(
+        '<th scope="col"{}><a class="sort" href="{}" hx-get="{}" title="{}">{}'
+        '<span class="sort-icon" aria-hidden="true">{}</span></a></th>',
+        format_html(' aria-sort="{}"', aria) if aria else "",
+        url,
+        url,
+        hint,
+        label,
+        SORT_ICONS[aria],
+    )
+
+
+@register.filter
+def remaining(job: Any) -> float | None:
+    """Seconds a running job still needs at its recent line rate (None: unknown)."""
+    return job_seconds_remaining(job)
+
+
+@register.filter
+def basename(path: Any) -> str:
+    text = str(path or "").rstrip("/")
+    return text.rsplit("/", 1)[-1] or text
+
+
+@register.filter
+def tens(value: Any) -> int:
+    """A percentage rounded down to a multiple of ten (what screen readers are told)."""
+    return pct(value) // 10 * 10
+
+
+@cache
+def _url_pattern(name: str) -> str:
+    return reverse(name, args=["__id__"])
+
+
+@register.filter
+def job_url(job_id: str, action: str = "") -> str:
+    """``/jobs/<id>/`` or ``/jobs/<id>/<action>/``: reverse() once, not for every row of a list
+    (it is a noticeable part of rendering fifty rows)."""
+    name = f"dashboard:job_{action}" if action else "dashboard:job_detail"
+    return _url_pattern(name).replace("__id__", str(job_id))
