@@ -55,6 +55,8 @@ class RootedResolver:
         return [resolved]
 
     def check(self, path: Path, *, original: str, allow_dir: bool) -> Path:
+        if "\x00" in str(path):
+            raise PlanError(f"path {original!r} is not a valid path (it contains a NUL character)")
         try:
             resolved = path.resolve(strict=True)
         except FileNotFoundError:
