@@ -64,8 +64,12 @@ _ERROR_TEXT = {
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    """Error responses (the one error shape) for ``extend_schema(responses=...)``."""
-    return {c: OpenApiResponse(ErrorSerializer, description=_ERROR_TEXT[c]) for c in codes}
+    """Error responses (the one error shape) for ``extend_schema(responses=...)``. 400 is
+    always among them: every endpoint refuses query parameters it does not know."""
+    return {
+        c: OpenApiResponse(ErrorSerializer, description=_ERROR_TEXT[c])
+        for c in sorted({400, *codes})
+    }
 
 
 def page_parameters(max_limit: int = MAX_LIMIT) -> list[OpenApiParameter]:

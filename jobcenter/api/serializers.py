@@ -120,6 +120,50 @@ class ObjectField(serializers.JSONField):
         return json_safe(data, field=self.field_name or "value")
 
 
+@extend_schema_field({"type": "string"})
+class TextOrFileField(serializers.Field):
+    """A document sent either as a text field or as an uploaded file (``curl -F x=@file``)."""
+
+    max_bytes = MAX_JSON_BYTES
+
+    def to_internal_value(self, data: Any) -> str:
+        if hasattr(data, "read"):
+            if data.size is not None and data.size > self.max_bytes:
+                raise serializers.ValidationError(f"larger than {self.max_bytes} bytes")
+            raw = data.read(self.max_bytes + 1)
+            if len(raw) > self.max_bytes:
+                raise serializers.ValidationError(f"larger than {self.max_bytes} bytes")
+            try:
+                data = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise serializers.ValidationError("not UTF-8 text") from None
+        if not isinstance(data, str):
+            raise serializers.ValidationError("give the document as text or as a file")
+        if "\x00" in data:
+            raise serializers.ValidationError("NUL characters are not allowed")
+        return data
+
+    def to_representation(self, value: Any) -> str:
+        return str(value)
+
+
+class StrictTextMixin:
+    """Text fields take text only: DRF would turn ``123`` into ``"123"`` silently."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class TextField(StrictTextMixin, serializers.CharField):
+    pass
+
+
+class SlugTextField(StrictTextMixin, serializers.SlugField):
+    pass
+
+
 def username_field(source: str, help_text: str) -> serializers.CharField:
     return serializers.CharField(
         source=source, allow_null=True, read_only=True, help_text=help_text
@@ -321,7 +365,7 @@ class ImportInputSerializer(serializers.Serializer):
         required=False,
         help_text="GraphScope: the SchemaMapping (loading_config, vertex_mappings...).",
     )
-    name = serializers.CharField(required=False, max_length=128, default="ImportGraph")
+    name = TextField(required=False, max_length=128, default="ImportGraph")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         key, other = ("request", "mapping") if attrs["format"] == "ges" else ("mapping", "request")
@@ -353,14 +397,17 @@ class ImportUploadSerializer(serializers.Serializer):
         required=False,
         help_text="GraphScope: the data files the mapping's inputs name (by file name).",
     )
-    options = serializers.CharField(
+    options = TextOrFileField(
         required=False,
-        help_text='GES: other request keys as a JSON object, e.g. {"delimiter": "|"}.',
+        help_text=(
+            'GES: other request keys as a JSON object, e.g. {"delimiter": "|"} (text or a file).'
+        ),
     )
-    mapping = serializers.CharField(
-        required=False, help_text="GraphScope: the SchemaMapping as JSON or YAML text."
+    mapping = TextOrFileField(
+        required=False,
+        help_text="GraphScope: the SchemaMapping, JSON or YAML (text, or bulk_load.yaml as file).",
     )
-    name = serializers.CharField(required=False, max_length=128, default="ImportGraph")
+    name = TextField(required=False, max_length=128, default="ImportGraph")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["format"] == "ges":
@@ -408,10 +455,10 @@ class GraphDetailSerializer(GraphSerializer):
 
 
 class GraphCreateSerializer(serializers.Serializer):
-    project = serializers.SlugField(max_length=64)
-    name = serializers.CharField(max_length=128)
+    project = SlugTextField(max_length=64)
+    name = TextField(max_length=128)
     dialect = serializers.ChoiceField(choices=GraphDialect.choices)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    description = TextField(required=False, allow_blank=True, max_length=4000)
     schema = serializers.JSONField(
         required=False,
         allow_null=True,
@@ -468,8 +515,8 @@ class ProjectSerializer(serializers.Serializer):
 
 
 class ProjectCreateSerializer(serializers.Serializer):
-    name = serializers.SlugField(max_length=64)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    name = SlugTextField(max_length=64)
+    description = TextField(required=False, allow_blank=True, max_length=4000)
 
 
 class MemberSerializer(serializers.Serializer):
@@ -479,7 +526,7 @@ class MemberSerializer(serializers.Serializer):
 
 
 class MemberInputSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    username = TextField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
 
 
@@ -491,8 +538,8 @@ class MemberRoleSerializer(serializers.Serializer):
 
 
 class TokenInputSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+    username = TextField(max_length=150)
+    password = TextField(max_length=4096, style={"input_type": "password"})
 
 
 class TokenSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.views import redirect_to_login
 from django.db import IntegrityError, connection, transaction
 from django.http import (
     HttpRequest,
@@ -24,10 +25,10 @@ from django.http import (
 from django.urls import Resolver404, resolve
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import exceptions as drf
 from rest_framework import status
 from rest_framework.authtoken.models import Token
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -38,6 +39,7 @@ from jobcenter.api import serializers as s
 from jobcenter.api.authentication import API_AUTHENTICATION
 from jobcenter.api.exceptions import api_exception_handler, error_body
 from jobcenter.api.pagination import PAGE_PARAMS, paginate
+from jobcenter.api.parsers import ApiJSONParser, ApiMultiPartParser
 from jobcenter.api.permissions import IsSiteAdmin, require_role
 from jobcenter.api.schema import errors, filterset_parameters, id_parameter, page_parameters
 from jobcenter.core.errors import Conflict, InvalidInput, NotFound
@@ -85,14 +87,6 @@ def _ref(value: str, what: str, field: str, pattern: re.Pattern = _REF) -> str:
     return value
 
 
-class ApiJSONParser(JSONParser):
-    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise drf.ParseError("JSON parse error - nested too deeply") from None
-
-
 class ApiView(APIView):
     # Base of every native API view (no docstring: it would become every operation's text).
 
@@ -101,8 +95,9 @@ class ApiView(APIView):
     renderer_classes = [JSONRenderer]
     parser_classes = [ApiJSONParser]
     throttle_classes: list = []
-    # Query parameters this endpoint understands; any other one is a 400, not silently ignored.
-    query_params: frozenset[str] = frozenset()
+    # Query parameters this endpoint understands; any other one is a 400, not silently ignored
+    # (None: anything goes).
+    query_params: frozenset[str] | None = frozenset()
 
     def get_exception_handler(self) -> Any:
         return api_exception_handler
@@ -110,6 +105,9 @@ class ApiView(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self._started = time.perf_counter()
         super().initial(request, *args, **kwargs)
+        method = request.method.lower()
+        if self.query_params is None or not hasattr(self, method):
+            return  # anything goes, or a 405 follows
         unknown = sorted(set(request.query_params) - self.query_params)
         if unknown:
             known = ", ".join(sorted(self.query_params)) or "none"
@@ -160,6 +158,7 @@ class HealthView(ApiView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    query_params = None  # a probe's cache-busting parameters are not an error
 
     @extend_schema(
         tags=["health"],
@@ -208,6 +207,50 @@ class TokenView(ApiView):
             raise InvalidInput("username or password is wrong", field="password")
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key, "username": user.get_username()})
+
+
+# --- the OpenAPI schema and its two readers ---------------------------------------------------
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI 3 schema (YAML, or JSON with ``?format=json`` / ``Accept``); signed-in only."""
+
+    authentication_classes = API_AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["get", "head"]
+
+    def get_exception_handler(self) -> Any:
+        return api_exception_handler
+
+
+class _SignedInPage:
+    """Swagger UI and ReDoc pages: anonymous browsers are sent to the login page first."""
+
+    authentication_classes = API_AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["get", "head"]
+
+    def get_exception_handler(self) -> Any:
+        return api_exception_handler
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return super().get(request, *args, **kwargs)  # type: ignore[misc]
+
+    def permission_denied(self, request: Request, message: Any = None, code: Any = None) -> None:
+        if not request.successful_authenticator:
+            return  # handled in get(): a redirect, not a 401 page
+        super().permission_denied(request, message, code)  # type: ignore[misc]
+
+
+class SwaggerView(_SignedInPage, SpectacularSwaggerView):
+    pass
+
+
+class RedocView(_SignedInPage, SpectacularRedocView):
+    pass
 
 
 # --- jobs ------------------------------------------------------------------------------------
@@ -573,7 +616,7 @@ class GraphDetailView(ApiView):
 
 
 class GraphImportView(ApiView):
-    parser_classes = [ApiJSONParser, MultiPartParser]
+    parser_classes = [ApiJSONParser, ApiMultiPartParser]
 
     @extend_schema(
         tags=["imports"],
