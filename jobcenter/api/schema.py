@@ -60,6 +60,7 @@ _ERROR_TEXT = {
     403: "Your role in the project does not allow this.",
     404: "No such object, or it belongs to a project you are not a member of.",
     409: "The object's state does not allow this (e.g. the job has finished).",
+    415: "The body is not in a media type this operation reads.",
 }
 
 

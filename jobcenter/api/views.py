@@ -29,6 +29,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework import exceptions as drf
 from rest_framework import status
 from rest_framework.authtoken.models import Token
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -87,9 +88,43 @@ def _ref(value: str, what: str, field: str, pattern: re.Pattern = _REF) -> str:
     return value
 
 
-class ApiView(APIView):
+class ApiErrorsMixin:
+    """The one error shape, always rendered as JSON (whatever the endpoint's own format, e.g.
+    CSV or the OpenAPI document), and a Server-Timing header with the view's time."""
+
+    def get_exception_handler(self) -> Any:
+        return api_exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self._started = time.perf_counter()
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(response, Response) and response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = "application/json"
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        started = getattr(self, "_started", None)
+        if started is not None:
+            response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+        return response
+
+
+class _NoFormatOverride:
+    URL_FORMAT_OVERRIDE = None
+
+
+class ApiContentNegotiation(DefaultContentNegotiation):
+    """Content negotiation by the Accept header only: DRF's ``?format=`` override would turn an
+    unknown format into a bare 404 (the parameter is refused as unknown, with a 400)."""
+
+    settings = _NoFormatOverride()
+
+
+class ApiView(ApiErrorsMixin, APIView):
     # Base of every native API view (no docstring: it would become every operation's text).
 
+    content_negotiation_class = ApiContentNegotiation
     authentication_classes = API_AUTHENTICATION
     permission_classes = [IsAuthenticated]
     renderer_classes = [JSONRenderer]
@@ -99,11 +134,7 @@ class ApiView(APIView):
     # (None: anything goes).
     query_params: frozenset[str] | None = frozenset()
 
-    def get_exception_handler(self) -> Any:
-        return api_exception_handler
-
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        self._started = time.perf_counter()
         super().initial(request, *args, **kwargs)
         method = request.method.lower()
         if self.query_params is None or not hasattr(self, method):
@@ -117,14 +148,7 @@ class ApiView(APIView):
             )
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(response, Response) and response.status_code >= 400:
-            # Errors are JSON whatever the endpoint's own format is (e.g. CSV downloads).
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = "application/json"
         response = super().finalize_response(request, response, *args, **kwargs)
-        started = getattr(self, "_started", None)
-        if started is not None:
-            response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
         if request.method not in SAFE_METHODS:
             user = getattr(request, "user", None)
             audit.info(
@@ -193,7 +217,7 @@ class TokenView(ApiView):
         summary="Get your API token",
         auth=[],
         request=s.TokenInputSerializer,
-        responses={200: s.TokenSerializer, **errors(400)},
+        responses={200: s.TokenSerializer, **errors(400, 415)},
     )
     def post(self, request: Request) -> Response:
         data = s.TokenInputSerializer(data=request.data)
@@ -212,26 +236,20 @@ class TokenView(ApiView):
 # --- the OpenAPI schema and its two readers ---------------------------------------------------
 
 
-class SchemaView(SpectacularAPIView):
+class SchemaView(ApiErrorsMixin, SpectacularAPIView):
     """The OpenAPI 3 schema (YAML, or JSON with ``?format=json`` / ``Accept``); signed-in only."""
 
     authentication_classes = API_AUTHENTICATION
     permission_classes = [IsAuthenticated]
     http_method_names = ["get", "head"]
 
-    def get_exception_handler(self) -> Any:
-        return api_exception_handler
 
-
-class _SignedInPage:
+class _SignedInPage(ApiErrorsMixin):
     """Swagger UI and ReDoc pages: anonymous browsers are sent to the login page first."""
 
     authentication_classes = API_AUTHENTICATION
     permission_classes = [IsAuthenticated]
     http_method_names = ["get", "head"]
-
-    def get_exception_handler(self) -> Any:
-        return api_exception_handler
 
     @extend_schema(exclude=True)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Any:
@@ -297,7 +315,7 @@ class JobBulkCancelView(ApiView):
             "`not_cancelled` with the reason."
         ),
         request=s.BulkCancelInputSerializer,
-        responses={200: s.BulkCancelResultSerializer, **errors(400, 401)},
+        responses={200: s.BulkCancelResultSerializer, **errors(400, 401, 415)},
     )
     def post(self, request: Request) -> Response:
         data = s.BulkCancelInputSerializer(data=request.data)
@@ -562,7 +580,7 @@ class GraphListView(ApiView):
             "operator role in the project."
         ),
         request=s.GraphCreateSerializer,
-        responses={201: s.GraphDetailSerializer, **errors(400, 401, 403, 409)},
+        responses={201: s.GraphDetailSerializer, **errors(400, 401, 403, 409, 415)},
     )
     def post(self, request: Request) -> Response:
         data = s.GraphCreateSerializer(data=request.data)
@@ -634,7 +652,7 @@ class GraphImportView(ApiView):
             "application/json": s.ImportInputSerializer,
             "multipart/form-data": s.ImportUploadSerializer,
         },
-        responses={201: s.JobDetailSerializer, **errors(400, 401, 403, 404, 409)},
+        responses={201: s.JobDetailSerializer, **errors(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request: Request, graph_id: str) -> Response:
         graph = graph_get_by_id(user=request.user, graph_id=_ref(graph_id, "graph", "graph_id"))
@@ -693,7 +711,7 @@ class ProjectListView(ApiView):
         summary="Create a project (site administrators)",
         description="You become its admin.",
         request=s.ProjectCreateSerializer,
-        responses={201: s.ProjectSerializer, **errors(400, 401, 403, 409)},
+        responses={201: s.ProjectSerializer, **errors(400, 401, 403, 409, 415)},
     )
     def post(self, request: Request) -> Response:
         if not IsSiteAdmin().has_permission(request, self):
@@ -749,7 +767,7 @@ class MemberListView(ApiView):
         summary="Add a user to a project, or change their role (project admins)",
         parameters=[PROJECT],
         request=s.MemberInputSerializer,
-        responses={200: s.MemberSerializer, **errors(400, 401, 403, 404)},
+        responses={200: s.MemberSerializer, **errors(400, 401, 403, 404, 415)},
     )
     def post(self, request: Request, project: str) -> Response:
         obj = _project(request, project)

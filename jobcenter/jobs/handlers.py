@@ -106,7 +106,6 @@ class ImportTracker:
             "files": self._file_updates(final=True),
             "failed": self._drain_failed(),
             "lines_done": self.progress.lines_done,
-            "lines_total": self.progress.lines_total,
         }
 
 

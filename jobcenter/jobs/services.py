@@ -311,7 +311,6 @@ def job_finish(
     files: Sequence[FileUpdate] = (),
     failed: Iterable[FailedLine] = (),
     lines_done: int | None = None,
-    lines_total: int | None = None,
 ) -> bool:
     """End a job this worker holds. Counters, files and failed lines land in the same
     transaction as the status, so no reader sees a finished job with stale numbers."""
@@ -328,8 +327,6 @@ def job_finish(
         values["progress"] = 100.0
     if lines_done is not None:
         values["lines_done"] = lines_done
-    if lines_total is not None:
-        values["lines_total"] = lines_total
     with transaction.atomic():
         done = Job.objects.filter(pk=job_id, worker_id=worker_id, status__in=allowed).update(
             **values
