@@ -73,6 +73,11 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
     }
 
 
+def ok(serializer: Any, description: str) -> OpenApiResponse:
+    """A success response with its description."""
+    return OpenApiResponse(serializer, description=description)
+
+
 def page_parameters(max_limit: int = MAX_LIMIT) -> list[OpenApiParameter]:
     return [
         OpenApiParameter(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC
 from typing import Any
 
 import yaml
@@ -86,6 +87,14 @@ def parse_object(text: str, *, field: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise serializers.ValidationError({field: ["must be a JSON or YAML object"]})
     return json_safe(value, field=field)
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """Always UTC (``...Z``), whatever time zone a request may have activated."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("default_timezone", UTC)
+        super().__init__(**kwargs)
 
 
 class BlankAsNullCharField(serializers.CharField):
@@ -232,12 +241,12 @@ class JobSerializer(serializers.Serializer):
     cancellable = serializers.BooleanField(read_only=True)
     fail_reason = BlankAsNullCharField()
     result = NullableObjectField(help_text="What a finished job did (imports: counts per file).")
-    created_at = serializers.DateTimeField(read_only=True)
-    started_at = serializers.DateTimeField(allow_null=True, read_only=True)
-    finished_at = serializers.DateTimeField(allow_null=True, read_only=True)
+    created_at = UtcDateTimeField(read_only=True)
+    started_at = UtcDateTimeField(allow_null=True, read_only=True)
+    finished_at = UtcDateTimeField(allow_null=True, read_only=True)
     submitted_by = username_field("submitted_by.username", "Username of the submitter.")
     cancel_requested_by = username_field("cancel_requested_by.username", "Who asked to cancel.")
-    cancel_requested_at = serializers.DateTimeField(allow_null=True, read_only=True)
+    cancel_requested_at = UtcDateTimeField(allow_null=True, read_only=True)
     retry_of = serializers.CharField(
         source="retry_of_id", allow_null=True, read_only=True, help_text="The job this retries."
     )
@@ -267,8 +276,8 @@ class JobFileSerializer(serializers.Serializer):
     failed_lines = serializers.IntegerField(read_only=True)
     bytes_read = serializers.IntegerField(read_only=True)
     bytes_total = serializers.IntegerField(read_only=True)
-    started_at = serializers.DateTimeField(allow_null=True, read_only=True)
-    finished_at = serializers.DateTimeField(allow_null=True, read_only=True)
+    started_at = UtcDateTimeField(allow_null=True, read_only=True)
+    finished_at = UtcDateTimeField(allow_null=True, read_only=True)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -298,7 +307,7 @@ class FailedLineSerializer(serializers.Serializer):
 
 class JobEventSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=EventKind.choices, read_only=True)
-    at = serializers.DateTimeField(read_only=True)
+    at = UtcDateTimeField(read_only=True)
     actor = username_field("actor.username", "Who did it (null: the system).")
     message = BlankAsNullCharField()
 
@@ -444,8 +453,8 @@ class GraphSerializer(serializers.Serializer):
     dialect = serializers.ChoiceField(choices=GraphDialect.choices, read_only=True)
     status = serializers.ChoiceField(choices=GraphStatus.choices, read_only=True)
     created_by = username_field("created_by.username", "Who created it.")
-    created_at = serializers.DateTimeField(read_only=True)
-    data_updated_at = serializers.DateTimeField(
+    created_at = UtcDateTimeField(read_only=True)
+    data_updated_at = UtcDateTimeField(
         allow_null=True, read_only=True, help_text="Last committed import; null if none."
     )
 
@@ -508,7 +517,7 @@ class GraphCreateSerializer(serializers.Serializer):
 class ProjectSerializer(serializers.Serializer):
     name = serializers.SlugField(read_only=True)
     description = serializers.CharField(read_only=True)
-    created_at = serializers.DateTimeField(read_only=True)
+    created_at = UtcDateTimeField(read_only=True)
     role = serializers.ChoiceField(
         choices=Role.choices, read_only=True, help_text="Your role in the project."
     )
@@ -522,7 +531,7 @@ class ProjectCreateSerializer(serializers.Serializer):
 class MemberSerializer(serializers.Serializer):
     username = serializers.CharField(source="user.username", read_only=True)
     role = serializers.ChoiceField(choices=Role.choices, read_only=True)
-    created_at = serializers.DateTimeField(read_only=True, help_text="When they joined.")
+    created_at = UtcDateTimeField(read_only=True, help_text="When they joined.")
 
 
 class MemberInputSerializer(serializers.Serializer):

@@ -42,7 +42,13 @@ from jobcenter.api.exceptions import api_exception_handler, error_body
 from jobcenter.api.pagination import PAGE_PARAMS, paginate
 from jobcenter.api.parsers import ApiJSONParser, ApiMultiPartParser
 from jobcenter.api.permissions import IsSiteAdmin, require_role
-from jobcenter.api.schema import errors, filterset_parameters, id_parameter, page_parameters
+from jobcenter.api.schema import (
+    errors,
+    filterset_parameters,
+    id_parameter,
+    ok,
+    page_parameters,
+)
 from jobcenter.core.errors import Conflict, InvalidInput, NotFound
 from jobcenter.graphs.filtersets import GraphFilterSet
 from jobcenter.graphs.selectors import graph_get_by_id, graph_list
@@ -191,7 +197,7 @@ class HealthView(ApiView):
         description="200 when the web server can reach its database, 503 otherwise.",
         auth=[],
         responses={
-            200: s.HealthSerializer,
+            200: ok(s.HealthSerializer, "Up."),
             503: OpenApiResponse(s.HealthSerializer, description="The database is unreachable."),
         },
     )
@@ -217,7 +223,10 @@ class TokenView(ApiView):
         summary="Get your API token",
         auth=[],
         request=s.TokenInputSerializer,
-        responses={200: s.TokenSerializer, **errors(400, 415)},
+        responses={
+            200: ok(s.TokenSerializer, "Your token (the same one on every call)."),
+            **errors(400, 415),
+        },
     )
     def post(self, request: Request) -> Response:
         data = s.TokenInputSerializer(data=request.data)
@@ -268,7 +277,7 @@ class SwaggerView(_SignedInPage, SpectacularSwaggerView):
 
 
 class RedocView(_SignedInPage, SpectacularRedocView):
-    pass
+    template_name = "api/redoc.html"
 
 
 # --- jobs ------------------------------------------------------------------------------------
@@ -294,7 +303,7 @@ class JobListView(ApiView):
             "combine with AND; a filter given several values matches any of them."
         ),
         parameters=[*filterset_parameters(JobFilterSet), *page_parameters()],
-        responses={200: s.paginated(s.JobSerializer), **errors(400, 401)},
+        responses={200: ok(s.paginated(s.JobSerializer), "One page of jobs."), **errors(400, 401)},
     )
     def get(self, request: Request) -> Response:
         filterset = JobFilterSet(data=request.query_params, queryset=job_list(user=request.user))
@@ -315,7 +324,10 @@ class JobBulkCancelView(ApiView):
             "`not_cancelled` with the reason."
         ),
         request=s.BulkCancelInputSerializer,
-        responses={200: s.BulkCancelResultSerializer, **errors(400, 401, 415)},
+        responses={
+            200: ok(s.BulkCancelResultSerializer, "What was cancelled, and what not and why."),
+            **errors(400, 401, 415),
+        },
     )
     def post(self, request: Request) -> Response:
         data = s.BulkCancelInputSerializer(data=request.data)
@@ -342,7 +354,7 @@ class JobDetailView(ApiView):
         operation_id="jobs_retrieve",
         summary="One job, with its request and files",
         parameters=[JOB_ID],
-        responses={200: s.JobDetailSerializer, **errors(401, 404)},
+        responses={200: ok(s.JobDetailSerializer, "The job."), **errors(401, 404)},
     )
     def get(self, request: Request, job_id: str) -> Response:
         job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
@@ -361,7 +373,10 @@ class JobCancelView(ApiView):
         ),
         parameters=[JOB_ID],
         request=None,
-        responses={200: s.JobSerializer, **errors(401, 403, 404, 409)},
+        responses={
+            200: ok(s.JobSerializer, "The job as it is now (cancelled, or cancelling)."),
+            **errors(401, 403, 404, 409),
+        },
     )
     def post(self, request: Request, job_id: str) -> Response:
         job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
@@ -380,7 +395,10 @@ class JobRetryView(ApiView):
         ),
         parameters=[JOB_ID],
         request=None,
-        responses={201: s.JobSerializer, **errors(400, 401, 403, 404, 409)},
+        responses={
+            201: ok(s.JobSerializer, "The new job; `Location` is its URL."),
+            **errors(400, 401, 403, 404, 409),
+        },
     )
     def post(self, request: Request, job_id: str) -> Response:
         job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
@@ -397,7 +415,10 @@ class JobTimelineView(ApiView):
         summary="What happened to a job, and who did it",
         description="Submitted, started, cancel requested (by whom), finished..., oldest first.",
         parameters=[JOB_ID, *page_parameters()],
-        responses={200: s.paginated(s.JobEventSerializer), **errors(400, 401, 404)},
+        responses={
+            200: ok(s.paginated(s.JobEventSerializer), "One page of events, oldest first."),
+            **errors(400, 401, 404),
+        },
     )
     def get(self, request: Request, job_id: str) -> Response:
         job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
@@ -413,7 +434,10 @@ class JobFileListView(ApiView):
         operation_id="jobs_files_list",
         summary="The files of a job, with their line counts",
         parameters=[JOB_ID, *page_parameters()],
-        responses={200: s.paginated(s.JobFileSerializer), **errors(400, 401, 404)},
+        responses={
+            200: ok(s.paginated(s.JobFileSerializer), "One page of files, in job order."),
+            **errors(400, 401, 404),
+        },
     )
     def get(self, request: Request, job_id: str) -> Response:
         job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
@@ -436,7 +460,7 @@ class JobFileDetailView(ApiView):
         operation_id="jobs_files_retrieve",
         summary="One file of a job, with its log",
         parameters=[JOB_ID, FILE_INDEX],
-        responses={200: s.JobFileDetailSerializer, **errors(401, 404)},
+        responses={200: ok(s.JobFileDetailSerializer, "The file."), **errors(401, 404)},
     )
     def get(self, request: Request, job_id: str, index: str) -> Response:
         _, file = _job_file(request, job_id, index)
@@ -452,7 +476,10 @@ class JobFailedLinesView(ApiView):
         summary="Lines a job rejected (all files)",
         description="Ordered by file and line number. Also as CSV: `failed-lines.csv`.",
         parameters=[JOB_ID, *page_parameters()],
-        responses={200: s.paginated(s.FailedLineSerializer), **errors(400, 401, 404)},
+        responses={
+            200: ok(s.paginated(s.FailedLineSerializer), "One page of failed lines."),
+            **errors(400, 401, 404),
+        },
     )
     def get(self, request: Request, job_id: str, index: str | None = None) -> Response:
         if index is None:
@@ -471,7 +498,10 @@ class JobFileFailedLinesView(JobFailedLinesView):
         operation_id="jobs_files_failed_lines_list",
         summary="Lines a job rejected in one file",
         parameters=[JOB_ID, FILE_INDEX, *page_parameters()],
-        responses={200: s.paginated(s.FailedLineSerializer), **errors(400, 401, 404)},
+        responses={
+            200: ok(s.paginated(s.FailedLineSerializer), "One page of failed lines."),
+            **errors(400, 401, 404),
+        },
     )
     def get(self, request: Request, job_id: str, index: str | None = None) -> Response:
         return super().get(request, job_id, index)
@@ -503,6 +533,9 @@ def _csv_stream(rows: Any) -> Iterator[str]:
         )
 
 
+# Content is chosen by the Accept header only (see ApiContentNegotiation): no ?format=.
+NO_FORMAT = OpenApiParameter("format", exclude=True)
+
 CSV_RESPONSE = OpenApiResponse(
     {"type": "string"},
     description="CSV with a header row: " + ",".join(CSV_HEADER),
@@ -516,7 +549,7 @@ class JobFailedLinesCsvView(ApiView):
         tags=["jobs"],
         operation_id="jobs_failed_lines_csv",
         summary="Lines a job rejected, as a CSV download",
-        parameters=[JOB_ID],
+        parameters=[JOB_ID, NO_FORMAT],
         responses={(200, "text/csv"): CSV_RESPONSE, **errors(401, 404)},
     )
     def get(self, request: Request, job_id: str, index: str | None = None) -> Any:
@@ -538,7 +571,7 @@ class JobFileFailedLinesCsvView(JobFailedLinesCsvView):
         tags=["jobs"],
         operation_id="jobs_files_failed_lines_csv",
         summary="Lines a job rejected in one file, as a CSV download",
-        parameters=[JOB_ID, FILE_INDEX],
+        parameters=[JOB_ID, FILE_INDEX, NO_FORMAT],
         responses={(200, "text/csv"): CSV_RESPONSE, **errors(401, 404)},
     )
     def get(self, request: Request, job_id: str, index: str | None = None) -> Any:
@@ -558,7 +591,10 @@ class GraphListView(ApiView):
         operation_id="graphs_list",
         summary="List graphs",
         parameters=[*filterset_parameters(GraphFilterSet), *page_parameters()],
-        responses={200: s.paginated(s.GraphSerializer), **errors(400, 401)},
+        responses={
+            200: ok(s.paginated(s.GraphSerializer), "One page of graphs."),
+            **errors(400, 401),
+        },
     )
     def get(self, request: Request) -> Response:
         filterset = GraphFilterSet(
@@ -580,7 +616,10 @@ class GraphListView(ApiView):
             "operator role in the project."
         ),
         request=s.GraphCreateSerializer,
-        responses={201: s.GraphDetailSerializer, **errors(400, 401, 403, 409, 415)},
+        responses={
+            201: ok(s.GraphDetailSerializer, "The new graph; `Location` is its URL."),
+            **errors(400, 401, 403, 409, 415),
+        },
     )
     def post(self, request: Request) -> Response:
         data = s.GraphCreateSerializer(data=request.data)
@@ -609,7 +648,7 @@ class GraphDetailView(ApiView):
         operation_id="graphs_retrieve",
         summary="One graph, with its schema",
         parameters=[GRAPH_ID],
-        responses={200: s.GraphDetailSerializer, **errors(401, 404)},
+        responses={200: ok(s.GraphDetailSerializer, "The graph."), **errors(401, 404)},
     )
     def get(self, request: Request, graph_id: str) -> Response:
         graph = graph_get_by_id(user=request.user, graph_id=_ref(graph_id, "graph", "graph_id"))
@@ -625,7 +664,10 @@ class GraphDetailView(ApiView):
             "job (202). Needs the operator role."
         ),
         parameters=[GRAPH_ID],
-        responses={202: s.JobSerializer, **errors(401, 403, 404, 409)},
+        responses={
+            202: ok(s.JobSerializer, "The deletion job; `Location` is its URL."),
+            **errors(401, 403, 404, 409),
+        },
     )
     def delete(self, request: Request, graph_id: str) -> Response:
         graph = graph_get_by_id(user=request.user, graph_id=_ref(graph_id, "graph", "graph_id"))
@@ -652,7 +694,10 @@ class GraphImportView(ApiView):
             "application/json": s.ImportInputSerializer,
             "multipart/form-data": s.ImportUploadSerializer,
         },
-        responses={201: s.JobDetailSerializer, **errors(400, 401, 403, 404, 409, 415)},
+        responses={
+            201: ok(s.JobDetailSerializer, "The import job, queued; `Location` is its URL."),
+            **errors(400, 401, 403, 404, 409, 415),
+        },
     )
     def post(self, request: Request, graph_id: str) -> Response:
         graph = graph_get_by_id(user=request.user, graph_id=_ref(graph_id, "graph", "graph_id"))
@@ -699,7 +744,10 @@ class ProjectListView(ApiView):
         operation_id="projects_list",
         summary="Your projects, with your role in each",
         parameters=page_parameters(),
-        responses={200: s.paginated(s.ProjectSerializer), **errors(400, 401)},
+        responses={
+            200: ok(s.paginated(s.ProjectSerializer), "One page of projects."),
+            **errors(400, 401),
+        },
     )
     def get(self, request: Request) -> Response:
         page = paginate(request, project_list_with_role(user=request.user))
@@ -711,7 +759,10 @@ class ProjectListView(ApiView):
         summary="Create a project (site administrators)",
         description="You become its admin.",
         request=s.ProjectCreateSerializer,
-        responses={201: s.ProjectSerializer, **errors(400, 401, 403, 409, 415)},
+        responses={
+            201: ok(s.ProjectSerializer, "The new project; `Location` is its URL."),
+            **errors(400, 401, 403, 409, 415),
+        },
     )
     def post(self, request: Request) -> Response:
         if not IsSiteAdmin().has_permission(request, self):
@@ -739,7 +790,7 @@ class ProjectDetailView(ApiView):
         operation_id="projects_retrieve",
         summary="One of your projects",
         parameters=[PROJECT],
-        responses={200: s.ProjectSerializer, **errors(401, 404)},
+        responses={200: ok(s.ProjectSerializer, "The project."), **errors(401, 404)},
     )
     def get(self, request: Request, project: str) -> Response:
         obj = _project(request, project)
@@ -755,7 +806,10 @@ class MemberListView(ApiView):
         operation_id="projects_members_list",
         summary="Members of a project and their roles",
         parameters=[PROJECT, *page_parameters()],
-        responses={200: s.paginated(s.MemberSerializer), **errors(400, 401, 404)},
+        responses={
+            200: ok(s.paginated(s.MemberSerializer), "One page of members."),
+            **errors(400, 401, 404),
+        },
     )
     def get(self, request: Request, project: str) -> Response:
         page = paginate(request, project_members(project=_project(request, project)))
@@ -767,7 +821,10 @@ class MemberListView(ApiView):
         summary="Add a user to a project, or change their role (project admins)",
         parameters=[PROJECT],
         request=s.MemberInputSerializer,
-        responses={200: s.MemberSerializer, **errors(400, 401, 403, 404, 415)},
+        responses={
+            200: ok(s.MemberSerializer, "The membership as it is now."),
+            **errors(400, 401, 403, 404, 415),
+        },
     )
     def post(self, request: Request, project: str) -> Response:
         obj = _project(request, project)
@@ -788,7 +845,7 @@ class MemberDetailView(ApiView):
         operation_id="projects_members_remove",
         summary="Remove a user from a project (project admins)",
         parameters=[PROJECT, USERNAME],
-        responses={204: None, **errors(401, 403, 404)},
+        responses={204: OpenApiResponse(description="Removed."), **errors(401, 403, 404)},
     )
     def delete(self, request: Request, project: str, username: str) -> Response:
         obj = _project(request, project)
