@@ -59,7 +59,7 @@ from jobcenter.jobs.selectors import (
     job_failed_lines,
     job_files,
     job_get,
-    job_list,
+    job_list_filtered,
     job_timeline,
 )
 from jobcenter.jobs.services import (
@@ -306,10 +306,8 @@ class JobListView(ApiView):
         responses={200: ok(s.paginated(s.JobSerializer), "One page of jobs."), **errors(400, 401)},
     )
     def get(self, request: Request) -> Response:
-        filterset = JobFilterSet(data=request.query_params, queryset=job_list(user=request.user))
-        if not filterset.is_valid():
-            raise drf.ValidationError(filterset.errors)
-        page = paginate(request, filterset.qs)
+        jobs = job_list_filtered(user=request.user, data=request.query_params)
+        page = paginate(request, jobs)
         return Response(page.envelope(s.JobSerializer(page.results, many=True).data))
 
 
@@ -332,12 +330,11 @@ class JobBulkCancelView(ApiView):
     def post(self, request: Request) -> Response:
         data = s.BulkCancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        filterset = JobFilterSet(
-            data=data.validated_data["filter"], queryset=job_list(user=request.user)
-        )
-        if not filterset.is_valid():
-            raise drf.ValidationError({"filter": filterset.errors})
-        result = job_cancel_many(jobs=filterset.qs, user=request.user)
+        try:
+            jobs = job_list_filtered(user=request.user, data=data.validated_data["filter"])
+        except InvalidInput as exc:  # name the filter inside the body: filter.<name>
+            raise drf.ValidationError({"filter": exc.errors}) from None
+        result = job_cancel_many(jobs=jobs, user=request.user)
         return Response(
             {
                 "matched": len(result.cancelled) + len(result.not_cancelled),
