@@ -334,6 +334,12 @@ class JobDetailSerializer(JobSerializer):
     request = NullableObjectField(help_text="The request as it was submitted.")
     files = JobFileSerializer(many=True, read_only=True, source="file_rows")
 
+    def to_representation(self, job: Any) -> dict[str, Any]:
+        data = super().to_representation(job)
+        data["request"] = job.request
+        data["files"] = JobFileSerializer(job.file_rows, many=True).data
+        return data
+
 
 class FailedLineSerializer(serializers.Serializer):
     file = serializers.IntegerField(source="file.index", read_only=True, help_text="File index.")

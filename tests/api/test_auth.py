@@ -256,16 +256,30 @@ def test_objects_of_other_projects_are_404_exactly_like_missing_ones(api, other)
 # --- who did what, and when ----------------------------------------------------------------------
 
 
-def test_writes_are_recorded_with_who_and_when(api, jobs, caplog):
-    with caplog.at_level(logging.INFO, logger="jobcenter.audit"):
+class Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_writes_are_recorded_with_who_and_when(api, jobs):
+    audit = logging.getLogger("jobcenter.audit")
+    recorder = Recorder()
+    audit.addHandler(recorder)
+    try:
         api.post(f"/api/v1/jobs/{jobs['waiting'].pk}/cancel/")
         api.get("/api/v1/jobs/")
-    records = [r for r in caplog.records if r.name == "jobcenter.audit"]
-    assert len(records) == 1  # reads are not audited
-    assert records[0].getMessage() == (
-        f"POST /api/v1/jobs/{jobs['waiting'].pk}/cancel/ by oscar -> 200"
-    )
-    assert records[0].created > 0
+    finally:
+        audit.removeHandler(recorder)
+    assert len(recorder.records) == 1  # reads are not audited
+    record = recorder.records[0]
+    assert record.getMessage() == f"POST /api/v1/jobs/{jobs['waiting'].pk}/cancel/ by oscar -> 200"
+    configured = next(h for h in audit.handlers if h is not recorder)
+    line = configured.format(record)
+    assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} audit: POST ", line), line
     job = Job.objects.get(pk=jobs["waiting"].pk)
     assert job.cancel_requested_by.username == "oscar" and job.cancel_requested_at
     event = job.events.get(kind="cancel_requested")

@@ -33,8 +33,10 @@ def test_the_fast_job_rendering_is_drfs(jobs, project, operator, zone):
             fast = JobSerializer(job).data
             assert fast == drf_rendering(JobSerializer(), job), job.status
             assert list(fast) == list(JobSerializer().fields)  # same keys, same order
-            detail = JobSerializer.to_representation(JobDetailSerializer(), job)
-            assert detail == fast
+            job.file_rows = list(job.files.order_by("index"))
+            detail = JobDetailSerializer(job).data
+            assert detail == drf_rendering(JobDetailSerializer(), job)
+            assert list(detail) == [*fast, "request", "files"]
 
 
 def test_a_job_fresh_from_a_service_renders_the_same(graph, operator):
