@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -81,6 +82,7 @@ from jobcenter.projects.selectors import (
 from jobcenter.projects.services import membership_remove, membership_set, project_create
 
 audit = logging.getLogger("jobcenter.audit")
+logger = logging.getLogger("jobcenter.api")
 
 _REF = re.compile(r"[0-9A-Za-z_-]{1,64}")
 _USERNAME = re.compile(r"[\w.@+-]{1,150}")
@@ -165,6 +167,23 @@ class ApiView(ApiErrorsMixin, APIView):
                 response.status_code,
             )
         return response
+
+
+@contextmanager
+def _reading(field: str) -> Iterator[None]:
+    """Around the parsing of a user's document (a schema, an import request, a mapping).
+
+    The parsers (jobcenter.graphs.formats) report what is wrong as PlanError/ServiceError; any
+    other exception there is a parser bug, but the input is still what set it off: the caller
+    gets a 400 naming the field rather than a 500, and the traceback goes to the log.
+    """
+    try:
+        yield
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+        logger.exception("unexpected error while reading %s", field)
+        raise InvalidInput(
+            f"could not be read ({type(exc).__name__}: {str(exc)[:200]})", field=field
+        ) from None
 
 
 def _created(data: Any, location: str, code: int = status.HTTP_201_CREATED) -> Response:
@@ -627,7 +646,8 @@ class GraphListView(ApiView):
         except NotFound as exc:
             raise InvalidInput(exc.message, field="project") from None
         require_role(user=request.user, project=project, role=Role.OPERATOR)
-        schema = graph_schema_parse(dialect=values["dialect"], source=values["schema_source"])
+        with _reading("schema"):
+            schema = graph_schema_parse(dialect=values["dialect"], source=values["schema_source"])
         graph = graph_create(
             project=project,
             name=values["name"],
@@ -701,23 +721,27 @@ class GraphImportView(ApiView):
         if request.content_type.startswith("multipart/"):
             upload = s.ImportUploadSerializer(data=request.data)
             upload.is_valid(raise_exception=True)
-            job = job_submit_import_upload(
-                graph=graph,
-                fmt=upload.validated_data["format"],
-                uploads=upload.uploads(),
-                options=upload.validated_data["options"],
-                user=request.user,
-                name=upload.validated_data["name"],
-            )
+            field = "mapping" if upload.validated_data["format"] == "graphscope" else "options"
+            with _reading(field):
+                job = job_submit_import_upload(
+                    graph=graph,
+                    fmt=upload.validated_data["format"],
+                    uploads=upload.uploads(),
+                    options=upload.validated_data["options"],
+                    user=request.user,
+                    name=upload.validated_data["name"],
+                )
         else:
             data = s.ImportInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            job = job_submit_import(
-                graph=graph,
-                params=data.params(),
-                user=request.user,
-                name=data.validated_data["name"],
-            )
+            field = "mapping" if data.validated_data["format"] == "graphscope" else "request"
+            with _reading(field):
+                job = job_submit_import(
+                    graph=graph,
+                    params=data.params(),
+                    user=request.user,
+                    name=data.validated_data["name"],
+                )
         return _created(_job_detail(job), _job_url(job))
 
 

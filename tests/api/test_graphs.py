@@ -95,6 +95,30 @@ def test_bad_graph_creations(api, graph, other, payload, status, field):
     assert Graph.objects.count() == before
 
 
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("schema", "edge_types", 0, "vertex_type_pair_relations", 0, "relation"), ["x"]),
+        (("schema", "vertex_types", 0, "properties", 0, "property_type"), {"primitive": []}),
+        (("schema", "vertex_types", 0, "properties", 0, "property_type"), [1]),
+        (("schema", "vertex_types", 0, "properties", 0, "property_type"), {"primitive_type": []}),
+        (("schema", "vertex_types", 0, "type_name"), {"a": 1}),
+    ],
+)
+def test_odd_values_in_a_graph_definition_are_400_not_500(api, path, value):
+    graph_def = definition()
+    target = graph_def
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    response = api.post(
+        URL,
+        {"project": "alpha", "name": "odd", "dialect": "graphscope", "schema": graph_def},
+        format="json",
+    )
+    assert_error(response, 400, "invalid")
+
+
 def test_a_viewer_may_not_create_graphs(viewer_api):
     response = viewer_api.post(URL, {"project": "alpha", "name": "g", "dialect": "ges"}, "json")
     assert_error(response, 403, "permission_denied")
