@@ -337,7 +337,7 @@ def throughput(data: Path, concurrency: int, duration: float, web_workers: int) 
     env["JOBCENTER_DATA_DIR"] = str(data)
     # gunicorn's default control socket (~/.gunicorn/gunicorn.ctl) is shared by every instance
     # of the user on this machine; this one needs none.
-    env["GUNICORN_CMD_ARGS"] = "--no-control-socket --access-logfile /dev/null"
+    env["GUNICORN_CMD_ARGS"] = "--no-control-socket"
     py = sys.executable
     subprocess.run(
         [py, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True
