@@ -411,16 +411,16 @@ def main() -> None:
         started = time.perf_counter()
         populate(args.jobs)
         print(f"populated {args.jobs:,} jobs in {time.perf_counter() - started:.0f} s: {data}")
-        # What the worker's sweep does once the table has grown (jobcenter.core.dbstats).
-        from jobcenter.core.dbstats import database_statistics_refresh
-        from jobcenter.jobs.management.commands.db_worker import ANALYZED_MODELS
+    # What the worker's sweep does once a table has grown or gained an index.
+    from jobcenter.core.dbstats import database_statistics_refresh
+    from jobcenter.jobs.management.commands.db_worker import ANALYZED_MODELS
 
-        started = time.perf_counter()
-        analysed = database_statistics_refresh(models=ANALYZED_MODELS)
-        print(
-            f"planner statistics refreshed ({', '.join(analysed)}) in "
-            f"{time.perf_counter() - started:.1f} s, as the worker's sweep does"
-        )
+    started = time.perf_counter()
+    analysed = database_statistics_refresh(models=ANALYZED_MODELS)
+    print(
+        f"planner statistics refreshed ({', '.join(analysed) or 'none needed'}) in "
+        f"{time.perf_counter() - started:.1f} s, as the worker's sweep does"
+    )
     from jobcenter.jobs.models import Job
 
     running = Job.objects.filter(status="running").count()

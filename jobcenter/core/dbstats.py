@@ -3,9 +3,9 @@
 SQLite plans a query with the statistics ANALYZE gathers; without them it guesses, and on a
 table of a million jobs a wrong guess reads and sorts every row of a project where an index
 would have stopped after fifty. SQLite never gathers them by itself (PostgreSQL's autovacuum
-does), so the worker refreshes them: for a table that has none yet, or that has grown
-``GROWTH`` times since they were gathered. Growth is judged from the table's largest rowid, which
-costs one index lookup.
+does), so the worker refreshes them: for a table that has none yet (or an index without them),
+or that has grown ``GROWTH`` times since they were gathered. Growth is judged from the table's
+largest rowid, which costs one index lookup.
 """
 
 from __future__ import annotations
@@ -29,13 +29,21 @@ def _rows_now(table: str) -> int:
 
 
 def _rows_analysed(table: str) -> int | None:
+    """Rows the table had when last analysed; None when it never was, or when one of its
+    indexes has no statistics (e.g. added by a migration since)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
         if not cursor.fetchone()[0]:
             return None
-        cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s", [table])
-        counts = [int(row[0].split()[0]) for row in cursor.fetchall() if row[0]]
-    return max(counts) if counts else None
+        cursor.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = %s", [table])
+        stats = {idx: stat for idx, stat in cursor.fetchall() if idx and stat}
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s", [table]
+        )
+        indexes = {row[0] for row in cursor.fetchall()}
+    if not stats or indexes - set(stats):
+        return None
+    return max(int(stat.split()[0]) for stat in stats.values())
 
 
 def database_statistics_refresh(*, models: Iterable[type[Model]]) -> list[str]:

@@ -33,3 +33,7 @@ def test_tables_are_analysed_once_big_enough_and_again_when_grown(project, monke
     assert database_statistics_refresh(models=[JobEvent]) == []  # fresh enough
     add_events(job, 300)  # more than 4x
     assert database_statistics_refresh(models=[JobEvent]) == ["jobs_jobevent"]
+    with connection.cursor() as cursor:  # an index added by a migration has no statistics
+        cursor.execute("CREATE INDEX test_event_kind ON jobs_jobevent (kind)")
+    assert database_statistics_refresh(models=[JobEvent]) == ["jobs_jobevent"]
+    assert database_statistics_refresh(models=[JobEvent]) == []
