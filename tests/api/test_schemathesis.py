@@ -186,17 +186,3 @@ def test_the_fuzzed_schema_is_the_one_served(client_for, operator):
 )
 def test_api(case, fuzz):
     case.call_and_validate(headers=fuzz, excluded_checks=[positive_data_acceptance])
-
-
-STATS: dict = {}
-
-
-@schema.hook
-def after_call(context, case, response):
-    STATS.setdefault(case.operation.label, {}).setdefault(response.status_code, 0)
-    STATS[case.operation.label][response.status_code] += 1
-
-
-def test_zz_print():
-    for k, v in sorted(STATS.items()):
-        print(k, dict(sorted(v.items())))
