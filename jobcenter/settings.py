@@ -181,6 +181,8 @@ SPECTACULAR_SETTINGS = {
         "HealthStatusEnum": ["ok", "unavailable"],
     },
     "SWAGGER_UI_DIST": "SIDECAR",
+    # No validator badge: Swagger UI would send the schema to validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
@@ -188,9 +190,15 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"audit": {"format": "%(asctime)s audit: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        # Who changed what through the API, and when (reads are not logged).
+        "audit": {"class": "logging.StreamHandler", "formatter": "audit"},
+    },
     "loggers": {
         "jobcenter": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        "jobcenter.audit": {"handlers": ["audit"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -32,7 +32,11 @@ class TokenAuthentication(authentication.TokenAuthentication):
     keywords = ("Token", "Bearer")
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        parts = authentication.get_authorization_header(request).split()
+        try:
+            header = authentication.get_authorization_header(request)
+        except UnicodeError:  # not ISO-8859-1: no token of ours
+            raise exceptions.AuthenticationFailed("Invalid token header.") from None
+        parts = header.split()
         if not parts or parts[0].lower() not in {k.lower().encode() for k in self.keywords}:
             return None
         if len(parts) == 1:

@@ -15,12 +15,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework import status
 from rest_framework.response import Response
 
+from jobcenter.api.parsers import UploadTooLarge
 from jobcenter.core.errors import (
     Conflict,
     InvalidInput,
@@ -98,8 +99,20 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
+    elif isinstance(exc, UploadTooLarge):
+        return Response(
+            error_body("too_large", f"{exc.field}: {exc}", {exc.field: [str(exc)]}),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    elif isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = f"the request body (files aside) is larger than {limit} bytes"
+        return Response(
+            error_body("too_large", message, {"body": [message]}),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     elif isinstance(exc, SuspiciousOperation):
-        # Too large a body, too many fields or files, a malformed multipart stream...
+        # Too many fields or files, a malformed multipart stream...
         return Response(
             error_body("bad_request", f"the request was refused: {exc}", {"body": [str(exc)]}),
             status=status.HTTP_400_BAD_REQUEST,

@@ -95,10 +95,10 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
         return default
     text = raw.strip()
     if not text.isdigit() or not text.isascii():
-        raise InvalidInput(f"{name} must be a whole number from {low} to {high}", field=name)
+        raise InvalidInput(f"must be a whole number from {low} to {high}", field=name)
     value = int(text) if len(text) <= 12 else high + 1
     if not low <= value <= high:
-        raise InvalidInput(f"{name} must be from {low} to {high}, not {text[:20]}", field=name)
+        raise InvalidInput(f"must be from {low} to {high}, not {text[:20]}", field=name)
     return value
 
 
@@ -190,7 +190,7 @@ def encode_cursor(keys: list[Key], obj: Any, *, backward: bool) -> str:
 
 
 def decode_cursor(keys: list[Key], cursor: str) -> tuple[list[Any], bool]:
-    invalid = InvalidInput("cursor is not valid; start again from the first page", field="cursor")
+    invalid = InvalidInput("not valid; start again from the first page", field="cursor")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
@@ -200,7 +200,7 @@ def decode_cursor(keys: list[Key], cursor: str) -> tuple[list[Any], bool]:
         raise invalid
     if data.get("o") != _tag(keys):
         raise InvalidInput(
-            "cursor was made for another ordering; start again from the first page",
+            "made for another ordering; start again from the first page",
             field="cursor",
         )
     if len(data["v"]) != len(keys):

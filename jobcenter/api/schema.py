@@ -60,12 +60,22 @@ _ERROR_TEXT = {
     403: "Your role in the project does not allow this.",
     404: "No such object, or it belongs to a project you are not a member of.",
     409: "The object's state does not allow this (e.g. the job has finished).",
+    415: "The body is not in a media type this operation reads.",
 }
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    """Error responses (the one error shape) for ``extend_schema(responses=...)``."""
-    return {c: OpenApiResponse(ErrorSerializer, description=_ERROR_TEXT[c]) for c in codes}
+    """Error responses (the one error shape) for ``extend_schema(responses=...)``. 400 is
+    always among them: every endpoint refuses query parameters it does not know."""
+    return {
+        c: OpenApiResponse(ErrorSerializer, description=_ERROR_TEXT[c])
+        for c in sorted({400, *codes})
+    }
+
+
+def ok(serializer: Any, description: str) -> OpenApiResponse:
+    """A success response with its description."""
+    return OpenApiResponse(serializer, description=description)
 
 
 def page_parameters(max_limit: int = MAX_LIMIT) -> list[OpenApiParameter]:

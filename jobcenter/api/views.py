@@ -11,9 +11,11 @@ import logging
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.views import redirect_to_login
 from django.db import IntegrityError, connection, transaction
 from django.http import (
     HttpRequest,
@@ -24,10 +26,11 @@ from django.http import (
 from django.urls import Resolver404, resolve
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import exceptions as drf
 from rest_framework import status
 from rest_framework.authtoken.models import Token
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -38,8 +41,15 @@ from jobcenter.api import serializers as s
 from jobcenter.api.authentication import API_AUTHENTICATION
 from jobcenter.api.exceptions import api_exception_handler, error_body
 from jobcenter.api.pagination import PAGE_PARAMS, paginate
+from jobcenter.api.parsers import ApiJSONParser, ApiMultiPartParser
 from jobcenter.api.permissions import IsSiteAdmin, require_role
-from jobcenter.api.schema import errors, filterset_parameters, id_parameter, page_parameters
+from jobcenter.api.schema import (
+    errors,
+    filterset_parameters,
+    id_parameter,
+    ok,
+    page_parameters,
+)
 from jobcenter.core.errors import Conflict, InvalidInput, NotFound
 from jobcenter.graphs.filtersets import GraphFilterSet
 from jobcenter.graphs.selectors import graph_get_by_id, graph_list
@@ -50,7 +60,7 @@ from jobcenter.jobs.selectors import (
     job_failed_lines,
     job_files,
     job_get,
-    job_list,
+    job_list_filtered,
     job_timeline,
 )
 from jobcenter.jobs.services import (
@@ -72,6 +82,7 @@ from jobcenter.projects.selectors import (
 from jobcenter.projects.services import membership_remove, membership_set, project_create
 
 audit = logging.getLogger("jobcenter.audit")
+logger = logging.getLogger("jobcenter.api")
 
 _REF = re.compile(r"[0-9A-Za-z_-]{1,64}")
 _USERNAME = re.compile(r"[\w.@+-]{1,150}")
@@ -85,31 +96,57 @@ def _ref(value: str, what: str, field: str, pattern: re.Pattern = _REF) -> str:
     return value
 
 
-class ApiJSONParser(JSONParser):
-    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise drf.ParseError("JSON parse error - nested too deeply") from None
-
-
-class ApiView(APIView):
-    # Base of every native API view (no docstring: it would become every operation's text).
-
-    authentication_classes = API_AUTHENTICATION
-    permission_classes = [IsAuthenticated]
-    renderer_classes = [JSONRenderer]
-    parser_classes = [ApiJSONParser]
-    throttle_classes: list = []
-    # Query parameters this endpoint understands; any other one is a 400, not silently ignored.
-    query_params: frozenset[str] = frozenset()
+class ApiErrorsMixin:
+    """The one error shape, always rendered as JSON (whatever the endpoint's own format, e.g.
+    CSV or the OpenAPI document), and a Server-Timing header with the view's time."""
 
     def get_exception_handler(self) -> Any:
         return api_exception_handler
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self._started = time.perf_counter()
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(response, Response) and response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = "application/json"
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        started = getattr(self, "_started", None)
+        if started is not None:
+            response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+        return response
+
+
+class _NoFormatOverride:
+    URL_FORMAT_OVERRIDE = None
+
+
+class ApiContentNegotiation(DefaultContentNegotiation):
+    """Content negotiation by the Accept header only: DRF's ``?format=`` override would turn an
+    unknown format into a bare 404 (the parameter is refused as unknown, with a 400)."""
+
+    settings = _NoFormatOverride()
+
+
+class ApiView(ApiErrorsMixin, APIView):
+    # Base of every native API view (no docstring: it would become every operation's text).
+
+    content_negotiation_class = ApiContentNegotiation
+    authentication_classes = API_AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer]
+    parser_classes = [ApiJSONParser]
+    throttle_classes: list = []
+    # Query parameters this endpoint understands; any other one is a 400, not silently ignored
+    # (None: anything goes).
+    query_params: frozenset[str] | None = frozenset()
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        method = request.method.lower()
+        if self.query_params is None or not hasattr(self, method):
+            return  # anything goes, or a 405 follows
         unknown = sorted(set(request.query_params) - self.query_params)
         if unknown:
             known = ", ".join(sorted(self.query_params)) or "none"
@@ -119,14 +156,7 @@ class ApiView(APIView):
             )
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(response, Response) and response.status_code >= 400:
-            # Errors are JSON whatever the endpoint's own format is (e.g. CSV downloads).
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = "application/json"
         response = super().finalize_response(request, response, *args, **kwargs)
-        started = getattr(self, "_started", None)
-        if started is not None:
-            response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
         if request.method not in SAFE_METHODS:
             user = getattr(request, "user", None)
             audit.info(
@@ -137,6 +167,23 @@ class ApiView(APIView):
                 response.status_code,
             )
         return response
+
+
+@contextmanager
+def _reading(field: str) -> Iterator[None]:
+    """Around the parsing of a user's document (a schema, an import request, a mapping).
+
+    The parsers (jobcenter.graphs.formats) report what is wrong as PlanError/ServiceError; any
+    other exception there is a parser bug, but the input is still what set it off: the caller
+    gets a 400 naming the field rather than a 500, and the traceback goes to the log.
+    """
+    try:
+        yield
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+        logger.exception("unexpected error while reading %s", field)
+        raise InvalidInput(
+            f"could not be read ({type(exc).__name__}: {str(exc)[:200]})", field=field
+        ) from None
 
 
 def _created(data: Any, location: str, code: int = status.HTTP_201_CREATED) -> Response:
@@ -160,6 +207,7 @@ class HealthView(ApiView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    query_params = None  # a probe's cache-busting parameters are not an error
 
     @extend_schema(
         tags=["health"],
@@ -168,7 +216,7 @@ class HealthView(ApiView):
         description="200 when the web server can reach its database, 503 otherwise.",
         auth=[],
         responses={
-            200: s.HealthSerializer,
+            200: ok(s.HealthSerializer, "Up."),
             503: OpenApiResponse(s.HealthSerializer, description="The database is unreachable."),
         },
     )
@@ -194,7 +242,10 @@ class TokenView(ApiView):
         summary="Get your API token",
         auth=[],
         request=s.TokenInputSerializer,
-        responses={200: s.TokenSerializer, **errors(400)},
+        responses={
+            200: ok(s.TokenSerializer, "Your token (the same one on every call)."),
+            **errors(400, 415),
+        },
     )
     def post(self, request: Request) -> Response:
         data = s.TokenInputSerializer(data=request.data)
@@ -208,6 +259,44 @@ class TokenView(ApiView):
             raise InvalidInput("username or password is wrong", field="password")
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key, "username": user.get_username()})
+
+
+# --- the OpenAPI schema and its two readers ---------------------------------------------------
+
+
+class SchemaView(ApiErrorsMixin, SpectacularAPIView):
+    """The OpenAPI 3 schema (YAML, or JSON with ``?format=json`` / ``Accept``); signed-in only."""
+
+    authentication_classes = API_AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["get", "head"]
+
+
+class _SignedInPage(ApiErrorsMixin):
+    """Swagger UI and ReDoc pages: anonymous browsers are sent to the login page first."""
+
+    authentication_classes = API_AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["get", "head"]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return super().get(request, *args, **kwargs)  # type: ignore[misc]
+
+    def permission_denied(self, request: Request, message: Any = None, code: Any = None) -> None:
+        if not request.successful_authenticator:
+            return  # handled in get(): a redirect, not a 401 page
+        super().permission_denied(request, message, code)  # type: ignore[misc]
+
+
+class SwaggerView(_SignedInPage, SpectacularSwaggerView):
+    pass
+
+
+class RedocView(_SignedInPage, SpectacularRedocView):
+    template_name = "api/redoc.html"
 
 
 # --- jobs ------------------------------------------------------------------------------------
@@ -233,13 +322,11 @@ class JobListView(ApiView):
             "combine with AND; a filter given several values matches any of them."
         ),
         parameters=[*filterset_parameters(JobFilterSet), *page_parameters()],
-        responses={200: s.paginated(s.JobSerializer), **errors(400, 401)},
+        responses={200: ok(s.paginated(s.JobSerializer), "One page of jobs."), **errors(400, 401)},
     )
     def get(self, request: Request) -> Response:
-        filterset = JobFilterSet(data=request.query_params, queryset=job_list(user=request.user))
-        if not filterset.is_valid():
-            raise drf.ValidationError(filterset.errors)
-        page = paginate(request, filterset.qs)
+        jobs = job_list_filtered(user=request.user, data=request.query_params)
+        page = paginate(request, jobs)
         return Response(page.envelope(s.JobSerializer(page.results, many=True).data))
 
 
@@ -254,17 +341,19 @@ class JobBulkCancelView(ApiView):
             "`not_cancelled` with the reason."
         ),
         request=s.BulkCancelInputSerializer,
-        responses={200: s.BulkCancelResultSerializer, **errors(400, 401)},
+        responses={
+            200: ok(s.BulkCancelResultSerializer, "What was cancelled, and what not and why."),
+            **errors(400, 401, 415),
+        },
     )
     def post(self, request: Request) -> Response:
         data = s.BulkCancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        filterset = JobFilterSet(
-            data=data.validated_data["filter"], queryset=job_list(user=request.user)
-        )
-        if not filterset.is_valid():
-            raise drf.ValidationError({"filter": filterset.errors})
-        result = job_cancel_many(jobs=filterset.qs, user=request.user)
+        try:
+            jobs = job_list_filtered(user=request.user, data=data.validated_data["filter"])
+        except InvalidInput as exc:  # name the filter inside the body: filter.<name>
+            raise drf.ValidationError({"filter": exc.errors}) from None
+        result = job_cancel_many(jobs=jobs, user=request.user)
         return Response(
             {
                 "matched": len(result.cancelled) + len(result.not_cancelled),
@@ -281,7 +370,7 @@ class JobDetailView(ApiView):
         operation_id="jobs_retrieve",
         summary="One job, with its request and files",
         parameters=[JOB_ID],
-        responses={200: s.JobDetailSerializer, **errors(401, 404)},
+        responses={200: ok(s.JobDetailSerializer, "The job."), **errors(401, 404)},
     )
     def get(self, request: Request, job_id: str) -> Response:
         job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
@@ -300,7 +389,10 @@ class JobCancelView(ApiView):
         ),
         parameters=[JOB_ID],
         request=None,
-        responses={200: s.JobSerializer, **errors(401, 403, 404, 409)},
+        responses={
+            200: ok(s.JobSerializer, "The job as it is now (cancelled, or cancelling)."),
+            **errors(401, 403, 404, 409),
+        },
     )
     def post(self, request: Request, job_id: str) -> Response:
         job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
@@ -319,7 +411,10 @@ class JobRetryView(ApiView):
         ),
         parameters=[JOB_ID],
         request=None,
-        responses={201: s.JobSerializer, **errors(400, 401, 403, 404, 409)},
+        responses={
+            201: ok(s.JobSerializer, "The new job; `Location` is its URL."),
+            **errors(400, 401, 403, 404, 409),
+        },
     )
     def post(self, request: Request, job_id: str) -> Response:
         job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
@@ -336,7 +431,10 @@ class JobTimelineView(ApiView):
         summary="What happened to a job, and who did it",
         description="Submitted, started, cancel requested (by whom), finished..., oldest first.",
         parameters=[JOB_ID, *page_parameters()],
-        responses={200: s.paginated(s.JobEventSerializer), **errors(400, 401, 404)},
+        responses={
+            200: ok(s.paginated(s.JobEventSerializer), "One page of events, oldest first."),
+            **errors(400, 401, 404),
+        },
     )
     def get(self, request: Request, job_id: str) -> Response:
         job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
@@ -352,7 +450,10 @@ class JobFileListView(ApiView):
         operation_id="jobs_files_list",
         summary="The files of a job, with their line counts",
         parameters=[JOB_ID, *page_parameters()],
-        responses={200: s.paginated(s.JobFileSerializer), **errors(400, 401, 404)},
+        responses={
+            200: ok(s.paginated(s.JobFileSerializer), "One page of files, in job order."),
+            **errors(400, 401, 404),
+        },
     )
     def get(self, request: Request, job_id: str) -> Response:
         job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
@@ -375,7 +476,7 @@ class JobFileDetailView(ApiView):
         operation_id="jobs_files_retrieve",
         summary="One file of a job, with its log",
         parameters=[JOB_ID, FILE_INDEX],
-        responses={200: s.JobFileDetailSerializer, **errors(401, 404)},
+        responses={200: ok(s.JobFileDetailSerializer, "The file."), **errors(401, 404)},
     )
     def get(self, request: Request, job_id: str, index: str) -> Response:
         _, file = _job_file(request, job_id, index)
@@ -391,7 +492,10 @@ class JobFailedLinesView(ApiView):
         summary="Lines a job rejected (all files)",
         description="Ordered by file and line number. Also as CSV: `failed-lines.csv`.",
         parameters=[JOB_ID, *page_parameters()],
-        responses={200: s.paginated(s.FailedLineSerializer), **errors(400, 401, 404)},
+        responses={
+            200: ok(s.paginated(s.FailedLineSerializer), "One page of failed lines."),
+            **errors(400, 401, 404),
+        },
     )
     def get(self, request: Request, job_id: str, index: str | None = None) -> Response:
         if index is None:
@@ -410,7 +514,10 @@ class JobFileFailedLinesView(JobFailedLinesView):
         operation_id="jobs_files_failed_lines_list",
         summary="Lines a job rejected in one file",
         parameters=[JOB_ID, FILE_INDEX, *page_parameters()],
-        responses={200: s.paginated(s.FailedLineSerializer), **errors(400, 401, 404)},
+        responses={
+            200: ok(s.paginated(s.FailedLineSerializer), "One page of failed lines."),
+            **errors(400, 401, 404),
+        },
     )
     def get(self, request: Request, job_id: str, index: str | None = None) -> Response:
         return super().get(request, job_id, index)
@@ -442,6 +549,9 @@ def _csv_stream(rows: Any) -> Iterator[str]:
         )
 
 
+# Content is chosen by the Accept header only (see ApiContentNegotiation): no ?format=.
+NO_FORMAT = OpenApiParameter("format", exclude=True)
+
 CSV_RESPONSE = OpenApiResponse(
     {"type": "string"},
     description="CSV with a header row: " + ",".join(CSV_HEADER),
@@ -455,7 +565,7 @@ class JobFailedLinesCsvView(ApiView):
         tags=["jobs"],
         operation_id="jobs_failed_lines_csv",
         summary="Lines a job rejected, as a CSV download",
-        parameters=[JOB_ID],
+        parameters=[JOB_ID, NO_FORMAT],
         responses={(200, "text/csv"): CSV_RESPONSE, **errors(401, 404)},
     )
     def get(self, request: Request, job_id: str, index: str | None = None) -> Any:
@@ -477,7 +587,7 @@ class JobFileFailedLinesCsvView(JobFailedLinesCsvView):
         tags=["jobs"],
         operation_id="jobs_files_failed_lines_csv",
         summary="Lines a job rejected in one file, as a CSV download",
-        parameters=[JOB_ID, FILE_INDEX],
+        parameters=[JOB_ID, FILE_INDEX, NO_FORMAT],
         responses={(200, "text/csv"): CSV_RESPONSE, **errors(401, 404)},
     )
     def get(self, request: Request, job_id: str, index: str | None = None) -> Any:
@@ -497,7 +607,10 @@ class GraphListView(ApiView):
         operation_id="graphs_list",
         summary="List graphs",
         parameters=[*filterset_parameters(GraphFilterSet), *page_parameters()],
-        responses={200: s.paginated(s.GraphSerializer), **errors(400, 401)},
+        responses={
+            200: ok(s.paginated(s.GraphSerializer), "One page of graphs."),
+            **errors(400, 401),
+        },
     )
     def get(self, request: Request) -> Response:
         filterset = GraphFilterSet(
@@ -519,7 +632,10 @@ class GraphListView(ApiView):
             "operator role in the project."
         ),
         request=s.GraphCreateSerializer,
-        responses={201: s.GraphDetailSerializer, **errors(400, 401, 403, 409)},
+        responses={
+            201: ok(s.GraphDetailSerializer, "The new graph; `Location` is its URL."),
+            **errors(400, 401, 403, 409, 415),
+        },
     )
     def post(self, request: Request) -> Response:
         data = s.GraphCreateSerializer(data=request.data)
@@ -530,7 +646,8 @@ class GraphListView(ApiView):
         except NotFound as exc:
             raise InvalidInput(exc.message, field="project") from None
         require_role(user=request.user, project=project, role=Role.OPERATOR)
-        schema = graph_schema_parse(dialect=values["dialect"], source=values["schema_source"])
+        with _reading("schema"):
+            schema = graph_schema_parse(dialect=values["dialect"], source=values["schema_source"])
         graph = graph_create(
             project=project,
             name=values["name"],
@@ -548,7 +665,7 @@ class GraphDetailView(ApiView):
         operation_id="graphs_retrieve",
         summary="One graph, with its schema",
         parameters=[GRAPH_ID],
-        responses={200: s.GraphDetailSerializer, **errors(401, 404)},
+        responses={200: ok(s.GraphDetailSerializer, "The graph."), **errors(401, 404)},
     )
     def get(self, request: Request, graph_id: str) -> Response:
         graph = graph_get_by_id(user=request.user, graph_id=_ref(graph_id, "graph", "graph_id"))
@@ -564,7 +681,10 @@ class GraphDetailView(ApiView):
             "job (202). Needs the operator role."
         ),
         parameters=[GRAPH_ID],
-        responses={202: s.JobSerializer, **errors(401, 403, 404, 409)},
+        responses={
+            202: ok(s.JobSerializer, "The deletion job; `Location` is its URL."),
+            **errors(401, 403, 404, 409),
+        },
     )
     def delete(self, request: Request, graph_id: str) -> Response:
         graph = graph_get_by_id(user=request.user, graph_id=_ref(graph_id, "graph", "graph_id"))
@@ -573,7 +693,7 @@ class GraphDetailView(ApiView):
 
 
 class GraphImportView(ApiView):
-    parser_classes = [ApiJSONParser, MultiPartParser]
+    parser_classes = [ApiJSONParser, ApiMultiPartParser]
 
     @extend_schema(
         tags=["imports"],
@@ -591,30 +711,37 @@ class GraphImportView(ApiView):
             "application/json": s.ImportInputSerializer,
             "multipart/form-data": s.ImportUploadSerializer,
         },
-        responses={201: s.JobDetailSerializer, **errors(400, 401, 403, 404, 409)},
+        responses={
+            201: ok(s.JobDetailSerializer, "The import job, queued; `Location` is its URL."),
+            **errors(400, 401, 403, 404, 409, 415),
+        },
     )
     def post(self, request: Request, graph_id: str) -> Response:
         graph = graph_get_by_id(user=request.user, graph_id=_ref(graph_id, "graph", "graph_id"))
         if request.content_type.startswith("multipart/"):
             upload = s.ImportUploadSerializer(data=request.data)
             upload.is_valid(raise_exception=True)
-            job = job_submit_import_upload(
-                graph=graph,
-                fmt=upload.validated_data["format"],
-                uploads=upload.uploads(),
-                options=upload.validated_data["options"],
-                user=request.user,
-                name=upload.validated_data["name"],
-            )
+            field = "mapping" if upload.validated_data["format"] == "graphscope" else "options"
+            with _reading(field):
+                job = job_submit_import_upload(
+                    graph=graph,
+                    fmt=upload.validated_data["format"],
+                    uploads=upload.uploads(),
+                    options=upload.validated_data["options"],
+                    user=request.user,
+                    name=upload.validated_data["name"],
+                )
         else:
             data = s.ImportInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            job = job_submit_import(
-                graph=graph,
-                params=data.params(),
-                user=request.user,
-                name=data.validated_data["name"],
-            )
+            field = "mapping" if data.validated_data["format"] == "graphscope" else "request"
+            with _reading(field):
+                job = job_submit_import(
+                    graph=graph,
+                    params=data.params(),
+                    user=request.user,
+                    name=data.validated_data["name"],
+                )
         return _created(_job_detail(job), _job_url(job))
 
 
@@ -638,7 +765,10 @@ class ProjectListView(ApiView):
         operation_id="projects_list",
         summary="Your projects, with your role in each",
         parameters=page_parameters(),
-        responses={200: s.paginated(s.ProjectSerializer), **errors(400, 401)},
+        responses={
+            200: ok(s.paginated(s.ProjectSerializer), "One page of projects."),
+            **errors(400, 401),
+        },
     )
     def get(self, request: Request) -> Response:
         page = paginate(request, project_list_with_role(user=request.user))
@@ -650,7 +780,10 @@ class ProjectListView(ApiView):
         summary="Create a project (site administrators)",
         description="You become its admin.",
         request=s.ProjectCreateSerializer,
-        responses={201: s.ProjectSerializer, **errors(400, 401, 403, 409)},
+        responses={
+            201: ok(s.ProjectSerializer, "The new project; `Location` is its URL."),
+            **errors(400, 401, 403, 409, 415),
+        },
     )
     def post(self, request: Request) -> Response:
         if not IsSiteAdmin().has_permission(request, self):
@@ -678,7 +811,7 @@ class ProjectDetailView(ApiView):
         operation_id="projects_retrieve",
         summary="One of your projects",
         parameters=[PROJECT],
-        responses={200: s.ProjectSerializer, **errors(401, 404)},
+        responses={200: ok(s.ProjectSerializer, "The project."), **errors(401, 404)},
     )
     def get(self, request: Request, project: str) -> Response:
         obj = _project(request, project)
@@ -694,7 +827,10 @@ class MemberListView(ApiView):
         operation_id="projects_members_list",
         summary="Members of a project and their roles",
         parameters=[PROJECT, *page_parameters()],
-        responses={200: s.paginated(s.MemberSerializer), **errors(400, 401, 404)},
+        responses={
+            200: ok(s.paginated(s.MemberSerializer), "One page of members."),
+            **errors(400, 401, 404),
+        },
     )
     def get(self, request: Request, project: str) -> Response:
         page = paginate(request, project_members(project=_project(request, project)))
@@ -706,7 +842,10 @@ class MemberListView(ApiView):
         summary="Add a user to a project, or change their role (project admins)",
         parameters=[PROJECT],
         request=s.MemberInputSerializer,
-        responses={200: s.MemberSerializer, **errors(400, 401, 403, 404)},
+        responses={
+            200: ok(s.MemberSerializer, "The membership as it is now."),
+            **errors(400, 401, 403, 404, 415),
+        },
     )
     def post(self, request: Request, project: str) -> Response:
         obj = _project(request, project)
@@ -727,7 +866,7 @@ class MemberDetailView(ApiView):
         operation_id="projects_members_remove",
         summary="Remove a user from a project (project admins)",
         parameters=[PROJECT, USERNAME],
-        responses={204: None, **errors(401, 403, 404)},
+        responses={204: OpenApiResponse(description="Removed."), **errors(401, 403, 404)},
     )
     def delete(self, request: Request, project: str, username: str) -> Response:
         obj = _project(request, project)

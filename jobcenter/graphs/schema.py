@@ -278,7 +278,7 @@ class GraphSchema:
 
     def validate(self) -> None:
         """Raise :class:`PlanError` naming the first problem found."""
-        if self.id_scope not in ID_SCOPES:
+        if not _one_of(self.id_scope, ID_SCOPES):
             raise PlanError(f"id_scope must be 'global' or 'label', not {self.id_scope!r}")
         seen: set[str] = set()
         for label in self.labels:
@@ -343,9 +343,15 @@ class GraphSchema:
         )
 
 
+def _one_of(value: object, allowed: Iterable[str]) -> bool:
+    """``value in allowed`` for values read from user documents, which may be lists or
+    objects (unhashable: a set lookup would raise TypeError instead of saying what is wrong)."""
+    return isinstance(value, str) and value in allowed
+
+
 def _validate_label(label: LabelDef, id_scope: str) -> None:
     where = f"label {label.name!r}"
-    if label.kind not in LABEL_KINDS:
+    if not _one_of(label.kind, LABEL_KINDS):
         raise PlanError(f"{where}: kind must be vertex, edge or any, not {label.kind!r}")
     names: set[str] = set()
     for prop in label.properties:
@@ -358,7 +364,7 @@ def _validate_label(label: LabelDef, id_scope: str) -> None:
         prop = label.property(label.primary_key)
         if prop is None:
             raise PlanError(f"{where}: primary key {label.primary_key!r} is not a property")
-        if prop.cardinality != "single" or prop.type not in PRIMARY_KEY_TYPES:
+        if prop.cardinality != "single" or not _one_of(prop.type, PRIMARY_KEY_TYPES):
             raise PlanError(
                 f"{where}: primary key {prop.name!r} must be a single integer or string "
                 f"property, not {prop.describe()}"
@@ -370,7 +376,7 @@ def _validate_label(label: LabelDef, id_scope: str) -> None:
     if label.relations and label.kind == "vertex":
         raise PlanError(f"{where}: only edge labels have source/target relations")
     for rel in label.relations:
-        if not isinstance(rel.relation, str) or rel.relation not in RELATIONS:
+        if not _one_of(rel.relation, RELATIONS):
             raise PlanError(
                 f"{where}: relation must be one of {', '.join(sorted(RELATIONS))}, "
                 f"not {rel.relation!r}"
@@ -379,9 +385,9 @@ def _validate_label(label: LabelDef, id_scope: str) -> None:
 
 def _validate_property(prop: PropertyDef, where: str) -> None:
     what = f"{where}: property {prop.name!r}"
-    if prop.type not in PROPERTY_TYPES:
+    if not _one_of(prop.type, PROPERTY_TYPES):
         raise PlanError(f"{what}: unknown data type {prop.type!r}")
-    if prop.cardinality not in CARDINALITIES:
+    if not _one_of(prop.cardinality, CARDINALITIES):
         raise PlanError(
             f"{what}: cardinality must be single, list or set, not {prop.cardinality!r}"
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -13,18 +14,40 @@ from django.core.cache import cache
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from jobcenter.core.errors import NotFound
+from jobcenter.core.errors import InvalidInput, NotFound
 from jobcenter.jobs.choices import ACTIVE_STATUSES, TERMINAL_STATUSES, JobStatus
+from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 from jobcenter.projects.selectors import project_list_for_user
 
 
 def job_list(*, user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Job]:
-    """Jobs the user may see (``user=None``: every job, for operators' commands)."""
+    """Jobs the user may see (``user=None``: every job, for operators' commands).
+
+    The user's projects are looked up first and named in the query (superusers see every
+    project: no condition at all), rather than as a subquery: with a literal project id SQLite
+    walks the (project, created_at) and (project, status) indexes in list order, with a
+    subquery it may read and sort every job of the project (a million rows).
+    """
     qs = Job.objects.all()
-    if user is not None:
-        qs = qs.filter(project__in=project_list_for_user(user=user))
+    if user is not None and not (user.is_authenticated and user.is_superuser):
+        projects = list(project_list_for_user(user=user).values_list("pk", flat=True))
+        qs = qs.filter(project_id__in=projects)
     return qs.select_related("project", "graph", "submitted_by", "cancel_requested_by")
+
+
+def job_list_filtered(
+    *, user: AbstractBaseUser | AnonymousUser | None, data: Mapping[str, Any]
+) -> QuerySet[Job]:
+    """:func:`job_list` narrowed and ordered by the shared JobFilterSet (``data`` holds the job
+    list's query parameters, e.g. a QueryDict). Raises InvalidInput naming the first bad filter,
+    with every filter's messages in ``errors``."""
+    filterset = JobFilterSet(data=data, queryset=job_list(user=user))
+    if not filterset.is_valid():
+        errors = {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
+        name, messages = next(iter(errors.items()))
+        raise InvalidInput(f"{name}: {messages[0]}", field=name, errors=errors)
+    return filterset.qs
 
 
 def job_get(*, user: AbstractBaseUser | AnonymousUser | None, job_id: str) -> Job:

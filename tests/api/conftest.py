@@ -16,6 +16,8 @@ from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 from jobcenter.jobs.services import FileUpdate, job_cancel, job_claim, job_finish, job_heartbeat
 from jobcenter.projects.models import Project
+from jobcenter.projects.services import membership_set
+from tests.factories import project_with_members, user_create
 
 
 def token_for(user: Any) -> str:
@@ -134,3 +136,57 @@ def jobs(project, graph, operator) -> dict[str, Job]:
     out["running"] = run_job(make_job(project, graph, submitted_by=operator))
     out["waiting"] = make_job(project, graph, submitted_by=operator)
     return out
+
+
+# --- more fixtures and helpers for the API tests ------------------------------------------------
+
+ERROR_KEYS = {"code", "message", "errors"}
+
+
+def assert_error(
+    response: Any, status: int, code: str | None = None, field: str | None = None
+) -> dict:
+    """The one error shape: ``{"code", "message", "errors"}``, with the field named."""
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == ERROR_KEYS, body
+    assert isinstance(body["code"], str) and body["code"]
+    assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["errors"], dict)
+    for messages in body["errors"].values():
+        assert isinstance(messages, list) and all(isinstance(m, str) for m in messages)
+    if code is not None:
+        assert body["code"] == code, body
+    if field is not None:
+        assert field in body["errors"], body
+        assert field in body["message"], body
+    return body
+
+
+@pytest.fixture
+def admin_api(client_for, admin_user) -> APIClient:
+    """A superuser (site administrator)."""
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def viewer_api(client_for, viewer) -> APIClient:
+    return client_for(viewer)
+
+
+@pytest.fixture
+def project_admin(project) -> Any:
+    """Ada, admin of project alpha (not a site administrator)."""
+    ada = user_create("ada")
+    membership_set(project=project, user=ada, role="admin")
+    return ada
+
+
+@pytest.fixture
+def other(db) -> dict[str, Any]:
+    """Project beta, where nobody of alpha is a member: its graph and a waiting job."""
+    beta = project_with_members("beta", bob="operator")
+    graph = graph_create(project=beta, name="secret", dialect="ges")
+    job = make_job(beta, graph, submitted_by=beta.members.get(username="bob"))
+    return {"project": beta, "graph": graph, "job": job}

@@ -1,6 +1,7 @@
 """``manage.py db_worker``: django-tasks-db's worker plus jobcenter's recovery.
 
-At start and then every JOBCENTER_SWEEP_INTERVAL seconds it ends jobs whose worker died. On the
+At start and then every JOBCENTER_SWEEP_INTERVAL seconds it ends jobs whose worker died (and,
+on SQLite, refreshes the query planner's statistics of the job tables when they have grown). On the
 first Ctrl-C / SIGTERM, the job being run stops at its next checkpoint, rolls back and goes back
 to the queue, so shutting down never waits for a long import (a second signal forces exit).
 """
@@ -18,6 +19,8 @@ from django.db import connection
 from django_tasks_db.management.commands.db_worker import Command as BaseWorkerCommand
 from django_tasks_db.management.commands.db_worker import Worker
 
+from jobcenter.core.dbstats import database_statistics_refresh
+from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 from jobcenter.jobs.runner import SHUTDOWN
 from jobcenter.jobs.services import job_recover_stale
 
@@ -30,11 +33,16 @@ class JobcenterWorker(Worker):
         super().shutdown(signum, frame)
 
 
+# Tables whose SQLite planner statistics the sweep keeps fresh (see jobcenter.core.dbstats).
+ANALYZED_MODELS = (Job, JobFile, FailedLine, JobEvent)
+
+
 def sweep_forever(stop: threading.Event, interval: float) -> None:
     try:
         while not stop.wait(interval):
             try:
                 job_recover_stale(stale_after=settings.JOBCENTER_STALE_AFTER)
+                database_statistics_refresh(models=ANALYZED_MODELS)
             except Exception:
                 logger.exception("recovery sweep failed")
     finally:

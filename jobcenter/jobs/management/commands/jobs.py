@@ -11,14 +11,16 @@ import yaml
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.http import QueryDict
 
 from jobcenter.core.errors import ServiceError
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.services import graph_create, graph_schema_parse
-from jobcenter.jobs.choices import TERMINAL_STATUSES
+from jobcenter.jobs.choices import ACTIVE_STATUSES, TERMINAL_STATUSES
+from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.selectors import job_files, job_get, job_list
-from jobcenter.jobs.services import job_cancel, job_submit_import
+from jobcenter.jobs.selectors import job_files, job_get, job_list, job_list_filtered
+from jobcenter.jobs.services import job_cancel, job_cancel_many, job_retry, job_submit_import
 from jobcenter.projects.models import Project
 
 
@@ -75,7 +77,7 @@ def job_dict(job: Job, *, files: bool = False) -> dict[str, Any]:
 
 
 class Command(BaseCommand):
-    help = "Submit, list, show and cancel jobs."
+    help = "Submit, list, show, cancel (one, or all matching a filter) and retry jobs."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -111,10 +113,38 @@ class Command(BaseCommand):
         show.add_argument("job_id")
         show.add_argument("--json", action="store_true")
 
-        cancel = sub.add_parser("cancel", help="cancel a job")
-        cancel.add_argument("job_id")
-        cancel.add_argument("--user")
+        cancel = sub.add_parser(
+            "cancel",
+            help="cancel a job, or every active job matching --filter",
+            description=(
+                "Cancel one job by id, or every active job matching the filters (the job "
+                "list's filters of the REST API and the dashboard: status, type, graph, "
+                "project, submitted_by, id, q, created_after/before, started_after/before, "
+                "finished_after/before). Filters combine with AND; a filter given twice, or "
+                "with commas, matches any of its values."
+            ),
+        )
+        cancel.add_argument("job_id", nargs="?")
+        cancel.add_argument(
+            "--filter",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="e.g. --filter status=waiting,running --filter graph=movies",
+        )
+        cancel.add_argument(
+            "--dry-run", action="store_true", help="with --filter: list what would be cancelled"
+        )
+        cancel.add_argument("--user", help="act as this user (default: first superuser)")
         cancel.add_argument("--json", action="store_true")
+
+        retry = sub.add_parser(
+            "retry", help="submit a finished job again (a new job linked to the original)"
+        )
+        retry.add_argument("job_id")
+        retry.add_argument("--user", help="act as this user (default: first superuser)")
+        retry.add_argument("--wait", action="store_true", help="follow progress until the end")
+        retry.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -258,7 +288,59 @@ class Command(BaseCommand):
         self._emit(options, data, self._text(data))
 
     def do_cancel(self, options: dict) -> None:
+        if options["filter"]:
+            if options["job_id"]:
+                raise CommandError("give a job id or --filter, not both")
+            self._cancel_matching(options)
+            return
+        if options["dry_run"]:
+            raise CommandError("--dry-run goes with --filter")
+        if not options["job_id"]:
+            raise CommandError("give the id of the job to cancel, or --filter NAME=VALUE")
         job = job_get(user=None, job_id=options["job_id"])
         job = job_cancel(job=job, user=self._user(options["user"]))
         data = job_dict(job)
         self._emit(options, data, self._text(data))
+
+    def _cancel_matching(self, options: dict) -> None:
+        data = QueryDict(mutable=True)
+        known = set(JobFilterSet.base_filters) - {"ordering"}
+        for item in options["filter"]:
+            name, sep, value = item.partition("=")
+            name = name.strip()
+            if not sep or not name:
+                raise CommandError(f"--filter {item!r}: write NAME=VALUE, e.g. status=running")
+            if name not in known:
+                raise CommandError(
+                    f"--filter {name!r} is not a filter; known: {', '.join(sorted(known))}"
+                )
+            if value.strip():
+                data.appendlist(name, value.strip())
+        if not data:
+            raise CommandError("--filter needs at least one value (e.g. status=waiting,running)")
+        matching = job_list_filtered(user=None, data=data)
+        active = matching.filter(status__in=ACTIVE_STATUSES)
+        if options["dry_run"]:
+            rows = [job_dict(j) for j in active]
+            text = "\n".join(self._text(r) for r in rows) or "no active job matches"
+            self._emit(options, rows, text)
+            return
+        result = job_cancel_many(jobs=matching, user=self._user(options["user"]))
+        summary = {
+            "matched": len(result.cancelled) + len(result.not_cancelled),
+            "cancelled": len(result.cancelled),
+            "cancelled_ids": result.cancelled,
+            "not_cancelled": result.not_cancelled,
+        }
+        lines = [f"cancelled {summary['cancelled']} of {summary['matched']} matching active job(s)"]
+        lines += [f"  {job_id}" for job_id in result.cancelled]
+        lines += [f"  not {n['id']}: {n['reason']}" for n in result.not_cancelled]
+        self._emit(options, summary, "\n".join(lines))
+
+    def do_retry(self, options: dict) -> None:
+        job = job_get(user=None, job_id=options["job_id"])
+        new = job_retry(job=job, user=self._user(options["user"]))
+        if options["wait"]:
+            new = self._follow(new, quiet=options["json"])
+        data = {**job_dict(new, files=True), "retry_of": job.pk}
+        self._emit(options, data, f"retry of {job.pk}:\n" + self._text(data))
