@@ -24,14 +24,15 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test system-deps
 
-# Debian packages the tests need: a PostgreSQL server (the suite starts its own) and Chromium
-# (the dashboard's end-to-end tests drive it with Playwright; no browser download).
-# Installed when running as root.
-SYSTEM_PACKAGES := postgresql chromium
+# Debian packages the tests need: a PostgreSQL server (the suite starts its own), Chromium
+# (the dashboard's end-to-end tests drive it with Playwright; no browser download), and curl,
+# jq and bash (tests/api/test_docs.py runs docs/api.md's examples). Installed when running as root.
 system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	for tool in chromium curl jq bash; do \
+	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "installing Debian packages:$$missing"; \
