@@ -287,3 +287,21 @@ def test_mangled_schema_xml_never_fails_with_a_500(api, project, xml, cut, junk)
     response = api.post("/api/v1/graphs/", body, format="json")
     assert_handled(response, {201, 400, 409})
     project.graphs.filter(name="x").delete()
+
+
+@pytest.mark.parametrize("url", ["/api/v1/jobs/", "/api/v1/graphs/", "/api/v1/projects/"])
+@pytest.mark.parametrize("param", ["status", "limit", "ordering", "created_after"])
+def test_empty_parameters_are_400_not_ignored(client_for, operator, url, param):
+    """An empty value would otherwise widen a filter silently (found by schemathesis)."""
+    response = client_for(operator).get(url, {param: ""})
+    assert response.status_code == 400, response.content
+    assert (
+        "is empty" in response.json()["message"]
+        or "unknown query parameter" in response.json()["message"]
+    )
+
+
+def test_empty_cursor_and_blank_search_keep_their_meaning(client_for, operator):
+    client = client_for(operator)
+    assert client.get("/api/v1/jobs/", {"cursor": ""}).json()["count"] is None  # cursor mode
+    assert client.get("/api/v1/jobs/", {"q": " "}).status_code == 200
