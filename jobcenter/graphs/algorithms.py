@@ -26,6 +26,7 @@ import signal
 import statistics
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -440,7 +441,8 @@ def _shortest_path(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> 
     source = loaded.index_of(p["source"], p["source_label"], "source")
     target = loaded.index_of(p["target"], p["target_label"], "target")
     weights = "weight" if p["weight"] else None
-    with control.armed():
+    with control.armed(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "couldn't reach": found is False
         epath = g.get_shortest_path(
             source, to=target, weights=weights, mode=_mode(p), output="epath"
         )

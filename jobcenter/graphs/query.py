@@ -345,9 +345,17 @@ class CompiledQuery:
             else:
                 whens = " ".join(f"WHEN {_quote(lbl.name)} THEN {col}" for lbl, _p, col in cases)
                 expr = f"CASE {alias}.label {whens} END"
-            # NULLs (no value) last in either direction
-            order.append(f"{expr} IS NULL, {expr} {direction}")
-        order.append(f"{alias}.{'vid' if vertices else 'eid'}")
+            if any(f.property == sort.property for f in spec.filters):
+                order.append(f"{expr} {direction}")  # filtered: no NULLs left to place
+            else:  # NULLs (no value) last in either direction
+                order.append(f"{expr} IS NULL, {expr} {direction}")
+        if order:
+            # Ties in row order, in the direction of the last key, so that an index on that
+            # key (whose entries end with the row id) gives the whole order.
+            last = "DESC" if spec.sorts[-1].descending else "ASC"
+            order.append(f"{alias}.{'vid' if vertices else 'eid'} {last}")
+        # Without sort keys the rows come in the order of the scan SQLite picks (row order,
+        # or an index's order): the first page of an indexed filter needs no sorting at all.
         self.where = " AND ".join(sql.where) or "1"
         self.params = sql.params
         self.order = ", ".join(order)
@@ -362,7 +370,9 @@ class CompiledQuery:
                 f"SELECT s.key, d.key, e.label{cols} FROM edge e "  # noqa: S608
                 "JOIN vertex s ON s.vid = e.src JOIN vertex d ON d.vid = e.dst"
             )
-        sql = f"{head} WHERE {self.where} ORDER BY {self.order}"
+        sql = f"{head} WHERE {self.where}"
+        if self.order:
+            sql += f" ORDER BY {self.order}"
         params = list(self.params)
         if self.spec.limit is not None or self.spec.offset:
             sql += " LIMIT ? OFFSET ?"
