@@ -234,3 +234,5 @@ JOBCENTER_RESULT_DIR = DATA_DIR / "results"
 JOBCENTER_QUERY_MAX_ROWS = env_int("JOBCENTER_QUERY_MAX_ROWS", 1_000_000)
 # Days a finished job's result is kept before `manage.py purge_results` removes it (0: forever).
 JOBCENTER_RESULT_RETENTION_DAYS = env_int("JOBCENTER_RESULT_RETENTION_DAYS", 30)
+# Per-project retention overrides, e.g. "alpha=7,beta=90" (comma-separated name=days).
+JOBCENTER_RESULT_RETENTION_PROJECTS = env_list("JOBCENTER_RESULT_RETENTION_PROJECTS", [])
