@@ -8,15 +8,13 @@ Two halves:
   ``parameter [source] is invalid!`` plus what is expected.
 - :func:`run_algorithm` loads the graph (or takes it from the worker's one-graph cache), runs
   the algorithm and streams its result rows to a writer. It reports phases and counts through
-  a :class:`Control` and stops when asked: between chunks while loading and writing, inside
-  igraph's C loops through a signal the control raises on the worker's main thread (igraph
-  checks Python signals while it works), and, for algorithms whose C code does not check
-  (louvain), by running them in a forked child process that is killed on a stop.
+  a :class:`Control` and stops when asked: between chunks while loading and writing, and during
+  the computation itself by running it in a forked child process that is killed on a stop
+  (igraph's C loops do not check for interruption; see :meth:`Control.isolated`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import pickle
@@ -138,7 +136,6 @@ class AlgorithmDef:
     run: Callable[..., AlgorithmResult]
     params: dict[str, tuple[Check, Any]]  # name -> (check, default; REQUIRED if required)
     description: str
-    isolated: bool = False  # its C code does not check for interruption: run in a child
 
 
 REQUIRED = object()
@@ -199,71 +196,36 @@ class Control:
     progress: float = 0.0  # percent
     done: int = 0  # rows read or written in the current phase
     total: int = 0
-    _armed: bool = False
-    _signals: bool = False
 
     def check(self) -> None:
         if self.stop.is_set():
             raise AlgorithmStopped()
 
-    def set_phase(self, phase: str, progress: float, total: int = 0) -> None:
+    def set_phase(self, phase: str, progress: float, total: int | None = None) -> None:
+        """Enter a phase; with ``total`` its counters start again (rows to read or write),
+        without it they keep showing what the previous phase counted."""
         self.check()
-        self.phase, self.progress, self.done, self.total = phase, progress, 0, total
+        self.phase, self.progress = phase, progress
+        if total is not None:
+            self.done, self.total = 0, total
 
-    # -- interrupting igraph's C code: a signal on the main thread while armed ------------
-
-    @contextlib.contextmanager
-    def signals(self) -> Iterator[None]:
-        """Let :meth:`armed` interrupt library calls (main thread only; elsewhere a no-op)."""
-        if threading.current_thread() is not threading.main_thread() or not hasattr(
-            signal, "SIGUSR1"
-        ):
-            yield
-            return
-        previous = signal.signal(signal.SIGUSR1, self._on_signal)
-        finished = threading.Event()
-        pid = os.getpid()
-
-        def nudge() -> None:
-            while not finished.is_set():
-                if self.stop.wait(0.2) and self._armed:
-                    os.kill(pid, signal.SIGUSR1)
-                    finished.wait(0.2)
-
-        watcher = threading.Thread(target=nudge, name="algorithm-interrupt", daemon=True)
-        self._signals = True
-        watcher.start()
-        try:
-            yield
-        finally:
-            finished.set()
-            self._armed = False
-            watcher.join()
-            signal.signal(signal.SIGUSR1, previous)
-            self._signals = False
-
-    def _on_signal(self, signum: int, frame: Any) -> None:
-        if self._armed and self.stop.is_set():
-            self._armed = False
-            raise AlgorithmStopped()
-
-    @contextlib.contextmanager
-    def armed(self) -> Iterator[None]:
-        """Around one library call: a stop raises AlgorithmStopped inside it."""
-        self.check()
-        self._armed = True
-        try:
-            yield
-        finally:
-            self._armed = False
-        self.check()
+    def compute(self, fn: Callable[[], Any]) -> Any:
+        """Run one library computation so that a stop ends it at once (see isolated)."""
+        return self.isolated(fn)
 
     def isolated(self, fn: Callable[[], Any]) -> Any:
         """``fn()`` in a forked child; a stop kills the child at once. The result comes back
-        pickled through a pipe. Without fork (not POSIX) it runs here, armed."""
+        pickled through a pipe. Without fork (not POSIX) it runs here, stopping only after.
+
+        Why a child process: igraph's C code does not check for interruption inside its long
+        loops (measured with python-igraph 1.0: a signal raised during label propagation or
+        all-pairs BFS is only seen when the call returns), so the only stop that always lands
+        within the cancel deadline is killing the process that computes. The child shares the
+        built graph copy-on-write; only the result travels back."""
         if not hasattr(os, "fork"):
-            with self.armed():
-                return fn()
+            value = fn()
+            self.check()
+            return value
         self.check()
         read_end, write_end = os.pipe()
         pid = os.fork()
@@ -349,6 +311,8 @@ def load_graph(store: GraphStore, *, weight: str | None, control: Control) -> Lo
     find = lambda k: find_vertices(store, k)  # noqa: E731
     if key in _CACHE:
         graph, names, arrays = _CACHE[key]
+        control.done = control.total = len(arrays.edges)  # every edge is there already
+        control.progress = 40.0
         return LoadedGraph(graph, names, arrays, find, time.perf_counter() - started, True)
     total = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
     control.set_phase("loading", 0.0, total)
@@ -377,19 +341,7 @@ def run_algorithm(
     with snapshot(store):
         loaded = load_graph(store, weight=params.get("weight"), control=control)
         control.set_phase("computing", 50.0)
-        with control.signals():
-            try:
-                result = definition.run(loaded, params, control)
-            except AlgorithmStopped:
-                raise
-            except AlgorithmFailed:
-                raise
-            except Exception as exc:
-                if control.stop.is_set():
-                    raise AlgorithmStopped() from exc
-                if type(exc).__module__.startswith("igraph") or isinstance(exc, ValueError):
-                    raise AlgorithmFailed(str(exc)) from exc
-                raise
+        result = definition.run(loaded, params, control)
     control.set_phase("writing", 85.0)
     return result
 
@@ -410,29 +362,31 @@ def _per_vertex(loaded: LoadedGraph, column: str, values: Any, keep=None) -> Ite
 
 
 def _pagerank(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
-    with control.armed():
-        values = loaded.graph.pagerank(damping=p["alpha"], directed=p["directed"])
+    g = loaded.graph
+    values = control.compute(lambda: g.pagerank(damping=p["alpha"], directed=p["directed"]))
     return AlgorithmResult(
         "vertices",
         ["id", "label", "pagerank"],
         _per_vertex(loaded, "pagerank", values),
-        {"vertices": loaded.graph.vcount()},
+        {"vertices": g.vcount()},
     )
 
 
 def _personalized_pagerank(
     loaded: LoadedGraph, p: dict[str, Any], control: Control
 ) -> AlgorithmResult:
+    g = loaded.graph
     source = loaded.index_of(p["source"], p["source_label"], "source")
-    with control.armed():
-        values = loaded.graph.personalized_pagerank(
+    values = control.compute(
+        lambda: g.personalized_pagerank(
             damping=p["alpha"], directed=p["directed"], reset_vertices=[source]
         )
+    )
     return AlgorithmResult(
         "vertices",
         ["id", "label", "pagerank"],
         _per_vertex(loaded, "pagerank", values),
-        {"vertices": loaded.graph.vcount(), "source": p["source"]},
+        {"vertices": g.vcount(), "source": p["source"]},
     )
 
 
@@ -441,41 +395,47 @@ def _shortest_path(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> 
     source = loaded.index_of(p["source"], p["source_label"], "source")
     target = loaded.index_of(p["target"], p["target_label"], "target")
     weights = "weight" if p["weight"] else None
-    with control.armed(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # "couldn't reach": found is False
-        epath = g.get_shortest_path(
-            source, to=target, weights=weights, mode=_mode(p), output="epath"
-        )
-    found = bool(epath) or source == target
-    rows: list[tuple] = []
-    distance = 0.0
-    if found:
-        rows.append((0, *loaded.names[source], 0.0))
-        current = source
-        for step, eid in enumerate(epath, start=1):
+
+    def compute() -> list[tuple[int, float]]:
+        """(vertex, cumulative distance) along the path; empty when there is none."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # "couldn't reach": no path
+            epath = g.get_shortest_path(
+                source, to=target, weights=weights, mode=_mode(p), output="epath"
+            )
+        if not epath and source != target:
+            return []
+        steps, current, distance = [(source, 0.0)], source, 0.0
+        for eid in epath:
             edge = g.es[eid]
             current = edge.target if edge.source == current else edge.source
             distance += edge["weight"] if weights else 1.0
-            rows.append((step, *loaded.names[current], distance))
+            steps.append((current, distance))
+        return steps
+
+    steps = control.compute(compute)
+    rows = [(i, *loaded.names[v], d) for i, (v, d) in enumerate(steps)]
     return AlgorithmResult(
         "rows",
         ["step", "id", "label", "distance"],
         iter(rows),
         {
-            "found": found,
+            "found": bool(steps),
             "source": p["source"],
             "target": p["target"],
-            "hops": len(epath),
-            "distance": distance if found else None,
+            "hops": max(0, len(steps) - 1),
+            "distance": steps[-1][1] if steps else None,
         },
     )
 
 
 def _sssp(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
+    g = loaded.graph
     source = loaded.index_of(p["source"], p["source_label"], "source")
     weights = "weight" if p["weight"] else None
-    with control.armed():
-        (distances,) = loaded.graph.distances(source=[source], weights=weights, mode=_mode(p))
+    (distances,) = control.compute(
+        lambda: g.distances(source=[source], weights=weights, mode=_mode(p))
+    )
     reached = sum(1 for d in distances if math.isfinite(d))
     return AlgorithmResult(
         "vertices",
@@ -486,28 +446,30 @@ def _sssp(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Algorithm
 
 
 def _components(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
-    with control.armed():
-        clusters = loaded.graph.connected_components(mode="weak")
-    sizes = clusters.sizes()
+    g = loaded.graph
+    membership = control.compute(lambda: g.connected_components(mode="weak").membership)
+    sizes = [0] * (max(membership) + 1 if membership else 0)
+    for m in membership:
+        sizes[m] += 1
     return AlgorithmResult(
         "vertices",
         ["id", "label", "component"],
-        _per_vertex(loaded, "component", clusters.membership),
+        _per_vertex(loaded, "component", membership),
         {"components": len(sizes), "largest": max(sizes, default=0)},
     )
 
 
-def _undirected(loaded: LoadedGraph, control: Control) -> Any:
-    with control.armed():
-        u = loaded.graph.as_undirected(mode="collapse")
-        u.simplify(multiple=True, loops=True)
+def _undirected(graph: Any) -> Any:
+    """The simple undirected view (no multi-edges, no loops) the community and core
+    algorithms work on."""
+    u = graph.as_undirected(mode="collapse")
+    u.simplify(multiple=True, loops=True)
     return u
 
 
 def _k_core(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
-    u = _undirected(loaded, control)
-    with control.armed():
-        core = u.coreness(mode="all")
+    g = loaded.graph
+    core = control.compute(lambda: _undirected(g).coreness(mode="all"))
     k = p["k"]
     return AlgorithmResult(
         "vertices",
@@ -518,27 +480,30 @@ def _k_core(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Algorit
 
 
 def _label_propagation(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
-    u = _undirected(loaded, control)
-    random.seed(p["seed"])  # python-igraph draws from Python's random module
-    with control.armed():
-        clusters = u.community_label_propagation()
+    g = loaded.graph
+
+    def compute() -> list[int]:
+        random.seed(p["seed"])  # python-igraph draws from Python's random module
+        return _undirected(g).community_label_propagation().membership
+
+    membership = control.compute(compute)
     return AlgorithmResult(
         "vertices",
         ["id", "label", "community"],
-        _per_vertex(loaded, "community", clusters.membership),
-        {"communities": len(clusters.sizes())},
+        _per_vertex(loaded, "community", membership),
+        {"communities": len(set(membership))},
     )
 
 
 def _louvain(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
-    u = _undirected(loaded, control)
+    g = loaded.graph
 
     def compute() -> tuple[list[int], float]:
         random.seed(p["seed"])
-        clusters = u.community_multilevel(resolution=p["resolution"])
+        clusters = _undirected(g).community_multilevel(resolution=p["resolution"])
         return clusters.membership, clusters.modularity
 
-    membership, modularity = control.isolated(compute)
+    membership, modularity = control.compute(compute)
     return AlgorithmResult(
         "vertices",
         ["id", "label", "community"],
@@ -548,11 +513,15 @@ def _louvain(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Algori
 
 
 def _triangles(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
-    u = _undirected(loaded, control)
-    with control.armed():
+    g = loaded.graph
+
+    def compute() -> list[int]:
+        u = _undirected(g)
         local = u.transitivity_local_undirected(mode="zero")
         degrees = u.degree()
-    counts = [round(t * d * (d - 1) / 2) for t, d in zip(local, degrees, strict=True)]
+        return [round(t * d * (d - 1) / 2) for t, d in zip(local, degrees, strict=True)]
+
+    counts = control.compute(compute)
     return AlgorithmResult(
         "vertices",
         ["id", "label", "triangles"],
@@ -563,8 +532,8 @@ def _triangles(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Algo
 
 def _degrees(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
     g = loaded.graph
-    with control.armed():
-        ins, outs = g.indegree(), g.outdegree()
+    ins, outs = g.indegree(), g.outdegree()  # linear and quick: no child process needed
+    control.check()
     both = [a + b for a, b in zip(ins, outs, strict=True)]
 
     def stats(values: list[int]) -> dict[str, Any]:
@@ -653,7 +622,6 @@ ALGORITHMS: dict[str, AlgorithmDef] = {
             _louvain,
             {"resolution": (_number(0.0, 1000.0, low_open=True), 1.0), "seed": _SEED},
             "Communities by Louvain modularity optimisation, edges undirected.",
-            isolated=True,
         ),
         AlgorithmDef(
             "triangle_count",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 
@@ -257,15 +256,13 @@ def test_isolated_errors_come_back():
         Control().isolated(lambda: 1 / 0)
 
 
-def test_signal_interrupts_a_long_library_call():
+def test_stop_ends_a_long_igraph_computation_at_once():
     import igraph as ig
 
     graph = ig.Graph.Erdos_Renyi(n=40_000, m=400_000)
     control = Control()
     threading.Timer(0.3, control.stop.set).start()
     started = time.monotonic()
-    with control.signals(), pytest.raises(AlgorithmStopped), control.armed():
-        for _ in range(1000):  # many label propagations: seconds of C code
-            graph.community_label_propagation()
+    with pytest.raises(AlgorithmStopped):
+        control.compute(lambda: [graph.community_label_propagation() for _ in range(1000)])
     assert time.monotonic() - started < 2
-    assert not math.isnan(started)
