@@ -95,9 +95,11 @@ def run_job(job) -> tuple[float, object]:
 
 def algorithms(args: argparse.Namespace) -> None:
     data = django_in_tempdir("jobcenter-bench-algo-")
+    # First: it configures OpenMP for forked computations before igraph loads (as a worker).
+    from jobcenter.graphs.algorithms import clear_cache  # isort: skip
+
     import igraph as ig
 
-    from jobcenter.graphs.algorithms import clear_cache
     from jobcenter.graphs.query import load_edge_arrays
     from jobcenter.graphs.store import GraphStore
     from jobcenter.jobs.services import job_submit_algorithm

@@ -15,6 +15,7 @@ Two halves:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pickle
@@ -22,6 +23,7 @@ import random
 import select
 import signal
 import statistics
+import sys
 import threading
 import time
 import warnings
@@ -40,6 +42,12 @@ from jobcenter.graphs.query import (
 )
 from jobcenter.graphs.schema import GraphSchema
 from jobcenter.graphs.store import GraphStore
+
+# igraph's OpenMP runtime (libgomp) is not fork-safe: once its thread pool exists in a process,
+# a forked child that uses OpenMP hangs. Computations run in forked children (see
+# Control.isolated), so OpenMP runs single-threaded unless the operator says otherwise; it must
+# be set before igraph is first imported (it is imported lazily, below).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 NUMERIC = frozenset({"int", "long", "uint32", "uint64", "float", "double"})
 
@@ -233,6 +241,7 @@ class Control:
             code = 0
             try:
                 os.close(read_end)
+                _child_signals()
                 try:
                     payload = pickle.dumps(("ok", fn()), protocol=pickle.HIGHEST_PROTOCOL)
                 except BaseException as exc:
@@ -264,6 +273,21 @@ class Control:
         if status != "ok":
             raise AlgorithmFailed(value)
         return value
+
+
+def _child_signals() -> None:
+    """In the computing child: leave Ctrl-C and SIGTERM to the worker (which stops the job and
+    kills this child), and die with the worker if it is killed (Linux)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the worker died before prctl took effect
+            os._exit(1)
 
 
 @dataclass

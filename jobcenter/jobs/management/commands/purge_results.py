@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from jobcenter.jobs.choices import TERMINAL_STATUSES
+from jobcenter.jobs.choices import ACTIVE_STATUSES, TERMINAL_STATUSES
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.results import result_delete, result_dir
 from jobcenter.jobs.services import job_purge
@@ -74,6 +74,12 @@ class Command(BaseCommand):
         if folder.exists() and not options["project"]:
             for path in folder.glob("*.sqlite3"):
                 if not Job.objects.filter(pk=path.stem).exists():
+                    path.unlink(missing_ok=True)
+                    orphans += 1
+            # Unpublished results of jobs that are over (a worker killed while writing).
+            for path in folder.glob("*.sqlite3.part"):
+                job_id = path.name.removesuffix(".sqlite3.part")
+                if not Job.objects.filter(pk=job_id, status__in=ACTIVE_STATUSES).exists():
                     path.unlink(missing_ok=True)
                     orphans += 1
         if options["verbosity"]:
