@@ -296,6 +296,7 @@ class AlgorithmResult:
     columns: list[str]
     rows: Iterator[tuple]
     outputs: dict[str, Any]
+    expected: int = 0  # rows to expect at most (progress of the writing phase)
 
 
 @dataclass
@@ -366,7 +367,8 @@ def run_algorithm(
         loaded = load_graph(store, weight=params.get("weight"), control=control)
         control.set_phase("computing", 50.0)
         result = definition.run(loaded, params, control)
-    control.set_phase("writing", 85.0)
+    result.expected = result.expected or loaded.graph.vcount()
+    control.set_phase("writing", 85.0, result.expected)
     return result
 
 
@@ -378,11 +380,11 @@ def _mode(params: dict[str, Any]) -> str:
 
 
 def _per_vertex(loaded: LoadedGraph, column: str, values: Any, keep=None) -> Iterator[tuple]:
-    names = loaded.names
-    for i, value in enumerate(values):
-        if keep is None or keep(value):
-            key, label = names[i]
-            yield (key, label, value)
+    """``(id, label, value)`` per vertex (those whose value ``keep`` accepts)."""
+    rows = ((key, label, value) for (key, label), value in zip(loaded.names, values, strict=True))
+    if keep is None:
+        return rows
+    return (row for row in rows if keep(row[2]))
 
 
 def _pagerank(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:

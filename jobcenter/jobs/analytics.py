@@ -16,6 +16,7 @@ to end. A graph being deleted fails the job clearly.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import logging
 import os
@@ -223,7 +224,7 @@ def algorithm(*, job: Job, worker_id: str) -> None:
         finally:
             store.close()
         writer = run.writer = ResultWriter(job.pk, kind=result.kind, columns=result.columns)
-        _write_rows(run, writer, result.rows, base=85.0, span=15.0, total=None)
+        _write_rows(run, writer, result.rows, base=85.0, span=15.0, total=result.expected)
         summary = writer.finish(result.outputs)
         summary["algorithm"] = job.params["algorithm"]
         run.gate()
@@ -245,19 +246,14 @@ def _write_rows(
 ) -> None:
     control = run.control
     control.total = total or 0
-    batch: list[tuple] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= chunk:
-            writer.add(batch)
-            batch.clear()
-            control.done = writer.count
-            if total:
-                control.progress = base + span * min(1.0, writer.count / total)
-            control.check()
-    if batch:
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, chunk)):
         writer.add(batch)
-    control.done = writer.count
+        control.done = writer.count
+        if total:
+            control.progress = base + span * min(1.0, writer.count / total)
+        control.check()
+    control.done = control.total = writer.count
 
 
 # --- filtered queries ---------------------------------------------------------------------------
