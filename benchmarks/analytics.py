@@ -171,40 +171,53 @@ def query(args: argparse.Namespace) -> None:
     print(f"query job with index (claim to finish, 100 rows): {elapsed * 1000:.1f} ms")
 
 
-def query_memory_child(vertices: int) -> None:
-    data = django_in_tempdir("jobcenter-bench-qmem-")
-    from jobcenter.jobs.services import job_submit_query
+def query_memory_child(vertices: int, data_dir: str | None) -> None:
+    """Phase 1 (no ``data_dir``): import a graph in a fresh data dir, print the dir. Phase 2:
+    in a new process on that dir, the query job alone, with the peak RSS before and after."""
+    if data_dir is None:
+        data = django_in_tempdir("jobcenter-bench-qmem-")
+        request = write_graph(data / "imports" / "m", vertices=vertices, edges=0)
+        graph = imported_graph(data, "m", request)
+        print(f"DATA {data} {graph.pk}")
+        return
+    os.environ["JOBCENTER_DATA_DIR"] = data_dir
+    os.environ["DJANGO_SETTINGS_MODULE"] = "jobcenter.settings"
+    sys.path.insert(0, str(REPO))
+    import django
 
-    request = write_graph(data / "imports" / "m", vertices=vertices, edges=0)
-    graph = imported_graph(data, "m", request)
+    django.setup()
     import gc
 
-    gc.collect()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    from jobcenter.graphs.models import Graph
+    from jobcenter.jobs import handlers  # noqa: F401 (everything a worker loads)
+    from jobcenter.jobs.services import job_submit_query
+
+    graph = Graph.objects.get(name="m")
     raw = {
         "labels": ["n"],
         "filters": [{"property": "v", "predicate": ">=", "values": [0]}],
         "sort": [{"property": "id", "order": "asc"}],
     }
-    # ru_maxrss is the peak so far: measure the query in a fresh child of its own.
+    gc.collect()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     elapsed, job = run_job(job_submit_query(graph=graph, query=raw))
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         f"RESULT vertices={vertices} rows={job.result['total']} seconds={elapsed:.1f} "
-        f"peak_before_kb={before} peak_after_kb={after}"
+        f"peak_rss_before_query_kb={before} peak_rss_after_query_kb={after} "
+        f"growth_kb={after - before}"
     )
 
 
 def query_memory(args: argparse.Namespace) -> None:
-    for n in (250_000, 1_000_000):
+    for n in (250_000, 1_000_000, 3_000_000):
+        command = [sys.executable, __file__, "query-memory-child", "--vertices", str(n)]
+        out = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=True)
+        data = next(x for x in out.stdout.splitlines() if x.startswith("DATA")).split()[1]
         out = subprocess.run(
-            [sys.executable, __file__, "query-memory-child", "--vertices", str(n)],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            check=True,
-        ).stdout
-        print(next(line for line in out.splitlines() if line.startswith("RESULT")))
+            [*command, "--data", data], capture_output=True, text=True, cwd=REPO, check=True
+        )
+        print(next(line for line in out.stdout.splitlines() if line.startswith("RESULT")))
 
 
 def main() -> None:
@@ -215,6 +228,7 @@ def main() -> None:
     parser.add_argument("--edges", type=int, default=1_000_000)
     parser.add_argument("--vertices", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--data", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mode == "algorithms":
         args.vertices = args.vertices or 200_000
@@ -225,7 +239,7 @@ def main() -> None:
     elif args.mode == "query-memory":
         query_memory(args)
     else:
-        query_memory_child(args.vertices)
+        query_memory_child(args.vertices, args.data)
 
 
 if __name__ == "__main__":

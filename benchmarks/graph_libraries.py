@@ -14,6 +14,7 @@ run on the same graph; it is pure Python, expect minutes. Results are checked ag
 other (same number of components, pagerank vectors equal within 1e-6).
 
 Run: .venv/bin/python benchmarks/graph_libraries.py [--edges 1000000] [--vertices 200000]
+     [--communities]
 (needs igraph, rustworkx, networkx and scipy installed; only igraph is a project dependency).
 """
 
@@ -27,6 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+COMMUNITIES = False
 
 
 def best(fn: Callable[[], Any], rounds: int) -> tuple[float, Any]:
@@ -48,8 +51,10 @@ def bench_igraph(n: int, src: np.ndarray, dst: np.ndarray, rounds: int) -> dict[
     out["pagerank"], pr = best(lambda: g.pagerank(damping=0.85), rounds)
     out["components"], cc = best(lambda: g.connected_components(mode="weak"), rounds)
     u = g.as_undirected(mode="collapse")
-    out["louvain"], _ = best(lambda: u.community_multilevel(), 1)
-    out["label_propagation"], _ = best(lambda: u.community_label_propagation(), 1)
+    out["louvain"] = out["label_propagation"] = None
+    if COMMUNITIES:  # minutes on a random graph (no community structure to find)
+        out["louvain"], _ = best(lambda: u.community_multilevel(), 1)
+        out["label_propagation"], _ = best(lambda: u.community_label_propagation(), 1)
     out["k_core"], _ = best(lambda: u.coreness(), rounds)
     out["triangles"], _ = best(lambda: len(u.list_triangles()), 1)
     out["_pr"] = np.asarray(pr)
@@ -105,7 +110,10 @@ def main() -> None:
     parser.add_argument("--vertices", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip", default="", help="comma-separated libraries to leave out")
+    parser.add_argument("--communities", action="store_true", help="time louvain and LPA too")
     args = parser.parse_args()
+    global COMMUNITIES
+    COMMUNITIES = args.communities
     rng = np.random.default_rng(42)
     n = args.vertices
     src = rng.integers(0, n, args.edges, dtype=np.int64)

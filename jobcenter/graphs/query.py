@@ -414,6 +414,11 @@ class RowShaper:
         return (*row[:lead], json.dumps(props, ensure_ascii=False, separators=(",", ":")))
 
 
+# Page cache of a streaming query's connection: a scan reads every page once, so a big cache
+# buys nothing and would make the worker's memory grow with the graph up to its size.
+QUERY_CACHE_KIB = 8192
+
+
 def run_query(
     store: GraphStore,
     spec: QuerySpec,
@@ -424,6 +429,7 @@ def run_query(
     """The query's rows, shaped, in chunks (memory: one chunk, whatever the graph's size).
     ``on_chunk(rows so far)`` runs between chunks and may raise to stop."""
     schema = stored_schema(store) or GraphSchema(id_scope="global")
+    store.conn.execute(f"PRAGMA cache_size=-{QUERY_CACHE_KIB}")
     compiled = CompiledQuery(spec, schema)
     sql, params = compiled.select(store.width())
     shape = RowShaper(schema, spec.target)
