@@ -298,3 +298,20 @@ def test_purge_command_keeps_recent_results(movies, operator, tmp_path):
     call_command("purge_results", "--days", "0", verbosity=0)
     assert not result_path(job.pk).exists()
     assert Job.objects.get(pk=job.pk).result["purged"] is True
+
+
+def test_reads_never_see_a_running_import(movies, operator):
+    """An import is one store transaction: an algorithm running meanwhile reads the last
+    committed graph, not the half-written one."""
+    writer = GraphStore(movies.store_path)
+    try:
+        writer.begin(width=writer.width(), schema=movies.schema)
+        sql = writer.vertex_sql(writer.width())
+        blanks = (None,) * writer.width()
+        writer.add_vertices(sql, [(1000 + i, "", f"new{i}", "user", *blanks) for i in range(50)])
+        job = run(job_submit_algorithm(graph=movies, algorithm="degree_statistics"))
+        assert job.status == JobStatus.SUCCEEDED, job.fail_reason
+        assert job.result["outputs"]["vertices"] == 6  # not 56
+    finally:
+        writer.rollback()
+        writer.close()
