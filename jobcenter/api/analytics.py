@@ -24,7 +24,7 @@ from jobcenter.api.serializers import JobSerializer, ObjectField
 from jobcenter.api.views import ApiView, CsvRenderer, _created, _job_url, _ref
 from jobcenter.core.errors import InvalidInput, NotFound
 from jobcenter.graphs.algorithms import ALGORITHMS
-from jobcenter.graphs.selectors import graph_get_by_id
+from jobcenter.graphs.selectors import graph_get_by_id, graph_index_list
 from jobcenter.jobs.results import ResultReader
 from jobcenter.jobs.selectors import job_get
 from jobcenter.jobs.services import (
@@ -189,7 +189,25 @@ class GraphQueryView(ApiView):
         return _submitted(job)
 
 
+class IndexSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    target = serializers.ChoiceField(choices=["vertices", "edges"])
+    label = serializers.CharField()
+    property = serializers.CharField(allow_null=True)
+
+
 class GraphIndexView(ApiView):
+    @extend_schema(
+        tags=["analytics"],
+        operation_id="graphs_index_list",
+        summary="Indexes built on a graph",
+        parameters=[GRAPH_ID],
+        responses={200: IndexSerializer(many=True), **errors(401, 404)},
+    )
+    def get(self, request: Request, graph_id: str) -> Response:
+        graph = _graph(request, graph_id)
+        return Response(IndexSerializer(graph_index_list(graph=graph), many=True).data)
+
     @extend_schema(
         tags=["analytics"],
         operation_id="graphs_index",

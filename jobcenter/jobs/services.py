@@ -132,6 +132,8 @@ def job_retry(*, job: Job, user: AbstractBaseUser | None = None) -> Job:
             name=job.name,
             retry_of=job,
         )
+    if job.type in CANCELLABLE and job.params.get("operation") != "delete":
+        return _retry_analytics(job, user)
     raise InvalidState(f"jobs of type {job.get_type_display().lower()} cannot be retried")
 
 
@@ -848,3 +850,44 @@ def job_purge(*, before: Any, project: Any = None) -> int:
         for job_id in chunk:
             result_delete(job_id)
     return len(ids)
+
+
+def _retry_analytics(job: Job, user: AbstractBaseUser | None) -> Job:
+    """The same analytics request again (checked again: the graph may have changed)."""
+    params = job.params
+    common = {"user": user, "dialect": job.dialect, "request": job.request, "name": job.name}
+    if job.type == JobType.EXPORT and params.get("source") == "result":
+        source = Job.objects.filter(pk=params["job"]).first()
+        if source is None:
+            raise InvalidState(f"job {params['job']} no longer exists")
+        new = job_submit_export(source_job=source, path=params["path"], **common)
+    else:
+        if job.graph is None:
+            raise InvalidState(f"the graph of job {job.pk} no longer exists")
+        graph = job.graph
+        if job.type == JobType.ALGORITHM:
+            new = job_submit_algorithm(
+                graph=graph,
+                algorithm=params["algorithm"],
+                parameters=params["parameters"],
+                **common,
+            )
+        elif job.type == JobType.QUERY:
+            new = job_submit_query(graph=graph, query=params["query"], **common)
+        elif job.type == JobType.INDEX:
+            new = job_submit_index(
+                graph=graph,
+                target=params["target"],
+                label=params["label"],
+                property=params["property"],
+                **common,
+            )
+        elif job.type == JobType.EXPORT:
+            new = job_submit_export(graph=graph, path=params["path"], **common)
+        else:
+            new = job_submit_graph_operation(
+                graph=graph, operation=params["operation"], path=params.get("path"), user=user
+            )
+    Job.objects.filter(pk=new.pk).update(retry_of=job)
+    new.retry_of = job
+    return new

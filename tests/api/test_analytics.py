@@ -74,8 +74,11 @@ def test_bad_parameter_is_a_400_naming_it(api, movies):
 
 
 def test_query_and_index(api, movies):
+    assert api.get(url(movies, "indexes")).json() == []
     job = finish(api.post(url(movies, "indexes"), {"label": "user", "property": "Age"}, "json"))
     assert job.status == JobStatus.SUCCEEDED
+    (index,) = api.get(url(movies, "indexes")).json()
+    assert (index["target"], index["label"], index["property"]) == ("vertices", "user", "Age")
     response = api.post(
         url(movies, "query"),
         {

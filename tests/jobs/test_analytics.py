@@ -315,3 +315,22 @@ def test_reads_never_see_a_running_import(movies, operator):
     finally:
         writer.rollback()
         writer.close()
+
+
+def test_finished_analytics_jobs_can_be_retried(movies, operator):
+    from jobcenter.jobs.services import job_retry
+
+    first = run(
+        job_submit_query(
+            graph=movies,
+            query={"labels": ["movie"], "sort": [{"property": "Year", "order": "desc"}]},
+            user=operator,
+        )
+    )
+    again = job_retry(job=first, user=operator)
+    assert (again.retry_of_id, again.type, again.name) == (first.pk, first.type, first.name)
+    again = run(again)
+    with ResultReader(again.pk) as reader:
+        assert [r[0] for r in reader.iter_rows()] == ["Up", "Heat", "Lethal Weapon"]
+    algo = run(job_submit_algorithm(graph=movies, algorithm="k_core", parameters={"k": 1}))
+    assert run(job_retry(job=algo, user=operator)).result == algo.result
