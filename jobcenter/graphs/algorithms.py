@@ -336,7 +336,7 @@ def load_graph(store: GraphStore, *, weight: str | None, control: Control) -> Lo
     find = lambda k: find_vertices(store, k)  # noqa: E731
     if key in _CACHE:
         graph, names, arrays = _CACHE[key]
-        control.done = control.total = len(arrays.edges)  # every edge is there already
+        control.done = control.total = graph.ecount()  # every edge is there already
         control.progress = 40.0
         return LoadedGraph(graph, names, arrays, find, time.perf_counter() - started, True)
     total = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
@@ -353,6 +353,8 @@ def load_graph(store: GraphStore, *, weight: str | None, control: Control) -> Lo
     graph = ig.Graph(n=arrays.n, edges=arrays.edges, directed=True)
     if arrays.weights is not None:
         graph.es["weight"] = arrays.weights
+    # The graph holds them now; the cache keeps only the vertex numbering.
+    arrays.edges, arrays.weights = [], None
     _CACHE.clear()
     _CACHE[key] = (graph, names, arrays)
     return LoadedGraph(graph, names, arrays, find, time.perf_counter() - started, False)
