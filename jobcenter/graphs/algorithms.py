@@ -16,6 +16,7 @@ Two halves:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
 import pickle
@@ -297,6 +298,13 @@ class AlgorithmResult:
     rows: Iterator[tuple]
     outputs: dict[str, Any]
     expected: int = 0  # rows to expect at most (progress of the writing phase)
+    # One value per vertex (or per vertex of ``indices``), for results stored compactly as an
+    # array next to the graph's vertex ids (see jobcenter.jobs.results.VertexValuesWriter);
+    # ``rows`` yields the same rows for callers that want them one by one.
+    values: Any = None
+    indices: list[int] | None = None
+    names: list[tuple[str, str]] | None = None  # (id, label) of every vertex index
+    names_key: str = ""  # identifies ``names``: the graph store and its data version
 
 
 @dataclass
@@ -307,6 +315,7 @@ class LoadedGraph:
     find: Callable[[str], list[tuple[int, str, str]]]
     seconds_loading: float = 0.0
     cached: bool = False
+    names_key: str = ""
 
     def index_of(self, key: str, label: str | None, what: str) -> int:
         matches = [m for m in self.find(key) if label is None or m[2] == label]
@@ -334,11 +343,14 @@ def load_graph(store: GraphStore, *, weight: str | None, control: Control) -> Lo
     started = time.perf_counter()
     key = (str(store.path.resolve()), data_version(store), weight)
     find = lambda k: find_vertices(store, k)  # noqa: E731
+    names_key = hashlib.sha256(repr(key[:2]).encode()).hexdigest()[:32]
     if key in _CACHE:
         graph, names, arrays = _CACHE[key]
         control.done = control.total = graph.ecount()  # every edge is there already
         control.progress = 40.0
-        return LoadedGraph(graph, names, arrays, find, time.perf_counter() - started, True)
+        return LoadedGraph(
+            graph, names, arrays, find, time.perf_counter() - started, True, names_key
+        )
     total = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
     control.set_phase("loading", 0.0, total)
 
@@ -357,7 +369,7 @@ def load_graph(store: GraphStore, *, weight: str | None, control: Control) -> Lo
     arrays.edges, arrays.weights = [], None
     _CACHE.clear()
     _CACHE[key] = (graph, names, arrays)
-    return LoadedGraph(graph, names, arrays, find, time.perf_counter() - started, False)
+    return LoadedGraph(graph, names, arrays, find, time.perf_counter() - started, False, names_key)
 
 
 def run_algorithm(
@@ -369,6 +381,8 @@ def run_algorithm(
         loaded = load_graph(store, weight=params.get("weight"), control=control)
         control.set_phase("computing", 50.0)
         result = definition.run(loaded, params, control)
+    if result.values is not None:
+        result.names, result.names_key = loaded.names, loaded.names_key
     result.expected = result.expected or loaded.graph.vcount()
     control.set_phase("writing", 85.0, result.expected)
     return result
@@ -389,15 +403,35 @@ def _per_vertex(loaded: LoadedGraph, column: str, values: Any, keep=None) -> Ite
     return (row for row in rows if keep(row[2]))
 
 
+def _vertex_values(
+    loaded: LoadedGraph,
+    column: str,
+    values: list[Any],
+    outputs: dict[str, Any],
+    keep: Callable[[Any], bool] | None = None,
+) -> AlgorithmResult:
+    """A result of one value per vertex (those ``keep`` accepts), stored compactly."""
+    indices = None
+    if keep is not None:
+        indices = [i for i, value in enumerate(values) if keep(value)]
+        values = [values[i] for i in indices]
+    return AlgorithmResult(
+        "vertices",
+        ["id", "label", column],
+        _per_vertex(loaded, column, values)
+        if indices is None
+        else ((*loaded.names[i], v) for i, v in zip(indices, values, strict=True)),
+        outputs,
+        expected=len(values),
+        values=values,
+        indices=indices,
+    )
+
+
 def _pagerank(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
     g = loaded.graph
     values = control.compute(lambda: g.pagerank(damping=p["alpha"], directed=p["directed"]))
-    return AlgorithmResult(
-        "vertices",
-        ["id", "label", "pagerank"],
-        _per_vertex(loaded, "pagerank", values),
-        {"vertices": g.vcount()},
-    )
+    return _vertex_values(loaded, "pagerank", values, {"vertices": g.vcount()})
 
 
 def _personalized_pagerank(
@@ -410,11 +444,8 @@ def _personalized_pagerank(
             damping=p["alpha"], directed=p["directed"], reset_vertices=[source]
         )
     )
-    return AlgorithmResult(
-        "vertices",
-        ["id", "label", "pagerank"],
-        _per_vertex(loaded, "pagerank", values),
-        {"vertices": g.vcount(), "source": p["source"]},
+    return _vertex_values(
+        loaded, "pagerank", values, {"vertices": g.vcount(), "source": p["source"]}
     )
 
 
@@ -465,11 +496,8 @@ def _sssp(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Algorithm
         lambda: g.distances(source=[source], weights=weights, mode=_mode(p))
     )
     reached = sum(1 for d in distances if math.isfinite(d))
-    return AlgorithmResult(
-        "vertices",
-        ["id", "label", "distance"],
-        _per_vertex(loaded, "distance", distances, keep=math.isfinite),
-        {"source": p["source"], "reached": reached},
+    return _vertex_values(
+        loaded, "distance", distances, {"source": p["source"], "reached": reached}, math.isfinite
     )
 
 
@@ -479,10 +507,10 @@ def _components(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Alg
     sizes = [0] * (max(membership) + 1 if membership else 0)
     for m in membership:
         sizes[m] += 1
-    return AlgorithmResult(
-        "vertices",
-        ["id", "label", "component"],
-        _per_vertex(loaded, "component", membership),
+    return _vertex_values(
+        loaded,
+        "component",
+        membership,
         {"components": len(sizes), "largest": max(sizes, default=0)},
     )
 
@@ -499,11 +527,12 @@ def _k_core(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Algorit
     g = loaded.graph
     core = control.compute(lambda: _undirected(g).coreness(mode="all"))
     k = p["k"]
-    return AlgorithmResult(
-        "vertices",
-        ["id", "label", "coreness"],
-        _per_vertex(loaded, "coreness", core, keep=lambda c: c >= k),
+    return _vertex_values(
+        loaded,
+        "coreness",
+        core,
         {"k": k, "max_core": max(core, default=0), "in_core": sum(1 for c in core if c >= k)},
+        lambda c: c >= k,
     )
 
 
@@ -515,12 +544,7 @@ def _label_propagation(loaded: LoadedGraph, p: dict[str, Any], control: Control)
         return _undirected(g).community_label_propagation().membership
 
     membership = control.compute(compute)
-    return AlgorithmResult(
-        "vertices",
-        ["id", "label", "community"],
-        _per_vertex(loaded, "community", membership),
-        {"communities": len(set(membership))},
-    )
+    return _vertex_values(loaded, "community", membership, {"communities": len(set(membership))})
 
 
 def _louvain(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
@@ -532,10 +556,10 @@ def _louvain(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Algori
         return clusters.membership, clusters.modularity
 
     membership, modularity = control.compute(compute)
-    return AlgorithmResult(
-        "vertices",
-        ["id", "label", "community"],
-        _per_vertex(loaded, "community", membership),
+    return _vertex_values(
+        loaded,
+        "community",
+        membership,
         {"communities": len(set(membership)), "modularity": modularity},
     )
 
@@ -550,12 +574,7 @@ def _triangles(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Algo
         return [round(t * d * (d - 1) / 2) for t, d in zip(local, degrees, strict=True)]
 
     counts = control.compute(compute)
-    return AlgorithmResult(
-        "vertices",
-        ["id", "label", "triangles"],
-        _per_vertex(loaded, "triangles", counts),
-        {"triangles": sum(counts) // 3},
-    )
+    return _vertex_values(loaded, "triangles", counts, {"triangles": sum(counts) // 3})
 
 
 def _degrees(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:

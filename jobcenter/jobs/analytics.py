@@ -63,7 +63,7 @@ from jobcenter.graphs.values import LIST_SEPARATOR
 from jobcenter.jobs import services
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.results import ResultReader, ResultWriter
+from jobcenter.jobs.results import ResultReader, ResultWriter, names_snapshot
 from jobcenter.jobs.runner import Heartbeat, end_stopped
 
 logger = logging.getLogger("jobcenter.jobs")
@@ -224,7 +224,14 @@ def algorithm(*, job: Job, worker_id: str) -> None:
         finally:
             store.close()
         writer = run.writer = ResultWriter(job.pk, kind=result.kind, columns=result.columns)
-        _write_rows(run, writer, result.rows, base=85.0, span=15.0, total=result.expected)
+        if result.values is not None and result.names is not None:
+            names_snapshot(result.names_key, result.names)  # once per graph version
+            writer.add_vertex_values(
+                names_key=result.names_key, values=result.values, indices=result.indices
+            )
+            run.control.done = run.control.total = writer.count
+        else:
+            _write_rows(run, writer, result.rows, base=85.0, span=15.0, total=result.expected)
         summary = writer.finish(result.outputs)
         summary["algorithm"] = job.params["algorithm"]
         run.gate()

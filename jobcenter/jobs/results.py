@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import sqlite3
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,35 @@ def result_path(job_id: str) -> Path:
 def result_delete(job_id: str) -> None:
     for path in (result_path(job_id), Path(f"{result_path(job_id)}.part")):
         path.unlink(missing_ok=True)
+
+
+def names_path(key: str) -> Path:
+    return result_dir() / "names" / f"{key}.sqlite3"
+
+
+def names_snapshot(key: str, names: Sequence[tuple[str, str]]) -> Path:
+    """The ``(id, label)`` of every vertex of one graph version, by vertex index: written once
+    per graph data version and shared by the compact results computed on it."""
+    path = names_path(key)
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f"{path.name}.{os.getpid()}.part")
+    conn = sqlite3.connect(temp, isolation_level=None)
+    try:
+        conn.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=16384;"
+            "CREATE TABLE names (i INTEGER PRIMARY KEY, key TEXT, label TEXT);"
+        )
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO names VALUES (?, ?, ?)", ((i, k, lbl) for i, (k, lbl) in enumerate(names))
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    os.replace(temp, path)
+    return path
 
 
 class ResultWriter:
@@ -96,6 +126,21 @@ class ResultWriter:
             os.fsync(handle.fileno())
         os.replace(self.temp, self.final)
 
+    def add_vertex_values(
+        self, *, names_key: str, values: Sequence[Any], indices: Sequence[int] | None
+    ) -> None:
+        """The compact form of a one-value-per-vertex result: the values (and, when not every
+        vertex has one, their vertex indices) as arrays; ids and labels stay in the shared
+        names snapshot ``names_key``. Rows read back the same as row by row."""
+        kind = "q" if all(isinstance(v, int) for v in values) else "d"
+        blobs = [("values", kind, array(kind, values).tobytes())]
+        if indices is not None:
+            blobs.append(("indices", "q", array("q", indices).tobytes()))
+        self.conn.execute("CREATE TABLE arrays (name TEXT PRIMARY KEY, type TEXT, data BLOB)")
+        self.conn.executemany("INSERT INTO arrays VALUES (?, ?, ?)", blobs)
+        self.conn.execute("INSERT INTO meta VALUES ('names', ?)", (names_key,))
+        self.count = len(values)
+
     def discard(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.conn.close()
@@ -130,11 +175,22 @@ class ResultReader:
         if not path.exists():
             raise FileNotFoundError(path)
         self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        self.conn.execute("PRAGMA query_only=1")
         meta = dict(self.conn.execute("SELECT key, value FROM meta"))
         self.kind = meta["kind"]
         self.columns: list[str] = json.loads(meta["columns"])
         self.outputs: dict[str, Any] = json.loads(meta["outputs"])
         self.total = int(meta["total"])
+        self.names_key = meta.get("names")
+        if self.names_key:
+            names = names_path(self.names_key)
+            if not names.exists():
+                raise FileNotFoundError(names)
+            self.conn.execute("ATTACH DATABASE ? AS n", (f"file:{names}?mode=ro",))
+            self.arrays = {
+                name: (kind, rowid)
+                for rowid, name, kind in self.conn.execute("SELECT rowid, name, type FROM arrays")
+            }
 
     def close(self) -> None:
         self.conn.close()
@@ -145,12 +201,45 @@ class ResultReader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def page(self, *, offset: int, limit: int) -> ResultPage:
+    def _array(self, name: str, start: int, count: int) -> list[Any]:
+        kind, rowid = self.arrays[name]
+        size = array(kind).itemsize
+        with self.conn.blobopen("arrays", "data", rowid, readonly=True) as blob:
+            blob.seek(start * size)
+            return array(kind, blob.read(count * size)).tolist()
+
+    def _compact_rows(self, offset: int, limit: int) -> list[tuple]:
+        count = max(0, min(limit, self.total - offset))
+        if count == 0:
+            return []
+        values = self._array("values", offset, count)
+        if "indices" in self.arrays:
+            indices = self._array("indices", offset, count)
+            names = {
+                i: (key, label)
+                for i, key, label in self.conn.execute(
+                    "SELECT i, key, label FROM n.names WHERE i IN (SELECT value FROM json_each(?))",
+                    (json.dumps(indices),),
+                )
+            }
+            pairs = [names[i] for i in indices]
+        else:
+            pairs = self.conn.execute(
+                "SELECT key, label FROM n.names WHERE i >= ? ORDER BY i LIMIT ?", (offset, count)
+            ).fetchall()
+        return [(k, lbl, v) for (k, lbl), v in zip(pairs, values, strict=True)]
+
+    def _rows(self, offset: int, limit: int) -> list[tuple]:
+        if self.names_key:
+            return self._compact_rows(offset, limit)
         cols = ", ".join(f"c{i}" for i in range(len(self.columns)))
-        rows = self.conn.execute(
+        return self.conn.execute(
             f"SELECT {cols} FROM rows WHERE rid > ? ORDER BY rid LIMIT ?",  # noqa: S608
             (offset, limit),
         ).fetchall()
+
+    def page(self, *, offset: int, limit: int) -> ResultPage:
+        rows = self._rows(offset, limit)
         return ResultPage(
             kind=self.kind,
             columns=self.columns,
@@ -163,15 +252,7 @@ class ResultReader:
 
     def iter_rows(self, *, chunk: int = 5000) -> Iterator[tuple]:
         """Every row as stored (properties as JSON text), in order, in bounded memory."""
-        cols = ", ".join(f"c{i}" for i in range(len(self.columns)))
-        last = 0
-        while True:
-            rows = self.conn.execute(
-                f"SELECT rid, {cols} FROM rows WHERE rid > ? ORDER BY rid LIMIT ?",  # noqa: S608
-                (last, chunk),
-            ).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
-            for row in rows:
-                yield row[1:]
+        offset = 0
+        while rows := self._rows(offset, chunk):
+            offset += len(rows)
+            yield from rows

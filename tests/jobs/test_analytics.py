@@ -334,3 +334,37 @@ def test_finished_analytics_jobs_can_be_retried(movies, operator):
         assert [r[0] for r in reader.iter_rows()] == ["Up", "Heat", "Lethal Weapon"]
     algo = run(job_submit_algorithm(graph=movies, algorithm="k_core", parameters={"k": 1}))
     assert run(job_retry(job=algo, user=operator)).result == algo.result
+
+
+def test_compact_results_share_one_names_snapshot_and_page_like_rows(movies, operator):
+    import os
+    import time
+
+    from django.core.management import call_command
+
+    from jobcenter.jobs.results import names_path
+
+    sssp = run(
+        job_submit_algorithm(
+            graph=movies,
+            algorithm="single_source_shortest_paths",
+            parameters={"source": "Vivian"},
+        )
+    )
+    pagerank = run(job_submit_algorithm(graph=movies, algorithm="pagerank"))
+    with ResultReader(sssp.pk) as first, ResultReader(pagerank.pk) as second:
+        assert first.names_key and first.names_key == second.names_key
+        snapshot = names_path(first.names_key)
+        rows = list(first.iter_rows())
+        # Vivian reaches Eric and Heat (1), then Lethal Weapon and Ada (2), Up and Heat...
+        assert rows[0] == ("Vivian", "user", 0)
+        assert {r[0]: r[2] for r in rows}["Ada"] == 2
+        page = first.page(offset=1, limit=2)
+        assert [tuple(r.values()) for r in page.rows] == rows[1:3]
+        assert first.page(offset=len(rows), limit=5).rows == []
+    assert snapshot.exists()
+    # purging the results frees the snapshot (once it is old enough not to be in use)
+    old = time.time() - 7200
+    os.utime(snapshot, (old, old))
+    call_command("purge_results", "--days", "0", "--jobs", verbosity=0)
+    assert not snapshot.exists()

@@ -8,7 +8,10 @@ days (0: forever) unless ``JOBCENTER_RESULT_RETENTION_PROJECTS`` names its own n
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +20,7 @@ from django.utils import timezone
 
 from jobcenter.jobs.choices import ACTIVE_STATUSES, TERMINAL_STATUSES
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.results import result_delete, result_dir
+from jobcenter.jobs.results import ResultReader, result_delete, result_dir
 from jobcenter.jobs.services import job_purge
 from jobcenter.projects.models import Project
 
@@ -82,5 +85,31 @@ class Command(BaseCommand):
                 if not Job.objects.filter(pk=job_id, status__in=ACTIVE_STATUSES).exists():
                     path.unlink(missing_ok=True)
                     orphans += 1
+        if folder.exists() and not options["project"]:
+            orphans += _purge_names(folder)
         if options["verbosity"]:
             self.stdout.write(f"Purged {removed} result(s) or job(s), {orphans} orphan file(s).")
+
+
+def _purge_names(folder: Path) -> int:
+    """Remove vertex-name snapshots no result refers to any more (older than an hour, so that
+    one a running job has just written is left alone)."""
+    names = folder / "names"
+    if not names.exists():
+        return 0
+    used = set()
+    for path in folder.glob("*.sqlite3"):
+        try:
+            reader = ResultReader(path.stem)
+        except (FileNotFoundError, sqlite3.Error, KeyError):
+            continue
+        with reader:
+            if reader.names_key:
+                used.add(reader.names_key)
+    removed = 0
+    now = time.time()
+    for path in names.glob("*.sqlite3"):
+        if path.stem not in used and now - path.stat().st_mtime > 3600:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
