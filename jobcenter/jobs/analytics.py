@@ -3,7 +3,7 @@ exports and the graph operations clear, backup and restore.
 
 Every handler runs under the runner's :class:`~jobcenter.jobs.runner.Heartbeat`, whose stop
 event is the :class:`~jobcenter.graphs.algorithms.Control`'s: a cancel is seen within a
-heartbeat interval and stops the work between chunks, inside igraph (signal) or inside SQLite
+heartbeat interval and stops the work between chunks, inside igraph (its forked child is killed) or inside SQLite
 (a progress handler interrupts the running statement). Results go to a temporary file and are
 published only after the commit gate, so a stopped job keeps nothing.
 
