@@ -3,8 +3,9 @@ exports and the graph operations clear, backup and restore.
 
 Every handler runs under the runner's :class:`~jobcenter.jobs.runner.Heartbeat`, whose stop
 event is the :class:`~jobcenter.graphs.algorithms.Control`'s: a cancel is seen within a
-heartbeat interval and stops the work between chunks, inside igraph (its forked child is killed) or inside SQLite
-(a progress handler interrupts the running statement). Results go to a temporary file and are
+heartbeat interval and stops the work between chunks, inside igraph (the forked child that
+computes is killed) or inside SQLite (a progress handler interrupts the running statement).
+Results go to a temporary file and are
 published only after the commit gate, so a stopped job keeps nothing.
 
 Graph access: reads (algorithms, queries, exports, backups) run in one SQLite read transaction
