@@ -231,3 +231,16 @@ JOBCENTER_GRAPHSCOPE_ANONYMOUS_PROJECT = env_str("JOBCENTER_GRAPHSCOPE_ANONYMOUS
 JOBCENTER_GRAPHSCOPE_MAX_JOBS = env_int("JOBCENTER_GRAPHSCOPE_MAX_JOBS", 1000)
 # A signed GES request whose X-Sdk-Date is further than this from the server clock is refused.
 JOBCENTER_SIGNATURE_MAX_SKEW = env_int("JOBCENTER_SIGNATURE_MAX_SKEW", 15 * 60)
+
+# --- analytics: algorithm, query, index, export and graph-operation jobs --------------------
+# Directories exports and backups are written to (os.pathsep-separated; relative paths in a
+# request are taken under the first one). Restores read from these and the import roots.
+JOBCENTER_EXPORT_ROOTS = env_paths("JOBCENTER_EXPORT_ROOTS", [DATA_DIR / "exports"])
+# One SQLite file per job result (see jobcenter/jobs/results.py).
+JOBCENTER_RESULT_DIR = DATA_DIR / "results"
+# Most rows a query job keeps (its limit when it gives none).
+JOBCENTER_QUERY_MAX_ROWS = env_int("JOBCENTER_QUERY_MAX_ROWS", 1_000_000)
+# Days a finished job's result is kept before `manage.py purge_results` removes it (0: forever).
+JOBCENTER_RESULT_RETENTION_DAYS = env_int("JOBCENTER_RESULT_RETENTION_DAYS", 30)
+# Per-project retention overrides, e.g. "alpha=7,beta=90" (comma-separated name=days).
+JOBCENTER_RESULT_RETENTION_PROJECTS = env_list("JOBCENTER_RESULT_RETENTION_PROJECTS", [])

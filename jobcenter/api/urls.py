@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path, re_path
 
-from jobcenter.api import views
+from jobcenter.api import analytics, views
 
 v1 = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
@@ -40,6 +40,7 @@ v1 = [
         views.JobFileFailedLinesCsvView.as_view(),
         name="job-file-failed-lines-csv",
     ),
+    *analytics.urlpatterns,
     path("graphs/", views.GraphListView.as_view(), name="graph-list"),
     path("graphs/<str:graph_id>/", views.GraphDetailView.as_view(), name="graph-detail"),
     path("graphs/<str:graph_id>/import/", views.GraphImportView.as_view(), name="graph-import"),

@@ -48,3 +48,39 @@ def graph_list_in_project(*, project: Project) -> QuerySet[Graph]:
     """Every graph of ``project``, for faces that act for the project itself rather than for
     a signed-in user (anonymous GraphScope access to its one configured project)."""
     return Graph.objects.filter(project=project).select_related("project")
+
+
+# --- analytics (issue 6) ------------------------------------------------------------------------
+
+
+def graph_index_list(*, graph: Graph) -> list[dict]:
+    """The label-property indexes built on a graph: ``{name, target, label, property}``."""
+    from jobcenter.graphs.query import list_indexes
+    from jobcenter.graphs.schema import GraphSchema
+    from jobcenter.graphs.store import GraphStore
+
+    if not graph.store_path.exists():
+        return []
+    store = GraphStore(graph.store_path)
+    try:
+        indexes = list_indexes(store)
+    finally:
+        store.close()
+    schema = GraphSchema.from_dict(graph.schema) if graph.schema else None
+    out = []
+    for index in indexes:
+        label = schema.label(index["label"]) if schema else None
+        prop = (
+            label.properties[index["column"]]
+            if label and index["column"] < len(label.properties)
+            else None
+        )
+        out.append(
+            {
+                "name": index["name"],
+                "target": index["target"],
+                "label": index["label"],
+                "property": prop.name if prop else None,
+            }
+        )
+    return out

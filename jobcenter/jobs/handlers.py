@@ -27,7 +27,7 @@ from jobcenter.graphs.services import (
     graph_record_import,
 )
 from jobcenter.graphs.store import GraphStore, delete_store
-from jobcenter.jobs import services
+from jobcenter.jobs import analytics, services
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import FailedLine, Job
 from jobcenter.jobs.runner import Heartbeat, end_stopped, ts
@@ -206,8 +206,12 @@ def import_graph(*, job: Job, worker_id: str) -> None:
 
 
 def graph_operation(*, job: Job, worker_id: str) -> None:
-    """Graph lifecycle operations; for now deletion (waits for a running write to end)."""
+    """Graph lifecycle operations: deletion here (waits for a running write to end); clear,
+    backup and restore in jobcenter.jobs.analytics."""
     graph = job.graph
+    if job.params.get("operation") in ("clear", "backup", "restore"):
+        analytics.graph_operation(job=job, worker_id=worker_id)
+        return
     if job.params.get("operation") != "delete":
         services.job_finish(
             job_id=job.pk,
@@ -247,4 +251,8 @@ def graph_operation(*, job: Job, worker_id: str) -> None:
 HANDLERS: dict[str, Callable[..., None]] = {
     JobType.IMPORT: import_graph,
     JobType.GRAPH_OPERATION: graph_operation,
+    JobType.ALGORITHM: analytics.algorithm,
+    JobType.QUERY: analytics.query,
+    JobType.INDEX: analytics.index,
+    JobType.EXPORT: analytics.export,
 }

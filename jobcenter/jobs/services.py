@@ -132,6 +132,8 @@ def job_retry(*, job: Job, user: AbstractBaseUser | None = None) -> Job:
             name=job.name,
             retry_of=job,
         )
+    if job.type in CANCELLABLE and job.params.get("operation") != "delete":
+        return _retry_analytics(job, user)
     raise InvalidState(f"jobs of type {job.get_type_display().lower()} cannot be retried")
 
 
@@ -561,3 +563,333 @@ def _gs_upload_mapping(
         if isinstance(source, dict):
             source["location"] = str(stored[0].parent)
     return mapping
+
+
+# --- analytics (issue 6): algorithm, query, index, export and graph-operation jobs ----------
+# Each request is validated completely against the graph (schema, vertex ids in its store,
+# paths under the export roots) before anything is written; errors name the parameter, in
+# GES's words ("parameter [source] is invalid! ..."). Whether a job can be cancelled is
+# declared by its type (CANCELLABLE below).
+
+# Graph operations that are short and all-or-nothing cannot be cancelled once running.
+CANCELLABLE = {
+    JobType.ALGORITHM: True,
+    JobType.QUERY: True,
+    JobType.INDEX: True,
+    JobType.EXPORT: True,
+    JobType.GRAPH_OPERATION: False,
+}
+GRAPH_OPERATIONS = ("delete", "clear", "backup", "restore")
+
+
+def _submit_graph_job(
+    *,
+    graph: Graph | None,
+    project: Any,
+    type: JobType,
+    name: str,
+    params: dict[str, Any],
+    request: dict[str, Any],
+    user: AbstractBaseUser | None,
+    dialect: str,
+) -> Job:
+    with transaction.atomic():
+        if (
+            graph is not None
+            and not Graph.objects.filter(pk=graph.pk, status=GraphStatus.READY).exists()
+        ):
+            raise InvalidState(f"graph {graph.name!r} is being deleted", field="graph")
+        job = Job.objects.create(
+            type=type,
+            name=name,
+            project=project,
+            graph=graph,
+            graph_name=graph.name if graph is not None else "",
+            dialect=dialect,
+            request=request,
+            params=params,
+            cancellable=CANCELLABLE[type],
+            submitted_by=user,
+        )
+        _event(job.id, EventKind.SUBMITTED, actor=user)
+        _dispatch(job)
+    return job
+
+
+def _ready(graph: Graph, user: AbstractBaseUser | None) -> None:
+    _require_role(user, graph.project, Role.OPERATOR)
+    if graph.status != GraphStatus.READY:
+        raise InvalidState(f"graph {graph.name!r} is being deleted", field="graph")
+
+
+def _graph_schema(graph: Graph) -> Any:
+    from jobcenter.graphs.schema import GraphSchema
+
+    return GraphSchema.from_dict(graph.schema) if graph.schema else None
+
+
+def _vertex_finder(graph: Graph) -> Any:
+    from jobcenter.graphs.query import find_vertices
+    from jobcenter.graphs.store import GraphStore
+
+    def find(key: str) -> list[tuple[int, str, str]]:
+        if not graph.store_path.exists():
+            return []
+        store = GraphStore(graph.store_path)
+        try:
+            return find_vertices(store, key)
+        finally:
+            store.close()
+
+    return find
+
+
+def job_submit_algorithm(
+    *,
+    graph: Graph,
+    algorithm: Any,
+    parameters: Any = None,
+    user: AbstractBaseUser | None = None,
+    dialect: str = JobDialect.NATIVE,
+    request: dict[str, Any] | None = None,
+    name: str = "Algorithm",
+) -> Job:
+    """Queue an algorithm (see jobcenter.graphs.algorithms.ALGORITHMS) on ``graph``."""
+    from jobcenter.graphs.algorithms import parse_algorithm
+
+    _ready(graph, user)
+    try:
+        algorithm, params = parse_algorithm(
+            algorithm, parameters, schema=_graph_schema(graph), find=_vertex_finder(graph)
+        )
+    except PlanError as exc:
+        raise InvalidInput(exc.message, field=exc.field) from exc
+    return _submit_graph_job(
+        graph=graph,
+        project=graph.project,
+        type=JobType.ALGORITHM,
+        name=name,
+        params={"algorithm": algorithm, "parameters": params},
+        request=request if request is not None else {"algorithm": algorithm, "parameters": params},
+        user=user,
+        dialect=dialect,
+    )
+
+
+def job_submit_query(
+    *,
+    graph: Graph,
+    query: Any,
+    user: AbstractBaseUser | None = None,
+    dialect: str = JobDialect.NATIVE,
+    request: dict[str, Any] | None = None,
+    name: str = "",
+) -> Job:
+    """Queue a filtered vertex or edge query; its rows are kept as the job's result."""
+    from django.conf import settings
+
+    from jobcenter.graphs.query import parse_query
+
+    _ready(graph, user)
+    try:
+        spec = parse_query(query, _graph_schema(graph), max_limit=settings.JOBCENTER_QUERY_MAX_ROWS)
+    except PlanError as exc:
+        raise InvalidInput(exc.message, field=exc.field) from exc
+    return _submit_graph_job(
+        graph=graph,
+        project=graph.project,
+        type=JobType.QUERY,
+        name=name or ("VertexQuery" if spec.target == "vertices" else "EdgeQuery"),
+        params={"query": spec.to_dict()},
+        request=request if request is not None else spec.to_dict(),
+        user=user,
+        dialect=dialect,
+    )
+
+
+def job_submit_index(
+    *,
+    graph: Graph,
+    label: Any,
+    property: Any,
+    target: Any = "vertices",
+    user: AbstractBaseUser | None = None,
+    dialect: str = JobDialect.NATIVE,
+    request: dict[str, Any] | None = None,
+    name: str = "BuildIndex",
+) -> Job:
+    """Queue an index build on ``label.property`` (later queries on it use the index)."""
+    from jobcenter.graphs.query import TARGETS, resolve_index
+
+    _ready(graph, user)
+    if target not in TARGETS:
+        raise InvalidInput("parameter [target] is invalid! expected vertices or edges", "target")
+    if not isinstance(label, str) or not isinstance(property, str):
+        raise InvalidInput("parameter [label] is invalid! expected a label name", field="label")
+    try:
+        column = resolve_index(_graph_schema(graph), target, label, property)
+    except PlanError as exc:
+        raise InvalidInput(exc.message, field=exc.field) from exc
+    params = {"target": target, "label": label, "property": property, "column": column}
+    return _submit_graph_job(
+        graph=graph,
+        project=graph.project,
+        type=JobType.INDEX,
+        name=name,
+        params=params,
+        request=request
+        if request is not None
+        else {"target": target, "label": label, "property": property},
+        user=user,
+        dialect=dialect,
+    )
+
+
+def job_submit_export(
+    *,
+    path: Any,
+    graph: Graph | None = None,
+    source_job: Job | None = None,
+    format: Any = None,
+    user: AbstractBaseUser | None = None,
+    dialect: str = JobDialect.NATIVE,
+    request: dict[str, Any] | None = None,
+    name: str = "",
+) -> Job:
+    """Export a whole graph (``graph``; GES format: a folder with schema.xml, vertex.csv and
+    edge.csv) or a finished job's result (``source_job``; one CSV file) to ``path`` under the
+    export roots. The target must not exist yet."""
+    from jobcenter.core.exports import export_target
+    from jobcenter.jobs.results import result_path
+
+    if (graph is None) == (source_job is None):
+        raise InvalidInput("export either a graph or a job's result", field="source")
+    if source_job is not None:
+        _require_role(user, source_job.project, Role.OPERATOR)
+        if source_job.status != JobStatus.SUCCEEDED or not result_path(source_job.pk).exists():
+            raise InvalidState(f"job {source_job.pk} has no result to export", field="job")
+        target = export_target(path, field="path")
+        params = {"source": "result", "job": source_job.pk, "path": str(target)}
+        return _submit_graph_job(
+            graph=None,
+            project=source_job.project,
+            type=JobType.EXPORT,
+            name=name or "ExportResult",
+            params=params,
+            request=request if request is not None else {"job": source_job.pk, "path": path},
+            user=user,
+            dialect=dialect,
+        )
+    assert graph is not None
+    _ready(graph, user)
+    if format not in (None, "ges"):
+        raise InvalidInput("parameter [format] is invalid! expected ges", field="format")
+    target = export_target(path, field="path")
+    return _submit_graph_job(
+        graph=graph,
+        project=graph.project,
+        type=JobType.EXPORT,
+        name=name or "ExportGraph",
+        params={"source": "graph", "format": "ges", "path": str(target)},
+        request=request if request is not None else {"format": "ges", "path": path},
+        user=user,
+        dialect=dialect,
+    )
+
+
+def job_submit_graph_operation(
+    *,
+    graph: Graph,
+    operation: Any,
+    path: Any = None,
+    user: AbstractBaseUser | None = None,
+    dialect: str = JobDialect.NATIVE,
+) -> Job:
+    """A graph operation as a job: ``delete``, ``clear`` (remove every vertex and edge, keep
+    the schema), ``backup`` (a consistent copy of the graph's store to ``path`` under the
+    export roots) or ``restore`` (replace the graph's data and schema by a backup)."""
+    from jobcenter.core.exports import backup_source, export_target
+
+    if operation == "delete":
+        return graph_delete_submit(graph=graph, user=user, dialect=dialect)
+    if operation not in GRAPH_OPERATIONS:
+        raise InvalidInput(
+            f"parameter [operation] is invalid! expected one of {', '.join(GRAPH_OPERATIONS)}",
+            field="operation",
+        )
+    _ready(graph, user)
+    params: dict[str, Any] = {"operation": operation}
+    if operation == "backup":
+        params["path"] = str(export_target(path, field="path"))
+    elif operation == "restore":
+        params["path"] = str(backup_source(path, field="path"))
+    elif path is not None:
+        raise InvalidInput("parameter [path] is invalid! clear takes no path", field="path")
+    names = {"clear": "ClearGraph", "backup": "BackupGraph", "restore": "RestoreGraph"}
+    return _submit_graph_job(
+        graph=graph,
+        project=graph.project,
+        type=JobType.GRAPH_OPERATION,
+        name=names[operation],
+        params=params,
+        request={"operation": operation, **({"path": path} if path is not None else {})},
+        user=user,
+        dialect=dialect,
+    )
+
+
+def job_purge(*, before: Any, project: Any = None) -> int:
+    """Delete finished jobs created before ``before`` (with their results); returns how many."""
+    from jobcenter.jobs.results import result_delete
+
+    qs = Job.objects.filter(status__in=TERMINAL_STATUSES, created_at__lt=before)
+    if project is not None:
+        qs = qs.filter(project=project)
+    ids = list(qs.values_list("pk", flat=True))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        Job.objects.filter(pk__in=chunk, status__in=TERMINAL_STATUSES).delete()
+        for job_id in chunk:
+            result_delete(job_id)
+    return len(ids)
+
+
+def _retry_analytics(job: Job, user: AbstractBaseUser | None) -> Job:
+    """The same analytics request again (checked again: the graph may have changed)."""
+    params = job.params
+    common = {"user": user, "dialect": job.dialect, "request": job.request, "name": job.name}
+    if job.type == JobType.EXPORT and params.get("source") == "result":
+        source = Job.objects.filter(pk=params["job"]).first()
+        if source is None:
+            raise InvalidState(f"job {params['job']} no longer exists")
+        new = job_submit_export(source_job=source, path=params["path"], **common)
+    else:
+        if job.graph is None:
+            raise InvalidState(f"the graph of job {job.pk} no longer exists")
+        graph = job.graph
+        if job.type == JobType.ALGORITHM:
+            new = job_submit_algorithm(
+                graph=graph,
+                algorithm=params["algorithm"],
+                parameters=params["parameters"],
+                **common,
+            )
+        elif job.type == JobType.QUERY:
+            new = job_submit_query(graph=graph, query=params["query"], **common)
+        elif job.type == JobType.INDEX:
+            new = job_submit_index(
+                graph=graph,
+                target=params["target"],
+                label=params["label"],
+                property=params["property"],
+                **common,
+            )
+        elif job.type == JobType.EXPORT:
+            new = job_submit_export(graph=graph, path=params["path"], **common)
+        else:
+            new = job_submit_graph_operation(
+                graph=graph, operation=params["operation"], path=params.get("path"), user=user
+            )
+    Job.objects.filter(pk=new.pk).update(retry_of=job)
+    new.retry_of = job
+    return new

@@ -187,7 +187,9 @@ def schema_xml(schema: GraphSchema) -> str:
         "  <labels>",
     ]
     for label in schema.labels:
-        out.append(f"    <label name={quoteattr(label.name)}>")
+        # The kind too (GES's optional type attribute), so that a re-import is identical.
+        kind = f' type="{label.kind}"' if label.kind in ("vertex", "edge") else ""
+        out.append(f"    <label name={quoteattr(label.name)}{kind}>")
         out.append("      <properties>")
         for prop in label.properties:
             attrs = [

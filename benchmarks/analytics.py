@@ -1,0 +1,246 @@
+"""Analytics jobs against the graph library's own time, and filtered queries with and without
+an index.
+
+``algorithms``: a generated graph (``--vertices``, ``--edges``, uniformly random edges) is
+imported into a graph store; then, in the same run,
+
+- baseline: python-igraph on the same graph already in memory (built from the store's edges
+  before timing): ``pagerank()`` and ``connected_components()``, best of ``--rounds``;
+- jobs: the same algorithms as jobs, in this process through ``runner.execute_job`` (claim,
+  heartbeat, read the store, build, compute in a child process, write the result file, commit
+  gate, finish): cold (the worker's graph cache empty) and warm (second job on the same graph).
+
+``query``: a graph of ``--vertices`` vertices (label n, int property v uniform in 0..999999,
+no edges); first page (100 rows) of ``v BETWEEN a AND b`` sorted by v, before and after an
+index job, timed on the store; then the whole query as a job.
+
+``query-memory``: peak RSS of a process running an unindexed filtered query job over the whole
+graph (every row matched, streamed into the result file), for two graph sizes: flat memory
+means the peak does not grow with the graph.
+
+Run:
+  .venv/bin/python benchmarks/analytics.py algorithms [--edges 1000000 --vertices 200000]
+  .venv/bin/python benchmarks/analytics.py query [--vertices 1000000]
+  .venv/bin/python benchmarks/analytics.py query-memory
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import REPO, django_in_tempdir
+
+SCHEMA = (
+    '<?xml version="1.0"?><PMML version="3.0"><labels>'
+    '<label name="n"><properties><property name="v" cardinality="single" dataType="int"/>'
+    '</properties></label><label name="e"></label></labels></PMML>'
+)
+
+
+def write_graph(folder: Path, *, vertices: int, edges: int, seed: int = 5) -> dict[str, str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    (folder / "schema.xml").write_text(SCHEMA)
+    with (folder / "v.csv").open("w") as fh:
+        fh.writelines(f"v{i},n,{rng.randrange(1_000_000)}\n" for i in range(vertices))
+    request = {"schema_path": str(folder / "schema.xml"), "vertexset_path": str(folder / "v.csv")}
+    if edges:
+        with (folder / "e.csv").open("w") as fh:
+            fh.writelines(
+                f"v{rng.randrange(vertices)},v{rng.randrange(vertices)},e\n" for _ in range(edges)
+            )
+        request["edgeset_path"] = str(folder / "e.csv")
+    return request
+
+
+def imported_graph(data: Path, name: str, request: dict[str, str]):
+    from jobcenter.graphs.services import graph_create
+    from jobcenter.jobs.runner import execute_job
+    from jobcenter.jobs.services import job_submit_import
+    from jobcenter.projects.models import Project
+    from jobcenter.projects.services import project_create
+
+    project = Project.objects.filter(name="bench").first() or project_create(name="bench")
+    graph = graph_create(project=project, name=name, dialect="ges")
+    job = job_submit_import(graph=graph, params={"format": "ges", "request": request})
+    started = time.perf_counter()
+    execute_job(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.fail_reason
+    print(f"import: {job.lines_total} lines in {time.perf_counter() - started:.1f}s")
+    graph.refresh_from_db()
+    return graph
+
+
+def run_job(job) -> tuple[float, object]:
+    from jobcenter.jobs.models import Job
+    from jobcenter.jobs.runner import execute_job
+
+    started = time.perf_counter()
+    execute_job(job_id=job.pk)
+    elapsed = time.perf_counter() - started
+    job = Job.objects.get(pk=job.pk)
+    assert job.status == "succeeded", job.fail_reason
+    return elapsed, job
+
+
+def algorithms(args: argparse.Namespace) -> None:
+    data = django_in_tempdir("jobcenter-bench-algo-")
+    # First: it configures OpenMP for forked computations before igraph loads (as a worker).
+    from jobcenter.graphs.algorithms import clear_cache  # isort: skip
+
+    import igraph as ig
+
+    from jobcenter.graphs.query import load_edge_arrays
+    from jobcenter.graphs.store import GraphStore
+    from jobcenter.jobs.services import job_submit_algorithm
+
+    request = write_graph(data / "imports" / "g", vertices=args.vertices, edges=args.edges)
+    graph = imported_graph(data, "g", request)
+    store = GraphStore(graph.store_path)
+    arrays = load_edge_arrays(store)
+    store.close()
+    g = ig.Graph(n=arrays.n, edges=arrays.edges, directed=True)
+    print(f"graph: {g.vcount()} vertices, {g.ecount()} edges; load {os.getloadavg()}")
+    library = {
+        "pagerank": lambda: g.pagerank(damping=0.85),
+        "connected_components": lambda: g.connected_components(mode="weak"),
+    }
+    for name, call in library.items():
+        lib_times, cold, warm = [], [], []
+        for _ in range(args.rounds):
+            started = time.perf_counter()
+            call()
+            lib_times.append(time.perf_counter() - started)
+            clear_cache()
+            cold.append(run_job(job_submit_algorithm(graph=graph, algorithm=name))[0])
+            warm_time, job = run_job(job_submit_algorithm(graph=graph, algorithm=name))
+            warm.append(warm_time)
+        base = statistics.median(lib_times)
+        print(
+            f"{name}: library {base:.3f}s | job cold {statistics.median(cold):.3f}s "
+            f"({statistics.median(cold) / base:.2f}x) | job warm {statistics.median(warm):.3f}s "
+            f"({statistics.median(warm) / base:.2f}x) | result rows {job.result['total']}"
+        )
+
+
+def query(args: argparse.Namespace) -> None:
+    data = django_in_tempdir("jobcenter-bench-query-")
+    from jobcenter.graphs.query import explain, parse_query, run_query, stored_schema
+    from jobcenter.graphs.store import GraphStore
+    from jobcenter.jobs.services import job_submit_index, job_submit_query
+
+    request = write_graph(data / "imports" / "q", vertices=args.vertices, edges=0)
+    graph = imported_graph(data, "q", request)
+    raw = {
+        "labels": ["n"],
+        "filters": [{"property": "v", "predicate": "range", "values": [400_000, 600_000]}],
+        "sort": [{"property": "v", "order": "asc"}],
+        "limit": 100,
+    }
+
+    def first_page() -> tuple[float, str]:
+        store = GraphStore(graph.store_path)
+        spec = parse_query(raw, stored_schema(store), max_limit=1_000_000)
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            rows = next(iter(run_query(store, spec, chunk=100)))
+            times.append(time.perf_counter() - started)
+        assert len(rows) == 100
+        plan = explain(store, spec)
+        store.close()
+        return statistics.median(times), plan
+
+    before, plan = first_page()
+    print(f"first page without index: {before * 1000:.1f} ms ({plan!r})")
+    elapsed, _ = run_job(job_submit_index(graph=graph, label="n", property="v"))
+    print(f"index job: {elapsed:.2f}s")
+    after, plan = first_page()
+    print(f"first page with index: {after * 1000:.2f} ms ({plan!r})")
+    elapsed, _job = run_job(job_submit_query(graph=graph, query=raw))
+    print(f"query job with index (claim to finish, 100 rows): {elapsed * 1000:.1f} ms")
+
+
+def query_memory_child(vertices: int, data_dir: str | None) -> None:
+    """Phase 1 (no ``data_dir``): import a graph in a fresh data dir, print the dir. Phase 2:
+    in a new process on that dir, the query job alone, with the peak RSS before and after."""
+    if data_dir is None:
+        data = django_in_tempdir("jobcenter-bench-qmem-")
+        request = write_graph(data / "imports" / "m", vertices=vertices, edges=0)
+        graph = imported_graph(data, "m", request)
+        print(f"DATA {data} {graph.pk}")
+        return
+    os.environ["JOBCENTER_DATA_DIR"] = data_dir
+    os.environ["DJANGO_SETTINGS_MODULE"] = "jobcenter.settings"
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    import gc
+
+    from jobcenter.graphs.models import Graph
+    from jobcenter.jobs import handlers  # noqa: F401 (everything a worker loads)
+    from jobcenter.jobs.services import job_submit_query
+
+    graph = Graph.objects.get(name="m")
+    raw = {
+        "labels": ["n"],
+        "filters": [{"property": "v", "predicate": ">=", "values": [0]}],
+        "sort": [{"property": "id", "order": "asc"}],
+    }
+    gc.collect()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    elapsed, job = run_job(job_submit_query(graph=graph, query=raw))
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        f"RESULT vertices={vertices} rows={job.result['total']} seconds={elapsed:.1f} "
+        f"peak_rss_before_query_kb={before} peak_rss_after_query_kb={after} "
+        f"growth_kb={after - before}"
+    )
+
+
+def query_memory(args: argparse.Namespace) -> None:
+    for n in (250_000, 1_000_000, 3_000_000):
+        command = [sys.executable, __file__, "query-memory-child", "--vertices", str(n)]
+        out = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=True)
+        data = next(x for x in out.stdout.splitlines() if x.startswith("DATA")).split()[1]
+        out = subprocess.run(
+            [*command, "--data", data], capture_output=True, text=True, cwd=REPO, check=True
+        )
+        print(next(line for line in out.stdout.splitlines() if line.startswith("RESULT")))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "mode", choices=["algorithms", "query", "query-memory", "query-memory-child"]
+    )
+    parser.add_argument("--edges", type=int, default=1_000_000)
+    parser.add_argument("--vertices", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--data", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.mode == "algorithms":
+        args.vertices = args.vertices or 200_000
+        algorithms(args)
+    elif args.mode == "query":
+        args.vertices = args.vertices or 1_000_000
+        query(args)
+    elif args.mode == "query-memory":
+        query_memory(args)
+    else:
+        query_memory_child(args.vertices, args.data)
+
+
+if __name__ == "__main__":
+    main()

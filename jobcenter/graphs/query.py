@@ -1,0 +1,672 @@
+"""Reading a graph store for analytics: filtered queries, label-property indexes, whole-graph
+streams for exports, and edge arrays for the graph library.
+
+Everything here reads through a :class:`~jobcenter.graphs.store.GraphStore` connection and keeps
+its SQL in this package (the store's layout is described in ``store.py``). Reads run inside
+one read transaction (``snapshot``), so they see the last committed import and never half of
+a running one (SQLite WAL).
+
+Property ``name`` can sit in a different column for each label (``p{i}`` with ``i`` its
+position in that label), so a predicate or a sort key over several labels is compiled to one
+``label = ? AND p{i} ...`` branch per label. A query on one label property is answered from a
+partial index ``ON vertex(p{i}) WHERE label = ?`` when one was built (:func:`create_index`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jobcenter.graphs.plan import PlanError
+from jobcenter.graphs.schema import GraphSchema, LabelDef, PropertyDef
+from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.values import BadValue, scalar_converter
+
+PREDICATES = ("=", "!=", "<", "<=", ">", ">=", "in", "range", "contains")
+TARGETS = ("vertices", "edges")
+MAX_FILTERS = 20
+MAX_IN_VALUES = 1000
+NUMERIC_TYPES = frozenset({"int", "long", "uint32", "uint64", "float", "double", "bool"})
+_INT_TYPES = frozenset({"int", "long", "uint32", "uint64"})
+
+
+class QueryStopped(Exception):
+    """A stop was requested between two chunks."""
+
+
+@contextlib.contextmanager
+def snapshot(store: GraphStore) -> Iterator[None]:
+    """One read transaction: every read inside sees the same committed state."""
+    store.conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        store.conn.execute("COMMIT")
+
+
+def data_version(store: GraphStore) -> tuple:
+    """Changes whenever the graph's data changes (every write commits an ``imports`` row)."""
+    row = store.conn.execute("SELECT count(*), max(committed_at) FROM imports").fetchone()
+    return (row[0], row[1])
+
+
+def stored_schema(store: GraphStore) -> GraphSchema | None:
+    row = store.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    return GraphSchema.from_dict(json.loads(row[0])) if row else None
+
+
+# --- query specifications ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filter:
+    property: str
+    predicate: str
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Sort:
+    property: str
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """A validated filtered query (see :func:`parse_query`)."""
+
+    target: str  # vertices | edges
+    labels: tuple[str, ...]  # empty: every label of the target kind
+    filters: tuple[Filter, ...] = ()
+    sorts: tuple[Sort, ...] = ()
+    offset: int = 0
+    limit: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "labels": list(self.labels),
+            "filters": [
+                {"property": f.property, "predicate": f.predicate, "values": list(f.values)}
+                for f in self.filters
+            ],
+            "sort": [
+                {"property": s.property, "order": "desc" if s.descending else "asc"}
+                for s in self.sorts
+            ],
+            "offset": self.offset,
+            "limit": self.limit,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QuerySpec:
+        """Back from :meth:`to_dict` (already validated when the job was submitted)."""
+        return cls(
+            target=data["target"],
+            labels=tuple(data["labels"]),
+            filters=tuple(
+                Filter(f["property"], f["predicate"], tuple(f["values"])) for f in data["filters"]
+            ),
+            sorts=tuple(Sort(s["property"], s["order"] == "desc") for s in data["sort"]),
+            offset=data["offset"],
+            limit=data["limit"],
+        )
+
+
+# Pseudo-properties every row has: vertices their id and label, edges their endpoints and label.
+VERTEX_FIELDS = {"id": "v.key", "label": "v.label"}
+EDGE_FIELDS = {"source": "s.key", "target": "d.key", "label": "e.label"}
+
+
+def _invalid(name: str, why: str) -> PlanError:
+    return PlanError(f"parameter [{name}] is invalid! {why}", field=name)
+
+
+def _int(raw: Any, name: str, *, low: int, high: int) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
+        raise _invalid(name, f"expected a whole number from {low} to {high}")
+    return raw
+
+
+def parse_query(raw: Any, schema: GraphSchema | None, *, max_limit: int) -> QuerySpec:
+    """Validate a query request against the graph's schema; raises PlanError naming the field.
+
+    ``{"target": "vertices", "labels": [...], "filters": [{"property", "predicate",
+    "values"}], "sort": [{"property", "order": "asc|desc"}], "offset": 0, "limit": 100}``
+    """
+    if not isinstance(raw, dict):
+        raise PlanError("the query must be an object", field="query")
+    known = {"target", "labels", "filters", "sort", "offset", "limit"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise _invalid(unknown[0], f"unknown field (expected: {', '.join(sorted(known))})")
+    target = raw.get("target", "vertices")
+    if target not in TARGETS:
+        raise _invalid("target", "expected vertices or edges")
+    schema = schema or GraphSchema(id_scope="global")
+    candidates = schema.vertex_labels() if target == "vertices" else schema.edge_labels()
+    by_name = {label.name: label for label in candidates}
+    labels_raw = raw.get("labels") or []
+    if not isinstance(labels_raw, list) or not all(isinstance(x, str) for x in labels_raw):
+        raise _invalid("labels", "expected a list of label names")
+    for name in labels_raw:
+        if name not in by_name:
+            raise _invalid("labels", f"{name!r} is not a {target[:-1]} label of the graph")
+    labels = tuple(dict.fromkeys(labels_raw))
+    chosen = [by_name[n] for n in labels] if labels else list(candidates)
+    pseudo = VERTEX_FIELDS if target == "vertices" else EDGE_FIELDS
+
+    filters_raw = raw.get("filters") or []
+    if not isinstance(filters_raw, list) or len(filters_raw) > MAX_FILTERS:
+        raise _invalid("filters", f"expected a list of at most {MAX_FILTERS} filters")
+    filters = []
+    for i, item in enumerate(filters_raw):
+        where = f"filters.{i}"
+        if not isinstance(item, dict) or set(item) - {"property", "predicate", "values"}:
+            raise _invalid(where, "expected {property, predicate, values}")
+        prop_name = item.get("property")
+        predicate = item.get("predicate")
+        values = item.get("values")
+        if predicate not in PREDICATES:
+            raise _invalid(f"{where}.predicate", f"expected one of {' '.join(PREDICATES)}")
+        if not isinstance(values, list):
+            values = [values]
+        prop = _property_of(prop_name, chosen, pseudo, f"{where}.property")
+        filters.append(Filter(prop_name, predicate, _filter_values(prop, predicate, values, where)))
+
+    sorts_raw = raw.get("sort") or []
+    if not isinstance(sorts_raw, list) or len(sorts_raw) > 5:
+        raise _invalid("sort", "expected a list of at most 5 sort keys")
+    sorts = []
+    for i, item in enumerate(sorts_raw):
+        if not isinstance(item, dict) or set(item) - {"property", "order"}:
+            raise _invalid(f"sort.{i}", "expected {property, order}")
+        _property_of(item.get("property"), chosen, pseudo, f"sort.{i}.property")
+        order = item.get("order", "asc")
+        if order not in ("asc", "desc"):
+            raise _invalid(f"sort.{i}.order", "expected asc or desc")
+        sorts.append(Sort(item["property"], order == "desc"))
+
+    offset = _int(raw.get("offset", 0), "offset", low=0, high=2**31 - 1)
+    limit = raw.get("limit")
+    limit = max_limit if limit is None else _int(limit, "limit", low=1, high=max_limit)
+    return QuerySpec(target, labels, tuple(filters), tuple(sorts), offset, limit)
+
+
+def _property_of(
+    name: Any, labels: Sequence[LabelDef], pseudo: dict[str, str], where: str
+) -> PropertyDef | None:
+    """The property definition (its type) or None for a pseudo-property (text)."""
+    if not isinstance(name, str) or not name:
+        raise _invalid(where, "expected a property name")
+    if name in pseudo:
+        return None
+    for label in labels:
+        prop = label.property(name)
+        if prop is not None:
+            return prop
+    raise _invalid(where, f"no selected label has a property {name!r}")
+
+
+def _filter_values(
+    prop: PropertyDef | None, predicate: str, values: list[Any], where: str
+) -> tuple[Any, ...]:
+    counts = {"in": (1, MAX_IN_VALUES), "range": (2, 2)}.get(predicate, (1, 1))
+    if not counts[0] <= len(values) <= counts[1]:
+        wanted = "1" if counts == (1, 1) else f"{counts[0]} to {counts[1]}"
+        if predicate == "range":
+            wanted = "2 (low, high)"
+        raise _invalid(f"{where}.values", f"{predicate} takes {wanted} value(s)")
+    out = []
+    for i, value in enumerate(values):
+        element = predicate == "contains" and prop is not None and prop.cardinality != "single"
+        if predicate == "contains" and not element:
+            if not isinstance(value, str) or value == "":
+                raise _invalid(f"{where}.values.{i}", "contains takes a non-empty text")
+            out.append(value)
+            continue
+        out.append(_typed(prop, value, f"{where}.values.{i}"))
+    return tuple(out)
+
+
+def _typed(prop: PropertyDef | None, value: Any, where: str) -> Any:
+    """A request value as the store holds values of ``prop`` (None: text)."""
+    if value is None or isinstance(value, dict | list):
+        raise _invalid(where, "expected a number or a text")
+    if prop is None:
+        return str(value)
+    if prop.type == "bool":
+        if isinstance(value, bool):
+            return int(value)
+        text = str(value)
+    elif isinstance(value, bool):
+        raise _invalid(where, f"{prop.name} is {prop.describe()}, not a bool")
+    elif prop.type in _INT_TYPES and isinstance(value, int):
+        text = str(value)
+    elif prop.type in ("float", "double") and isinstance(value, int | float):
+        text = repr(float(value))
+    else:
+        text = str(value)
+    convert = scalar_converter(PropertyDef(prop.name, prop.type, "single", None, prop.enum_values))
+    if convert is None:
+        return text
+    try:
+        return convert(text)
+    except BadValue as exc:
+        raise _invalid(where, exc.message) from None
+
+
+# --- compiling a query to SQL -------------------------------------------------------------------
+
+
+@dataclass
+class _Sql:
+    where: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+
+def _column_cases(
+    name: str, labels: Sequence[LabelDef], alias: str
+) -> list[tuple[LabelDef, PropertyDef, str]]:
+    out = []
+    for label in labels:
+        index = label.property_index(name)
+        if index >= 0:
+            out.append((label, label.properties[index], f"{alias}.p{index}"))
+    return out
+
+
+def _predicate_sql(column: str, prop: PropertyDef | None, flt: Filter) -> tuple[str, list[Any]]:
+    p, values = flt.predicate, list(flt.values)
+    if p in ("=", "!=", "<", "<=", ">", ">="):
+        return f"{column} {p} ?", values
+    if p == "in":
+        return f"{column} IN ({', '.join('?' * len(values))})", values
+    if p == "range":
+        return f"{column} BETWEEN ? AND ?", values
+    # contains: an element of a list/set, or a piece of a text
+    if prop is not None and prop.cardinality != "single":
+        return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value = ?)", values  # noqa: S608
+    return f"instr({column}, ?) > 0", values
+
+
+class CompiledQuery:
+    """SQL for one :class:`QuerySpec` against one store's schema."""
+
+    def __init__(self, spec: QuerySpec, schema: GraphSchema) -> None:
+        self.spec = spec
+        vertices = spec.target == "vertices"
+        candidates = schema.vertex_labels() if vertices else schema.edge_labels()
+        by_name = {label.name: label for label in candidates}
+        self.labels = [by_name[n] for n in spec.labels if n in by_name] or list(candidates)
+        alias = "v" if vertices else "e"
+        pseudo = VERTEX_FIELDS if vertices else EDGE_FIELDS
+        sql = _Sql()
+        if spec.labels:
+            names = [label.name for label in self.labels]
+            if len(names) == 1:
+                sql.where.append(f"{alias}.label = ?")
+            else:
+                sql.where.append(f"{alias}.label IN ({', '.join('?' * len(names))})")
+            sql.params.extend(names)
+        for flt in spec.filters:
+            if flt.property in pseudo:
+                clause, params = _predicate_sql(pseudo[flt.property], None, flt)
+                sql.where.append(clause)
+                sql.params.extend(params)
+                continue
+            branches = []
+            for label, prop, column in _column_cases(flt.property, self.labels, alias):
+                clause, params = _predicate_sql(column, prop, flt)
+                if len(self.labels) == 1 and spec.labels:
+                    branches.append(clause)  # the label is already required above
+                else:
+                    branches.append(f"({alias}.label = ? AND {clause})")
+                    sql.params.append(label.name)
+                sql.params.extend(params)
+            sql.where.append("(" + " OR ".join(branches) + ")" if branches else "0")
+        order = []
+        for sort in spec.sorts:
+            direction = "DESC" if sort.descending else "ASC"
+            if sort.property in pseudo:
+                order.append(f"{pseudo[sort.property]} {direction}")
+                continue
+            cases = _column_cases(sort.property, self.labels, alias)
+            if len(cases) == 1 and len(self.labels) == 1:
+                expr = cases[0][2]
+            else:
+                whens = " ".join(f"WHEN {_quote(lbl.name)} THEN {col}" for lbl, _p, col in cases)
+                expr = f"CASE {alias}.label {whens} END"
+            if any(f.property == sort.property for f in spec.filters):
+                order.append(f"{expr} {direction}")  # filtered: no NULLs left to place
+            else:  # NULLs (no value) last in either direction
+                order.append(f"{expr} IS NULL, {expr} {direction}")
+        if order:
+            # Ties in row order, in the direction of the last key, so that an index on that
+            # key (whose entries end with the row id) gives the whole order.
+            last = "DESC" if spec.sorts[-1].descending else "ASC"
+            order.append(f"{alias}.{'vid' if vertices else 'eid'} {last}")
+        # Without sort keys the rows come in the order of the scan SQLite picks (row order,
+        # or an index's order): the first page of an indexed filter needs no sorting at all.
+        self.where = " AND ".join(sql.where) or "1"
+        self.params = sql.params
+        self.order = ", ".join(order)
+
+    def select(self, width: int) -> tuple[str, list[Any]]:
+        alias = "v" if self.spec.target == "vertices" else "e"
+        cols = "".join(f", {alias}.p{i}" for i in range(width))
+        if self.spec.target == "vertices":
+            head = f"SELECT v.key, v.label{cols} FROM vertex v"  # noqa: S608
+        else:
+            head = (
+                f"SELECT s.key, d.key, e.label{cols} FROM edge e "  # noqa: S608
+                "JOIN vertex s ON s.vid = e.src JOIN vertex d ON d.vid = e.dst"
+            )
+        sql = f"{head} WHERE {self.where}"
+        if self.order:
+            sql += f" ORDER BY {self.order}"
+        params = list(self.params)
+        if self.spec.limit is not None or self.spec.offset:
+            sql += " LIMIT ? OFFSET ?"
+            params += [self.spec.limit if self.spec.limit is not None else -1, self.spec.offset]
+        return sql, params
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def decode_value(prop: PropertyDef, value: Any) -> Any:
+    """A stored value as JSON-ready data (lists/sets back to arrays, bools to booleans)."""
+    if value is None:
+        return None
+    if prop.cardinality != "single":
+        return json.loads(value)
+    if prop.type == "bool":
+        return bool(value)
+    return value
+
+
+class RowShaper:
+    """Stored rows -> ``(id, label, properties)`` / ``(source, target, label, properties)``
+    with properties as a JSON object of that label's values (absent ones left out)."""
+
+    def __init__(self, schema: GraphSchema, target: str) -> None:
+        self.lead = 2 if target == "vertices" else 3
+        self.props = {label.name: label.properties for label in schema.labels}
+
+    def __call__(self, row: Sequence[Any]) -> tuple:
+        lead = self.lead
+        label = row[lead - 1]
+        props = {}
+        for i, prop in enumerate(self.props.get(label, ())):
+            value = row[lead + i]
+            if value is not None:
+                props[prop.name] = decode_value(prop, value)
+        return (*row[:lead], json.dumps(props, ensure_ascii=False, separators=(",", ":")))
+
+
+# Page cache of a streaming query's connection: a scan reads every page once, so a big cache
+# buys nothing and would make the worker's memory grow with the graph up to its size.
+QUERY_CACHE_KIB = 8192
+
+
+def run_query(
+    store: GraphStore,
+    spec: QuerySpec,
+    *,
+    chunk: int = 5000,
+    on_chunk: Callable[[int], None] | None = None,
+) -> Iterator[list[tuple]]:
+    """The query's rows, shaped, in chunks (memory: one chunk, whatever the graph's size).
+    ``on_chunk(rows so far)`` runs between chunks and may raise to stop."""
+    schema = stored_schema(store) or GraphSchema(id_scope="global")
+    store.conn.execute(f"PRAGMA cache_size=-{QUERY_CACHE_KIB}")
+    compiled = CompiledQuery(spec, schema)
+    sql, params = compiled.select(store.width())
+    shape = RowShaper(schema, spec.target)
+    cursor = store.conn.execute(sql, params)
+    done = 0
+    while True:
+        rows = cursor.fetchmany(chunk)
+        if not rows:
+            break
+        done += len(rows)
+        yield [shape(r) for r in rows]
+        if on_chunk is not None:
+            on_chunk(done)
+
+
+def explain(store: GraphStore, spec: QuerySpec) -> str:
+    """SQLite's plan for the query (tests and benchmarks check that an index is used)."""
+    schema = stored_schema(store) or GraphSchema(id_scope="global")
+    sql, params = CompiledQuery(spec, schema).select(store.width())
+    rows = store.conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+    return "\n".join(str(r[-1]) for r in rows)
+
+
+# --- label-property indexes ---------------------------------------------------------------------
+
+_INDEX_NAME = re.compile(r"^lp_(vertex|edge)_[0-9a-f]{16}_p(\d+)$")
+
+
+def index_name(target: str, label: str, column: int) -> str:
+    digest = hashlib.sha256(label.encode()).hexdigest()[:16]
+    return f"lp_{'vertex' if target == 'vertices' else 'edge'}_{digest}_p{column}"
+
+
+def resolve_index(schema: GraphSchema | None, target: str, label: str, prop: str) -> int:
+    """The store column of ``label.prop``; PlanError naming the parameter when there is none."""
+    schema = schema or GraphSchema(id_scope="global")
+    labels = schema.vertex_labels() if target == "vertices" else schema.edge_labels()
+    found = next((lbl for lbl in labels if lbl.name == label), None)
+    if found is None:
+        raise _invalid("label", f"{label!r} is not a {target[:-1]} label of the graph")
+    column = found.property_index(prop)
+    if column < 0:
+        raise _invalid("property", f"label {label!r} has no property {prop!r}")
+    return column
+
+
+def create_index(store: GraphStore, target: str, label: str, column: int) -> str:
+    """``CREATE INDEX`` on ``p{column}`` for rows of ``label`` (a partial index). Call it in a
+    write transaction; returns the index name."""
+    name = index_name(target, label, column)
+    table = "vertex" if target == "vertices" else "edge"
+    store.conn.execute(
+        f"CREATE INDEX IF NOT EXISTS {name} ON {table}(p{column}) WHERE label = {_quote(label)}"
+    )
+    return name
+
+
+def list_indexes(store: GraphStore) -> list[dict[str, Any]]:
+    rows = store.conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name LIKE 'lp_%'"
+    ).fetchall()
+    out = []
+    for name, sql in rows:
+        match = _INDEX_NAME.match(name)
+        label = re.search(r"WHERE label = '((?:[^']|'')*)'", sql or "")
+        if match and label:
+            out.append(
+                {
+                    "name": name,
+                    "target": "vertices" if match.group(1) == "vertex" else "edges",
+                    "label": label.group(1).replace("''", "'"),
+                    "column": int(match.group(2)),
+                }
+            )
+    return out
+
+
+# --- whole-graph streams (exports) --------------------------------------------------------------
+
+
+def table_size(store: GraphStore, target: str) -> int:
+    """Rows ever given an id in the vertex or edge table (an upper bound of its size, O(1))."""
+    table = "vertex" if target == "vertices" else "edge"
+    return int(store.conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0)  # noqa: S608
+
+
+def label_size(store: GraphStore, target: str, label: str) -> int:
+    table = "vertex" if target == "vertices" else "edge"
+    sql = f"SELECT count(*) FROM {table} WHERE label = ?"  # noqa: S608
+    return int(store.conn.execute(sql, (label,)).fetchone()[0])
+
+
+def page_count(store: GraphStore) -> int:
+    return int(store.conn.execute("PRAGMA page_count").fetchone()[0])
+
+
+def record_operation(store: GraphStore, job_id: str, summary: dict[str, Any]) -> None:
+    """Note a write that did not go through an import (a restore) as a new data version."""
+    store.conn.execute(
+        "INSERT OR REPLACE INTO imports(job_id, summary, committed_at) VALUES (?, ?, ?)",
+        (job_id, json.dumps(summary), time.time()),
+    )
+
+
+class NotABackup(Exception):
+    """The file is not a usable backup of a graph store; ``str()`` says why."""
+
+
+def inspect_backup(path: Path) -> GraphSchema | None:
+    """The schema of a graph store backup, after checking that it is one."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if not {"vertex", "edge", "meta", "imports"} <= tables:
+                raise NotABackup(f"{path.name} is not a graph backup (tables are missing)")
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            check = conn.execute("PRAGMA quick_check").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise NotABackup(f"{path.name} is not a readable graph backup: {exc}") from None
+    if check and check[0] != "ok":
+        raise NotABackup(f"{path.name} is damaged: {check[0]}")
+    try:
+        return GraphSchema.from_dict(json.loads(row[0])) if row else None
+    except (PlanError, ValueError) as exc:
+        raise NotABackup(f"{path.name} holds an invalid schema: {exc}") from None
+
+
+def count_rows(store: GraphStore) -> tuple[int, int]:
+    v = store.conn.execute("SELECT count(*) FROM vertex").fetchone()[0]
+    e = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
+    return int(v), int(e)
+
+
+def colliding_key(store: GraphStore) -> tuple[str, list[str]] | None:
+    """A vertex key used in two scopes (GraphScope ids are per type; GES ids are global)."""
+    row = store.conn.execute(
+        "SELECT key, group_concat(label, ',') FROM vertex GROUP BY key HAVING count(*) > 1 LIMIT 1"
+    ).fetchone()
+    return (row[0], row[1].split(",")) if row else None
+
+
+def stream_vertices(store: GraphStore, *, chunk: int = 10_000) -> Iterator[list[tuple]]:
+    """Every vertex as ``(key, label, p0..)`` in insertion order, in chunks."""
+    cols = "".join(f", p{i}" for i in range(store.width()))
+    cursor = store.conn.execute(f"SELECT key, label{cols} FROM vertex ORDER BY vid")  # noqa: S608
+    while rows := cursor.fetchmany(chunk):
+        yield rows
+
+
+def stream_edges(store: GraphStore, *, chunk: int = 10_000) -> Iterator[list[tuple]]:
+    """Every edge as ``(source key, target key, label, p0..)`` in insertion order."""
+    cols = "".join(f", e.p{i}" for i in range(store.width()))
+    cursor = store.conn.execute(
+        f"SELECT s.key, d.key, e.label{cols} FROM edge e "  # noqa: S608
+        "JOIN vertex s ON s.vid = e.src JOIN vertex d ON d.vid = e.dst ORDER BY e.eid"
+    )
+    while rows := cursor.fetchmany(chunk):
+        yield rows
+
+
+# --- the graph as arrays, for the graph library -------------------------------------------------
+
+
+@dataclass
+class EdgeArrays:
+    """Vertices numbered 0..n-1 in vid order; edges as (source index, target index) pairs."""
+
+    n: int
+    edges: list[tuple[int, int]]
+    weights: list[float] | None
+    base: int | None  # vid of index 0 when vids are contiguous (index = vid - base)
+    vids: list[int] | None  # otherwise the vid of every index
+
+
+def find_vertices(store: GraphStore, key: str) -> list[tuple[int, str, str]]:
+    """``(vid, scope, label)`` of every vertex whose id is ``key`` (one per scope)."""
+    return store.conn.execute(
+        "SELECT vid, scope, label FROM vertex WHERE key = ? ORDER BY scope", (key,)
+    ).fetchall()
+
+
+def weight_expression(schema: GraphSchema, prop: str) -> str:
+    cases = []
+    for label in schema.edge_labels():
+        index = label.property_index(prop)
+        if index >= 0:
+            cases.append(f"WHEN {_quote(label.name)} THEN p{index}")
+    return f"CASE label {' '.join(cases)} END" if cases else "NULL"
+
+
+def load_edge_arrays(
+    store: GraphStore,
+    *,
+    weight: str | None = None,
+    chunk: int = 200_000,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> EdgeArrays:
+    """The graph's topology (and one numeric edge property) for the graph library, read in
+    chunks; ``on_chunk(edges read, edges total)`` runs between chunks and may raise to stop."""
+    low, high, n = store.conn.execute("SELECT min(vid), max(vid), count(*) FROM vertex").fetchone()
+    total = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
+    schema = stored_schema(store) or GraphSchema(id_scope="global")
+    wexpr = weight_expression(schema, weight) if weight else None
+    contiguous = n == 0 or high - low + 1 == n
+    edges: list[tuple[int, int]] = []
+    weights: list[float] | None = [] if weight else None
+    vids = None
+    if contiguous:
+        base = low or 0
+        if wexpr:
+            sql = f"SELECT src - ?1, dst - ?1, {wexpr} FROM edge"  # noqa: S608
+        else:
+            sql = "SELECT src - ?1, dst - ?1 FROM edge"
+        cursor = store.conn.execute(sql, (base,))
+    else:
+        base = None
+        vids = [r[0] for r in store.conn.execute("SELECT vid FROM vertex ORDER BY vid")]
+        position = {vid: i for i, vid in enumerate(vids)}
+        sql = f"SELECT src, dst{', ' + wexpr if wexpr else ''} FROM edge"  # noqa: S608
+        cursor = store.conn.execute(sql)
+    while rows := cursor.fetchmany(chunk):
+        if weights is not None:
+            for row in rows:
+                w = row[2]
+                weights.append(1.0 if w is None else float(w))
+            rows = [(r[0], r[1]) for r in rows]
+        if vids is not None:
+            rows = [(position[a], position[b]) for a, b in rows]
+        edges.extend(rows)
+        if on_chunk is not None:
+            on_chunk(len(edges), total)
+    return EdgeArrays(n=int(n), edges=edges, weights=weights, base=base, vids=vids)
+
+
+def vertex_names(store: GraphStore) -> list[tuple[str, str]]:
+    """``(key, label)`` of every vertex in vid order (index i of :class:`EdgeArrays`)."""
+    return store.conn.execute("SELECT key, label FROM vertex ORDER BY vid").fetchall()

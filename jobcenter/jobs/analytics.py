@@ -1,0 +1,586 @@
+"""Worker side of the analytics jobs (issue 6): algorithms, filtered queries, index builds,
+exports and the graph operations clear, backup and restore.
+
+Every handler runs under the runner's :class:`~jobcenter.jobs.runner.Heartbeat`, whose stop
+event is the :class:`~jobcenter.graphs.algorithms.Control`'s: a cancel is seen within a
+heartbeat interval and stops the work between chunks, inside igraph (the forked child that
+computes is killed) or inside SQLite (a progress handler interrupts the running statement).
+Results go to a temporary file and are
+published only after the commit gate, so a stopped job keeps nothing.
+
+Graph access: reads (algorithms, queries, exports, backups) run in one SQLite read transaction
+on the last committed data: an import running meanwhile is invisible until it commits. Writes
+(index build, clear, restore) take the graph's write lock first and wait for a running write
+to end. A graph being deleted fails the job clearly.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import logging
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+
+from jobcenter.graphs.algorithms import (
+    AlgorithmFailed,
+    AlgorithmStopped,
+    Control,
+    clear_cache,
+    run_algorithm,
+)
+from jobcenter.graphs.choices import GraphStatus
+from jobcenter.graphs.formats.ges import schema_xml
+from jobcenter.graphs.models import Graph
+from jobcenter.graphs.plan import PlanError
+from jobcenter.graphs.query import (
+    NotABackup,
+    QuerySpec,
+    colliding_key,
+    count_rows,
+    create_index,
+    inspect_backup,
+    label_size,
+    page_count,
+    record_operation,
+    run_query,
+    snapshot,
+    stored_schema,
+    stream_edges,
+    stream_vertices,
+    table_size,
+)
+from jobcenter.graphs.schema import GraphSchema
+from jobcenter.graphs.services import graph_lock_acquire, graph_lock_release
+from jobcenter.graphs.store import GraphStore, StoreError
+from jobcenter.graphs.values import LIST_SEPARATOR
+from jobcenter.jobs import services
+from jobcenter.jobs.choices import JobStatus
+from jobcenter.jobs.models import Job
+from jobcenter.jobs.results import ResultReader, ResultWriter, names_snapshot
+from jobcenter.jobs.runner import Heartbeat, end_stopped
+
+logger = logging.getLogger("jobcenter.jobs")
+
+LOCK_POLL_SECONDS = 0.5
+SQLITE_CHECK_STEPS = 20_000  # VM steps between two looks at the stop flag inside a statement
+
+
+class JobFailed(Exception):
+    """The job cannot do its work; ``str()`` is the reason shown to the user."""
+
+
+class _Run:
+    """One analytics job in a worker: heartbeat, control, finishing by outcome."""
+
+    def __init__(self, job: Job, worker_id: str) -> None:
+        self.job = job
+        self.worker_id = worker_id
+        self.control = Control()
+        self.beat = Heartbeat(
+            job_id=job.pk,
+            worker_id=worker_id,
+            snapshot=self.snapshot,
+            stop_event=self.control.stop,
+        )
+        self.writer: ResultWriter | None = None
+        self.on_stop: list[Callable[[], None]] = []  # cleanups of a stopped or failed job
+        self.locked_graph: str | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        c = self.control
+        return {
+            "progress": min(99.9, c.progress),
+            "lines_done": c.done,
+            "lines_total": c.total,
+            "lines_per_second": 0.0,
+        }
+
+    def graph(self) -> Graph:
+        """The job's graph, fresh from the database; JobFailed when it is gone or going."""
+        graph = Graph.objects.filter(pk=self.job.graph_id).first() if self.job.graph_id else None
+        if graph is None:
+            raise JobFailed(f"graph {self.job.graph_name!r} was deleted")
+        if graph.status != GraphStatus.READY:
+            raise JobFailed(f"graph {graph.name!r} is being deleted")
+        return graph
+
+    def lock(self, graph: Graph) -> None:
+        """Take the graph's write lock, waiting for a running write (stops on a cancel)."""
+        while not graph_lock_acquire(graph_id=graph.pk, job_id=self.job.pk):
+            if self.control.stop.wait(LOCK_POLL_SECONDS):
+                raise AlgorithmStopped()
+            self.graph()  # deleted meanwhile?
+        self.locked_graph = graph.pk
+
+    def watch_sqlite(self, store: GraphStore) -> None:
+        """Let a stop interrupt the store's running statement (a long scan, an index build)."""
+        stop = self.control.stop
+        store.conn.set_progress_handler(lambda: 1 if stop.is_set() else 0, SQLITE_CHECK_STEPS)
+
+    def gate(self) -> None:
+        """The point of no return (see services.job_commit_gate)."""
+        if not services.job_commit_gate(job_id=self.job.pk, worker_id=self.worker_id):
+            raise AlgorithmStopped()
+
+    def execute(self, work: Callable[[_Run], dict[str, Any] | None]) -> None:
+        self.beat.start()
+        try:
+            result = work(self)
+        except (AlgorithmStopped, _Interrupted):
+            self._cleanup()
+            self.beat.finish()
+            end_stopped(
+                job=self.job,
+                worker_id=self.worker_id,
+                reason=self.beat.reason,
+                progress=self.control.progress,
+            )
+            return
+        except (JobFailed, AlgorithmFailed, PlanError, StoreError) as exc:
+            self._cleanup()
+            self.beat.finish()
+            reason = exc.message if isinstance(exc, PlanError) else str(exc)
+            self._finish(JobStatus.FAILED, fail_reason=reason, progress=self.control.progress)
+            return
+        except sqlite3.Error as exc:
+            self._cleanup()
+            self.beat.finish()
+            if self.control.stop.is_set():
+                end_stopped(
+                    job=self.job,
+                    worker_id=self.worker_id,
+                    reason=self.beat.reason,
+                    progress=self.control.progress,
+                )
+                return
+            self._finish(JobStatus.FAILED, fail_reason=f"graph store error: {exc}")
+            return
+        except BaseException:
+            self._cleanup()
+            raise
+        finally:
+            self.beat.finish()
+            if self.locked_graph:
+                graph_lock_release(graph_id=self.locked_graph, job_id=self.job.pk)
+        self._finish(JobStatus.SUCCEEDED, result=result)
+
+    def _cleanup(self) -> None:
+        if self.writer is not None:
+            self.writer.discard()
+        for cleanup in self.on_stop:
+            try:
+                cleanup()
+            except OSError:
+                logger.exception("cleanup of job %s failed", self.job.pk)
+
+    def _finish(self, status: JobStatus, **fields: Any) -> None:
+        c = self.control
+        services.job_finish(
+            job_id=self.job.pk,
+            worker_id=self.worker_id,
+            status=status,
+            lines_done=c.done,
+            lines_total=c.total,
+            **fields,
+        )
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _open(graph: Graph) -> GraphStore:
+    return GraphStore(graph.store_path)
+
+
+def _sqlite_stopped(run: _Run, exc: sqlite3.OperationalError) -> bool:
+    return run.control.stop.is_set() and "interrupt" in str(exc).lower()
+
+
+# --- algorithms ---------------------------------------------------------------------------------
+
+
+def algorithm(*, job: Job, worker_id: str) -> None:
+    def work(run: _Run) -> dict[str, Any]:
+        graph = run.graph()
+        store = _open(graph)
+        try:
+            run.watch_sqlite(store)
+            try:
+                result = run_algorithm(
+                    store, job.params["algorithm"], job.params["parameters"], run.control
+                )
+            except sqlite3.OperationalError as exc:
+                if _sqlite_stopped(run, exc):
+                    raise AlgorithmStopped() from exc
+                raise
+        finally:
+            store.close()
+        writer = run.writer = ResultWriter(job.pk, kind=result.kind, columns=result.columns)
+        if result.values is not None and result.names is not None:
+            names_snapshot(result.names_key, result.names)  # once per graph version
+            writer.add_vertex_values(
+                names_key=result.names_key, values=result.values, indices=result.indices
+            )
+            run.control.done = run.control.total = writer.count
+        else:
+            _write_rows(run, writer, result.rows, base=85.0, span=15.0, total=result.expected)
+        summary = writer.finish(result.outputs)
+        summary["algorithm"] = job.params["algorithm"]
+        run.gate()
+        writer.publish()
+        return summary
+
+    _Run(job, worker_id).execute(work)
+
+
+def _write_rows(
+    run: _Run,
+    writer: ResultWriter,
+    rows: Iterator[tuple],
+    *,
+    base: float,
+    span: float,
+    total: int | None,
+    chunk: int = 20_000,
+) -> None:
+    control = run.control
+    control.total = total or 0
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, chunk)):
+        writer.add(batch)
+        control.done = writer.count
+        if total:
+            control.progress = base + span * min(1.0, writer.count / total)
+        control.check()
+    control.done = control.total = writer.count
+
+
+# --- filtered queries ---------------------------------------------------------------------------
+
+
+def query(*, job: Job, worker_id: str) -> None:
+    spec = QuerySpec.from_dict(job.params["query"])
+
+    def work(run: _Run) -> dict[str, Any]:
+        graph = run.graph()
+        store = _open(graph)
+        control = run.control
+        columns = (
+            ["id", "label", "properties"]
+            if spec.target == "vertices"
+            else ["source", "target", "label", "properties"]
+        )
+        writer = run.writer = ResultWriter(job.pk, kind=spec.target, columns=columns)
+        try:
+            run.watch_sqlite(store)
+            with snapshot(store):
+                total = table_size(store, spec.target)
+                wanted = min(total, spec.limit) if spec.limit is not None else total
+                control.set_phase("querying", 1.0, wanted)
+                try:
+                    for rows in run_query(store, spec):
+                        writer.add(rows)
+                        control.done = writer.count
+                        control.progress = 1.0 + 98.0 * writer.count / wanted if wanted else 99.0
+                        control.check()
+                except sqlite3.OperationalError as exc:
+                    if _sqlite_stopped(run, exc):
+                        raise AlgorithmStopped() from exc
+                    raise
+        finally:
+            store.close()
+        control.total = writer.count
+        summary = writer.finish({"returned": writer.count, "offset": spec.offset})
+        run.gate()
+        writer.publish()
+        return summary
+
+    _Run(job, worker_id).execute(work)
+
+
+# --- index builds -------------------------------------------------------------------------------
+
+
+def index(*, job: Job, worker_id: str) -> None:
+    target, label, column = job.params["target"], job.params["label"], job.params["column"]
+
+    def work(run: _Run) -> dict[str, Any]:
+        graph = run.graph()
+        run.lock(graph)
+        store = _open(graph)
+        control = run.control
+        try:
+            rows = label_size(store, target, label)
+            control.set_phase("building index", 5.0, rows)
+            run.watch_sqlite(store)
+            try:
+                store.conn.execute("BEGIN IMMEDIATE")
+                name = create_index(store, target, label, column)
+                run.gate()
+                store.conn.execute("COMMIT")
+            except BaseException as exc:
+                if store.conn.in_transaction:
+                    store.conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError) and _sqlite_stopped(run, exc):
+                    raise AlgorithmStopped() from exc
+                raise
+            control.done = rows
+        finally:
+            store.close()
+        return {
+            "index": name,
+            "target": target,
+            "label": label,
+            "property": job.params["property"],
+            "rows": rows,
+        }
+
+    _Run(job, worker_id).execute(work)
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+def _csv_value(prop: Any, value: Any) -> str:
+    """A stored value as GES writes it in a data file."""
+    if value is None:
+        return ""
+    if prop is not None and prop.cardinality != "single":
+        return LIST_SEPARATOR.join(_scalar_text(v) for v in json.loads(value))
+    return _scalar_text(value)
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def export(*, job: Job, worker_id: str) -> None:
+    if job.params["source"] == "graph":
+        _export_graph(job, worker_id)
+    else:
+        _export_result(job, worker_id)
+
+
+def _staging(target: Path, run: _Run) -> Path:
+    """A temporary sibling of ``target``, removed when the job stops or fails."""
+    staging = target.with_name(f".{target.name}.{run.job.pk}.part")
+    if staging.exists():
+        shutil.rmtree(staging) if staging.is_dir() else staging.unlink()
+    run.on_stop.append(
+        lambda: (
+            shutil.rmtree(staging, ignore_errors=True)
+            if staging.is_dir()
+            else staging.unlink(missing_ok=True)
+        )
+    )
+    return staging
+
+
+def _publish(staging: Path, target: Path) -> None:
+    if target.exists():
+        raise JobFailed(f"{target} appeared while the export ran; nothing was overwritten")
+    os.replace(staging, target)
+
+
+def _export_result(job: Job, worker_id: str) -> None:
+    target = Path(job.params["path"])
+    source_id = job.params["job"]
+
+    def work(run: _Run) -> dict[str, Any]:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = _staging(target, run)
+        try:
+            reader = ResultReader(source_id)
+        except FileNotFoundError:
+            raise JobFailed(f"job {source_id} has no result (any more)") from None
+        control = run.control
+        with reader, staging.open("w", newline="", encoding="utf-8") as handle:
+            control.set_phase("exporting", 1.0, reader.total)
+            writer = csv.writer(handle)
+            writer.writerow(reader.columns)
+            for i, row in enumerate(reader.iter_rows(), start=1):
+                writer.writerow(row)
+                if i % 10_000 == 0:
+                    control.done = i
+                    control.progress = 1.0 + 98.0 * i / max(1, reader.total)
+                    control.check()
+            control.done = reader.total
+        run.gate()
+        _publish(staging, target)
+        return {"path": str(target), "rows": reader.total, "source_job": source_id}
+
+    _Run(job, worker_id).execute(work)
+
+
+def _export_graph(job: Job, worker_id: str) -> None:
+    target = Path(job.params["path"])
+
+    def work(run: _Run) -> dict[str, Any]:
+        graph = run.graph()
+        store = _open(graph)
+        control = run.control
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = _staging(target, run)
+        staging.mkdir()
+        try:
+            run.watch_sqlite(store)
+            with snapshot(store):
+                schema = stored_schema(store) or (
+                    GraphSchema.from_dict(graph.schema) if graph.schema else None
+                )
+                if schema is None or not schema.labels:
+                    raise JobFailed(f"graph {graph.name!r} has no schema to export")
+                if schema.id_scope != "global" and (clash := colliding_key(store)):
+                    raise JobFailed(
+                        f"vertex id {clash[0]!r} is used by labels {', '.join(clash[1])}: GES "
+                        "vertex ids are global, so this graph cannot be exported in GES format"
+                    )
+                vertices, edges = count_rows(store)
+                control.set_phase("exporting", 1.0, vertices + edges)
+                (staging / "schema.xml").write_text(schema_xml(schema), encoding="utf-8")
+                props = {label.name: label.properties for label in schema.labels}
+                done = 0
+                for name, stream, lead in (
+                    ("vertex.csv", stream_vertices, 2),
+                    ("edge.csv", stream_edges, 3),
+                ):
+                    with (staging / name).open("w", newline="", encoding="utf-8") as handle:
+                        writer = csv.writer(handle, lineterminator="\n")
+                        for rows in stream(store):
+                            for row in rows:
+                                label_props = props.get(row[lead - 1], ())
+                                writer.writerow(
+                                    [
+                                        *row[:lead],
+                                        *(
+                                            _csv_value(p, row[lead + i])
+                                            for i, p in enumerate(label_props)
+                                        ),
+                                    ]
+                                )
+                            done += len(rows)
+                            control.done = done
+                            control.progress = 1.0 + 98.0 * done / max(1, vertices + edges)
+                            control.check()
+        except sqlite3.OperationalError as exc:
+            if _sqlite_stopped(run, exc):
+                raise AlgorithmStopped() from exc
+            raise
+        finally:
+            store.close()
+        run.gate()
+        _publish(staging, target)
+        return {
+            "path": str(target),
+            "format": "ges",
+            "files": ["schema.xml", "vertex.csv", "edge.csv"],
+            "vertices": vertices,
+            "edges": edges,
+        }
+
+    _Run(job, worker_id).execute(work)
+
+
+# --- graph operations: clear, backup, restore ---------------------------------------------------
+
+
+def graph_operation(*, job: Job, worker_id: str) -> None:
+    operation = job.params.get("operation")
+    work = {"clear": _clear, "backup": _backup, "restore": _restore}[operation]
+    _Run(job, worker_id).execute(lambda run: work(run, job))
+
+
+def _clear(run: _Run, job: Job) -> dict[str, Any]:
+    graph = run.graph()
+    run.lock(graph)
+    store = _open(graph)
+    try:
+        vertices, edges = count_rows(store)
+        run.control.set_phase("clearing", 10.0, vertices + edges)
+        schema = stored_schema(store)
+        store.begin(width=store.width(), schema=schema.to_dict() if schema else graph.schema)
+        store.clear()
+        run.gate()
+        summary = {"operation": "clear", "vertices_removed": vertices, "edges_removed": edges}
+        store.commit(job_id=job.pk, summary=summary)
+        run.control.done = vertices + edges
+    finally:
+        store.close()
+    clear_cache()
+    Graph.objects.filter(pk=graph.pk).update(data_updated_at=timezone.now())
+    return summary
+
+
+def _backup(run: _Run, job: Job) -> dict[str, Any]:
+    target = Path(job.params["path"])
+    graph = run.graph()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = _staging(target, run)
+    store = _open(graph)
+    try:
+        pages = page_count(store)
+        run.control.set_phase("copying", 1.0, pages)
+        copy = sqlite3.connect(staging)
+        try:
+
+            def progress(status: int, remaining: int, total: int) -> None:
+                run.control.done = total - remaining
+                run.control.progress = 1.0 + 98.0 * (total - remaining) / max(1, total)
+                if run.control.stop.is_set():
+                    raise _Interrupted()
+
+            store.conn.backup(copy, pages=1024, progress=progress)
+        finally:
+            copy.close()
+        vertices, edges = count_rows(store)
+    finally:
+        store.close()
+    run.gate()
+    _publish(staging, target)
+    return {"operation": "backup", "path": str(target), "vertices": vertices, "edges": edges}
+
+
+def _check_backup(path: Path) -> GraphSchema | None:
+    try:
+        return inspect_backup(path)
+    except NotABackup as exc:
+        raise JobFailed(str(exc)) from None
+
+
+def _restore(run: _Run, job: Job) -> dict[str, Any]:
+    source = Path(job.params["path"])
+    graph = run.graph()
+    schema = _check_backup(source)
+    run.lock(graph)
+    store = _open(graph)
+    try:
+        run.control.set_phase("restoring", 10.0)
+        backup = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            run.gate()
+            backup.backup(store.conn)
+        finally:
+            backup.close()
+        # A new data version, so that no cached copy of the old data is ever used.
+        record_operation(store, job.pk, {"operation": "restore", "path": str(source)})
+        vertices, edges = count_rows(store)
+    finally:
+        store.close()
+    clear_cache()
+    Graph.objects.filter(pk=graph.pk).update(
+        schema=schema.to_dict() if schema else {}, data_updated_at=timezone.now()
+    )
+    return {"operation": "restore", "path": str(source), "vertices": vertices, "edges": edges}

@@ -1,0 +1,258 @@
+"""Job results: one SQLite file per job under ``JOBCENTER_RESULT_DIR``.
+
+Why a file per job rather than rows in the job database: a result can hold millions of rows
+(a pagerank of every vertex, a query without a limit); writing them into the job database would
+hold its write lock (SQLite) for seconds and bloat it, while a file of its own is written by the
+worker without touching anyone else, is paged with an index on its row number, and is removed
+with one unlink when the job is purged. A result is written to ``<id>.sqlite3.part`` and renamed
+into place only after the job passed its commit gate, so a cancelled or crashed job never leaves
+a partial result that could be read.
+
+Layout: ``meta(key, value)`` with ``kind`` (``vertices``, ``edges`` or ``rows``: what GES serves
+as ``data.vertices``, ``data.edges`` or ``data.outputs``), ``columns`` (JSON list) and
+``outputs`` (JSON object: the summary figures); ``rows(rid INTEGER PRIMARY KEY, c0..cN)``
+holding one result row each, in result order. ``properties`` columns hold a JSON object.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+KINDS = ("vertices", "edges", "rows")
+
+
+def result_dir() -> Path:
+    return Path(settings.JOBCENTER_RESULT_DIR)
+
+
+def result_path(job_id: str) -> Path:
+    return result_dir() / f"{job_id}.sqlite3"
+
+
+def result_delete(job_id: str) -> None:
+    for path in (result_path(job_id), Path(f"{result_path(job_id)}.part")):
+        path.unlink(missing_ok=True)
+
+
+def names_path(key: str) -> Path:
+    return result_dir() / "names" / f"{key}.sqlite3"
+
+
+def names_snapshot(key: str, names: Sequence[tuple[str, str]]) -> Path:
+    """The ``(id, label)`` of every vertex of one graph version, by vertex index: written once
+    per graph data version and shared by the compact results computed on it."""
+    path = names_path(key)
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f"{path.name}.{os.getpid()}.part")
+    conn = sqlite3.connect(temp, isolation_level=None)
+    try:
+        conn.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=16384;"
+            "CREATE TABLE names (i INTEGER PRIMARY KEY, key TEXT, label TEXT);"
+        )
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO names VALUES (?, ?, ?)", ((i, k, lbl) for i, (k, lbl) in enumerate(names))
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    os.replace(temp, path)
+    return path
+
+
+class ResultWriter:
+    """Writes one job's result into a temporary file; :meth:`publish` puts it in place."""
+
+    def __init__(self, job_id: str, *, kind: str, columns: Sequence[str]) -> None:
+        assert kind in KINDS
+        self.job_id = job_id
+        self.kind = kind
+        self.columns = list(columns)
+        self.final = result_path(job_id)
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        self.temp = Path(f"{self.final}.part")
+        self.temp.unlink(missing_ok=True)
+        self.conn = sqlite3.connect(self.temp, isolation_level=None)
+        self.conn.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=16384;"
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        )
+        cols = ", ".join(f"c{i}" for i in range(len(self.columns)))
+        self.conn.execute(f"CREATE TABLE rows (rid INTEGER PRIMARY KEY, {cols})")
+        marks = ", ".join("?" * len(self.columns))
+        self.insert = f"INSERT INTO rows ({cols}) VALUES ({marks})"  # noqa: S608
+        self.conn.execute("BEGIN")
+        self.count = 0
+
+    def add(self, rows: Iterable[Sequence[Any]]) -> None:
+        before = self.conn.total_changes
+        self.conn.executemany(self.insert, rows)
+        self.count += self.conn.total_changes - before
+
+    def finish(self, outputs: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Close the file (still under its temporary name); returns the summary for Job.result."""
+        meta = {
+            "kind": self.kind,
+            "columns": json.dumps(self.columns),
+            "outputs": json.dumps(outputs or {}),
+            "total": str(self.count),
+        }
+        self.conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        self.conn.execute("COMMIT")
+        self.conn.close()
+        return {
+            "kind": self.kind,
+            "columns": self.columns,
+            "total": self.count,
+            "outputs": outputs or {},
+        }
+
+    def publish(self) -> None:
+        """Make the result visible (after the commit gate)."""
+        with open(self.temp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(self.temp, self.final)
+
+    def add_vertex_values(
+        self, *, names_key: str, values: Sequence[Any], indices: Sequence[int] | None
+    ) -> None:
+        """The compact form of a one-value-per-vertex result: the values (and, when not every
+        vertex has one, their vertex indices) as arrays; ids and labels stay in the shared
+        names snapshot ``names_key``. Rows read back the same as row by row."""
+        kind = "q" if all(isinstance(v, int) for v in values) else "d"
+        blobs = [("values", kind, array(kind, values).tobytes())]
+        if indices is not None:
+            blobs.append(("indices", "q", array("q", indices).tobytes()))
+        self.conn.execute("CREATE TABLE arrays (name TEXT PRIMARY KEY, type TEXT, data BLOB)")
+        self.conn.executemany("INSERT INTO arrays VALUES (?, ?, ?)", blobs)
+        self.conn.execute("INSERT INTO meta VALUES ('names', ?)", (names_key,))
+        self.count = len(values)
+
+    def discard(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+        self.temp.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class ResultPage:
+    kind: str
+    columns: list[str]
+    outputs: dict[str, Any]
+    total: int
+    offset: int
+    limit: int
+    rows: list[dict[str, Any]]
+
+
+def _decode(columns: list[str], row: Sequence[Any]) -> dict[str, Any]:
+    out = {}
+    for name, value in zip(columns, row, strict=True):
+        if name == "properties" and isinstance(value, str):
+            value = json.loads(value)
+        out[name] = value
+    return out
+
+
+class ResultReader:
+    """Read access to a published result (raises FileNotFoundError when there is none)."""
+
+    def __init__(self, job_id: str) -> None:
+        path = result_path(job_id)
+        if not path.exists():
+            raise FileNotFoundError(path)
+        self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        self.conn.execute("PRAGMA query_only=1")
+        meta = dict(self.conn.execute("SELECT key, value FROM meta"))
+        self.kind = meta["kind"]
+        self.columns: list[str] = json.loads(meta["columns"])
+        self.outputs: dict[str, Any] = json.loads(meta["outputs"])
+        self.total = int(meta["total"])
+        self.names_key = meta.get("names")
+        if self.names_key:
+            names = names_path(self.names_key)
+            if not names.exists():
+                raise FileNotFoundError(names)
+            self.conn.execute("ATTACH DATABASE ? AS n", (f"file:{names}?mode=ro",))
+            self.arrays = {
+                name: (kind, rowid)
+                for rowid, name, kind in self.conn.execute("SELECT rowid, name, type FROM arrays")
+            }
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> ResultReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _array(self, name: str, start: int, count: int) -> list[Any]:
+        kind, rowid = self.arrays[name]
+        size = array(kind).itemsize
+        with self.conn.blobopen("arrays", "data", rowid, readonly=True) as blob:
+            blob.seek(start * size)
+            return array(kind, blob.read(count * size)).tolist()
+
+    def _compact_rows(self, offset: int, limit: int) -> list[tuple]:
+        count = max(0, min(limit, self.total - offset))
+        if count == 0:
+            return []
+        values = self._array("values", offset, count)
+        if "indices" in self.arrays:
+            indices = self._array("indices", offset, count)
+            names = {
+                i: (key, label)
+                for i, key, label in self.conn.execute(
+                    "SELECT i, key, label FROM n.names WHERE i IN (SELECT value FROM json_each(?))",
+                    (json.dumps(indices),),
+                )
+            }
+            pairs = [names[i] for i in indices]
+        else:
+            pairs = self.conn.execute(
+                "SELECT key, label FROM n.names WHERE i >= ? ORDER BY i LIMIT ?", (offset, count)
+            ).fetchall()
+        return [(k, lbl, v) for (k, lbl), v in zip(pairs, values, strict=True)]
+
+    def _rows(self, offset: int, limit: int) -> list[tuple]:
+        if self.names_key:
+            return self._compact_rows(offset, limit)
+        cols = ", ".join(f"c{i}" for i in range(len(self.columns)))
+        return self.conn.execute(
+            f"SELECT {cols} FROM rows WHERE rid > ? ORDER BY rid LIMIT ?",  # noqa: S608
+            (offset, limit),
+        ).fetchall()
+
+    def page(self, *, offset: int, limit: int) -> ResultPage:
+        rows = self._rows(offset, limit)
+        return ResultPage(
+            kind=self.kind,
+            columns=self.columns,
+            outputs=self.outputs,
+            total=self.total,
+            offset=offset,
+            limit=limit,
+            rows=[_decode(self.columns, r) for r in rows],
+        )
+
+    def iter_rows(self, *, chunk: int = 5000) -> Iterator[tuple]:
+        """Every row as stored (properties as JSON text), in order, in bounded memory."""
+        offset = 0
+        while rows := self._rows(offset, chunk):
+            offset += len(rows)
+            yield from rows

@@ -1,0 +1,156 @@
+"""Filtered vertex and edge queries on ges_movie, their validation, and label-property indexes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from jobcenter.graphs.plan import PlanError
+from jobcenter.graphs.query import (
+    create_index,
+    explain,
+    list_indexes,
+    parse_query,
+    resolve_index,
+    run_query,
+    stored_schema,
+)
+
+
+@pytest.fixture
+def movie(workspace):
+    workspace.ges_movie()
+    return workspace.store
+
+
+def q(store, **raw):
+    spec = parse_query(raw, stored_schema(store), max_limit=1000)
+    return [row for chunk in run_query(store, spec, chunk=2) for row in chunk]
+
+
+def ids(rows):
+    return [r[0] for r in rows]
+
+
+def flt(prop, predicate, *values):
+    return {"property": prop, "predicate": predicate, "values": list(values)}
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ([flt("Age", ">", 20)], ["Vivian", "Ada"]),
+        ([flt("Age", ">=", 31)], ["Vivian", "Ada"]),
+        ([flt("Age", "<", 31)], ["Eric"]),
+        ([flt("Age", "<=", 31)], ["Vivian", "Eric"]),
+        ([flt("Age", "=", "19")], ["Eric"]),  # text converted to the property's type
+        ([flt("Gender", "!=", "F")], ["Eric"]),
+        ([flt("Gender", "=", "F"), flt("Age", ">", 33)], ["Ada"]),
+        ([flt("Name", "in", "Ada L", "Eric M", "Nobody")], ["Eric", "Ada"]),
+        ([flt("Age", "range", 19, 31)], ["Vivian", "Eric"]),
+        ([flt("Tags", "contains", "painter")], ["Vivian"]),
+        ([flt("Name", "contains", "ic")], ["Eric"]),
+        ([flt("id", "=", "Ada")], ["Ada"]),
+    ],
+)
+def test_vertex_predicates(movie, filters, expected):
+    assert ids(q(movie, labels=["user"], filters=filters)) == expected
+
+
+def test_rows_carry_typed_properties(movie):
+    (row,) = q(movie, labels=["user"], filters=[flt("id", "=", "Vivian")])
+    assert row[:2] == ("Vivian", "user")
+    assert json.loads(row[2]) == {
+        "Name": "Vivian W",
+        "Gender": "F",
+        "Age": 31,
+        "Zip": "98133",
+        "Tags": ["artist", "painter"],
+    }
+
+
+def test_sort_offset_limit(movie):
+    rows = q(movie, labels=["user"], sort=[{"property": "Age", "order": "desc"}])
+    assert ids(rows) == ["Ada", "Vivian", "Eric"]
+    rows = q(movie, labels=["user"], sort=[{"property": "Age"}], offset=1, limit=1)
+    assert ids(rows) == ["Vivian"]
+
+
+def test_property_over_several_labels(movie):
+    # no labels: every vertex; Year exists only in movie, so the filter keeps movies only
+    assert ids(q(movie, filters=[flt("Year", ">", 1990)])) == ["Heat", "Up"]
+    everything = q(movie, sort=[{"property": "label"}, {"property": "id"}])
+    assert ids(everything) == ["Heat", "Lethal Weapon", "Up", "Ada", "Eric", "Vivian"]
+
+
+def test_list_property_contains_element(movie):
+    assert ids(q(movie, labels=["movie"], filters=[flt("Genres", "contains", "Drama")])) == ["Heat"]
+
+
+def test_edge_queries(movie):
+    rows = q(movie, target="edges", labels=["rate"], filters=[flt("Score", ">=", 4)])
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("Eric", "Lethal Weapon", "rate"),
+        ("Vivian", "Heat", "rate"),
+    ]
+    assert json.loads(rows[1][3]) == {"Score": 5.0, "Datetime": "2001-02-03"}
+    rows = q(movie, target="edges", filters=[flt("source", "=", "Eric")])
+    assert [(r[1], r[2]) for r in rows] == [("Lethal Weapon", "rate"), ("Ada", "friends")]
+    rows = q(movie, target="edges", filters=[flt("Datetime", "<", "2001-01-01")])
+    assert [r[0] for r in rows] == ["Eric"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({"target": "nodes"}, "target"),
+        ({"labels": ["spaceship"]}, "labels"),
+        ({"labels": "user"}, "labels"),
+        ({"filters": [flt("Nope", "=", 1)]}, "filters.0.property"),
+        ({"filters": [flt("Age", "like", 1)]}, "filters.0.predicate"),
+        ({"filters": [flt("Age", "=", "old")]}, "filters.0.values.0"),
+        ({"filters": [flt("Age", "range", 1)]}, "filters.0.values"),
+        ({"filters": [flt("Age", "=", 1, 2)]}, "filters.0.values"),
+        ({"filters": [flt("Gender", "=", "X")]}, "filters.0.values.0"),
+        ({"filters": [flt("Age", "=", None)]}, "filters.0.values.0"),
+        ({"filters": [{"property": "Age"}]}, "filters.0.predicate"),
+        ({"sort": [{"property": "Age", "order": "up"}]}, "sort.0.order"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 5000}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_invalid_queries_name_the_field(movie, raw, field):
+    with pytest.raises(PlanError) as info:
+        parse_query({"labels": ["user"], **raw}, stored_schema(movie), max_limit=1000)
+    assert info.value.field == field
+    assert "is invalid!" in info.value.message
+
+
+def test_index_is_used_by_later_queries(movie):
+    spec = parse_query(
+        {"labels": ["user"], "filters": [flt("Age", ">", 20)], "sort": [{"property": "Age"}]},
+        stored_schema(movie),
+        max_limit=100,
+    )
+    assert "lp_vertex_" not in explain(movie, spec)
+    column = resolve_index(stored_schema(movie), "vertices", "user", "Age")
+    name = create_index(movie, "vertices", "user", column)
+    plan = explain(movie, spec)
+    assert name in plan, plan
+    assert "TEMP B-TREE" not in plan  # the index gives the order too
+    assert [r[0] for chunk in run_query(movie, spec) for r in chunk] == ["Vivian", "Ada"]
+    assert list_indexes(movie) == [
+        {"name": name, "target": "vertices", "label": "user", "column": column}
+    ]
+
+
+def test_resolve_index_names_the_parameter(movie):
+    with pytest.raises(PlanError) as info:
+        resolve_index(stored_schema(movie), "vertices", "user", "Height")
+    assert info.value.field == "property"
+    with pytest.raises(PlanError) as info:
+        resolve_index(stored_schema(movie), "vertices", "alien", "Age")
+    assert info.value.field == "label"

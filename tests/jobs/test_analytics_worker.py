@@ -1,0 +1,90 @@
+"""Analytics jobs in a real ``db_worker`` process: real progress, and a cancel that stops a
+long algorithm within 2 seconds (inside igraph's C code, and by killing the child process of
+an algorithm that cannot be interrupted) without keeping any result."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
+from jobcenter.jobs.models import Job
+from jobcenter.jobs.results import result_path
+from jobcenter.jobs.services import job_cancel, job_submit_algorithm, job_submit_import
+from tests.factories import ges_graph, wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def random_graph(directory: Path, *, vertices: int, edges: int) -> dict[str, str]:
+    """Uniformly random edges: no community structure, so community detection works hard."""
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(11)
+    schema = directory / "schema.xml"
+    schema.write_text(
+        '<?xml version="1.0"?><PMML version="3.0"><labels><label name="n"></label>'
+        '<label name="e"></label></labels></PMML>'
+    )
+    vfile, efile = directory / "v.csv", directory / "e.csv"
+    vfile.write_text("".join(f"v{i},n\n" for i in range(vertices)))
+    with efile.open("w") as fh:
+        fh.writelines(
+            f"v{rng.randrange(vertices)},v{rng.randrange(vertices)},e\n" for _ in range(edges)
+        )
+    return {"schema_path": str(schema), "vertexset_path": str(vfile), "edgeset_path": str(efile)}
+
+
+def status_of(job: Job) -> str:
+    return Job.objects.get(pk=job.pk).status
+
+
+def cancel_while_computing(job: Job) -> float:
+    """Wait until the job computes, cancel it, return how long the stop took."""
+    wait_for(lambda: Job.objects.get(pk=job.pk).progress >= 50.0, timeout=90, interval=0.02)
+    running = Job.objects.get(pk=job.pk)
+    assert running.status == JobStatus.RUNNING
+    # real progress: the load phase counted the edges it read
+    assert running.lines_total == running.lines_done == 600_000, (
+        running.progress,
+        running.lines_done,
+        running.lines_total,
+    )
+    requested = time.monotonic()
+    job_cancel(job=running)
+    wait_for(lambda: status_of(job) in TERMINAL_STATUSES, timeout=30, interval=0.02)
+    return time.monotonic() - requested
+
+
+def test_cancel_stops_long_algorithms_within_two_seconds(project, worker_factory, imports_dir):
+    graph = ges_graph(project)
+    files = random_graph(imports_dir / "random", vertices=120_000, edges=600_000)
+    imported = job_submit_import(graph=graph, params={"format": "ges", "request": files})
+    worker_factory(JOBCENTER_HEARTBEAT_INTERVAL="0.2")
+    wait_for(lambda: status_of(imported) in TERMINAL_STATUSES, timeout=120)
+    assert status_of(imported) == JobStatus.SUCCEEDED
+
+    # label propagation: igraph's C loop sees the worker's interrupt signal
+    lpa = job_submit_algorithm(graph=graph, algorithm="label_propagation")
+    took = cancel_while_computing(lpa)
+    assert status_of(lpa) == JobStatus.CANCELLED
+    assert took < 2.0, f"label propagation stopped after {took:.2f}s"
+
+    # louvain: igraph does not check for interruption in it; its child process is killed
+    louvain = job_submit_algorithm(graph=graph, algorithm="louvain")
+    took = cancel_while_computing(louvain)
+    assert status_of(louvain) == JobStatus.CANCELLED
+    assert took < 2.0, f"louvain stopped after {took:.2f}s"
+
+    for job in (lpa, louvain):
+        assert not result_path(job.pk).exists()
+        assert not Path(f"{result_path(job.pk)}.part").exists()
+        assert Job.objects.get(pk=job.pk).result is None
+
+    # the worker is still good for the next job
+    cc = job_submit_algorithm(graph=graph, algorithm="connected_components")
+    wait_for(lambda: status_of(cc) in TERMINAL_STATUSES, timeout=60)
+    cc.refresh_from_db()
+    assert cc.status == JobStatus.SUCCEEDED and cc.result["total"] == 120_000
