@@ -179,6 +179,8 @@ SPECTACULAR_SETTINGS = {
         "FileRoleEnum": "jobcenter.jobs.choices.FileRole",
         "FileStatusEnum": "jobcenter.jobs.choices.FileStatus",
         "HealthStatusEnum": ["ok", "unavailable"],
+        "ExportFormatEnum": ["ges"],
+        "ImportFormatEnum": "jobcenter.graphs.services.IMPORT_FORMATS",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     # No validator badge: Swagger UI would send the schema to validator.swagger.io.

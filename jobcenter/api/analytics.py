@@ -19,9 +19,9 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jobcenter.api.schema import errors, id_parameter
-from jobcenter.api.serializers import JobSerializer, ObjectField
-from jobcenter.api.views import ApiView, CsvRenderer, _created, _job_url, _ref
+from jobcenter.api.schema import errors, id_parameter, ok
+from jobcenter.api.serializers import JobSerializer, ObjectField, TextField, WholeNumberField
+from jobcenter.api.views import NO_FORMAT, ApiView, CsvRenderer, _created, _job_url, _ref
 from jobcenter.core.errors import InvalidInput, NotFound
 from jobcenter.graphs.algorithms import ALGORITHMS
 from jobcenter.graphs.selectors import graph_get_by_id, graph_index_list
@@ -51,31 +51,31 @@ class QueryInputSerializer(serializers.Serializer):
     """A filtered query; the fields are checked against the graph's schema by the service."""
 
     target = serializers.ChoiceField(choices=["vertices", "edges"], default="vertices")
-    labels = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    labels = serializers.ListField(child=TextField(), required=False, default=list)
     filters = serializers.ListField(child=ObjectField(), required=False, default=list)
     sort = serializers.ListField(child=ObjectField(), required=False, default=list)
-    offset = serializers.IntegerField(required=False, default=0)
-    limit = serializers.IntegerField(required=False, allow_null=True, default=None)
+    offset = WholeNumberField(required=False, default=0)
+    limit = WholeNumberField(required=False, allow_null=True, default=None)
 
 
 class IndexInputSerializer(serializers.Serializer):
     target = serializers.ChoiceField(choices=["vertices", "edges"], default="vertices")
-    label = serializers.CharField(max_length=256)
-    property = serializers.CharField(max_length=256)
+    label = TextField(max_length=256)
+    property = TextField(max_length=256)
 
 
 class GraphExportInputSerializer(serializers.Serializer):
-    path = serializers.CharField(max_length=1024, help_text="Under the export root.")
+    path = TextField(max_length=1024, help_text="Under the export root.")
     format = serializers.ChoiceField(choices=["ges"], default="ges")
 
 
 class ResultExportInputSerializer(serializers.Serializer):
-    path = serializers.CharField(max_length=1024, help_text="CSV file under the export root.")
+    path = TextField(max_length=1024, help_text="CSV file under the export root.")
 
 
 class GraphOperationInputSerializer(serializers.Serializer):
     operation = serializers.ChoiceField(choices=list(GRAPH_OPERATIONS))
-    path = serializers.CharField(
+    path = TextField(
         max_length=1024, required=False, help_text="backup: target file; restore: source file."
     )
 
@@ -98,7 +98,10 @@ class ResultPageSerializer(serializers.Serializer):
 
 GRAPH_ID = id_parameter("graph_id", "graph")
 JOB_ID = id_parameter("job_id", "job")
-SUBMITTED = {201: JobSerializer, **errors(400, 401, 403, 404, 409)}
+SUBMITTED = {
+    201: ok(JobSerializer, "The job, waiting for a worker; its URL is in the Location header."),
+    **errors(400, 401, 403, 404, 409),
+}
 
 
 def _graph(request: Request, graph_id: str) -> Any:
@@ -202,7 +205,10 @@ class GraphIndexView(ApiView):
         operation_id="graphs_index_list",
         summary="Indexes built on a graph",
         parameters=[GRAPH_ID],
-        responses={200: IndexSerializer(many=True), **errors(401, 404)},
+        responses={
+            200: ok(IndexSerializer(many=True), "The graph's property indexes."),
+            **errors(401, 404),
+        },
     )
     def get(self, request: Request, graph_id: str) -> Response:
         graph = _graph(request, graph_id)
@@ -265,7 +271,10 @@ class GraphOperationView(ApiView):
         ),
         parameters=[GRAPH_ID],
         request=GraphOperationInputSerializer,
-        responses={202: JobSerializer, **errors(400, 401, 403, 404, 409)},
+        responses={
+            202: ok(JobSerializer, "The operation's job, waiting for a worker."),
+            **errors(400, 401, 403, 404, 409),
+        },
     )
     def post(self, request: Request, graph_id: str) -> Response:
         graph = _graph(request, graph_id)
@@ -311,7 +320,10 @@ class JobResultView(ApiView):
             OpenApiParameter("offset", int, description="Rows to skip."),
             OpenApiParameter("limit", int, description="Rows to return (1 to 100000)."),
         ],
-        responses={200: ResultPageSerializer, **errors(400, 401, 404)},
+        responses={
+            200: ok(ResultPageSerializer, "One page of the job's result."),
+            **errors(400, 401, 404),
+        },
     )
     def get(self, request: Request, job_id: str) -> Response:
         offset = _int(request, "offset", 0, 2**31 - 1)
@@ -354,7 +366,7 @@ class JobResultCsvView(ApiView):
         tags=["analytics"],
         operation_id="jobs_result_csv",
         summary="A job's whole result as a CSV download",
-        parameters=[JOB_ID],
+        parameters=[JOB_ID, NO_FORMAT],
         responses={
             (200, "text/csv"): OpenApiResponse(
                 {"type": "string"}, description="A header row with the columns, then every row."

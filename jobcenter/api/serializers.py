@@ -181,6 +181,15 @@ class SlugTextField(StrictTextMixin, serializers.SlugField):
     pass
 
 
+class WholeNumberField(serializers.IntegerField):
+    """Whole numbers only: DRF would take ``"5"`` and ``true`` as 5 and 1."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def username_field(source: str, help_text: str) -> serializers.CharField:
     return serializers.CharField(
         source=source, allow_null=True, read_only=True, help_text=help_text

@@ -5,6 +5,7 @@ operations. Cancellation with a real worker process is in test_analytics_worker.
 from __future__ import annotations
 
 import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -180,7 +181,8 @@ def test_ges_export_reimports_to_an_identical_graph(project, operator, dataset, 
     assert job.status == JobStatus.SUCCEEDED, job.fail_reason
     folder = export_dir() / "out" / dataset
     assert sorted(p.name for p in folder.iterdir()) == ["edge.csv", "schema.xml", "vertex.csv"]
-    folder = Path(shutil.copytree(folder, imports_dir / dataset))  # where imports may read
+    # Under the import roots (where imports may read), in a folder of this test's own.
+    folder = Path(shutil.copytree(folder, Path(tempfile.mkdtemp(dir=imports_dir)) / dataset))
     copy = graph_create(project=project, name="copy", dialect="ges")
     again = job_submit_import(
         graph=copy,
