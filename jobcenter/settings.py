@@ -242,7 +242,7 @@ JOBCENTER_EXPORT_ROOTS = env_paths("JOBCENTER_EXPORT_ROOTS", [DATA_DIR / "export
 JOBCENTER_RESULT_DIR = DATA_DIR / "results"
 # Most rows a query job keeps (its limit when it gives none).
 JOBCENTER_QUERY_MAX_ROWS = env_int("JOBCENTER_QUERY_MAX_ROWS", 1_000_000)
-# Days a finished job's result is kept before `manage.py purge_results` removes it (0: forever).
+# Days a finished job's result is kept (0: for ever), for projects that set none of their own
+# (Project.result_retention_days); workers apply it every JOBCENTER_PURGE_INTERVAL seconds.
 JOBCENTER_RESULT_RETENTION_DAYS = env_int("JOBCENTER_RESULT_RETENTION_DAYS", 30)
-# Per-project retention overrides, e.g. "alpha=7,beta=90" (comma-separated name=days).
-JOBCENTER_RESULT_RETENTION_PROJECTS = env_list("JOBCENTER_RESULT_RETENTION_PROJECTS", [])
+JOBCENTER_PURGE_INTERVAL = env_float("JOBCENTER_PURGE_INTERVAL", 3600.0)

@@ -575,6 +575,25 @@ class ProjectSerializer(serializers.Serializer):
     role = serializers.ChoiceField(
         choices=Role.choices, read_only=True, help_text="Your role in the project."
     )
+    result_retention_days = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="Days results of finished jobs are kept (0: for ever); null: the default.",
+    )
+    effective_result_retention_days = serializers.IntegerField(
+        read_only=True, help_text="The retention that applies (the project's or the default)."
+    )
+
+
+class ProjectUpdateSerializer(serializers.Serializer):
+    description = TextField(required=False, allow_blank=True, max_length=4000)
+    result_retention_days = WholeNumberField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=36_500,
+        help_text="Days results of finished jobs are kept (0: for ever); null: the default.",
+    )
 
 
 class ProjectCreateSerializer(serializers.Serializer):

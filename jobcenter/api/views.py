@@ -79,7 +79,12 @@ from jobcenter.projects.selectors import (
     project_role,
     user_get_by_username,
 )
-from jobcenter.projects.services import membership_remove, membership_set, project_create
+from jobcenter.projects.services import (
+    membership_remove,
+    membership_set,
+    project_create,
+    project_update,
+)
 
 audit = logging.getLogger("jobcenter.audit")
 logger = logging.getLogger("jobcenter.api")
@@ -824,6 +829,26 @@ class ProjectDetailView(ApiView):
     )
     def get(self, request: Request, project: str) -> Response:
         obj = _project(request, project)
+        obj.role = project_role(user=request.user, project=obj)
+        return Response(s.ProjectSerializer(obj).data)
+
+    @extend_schema(
+        tags=["projects"],
+        operation_id="projects_partial_update",
+        summary="Change a project's description or result retention",
+        description="Needs the admin role in the project.",
+        parameters=[PROJECT],
+        request=s.ProjectUpdateSerializer,
+        responses={
+            200: ok(s.ProjectSerializer, "The project as it is now."),
+            **errors(401, 403, 404),
+        },
+    )
+    def patch(self, request: Request, project: str) -> Response:
+        obj = _project(request, project)
+        data = s.ProjectUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        obj = project_update(project=obj, user=request.user, **data.validated_data)
         obj.role = project_role(user=request.user, project=obj)
         return Response(s.ProjectSerializer(obj).data)
 

@@ -893,3 +893,95 @@ def _retry_analytics(job: Job, user: AbstractBaseUser | None) -> Job:
     Job.objects.filter(pk=new.pk).update(retry_of=job)
     new.retry_of = job
     return new
+
+
+# --- retention of results -----------------------------------------------------------------------
+
+
+@dataclass
+class ExpiryReport:
+    removed: int  # results removed (or, with delete_jobs, jobs deleted)
+    orphans: int  # files no job needs any more
+
+
+def job_results_expire(
+    *, days: int | None = None, project: Any = None, delete_jobs: bool = False
+) -> ExpiryReport:
+    """Apply each project's result retention (``Project.effective_result_retention_days``; 0
+    keeps results for ever): results of jobs finished longer ago are removed and the job says
+    so (``result.purged``); with ``delete_jobs`` the jobs themselves go. ``days`` overrides every
+    project's retention. Without ``project``, files no job needs any more go too."""
+    from jobcenter.jobs.results import result_delete, result_dir
+    from jobcenter.projects.models import Project
+
+    projects = Project.objects.all() if project is None else [project]
+    removed = 0
+    for each in projects:
+        keep = days if days is not None else each.effective_result_retention_days
+        if keep == 0 and days is None:
+            continue  # kept for ever
+        cutoff = timezone.now() - timedelta(days=keep)
+        if delete_jobs:
+            removed += job_purge(before=cutoff, project=each)
+            continue
+        expired = Job.objects.filter(
+            project=each, status__in=TERMINAL_STATUSES, finished_at__lte=cutoff
+        )
+        for job in expired.only("pk", "result").iterator():
+            if not isinstance(job.result, dict) or job.result.get("purged"):
+                continue
+            result_delete(job.pk)
+            # conditional: a retry or another purge may have changed it meanwhile
+            if "kind" in job.result and Job.objects.filter(pk=job.pk, result=job.result).update(
+                result={**job.result, "purged": True}
+            ):
+                removed += 1
+    orphans = 0
+    folder = result_dir()
+    if project is None and folder.exists():
+        orphans = _orphan_results_remove(folder) + _unused_names_remove(folder)
+    return ExpiryReport(removed=removed, orphans=orphans)
+
+
+def _orphan_results_remove(folder: Path) -> int:
+    removed = 0
+    for path in folder.glob("*.sqlite3"):
+        if not Job.objects.filter(pk=path.stem).exists():
+            path.unlink(missing_ok=True)
+            removed += 1
+    # Unpublished results of jobs that are over (a worker killed while writing).
+    for path in folder.glob("*.sqlite3.part"):
+        job_id = path.name.removesuffix(".sqlite3.part")
+        if not Job.objects.filter(pk=job_id, status__in=ACTIVE_STATUSES).exists():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _unused_names_remove(folder: Path) -> int:
+    """Remove vertex-name snapshots no result refers to any more (older than an hour, so that
+    one a running job has just written is left alone)."""
+    import sqlite3
+    import time
+
+    from jobcenter.jobs.results import ResultReader
+
+    names = folder / "names"
+    if not names.exists():
+        return 0
+    used = set()
+    for path in folder.glob("*.sqlite3"):
+        try:
+            reader = ResultReader(path.stem)
+        except (FileNotFoundError, sqlite3.Error, KeyError):
+            continue
+        with reader:
+            if reader.names_key:
+                used.add(reader.names_key)
+    removed = 0
+    now = time.time()
+    for path in names.glob("*.sqlite3"):
+        if path.stem not in used and now - path.stat().st_mtime > 3600:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

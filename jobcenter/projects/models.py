@@ -12,6 +12,9 @@ class Project(models.Model):
     name = models.SlugField(max_length=64, unique=True)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Days the results of finished jobs are kept (0: for ever); null: the deployment's default,
+    # JOBCENTER_RESULT_RETENTION_DAYS. Workers remove older results (see jobs.services).
+    result_retention_days = models.PositiveIntegerField(null=True, blank=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="projects"
     )
@@ -21,6 +24,12 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def effective_result_retention_days(self) -> int:
+        if self.result_retention_days is not None:
+            return self.result_retention_days
+        return settings.JOBCENTER_RESULT_RETENTION_DAYS
 
 
 class Membership(models.Model):

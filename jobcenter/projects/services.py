@@ -5,8 +5,13 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from jobcenter.core.errors import InvalidInput, PermissionDenied
 from jobcenter.projects.choices import Role
 from jobcenter.projects.models import Membership, Project
+from jobcenter.projects.selectors import user_has_role
+
+_UNSET = object()
+MAX_RETENTION_DAYS = 36_500
 
 
 @transaction.atomic
@@ -16,6 +21,40 @@ def project_create(
     project = Project.objects.create(name=name, description=description)
     if admin is not None:
         Membership.objects.create(project=project, user=admin, role=Role.ADMIN)
+    return project
+
+
+def project_update(
+    *,
+    project: Project,
+    user: AbstractBaseUser | None,
+    description: str | object = _UNSET,
+    result_retention_days: int | object | None = _UNSET,
+) -> Project:
+    """Change a project's description or its result retention (project admins only; ``None``
+    for the retention means the deployment's default, 0 keeps results for ever)."""
+    if user is not None and not user_has_role(user=user, project=project, role=Role.ADMIN):
+        raise PermissionDenied(f"you need the admin role in project {project.name}")
+    fields = []
+    if description is not _UNSET:
+        project.description = str(description)
+        fields.append("description")
+    if result_retention_days is not _UNSET:
+        days = result_retention_days
+        if days is not None and (
+            isinstance(days, bool)
+            or not isinstance(days, int)
+            or not 0 <= days <= MAX_RETENTION_DAYS
+        ):
+            raise InvalidInput(
+                f"result_retention_days must be null or a whole number from 0 to "
+                f"{MAX_RETENTION_DAYS}",
+                field="result_retention_days",
+            )
+        project.result_retention_days = days
+        fields.append("result_retention_days")
+    if fields:
+        project.save(update_fields=fields)
     return project
 
 

@@ -19,7 +19,14 @@ def test_my_projects_with_my_role(api, viewer_api, admin_api, project, other):
     mine = api.get(URL).json()
     assert mine["count"] == 1
     assert mine["results"][0]["name"] == "alpha" and mine["results"][0]["role"] == "operator"
-    assert set(mine["results"][0]) == {"name", "description", "created_at", "role"}
+    assert set(mine["results"][0]) == {
+        "name",
+        "description",
+        "created_at",
+        "role",
+        "result_retention_days",
+        "effective_result_retention_days",
+    }
     assert viewer_api.get(URL).json()["results"][0]["role"] == "viewer"
     everything = admin_api.get(URL).json()["results"]
     assert [(p["name"], p["role"]) for p in everything] == [("alpha", "admin"), ("beta", "admin")]
@@ -131,3 +138,26 @@ def test_operators_and_viewers_do_not_manage_members(api, viewer_api, client_for
     )
     assert Membership.objects.get(project=project, user__username="vera").role == "viewer"
     assert not Membership.objects.filter(project=other["project"], user__username="oscar").exists()
+
+
+def test_project_admins_set_the_result_retention(client_for, api, project, settings):
+    from jobcenter.projects.choices import Role
+    from jobcenter.projects.services import membership_set
+    from tests.factories import user_create
+
+    settings.JOBCENTER_RESULT_RETENTION_DAYS = 30
+    boss = user_create("boss")
+    membership_set(project=project, user=boss, role=Role.ADMIN)
+    admin = client_for(boss)
+    assert admin.get(URL + "alpha/").json()["effective_result_retention_days"] == 30
+    changed = admin.patch(URL + "alpha/", {"result_retention_days": 7}, format="json")
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["result_retention_days"] == 7
+    assert changed.json()["effective_result_retention_days"] == 7
+    back = admin.patch(URL + "alpha/", {"result_retention_days": None}, format="json").json()
+    assert (back["result_retention_days"], back["effective_result_retention_days"]) == (None, 30)
+    for bad in (-1, "7", 1.5, True, 40_000):
+        response = admin.patch(URL + "alpha/", {"result_retention_days": bad}, format="json")
+        assert_error(response, 400, "invalid", "result_retention_days")
+    assert_error(api.patch(URL + "alpha/", {"description": "x"}, format="json"), 403)
+    assert_error(admin.patch(URL + "beta/", {"description": "x"}, format="json"), 404)

@@ -370,3 +370,25 @@ def test_compact_results_share_one_names_snapshot_and_page_like_rows(movies, ope
     os.utime(snapshot, (old, old))
     call_command("purge_results", "--days", "0", "--jobs", verbosity=0)
     assert not snapshot.exists()
+
+
+def test_results_expire_by_each_projects_retention(movies, operator, settings):
+    """Old results go by their project's retention (0: for ever; none: the default)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobcenter.jobs.services import job_results_expire
+    from jobcenter.projects.services import project_update
+
+    settings.JOBCENTER_RESULT_RETENTION_DAYS = 30
+    job = run(job_submit_algorithm(graph=movies, algorithm="pagerank", user=operator))
+    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=10))
+    assert job_results_expire().removed == 0  # default 30 days: kept
+    project_update(project=movies.project, user=None, result_retention_days=0)
+    assert job_results_expire().removed == 0  # for ever
+    project_update(project=movies.project, user=None, result_retention_days=7)
+    assert job_results_expire().removed == 1
+    assert not result_path(job.pk).exists()
+    assert Job.objects.get(pk=job.pk).result["purged"] is True
+    assert job_results_expire().removed == 0  # once

@@ -1,7 +1,8 @@
 """``manage.py db_worker``: django-tasks-db's worker plus jobcenter's recovery.
 
 At start and then every JOBCENTER_SWEEP_INTERVAL seconds it ends jobs whose worker died (and,
-on SQLite, refreshes the query planner's statistics of the job tables when they have grown). On the
+on SQLite, refreshes the query planner's statistics of the job tables when they have grown);
+every JOBCENTER_PURGE_INTERVAL seconds it applies the projects' result retention. On the
 first Ctrl-C / SIGTERM, the job being run stops at its next checkpoint, rolls back and goes back
 to the queue, so shutting down never waits for a long import (a second signal forces exit).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 from typing import Any
 
@@ -22,7 +24,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from jobcenter.core.dbstats import database_statistics_refresh
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 from jobcenter.jobs.runner import SHUTDOWN
-from jobcenter.jobs.services import job_recover_stale
+from jobcenter.jobs.services import job_recover_stale, job_results_expire
 
 logger = logging.getLogger("jobcenter.jobs")
 
@@ -38,11 +40,21 @@ ANALYZED_MODELS = (Job, JobFile, FailedLine, JobEvent)
 
 
 def sweep_forever(stop: threading.Event, interval: float) -> None:
+    last_expiry = 0.0
     try:
         while not stop.wait(interval):
             try:
                 job_recover_stale(stale_after=settings.JOBCENTER_STALE_AFTER)
                 database_statistics_refresh(models=ANALYZED_MODELS)
+                if time.monotonic() - last_expiry >= settings.JOBCENTER_PURGE_INTERVAL:
+                    last_expiry = time.monotonic()
+                    report = job_results_expire()
+                    if report.removed or report.orphans:
+                        logger.info(
+                            "retention: removed %d result(s), %d orphan file(s)",
+                            report.removed,
+                            report.orphans,
+                        )
             except Exception:
                 logger.exception("recovery sweep failed")
     finally:
