@@ -927,7 +927,7 @@ def query_request(body: dict[str, Any], target: str) -> dict[str, Any]:
         if not isinstance(name, str) or not name:
             raise bad_request(terms.sort_code, f"{where}.propertyName must name a property")
         order = item.get("orderValue", "incr")
-        if order not in QUERY_ORDERS:
+        if not isinstance(order, str) or order not in QUERY_ORDERS:
             raise bad_request(terms.sort_code, f"{where}.orderValue must be incr or decr")
         sorts.append({"property": name, "order": QUERY_ORDERS[order]})
     offset, limit = body.get("offset"), body.get("limit")
