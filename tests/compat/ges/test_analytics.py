@@ -409,3 +409,24 @@ def test_cancel_waiting_analytics_jobs(api, movies):
         assert listed(api, job_id)["canStop"] is False
         refused(api.delete(f"{SERVICE}/jobs/{job_id}"), "GES.8303")
     assert "can not find job to cancel" in refused(api.delete(f"{SERVICE}/jobs/nope"), "GES.8303")
+
+
+def test_viewers_read_results_and_submit_nothing(api, movies, viewer):
+    source = algorithm(api, "pagerank")
+    run(source)
+    reader = token_client(viewer)
+    assert reader.get(f"{SERVICE}/jobs/{source}/status").json()["status"] == "success"
+    requests = [
+        (f"{SERVICE}/vertices/action?action_id=query", {"labels": ["user"]}),
+        (f"{SERVICE}/edges/action?action_id=query", {"labels": ["rate"]}),
+        (f"{SERVICE}/indices", {"indexName": "a", "indexType": "CompositeVertexIndex",
+                                "labelName": "user", "indexProperty": "Age"}),
+        (f"{SERVICE}/jobs/{source}/action?action_id=export-result", {"exportPath": "v"}),
+    ]  # fmt: skip
+    for url, body in requests:
+        response = reader.post(url, body, "json")
+        assert response.status_code == 403 and response.json()["errorCode"] == "GES.8006", url
+    waiting = algorithm(api, "louvain")
+    response = reader.delete(f"{SERVICE}/jobs/{waiting}")
+    assert response.status_code == 403 and Job.objects.get(pk=waiting).status == "waiting"
+    assert Job.objects.count() == 3  # the import and the two algorithms
