@@ -492,29 +492,30 @@ INDEX_BODY = {
 def test_ges_mutated_analytics_requests(client, films):
     before = Job.objects.count()
     for seed, body in enumerate(ALGORITHM_BODIES):
-        for mutated in mutations(body, count=40, seed=10 + seed):
+        for mutated in mutations(body, count=16, seed=10 + seed):
             check(send(client, "post", GES_PRODUCERS[0], mutated), ges_service_error, mutated)
     for seed, (target, body) in enumerate(QUERY_BODIES):
         url = GES_PRODUCERS[1] if target == "vertices" else GES_PRODUCERS[2]
-        for mutated in mutations(body, count=100, seed=20 + seed):
+        for mutated in mutations(body, count=50, seed=20 + seed):
             check(send(client, "post", url, mutated), ges_service_error, mutated)
-    for mutated in mutations(INDEX_BODY, count=60, seed=30):
+    for mutated in mutations(INDEX_BODY, count=40, seed=30):
         check(send(client, "post", GES_PRODUCERS[3], mutated), ges_service_error, mutated)
     export = f"{GES_ANALYTICS}/jobs/{films.pk}/action?action_id=export-result"
     export_body = {"exportPath": "robust/", "fileName": "r.csv",
                    "obsParameters": {"accessKey": "a", "secretKey": "s"}}  # fmt: skip
-    for mutated in mutations(export_body, count=60, seed=31):
+    for mutated in mutations(export_body, count=40, seed=31):
         check(send(client, "post", export, mutated), ges_service_error, mutated)
     for value in WEIRD_VALUES:
         for url in (*GES_PRODUCERS, export):
             check(send(client, "post", url, value), ges_service_error, (url, value))
     assert Job.objects.count() > before  # some mutations are still valid requests
-    # every job those made, and the finished one, is readable with any paging
+    # every job those made is readable; the finished one's result with any paging
     for job in Job.objects.all():
-        for query in ("", *(f"?{name}={v}" for name in ("offset", "limit")
-                            for v in WEIRD_QUERY_VALUES)):  # fmt: skip
-            response = client.get(f"{GES_ANALYTICS}/jobs/{job.pk}/status{query}")
-            check(response, ges_service_error, (job, query))
+        check(client.get(f"{GES_ANALYTICS}/jobs/{job.pk}/status"), ges_service_error, job)
+    for name in ("offset", "limit"):
+        for value in WEIRD_QUERY_VALUES:
+            response = client.get(f"{GES_ANALYTICS}/jobs/{films.pk}/status", {name: value})
+            check(response, ges_service_error, (name, value))
     check(client.get(f"{GES_ANALYTICS}/jobs/status"), ges_service_error, "list")
     for job in Job.objects.filter(status=JobStatus.WAITING)[:20]:
         check(client.delete(f"{GES_ANALYTICS}/jobs/{job.pk}"), ges_service_error, job)

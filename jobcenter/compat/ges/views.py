@@ -169,11 +169,11 @@ class ServiceGraphActionView(ServicePlaneView):
         project = self.project(project_id)
         graph = self.graph(project, graph_name)
         action = request.query_params.get("action_id", "")
-        if action == "import-graph":
+        if action == wire.ACTION_IMPORT_GRAPH:
             job = self.import_graph(graph)
-        elif action == "execute-algorithm":
+        elif action == wire.ACTION_EXECUTE_ALGORITHM:
             job = self.execute_algorithm(graph)
-        elif action == "filtered-query":
+        elif action == wire.ACTION_FILTERED_QUERY:
             raise wire.filtered_query_unsupported()
         else:
             raise wire.service_unknown_action(action[:100])
@@ -214,7 +214,7 @@ class ServiceQueryView(ServicePlaneView):
         project = self.project(project_id)
         graph = self.graph(project, graph_name)
         action = request.query_params.get("action_id", "")
-        if action != "query":
+        if action != wire.ACTION_QUERY:
             raise wire.service_unknown_action(action[:100])
         body = self.body(wire.service_bad_parameter)
         query = wire.query_request(body, self.target)
@@ -247,7 +247,6 @@ class ServiceIndexView(ServicePlaneView):
                 user=request.user,
                 dialect=JobDialect.GES,
                 request=body,
-                name="AddIndex",
             )
         return Response(wire.service_job_created(job))
 
@@ -259,7 +258,7 @@ class ServiceJobActionView(ServicePlaneView):
     def post(self, request: Request, project_id: str, graph_name: str, job_id: str) -> Response:
         project = self.project(project_id)
         action = request.query_params.get("action_id", "")
-        if action != "export-result":
+        if action != wire.ACTION_EXPORT_RESULT:
             raise wire.service_unknown_action(action[:100])
         try:
             graph = graph_get(user=request.user, project=project, ref=graph_name)
@@ -277,7 +276,6 @@ class ServiceJobActionView(ServicePlaneView):
                 user=request.user,
                 dialect=JobDialect.GES,
                 request=kept,
-                name="ExportResult",
             )
         return Response(wire.service_job_created(job))
 

@@ -116,11 +116,13 @@ JOB_TYPES: dict[str, GesJobType] = {
     JobType.QUERY: GesJobType(None, stoppable=True),
     JobType.INDEX: GesJobType("AddIndex", stoppable=True),
 }
+# The core's name for the export of a job's result (jobs.services.job_submit_export).
+RESULT_EXPORT_NAME = "ExportResult"
 # Rows for jobs whose name refines their type's row.
 JOB_NAMES: dict[str, GesJobType] = {
     # export-result writes a finished job's result to a file: an engine job, listed on the
     # service plane only, and not among the jobs GES's cancel accepts
-    "ExportResult": GesJobType("ExportResult"),
+    RESULT_EXPORT_NAME: GesJobType("ExportResult"),
 }
 # A job type missing from JOB_TYPES: listed on the service plane under its own name only.
 _UNMAPPED = GesJobType(None)
@@ -147,6 +149,14 @@ def stoppable(job: Job) -> bool:
     """Whether the service plane's cancel accepts jobs of this kind at all."""
     return _job_type(job).stoppable
 
+
+# --- service plane actions (``?action_id=``) --------------------------------------------------
+
+ACTION_IMPORT_GRAPH = "import-graph"  # POST .../graphs/{graph_name}/action
+ACTION_EXECUTE_ALGORITHM = "execute-algorithm"  # POST .../graphs/{graph_name}/action
+ACTION_FILTERED_QUERY = "filtered-query"  # POST .../graphs/{graph_name}/action (refused)
+ACTION_QUERY = "query"  # POST .../graphs/{graph_name}/vertices/action, .../edges/action
+ACTION_EXPORT_RESULT = "export-result"  # POST .../jobs/{job_id}/action
 
 # --- list paging --------------------------------------------------------------------------
 

@@ -313,7 +313,7 @@ def test_add_index_and_its_errors(api, movies):
     }
     job_id = submitted(api.post(f"{SERVICE}/indices", body, "json"))
     job = Job.objects.get(pk=job_id)
-    assert (job.name, job.params["label"], job.params["property"]) == ("AddIndex", "user", "Age")
+    assert (job.type, job.params["label"], job.params["property"]) == ("index", "user", "Age")
     item = listed(api, job_id)
     assert (item["taskType"], item["canStop"]) == ("AddIndex", True)
     assert run(job_id).status == JobStatus.SUCCEEDED
