@@ -84,3 +84,15 @@ def graph_index_list(*, graph: Graph) -> list[dict]:
             }
         )
     return out
+
+
+def graph_labels_with_property(*, graph: Graph, target: str, property: str) -> list[str]:
+    """Names of the graph's vertex labels (``target`` "vertices") or edge labels ("edges")
+    that have a property ``property``, in schema order."""
+    from jobcenter.graphs.schema import GraphSchema
+
+    if not graph.schema:
+        return []
+    schema = GraphSchema.from_dict(graph.schema)
+    labels = schema.vertex_labels() if target == "vertices" else schema.edge_labels()
+    return [label.name for label in labels if label.property(property) is not None]

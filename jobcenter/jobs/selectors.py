@@ -18,6 +18,7 @@ from jobcenter.core.errors import InvalidInput, NotFound
 from jobcenter.jobs.choices import ACTIVE_STATUSES, TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
+from jobcenter.jobs.results import ResultPage, ResultReader
 from jobcenter.projects.selectors import project_list_for_user
 
 
@@ -77,6 +78,17 @@ def job_seconds_remaining(job: Job) -> float | None:
 
 def job_timeline(*, job: Job) -> QuerySet[JobEvent]:
     return job.events.select_related("actor").order_by("at", "id")
+
+
+def job_result_page(*, job: Job, offset: int, limit: int) -> ResultPage | None:
+    """Rows ``offset`` to ``offset + limit`` of a job's result; None when the job has no
+    result (yet, or any more: it has not finished, it keeps none, or retention removed it)."""
+    try:
+        reader = ResultReader(job.pk)
+    except FileNotFoundError:
+        return None
+    with reader:
+        return reader.page(offset=offset, limit=limit)
 
 
 # --- dashboard additions (jobcenter.dashboard) ------------------------------------------------

@@ -592,10 +592,13 @@ def _submit_graph_job(
     request: dict[str, Any],
     user: AbstractBaseUser | None,
     dialect: str,
+    graph_name: str | None = None,
+    require_ready: bool = True,
 ) -> Job:
     with transaction.atomic():
         if (
             graph is not None
+            and require_ready
             and not Graph.objects.filter(pk=graph.pk, status=GraphStatus.READY).exists()
         ):
             raise InvalidState(f"graph {graph.name!r} is being deleted", field="graph")
@@ -604,7 +607,7 @@ def _submit_graph_job(
             name=name,
             project=project,
             graph=graph,
-            graph_name=graph.name if graph is not None else "",
+            graph_name=graph_name if graph_name is not None else (graph.name if graph else ""),
             dialect=dialect,
             request=request,
             params=params,
@@ -770,8 +773,13 @@ def job_submit_export(
             raise InvalidState(f"job {source_job.pk} has no result to export", field="job")
         target = export_target(path, field="path")
         params = {"source": "result", "job": source_job.pk, "path": str(target)}
+        # The export belongs to the graph the result was computed on (it reads only the
+        # result file, so a graph being deleted does not stop it): per-graph job lists, such
+        # as GES's service plane, show it next to the job it exports.
         return _submit_graph_job(
-            graph=None,
+            graph=source_job.graph,
+            graph_name=source_job.graph_name,
+            require_ready=False,
             project=source_job.project,
             type=JobType.EXPORT,
             name=name or "ExportResult",

@@ -18,7 +18,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from jobcenter.credentials.services import access_key_create
+from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import Job
+from jobcenter.jobs.results import ResultWriter
 from tests.compat.conftest import modern_definition, modern_mapping
 from tests.factories import ges_graph, graphscope_graph, shared_data
 
@@ -190,6 +192,21 @@ GES_PATHS = [
     ("get", "/v2/alpha/graphs/{}/jobs/x/status"),
     ("get", "/v2/alpha/graphs/movies/jobs/{}/status"),
     ("post", "/v2/alpha/graphs/{}/import-graph"),
+    ("post", "/ges/v1.0/alpha/graphs/{}/action?action_id=execute-algorithm"),
+    ("post", "/ges/v1.0/alpha/graphs/{}/vertices/action?action_id=query"),
+    ("post", "/ges/v1.0/alpha/graphs/{}/edges/action?action_id=query"),
+    ("post", "/ges/v1.0/alpha/graphs/{}/indices"),
+    ("post", "/ges/v1.0/alpha/graphs/{}/jobs/x/action?action_id=export-result"),
+    ("post", "/ges/v1.0/alpha/graphs/movies/jobs/{}/action?action_id=export-result"),
+    ("get", "/ges/v1.0/alpha/graphs/movies/vertices/{}"),
+]
+# The analytics producers (issue 6), on a graph with the movie schema.
+GES_ANALYTICS = "/ges/v1.0/alpha/graphs/films"
+GES_PRODUCERS = [
+    f"{GES_ANALYTICS}/action?action_id=execute-algorithm",
+    f"{GES_ANALYTICS}/vertices/action?action_id=query",
+    f"{GES_ANALYTICS}/edges/action?action_id=query",
+    f"{GES_ANALYTICS}/indices",
 ]
 
 
@@ -268,6 +285,10 @@ def test_ges_odd_paths_queries_headers_and_raw_bodies(client, ges):
         for path in (
             "/ges/v1.0/alpha/graphs/movies/action?action_id=import-graph",
             "/v2/alpha/graphs/movies/import-graph",
+            "/ges/v1.0/alpha/graphs/movies/action?action_id=execute-algorithm",
+            "/ges/v1.0/alpha/graphs/movies/vertices/action?action_id=query",
+            "/ges/v1.0/alpha/graphs/movies/edges/action?action_id=query",
+            "/ges/v1.0/alpha/graphs/movies/indices",
         ):
             check(send(client, "post", path, body), ges_shape(path), (path, body[:50]))
             for content_type in ("application/json; charset=bogus", "text/plain"):
@@ -400,3 +421,101 @@ def test_bodies_over_the_size_limit(client, gs, ges, settings):
         ),
     )
     assert response.status_code == 400 and "larger than" in response.json()["error_msg"]
+
+
+@pytest.fixture
+def films(client, project, operator) -> Any:
+    """Graph films with the movie schema (no data, no worker: accepted requests stay jobs
+    waiting), and a finished degree job with a result to export."""
+    client.credentials(HTTP_X_AUTH_TOKEN=Token.objects.create(user=operator).key)
+    graph = ges_graph(
+        project, "films", schema_xml=shared_data("ges_movie", "schema.xml").read_bytes()
+    )
+    job = Job.objects.create(
+        type=JobType.ALGORITHM,
+        name="Algorithm",
+        project=project,
+        graph=graph,
+        graph_name=graph.name,
+        status=JobStatus.SUCCEEDED,
+        params={"algorithm": "degree_statistics", "parameters": {}},
+    )
+    writer = ResultWriter(job.pk, kind="vertices", columns=["id", "label", "in_degree",
+                                                             "out_degree", "degree"])  # fmt: skip
+    writer.add([("Ada", "user", 1, 1, 2), ("Up", "movie", 1, 0, 1)])
+    job.result = writer.finish({"vertices": 2})
+    writer.publish()
+    job.save()
+    return job
+
+
+ALGORITHM_BODIES: list[dict[str, Any]] = [
+    {"algorithmName": "pagerank", "parameters": {"alpha": 0.85, "convergence": 0.00001,
+                                                 "max_iterations": 1000, "directed": True}},
+    {"algorithmName": "personalrank", "parameters": {"source": "Ada", "alpha": 0.5}},
+    {"algorithmName": "shortest_path", "parameters": {"source": "Ada", "target": "Up",
+                                                      "weight": "Score", "directed": False}},
+    {"algorithmName": "kcore", "parameters": {"k": 2}, "executionMode": "async"},
+    {"algorithmName": "louvain", "parameters": {"resolution": 1.0, "seed": 3, "weight": ""}},
+]  # fmt: skip
+QUERY_BODIES: list[tuple[str, dict[str, Any]]] = [
+    (
+        "vertices",
+        {
+            "labels": ["user", "movie"],
+            "vertexFilters": [
+                {"propertyName": "Age", "predicate": "range", "values": ["18", "40"]},
+                {"propertyName": "Tags", "predicate": "has", "values": ["writer"], "type": "and"},
+            ],
+            "sorts": [{"key": "property", "propertyName": "Age", "orderValue": "decr"}],
+            "offset": 0,
+            "limit": 100,
+        },
+    ),
+    (
+        "edges",
+        {
+            "labels": ["rate"],
+            "edgeFilters": [{"propertyName": "Score", "predicate": ">=", "values": [4]}],
+            "sorts": [{"key": "source", "orderValue": "incr"}],
+        },
+    ),
+]
+INDEX_BODY = {
+    "indexName": "ageIndex",
+    "indexType": "GlobalCompositeVertexIndex",
+    "hasLabel": "true",
+    "indexProperty": ["Age"],
+}
+
+
+def test_ges_mutated_analytics_requests(client, films):
+    before = Job.objects.count()
+    for seed, body in enumerate(ALGORITHM_BODIES):
+        for mutated in mutations(body, count=16, seed=10 + seed):
+            check(send(client, "post", GES_PRODUCERS[0], mutated), ges_service_error, mutated)
+    for seed, (target, body) in enumerate(QUERY_BODIES):
+        url = GES_PRODUCERS[1] if target == "vertices" else GES_PRODUCERS[2]
+        for mutated in mutations(body, count=50, seed=20 + seed):
+            check(send(client, "post", url, mutated), ges_service_error, mutated)
+    for mutated in mutations(INDEX_BODY, count=40, seed=30):
+        check(send(client, "post", GES_PRODUCERS[3], mutated), ges_service_error, mutated)
+    export = f"{GES_ANALYTICS}/jobs/{films.pk}/action?action_id=export-result"
+    export_body = {"exportPath": "robust/", "fileName": "r.csv",
+                   "obsParameters": {"accessKey": "a", "secretKey": "s"}}  # fmt: skip
+    for mutated in mutations(export_body, count=40, seed=31):
+        check(send(client, "post", export, mutated), ges_service_error, mutated)
+    for value in WEIRD_VALUES:
+        for url in (*GES_PRODUCERS, export):
+            check(send(client, "post", url, value), ges_service_error, (url, value))
+    assert Job.objects.count() > before  # some mutations are still valid requests
+    # every job those made is readable; the finished one's result with any paging
+    for job in Job.objects.all():
+        check(client.get(f"{GES_ANALYTICS}/jobs/{job.pk}/status"), ges_service_error, job)
+    for name in ("offset", "limit"):
+        for value in WEIRD_QUERY_VALUES:
+            response = client.get(f"{GES_ANALYTICS}/jobs/{films.pk}/status", {name: value})
+            check(response, ges_service_error, (name, value))
+    check(client.get(f"{GES_ANALYTICS}/jobs/status"), ges_service_error, "list")
+    for job in Job.objects.filter(status=JobStatus.WAITING)[:20]:
+        check(client.delete(f"{GES_ANALYTICS}/jobs/{job.pk}"), ges_service_error, job)

@@ -15,7 +15,23 @@ urlpatterns = [
         name="ges-job-status",
     ),
     path(f"{SERVICE}/jobs/<str:job_id>", views.ServiceJobCancelView.as_view(), name="ges-job"),
+    path(
+        f"{SERVICE}/jobs/<str:job_id>/action",
+        views.ServiceJobActionView.as_view(),
+        name="ges-job-action",
+    ),
     path(f"{SERVICE}/action", views.ServiceGraphActionView.as_view(), name="ges-graph-action"),
+    path(
+        f"{SERVICE}/vertices/action",
+        views.ServiceQueryView.as_view(target="vertices"),
+        name="ges-vertex-query",
+    ),
+    path(
+        f"{SERVICE}/edges/action",
+        views.ServiceQueryView.as_view(target="edges"),
+        name="ges-edge-query",
+    ),
+    path(f"{SERVICE}/indices", views.ServiceIndexView.as_view(), name="ges-indices"),
     re_path(r"^ges/v1\.0/", views.ServiceUnknownView.as_view()),
     # management plane v2 (snake_case)
     path("v2/<str:project_id>/graphs/jobs", views.MgmtJobListView.as_view(), name="ges2-jobs"),

@@ -28,12 +28,19 @@ from jobcenter.compat.ges.auth import SdkHmacAuthentication
 from jobcenter.core.errors import InvalidState, NotFound
 from jobcenter.graphs.formats.ges import normalise_request
 from jobcenter.graphs.models import Graph
-from jobcenter.graphs.selectors import graph_get, graph_list
+from jobcenter.graphs.selectors import graph_get, graph_labels_with_property, graph_list
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobDialect
 from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.selectors import job_files, job_list
-from jobcenter.jobs.services import job_cancel, job_submit_import
+from jobcenter.jobs.selectors import job_files, job_list, job_result_page
+from jobcenter.jobs.services import (
+    job_cancel,
+    job_submit_algorithm,
+    job_submit_export,
+    job_submit_import,
+    job_submit_index,
+    job_submit_query,
+)
 from jobcenter.projects.models import Project
 from jobcenter.projects.selectors import project_get_for_user
 
@@ -132,9 +139,8 @@ class ServiceJobStatusView(ServicePlaneView):
         offset, limit = self.page(
             default_limit=wire.SERVICE_DEFAULT_LIMIT, max_limit=wire.SERVICE_MAX_LIMIT
         )
-        return Response(
-            wire.service_job_status(job, files=list(job_files(job=job)), offset=offset, limit=limit)
-        )
+        page = job_result_page(job=job, offset=offset, limit=limit)
+        return Response(wire.service_job_status(job, files=list(job_files(job=job)), page=page))
 
 
 class ServiceJobCancelView(ServicePlaneView):
@@ -144,7 +150,7 @@ class ServiceJobCancelView(ServicePlaneView):
         job = self.graph_jobs(project_id, graph_name).filter(pk=job_id).first()
         if job is None:
             raise wire.cancel_not_found(job_id)
-        if job.type not in wire.SERVICE_CANCELLABLE_TYPES:
+        if not wire.stoppable(job):
             raise wire.cancel_unsupported(job)
         try:
             job_cancel(job=job, user=request.user)
@@ -157,22 +163,120 @@ class ServiceJobCancelView(ServicePlaneView):
 
 
 class ServiceGraphActionView(ServicePlaneView):
-    """``POST .../graphs/{graph_name}/action?action_id=import-graph`` (camelCase body)."""
+    """``POST .../graphs/{graph_name}/action?action_id=import-graph | execute-algorithm``."""
 
     def post(self, request: Request, project_id: str, graph_name: str) -> Response:
         project = self.project(project_id)
         graph = self.graph(project, graph_name)
         action = request.query_params.get("action_id", "")
-        if action != "import-graph":
+        if action == wire.ACTION_IMPORT_GRAPH:
+            job = self.import_graph(graph)
+        elif action == wire.ACTION_EXECUTE_ALGORITHM:
+            job = self.execute_algorithm(graph)
+        elif action == wire.ACTION_FILTERED_QUERY:
+            raise wire.filtered_query_unsupported()
+        else:
             raise wire.service_unknown_action(action[:100])
+        return Response(wire.service_job_created(job))
+
+    def import_graph(self, graph: Graph) -> Job:
+        """The camelCase import body."""
         body = self.body(wire.service_bad_parameter)
-        job = job_submit_import(
+        return job_submit_import(
             graph=graph,
             params={"format": "ges", "request": normalise_request(body)},
             request=body,
             dialect=JobDialect.GES,
-            user=request.user,
+            user=self.request.user,
         )
+
+    def execute_algorithm(self, graph: Graph) -> Job:
+        body = self.body(wire.service_bad_parameter)
+        call = wire.algorithm_request(body)
+        with wire.translating(wire.algorithm_refused(call.ges_name)):
+            return job_submit_algorithm(
+                graph=graph,
+                algorithm=call.algorithm,
+                parameters=call.parameters,
+                user=self.request.user,
+                dialect=JobDialect.GES,
+                request=body,
+            )
+
+
+class ServiceQueryView(ServicePlaneView):
+    """``POST .../graphs/{graph_name}/vertices/action?action_id=query`` (and ``edges/``): a
+    filtered query as a job; its rows are read through the job status."""
+
+    target = "vertices"  # set per route
+
+    def post(self, request: Request, project_id: str, graph_name: str) -> Response:
+        project = self.project(project_id)
+        graph = self.graph(project, graph_name)
+        action = request.query_params.get("action_id", "")
+        if action != wire.ACTION_QUERY:
+            raise wire.service_unknown_action(action[:100])
+        body = self.body(wire.service_bad_parameter)
+        query = wire.query_request(body, self.target)
+        with wire.translating(wire.query_refused(self.target)):
+            job = job_submit_query(
+                graph=graph, query=query, user=request.user, dialect=JobDialect.GES, request=body
+            )
+        return Response(wire.service_job_created(job))
+
+
+class ServiceIndexView(ServicePlaneView):
+    """``POST .../graphs/{graph_name}/indices``: build an index (a job)."""
+
+    def post(self, request: Request, project_id: str, graph_name: str) -> Response:
+        project = self.project(project_id)
+        graph = self.graph(project, graph_name)
+        body = self.body(wire.service_bad_parameter)
+        call = wire.index_request(
+            body,
+            labels_with=lambda target, prop: graph_labels_with_property(
+                graph=graph, target=target, property=prop
+            ),
+        )
+        with wire.translating(wire.index_refused):
+            job = job_submit_index(
+                graph=graph,
+                target=call.target,
+                label=call.label,
+                property=call.property,
+                user=request.user,
+                dialect=JobDialect.GES,
+                request=body,
+            )
+        return Response(wire.service_job_created(job))
+
+
+class ServiceJobActionView(ServicePlaneView):
+    """``POST .../jobs/{job_id}/action?action_id=export-result``: write a finished job's result
+    to a file under the export roots (a job)."""
+
+    def post(self, request: Request, project_id: str, graph_name: str, job_id: str) -> Response:
+        project = self.project(project_id)
+        action = request.query_params.get("action_id", "")
+        if action != wire.ACTION_EXPORT_RESULT:
+            raise wire.service_unknown_action(action[:100])
+        try:
+            graph = graph_get(user=request.user, project=project, ref=graph_name)
+        except NotFound:
+            raise wire.export_graph_not_found(graph_name) from None
+        source = job_list(user=request.user).filter(project=project, graph=graph, pk=job_id).first()
+        if source is None:
+            raise wire.export_job_not_found(job_id)
+        body = self.body(wire.service_bad_parameter)
+        path, kept = wire.export_result_request(body, source.pk)
+        with wire.translating(wire.export_refused):
+            job = job_submit_export(
+                source_job=source,
+                path=path,
+                user=request.user,
+                dialect=JobDialect.GES,
+                request=kept,
+            )
         return Response(wire.service_job_created(job))
 
 
@@ -200,7 +304,11 @@ class MgmtJobListView(MgmtView):
         offset, limit = self.page(
             default_limit=wire.MGMT_DEFAULT_LIMIT, max_limit=wire.MGMT_MAX_LIMIT, min_limit=0
         )
-        jobs = job_list(user=request.user).filter(project=project, type__in=wire.MGMT_JOB_TYPES)
+        jobs = (
+            job_list(user=request.user)
+            .filter(project=project, type__in=wire.MGMT_JOB_TYPES)
+            .exclude(name__in=wire.MGMT_EXCLUDED_NAMES)
+        )
         filterset = JobFilterSet(wire.mgmt_list_filters(request.query_params), queryset=jobs)
         if not filterset.is_valid():
             raise wire.mgmt_bad_parameter(f"invalid filter: {filterset.errors.as_text()}")

@@ -6,13 +6,16 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from django.contrib.auth.models import User
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 
 from jobcenter.compat.ges import wire
 from jobcenter.core.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
+from jobcenter.graphs.algorithms import ALGORITHMS as OUR_ALGORITHMS
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import Job, JobFile
+from jobcenter.jobs.results import ResultPage
 from jobcenter.projects.models import Project
 
 T0 = datetime(2018, 11, 27, 21, 39, 0, 250000, tzinfo=UTC)
@@ -161,37 +164,235 @@ def test_service_plane_job_item():
 
 
 def test_service_plane_status_pages_result_rows():
-    job = make_job(
-        JobStatus.SUCCEEDED,
-        JobType.QUERY,
-        name="VertexQuery",
-        result={"vertices": [{"id": str(i)} for i in range(5)], "runtime": 0.5},
+    job = make_job(JobStatus.SUCCEEDED, JobType.QUERY, name="VertexQuery")
+    page = ResultPage(
+        kind="vertices",
+        columns=["id", "label", "properties"],
+        outputs={"returned": 5, "offset": 0},
+        total=5,
+        offset=1,
+        limit=2,
+        rows=[
+            {"id": "1", "label": "user", "properties": {"Age": 3, "Tags": ["a", "b"]}},
+            {"id": "2", "label": "user", "properties": {}},
+        ],
     )
-    body = wire.service_job_status(job, files=[], offset=1, limit=2)
+    body = wire.service_job_status(job, files=[], page=page)
+    counts = {"data_return_size": 2, "data_offset": 1, "data_total_size": 5}
     assert body == {
         "status": "success",
         "result": "success",
         "data": {
             "outputs": {
-                "vertices": [{"id": "1"}, {"id": "2"}],
-                "data_return_size": 2,
-                "data_offset": 1,
-                "data_total_size": 5,
-                "runtime": 0.5,
-            }
+                "vertices": [
+                    {"id": "1", "label": "user", "properties": {"Age": [3], "Tags": ["a", "b"]}},
+                    {"id": "2", "label": "user", "properties": {}},
+                ],
+                **counts,
+            },
+            **counts,
         },
     }
-    running = wire.service_job_status(make_job(JobStatus.RUNNING), files=[], offset=0, limit=9)
+    running = wire.service_job_status(make_job(JobStatus.RUNNING), files=[], page=None)
     assert running == {"status": "running", "result": "success", "progress": "37"}
     done = wire.service_job_status(
         make_job(JobStatus.PARTIALLY_FAILED, result={"vertices_added": 6, "files": []}),
         files=import_files(),
-        offset=0,
-        limit=10,
+        page=None,
     )
     outputs = done["data"]["outputs"]
     assert outputs["vertices_added"] == 6 and outputs["failedLines"] == 4
     assert outputs["totalLines"] == 19 and len(outputs["files"]) == 3
+    index = make_job(
+        JobStatus.SUCCEEDED,
+        JobType.INDEX,
+        name="AddIndex",
+        result={"index": "lp_x", "label": "user", "property": "Age", "rows": 3},
+    )
+    assert wire.service_job_status(index, files=[], page=None)["data"] == {
+        "outputs": {"index": "lp_x", "label": "user", "property": "Age", "rows": 3}
+    }
+
+
+def algorithm_page(algorithm: str, columns: list[str], rows: list[tuple], outputs: dict) -> dict:
+    job = make_job(
+        JobStatus.SUCCEEDED,
+        JobType.ALGORITHM,
+        name="Algorithm",
+        params={"algorithm": algorithm, "parameters": {}},
+    )
+    page = ResultPage(
+        kind="rows" if algorithm == "shortest_path" else "vertices",
+        columns=columns,
+        outputs=outputs,
+        total=len(rows),
+        offset=0,
+        limit=100,
+        rows=[dict(zip(columns, row, strict=True)) for row in rows],
+    )
+    return wire.service_job_status(job, files=[], page=page)["data"]["outputs"]
+
+
+def test_algorithm_results_in_ges_shape():
+    out = algorithm_page(
+        "pagerank", ["id", "label", "pagerank"], [("a", "n", 0.5)], {"vertices": 1}
+    )
+    assert out["pagerank"] == [{"a": 0.5}] and out["vertices"] == 1
+    out = algorithm_page(
+        "connected_components",
+        ["id", "label", "component"],
+        [("a", "n", 0), ("b", "n", 1)],
+        {"components": 2, "largest": 1},
+    )
+    assert out["community"] == [{"a": "0"}, {"b": "1"}]
+    assert (out["community_num"], out["Max_WCC_size"]) == (2, 1)
+    out = algorithm_page(
+        "louvain",
+        ["id", "label", "community"],
+        [("a", "n", 3)],
+        {"communities": 1, "modularity": 0},
+    )
+    assert out["community"] == [{"a": "3"}] and out["community_num"] == 1
+    out = algorithm_page(
+        "shortest_path",
+        ["step", "id", "label", "distance"],
+        [(0, "a", "n", 0.0), (1, "b", "n", 1.0)],
+        {"found": True, "hops": 1},
+    )
+    assert out["path"] == ["a", "b"] and out["hops"] == 1
+    out = algorithm_page(
+        "degree_statistics",
+        ["id", "label", "in_degree", "out_degree", "degree"],
+        [("a", "n", 1, 2, 3)],
+        {},
+    )
+    assert out["degree"] == [{"a": {"in_degree": 1, "out_degree": 2, "degree": 3}}]
+    out = algorithm_page("triangle_count", ["id", "label", "triangles"], [("a", "n", 2)],
+                         {"triangles": 4})  # fmt: skip
+    assert out["triangles"] == [{"a": 2}] and out["triangle_count"] == 4
+
+
+def test_every_algorithm_of_ours_has_a_ges_name():
+    assert set(wire.ALGORITHM_RESULTS) == set(OUR_ALGORITHMS)
+    for name, spec in wire.ALGORITHMS.items():
+        assert spec.algorithm in OUR_ALGORITHMS, name
+        # a GES-only parameter never shadows one of ours
+        assert not set(spec.ges_only) & set(OUR_ALGORITHMS[spec.algorithm].params), name
+
+
+def test_algorithm_requests_in_our_terms():
+    call = wire.algorithm_request(
+        {"algorithmName": "personalrank", "parameters": {"source": "a", "convergence": 0.01}}
+    )
+    assert (call.ges_name, call.algorithm, call.parameters) == (
+        "personalrank",
+        "personalized_pagerank",
+        {"source": "a"},
+    )
+    call = wire.algorithm_request({"algorithmName": "sssp", "executionMode": "async"})
+    assert (call.algorithm, call.parameters) == ("single_source_shortest_paths", {})
+
+    def code(body: dict) -> str:
+        with pytest.raises(wire.GesError) as info:
+            wire.algorithm_request(body)
+        return info.value.code
+
+    assert code({}) == code({"algorithmName": 3}) == "GES.8401"
+    assert code({"algorithmName": "betweenness"}) == "GES.8402"
+    assert code({"algorithmName": "pagerank", "executionMode": "sync"}) == "GES.8404"
+    assert code({"algorithmName": "pagerank", "executionMode": 1}) == "GES.8404"
+    assert code({"algorithmName": "louvain", "parameters": {"max_iterations": True}}) == "GES.8402"
+    assert code({"algorithmName": "louvain", "parameters": {"weight": "w"}}) == "GES.8402"
+    refused = wire.algorithm_refused("sssp")(
+        InvalidInput("parameter [source] is invalid! it is required", field="parameters.source")
+    )
+    assert (refused.code, refused.message) == (
+        "GES.8402",
+        "Running algorithm [sssp] error: parameter [source] is invalid! it is required",
+    )
+    assert isinstance(wire.algorithm_refused("x")(PermissionDenied("viewer")), PermissionDenied)
+    deleting = wire.algorithm_refused("x")(
+        InvalidState("graph 'g' is being deleted", field="graph")
+    )
+    assert deleting.code == "GES.8000"
+
+
+def test_query_requests_in_our_terms():
+    query = wire.query_request(
+        {
+            "labels": "user",
+            "vertexFilters": [
+                {"propertyName": "Tags", "predicate": "has", "values": ["x"], "type": "and"},
+                {"propertyName": "Age", "predicate": "range", "values": [1, 2]},
+            ],
+            "sorts": [{"key": "label"}, {"propertyName": "Age", "orderValue": "decr"}],
+            "offset": "5",
+        },
+        "vertices",
+    )
+    assert query == {
+        "target": "vertices",
+        "labels": ["user"],
+        "filters": [
+            {"property": "Tags", "predicate": "contains", "values": ["x"]},
+            {"property": "Age", "predicate": "range", "values": [1, 2]},
+        ],
+        "sort": [{"property": "label", "order": "asc"}, {"property": "Age", "order": "desc"}],
+        "offset": 5,
+        "limit": 10,
+    }
+    edges = wire.query_request({"labels": ["rate"], "sorts": [{"key": "target"}]}, "edges")
+    assert edges["sort"] == [{"property": "target", "order": "asc"}]
+    refused = wire.query_refused("edges")(
+        InvalidInput("parameter [filters.0.property] is invalid! no", field="filters.0.property")
+    )
+    assert (refused.code, refused.message) == (
+        "GES.8101",
+        "parameter [edgeFilters.0.propertyName] is invalid! no",
+    )
+    sort = wire.query_refused("vertices")(
+        InvalidInput("parameter [sort.1.order]", field="sort.1.order")
+    )
+    assert (sort.code, sort.message) == ("GES.8205", "parameter [sorts.1.orderValue]")
+
+
+def test_index_requests_in_our_terms():
+    labels = {("vertices", "name"): ["person", "company"], ("vertices", "age"): ["person"]}
+
+    def call(**body: Any) -> Any:
+        return wire.index_request(body, labels_with=lambda t, p: labels.get((t, p), []))
+
+    assert call(indexName="a", indexType="GlobalCompositeVertexIndex", indexProperty="age") == (
+        wire.IndexCall("a", "vertices", "person", "age")
+    )
+    local = call(indexName="b", indexType="CompositeEdgeIndex", labelName="rate",
+                 indexProperty=["score"], hasLabel=True)  # fmt: skip
+    assert local == wire.IndexCall("b", "edges", "rate", "score")
+    with pytest.raises(wire.GesError, match="person, company") as info:
+        call(indexName="c", indexType="GlobalCompositeVertexIndex", indexProperty=["name"])
+    assert info.value.code == "GES.8603"
+
+
+def test_export_requests_keep_no_secret():
+    path, kept = wire.export_result_request(
+        {"exportPath": "out/", "fileName": "r.csv", "obsParameters": {"secretKey": "S"}}, "j1"
+    )
+    assert (path, kept) == ("out/r.csv", {"exportPath": "out/", "fileName": "r.csv"})
+    assert wire.export_result_request({"exportPath": "out"}, "j1")[0] == "out/j1.csv"
+
+
+def test_job_type_rows():
+    def kind(job_type: str, name: str) -> tuple:
+        job = make_job(JobStatus.RUNNING, job_type, name=name, cancellable=True)
+        item = wire.service_job(job, files=[])
+        return item["taskType"], item["canStop"], wire.mgmt_job(job, files=[])["job_type"]
+
+    assert kind(JobType.ALGORITHM, "Algorithm") == ("Algorithm", True, "Algorithm")
+    assert kind(JobType.QUERY, "EdgeQuery") == ("EdgeQuery", True, "EdgeQuery")
+    assert kind(JobType.INDEX, "BuildIndex") == ("AddIndex", True, "AddIndex")
+    assert kind(JobType.EXPORT, "ExportGraph") == ("ExportGraph", True, "GraphManagement")
+    assert kind(JobType.EXPORT, "ExportResult") == ("ExportResult", False, "ExportResult")
+    assert wire.MGMT_EXCLUDED_NAMES == ("ExportResult",)
 
 
 def test_error_shapes_of_both_planes():
