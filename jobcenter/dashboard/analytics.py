@@ -516,6 +516,8 @@ def job_parameters(job: Job) -> list[tuple[str, str]]:
         name = params.get("algorithm", "")
         pairs.append(("Algorithm", algorithm_title(name)))
         for key, value in (params.get("parameters") or {}).items():
+            if key.endswith("_label") and value is None:
+                continue  # no vertex type was needed
             none = {
                 "weight": "none (hops)",
                 "source_label": "any type",
