@@ -44,6 +44,7 @@ from jobcenter.dashboard.views import (
     _no_role,
     _page,
     _partial,
+    _refuse,
     _service_error,
     valid_id,
 )
@@ -78,6 +79,14 @@ def _graph_or_404(request: HttpRequest, graph_id: str) -> Graph:
         return graph_get_by_id(user=request.user, graph_id=graph_id)
     except NotFound as exc:
         raise Http404(exc.message) from None
+
+
+def _operator_refusal(request: HttpRequest, project: Any, what: str) -> HttpResponse | None:
+    """A 403 for a user who may not change anything in ``project`` (checked before the form,
+    so a viewer's forged request is refused whatever it holds; the services check again)."""
+    if _nav_for_project(request, project).can_operate:
+        return None
+    return _refuse(request, f"You need the operator role in project {project.name} to {what}.", 403)
 
 
 def _submitted(request: HttpRequest, job: Job, message: str) -> HttpResponseBase:
@@ -143,6 +152,8 @@ def graph_detail(request: HttpRequest, graph_id: str) -> HttpResponse:
 @require_POST
 def index_create(request: HttpRequest, graph_id: str) -> HttpResponseBase:
     graph = _graph_or_404(request, graph_id)
+    if refusal := _operator_refusal(request, graph.project, "build indexes"):
+        return refusal
     form = IndexForm(request.POST, graph=graph)
     if form.is_valid():
         label, prop = form.label_property()
@@ -171,6 +182,8 @@ def index_create(request: HttpRequest, graph_id: str) -> HttpResponseBase:
 def graph_operation(request: HttpRequest, graph_id: str) -> HttpResponseBase:
     """Export, back up, restore or clear a graph (each a job); delete has its own view."""
     graph = _graph_or_404(request, graph_id)
+    if refusal := _operator_refusal(request, graph.project, "change graphs"):
+        return refusal
     operation = request.POST.get("operation", "")
     if operation == "clear":
         try:
@@ -470,6 +483,8 @@ def job_result_csv(request: HttpRequest, job_id: str) -> HttpResponse:
 def job_result_export(request: HttpRequest, job_id: str) -> HttpResponseBase:
     """Write a finished job's result as one CSV file under the export root (a job)."""
     job = _job_or_404(request, job_id)
+    if refusal := _operator_refusal(request, job.project, "export results"):
+        return refusal
     form = GraphPathForm(request.POST, prefix="result", label="CSV file")
     if form.is_valid():
         try:

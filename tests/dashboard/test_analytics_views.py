@@ -494,6 +494,8 @@ def test_a_viewer_cannot_submit_anything_even_with_a_forged_request(vera, movies
         f"/graphs/{movies.pk}/query/": {"rows": "1", "target": "vertices"},
         f"/graphs/{movies.pk}/index/": {"target": "vertices", "column": "0:2"},
         f"/graphs/{movies.pk}/operation/": {"operation": "clear"},
+        f"/graphs/{movies.pk}/index/?bad": {"target": "vertices", "column": ""},
+        f"/graphs/{movies.pk}/operation/?bad": {"operation": "backup", "backup-path": ""},
     }
     for url, data in posts.items():
         for htmx in (False, True):
@@ -662,3 +664,60 @@ def test_a_job_of_another_project_is_not_found(client_for, movies):
     client = client_for(stranger)
     for url in (f"/jobs/{job.pk}/", f"/jobs/{job.pk}/result.csv", f"/jobs/{job.pk}/result/"):
         assert client.get(url, **HTMX).status_code == 404, url
+
+
+def test_vertex_types_are_asked_where_ids_are_per_type(oscar, project):
+    from tests.factories import graphscope_graph
+
+    graph = graphscope_graph(project)
+    body = html(oscar.get(f"/graphs/{graph.pk}/algorithm/"))
+    assert 'name="shortest_path-source_label"' in body
+    assert 'name="shortest_path-target_label"' in body
+    assert '<option value="person">person</option>' in body
+    assert re.search(r'<option value=""( selected)?>Any type</option>', body)
+    response = post(
+        oscar,
+        f"/graphs/{graph.pk}/algorithm/",
+        {"algorithm": "personalized_pagerank", "personalized_pagerank-source": "1"},
+        htmx=True,
+    )
+    assert response.status_code == 422  # no data yet: the vertex does not exist
+    assert 'id="id_personalized_pagerank-source_error"' in html(response)
+
+
+def test_progress_text_by_type_and_phase():
+    from types import SimpleNamespace
+
+    from jobcenter.dashboard.templatetags.dashboard import progress_text
+
+    def job(type_, status="running", progress=0.0, done=0, total=0, **params):
+        return SimpleNamespace(
+            type=type_,
+            status=status,
+            progress=progress,
+            lines_done=done,
+            lines_total=total,
+            params=params,
+            result=None,
+        )
+
+    algorithm = {"algorithm": "louvain"}
+    assert progress_text(job("algorithm", progress=10, done=5, total=50, **algorithm)) == (
+        "Loading the graph: 5 of 50 edges read"
+    )
+    assert progress_text(job("algorithm", progress=45, **algorithm), "short") == "building"
+    assert progress_text(job("algorithm", progress=60, **algorithm)) == "Computing louvain"
+    assert progress_text(job("algorithm", progress=90, done=2, total=4), "short") == (
+        "writing 2/4 rows"
+    )
+    assert progress_text(job("query", done=12, total=100)) == "12 rows found (at most 100)"
+    assert progress_text(job("index", progress=1)) == "Waiting for other writes to the graph"
+    assert progress_text(job("export", done=1500, total=20000), "short") == "1.5k/20k rows"
+    assert progress_text(job("graph_operation", done=3, total=9, operation="backup")) == (
+        "3 of 9 pages copied"
+    )
+    assert progress_text(job("import", done=400, total=1000)) == "400 of 1,000 lines"
+    assert progress_text(job("algorithm", status="waiting")) == ""
+    done = job("query", status="succeeded")
+    done.result = {"total": 1}
+    assert progress_text(done) == "1 result row"
