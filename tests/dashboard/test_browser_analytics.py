@@ -52,6 +52,7 @@ def test_run_an_algorithm_and_a_query_through_the_forms(tab, project, operator, 
     page.locator(f"#graph-{graph.pk} a.graph-link").click()
     expect(page.get_by_role("heading", name="movies", exact=True)).to_be_visible()
     expect(page.locator(".schema")).to_contain_text("Age")
+    assert unlabelled_controls(page) == []
     tab.shot("graph-page")
 
     # an algorithm with a parameter the service refuses: the error is next to the field
