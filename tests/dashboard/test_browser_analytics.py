@@ -131,6 +131,19 @@ def test_run_an_algorithm_and_a_query_through_the_forms(tab, project, operator, 
     expect(page.locator("#result table.result tbody tr")).to_have_count(6)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     tab.shot("job-algorithm-result-phone")
+    for path, name in (
+        (f"/graphs/{graph.pk}/", "graph-page"),
+        (f"/graphs/{graph.pk}/query/", "query-form"),
+    ):
+        page.goto(tab.url(path))
+        width = page.evaluate("document.documentElement.scrollWidth")
+        wide = page.evaluate(
+            """() => Array.from(document.querySelectorAll('main *'))
+              .filter((el) => el.getBoundingClientRect().right > 391)
+              .map((el) => el.tagName + '.' + el.className).slice(0, 8)"""
+        )
+        assert width <= 390, f"{path} scrolls sideways on a phone ({width}px): {wide}"
+        tab.shot(f"{name}-phone")
 
 
 def random_graph(directory: Path, *, vertices: int, edges: int) -> dict[str, str]:
