@@ -349,8 +349,6 @@ def job_subtitle(job: Any) -> str:
     params = job.params if isinstance(job.params, dict) else {}
     if job.type == JobType.ALGORITHM and params.get("algorithm"):
         return str(params["algorithm"])
-    if job.type == JobType.GRAPH_OPERATION and params.get("operation"):
-        return f"{job.name} ({params['operation']})" if job.name else str(params["operation"])
     return job.name
 
 
