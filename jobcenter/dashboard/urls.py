@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jobcenter.dashboard import views
+from jobcenter.dashboard import analytics, views
 
 app_name = "dashboard"
 
@@ -18,10 +18,22 @@ urlpatterns = [
         views.job_failed_lines_csv,
         name="job_failed_lines_csv",
     ),
+    path("jobs/<str:job_id>/result/", analytics.job_result, name="job_result"),
+    path("jobs/<str:job_id>/result.csv", analytics.job_result_csv, name="job_result_csv"),
+    path(
+        "jobs/<str:job_id>/result/export/",
+        analytics.job_result_export,
+        name="job_result_export",
+    ),
     path("imports/new/", views.import_create, name="import_create"),
     path("graphs/", views.graph_list, name="graph_list"),
     path("graphs/new/", views.graph_create, name="graph_create"),
+    path("graphs/<str:graph_id>/", analytics.graph_detail, name="graph_detail"),
     path("graphs/<str:graph_id>/delete/", views.graph_delete, name="graph_delete"),
+    path("graphs/<str:graph_id>/algorithm/", analytics.algorithm_create, name="algorithm_create"),
+    path("graphs/<str:graph_id>/query/", analytics.query_create, name="query_create"),
+    path("graphs/<str:graph_id>/index/", analytics.index_create, name="index_create"),
+    path("graphs/<str:graph_id>/operation/", analytics.graph_operation, name="graph_operation"),
     path("files/", views.file_browser, name="file_browser"),
     path("project/", views.project_switch, name="project_switch"),
 ]

@@ -542,14 +542,20 @@ def _detail_context(request: HttpRequest, job: Job, nav: Nav) -> dict[str, Any]:
         "timeline": list(job_selectors.job_timeline(job=job)),
         "remaining": job_selectors.job_seconds_remaining(job),
         "can_operate": nav.can_operate,
-        "can_retry": nav.can_operate
-        and job.type == JobType.IMPORT
-        and not job.is_active
-        and job.graph_id is not None,
+        "can_retry": nav.can_operate and not job.is_active and _retryable(job),
         "failed_total": sum(f.failed_lines for f in files),
         "poll_seconds": POLL_SECONDS,
         "logs": [f for f in files if f.log or f.cause],
     }
+
+
+def _retryable(job: Job) -> bool:
+    """Whether job_retry would accept the job (imports need their graph; a graph deletion
+    cannot be repeated)."""
+    if job.type == JobType.IMPORT:
+        return job.graph_id is not None
+    params = job.params if isinstance(job.params, dict) else {}
+    return params.get("operation") != "delete"
 
 
 def _failed_lines_context(request: HttpRequest, job: Job, files: list[Any]) -> dict[str, Any]:
@@ -582,8 +588,11 @@ def _failed_lines_context(request: HttpRequest, job: Job, files: list[Any]) -> d
 def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _job_or_404(request, job_id)
     nav = _nav_for_project(request, job.project)
+    from jobcenter.dashboard.analytics import analytics_detail_context
+
     context = _detail_context(request, job, nav)
     context.update(_failed_lines_context(request, job, context["files"]))
+    context.update(analytics_detail_context(request, job))
     return _page(request, "dashboard/job_detail.html", context, nav)
 
 

@@ -182,3 +182,25 @@ def job_status_counts(
             return job_status_counts(scope=scope, filtered=filtered, cache_key=cache_key)
         counts.update(recent)
     return {status: counts.get(status, 0) for status in JobStatus.values}
+
+
+# --- analytics results (issue 6) ---------------------------------------------------------------
+
+
+def job_result_reader(*, job: Job) -> Any:
+    """The published result of ``job`` as a :class:`~jobcenter.jobs.results.ResultReader` (the
+    caller closes it); NotFound saying why when there is none (not finished, no result kind,
+    removed by the retention policy, or unreadable)."""
+    import sqlite3
+
+    from jobcenter.jobs.results import ResultReader
+
+    try:
+        return ResultReader(job.pk)
+    except FileNotFoundError:
+        why = "has not finished" if job.is_active else "has no result"
+        if isinstance(job.result, dict) and job.result.get("purged"):
+            why = "had its result removed (retention)"
+        raise NotFound(f"job {job.pk} {why}", field="job_id") from None
+    except (sqlite3.DatabaseError, KeyError, ValueError):
+        raise NotFound(f"the result of job {job.pk} cannot be read", field="job_id") from None

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from jobcenter.jobs.choices import JobStatus
+from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.selectors import job_seconds_remaining
 
 register = template.Library()
@@ -261,3 +261,124 @@ def job_url(job_id: str, action: str = "") -> str:
     (it is a noticeable part of rendering fifty rows)."""
     name = f"dashboard:job_{action}" if action else "dashboard:job_detail"
     return _url_pattern(name).replace("__id__", str(job_id))
+
+
+# --- analytics jobs (issue 6) -----------------------------------------------------------------
+
+
+def _compact(value: Any) -> str:
+    """12345 -> 12.3k (for the narrow progress column of the list)."""
+    number = int(value or 0)
+    if number >= 1_000_000:
+        return f"{number / 1_000_000:.1f}M"
+    if number >= 10_000:
+        return f"{number / 1000:.0f}k"
+    if number >= 1000:
+        return f"{number / 1000:.1f}k"
+    return str(number)
+
+
+@register.filter
+def progress_text(job: Any, style: str = "long") -> str:
+    """What a job's counters mean, by type: lines for imports; for an algorithm its phase
+    (the worker reports loading as 0-40 %, building 40-50 %, computing 50-85 %, writing from
+    85 %, see docs/analytics.md) with edges read or rows written; rows for queries and
+    exports; pages for backups. ``short`` is the job list's compact form."""
+    short = style == "short"
+    n = _compact if short else num
+    done, total, progress = job.lines_done, job.lines_total, float(job.progress or 0)
+    if job.type == JobType.IMPORT:
+        if not total:
+            return ""
+        return f"{n(done)}/{n(total)} lines" if short else f"{num(done)} of {num(total)} lines"
+    if job.status not in (JobStatus.RUNNING, JobStatus.CANCELLING):
+        result = job.result if isinstance(job.result, dict) else {}
+        if job.status == JobStatus.SUCCEEDED and "total" in result:
+            rows = result["total"]
+            return f"{n(rows)} result row{'' if rows == 1 else 's'}"
+        return ""
+    params = job.params if isinstance(job.params, dict) else {}
+    if job.type == JobType.ALGORITHM:
+        if progress < 40:
+            if not total:
+                return "loading" if short else "Loading the graph"
+            return (
+                f"loading {n(done)}/{n(total)} edges"
+                if short
+                else f"Loading the graph: {num(done)} of {num(total)} edges read"
+            )
+        if progress < 50:
+            return "building" if short else "Building the graph in memory"
+        if progress < 85:
+            name = params.get("algorithm", "")
+            return "computing" if short else f"Computing {name}".strip()
+        if not total:
+            return "writing" if short else "Writing the result"
+        return (
+            f"writing {n(done)}/{n(total)} rows"
+            if short
+            else f"Writing the result: {num(done)} of {num(total)} rows"
+        )
+    if job.type == JobType.QUERY:
+        if short:
+            return f"{n(done)} rows found"
+        return f"{num(done)} rows found" + (f" (at most {num(total)})" if total else "")
+    if job.type == JobType.INDEX:
+        if not total and progress < 5:
+            return "waiting for the graph" if short else "Waiting for other writes to the graph"
+        return f"indexing {n(total)} rows" if short else f"Building the index on {num(total)} rows"
+    if job.type == JobType.EXPORT:
+        return (
+            f"{n(done)}/{n(total)} rows" if short else f"{num(done)} of {num(total)} rows written"
+        )
+    operation = params.get("operation", "")
+    if operation == "backup" and total:
+        return (
+            f"{n(done)}/{n(total)} pages" if short else f"{num(done)} of {num(total)} pages copied"
+        )
+    if operation == "clear" and total:
+        return f"clearing {n(total)}" if short else f"Removing {num(total)} vertices and edges"
+    words = {"restore": "Restoring from the backup", "delete": "Deleting the graph"}
+    text = words.get(operation, "")
+    return text.lower() if short else text
+
+
+@register.filter
+def job_subtitle(job: Any) -> str:
+    """The second line of a job in the list: the algorithm's name, else the job's name."""
+    params = job.params if isinstance(job.params, dict) else {}
+    if job.type == JobType.ALGORITHM and params.get("algorithm"):
+        return str(params["algorithm"])
+    return job.name
+
+
+@register.filter
+def on_graph(job: Any) -> str:
+    """``into`` for imports (they write the graph), ``on`` for everything else."""
+    return "into" if job.type == JobType.IMPORT else "on"
+
+
+@register.filter
+def cell(value: Any) -> str:
+    """A result value for a table cell: floats short, lists joined, nothing as a dash."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        return f"{value:.6g}"
+    if isinstance(value, list | tuple | set):
+        return "; ".join(cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+@register.filter
+def full_value(value: Any) -> str:
+    """The whole value (for a cell's title when :func:`cell` shortened it)."""
+    if isinstance(value, float):
+        return repr(value)
+    return cell(value)
