@@ -25,6 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -341,26 +342,37 @@ class Loader:
                 for row in reader:
                     if row:
                         break
+        if bad:  # the scan found undecodable lines: check each record against them
+            plain = build
+
+            def build(row: list[str]) -> tuple:
+                if not bad.isdisjoint(_lines_of(reader.line_num, row)):
+                    raise LineError(Reason.ENCODING, f"the line is not valid {encoding}")
+                return plain(row)
+
         batch: list[tuple] = []
         append = batch.append
+        # Records are read in slices of at most BATCH_ROWS (blank and failed ones included),
+        # so the per-record loop has no batch-size test; a slice that reads nothing ends it.
         while True:
             try:
-                for row in reader:
-                    if not row:
-                        continue  # blank lines are not data lines
-                    try:
-                        if bad and not bad.isdisjoint(_lines_of(reader.line_num, row)):
-                            raise LineError(Reason.ENCODING, f"the line is not valid {encoding}")
-                        append(build(row))
-                    except (LineError, BadValue) as exc:
-                        line = _first_line(reader.line_num, row)
-                        self.fail(index, fp, line, exc.reason, exc.message, row)
-                        continue
-                    if len(batch) >= BATCH_ROWS:
+                while True:
+                    before = reader.line_num
+                    for row in islice(reader, BATCH_ROWS):
+                        if not row:
+                            continue  # blank lines are not data lines
+                        try:
+                            append(build(row))
+                        except (LineError, BadValue) as exc:
+                            line = _first_line(reader.line_num, row)
+                            self.fail(index, fp, line, exc.reason, exc.message, row)
+                    if batch:
                         write(fp, batch)
                         batch = []
                         append = batch.append
-                        self._checkpoint(fp, handle)
+                    self._checkpoint(fp, handle)
+                    if reader.line_num == before:
+                        break
                 break
             except csv.Error as exc:  # e.g. a field over the size limit; go on after it
                 message = f"the line cannot be parsed: {exc}"
