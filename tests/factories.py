@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -80,6 +81,25 @@ def write_ges_files(directory: Path, *, vertices: int, edges: int) -> dict[str, 
     with efile.open("w") as fh:
         for i in range(edges):
             fh.write(f"v{i % vertices},v{(i * 7 + 1) % vertices},e,{i % 100}.5\n")
+    return {"schema_path": str(schema), "vertexset_path": str(vfile), "edgeset_path": str(efile)}
+
+
+def random_ges_files(directory: Path, *, vertices: int, edges: int, seed: int) -> dict[str, str]:
+    """A GES graph with uniformly random edges and no properties: no community structure, so
+    community detection (louvain, label propagation) works hard on it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    schema = directory / "schema.xml"
+    schema.write_text(
+        '<?xml version="1.0"?><PMML version="3.0"><labels><label name="n"></label>'
+        '<label name="e"></label></labels></PMML>'
+    )
+    vfile, efile = directory / "v.csv", directory / "e.csv"
+    vfile.write_text("".join(f"v{i},n\n" for i in range(vertices)))
+    with efile.open("w") as fh:
+        fh.writelines(
+            f"v{rng.randrange(vertices)},v{rng.randrange(vertices)},e\n" for _ in range(edges)
+        )
     return {"schema_path": str(schema), "vertexset_path": str(vfile), "edgeset_path": str(efile)}
 
 

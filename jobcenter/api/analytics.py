@@ -8,8 +8,6 @@ Permissions as everywhere: viewers read results, operators submit (the services 
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -25,6 +23,7 @@ from jobcenter.api.views import NO_FORMAT, ApiView, CsvRenderer, _created, _job_
 from jobcenter.core.errors import InvalidInput, NotFound
 from jobcenter.graphs.algorithms import ALGORITHMS
 from jobcenter.graphs.selectors import graph_get_by_id, graph_index_list
+from jobcenter.jobs.downloads import result_csv, result_filename
 from jobcenter.jobs.results import ResultReader
 from jobcenter.jobs.selectors import job_get
 from jobcenter.jobs.services import (
@@ -345,20 +344,6 @@ class JobResultView(ApiView):
         )
 
 
-def _csv_rows(reader: ResultReader) -> Iterator[str]:
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Echo())
-    try:
-        yield writer.writerow(reader.columns)
-        for row in reader.iter_rows():
-            yield writer.writerow(row)
-    finally:
-        reader.close()
-
-
 class JobResultCsvView(ApiView):
     renderer_classes = [*ApiView.renderer_classes, CsvRenderer]
 
@@ -376,8 +361,8 @@ class JobResultCsvView(ApiView):
     )
     def get(self, request: Request, job_id: str) -> Any:
         job, reader = _reader(request, job_id)
-        response = StreamingHttpResponse(_csv_rows(reader), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-result.csv"'
+        response = StreamingHttpResponse(result_csv(reader), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{result_filename(job.pk)}"'
         return response
 
 

@@ -6,7 +6,6 @@ ServiceErrors into the one error shape (see exceptions.py). Permissions: see per
 
 from __future__ import annotations
 
-import csv
 import logging
 import re
 import time
@@ -54,6 +53,7 @@ from jobcenter.core.errors import Conflict, InvalidInput, NotFound
 from jobcenter.graphs.filtersets import GraphFilterSet
 from jobcenter.graphs.selectors import graph_get_by_id, graph_list
 from jobcenter.graphs.services import graph_create, graph_schema_parse
+from jobcenter.jobs.downloads import FAILED_LINES_HEADER, failed_lines_csv, failed_lines_filename
 from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.models import Job, JobFile
 from jobcenter.jobs.selectors import (
@@ -546,29 +546,12 @@ class CsvRenderer(BaseRenderer):
         return data
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-CSV_HEADER = ["file", "path", "line_number", "reason", "message", "raw"]
-
-
-def _csv_stream(rows: Any) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_HEADER)
-    for line in rows.iterator(chunk_size=2000):
-        yield writer.writerow(
-            [line.file.index, line.file.path, line.line_number, line.reason, line.message, line.raw]
-        )
-
-
 # Content is chosen by the Accept header only (see ApiContentNegotiation): no ?format=.
 NO_FORMAT = OpenApiParameter("format", exclude=True)
 
 CSV_RESPONSE = OpenApiResponse(
     {"type": "string"},
-    description="CSV with a header row: " + ",".join(CSV_HEADER),
+    description="CSV with a header row: " + ",".join(FAILED_LINES_HEADER),
 )
 
 
@@ -586,12 +569,14 @@ class JobFailedLinesCsvView(ApiView):
         if index is None:
             job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
             rows = job_failed_lines(job=job)
-            name = f"job-{job.pk}-failed-lines.csv"
+            name = failed_lines_filename(job.pk)
         else:
             job, file = _job_file(request, job_id, index)
             rows = job_failed_lines(job=job, file_index=file.index)
-            name = f"job-{job.pk}-file-{file.index}-failed-lines.csv"
-        response = StreamingHttpResponse(_csv_stream(rows), content_type="text/csv; charset=utf-8")
+            name = failed_lines_filename(job.pk, file.index)
+        response = StreamingHttpResponse(
+            failed_lines_csv(rows), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 

@@ -9,9 +9,7 @@ error next to its field; a refusal answers 403/404/409 with a toast for htmx.
 
 from __future__ import annotations
 
-import csv
 import math
-from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
@@ -37,7 +35,6 @@ from jobcenter.dashboard.templatetags.dashboard import cell, full_value
 from jobcenter.dashboard.views import (
     POLL_SECONDS,
     _detail_context,
-    _Echo,
     _int,
     _job_or_404,
     _nav_for_project,
@@ -56,6 +53,7 @@ from jobcenter.graphs.selectors import graph_get_by_id, graph_index_list
 from jobcenter.jobs import selectors as job_selectors
 from jobcenter.jobs import services as job_services
 from jobcenter.jobs.choices import JobStatus, JobType
+from jobcenter.jobs.downloads import result_csv, result_filename
 from jobcenter.jobs.models import Job
 
 RESULT_PER_PAGE = 50
@@ -464,17 +462,8 @@ def job_result_csv(request: HttpRequest, job_id: str) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from None
 
-    def rows() -> Iterator[str]:
-        writer = csv.writer(_Echo())
-        try:
-            yield writer.writerow(reader.columns)
-            for row in reader.iter_rows():
-                yield writer.writerow(row)
-        finally:
-            reader.close()
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-result.csv"'
+    response = StreamingHttpResponse(result_csv(reader), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{result_filename(job.pk)}"'
     return response
 
 

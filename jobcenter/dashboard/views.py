@@ -16,10 +16,8 @@ PostgreSQL raise), invalid filters are ignored and reported, never a 500.
 
 from __future__ import annotations
 
-import csv
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -67,6 +65,7 @@ from jobcenter.graphs.selectors import graph_list as graph_list_selector
 from jobcenter.jobs import selectors as job_selectors
 from jobcenter.jobs import services as job_services
 from jobcenter.jobs.choices import ACTIVE_STATUSES, JobStatus, JobType
+from jobcenter.jobs.downloads import failed_lines_csv, failed_lines_filename
 from jobcenter.jobs.filtersets import ORDERING_FIELDS, JobFilterSet
 from jobcenter.jobs.models import Job
 from jobcenter.projects.choices import ROLE_RANK, Role
@@ -620,38 +619,18 @@ def job_failed_lines(request: HttpRequest, job_id: str) -> HttpResponse:
     return render(request, "dashboard/job_detail.html#failed-lines", context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @login_required
 @require_GET
 def job_failed_lines_csv(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
     job = _job_or_404(request, job_id)
     file_param = request.GET.get("file", "")
-    file_index = _int(file_param, -1) if file_param != "" else None
-    qs = job_selectors.job_failed_lines(
-        job=job, file_index=file_index if file_index is not None and file_index >= 0 else None
-    )
-
-    def rows() -> Iterator[str]:
-        writer = csv.writer(_Echo())
-        yield writer.writerow(["file", "role", "line_number", "reason", "message", "raw_line"])
-        for line in qs.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    line.file.path,
-                    line.file.role,
-                    line.line_number,
-                    line.reason,
-                    line.message,
-                    line.raw,
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-failed-lines.csv"'
+    file_index: int | None = _int(file_param, -1) if file_param != "" else None
+    if file_index is not None and file_index < 0:
+        file_index = None
+    qs = job_selectors.job_failed_lines(job=job, file_index=file_index)
+    response = StreamingHttpResponse(failed_lines_csv(qs), content_type="text/csv; charset=utf-8")
+    name = failed_lines_filename(job.pk, file_index)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 

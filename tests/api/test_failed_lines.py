@@ -74,21 +74,21 @@ def test_csv_download_of_a_job(api, lines):
         f'attachment; filename="job-{lines.pk}-failed-lines.csv"'
     )
     rows = parse_csv(response)
-    assert rows[0] == ["file", "path", "line_number", "reason", "message", "raw"]
-    assert [(r[0], r[2]) for r in rows[1:]] == [("0", "3"), ("0", "12"), ("1", "2"), ("1", "7")]
-    assert rows[2][5] == 'Dora,user,Zoë, "Z"\n,123456'  # commas, quotes, newline, UTF-8
-    assert rows[3][5] == "=1+1,Heat"
+    assert rows[0] == ["file", "role", "path", "line_number", "reason", "message", "raw"]
+    assert [(r[0], r[3]) for r in rows[1:]] == [("0", "3"), ("0", "12"), ("1", "2"), ("1", "7")]
+    assert rows[2][6] == 'Dora,user,Zoë, "Z"\n,123456'  # commas, quotes, newline, UTF-8
+    assert rows[3][6] == "=1+1,Heat"
 
 
 def test_csv_download_of_one_file(api, lines):
     response = api.get(f"/api/v1/jobs/{lines.pk}/files/0/failed-lines.csv")
     assert response["Content-Disposition"].endswith(f'"job-{lines.pk}-file-0-failed-lines.csv"')
-    assert [r[2] for r in parse_csv(response)[1:]] == ["3", "12"]
+    assert [r[3] for r in parse_csv(response)[1:]] == ["3", "12"]
 
 
 def test_csv_of_a_job_without_failures_is_just_the_header(api, jobs):
     rows = parse_csv(api.get(f"/api/v1/jobs/{jobs['succeeded'].pk}/failed-lines.csv"))
-    assert rows == [["file", "path", "line_number", "reason", "message", "raw"]]
+    assert rows == [["file", "role", "path", "line_number", "reason", "message", "raw"]]
 
 
 def test_csv_streams_every_line_not_one_page(api, project, graph):
@@ -102,7 +102,7 @@ def test_csv_streams_every_line_not_one_page(api, project, graph):
         batch_size=1000,
     )
     rows = parse_csv(api.get(f"/api/v1/jobs/{job.pk}/failed-lines.csv"))
-    assert len(rows) == 5001 and rows[-1][2] == "5000"
+    assert len(rows) == 5001 and rows[-1][3] == "5000"
 
 
 def test_errors_stay_json_on_csv_urls(api, client_for, lines, other):

