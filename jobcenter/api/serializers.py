@@ -367,6 +367,8 @@ class JobEventSerializer(serializers.Serializer):
 
 
 class BulkCancelInputSerializer(serializers.Serializer):
+    everything = 'to cancel every active job: {"status": ["waiting", "running"]}'
+
     filter = ObjectField(
         help_text=(
             "Job list filters, as on GET /api/v1/jobs/ (e.g. "
@@ -391,10 +393,7 @@ class BulkCancelInputSerializer(serializers.Serializer):
                 if str(item).strip():
                     data.appendlist(key, str(item))
         if not data:
-            raise serializers.ValidationError(
-                "give at least one criterion (to cancel every active job: "
-                '{"status": ["waiting", "running"]})'
-            )
+            raise serializers.ValidationError(f"give at least one criterion ({self.everything})")
         return data
 
 
@@ -408,6 +407,26 @@ class BulkCancelResultSerializer(serializers.Serializer):
     cancelled = serializers.IntegerField(help_text="How many were cancelled (or are stopping).")
     cancelled_ids = serializers.ListField(child=serializers.CharField())
     not_cancelled = NotCancelledSerializer(many=True, help_text="Jobs that could not be, and why.")
+
+
+class BulkRetryInputSerializer(BulkCancelInputSerializer):
+    everything = 'to retry every failed job: {"status": ["failed", "partially_failed"]}'
+
+
+class RetriedSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The job that was retried.")
+    retry = serializers.CharField(help_text="Its new job.")
+
+
+class BulkRetryResultSerializer(serializers.Serializer):
+    matched = serializers.IntegerField(
+        help_text="Jobs that matched the filter and ended failed, partially failed or cancelled."
+    )
+    retried = serializers.IntegerField(help_text="How many new jobs were submitted.")
+    retries = RetriedSerializer(many=True)
+    not_retried = NotCancelledSerializer(
+        many=True, help_text="Jobs that were not retried, and why (e.g. already retried)."
+    )
 
 
 # --- imports ---------------------------------------------------------------------------------

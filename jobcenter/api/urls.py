@@ -10,6 +10,7 @@ v1 = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("jobs/", views.JobListView.as_view(), name="job-list"),
     path("jobs/cancel/", views.JobBulkCancelView.as_view(), name="job-bulk-cancel"),
+    path("jobs/retry/", views.JobBulkRetryView.as_view(), name="job-bulk-retry"),
     path("jobs/<str:job_id>/", views.JobDetailView.as_view(), name="job-detail"),
     path("jobs/<str:job_id>/cancel/", views.JobCancelView.as_view(), name="job-cancel"),
     path("jobs/<str:job_id>/retry/", views.JobRetryView.as_view(), name="job-retry"),

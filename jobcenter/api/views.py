@@ -68,6 +68,7 @@ from jobcenter.jobs.services import (
     job_cancel,
     job_cancel_many,
     job_retry,
+    job_retry_many,
     job_submit_import,
     job_submit_import_upload,
 )
@@ -374,6 +375,42 @@ class JobBulkCancelView(ApiView):
                 "cancelled": len(result.cancelled),
                 "cancelled_ids": result.cancelled,
                 "not_cancelled": result.not_cancelled,
+            }
+        )
+
+
+class JobBulkRetryView(ApiView):
+    @extend_schema(
+        tags=["jobs"],
+        operation_id="jobs_retry_matching",
+        summary="Retry every failed job matching a filter",
+        description=(
+            "One request for all jobs that match and ended failed, partially failed or "
+            "cancelled: each gets a new job with the same request, linked to it (as "
+            "`POST /api/v1/jobs/{id}/retry/`). A job is retried once: one that already has a "
+            "retry is reported in `not_retried`, so sending the same request twice starts "
+            "nothing twice. Needs the operator role in the jobs' projects."
+        ),
+        request=s.BulkRetryInputSerializer,
+        responses={
+            200: ok(s.BulkRetryResultSerializer, "What was retried, and what not and why."),
+            **errors(400, 401, 415),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = s.BulkRetryInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            jobs = job_list_filtered(user=request.user, data=data.validated_data["filter"])
+        except InvalidInput as exc:  # name the filter inside the body: filter.<name>
+            raise drf.ValidationError({"filter": exc.errors}) from None
+        result = job_retry_many(jobs=jobs, user=request.user)
+        return Response(
+            {
+                "matched": len(result.retried) + len(result.not_retried),
+                "retried": len(result.retried),
+                "retries": result.retried,
+                "not_retried": result.not_retried,
             }
         )
 

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from jobcenter.core.errors import InvalidInput, InvalidState, PermissionDenied
+from jobcenter.core.errors import InvalidInput, InvalidState, PermissionDenied, ServiceError
 from jobcenter.core.uploads import safe_filename, uploads_store
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
@@ -218,6 +218,44 @@ def job_cancel_many(*, jobs: Any, user: AbstractBaseUser | None = None) -> BulkC
             result.not_cancelled.append({"id": job.pk, "reason": exc.message})
         else:
             result.cancelled.append(job.pk)
+    return result
+
+
+# Jobs that "retry everything that failed" picks up; a succeeded job is retried one at a time.
+RETRYABLE_STATUSES = (JobStatus.FAILED, JobStatus.PARTIALLY_FAILED, JobStatus.CANCELLED)
+
+
+@dataclass
+class BulkRetryResult:
+    retried: list[dict[str, str]]  # {"id", "retry"}: the job and its new job
+    not_retried: list[dict[str, str]]  # {"id", "reason"}
+
+
+def job_retry_many(*, jobs: Any, user: AbstractBaseUser | None = None) -> BulkRetryResult:
+    """Retry every job of ``jobs`` (a queryset, e.g. from the FilterSet) that ended failed,
+    partially failed or cancelled, once: a job that already has a retry is skipped and named,
+    so running the same bulk retry twice (or two users at once) starts nothing twice. The
+    original's row is locked while its retry is created (SQLite: IMMEDIATE transactions)."""
+    result = BulkRetryResult(retried=[], not_retried=[])
+    for job in (
+        jobs.filter(status__in=RETRYABLE_STATUSES).order_by("pk").values_list("pk", flat=True)
+    ):
+        try:
+            with transaction.atomic():
+                original = (
+                    Job.objects.select_for_update(of=("self",))
+                    .select_related("project", "graph")
+                    .get(pk=job)
+                )
+                earlier = original.retries.order_by("-created_at").values_list("pk", flat=True)
+                if (first := earlier.first()) is not None:
+                    raise InvalidState(f"already retried as job {first}")
+                _require_role(user, original.project, Role.OPERATOR)
+                new = job_retry(job=original, user=user)
+        except ServiceError as exc:
+            result.not_retried.append({"id": job, "reason": exc.message})
+        else:
+            result.retried.append({"id": job, "retry": new.pk})
     return result
 
 

@@ -134,3 +134,43 @@ def test_retry_refuses_active_jobs_unknown_ids_and_missing_roles(queue, viewer):
     with pytest.raises(CommandError, match="user 'ghost' does not exist"):
         run("retry", queue["done"].pk, "--user", "ghost")
     assert not Job.objects.filter(retry_of__isnull=False).exists()
+
+
+def test_retry_every_failed_job_matching_a_filter(queue, operator):
+    movies = queue["done"].graph
+    partial = finished(ges_movie_import(movies, user=operator), JobStatus.PARTIALLY_FAILED)
+    fine = finished(ges_movie_import(movies, user=operator), JobStatus.SUCCEEDED)
+    planned = run("retry", "--filter", "graph=movies", "--dry-run")
+    assert sorted(j["id"] for j in planned) == sorted([queue["done"].pk, partial.pk])
+    assert not Job.objects.filter(retry_of__isnull=False).exists()  # a dry run changes nothing
+
+    summary = run("retry", "--filter", "graph=movies", "--user", "oscar")
+    assert (summary["matched"], summary["retried"], summary["not_retried"]) == (2, 2, [])
+    for pair in summary["retries"]:
+        new = Job.objects.get(pk=pair["retry"])
+        assert (new.retry_of_id, new.status, new.submitted_by.username) == (
+            pair["id"],
+            "waiting",
+            "oscar",
+        )
+    assert not fine.retries.exists()
+    again = text("retry", "--filter", "status=failed,partially_failed")
+    assert again.startswith("retried 0 of 2 matching failed job(s)")
+    assert f"not {partial.pk}: already retried as job " in again
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--filter", "status="], "at least one value"),
+        (["--filter", "colour=red"], "is not a filter"),
+        (["some-id", "--filter", "status=failed"], "not both"),
+        ([], "give the id of the job to retry"),
+        (["some-id", "--dry-run"], "--dry-run goes with --filter"),
+        (["--filter", "status=failed", "--wait"], "--wait follows one job"),
+    ],
+)
+def test_bad_retry_arguments_are_clear_errors(queue, args, message):
+    with pytest.raises(CommandError, match=message):
+        run("retry", *args)
+    assert not Job.objects.filter(retry_of__isnull=False).exists()

@@ -21,8 +21,9 @@ from jobcenter.jobs.services import (
     job_finish,
     job_heartbeat,
     job_recover_stale,
+    job_retry_many,
 )
-from tests.factories import ges_graph
+from tests.factories import ges_graph, ges_movie_import
 
 
 def make_job(project, **fields) -> Job:
@@ -193,3 +194,29 @@ def test_cancel_races_claim_of_waiting_job(project, operator):
             assert job.status == JobStatus.CANCELLED and job.started_at is None
         else:
             assert job.status == JobStatus.CANCELLING and job.worker_id == "w1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_bulk_retries_at_once_retry_each_job_once(project, operator):
+    """Two users send "retry every failed job" at the same moment, 15 times over: each failed
+    job gets exactly one retry, and the other request names it as already retried."""
+    graph = ges_graph(project, "movies")
+    for round_no in range(15):
+        failed = []
+        for _ in range(3):
+            job = ges_movie_import(graph, user=operator)
+            job_claim(job_id=job.pk, worker_id="w1")
+            job_finish(job_id=job.pk, worker_id="w1", status=JobStatus.FAILED, fail_reason="x")
+            failed.append(job.pk)
+        results: list = []
+
+        def bulk(failed=failed, results=results):
+            jobs = Job.objects.filter(pk__in=failed)
+            results.append(job_retry_many(jobs=jobs, user=operator))
+
+        assert not _run_threads(bulk, bulk)
+        for pk in failed:
+            assert Job.objects.filter(retry_of_id=pk).count() == 1, f"round {round_no}"
+        retried = sorted(r["id"] for result in results for r in result.retried)
+        skipped = sorted(n["id"] for result in results for n in result.not_retried)
+        assert retried == skipped == sorted(failed)

@@ -20,7 +20,14 @@ from jobcenter.jobs.choices import ACTIVE_STATUSES, TERMINAL_STATUSES
 from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.selectors import job_files, job_get, job_list, job_list_filtered
-from jobcenter.jobs.services import job_cancel, job_cancel_many, job_retry, job_submit_import
+from jobcenter.jobs.services import (
+    RETRYABLE_STATUSES,
+    job_cancel,
+    job_cancel_many,
+    job_retry,
+    job_retry_many,
+    job_submit_import,
+)
 from jobcenter.projects.models import Project
 
 
@@ -139,9 +146,25 @@ class Command(BaseCommand):
         cancel.add_argument("--json", action="store_true")
 
         retry = sub.add_parser(
-            "retry", help="submit a finished job again (a new job linked to the original)"
+            "retry",
+            help="submit a finished job again, or every failed job matching --filter",
+            description=(
+                "Retry one finished job by id (a new job with the same request, linked to the "
+                "original), or every job matching the filters that ended failed, partially "
+                "failed or cancelled and has no retry yet. Filters as for cancel."
+            ),
         )
-        retry.add_argument("job_id")
+        retry.add_argument("job_id", nargs="?")
+        retry.add_argument(
+            "--filter",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="e.g. --filter status=failed,partially_failed --filter graph=movies",
+        )
+        retry.add_argument(
+            "--dry-run", action="store_true", help="with --filter: list what would be retried"
+        )
         retry.add_argument("--user", help="act as this user (default: first superuser)")
         retry.add_argument("--wait", action="store_true", help="follow progress until the end")
         retry.add_argument("--json", action="store_true")
@@ -302,7 +325,8 @@ class Command(BaseCommand):
         data = job_dict(job)
         self._emit(options, data, self._text(data))
 
-    def _cancel_matching(self, options: dict) -> None:
+    def _matching(self, options: dict, example: str) -> Any:
+        """The jobs the ``--filter NAME=VALUE`` options select (the shared JobFilterSet)."""
         data = QueryDict(mutable=True)
         known = set(JobFilterSet.base_filters) - {"ordering"}
         for item in options["filter"]:
@@ -317,8 +341,11 @@ class Command(BaseCommand):
             if value.strip():
                 data.appendlist(name, value.strip())
         if not data:
-            raise CommandError("--filter needs at least one value (e.g. status=waiting,running)")
-        matching = job_list_filtered(user=None, data=data)
+            raise CommandError(f"--filter needs at least one value (e.g. {example})")
+        return job_list_filtered(user=None, data=data)
+
+    def _cancel_matching(self, options: dict) -> None:
+        matching = self._matching(options, "status=waiting,running")
         active = matching.filter(status__in=ACTIVE_STATUSES)
         if options["dry_run"]:
             rows = [job_dict(j) for j in active]
@@ -338,9 +365,39 @@ class Command(BaseCommand):
         self._emit(options, summary, "\n".join(lines))
 
     def do_retry(self, options: dict) -> None:
+        if options["filter"]:
+            if options["job_id"]:
+                raise CommandError("give a job id or --filter, not both")
+            self._retry_matching(options)
+            return
+        if options["dry_run"]:
+            raise CommandError("--dry-run goes with --filter")
+        if not options["job_id"]:
+            raise CommandError("give the id of the job to retry, or --filter NAME=VALUE")
         job = job_get(user=None, job_id=options["job_id"])
         new = job_retry(job=job, user=self._user(options["user"]))
         if options["wait"]:
             new = self._follow(new, quiet=options["json"])
         data = {**job_dict(new, files=True), "retry_of": job.pk}
         self._emit(options, data, f"retry of {job.pk}:\n" + self._text(data))
+
+    def _retry_matching(self, options: dict) -> None:
+        matching = self._matching(options, "status=failed,partially_failed")
+        if options["wait"]:
+            raise CommandError("--wait follows one job; with --filter, follow them with jobs list")
+        if options["dry_run"]:
+            rows = [job_dict(j) for j in matching.filter(status__in=RETRYABLE_STATUSES)]
+            text = "\n".join(self._text(r) for r in rows) or "no failed job matches"
+            self._emit(options, rows, text)
+            return
+        result = job_retry_many(jobs=matching, user=self._user(options["user"]))
+        summary = {
+            "matched": len(result.retried) + len(result.not_retried),
+            "retried": len(result.retried),
+            "retries": result.retried,
+            "not_retried": result.not_retried,
+        }
+        lines = [f"retried {summary['retried']} of {summary['matched']} matching failed job(s)"]
+        lines += [f"  {r['id']} -> {r['retry']}" for r in result.retried]
+        lines += [f"  not {n['id']}: {n['reason']}" for n in result.not_retried]
+        self._emit(options, summary, "\n".join(lines))
