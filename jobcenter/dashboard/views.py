@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -280,6 +281,17 @@ class Listing:
             if not self.statuses or s in self.statuses
         )
 
+    @cached_property
+    def retryable_matching(self) -> int:
+        """Jobs matching every filter that a "retry all" would retry (ended in a failure, no
+        retry yet); only counted when the status filter asks for failures and nothing else,
+        so the everyday list pays nothing for it."""
+        if not self.statuses or not set(self.statuses) <= set(job_services.RETRYABLE_STATUSES):
+            return 0
+        if not self.filterset.is_valid() or not any(self.counts.get(s) for s in self.statuses):
+            return 0
+        return self.filterset.qs.filter(retries__isnull=True).count()
+
     @property
     def invalid_filters(self) -> list[str]:
         """Names of the filters that were given but not understood (and so ignored)."""
@@ -526,6 +538,38 @@ def job_bulk_cancel(request: HttpRequest) -> HttpResponse:
         "poll_seconds": POLL_SECONDS,
         "can_operate": nav.can_operate,
         "summary": summary,
+    }
+    return render(request, "dashboard/job_list.html#results", context)
+
+
+@login_required
+@require_POST
+def job_bulk_retry(request: HttpRequest) -> HttpResponse:
+    """Retry every failed job matching the list's filters, once each."""
+    query = QueryDict(request.POST.get("query", ""))
+    nav = _nav(request, query.get("project"))
+    if nav.current is None:
+        raise Http404("no project")
+    if not nav.can_operate:
+        return _refuse(
+            request,
+            f"You need the operator role in project {nav.current.name} to retry jobs.",
+            403,
+        )
+    scope = job_selectors.job_list(user=request.user).filter(project=nav.current)
+    filterset = JobFilterSet(_filter_data(query), queryset=scope)
+    if not filterset.is_valid():
+        return _refuse(request, "The filters are not valid; nothing was retried.", 400)
+    result = job_services.job_retry_many(jobs=filterset.qs, user=request.user)
+    if not request.htmx:
+        messages.success(request, f"Retried {len(result.retried)} job(s).")
+        return redirect(f"{reverse('dashboard:job_list')}?{query.urlencode()}")
+    listing = build_listing(user=request.user, project=nav.current, params=query)
+    context = {
+        "listing": listing,
+        "poll_seconds": POLL_SECONDS,
+        "can_operate": nav.can_operate,
+        "retry_summary": {"retried": result.retried, "not_retried": result.not_retried},
     }
     return render(request, "dashboard/job_list.html#results", context)
 

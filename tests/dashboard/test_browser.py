@@ -390,6 +390,29 @@ def test_bulk_cancel_selected_and_everything_matching(tab, project, operator):
     assert status_of(other) == JobStatus.WAITING
 
 
+def test_retry_every_failed_job_matching(tab, project, operator):
+    graph = ges_graph(project)
+    failed = []
+    for _ in range(2):
+        job = ges_movie_import(graph, user=operator)
+        failed.append(run_job(job, status=JobStatus.FAILED))
+    page = tab.page
+    tab.login("oscar")
+    expect(page.locator("#retry-all")).to_have_count(0)  # not offered on the whole list
+    page.goto(tab.url("/?project=alpha&status=failed"))
+    expect(page.locator("#retry-all")).to_have_text("Retry all 2 matching")
+    page.locator("#retry-all").click()
+    expect(page.locator("#confirm-message")).to_contain_text("Retry all 2 jobs matching")
+    page.locator("#confirm-yes").click()
+    expect(page.locator("#bulk-summary")).to_contain_text("Retried 2 jobs")
+    expect(page.locator("#retry-all")).to_have_count(0)  # nothing left to retry
+    tab.shot("job-list-retry-summary")
+    for job in failed:
+        assert Job.objects.get(retry_of=job).status == JobStatus.WAITING
+    page.locator("#bulk-summary summary").click()
+    expect(page.locator("#bulk-summary li")).to_have_count(2)
+
+
 # --- a viewer --------------------------------------------------------------------------------
 
 

@@ -379,6 +379,66 @@ def test_bulk_cancel_needs_a_selection_and_stays_in_the_project(oscar, operator,
     assert Job.objects.get(pk=foreign.pk).status == JobStatus.WAITING
 
 
+# --- bulk retry ------------------------------------------------------------------------------
+
+
+def failed_imports(project, operator, count: int) -> list[Job]:
+    graph = ges_graph(project, "films")
+    out = []
+    for _ in range(count):
+        job = ges_movie_import(graph, user=operator)
+        run_job(job, status=JobStatus.FAILED)
+        out.append(Job.objects.get(pk=job.pk))
+    return out
+
+
+def test_retry_all_is_offered_when_the_list_shows_failures_only(oscar, project, operator, jobs):
+    failed_imports(project, operator, 2)
+    assert 'id="retry-all"' not in html(oscar.get("/?project=alpha"))
+    assert 'id="retry-all"' not in html(oscar.get("/?project=alpha&status=failed,running"))
+    body = html(oscar.get("/?project=alpha&status=failed"))
+    assert 'id="retry-all"' in body and "Retry all 3 matching" in body  # 2 + the fixture's
+
+
+def test_retry_all_matching_retries_each_once_with_a_summary(oscar, project, operator, jobs):
+    failed = failed_imports(project, operator, 2)
+    query = "project=alpha&status=failed&graph=films"
+    response = post(oscar, "/jobs/retry/", {"scope": "all", "query": query}, htmx=True)
+    assert response.status_code == 200
+    body = html(response)
+    assert "Retried 2 jobs" in body and "every failed job matching the filters" in body
+    for job in failed:
+        new = Job.objects.get(retry_of=job)
+        assert new.status == JobStatus.WAITING and new.submitted_by.username == "oscar"
+        assert f"/jobs/{new.pk}/" in body
+    again = html(post(oscar, "/jobs/retry/", {"scope": "all", "query": query}, htmx=True))
+    assert "No job was retried" in again and "2 were not retried" in again
+    assert "already retried as job" in again
+    assert Job.objects.filter(retry_of__isnull=False).count() == 2
+    assert Job.objects.get(pk=jobs["failed"].pk).retries.count() == 0  # another graph
+    # what is left to retry: the fixture's failed job on the other graph, not these two
+    assert 'id="retry-all"' not in html(oscar.get(f"/?{query}"))
+    assert "Retry all 1 matching" in html(oscar.get("/?project=alpha&status=failed"))
+
+
+def test_retry_all_without_htmx_redirects_and_is_refused_to_a_viewer(
+    oscar, vera, project, operator, jobs
+):
+    failed_imports(project, operator, 1)
+    data = {"scope": "all", "query": "project=alpha&status=failed&graph=films"}
+    response = post(oscar, "/jobs/retry/", data)
+    assert response.status_code == 302
+    assert response["Location"] == "/?project=alpha&status=failed&graph=films"
+    assert "Retried 1 job(s)." in html(oscar.get(response["Location"]))
+    refused = post(vera, "/jobs/retry/", data, htmx=True)
+    assert refused.status_code == 403 and "operator role" in html(refused)
+    forged = oscar.post("/jobs/retry/", data, **HTMX)  # no CSRF token
+    assert forged.status_code == 403
+    bad = post(oscar, "/jobs/retry/", {"query": "project=alpha&created_after=soon"}, htmx=True)
+    assert bad.status_code == 400
+    assert Job.objects.filter(retry_of__isnull=False).count() == 1
+
+
 # --- one job ---------------------------------------------------------------------------------
 
 
