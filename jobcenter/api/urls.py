@@ -9,6 +9,7 @@ from jobcenter.api import analytics, views
 v1 = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("jobs/", views.JobListView.as_view(), name="job-list"),
+    path("jobs.csv", views.JobListCsvView.as_view(), name="job-list-csv"),
     path("jobs/cancel/", views.JobBulkCancelView.as_view(), name="job-bulk-cancel"),
     path("jobs/retry/", views.JobBulkRetryView.as_view(), name="job-bulk-retry"),
     path("jobs/<str:job_id>/", views.JobDetailView.as_view(), name="job-detail"),

@@ -23,6 +23,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -53,7 +54,14 @@ from jobcenter.core.errors import Conflict, InvalidInput, NotFound
 from jobcenter.graphs.filtersets import GraphFilterSet
 from jobcenter.graphs.selectors import graph_get_by_id, graph_list
 from jobcenter.graphs.services import graph_create, graph_schema_parse
-from jobcenter.jobs.downloads import FAILED_LINES_HEADER, failed_lines_csv, failed_lines_filename
+from jobcenter.jobs.downloads import (
+    FAILED_LINES_HEADER,
+    JOBS_HEADER,
+    failed_lines_csv,
+    failed_lines_filename,
+    jobs_csv,
+    jobs_filename,
+)
 from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.models import Job, JobFile
 from jobcenter.jobs.selectors import (
@@ -615,6 +623,34 @@ class JobFailedLinesCsvView(ApiView):
             failed_lines_csv(rows), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class JobListCsvView(ApiView):
+    query_params = frozenset(JobFilterSet.base_filters)
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(
+        tags=["jobs"],
+        operation_id="jobs_list_csv",
+        summary="Every job matching the filters, as a CSV download",
+        description=(
+            "The whole result of the job list's filters and ordering (not one page), "
+            "streamed. Times are UTC ISO 8601."
+        ),
+        parameters=[*filterset_parameters(JobFilterSet), NO_FORMAT],
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                {"type": "string"},
+                description="CSV with a header row: " + ",".join(JOBS_HEADER),
+            ),
+            **errors(400, 401),
+        },
+    )
+    def get(self, request: Request) -> Any:
+        jobs = job_list_filtered(user=request.user, data=request.query_params)
+        response = StreamingHttpResponse(jobs_csv(jobs), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{jobs_filename(timezone.now())}"'
         return response
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("jobs/live/", views.job_list_live, name="job_list_live"),
     path("jobs/cancel/", views.job_bulk_cancel, name="job_bulk_cancel"),
     path("jobs/retry/", views.job_bulk_retry, name="job_bulk_retry"),
+    path("jobs.csv", views.job_list_csv, name="job_list_csv"),
     path("jobs/<str:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<str:job_id>/live/", views.job_detail_live, name="job_detail_live"),
     path("jobs/<str:job_id>/cancel/", views.job_cancel, name="job_cancel"),

@@ -37,6 +37,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -66,7 +67,12 @@ from jobcenter.graphs.selectors import graph_list as graph_list_selector
 from jobcenter.jobs import selectors as job_selectors
 from jobcenter.jobs import services as job_services
 from jobcenter.jobs.choices import ACTIVE_STATUSES, JobStatus, JobType
-from jobcenter.jobs.downloads import failed_lines_csv, failed_lines_filename
+from jobcenter.jobs.downloads import (
+    failed_lines_csv,
+    failed_lines_filename,
+    jobs_csv,
+    jobs_filename,
+)
 from jobcenter.jobs.filtersets import ORDERING_FIELDS, JobFilterSet
 from jobcenter.jobs.models import Job
 from jobcenter.projects.choices import ROLE_RANK, Role
@@ -540,6 +546,23 @@ def job_bulk_cancel(request: HttpRequest) -> HttpResponse:
         "summary": summary,
     }
     return render(request, "dashboard/job_list.html#results", context)
+
+
+@login_required
+@require_GET
+def job_list_csv(request: HttpRequest) -> HttpResponse:
+    """Every job the list's filters match (all pages, the list's order) as a CSV download."""
+    nav = _nav(request, request.GET.get("project"))
+    if nav.current is None:
+        raise Http404("no project")
+    scope = job_selectors.job_list(user=request.user).filter(project=nav.current)
+    filterset = JobFilterSet(_filter_data(request.GET), queryset=scope)
+    if not filterset.is_valid():
+        return _refuse(request, "The filters are not valid; nothing was downloaded.", 400)
+    jobs = filterset.qs  # ordered as the list is (created, newest first, by default)
+    response = StreamingHttpResponse(jobs_csv(jobs), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{jobs_filename(timezone.now())}"'
+    return response
 
 
 @login_required

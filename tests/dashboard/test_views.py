@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -377,6 +378,37 @@ def test_bulk_cancel_needs_a_selection_and_stays_in_the_project(oscar, operator,
     foreign = make_job(beta, None)
     post(oscar, "/jobs/cancel/", {"ids": [foreign.pk], "query": "project=alpha"}, htmx=True)
     assert Job.objects.get(pk=foreign.pk).status == JobStatus.WAITING
+
+
+# --- CSV of the list --------------------------------------------------------------------------
+
+
+def test_the_list_links_a_csv_of_every_matching_job(oscar, project, graph, jobs):
+    for _ in range(60):  # more than a page
+        make_job(project, graph)
+    body = html(oscar.get("/?project=alpha&status=waiting&per_page=25"))
+    link = re.search(r'id="jobs-csv" href="([^"]+)"', body).group(1).replace("&amp;", "&")
+    assert parse_qs(urlsplit(link).query) == {
+        "project": ["alpha"],
+        "status": ["waiting"],
+        "per_page": ["25"],  # ignored: the download is every page
+    }
+    response = oscar.get(link)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"].startswith('attachment; filename="jobs-')
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:6] == ["id", "type", "name", "project", "graph", "status"]
+    assert len(rows) == 62 and {r[5] for r in rows[1:]} == {"waiting"}
+    assert [r[0] for r in rows[1:3]] == [
+        j.pk for j in Job.objects.filter(status="waiting").order_by("-created_at", "-id")[:2]
+    ]
+
+
+def test_the_csv_stays_in_the_project_and_refuses_bad_filters(oscar, client_for, jobs):
+    bad = oscar.get("/jobs.csv?project=alpha&created_after=soon")
+    assert bad.status_code == 400
+    outsider = client_for(get_user_model().objects.get(username="outsider"))
+    assert outsider.get("/jobs.csv?project=alpha").status_code == 404
 
 
 # --- bulk retry ------------------------------------------------------------------------------
