@@ -280,8 +280,8 @@ def test_partially_failed_import_shows_files_and_failed_lines(
     with page.expect_download() as download:
         page.locator("#failed-csv").click()
     rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text())))
-    assert rows[0][:3] == ["file", "role", "line_number"]
-    assert [r[2] for r in rows[1:]] == ["6", "7", "8", "9"]
+    assert rows[0][:4] == ["file", "role", "path", "line_number"]
+    assert [r[3] for r in rows[1:]] == ["6", "7", "8", "9"]
     assert unlabelled_controls(page) == []
 
 
