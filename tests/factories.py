@@ -13,8 +13,9 @@ from django.contrib.auth import get_user_model
 
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.services import graph_create, graph_schema_parse
+from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.services import job_submit_import
+from jobcenter.jobs.services import job_cancel, job_submit_import
 from jobcenter.projects.choices import Role
 from jobcenter.projects.models import Project
 from jobcenter.projects.services import membership_set, project_create
@@ -101,6 +102,35 @@ def random_ges_files(directory: Path, *, vertices: int, edges: int, seed: int) -
             f"v{rng.randrange(vertices)},v{rng.randrange(vertices)},e\n" for _ in range(edges)
         )
     return {"schema_path": str(schema), "vertexset_path": str(vfile), "edgeset_path": str(efile)}
+
+
+def jobs_in_every_state(
+    project: Project,
+    graph: Graph,
+    operator: Any,
+    *,
+    make: Callable[..., Job],
+    run: Callable[..., Job],
+) -> dict[str, Job]:
+    """One job in each state, oldest first, made by a test package's ``make`` (a submitted
+    job) and moved on by its ``run`` (the worker's claim, heartbeat and finish)."""
+    out: dict[str, Job] = {}
+    out["succeeded"] = run(make(project, graph, submitted_by=operator), status=JobStatus.SUCCEEDED)
+    out["partially_failed"] = run(
+        make(project, graph, submitted_by=operator),
+        status=JobStatus.PARTIALLY_FAILED,
+        failed_lines=3,
+    )
+    out["failed"] = run(make(project, graph), status=JobStatus.FAILED)
+    cancelled = make(project, graph, submitted_by=operator)
+    job_cancel(job=cancelled, user=operator)
+    out["cancelled"] = Job.objects.get(pk=cancelled.pk)
+    cancelling = run(make(project, graph))
+    job_cancel(job=cancelling, user=operator)
+    out["cancelling"] = Job.objects.get(pk=cancelling.pk)
+    out["running"] = run(make(project, graph, submitted_by=operator))
+    out["waiting"] = make(project, graph, submitted_by=operator)
+    return out
 
 
 def wait_for(predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.05) -> Any:

@@ -370,21 +370,18 @@ class JobBulkCancelView(ApiView):
         },
     )
     def post(self, request: Request) -> Response:
-        data = s.BulkCancelInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            jobs = job_list_filtered(user=request.user, data=data.validated_data["filter"])
-        except InvalidInput as exc:  # name the filter inside the body: filter.<name>
-            raise drf.ValidationError({"filter": exc.errors}) from None
-        result = job_cancel_many(jobs=jobs, user=request.user)
-        return Response(
-            {
-                "matched": len(result.cancelled) + len(result.not_cancelled),
-                "cancelled": len(result.cancelled),
-                "cancelled_ids": result.cancelled,
-                "not_cancelled": result.not_cancelled,
-            }
-        )
+        jobs = _jobs_matching_body(request, s.BulkCancelInputSerializer)
+        return Response(job_cancel_many(jobs=jobs, user=request.user).summary())
+
+
+def _jobs_matching_body(request: Request, serializer: type[s.BulkCancelInputSerializer]) -> Any:
+    """The user's jobs that the body's ``{"filter": {...}}`` selects (a bulk action's input)."""
+    data = serializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    try:
+        return job_list_filtered(user=request.user, data=data.validated_data["filter"])
+    except InvalidInput as exc:  # name the filter inside the body: filter.<name>
+        raise drf.ValidationError({"filter": exc.errors}) from None
 
 
 class JobBulkRetryView(ApiView):
@@ -406,21 +403,8 @@ class JobBulkRetryView(ApiView):
         },
     )
     def post(self, request: Request) -> Response:
-        data = s.BulkRetryInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            jobs = job_list_filtered(user=request.user, data=data.validated_data["filter"])
-        except InvalidInput as exc:  # name the filter inside the body: filter.<name>
-            raise drf.ValidationError({"filter": exc.errors}) from None
-        result = job_retry_many(jobs=jobs, user=request.user)
-        return Response(
-            {
-                "matched": len(result.retried) + len(result.not_retried),
-                "retried": len(result.retried),
-                "retries": result.retried,
-                "not_retried": result.not_retried,
-            }
-        )
+        jobs = _jobs_matching_body(request, s.BulkRetryInputSerializer)
+        return Response(job_retry_many(jobs=jobs, user=request.user).summary())
 
 
 class JobDetailView(ApiView):

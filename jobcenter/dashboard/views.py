@@ -497,33 +497,69 @@ def job_list_live(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _operator_nav(request: HttpRequest, query: QueryDict, verb: str) -> Nav | HttpResponse:
+    """The project a bulk action acts in (404 without one), refused unless the user may
+    operate there."""
+    nav = _nav(request, query.get("project"))
+    if nav.current is None:
+        raise Http404("no project")
+    if not nav.can_operate:
+        message = f"You need the operator role in project {nav.current.name} to {verb} jobs."
+        return _refuse(request, message, 403)
+    return nav
+
+
+def _list_scope(request: HttpRequest, nav: Nav) -> QuerySet[Job]:
+    return job_selectors.job_list(user=request.user).filter(project=nav.current)
+
+
+def _matching(
+    request: HttpRequest, nav: Nav, query: QueryDict, nothing: str
+) -> QuerySet[Job] | HttpResponse:
+    """The project's jobs the list's filters in ``query`` select, in the list's order; a 400
+    naming what was not done when a filter is invalid."""
+    filterset = JobFilterSet(_filter_data(query), queryset=_list_scope(request, nav))
+    if not filterset.is_valid():
+        return _refuse(request, f"The filters are not valid; nothing was {nothing}.", 400)
+    return filterset.qs
+
+
+def _bulk_answer(
+    request: HttpRequest, nav: Nav, query: QueryDict, message: str, **summary: Any
+) -> HttpResponse:
+    """After a bulk action: the list's results with the action's summary (htmx), or back to
+    the list with ``message`` (no script)."""
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect(f"{reverse('dashboard:job_list')}?{query.urlencode()}")
+    context = {
+        "listing": build_listing(user=request.user, project=nav.current, params=query),
+        "poll_seconds": POLL_SECONDS,
+        "can_operate": nav.can_operate,
+        **summary,
+    }
+    return render(request, "dashboard/job_list.html#results", context)
+
+
 @login_required
 @require_POST
 def job_bulk_cancel(request: HttpRequest) -> HttpResponse:
     """Cancel the selected jobs, or every job matching the list's filters."""
     query = QueryDict(request.POST.get("query", ""))
-    nav = _nav(request, query.get("project"))
-    if nav.current is None:
-        raise Http404("no project")
-    if not nav.can_operate:
-        return _refuse(
-            request,
-            f"You need the operator role in project {nav.current.name} to cancel jobs.",
-            403,
-        )
-    scope = job_selectors.job_list(user=request.user).filter(project=nav.current)
+    nav = _operator_nav(request, query, "cancel")
+    if isinstance(nav, HttpResponse):
+        return nav
     everything = request.POST.get("scope") == "all"
     if everything:
-        filterset = JobFilterSet(_filter_data(query), queryset=scope)
-        if not filterset.is_valid():
-            return _refuse(request, "The filters are not valid; nothing was cancelled.", 400)
-        jobs = filterset.qs
+        jobs = _matching(request, nav, query, "cancelled")
+        if isinstance(jobs, HttpResponse):
+            return jobs
         requested = None
     else:
         ids = list(dict.fromkeys(i for i in request.POST.getlist("ids") if valid_id(i)))[:10_000]
         if not ids:
             return _refuse(request, "No job was selected.", 400)
-        jobs = scope.filter(pk__in=ids)
+        jobs = _list_scope(request, nav).filter(pk__in=ids)
         requested = len(ids)
     result = job_services.job_cancel_many(jobs=jobs, user=request.user)
     summary = {
@@ -535,17 +571,8 @@ def job_bulk_cancel(request: HttpRequest) -> HttpResponse:
             requested - len(result.cancelled) - len(result.not_cancelled) if requested else 0
         ),
     }
-    if not request.htmx:
-        messages.success(request, f"Cancelled {len(result.cancelled)} job(s).")
-        return redirect(f"{reverse('dashboard:job_list')}?{query.urlencode()}")
-    listing = build_listing(user=request.user, project=nav.current, params=query)
-    context = {
-        "listing": listing,
-        "poll_seconds": POLL_SECONDS,
-        "can_operate": nav.can_operate,
-        "summary": summary,
-    }
-    return render(request, "dashboard/job_list.html#results", context)
+    message = f"Cancelled {len(result.cancelled)} job(s)."
+    return _bulk_answer(request, nav, query, message, summary=summary)
 
 
 @login_required
@@ -555,11 +582,9 @@ def job_list_csv(request: HttpRequest) -> HttpResponse:
     nav = _nav(request, request.GET.get("project"))
     if nav.current is None:
         raise Http404("no project")
-    scope = job_selectors.job_list(user=request.user).filter(project=nav.current)
-    filterset = JobFilterSet(_filter_data(request.GET), queryset=scope)
-    if not filterset.is_valid():
-        return _refuse(request, "The filters are not valid; nothing was downloaded.", 400)
-    jobs = filterset.qs  # ordered as the list is (created, newest first, by default)
+    jobs = _matching(request, nav, request.GET, "downloaded")
+    if isinstance(jobs, HttpResponse):
+        return jobs
     response = StreamingHttpResponse(jobs_csv(jobs), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{jobs_filename(timezone.now())}"'
     return response
@@ -570,31 +595,16 @@ def job_list_csv(request: HttpRequest) -> HttpResponse:
 def job_bulk_retry(request: HttpRequest) -> HttpResponse:
     """Retry every failed job matching the list's filters, once each."""
     query = QueryDict(request.POST.get("query", ""))
-    nav = _nav(request, query.get("project"))
-    if nav.current is None:
-        raise Http404("no project")
-    if not nav.can_operate:
-        return _refuse(
-            request,
-            f"You need the operator role in project {nav.current.name} to retry jobs.",
-            403,
-        )
-    scope = job_selectors.job_list(user=request.user).filter(project=nav.current)
-    filterset = JobFilterSet(_filter_data(query), queryset=scope)
-    if not filterset.is_valid():
-        return _refuse(request, "The filters are not valid; nothing was retried.", 400)
-    result = job_services.job_retry_many(jobs=filterset.qs, user=request.user)
-    if not request.htmx:
-        messages.success(request, f"Retried {len(result.retried)} job(s).")
-        return redirect(f"{reverse('dashboard:job_list')}?{query.urlencode()}")
-    listing = build_listing(user=request.user, project=nav.current, params=query)
-    context = {
-        "listing": listing,
-        "poll_seconds": POLL_SECONDS,
-        "can_operate": nav.can_operate,
-        "retry_summary": {"retried": result.retried, "not_retried": result.not_retried},
-    }
-    return render(request, "dashboard/job_list.html#results", context)
+    nav = _operator_nav(request, query, "retry")
+    if isinstance(nav, HttpResponse):
+        return nav
+    jobs = _matching(request, nav, query, "retried")
+    if isinstance(jobs, HttpResponse):
+        return jobs
+    result = job_services.job_retry_many(jobs=jobs, user=request.user)
+    retry_summary = {"retried": result.retried, "not_retried": result.not_retried}
+    message = f"Retried {len(result.retried)} job(s)."
+    return _bulk_answer(request, nav, query, message, retry_summary=retry_summary)
 
 
 # --- one job ---------------------------------------------------------------------------------

@@ -205,6 +205,15 @@ class BulkCancelResult:
     cancelled: list[str]
     not_cancelled: list[dict[str, str]]  # {"id", "reason"}
 
+    def summary(self) -> dict[str, Any]:
+        """What the API and the CLI answer: counts, and who was (not) cancelled."""
+        return {
+            "matched": len(self.cancelled) + len(self.not_cancelled),
+            "cancelled": len(self.cancelled),
+            "cancelled_ids": self.cancelled,
+            "not_cancelled": self.not_cancelled,
+        }
+
 
 def job_cancel_many(*, jobs: Any, user: AbstractBaseUser | None = None) -> BulkCancelResult:
     """Cancel every active job of ``jobs`` (a queryset, e.g. from the FilterSet); finished
@@ -229,6 +238,15 @@ RETRYABLE_STATUSES = (JobStatus.FAILED, JobStatus.PARTIALLY_FAILED, JobStatus.CA
 class BulkRetryResult:
     retried: list[dict[str, str]]  # {"id", "retry"}: the job and its new job
     not_retried: list[dict[str, str]]  # {"id", "reason"}
+
+    def summary(self) -> dict[str, Any]:
+        """What the API and the CLI answer: counts, and which job became which."""
+        return {
+            "matched": len(self.retried) + len(self.not_retried),
+            "retried": len(self.retried),
+            "retries": self.retried,
+            "not_retried": self.not_retried,
+        }
 
 
 def job_retry_many(*, jobs: Any, user: AbstractBaseUser | None = None) -> BulkRetryResult:

@@ -14,10 +14,10 @@ from jobcenter.graphs.models import Graph
 from jobcenter.graphs.services import graph_create
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
-from jobcenter.jobs.services import FileUpdate, job_cancel, job_claim, job_finish, job_heartbeat
+from jobcenter.jobs.services import FileUpdate, job_claim, job_finish, job_heartbeat
 from jobcenter.projects.models import Project
 from jobcenter.projects.services import membership_set
-from tests.factories import project_with_members, user_create
+from tests.factories import jobs_in_every_state, project_with_members, user_create
 
 
 def token_for(user: Any) -> str:
@@ -117,25 +117,7 @@ def run_job(job: Job, *, status: JobStatus | None = None, failed_lines: int = 0)
 @pytest.fixture
 def jobs(project, graph, operator) -> dict[str, Job]:
     """One job in each state of project alpha, oldest first."""
-    out: dict[str, Job] = {}
-    out["succeeded"] = run_job(
-        make_job(project, graph, submitted_by=operator), status=JobStatus.SUCCEEDED
-    )
-    out["partially_failed"] = run_job(
-        make_job(project, graph, submitted_by=operator),
-        status=JobStatus.PARTIALLY_FAILED,
-        failed_lines=3,
-    )
-    out["failed"] = run_job(make_job(project, graph), status=JobStatus.FAILED)
-    cancelled = make_job(project, graph, submitted_by=operator)
-    job_cancel(job=cancelled, user=operator)
-    out["cancelled"] = Job.objects.get(pk=cancelled.pk)
-    cancelling = run_job(make_job(project, graph))
-    job_cancel(job=cancelling, user=operator)
-    out["cancelling"] = Job.objects.get(pk=cancelling.pk)
-    out["running"] = run_job(make_job(project, graph, submitted_by=operator))
-    out["waiting"] = make_job(project, graph, submitted_by=operator)
-    return out
+    return jobs_in_every_state(project, graph, operator, make=make_job, run=run_job)
 
 
 # --- more fixtures and helpers for the API tests ------------------------------------------------

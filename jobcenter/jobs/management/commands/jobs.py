@@ -83,6 +83,23 @@ def job_dict(job: Job, *, files: bool = False) -> dict[str, Any]:
     return data
 
 
+def _one_or_matching_arguments(parser: CommandParser, done: str, example: str) -> None:
+    """A job id, or ``--filter NAME=VALUE`` (with ``--dry-run``) for every job matching."""
+    parser.add_argument("job_id", nargs="?")
+    parser.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=f"e.g. --filter {example} --filter graph=movies",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help=f"with --filter: list what would be {done}"
+    )
+    parser.add_argument("--user", help="act as this user (default: first superuser)")
+    parser.add_argument("--json", action="store_true")
+
+
 class Command(BaseCommand):
     help = "Submit, list, show, cancel (one, or all matching a filter) and retry jobs."
 
@@ -131,19 +148,7 @@ class Command(BaseCommand):
                 "with commas, matches any of its values."
             ),
         )
-        cancel.add_argument("job_id", nargs="?")
-        cancel.add_argument(
-            "--filter",
-            action="append",
-            default=[],
-            metavar="NAME=VALUE",
-            help="e.g. --filter status=waiting,running --filter graph=movies",
-        )
-        cancel.add_argument(
-            "--dry-run", action="store_true", help="with --filter: list what would be cancelled"
-        )
-        cancel.add_argument("--user", help="act as this user (default: first superuser)")
-        cancel.add_argument("--json", action="store_true")
+        _one_or_matching_arguments(cancel, "cancelled", "status=waiting,running")
 
         retry = sub.add_parser(
             "retry",
@@ -154,20 +159,8 @@ class Command(BaseCommand):
                 "failed or cancelled and has no retry yet. Filters as for cancel."
             ),
         )
-        retry.add_argument("job_id", nargs="?")
-        retry.add_argument(
-            "--filter",
-            action="append",
-            default=[],
-            metavar="NAME=VALUE",
-            help="e.g. --filter status=failed,partially_failed --filter graph=movies",
-        )
-        retry.add_argument(
-            "--dry-run", action="store_true", help="with --filter: list what would be retried"
-        )
-        retry.add_argument("--user", help="act as this user (default: first superuser)")
+        _one_or_matching_arguments(retry, "retried", "status=failed,partially_failed")
         retry.add_argument("--wait", action="store_true", help="follow progress until the end")
-        retry.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -310,16 +303,23 @@ class Command(BaseCommand):
         data = job_dict(job, files=True)
         self._emit(options, data, self._text(data))
 
-    def do_cancel(self, options: dict) -> None:
+    def _by_filter(self, options: dict, verb: str) -> bool:
+        """True for ``--filter`` (every job matching), False for one job id; refuses both,
+        neither, and ``--dry-run`` without ``--filter``."""
         if options["filter"]:
             if options["job_id"]:
                 raise CommandError("give a job id or --filter, not both")
-            self._cancel_matching(options)
-            return
+            return True
         if options["dry_run"]:
             raise CommandError("--dry-run goes with --filter")
         if not options["job_id"]:
-            raise CommandError("give the id of the job to cancel, or --filter NAME=VALUE")
+            raise CommandError(f"give the id of the job to {verb}, or --filter NAME=VALUE")
+        return False
+
+    def do_cancel(self, options: dict) -> None:
+        if self._by_filter(options, "cancel"):
+            self._cancel_matching(options)
+            return
         job = job_get(user=None, job_id=options["job_id"])
         job = job_cancel(job=job, user=self._user(options["user"]))
         data = job_dict(job)
@@ -353,27 +353,16 @@ class Command(BaseCommand):
             self._emit(options, rows, text)
             return
         result = job_cancel_many(jobs=matching, user=self._user(options["user"]))
-        summary = {
-            "matched": len(result.cancelled) + len(result.not_cancelled),
-            "cancelled": len(result.cancelled),
-            "cancelled_ids": result.cancelled,
-            "not_cancelled": result.not_cancelled,
-        }
+        summary = result.summary()
         lines = [f"cancelled {summary['cancelled']} of {summary['matched']} matching active job(s)"]
         lines += [f"  {job_id}" for job_id in result.cancelled]
         lines += [f"  not {n['id']}: {n['reason']}" for n in result.not_cancelled]
         self._emit(options, summary, "\n".join(lines))
 
     def do_retry(self, options: dict) -> None:
-        if options["filter"]:
-            if options["job_id"]:
-                raise CommandError("give a job id or --filter, not both")
+        if self._by_filter(options, "retry"):
             self._retry_matching(options)
             return
-        if options["dry_run"]:
-            raise CommandError("--dry-run goes with --filter")
-        if not options["job_id"]:
-            raise CommandError("give the id of the job to retry, or --filter NAME=VALUE")
         job = job_get(user=None, job_id=options["job_id"])
         new = job_retry(job=job, user=self._user(options["user"]))
         if options["wait"]:
@@ -391,12 +380,7 @@ class Command(BaseCommand):
             self._emit(options, rows, text)
             return
         result = job_retry_many(jobs=matching, user=self._user(options["user"]))
-        summary = {
-            "matched": len(result.retried) + len(result.not_retried),
-            "retried": len(result.retried),
-            "retries": result.retried,
-            "not_retried": result.not_retried,
-        }
+        summary = result.summary()
         lines = [f"retried {summary['retried']} of {summary['matched']} matching failed job(s)"]
         lines += [f"  {r['id']} -> {r['retry']}" for r in result.retried]
         lines += [f"  not {n['id']}: {n['reason']}" for n in result.not_retried]
