@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import StreamingHttpResponse
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -20,12 +19,12 @@ from rest_framework.response import Response
 from jobcenter.api.schema import errors, id_parameter, ok
 from jobcenter.api.serializers import JobSerializer, ObjectField, TextField, WholeNumberField
 from jobcenter.api.views import NO_FORMAT, ApiView, CsvRenderer, _created, _job_url, _ref
-from jobcenter.core.errors import InvalidInput, NotFound
+from jobcenter.core.errors import InvalidInput
 from jobcenter.graphs.algorithms import ALGORITHMS
 from jobcenter.graphs.selectors import graph_get_by_id, graph_index_list
-from jobcenter.jobs.downloads import result_csv, result_filename
+from jobcenter.jobs.downloads import csv_download, result_csv, result_filename
 from jobcenter.jobs.results import ResultReader
-from jobcenter.jobs.selectors import job_get
+from jobcenter.jobs.selectors import job_get, job_result_reader
 from jobcenter.jobs.services import (
     GRAPH_OPERATIONS,
     job_submit_algorithm,
@@ -113,8 +112,8 @@ def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[st
     return dict(serializer.validated_data)
 
 
-def _submitted(job: Any) -> Response:
-    return _created(JobSerializer(job).data, _job_url(job))
+def _submitted(job: Any, code: int = 201) -> Response:
+    return _created(JobSerializer(job).data, _job_url(job), code)
 
 
 def _int(request: Request, name: str, default: int, high: int, low: int = 0) -> int:
@@ -129,13 +128,7 @@ def _int(request: Request, name: str, default: int, high: int, low: int = 0) -> 
 
 def _reader(request: Request, job_id: str) -> tuple[Any, ResultReader]:
     job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
-    try:
-        return job, ResultReader(job.pk)
-    except FileNotFoundError:
-        why = "has not finished" if job.is_active else "has no result"
-        if isinstance(job.result, dict) and job.result.get("purged"):
-            why = "had its result removed (retention)"
-        raise NotFound(f"job {job.pk} {why}", field="job_id") from None
+    return job, job_result_reader(job=job)
 
 
 # --- submission ---------------------------------------------------------------------------------
@@ -164,7 +157,7 @@ class GraphAlgorithmView(ApiView):
             algorithm=data["algorithm"],
             parameters=data["parameters"],
             user=request.user,
-            request=request.data if isinstance(request.data, dict) else None,
+            request=request.data,
         )
         return _submitted(job)
 
@@ -281,7 +274,7 @@ class GraphOperationView(ApiView):
         job = job_submit_graph_operation(
             graph=graph, operation=data["operation"], path=data.get("path"), user=request.user
         )
-        return _created(JobSerializer(job).data, _job_url(job), 202)
+        return _submitted(job, 202)
 
 
 class JobResultExportView(ApiView):
@@ -361,9 +354,7 @@ class JobResultCsvView(ApiView):
     )
     def get(self, request: Request, job_id: str) -> Any:
         job, reader = _reader(request, job_id)
-        response = StreamingHttpResponse(result_csv(reader), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{result_filename(job.pk)}"'
-        return response
+        return csv_download(result_csv(reader), result_filename(job.pk))
 
 
 # Included by jobcenter.api.urls (before the generic job and graph routes).

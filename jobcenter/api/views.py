@@ -20,7 +20,6 @@ from django.http import (
     HttpRequest,
     HttpResponsePermanentRedirect,
     JsonResponse,
-    StreamingHttpResponse,
 )
 from django.urls import Resolver404, resolve
 from django.utils import timezone
@@ -57,6 +56,7 @@ from jobcenter.graphs.services import graph_create, graph_schema_parse
 from jobcenter.jobs.downloads import (
     FAILED_LINES_HEADER,
     JOBS_HEADER,
+    csv_download,
     failed_lines_csv,
     failed_lines_filename,
     jobs_csv,
@@ -603,11 +603,7 @@ class JobFailedLinesCsvView(ApiView):
             job, file = _job_file(request, job_id, index)
             rows = job_failed_lines(job=job, file_index=file.index)
             name = failed_lines_filename(job.pk, file.index)
-        response = StreamingHttpResponse(
-            failed_lines_csv(rows), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        return csv_download(failed_lines_csv(rows), name)
 
 
 class JobListCsvView(ApiView):
@@ -633,9 +629,7 @@ class JobListCsvView(ApiView):
     )
     def get(self, request: Request) -> Any:
         jobs = job_list_filtered(user=request.user, data=request.query_params)
-        response = StreamingHttpResponse(jobs_csv(jobs), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{jobs_filename(timezone.now())}"'
-        return response
+        return csv_download(jobs_csv(jobs), jobs_filename(timezone.now()))
 
 
 class JobFileFailedLinesCsvView(JobFailedLinesCsvView):

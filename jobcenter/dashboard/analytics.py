@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -53,7 +53,7 @@ from jobcenter.graphs.selectors import graph_get_by_id, graph_index_list
 from jobcenter.jobs import selectors as job_selectors
 from jobcenter.jobs import services as job_services
 from jobcenter.jobs.choices import JobStatus, JobType
-from jobcenter.jobs.downloads import result_csv, result_filename
+from jobcenter.jobs.downloads import csv_download, result_csv, result_filename
 from jobcenter.jobs.models import Job
 
 RESULT_PER_PAGE = 50
@@ -462,9 +462,7 @@ def job_result_csv(request: HttpRequest, job_id: str) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from None
 
-    response = StreamingHttpResponse(result_csv(reader), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{result_filename(job.pk)}"'
-    return response
+    return csv_download(result_csv(reader), result_filename(job.pk))
 
 
 @login_required
@@ -487,8 +485,10 @@ def job_result_export(request: HttpRequest, job_id: str) -> HttpResponseBase:
         else:
             return _submitted(request, export, "Export of the result submitted.")
     nav = _nav_for_project(request, job.project)
-    context = {"job": job, "can_operate": nav.can_operate, **result_context(request, job)}
-    if not _partial(request):
+    context: dict[str, Any] = {"job": job, "can_operate": nav.can_operate}
+    if _partial(request):
+        context.update(result_context(request, job))
+    else:  # the whole page, its result section included
         context.update(_detail_context(request, job, nav))
         context.update(analytics_detail_context(request, job))
     context["result_path_form"] = form
@@ -571,7 +571,6 @@ def analytics_detail_context(request: HttpRequest, job: Job) -> dict[str, Any]:
     return {
         "parameters": job_parameters(job),
         "result_path_form": GraphPathForm(prefix="result", label="CSV file"),
-        "export_root": (export_roots() or [None])[0],
         **result_context(request, job),
     }
 

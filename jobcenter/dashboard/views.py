@@ -66,8 +66,9 @@ from jobcenter.graphs.plan import PlanError
 from jobcenter.graphs.selectors import graph_list as graph_list_selector
 from jobcenter.jobs import selectors as job_selectors
 from jobcenter.jobs import services as job_services
-from jobcenter.jobs.choices import ACTIVE_STATUSES, JobStatus, JobType
+from jobcenter.jobs.choices import ACTIVE_STATUSES, RETRYABLE_STATUSES, JobStatus, JobType
 from jobcenter.jobs.downloads import (
+    csv_download,
     failed_lines_csv,
     failed_lines_filename,
     jobs_csv,
@@ -292,11 +293,11 @@ class Listing:
         """Jobs matching every filter that a "retry all" would retry (ended in a failure, no
         retry yet); only counted when the status filter asks for failures and nothing else,
         so the everyday list pays nothing for it."""
-        if not self.statuses or not set(self.statuses) <= set(job_services.RETRYABLE_STATUSES):
+        if not self.statuses or not set(self.statuses) <= set(RETRYABLE_STATUSES):
             return 0
         if not self.filterset.is_valid() or not any(self.counts.get(s) for s in self.statuses):
             return 0
-        return self.filterset.qs.filter(retries__isnull=True).count()
+        return job_selectors.job_retry_candidates(self.filterset.qs).count()
 
     @property
     def invalid_filters(self) -> list[str]:
@@ -585,9 +586,7 @@ def job_list_csv(request: HttpRequest) -> HttpResponse:
     jobs = _matching(request, nav, request.GET, "downloaded")
     if isinstance(jobs, HttpResponse):
         return jobs
-    response = StreamingHttpResponse(jobs_csv(jobs), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{jobs_filename(timezone.now())}"'
-    return response
+    return csv_download(jobs_csv(jobs), jobs_filename(timezone.now()))
 
 
 @login_required
@@ -618,20 +617,11 @@ def _detail_context(request: HttpRequest, job: Job, nav: Nav) -> dict[str, Any]:
         "timeline": list(job_selectors.job_timeline(job=job)),
         "remaining": job_selectors.job_seconds_remaining(job),
         "can_operate": nav.can_operate,
-        "can_retry": nav.can_operate and not job.is_active and _retryable(job),
+        "can_retry": nav.can_operate and not job.is_active and job_services.job_retryable(job),
         "failed_total": sum(f.failed_lines for f in files),
         "poll_seconds": POLL_SECONDS,
         "logs": [f for f in files if f.log or f.cause],
     }
-
-
-def _retryable(job: Job) -> bool:
-    """Whether job_retry would accept the job (imports need their graph; a graph deletion
-    cannot be repeated)."""
-    if job.type == JobType.IMPORT:
-        return job.graph_id is not None
-    params = job.params if isinstance(job.params, dict) else {}
-    return params.get("operation") != "delete"
 
 
 def _failed_lines_context(request: HttpRequest, job: Job, files: list[Any]) -> dict[str, Any]:
@@ -667,7 +657,8 @@ def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
     from jobcenter.dashboard.analytics import analytics_detail_context
 
     context = _detail_context(request, job, nav)
-    context.update(_failed_lines_context(request, job, context["files"]))
+    if job.type == JobType.IMPORT:  # the only jobs whose page shows failed lines
+        context.update(_failed_lines_context(request, job, context["files"]))
     context.update(analytics_detail_context(request, job))
     return _page(request, "dashboard/job_detail.html", context, nav)
 
@@ -705,10 +696,7 @@ def job_failed_lines_csv(request: HttpRequest, job_id: str) -> StreamingHttpResp
     if file_index is not None and file_index < 0:
         file_index = None
     qs = job_selectors.job_failed_lines(job=job, file_index=file_index)
-    response = StreamingHttpResponse(failed_lines_csv(qs), content_type="text/csv; charset=utf-8")
-    name = failed_lines_filename(job.pk, file_index)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csv_download(failed_lines_csv(qs), failed_lines_filename(job.pk, file_index))
 
 
 @login_required

@@ -27,6 +27,8 @@ TERMINAL_STATUSES = (
     JobStatus.FAILED,
     JobStatus.CANCELLED,
 )
+# Jobs that "retry everything that failed" picks up; a succeeded job is retried one at a time.
+RETRYABLE_STATUSES = (JobStatus.FAILED, JobStatus.PARTIALLY_FAILED, JobStatus.CANCELLED)
 # States a worker holds (and keeps a heartbeat for).
 CLAIMED_STATUSES = (JobStatus.RUNNING, JobStatus.CANCELLING)
 

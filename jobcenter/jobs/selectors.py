@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -15,7 +16,12 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from jobcenter.core.errors import InvalidInput, NotFound
-from jobcenter.jobs.choices import ACTIVE_STATUSES, TERMINAL_STATUSES, JobStatus
+from jobcenter.jobs.choices import (
+    ACTIVE_STATUSES,
+    RETRYABLE_STATUSES,
+    TERMINAL_STATUSES,
+    JobStatus,
+)
 from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 from jobcenter.jobs.results import ResultPage, ResultReader
@@ -80,12 +86,18 @@ def job_timeline(*, job: Job) -> QuerySet[JobEvent]:
     return job.events.select_related("actor").order_by("at", "id")
 
 
+def job_retry_candidates(jobs: QuerySet[Job]) -> QuerySet[Job]:
+    """The jobs of ``jobs`` that a "retry every failed job" would retry: ended failed,
+    partially failed or cancelled, and not retried yet."""
+    return jobs.filter(status__in=RETRYABLE_STATUSES, retries__isnull=True)
+
+
 def job_result_page(*, job: Job, offset: int, limit: int) -> ResultPage | None:
     """Rows ``offset`` to ``offset + limit`` of a job's result; None when the job has no
     result (yet, or any more: it has not finished, it keeps none, or retention removed it)."""
     try:
-        reader = ResultReader(job.pk)
-    except FileNotFoundError:
+        reader = job_result_reader(job=job)
+    except NotFound:
         return None
     with reader:
         return reader.page(offset=offset, limit=limit)
@@ -187,14 +199,10 @@ def job_status_counts(
 # --- analytics results (issue 6) ---------------------------------------------------------------
 
 
-def job_result_reader(*, job: Job) -> Any:
+def job_result_reader(*, job: Job) -> ResultReader:
     """The published result of ``job`` as a :class:`~jobcenter.jobs.results.ResultReader` (the
     caller closes it); NotFound saying why when there is none (not finished, no result kind,
     removed by the retention policy, or unreadable)."""
-    import sqlite3
-
-    from jobcenter.jobs.results import ResultReader
-
     try:
         return ResultReader(job.pk)
     except FileNotFoundError:

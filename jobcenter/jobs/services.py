@@ -29,6 +29,7 @@ from jobcenter.jobs import engine
 from jobcenter.jobs.choices import (
     ACTIVE_STATUSES,
     CLAIMED_STATUSES,
+    RETRYABLE_STATUSES,
     TERMINAL_STATUSES,
     EventKind,
     JobDialect,
@@ -116,13 +117,24 @@ def _job_files(job: Job, plan: ImportPlan) -> list[JobFile]:
     ]
 
 
+def job_retryable(job: Job) -> bool:
+    """Whether :func:`job_retry` takes the job once it has finished: an import whose graph
+    still exists, or an analytics job or graph operation other than a deletion."""
+    if job.type == JobType.IMPORT:
+        return job.graph_id is not None
+    params = job.params if isinstance(job.params, dict) else {}
+    return job.type in CANCELLABLE and params.get("operation") != "delete"
+
+
 def job_retry(*, job: Job, user: AbstractBaseUser | None = None) -> Job:
     """A new job with the same request, linked to the original (which must have finished)."""
     if job.status not in TERMINAL_STATUSES:
         raise InvalidState(f"job {job.pk} is still {job.get_status_display().lower()}")
-    if job.type == JobType.IMPORT:
-        if job.graph is None:
+    if not job_retryable(job):
+        if job.type == JobType.IMPORT:
             raise InvalidState(f"the graph of job {job.pk} no longer exists")
+        raise InvalidState(f"jobs of type {job.get_type_display().lower()} cannot be retried")
+    if job.type == JobType.IMPORT:
         return job_submit_import(
             graph=job.graph,
             params=job.params,
@@ -132,9 +144,7 @@ def job_retry(*, job: Job, user: AbstractBaseUser | None = None) -> Job:
             name=job.name,
             retry_of=job,
         )
-    if job.type in CANCELLABLE and job.params.get("operation") != "delete":
-        return _retry_analytics(job, user)
-    raise InvalidState(f"jobs of type {job.get_type_display().lower()} cannot be retried")
+    return _retry_analytics(job, user)
 
 
 def graph_delete_submit(
@@ -228,10 +238,6 @@ def job_cancel_many(*, jobs: Any, user: AbstractBaseUser | None = None) -> BulkC
         else:
             result.cancelled.append(job.pk)
     return result
-
-
-# Jobs that "retry everything that failed" picks up; a succeeded job is retried one at a time.
-RETRYABLE_STATUSES = (JobStatus.FAILED, JobStatus.PARTIALLY_FAILED, JobStatus.CANCELLED)
 
 
 @dataclass

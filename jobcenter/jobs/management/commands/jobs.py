@@ -16,12 +16,11 @@ from django.http import QueryDict
 from jobcenter.core.errors import ServiceError
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.services import graph_create, graph_schema_parse
-from jobcenter.jobs.choices import ACTIVE_STATUSES, TERMINAL_STATUSES
+from jobcenter.jobs.choices import ACTIVE_STATUSES, RETRYABLE_STATUSES, TERMINAL_STATUSES
 from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.selectors import job_files, job_get, job_list, job_list_filtered
 from jobcenter.jobs.services import (
-    RETRYABLE_STATUSES,
     job_cancel,
     job_cancel_many,
     job_retry,
