@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import yaml
@@ -14,6 +14,7 @@ from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from jobcenter.core.times import utc_iso
 from jobcenter.graphs.choices import GraphDialect, GraphStatus
 from jobcenter.graphs.services import IMPORT_FORMATS
 from jobcenter.jobs.choices import EventKind, FileRole, FileStatus, JobDialect, JobStatus, JobType
@@ -87,14 +88,6 @@ def parse_object(text: str, *, field: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise serializers.ValidationError({field: ["must be a JSON or YAML object"]})
     return json_safe(value, field=field)
-
-
-def utc_iso(value: datetime | None) -> str | None:
-    """``2026-11-22T10:00:00.123456Z``, as UtcDateTimeField writes it."""
-    if value is None:
-        return None
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class UtcDateTimeField(serializers.DateTimeField):

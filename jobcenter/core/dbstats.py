@@ -55,8 +55,10 @@ def database_statistics_refresh(*, models: Iterable[type[Model]]) -> list[str]:
     for model in models:
         table = model._meta.db_table
         now = _rows_now(table)
+        if now < MIN_ROWS:
+            continue  # too small for statistics to matter; spares the look at sqlite_stat1
         before = _rows_analysed(table)
-        if now < MIN_ROWS or (before is not None and now < GROWTH * max(before, 1)):
+        if before is not None and now < GROWTH * max(before, 1):
             continue
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")

@@ -13,17 +13,13 @@ from pathlib import Path
 from django.conf import settings
 
 from jobcenter.core.errors import InvalidInput
-from jobcenter.core.paths import allowed_roots
+from jobcenter.core.paths import allowed_roots, inside_roots
 
 MAX_PATH = 1024
 
 
 def export_roots() -> list[Path]:
     return [Path(r).resolve() for r in settings.JOBCENTER_EXPORT_ROOTS]
-
-
-def _inside(path: Path, roots: list[Path]) -> bool:
-    return any(path == root or path.is_relative_to(root) for root in roots)
 
 
 def export_target(raw: object, *, field: str, must_not_exist: bool = True) -> Path:
@@ -49,7 +45,7 @@ def export_target(raw: object, *, field: str, must_not_exist: bool = True) -> Pa
     if ".." in resolved_parent.parts or candidate.name in ("", ".", ".."):
         raise InvalidInput(f"{field} {raw!r} is not a valid target", field=field)
     target = resolved_parent / candidate.name
-    if target.is_symlink() or not _inside(target, roots) or target in roots:
+    if target.is_symlink() or not inside_roots(target, roots) or target in roots:
         shown = ", ".join(str(r) for r in roots)
         raise InvalidInput(f"{field} {raw!r} is outside the export roots ({shown})", field=field)
     if must_not_exist and target.exists():
@@ -69,7 +65,7 @@ def backup_source(raw: object, *, field: str) -> Path:
         resolved = candidate.resolve(strict=True)
     except (OSError, RuntimeError):
         raise InvalidInput(f"{field} {raw!r} does not exist", field=field) from None
-    if not _inside(resolved, roots):
+    if not inside_roots(resolved, roots):
         shown = ", ".join(str(r) for r in roots)
         raise InvalidInput(f"{field} {raw!r} is outside the allowed roots ({shown})", field=field)
     if not resolved.is_file():

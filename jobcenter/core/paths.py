@@ -21,7 +21,7 @@ def allowed_roots() -> list[Path]:
     return [Path(r).resolve() for r in roots]
 
 
-def _inside(path: Path, roots: Sequence[Path]) -> bool:
+def inside_roots(path: Path, roots: Sequence[Path]) -> bool:
     return any(path == root or path.is_relative_to(root) for root in roots)
 
 
@@ -63,7 +63,7 @@ class RootedResolver:
             raise PlanError(f"file {original!r} does not exist") from None
         except (OSError, RuntimeError, ValueError) as exc:  # ValueError: an embedded NUL
             raise PlanError(f"file {original!r} cannot be resolved: {exc}") from None
-        if not _inside(resolved, self.roots):
+        if not inside_roots(resolved, self.roots):
             raise PlanError(
                 f"path {original!r} is outside the import roots "
                 f"({', '.join(str(r) for r in self.roots)})"
@@ -135,7 +135,7 @@ def import_roots_browse(path: str | None = None) -> BrowseListing:
             stat = resolved.stat()
         except (OSError, RuntimeError):
             continue
-        if not _inside(resolved, roots):  # a symlink leading out of the roots
+        if not inside_roots(resolved, roots):  # a symlink leading out of the roots
             continue
         if len(entries) >= BROWSE_MAX_ENTRIES:
             truncated = True

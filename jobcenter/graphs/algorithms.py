@@ -359,7 +359,7 @@ def load_graph(store: GraphStore, *, weight: str | None, control: Control) -> Lo
         control.progress = 40.0 * read / of if of else 40.0
         control.check()
 
-    arrays = load_edge_arrays(store, weight=weight, on_chunk=on_chunk)
+    arrays = load_edge_arrays(store, weight=weight, on_chunk=on_chunk, total=total)
     names = vertex_names(store)
     control.set_phase("building", 40.0)
     graph = ig.Graph(n=arrays.n, edges=arrays.edges, directed=True)

@@ -377,9 +377,6 @@ class Loader:
             except csv.Error as exc:  # e.g. a field over the size limit; go on after it
                 message = f"the line cannot be parsed: {exc}"
                 self.fail(index, fp, reader.line_num, Reason.MALFORMED, message, [])
-        if batch:
-            write(fp, batch)
-        self._checkpoint(fp, handle)
 
     def _write_vertices(self, fp: FileProgress, batch: list[tuple]) -> None:
         self.store.add_vertices(self._vertex_sql, batch)

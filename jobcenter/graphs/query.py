@@ -629,11 +629,14 @@ def load_edge_arrays(
     weight: str | None = None,
     chunk: int = 200_000,
     on_chunk: Callable[[int, int], None] | None = None,
+    total: int | None = None,
 ) -> EdgeArrays:
     """The graph's topology (and one numeric edge property) for the graph library, read in
-    chunks; ``on_chunk(edges read, edges total)`` runs between chunks and may raise to stop."""
+    chunks; ``on_chunk(edges read, edges total)`` runs between chunks and may raise to stop.
+    ``total`` is the edge count when the caller has it already (a full scan otherwise)."""
     low, high, n = store.conn.execute("SELECT min(vid), max(vid), count(*) FROM vertex").fetchone()
-    total = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
+    if total is None:
+        total = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
     schema = stored_schema(store) or GraphSchema(id_scope="global")
     wexpr = weight_expression(schema, weight) if weight else None
     contiguous = n == 0 or high - low + 1 == n

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
+from jobcenter.core.times import utc_iso
 from jobcenter.jobs.models import FailedLine, Job
 from jobcenter.jobs.results import ResultReader
 
@@ -82,13 +83,6 @@ def result_filename(job_id: str) -> str:
     return f"job-{job_id}-result.csv"
 
 
-def _utc(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 def jobs_csv(jobs: QuerySet[Job]) -> Iterator[str]:
     """Every job of ``jobs`` (filtered and ordered as the list is) as CSV lines, header
     first; times in UTC ISO 8601, a running job's duration so far left empty."""
@@ -124,9 +118,9 @@ def jobs_csv(jobs: QuerySet[Job]) -> Iterator[str]:
                 graph,
                 status,
                 f"{progress:g}",
-                _utc(created),
-                _utc(started),
-                _utc(finished),
+                utc_iso(created) or "",
+                utc_iso(started) or "",
+                utc_iso(finished) or "",
                 duration,
                 row[10] or "",
                 row[11] or "",

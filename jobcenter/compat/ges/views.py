@@ -29,7 +29,7 @@ from jobcenter.core.errors import InvalidState, NotFound
 from jobcenter.graphs.formats.ges import normalise_request
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.selectors import graph_get, graph_labels_with_property, graph_list
-from jobcenter.jobs.choices import TERMINAL_STATUSES, JobDialect
+from jobcenter.jobs.choices import TERMINAL_STATUSES, JobDialect, JobType
 from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.selectors import job_files, job_list, job_result_page
@@ -139,8 +139,11 @@ class ServiceJobStatusView(ServicePlaneView):
         offset, limit = self.page(
             default_limit=wire.SERVICE_DEFAULT_LIMIT, max_limit=wire.SERVICE_MAX_LIMIT
         )
-        page = job_result_page(job=job, offset=offset, limit=limit)
-        return Response(wire.service_job_status(job, files=list(job_files(job=job)), page=page))
+        # Only a successful job's status carries data: its result page, an import's files.
+        data = wire.SERVICE_STATUS[job.status] == "success"
+        page = job_result_page(job=job, offset=offset, limit=limit) if data else None
+        files = list(job_files(job=job)) if data and job.type == JobType.IMPORT else []
+        return Response(wire.service_job_status(job, files=files, page=page))
 
 
 class ServiceJobCancelView(ServicePlaneView):
