@@ -958,7 +958,11 @@ def _retry_analytics(job: Job, user: AbstractBaseUser | None) -> Job:
             new = job_submit_export(graph=graph, path=params["path"], **common)
         else:
             new = job_submit_graph_operation(
-                graph=graph, operation=params["operation"], path=params.get("path"), user=user
+                graph=graph,
+                operation=params["operation"],
+                path=params.get("path"),
+                user=user,
+                dialect=job.dialect,
             )
     Job.objects.filter(pk=new.pk).update(retry_of=job)
     new.retry_of = job

@@ -25,6 +25,7 @@ from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.services import (
     graph_delete_submit,
     job_purge,
+    job_retry,
     job_submit_algorithm,
     job_submit_export,
     job_submit_graph_operation,
@@ -253,6 +254,14 @@ def test_backup_clear_restore(movies, operator):
     assert store_rows(movies) == before
     again = run(job_submit_algorithm(graph=movies, algorithm="pagerank"))
     assert again.result["total"] == 6
+
+
+def test_a_retried_graph_operation_keeps_its_dialect(movies, operator):
+    cleared = run(
+        job_submit_graph_operation(graph=movies, operation="clear", user=operator, dialect="ges")
+    )
+    again = job_retry(job=cleared, user=operator)
+    assert (again.dialect, again.params, again.retry_of_id) == ("ges", cleared.params, cleared.pk)
 
 
 def test_restore_of_a_file_that_is_no_backup_fails_clearly(movies, operator):
