@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -190,23 +188,6 @@ class ApiView(ApiErrorsMixin, APIView):
                 response.status_code,
             )
         return response
-
-
-@contextmanager
-def _reading(field: str) -> Iterator[None]:
-    """Around the parsing of a user's document (a schema, an import request, a mapping).
-
-    The parsers (jobcenter.graphs.formats) report what is wrong as PlanError/ServiceError; any
-    other exception there is a parser bug, but the input is still what set it off: the caller
-    gets a 400 naming the field rather than a 500, and the traceback goes to the log.
-    """
-    try:
-        yield
-    except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as exc:
-        logger.exception("unexpected error while reading %s", field)
-        raise InvalidInput(
-            f"could not be read ({type(exc).__name__}: {str(exc)[:200]})", field=field
-        ) from None
 
 
 def _created(data: Any, location: str, code: int = status.HTTP_201_CREATED) -> Response:
@@ -696,8 +677,7 @@ class GraphListView(ApiView):
         except NotFound as exc:
             raise InvalidInput(exc.message, field="project") from None
         require_role(user=request.user, project=project, role=Role.OPERATOR)
-        with _reading("schema"):
-            schema = graph_schema_parse(dialect=values["dialect"], source=values["schema_source"])
+        schema = graph_schema_parse(dialect=values["dialect"], source=values["schema_source"])
         graph = graph_create(
             project=project,
             name=values["name"],
@@ -771,27 +751,23 @@ class GraphImportView(ApiView):
         if request.content_type.startswith("multipart/"):
             upload = s.ImportUploadSerializer(data=request.data)
             upload.is_valid(raise_exception=True)
-            field = "mapping" if upload.validated_data["format"] == "graphscope" else "options"
-            with _reading(field):
-                job = job_submit_import_upload(
-                    graph=graph,
-                    fmt=upload.validated_data["format"],
-                    uploads=upload.uploads(),
-                    options=upload.validated_data["options"],
-                    user=request.user,
-                    name=upload.validated_data["name"],
-                )
+            job = job_submit_import_upload(
+                graph=graph,
+                fmt=upload.validated_data["format"],
+                uploads=upload.uploads(),
+                options=upload.validated_data["options"],
+                user=request.user,
+                name=upload.validated_data["name"],
+            )
         else:
             data = s.ImportInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            field = "mapping" if data.validated_data["format"] == "graphscope" else "request"
-            with _reading(field):
-                job = job_submit_import(
-                    graph=graph,
-                    params=data.params(),
-                    user=request.user,
-                    name=data.validated_data["name"],
-                )
+            job = job_submit_import(
+                graph=graph,
+                params=data.params(),
+                user=request.user,
+                name=data.validated_data["name"],
+            )
         return _created(_job_detail(job), _job_url(job))
 
 

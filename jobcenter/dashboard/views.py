@@ -52,6 +52,7 @@ from django_htmx.http import (
 
 from jobcenter.core.errors import (
     Conflict,
+    InvalidInput,
     InvalidState,
     NotFound,
     PermissionDenied,
@@ -510,19 +511,16 @@ def _operator_nav(request: HttpRequest, query: QueryDict, verb: str) -> Nav | Ht
     return nav
 
 
-def _list_scope(request: HttpRequest, nav: Nav) -> QuerySet[Job]:
-    return job_selectors.job_list(user=request.user).filter(project=nav.current)
-
-
 def _matching(
     request: HttpRequest, nav: Nav, query: QueryDict, nothing: str
 ) -> QuerySet[Job] | HttpResponse:
     """The project's jobs the list's filters in ``query`` select, in the list's order; a 400
     naming what was not done when a filter is invalid."""
-    filterset = JobFilterSet(_filter_data(query), queryset=_list_scope(request, nav))
-    if not filterset.is_valid():
+    try:
+        jobs = job_selectors.job_list_filtered(user=request.user, data=_filter_data(query))
+    except InvalidInput:
         return _refuse(request, f"The filters are not valid; nothing was {nothing}.", 400)
-    return filterset.qs
+    return jobs.filter(project=nav.current)
 
 
 def _bulk_answer(
@@ -560,7 +558,7 @@ def job_bulk_cancel(request: HttpRequest) -> HttpResponse:
         ids = list(dict.fromkeys(i for i in request.POST.getlist("ids") if valid_id(i)))[:10_000]
         if not ids:
             return _refuse(request, "No job was selected.", 400)
-        jobs = _list_scope(request, nav).filter(pk__in=ids)
+        jobs = job_selectors.job_list(user=request.user).filter(project=nav.current, pk__in=ids)
         requested = len(ids)
     result = job_services.job_cancel_many(jobs=jobs, user=request.user)
     summary = {

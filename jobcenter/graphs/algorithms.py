@@ -10,7 +10,7 @@ Two halves:
   the algorithm and streams its result rows to a writer. It reports phases and counts through
   a :class:`Control` and stops when asked: between chunks while loading and writing, and during
   the computation itself by running it in a forked child process that is killed on a stop
-  (igraph's C loops do not check for interruption; see :meth:`Control.isolated`).
+  (igraph's C loops do not check for interruption; see :meth:`Control.compute`).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from jobcenter.graphs.store import GraphStore
 
 # igraph's OpenMP runtime (libgomp) is not fork-safe: once its thread pool exists in a process,
 # a forked child that uses OpenMP hangs. Computations run in forked children (see
-# Control.isolated), so OpenMP runs single-threaded unless the operator says otherwise; it must
+# Control.compute), so OpenMP runs single-threaded unless the operator says otherwise; it must
 # be set before igraph is first imported (it is imported lazily, below).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -219,12 +219,9 @@ class Control:
             self.done, self.total = 0, total
 
     def compute(self, fn: Callable[[], Any]) -> Any:
-        """Run one library computation so that a stop ends it at once (see isolated)."""
-        return self.isolated(fn)
-
-    def isolated(self, fn: Callable[[], Any]) -> Any:
-        """``fn()`` in a forked child; a stop kills the child at once. The result comes back
-        pickled through a pipe. Without fork (not POSIX) it runs here, stopping only after.
+        """One library computation, ``fn()``, in a forked child; a stop kills the child at
+        once. The result comes back pickled through a pipe. Without fork (not POSIX) it runs
+        here, stopping only after.
 
         Why a child process: igraph's C code does not check for interruption inside its long
         loops (measured with python-igraph 1.0: a signal raised during label propagation or
@@ -395,12 +392,9 @@ def _mode(params: dict[str, Any]) -> str:
     return "out" if params.get("directed", True) else "all"
 
 
-def _per_vertex(loaded: LoadedGraph, column: str, values: Any, keep=None) -> Iterator[tuple]:
-    """``(id, label, value)`` per vertex (those whose value ``keep`` accepts)."""
-    rows = ((key, label, value) for (key, label), value in zip(loaded.names, values, strict=True))
-    if keep is None:
-        return rows
-    return (row for row in rows if keep(row[2]))
+def _per_vertex(loaded: LoadedGraph, values: Any) -> Iterator[tuple]:
+    """``(id, label, value)`` per vertex."""
+    return ((key, label, value) for (key, label), value in zip(loaded.names, values, strict=True))
 
 
 def _vertex_values(
@@ -418,7 +412,7 @@ def _vertex_values(
     return AlgorithmResult(
         "vertices",
         ["id", "label", column],
-        _per_vertex(loaded, column, values)
+        _per_vertex(loaded, values)
         if indices is None
         else ((*loaded.names[i], v) for i, v in zip(indices, values, strict=True)),
         outputs,

@@ -38,10 +38,6 @@ NUMERIC_TYPES = frozenset({"int", "long", "uint32", "uint64", "float", "double",
 _INT_TYPES = frozenset({"int", "long", "uint32", "uint64"})
 
 
-class QueryStopped(Exception):
-    """A stop was requested between two chunks."""
-
-
 @contextlib.contextmanager
 def snapshot(store: GraphStore) -> Iterator[None]:
     """One read transaction: every read inside sees the same committed state."""
@@ -424,25 +420,17 @@ def run_query(
     spec: QuerySpec,
     *,
     chunk: int = 5000,
-    on_chunk: Callable[[int], None] | None = None,
 ) -> Iterator[list[tuple]]:
-    """The query's rows, shaped, in chunks (memory: one chunk, whatever the graph's size).
-    ``on_chunk(rows so far)`` runs between chunks and may raise to stop."""
+    """The query's rows, shaped, in chunks (memory: one chunk, whatever the graph's size);
+    the caller stops between chunks by leaving the loop."""
     schema = stored_schema(store) or GraphSchema(id_scope="global")
     store.conn.execute(f"PRAGMA cache_size=-{QUERY_CACHE_KIB}")
     compiled = CompiledQuery(spec, schema)
     sql, params = compiled.select(store.width())
     shape = RowShaper(schema, spec.target)
     cursor = store.conn.execute(sql, params)
-    done = 0
-    while True:
-        rows = cursor.fetchmany(chunk)
-        if not rows:
-            break
-        done += len(rows)
+    while rows := cursor.fetchmany(chunk):
         yield [shape(r) for r in rows]
-        if on_chunk is not None:
-            on_chunk(done)
 
 
 def explain(store: GraphStore, spec: QuerySpec) -> str:

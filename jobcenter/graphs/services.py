@@ -37,7 +37,7 @@ def _malformed_input_is_a_plan_error(what: str) -> Iterator[None]:
         yield
     except PlanError:  # a ValueError too, and already says what is wrong
         raise
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError) as exc:
         logger.warning("malformed %s slipped past its parser", what, exc_info=exc)
         raise PlanError(
             f"malformed {what}: a value has the wrong type or shape ({type(exc).__name__})",

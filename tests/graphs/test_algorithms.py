@@ -247,13 +247,13 @@ def test_stop_while_isolated_algorithm_runs_kills_it_at_once():
     threading.Timer(0.3, control.stop.set).start()
     started = time.monotonic()
     with pytest.raises(AlgorithmStopped):
-        control.isolated(lambda: time.sleep(30))
+        control.compute(lambda: time.sleep(30))
     assert time.monotonic() - started < 2
 
 
 def test_isolated_errors_come_back():
     with pytest.raises(AlgorithmFailed, match="ZeroDivisionError"):
-        Control().isolated(lambda: 1 / 0)
+        Control().compute(lambda: 1 / 0)
 
 
 def test_stop_ends_a_long_igraph_computation_at_once():
