@@ -998,15 +998,20 @@ def job_results_expire(
         if delete_jobs:
             removed += job_purge(before=cutoff, project=each)
             continue
+        # Only jobs that keep a result file (their result names its kind): imports and the
+        # like are not looked at again every hour.
         expired = Job.objects.filter(
-            project=each, status__in=TERMINAL_STATUSES, finished_at__lte=cutoff
+            project=each,
+            status__in=TERMINAL_STATUSES,
+            finished_at__lte=cutoff,
+            result__has_key="kind",
         )
         for job in expired.only("pk", "result").iterator():
             if not isinstance(job.result, dict) or job.result.get("purged"):
                 continue
             result_delete(job.pk)
             # conditional: a retry or another purge may have changed it meanwhile
-            if "kind" in job.result and Job.objects.filter(pk=job.pk, result=job.result).update(
+            if Job.objects.filter(pk=job.pk, result=job.result).update(
                 result={**job.result, "purged": True}
             ):
                 removed += 1
