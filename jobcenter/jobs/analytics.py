@@ -134,34 +134,10 @@ class _Run:
         self.beat.start()
         try:
             result = work(self)
-        except (AlgorithmStopped, _Interrupted):
+        except _ENDS_EARLY as exc:
             self._cleanup()
-            self.beat.finish()
-            end_stopped(
-                job=self.job,
-                worker_id=self.worker_id,
-                reason=self.beat.reason,
-                progress=self.control.progress,
-            )
-            return
-        except (JobFailed, AlgorithmFailed, PlanError, StoreError) as exc:
-            self._cleanup()
-            self.beat.finish()
-            reason = exc.message if isinstance(exc, PlanError) else str(exc)
-            self._finish(JobStatus.FAILED, fail_reason=reason, progress=self.control.progress)
-            return
-        except sqlite3.Error as exc:
-            self._cleanup()
-            self.beat.finish()
-            if self.control.stop.is_set():
-                end_stopped(
-                    job=self.job,
-                    worker_id=self.worker_id,
-                    reason=self.beat.reason,
-                    progress=self.control.progress,
-                )
-                return
-            self._finish(JobStatus.FAILED, fail_reason=f"graph store error: {exc}")
+            self.beat.finish()  # before reading why it was stopped
+            self._end_early(exc)
             return
         except BaseException:
             self._cleanup()
@@ -171,6 +147,25 @@ class _Run:
             if self.locked_graph:
                 graph_lock_release(graph_id=self.locked_graph, job_id=self.job.pk)
         self._finish(JobStatus.SUCCEEDED, result=result)
+
+    def _end_early(self, exc: BaseException) -> None:
+        """End the job as ``exc`` says: stopped (asked to, or SQLite interrupted because it
+        was), else failed with the reason."""
+        stopped = isinstance(exc, AlgorithmStopped | _Interrupted) or (
+            isinstance(exc, sqlite3.Error) and self.control.stop.is_set()
+        )
+        if stopped:
+            end_stopped(
+                job=self.job,
+                worker_id=self.worker_id,
+                reason=self.beat.reason,
+                progress=self.control.progress,
+            )
+        elif isinstance(exc, sqlite3.Error):
+            self._finish(JobStatus.FAILED, fail_reason=f"graph store error: {exc}")
+        else:
+            reason = exc.message if isinstance(exc, PlanError) else str(exc)
+            self._finish(JobStatus.FAILED, fail_reason=reason, progress=self.control.progress)
 
     def _cleanup(self) -> None:
         if self.writer is not None:
@@ -195,6 +190,18 @@ class _Run:
 
 class _Interrupted(Exception):
     pass
+
+
+# What ends a job before its work is done, as stopped or failed (see _Run._end_early).
+_ENDS_EARLY = (
+    AlgorithmStopped,
+    _Interrupted,
+    JobFailed,
+    AlgorithmFailed,
+    PlanError,
+    StoreError,
+    sqlite3.Error,
+)
 
 
 def _open(graph: Graph) -> GraphStore:
