@@ -354,6 +354,19 @@ def _page_rows(scope: QuerySet[Job], ordered: QuerySet[Job], offset: int, limit:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
+def _status_counts(scope: QuerySet[Job], project: Project, params: QueryDict) -> dict[str, int]:
+    """Jobs per status under every list filter but the status one (the chips, and the total
+    a status selection adds up to); the same for the page and its live poll."""
+    data = _filter_data(params)
+    for name in ("status", "ordering"):
+        data.pop(name, None)
+    return job_selectors.job_status_counts(
+        scope=scope,
+        filtered=JobFilterSet(data, queryset=scope).qs,
+        cache_key=_count_key(project, data),
+    )
+
+
 def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
     scope = job_selectors.job_list(user=user).filter(project=project)
     data = _filter_data(params)
@@ -362,14 +375,7 @@ def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
     cleaned = getattr(filterset.form, "cleaned_data", {}) or {}
     statuses = [s for s in (cleaned.get("status") or []) if s in JobStatus.values]
 
-    # Counts per status under every filter but the status one: the chips, and the total.
-    count_data = data.copy()
-    for name in ("status", "ordering"):
-        count_data.pop(name, None)
-    without_status = JobFilterSet(count_data, queryset=scope).qs
-    counts = job_selectors.job_status_counts(
-        scope=scope, filtered=without_status, cache_key=_count_key(project, count_data)
-    )
+    counts = _status_counts(scope, project, params)
     total = sum(counts[s] for s in (statuses or JobStatus.values))
 
     per_page = _int(params.get("per_page"), PER_PAGE_DEFAULT)
@@ -473,14 +479,7 @@ def job_list_live(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=HTMX_STOP_POLLING)
     scope = job_selectors.job_list(user=request.user).filter(project=nav.current)
     jobs = list(scope.filter(pk__in=ids)) if ids else []
-    data = _filter_data(params)
-    for name in ("status", "ordering"):
-        data.pop(name, None)
-    counts = job_selectors.job_status_counts(
-        scope=scope,
-        filtered=JobFilterSet(data, queryset=scope).qs,
-        cache_key=_count_key(nav.current, data),
-    )
+    counts = _status_counts(scope, nav.current, params)
     statuses = [s for s in params.getlist("status") if s in JobStatus.values]
     finished = [job for job in jobs if not job.is_active]
     context = {

@@ -78,9 +78,7 @@ def job_submit_import(
     ``{"format": "graphscope", "mapping": {...}}``; ``request`` is kept as the caller sent it.
     Nothing is written unless the whole request is valid.
     """
-    _require_role(user, graph.project, Role.OPERATOR)
-    if graph.status != GraphStatus.READY:
-        raise InvalidState(f"graph {graph.name!r} is being deleted", field="graph")
+    _ready(graph, user)
     try:
         plan = graph_import_plan(graph=graph, params=params)
     except PlanError as exc:
