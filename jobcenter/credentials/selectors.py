@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from jobcenter.core.errors import NotFound
+from jobcenter.core.errors import NotFound, PermissionDenied
 from jobcenter.credentials.crypto import SecretUnreadable, decrypt_secret
 from jobcenter.credentials.models import AccessKey
 
@@ -37,6 +37,18 @@ def access_key_resolve(*, access_key: str) -> ResolvedKey | None:
         return ResolvedKey(key=key, secret=decrypt_secret(key.secret_encrypted))
     except SecretUnreadable:
         return None
+
+
+def access_key_owner(*, caller: AbstractBaseUser, user_id: str | None) -> AbstractBaseUser:
+    """Whose keys ``caller`` means by ``user_id`` (a username or id; none: their own). Only
+    superusers may mean someone else (PermissionDenied); NotFound for an unknown user."""
+    from jobcenter.projects.selectors import user_get_by_username
+
+    if not user_id or user_id in (caller.get_username(), str(caller.pk)):
+        return caller
+    if not caller.is_superuser:
+        raise PermissionDenied(f"you may manage only your own access keys, not those of {user_id}")
+    return user_get_by_username(username=user_id)
 
 
 def access_key_get(*, user: AbstractBaseUser, access_key: str) -> AccessKey:

@@ -21,11 +21,10 @@ from jobcenter.compat.common import (
 )
 from jobcenter.compat.ges.auth import SdkHmacAuthentication
 from jobcenter.compat.iam import wire
-from jobcenter.core.errors import NotFound
+from jobcenter.core.errors import NotFound, PermissionDenied
 from jobcenter.credentials.models import AccessKey
-from jobcenter.credentials.selectors import access_key_get, access_key_list
+from jobcenter.credentials.selectors import access_key_get, access_key_list, access_key_owner
 from jobcenter.credentials.services import access_key_create, access_key_revoke
-from jobcenter.projects.selectors import user_get_by_username
 
 
 class IamView(DialectView):
@@ -38,15 +37,11 @@ class IamView(DialectView):
     error_response = staticmethod(wire.error_response)
 
     def target_user(self, user_id: str | None) -> AbstractBaseUser:
-        """The user whose keys are meant: the caller unless ``user_id`` names someone else,
-        which only superusers may."""
-        caller = self.request.user
-        if not user_id or user_id in (caller.get_username(), str(caller.pk)):
-            return caller
-        if not caller.is_superuser:
-            raise wire.not_yours(user_id)
+        """The user whose keys are meant (see access_key_owner), in IAM's errors."""
         try:
-            return user_get_by_username(username=user_id)
+            return access_key_owner(caller=self.request.user, user_id=user_id)
+        except PermissionDenied:
+            raise wire.not_yours(user_id) from None
         except NotFound:
             raise wire.bad_request(f"user {user_id} does not exist") from None
 
