@@ -24,8 +24,9 @@ import dj_database_url
 from jobcenter.settings import *  # noqa: F403
 from jobcenter.settings import BASE_DIR, DATA_DIR, STATIC_ROOT
 
+# The example graphs (tests/data: copies of ../shared/data, so that any clone runs the suite).
 SHARED_DATA = Path(
-    os.environ.get("JOBCENTER_SHARED_DATA", str(BASE_DIR.parent / "shared" / "data"))
+    os.environ.get("JOBCENTER_SHARED_DATA", str(BASE_DIR / "tests" / "data"))
 ).resolve()
 IMPORTS_DIR = DATA_DIR / "imports"
 JOBCENTER_IMPORT_ROOTS = [IMPORTS_DIR, SHARED_DATA]
