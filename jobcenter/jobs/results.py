@@ -132,8 +132,11 @@ class ResultWriter:
         """The compact form of a one-value-per-vertex result: the values (and, when not every
         vertex has one, their vertex indices) as arrays; ids and labels stay in the shared
         names snapshot ``names_key``. Rows read back the same as row by row."""
-        kind = "q" if all(isinstance(v, int) for v in values) else "d"
-        blobs = [("values", kind, array(kind, values).tobytes())]
+        try:  # whole numbers (components, communities...) as such; array() checks in C
+            packed = array("q", values)
+        except TypeError:
+            packed = array("d", values)
+        blobs = [("values", packed.typecode, packed.tobytes())]
         if indices is not None:
             blobs.append(("indices", "q", array("q", indices).tobytes()))
         self.conn.execute("CREATE TABLE arrays (name TEXT PRIMARY KEY, type TEXT, data BLOB)")
