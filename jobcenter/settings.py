@@ -246,3 +246,9 @@ JOBCENTER_QUERY_MAX_ROWS = env_int("JOBCENTER_QUERY_MAX_ROWS", 1_000_000)
 # (Project.result_retention_days); workers apply it every JOBCENTER_PURGE_INTERVAL seconds.
 JOBCENTER_RESULT_RETENTION_DAYS = env_int("JOBCENTER_RESULT_RETENTION_DAYS", 30)
 JOBCENTER_PURGE_INTERVAL = env_float("JOBCENTER_PURGE_INTERVAL", 3600.0)
+# Graphs a worker keeps built in memory for algorithm jobs, in MiB (estimated; least recently
+# used dropped first; 0 keeps none). A worker loads a graph when an import, clear or restore of
+# it ends, and at start the graphs of the latest algorithm jobs, at most
+# JOBCENTER_WARM_ON_START of them (see jobcenter/jobs/analytics.py, "graphs kept in memory").
+JOBCENTER_GRAPH_MEMORY_MB = env_int("JOBCENTER_GRAPH_MEMORY_MB", 2048)
+JOBCENTER_WARM_ON_START = env_int("JOBCENTER_WARM_ON_START", 4)

@@ -6,7 +6,7 @@ Two halves:
 - :func:`parse_algorithm` validates an algorithm request before a job exists (every parameter
   checked, unknown ones refused, vertex ids looked up in the store), in GES's words:
   ``parameter [source] is invalid!`` plus what is expected.
-- :func:`run_algorithm` loads the graph (or takes it from the worker's one-graph cache), runs
+- :func:`run_algorithm` loads the graph (or takes the copy the worker holds in memory), runs
   the algorithm and streams its result rows to a writer. It reports phases and counts through
   a :class:`Control` and stops when asked: between chunks while loading and writing, and during
   the computation itself by running it in a forked child process that is killed on a stop
@@ -28,8 +28,10 @@ import sys
 import threading
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from jobcenter.graphs.plan import PlanError
@@ -145,6 +147,10 @@ class AlgorithmDef:
     run: Callable[..., AlgorithmResult]
     params: dict[str, tuple[Check, Any]]  # name -> (check, default; REQUIRED if required)
     description: str
+    # Upper bound of the computation's seconds per vertex and edge, for the algorithms whose
+    # time is linear in the graph's size (about twice the slowest seen: docs/benchmarks.md);
+    # None when it is not, so it always runs in a child process (see Control.compute).
+    seconds_per_element: float | None = None
 
 
 REQUIRED = object()
@@ -205,6 +211,7 @@ class Control:
     progress: float = 0.0  # percent
     done: int = 0  # rows read or written in the current phase
     total: int = 0
+    expected_seconds: float | None = None  # of the next computation, when it can be told
 
     def check(self) -> None:
         if self.stop.is_set():
@@ -220,7 +227,8 @@ class Control:
 
     def compute(self, fn: Callable[[], Any]) -> Any:
         """One library computation, ``fn()``, in a forked child; a stop kills the child at
-        once. The result comes back pickled through a pipe. Without fork (not POSIX) it runs
+        once. The result comes back pickled through a pipe. A computation known to be short
+        (``expected_seconds``, see :meth:`_short`), or any without fork (not POSIX), runs
         here, stopping only after.
 
         Why a child process: igraph's C code does not check for interruption inside its long
@@ -228,11 +236,14 @@ class Control:
         all-pairs BFS is only seen when the call returns), so the only stop that always lands
         within the cancel deadline is killing the process that computes. The child shares the
         built graph copy-on-write; only the result travels back."""
-        if not hasattr(os, "fork"):
-            value = fn()
+        self.check()
+        if not hasattr(os, "fork") or self._short():
+            try:
+                value = fn()
+            except Exception as exc:
+                raise AlgorithmFailed(f"{type(exc).__name__}: {exc}") from exc
             self.check()
             return value
-        self.check()
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # child: compute, send, leave without running any cleanup
@@ -272,6 +283,22 @@ class Control:
             raise AlgorithmFailed(value)
         return value
 
+    def _short(self) -> bool:
+        """A computation that ends sooner than a cancel can be seen anyway (a heartbeat
+        interval) runs here: a child costs a fork, copy-on-write faults and the result's trip
+        back (30 to 60 ms at 1,000,000 edges). Only with OpenMP single-threaded: a thread pool
+        started here would hang the children forked later."""
+        return (
+            self.expected_seconds is not None
+            and self.expected_seconds <= INLINE_SECONDS
+            and os.environ.get("OMP_NUM_THREADS") == "1"
+        )
+
+
+# Longest computation run in the worker itself: a cancel arriving as it starts is seen at the
+# next heartbeat (1 s) and the job stops when it returns, within the 2 s cancel deadline.
+INLINE_SECONDS = 0.5
+
 
 def _child_signals() -> None:
     """In the computing child: leave Ctrl-C and SIGTERM to the worker (which stops the job and
@@ -302,6 +329,8 @@ class AlgorithmResult:
     indices: list[int] | None = None
     names: list[tuple[str, str]] | None = None  # (id, label) of every vertex index
     names_key: str = ""  # identifies ``names``: the graph store and its data version
+    graph_in_memory: bool = False  # the worker held the graph: nothing was read from the store
+    seconds_loading: float = 0.0
 
 
 @dataclass
@@ -325,28 +354,120 @@ class LoadedGraph:
         return self.arrays.vids.index(vid)
 
 
-# The worker keeps the last graph it built: a second algorithm on an unchanged graph skips
-# reading the store and building (keyed by store file, data version and weight property).
-_CACHE: dict[tuple, tuple[Any, list[tuple[str, str]], EdgeArrays]] = {}
+# --- graphs kept in memory ---------------------------------------------------------------------
+#
+# Loading a graph from its store (reading every edge out of SQLite and building the igraph
+# graph) costs more than pagerank or connected components themselves, so a worker keeps the
+# graphs it built, as analytics engines keep loaded graphs in memory: a job on a resident graph
+# only computes. Keyed by store file, data version and weight property, so a change to the
+# data is never served from an old copy. Sizes are estimates from measured figures (python-igraph
+# 1.0, 1,000,000 edges and 200,000 vertices: 45 B per edge, 48 B per edge of weights, 185 B
+# per vertex with its (id, label) pair).
+EDGE_BYTES = 48
+WEIGHT_BYTES = 48
+VERTEX_BYTES = 200
+
+
+@dataclass
+class ResidentGraph:
+    graph: Any  # igraph.Graph
+    names: list[tuple[str, str]]
+    arrays: EdgeArrays  # the vertex numbering (edges and weights are in the graph)
+    nbytes: int
+
+
+class ResidentGraphs:
+    """The graphs this worker holds, least recently used dropped first when one more would
+    exceed the budget (``JOBCENTER_GRAPH_MEMORY_MB``); a graph larger than the whole budget is
+    built for its job and not kept."""
+
+    def __init__(self) -> None:
+        self._graphs: OrderedDict[tuple, ResidentGraph] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def budget() -> int:
+        from django.conf import settings
+
+        return int(settings.JOBCENTER_GRAPH_MEMORY_MB) * 1024 * 1024
+
+    @staticmethod
+    def estimate(vertices: int, edges: int, *, weighted: bool) -> int:
+        return vertices * VERTEX_BYTES + edges * (EDGE_BYTES + (WEIGHT_BYTES if weighted else 0))
+
+    def get(self, key: tuple) -> ResidentGraph | None:
+        with self._lock:
+            entry = self._graphs.get(key)
+            if entry is not None:
+                self._graphs.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple, entry: ResidentGraph) -> bool:
+        budget = self.budget()
+        with self._lock:
+            self._graphs.pop(key, None)
+            # Older versions of the same graph are of no more use.
+            for old in [k for k in self._graphs if k[0] == key[0] and k[1] != key[1]]:
+                del self._graphs[old]
+            if entry.nbytes > budget:
+                return False
+            while self._graphs and self.used() + entry.nbytes > budget:
+                self._graphs.popitem(last=False)
+            self._graphs[key] = entry
+            return True
+
+    def used(self) -> int:
+        return sum(entry.nbytes for entry in self._graphs.values())
+
+    def forget(self, store_path: str | os.PathLike) -> None:
+        """Drop every copy of one graph (its store was cleared, restored or deleted)."""
+        path = str(Path(store_path).resolve())
+        with self._lock:
+            for key in [k for k in self._graphs if k[0] == path]:
+                del self._graphs[key]
+
+    def held(self) -> list[tuple]:
+        with self._lock:
+            return list(self._graphs)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._graphs.clear()
+
+
+RESIDENT = ResidentGraphs()
 
 
 def clear_cache() -> None:
-    _CACHE.clear()
+    RESIDENT.clear()
+
+
+def _resident_key(store: GraphStore, weight: str | None) -> tuple:
+    return (str(store.path.resolve()), data_version(store), weight)
 
 
 def load_graph(store: GraphStore, *, weight: str | None, control: Control) -> LoadedGraph:
+    """The graph as the library's object: the resident copy when this worker holds one for
+    the store's current data, otherwise read from the store, built and kept (within budget).
+    Call inside :func:`~jobcenter.graphs.query.snapshot`."""
     import igraph as ig
 
     started = time.perf_counter()
-    key = (str(store.path.resolve()), data_version(store), weight)
+    key = _resident_key(store, weight)
     find = lambda k: find_vertices(store, k)  # noqa: E731
     names_key = hashlib.sha256(repr(key[:2]).encode()).hexdigest()[:32]
-    if key in _CACHE:
-        graph, names, arrays = _CACHE[key]
-        control.done = control.total = graph.ecount()  # every edge is there already
+    entry = RESIDENT.get(key)
+    if entry is not None:
+        control.done = control.total = entry.graph.ecount()  # every edge is there already
         control.progress = 40.0
         return LoadedGraph(
-            graph, names, arrays, find, time.perf_counter() - started, True, names_key
+            entry.graph,
+            entry.names,
+            entry.arrays,
+            find,
+            time.perf_counter() - started,
+            True,
+            names_key,
         )
     total = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
     control.set_phase("loading", 0.0, total)
@@ -362,11 +483,22 @@ def load_graph(store: GraphStore, *, weight: str | None, control: Control) -> Lo
     graph = ig.Graph(n=arrays.n, edges=arrays.edges, directed=True)
     if arrays.weights is not None:
         graph.es["weight"] = arrays.weights
-    # The graph holds them now; the cache keeps only the vertex numbering.
+    # The graph holds them now; only the vertex numbering is kept beside it.
     arrays.edges, arrays.weights = [], None
-    _CACHE.clear()
-    _CACHE[key] = (graph, names, arrays)
+    size = ResidentGraphs.estimate(graph.vcount(), total, weighted=weight is not None)
+    RESIDENT.put(key, ResidentGraph(graph, names, arrays, size))
     return LoadedGraph(graph, names, arrays, find, time.perf_counter() - started, False, names_key)
+
+
+def warm_graph(store: GraphStore) -> LoadedGraph | None:
+    """Build the store's graph (unweighted, as most algorithms use it) into this worker's
+    memory unless it is resident already; ``None`` when it would not fit the budget at all."""
+    with snapshot(store):
+        vertices = store.conn.execute("SELECT count(*) FROM vertex").fetchone()[0]
+        edges = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
+        if ResidentGraphs.estimate(vertices, edges, weighted=False) > ResidentGraphs.budget():
+            return None
+        return load_graph(store, weight=None, control=Control())
 
 
 def run_algorithm(
@@ -377,9 +509,13 @@ def run_algorithm(
     with snapshot(store):
         loaded = load_graph(store, weight=params.get("weight"), control=control)
         control.set_phase("computing", 50.0)
+        if definition.seconds_per_element is not None:
+            size = loaded.graph.vcount() + loaded.graph.ecount()
+            control.expected_seconds = definition.seconds_per_element * size
         result = definition.run(loaded, params, control)
     if result.values is not None:
         result.names, result.names_key = loaded.names, loaded.names_key
+    result.graph_in_memory, result.seconds_loading = loaded.cached, loaded.seconds_loading
     result.expected = result.expected or loaded.graph.vcount()
     control.set_phase("writing", 85.0, result.expected)
     return result
@@ -497,10 +633,12 @@ def _sssp(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Algorithm
 
 def _components(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
     g = loaded.graph
-    membership = control.compute(lambda: g.connected_components(mode="weak").membership)
-    sizes = [0] * (max(membership) + 1 if membership else 0)
-    for m in membership:
-        sizes[m] += 1
+
+    def compute() -> tuple[list[int], list[int]]:
+        components = g.connected_components(mode="weak")
+        return components.membership, components.sizes()
+
+    membership, sizes = control.compute(compute)
     return _vertex_values(
         loaded,
         "component",
@@ -615,12 +753,14 @@ ALGORITHMS: dict[str, AlgorithmDef] = {
             _pagerank,
             {"alpha": _ALPHA, "directed": _DIRECTED},
             "PageRank of every vertex (alpha: damping factor).",
+            seconds_per_element=8e-7,
         ),
         AlgorithmDef(
             "personalized_pagerank",
             _personalized_pagerank,
             {**_SOURCE, "alpha": _ALPHA, "directed": _DIRECTED},
             "PageRank with every restart at the source vertex.",
+            seconds_per_element=8e-7,
         ),
         AlgorithmDef(
             "shortest_path",
@@ -645,6 +785,7 @@ ALGORITHMS: dict[str, AlgorithmDef] = {
             _components,
             {},
             "Weakly connected components: a component number per vertex.",
+            seconds_per_element=2.5e-7,
         ),
         AlgorithmDef(
             "k_core",
@@ -675,6 +816,7 @@ ALGORITHMS: dict[str, AlgorithmDef] = {
             _degrees,
             {},
             "In-, out- and total degree of every vertex with their min, max, mean, median.",
+            seconds_per_element=2.5e-7,
         ),
     )
 }

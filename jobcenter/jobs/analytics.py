@@ -30,11 +30,12 @@ from typing import Any
 from django.utils import timezone
 
 from jobcenter.graphs.algorithms import (
+    RESIDENT,
     AlgorithmFailed,
     AlgorithmStopped,
     Control,
-    clear_cache,
     run_algorithm,
+    warm_graph,
 )
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.formats.ges import schema_xml
@@ -61,8 +62,9 @@ from jobcenter.graphs.schema import GraphSchema
 from jobcenter.graphs.services import graph_lock_acquire, graph_lock_release
 from jobcenter.graphs.store import GraphStore, StoreError
 from jobcenter.graphs.values import LIST_SEPARATOR
+from jobcenter.jobs import selectors as job_selectors
 from jobcenter.jobs import services
-from jobcenter.jobs.choices import JobStatus
+from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.results import ResultReader, ResultWriter, names_snapshot
 from jobcenter.jobs.runner import Heartbeat, end_stopped
@@ -242,6 +244,8 @@ def algorithm(*, job: Job, worker_id: str) -> None:
             _write_rows(run, writer, result.rows, base=85.0, span=15.0, total=result.expected)
         summary = writer.finish(result.outputs)
         summary["algorithm"] = job.params["algorithm"]
+        summary["graph_loaded_from"] = "memory" if result.graph_in_memory else "store"
+        summary["seconds_loading"] = round(result.seconds_loading, 3)
         run.gate()
         writer.publish()
         return summary
@@ -526,7 +530,7 @@ def _clear(run: _Run, job: Job) -> dict[str, Any]:
         run.control.done = vertices + edges
     finally:
         store.close()
-    clear_cache()
+    RESIDENT.forget(graph.store_path)
     Graph.objects.filter(pk=graph.pk).update(data_updated_at=timezone.now())
     return summary
 
@@ -586,8 +590,58 @@ def _restore(run: _Run, job: Job) -> dict[str, Any]:
         vertices, edges = count_rows(store)
     finally:
         store.close()
-    clear_cache()
+    RESIDENT.forget(graph.store_path)
     Graph.objects.filter(pk=graph.pk).update(
         schema=schema.to_dict() if schema else {}, data_updated_at=timezone.now()
     )
     return {"operation": "restore", "path": str(source), "vertices": vertices, "edges": edges}
+
+
+# --- graphs kept in memory ----------------------------------------------------------------------
+# A worker holds the graphs it built (jobcenter.graphs.algorithms.RESIDENT). It builds a graph
+# as soon as a write to it (import, clear, restore) has finished, and at start the graphs of the
+# latest algorithm jobs, so that algorithm jobs find their graph in memory instead of paying to
+# read it out of the store (which takes longer than pagerank itself: docs/benchmarks.md).
+
+
+def warm(graph: Graph) -> bool:
+    """Build ``graph`` in this worker's memory with its vertex-id snapshot; ``False`` when it
+    cannot be (being deleted, never written, larger than the memory budget). Never raises: a
+    graph that fails to load here fails its algorithm jobs with the reason instead."""
+    if graph.status != GraphStatus.READY or not Path(graph.store_path).exists():
+        return False
+    try:
+        store = _open(graph)
+        try:
+            loaded = warm_graph(store)
+        finally:
+            store.close()
+        if loaded is None:
+            logger.info("graph %s is larger than JOBCENTER_GRAPH_MEMORY_MB; not kept", graph.pk)
+            return False
+        names_snapshot(loaded.names_key, loaded.names)
+        return True
+    except Exception:
+        logger.exception("could not load graph %s into memory", graph.pk)
+        return False
+
+
+def warm_after_job(job_id: str) -> bool:
+    """After a job that changed a graph's data ended well, load the new data into memory."""
+    job = Job.objects.filter(pk=job_id).select_related("graph").first()
+    if job is None or job.graph is None:
+        return False
+    if job.status not in (JobStatus.SUCCEEDED, JobStatus.PARTIALLY_FAILED):
+        return False
+    wrote = job.type == JobType.IMPORT or (
+        job.type == JobType.GRAPH_OPERATION and job.params.get("operation") in ("clear", "restore")
+    )
+    return wrote and warm(job.graph)
+
+
+def warm_recent(limit: int) -> list[Graph]:
+    """At worker start: load the graphs of the latest algorithm jobs, most recent first, as
+    many as ``limit`` and the memory budget allow."""
+    if limit <= 0:
+        return []
+    return [graph for graph in job_selectors.graphs_last_analysed(limit=limit) if warm(graph)]

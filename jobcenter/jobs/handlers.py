@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
+from jobcenter.graphs.algorithms import RESIDENT
 from jobcenter.graphs.loader import run_import
 from jobcenter.graphs.plan import (
     ImportAborted,
@@ -243,6 +244,7 @@ def graph_operation(*, job: Job, worker_id: str) -> None:
         store_path = graph.store_path
         graph.delete()
         delete_store(store_path)
+        RESIDENT.forget(store_path)
     finally:
         beat.finish()
     services.job_finish(job_id=job.pk, worker_id=worker_id, status=JobStatus.SUCCEEDED)

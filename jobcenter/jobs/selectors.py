@@ -12,15 +12,18 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from jobcenter.core.errors import InvalidInput, NotFound
+from jobcenter.graphs.choices import GraphStatus
+from jobcenter.graphs.models import Graph
 from jobcenter.jobs.choices import (
     ACTIVE_STATUSES,
     RETRYABLE_STATUSES,
     TERMINAL_STATUSES,
     JobStatus,
+    JobType,
 )
 from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
@@ -212,3 +215,13 @@ def job_result_reader(*, job: Job) -> ResultReader:
         raise NotFound(f"job {job.pk} {why}", field="job_id") from None
     except (sqlite3.DatabaseError, KeyError, ValueError):
         raise NotFound(f"the result of job {job.pk} cannot be read", field="job_id") from None
+
+
+def graphs_last_analysed(*, limit: int) -> QuerySet[Graph]:
+    """Ready graphs that algorithm jobs ran on, the most recently used first."""
+    return (
+        Graph.objects.filter(status=GraphStatus.READY)
+        .annotate(last_used=Max("jobs__created_at", filter=Q(jobs__type=JobType.ALGORITHM)))
+        .filter(last_used__isnull=False)
+        .order_by("-last_used")[:limit]
+    )

@@ -7,6 +7,10 @@ from jobcenter.jobs.engine import task
 
 @task()
 def run_job(job_id: str) -> None:
-    from jobcenter.jobs.runner import execute_job
+    from jobcenter.jobs.analytics import warm_after_job
+    from jobcenter.jobs.runner import SHUTDOWN, execute_job
 
     execute_job(job_id=job_id)
+    if not SHUTDOWN.is_set():
+        # A graph whose data has just changed is loaded for the algorithm jobs that follow.
+        warm_after_job(job_id)

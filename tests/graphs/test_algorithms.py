@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -9,15 +10,20 @@ import pytest
 
 from jobcenter.graphs.algorithms import (
     ALGORITHMS,
+    INLINE_SECONDS,
     AlgorithmFailed,
     AlgorithmStopped,
     Control,
+    ResidentGraph,
+    ResidentGraphs,
     clear_cache,
+    load_graph,
     parse_algorithm,
     run_algorithm,
+    warm_graph,
 )
 from jobcenter.graphs.plan import PlanError
-from jobcenter.graphs.query import find_vertices, stored_schema
+from jobcenter.graphs.query import find_vertices, snapshot, stored_schema
 
 SCHEMA = """<?xml version="1.0"?><PMML version="3.0"><labels>
 <label name="n"><properties><property name="v" cardinality="single" dataType="int"/></properties></label>
@@ -179,14 +185,55 @@ def test_empty_graph(workspace):
 
 def test_graph_is_cached_until_its_data_changes(graph_of):
     store = graph_of([("a", "b")])
-    from jobcenter.graphs.algorithms import load_graph
-
     first = load_graph(store, weight=None, control=Control())
     second = load_graph(store, weight=None, control=Control())
     assert not first.cached and second.cached
     graph_of([("x", "y")])  # another import: a new data version
     third = load_graph(store, weight=None, control=Control())
     assert not third.cached and third.graph.vcount() == 4  # appended
+
+
+class TestResidentGraphs:
+    def entry(self, nbytes: int) -> ResidentGraph:
+        return ResidentGraph(graph=None, names=[], arrays=None, nbytes=nbytes)
+
+    def test_least_recently_used_graph_goes_first_when_the_budget_is_full(self, settings):
+        settings.JOBCENTER_GRAPH_MEMORY_MB = 1
+        resident = ResidentGraphs()
+        third = 400 * 1024
+        assert resident.put(("/a", (1, "t"), None), self.entry(third))
+        assert resident.put(("/b", (1, "t"), None), self.entry(third))
+        assert resident.get(("/a", (1, "t"), None)) is not None  # a is now the most recent
+        assert resident.put(("/c", (1, "t"), None), self.entry(third))
+        assert [k[0] for k in resident.held()] == ["/a", "/c"]
+        assert resident.used() == 2 * third
+        # larger than the whole budget: not kept, and nothing else is dropped for it
+        assert not resident.put(("/d", (1, "t"), None), self.entry(2 * 1024 * 1024))
+        assert [k[0] for k in resident.held()] == ["/a", "/c"]
+
+    def test_a_new_data_version_replaces_the_old_copy_and_forget_drops_a_store(self, settings):
+        settings.JOBCENTER_GRAPH_MEMORY_MB = 1
+        resident = ResidentGraphs()
+        resident.put(("/a", (1, "t1"), None), self.entry(10))
+        resident.put(("/a", (1, "t1"), "w"), self.entry(10))  # weighted copy of the same data
+        resident.put(("/b", (1, "t1"), None), self.entry(10))
+        resident.put(("/a", (2, "t2"), None), self.entry(10))
+        assert resident.held() == [("/b", (1, "t1"), None), ("/a", (2, "t2"), None)]
+        resident.forget("/a")
+        assert resident.held() == [("/b", (1, "t1"), None)]
+
+    def test_a_graph_over_the_budget_is_built_for_its_job_but_not_kept(self, graph_of, settings):
+        store = graph_of([("a", "b"), ("b", "c")])
+        settings.JOBCENTER_GRAPH_MEMORY_MB = 0
+        assert warm_graph(store) is None
+        first = load_graph(store, weight=None, control=Control())
+        second = load_graph(store, weight=None, control=Control())
+        assert not first.cached and not second.cached and second.graph.ecount() == 2
+        settings.JOBCENTER_GRAPH_MEMORY_MB = 1
+        warmed = warm_graph(store)
+        assert warmed is not None and not warmed.cached
+        with snapshot(store):
+            assert load_graph(store, weight=None, control=Control()).cached
 
 
 class TestParameters:
@@ -251,9 +298,35 @@ def test_stop_while_isolated_algorithm_runs_kills_it_at_once():
     assert time.monotonic() - started < 2
 
 
-def test_isolated_errors_come_back():
+@pytest.mark.parametrize("expected_seconds", [None, 0.01])
+def test_isolated_and_inline_errors_come_back_alike(expected_seconds):
     with pytest.raises(AlgorithmFailed, match="ZeroDivisionError"):
-        Control().compute(lambda: 1 / 0)
+        Control(expected_seconds=expected_seconds).compute(lambda: 1 / 0)
+
+
+def test_only_computations_known_to_be_short_run_in_the_worker_itself():
+    here = os.getpid()
+    assert Control(expected_seconds=INLINE_SECONDS / 10).compute(os.getpid) == here
+    assert Control(expected_seconds=INLINE_SECONDS * 2).compute(os.getpid) != here
+    assert Control().compute(os.getpid) != here  # no estimate: always a child
+    stopped = Control(expected_seconds=0.01)
+    stopped.stop.set()
+    with pytest.raises(AlgorithmStopped):
+        stopped.compute(os.getpid)
+
+
+def test_the_job_sets_the_estimate_from_the_graph_size(graph_of):
+    store = graph_of([("a", "b"), ("b", "c")])
+    for name, linear in (("connected_components", True), ("louvain", False)):
+        control = Control()
+        name, params = parse_algorithm(
+            name, {}, schema=stored_schema(store), find=lambda key: find_vertices(store, key)
+        )
+        run_algorithm(store, name, params, control)
+        per_element = ALGORITHMS[name].seconds_per_element
+        assert (control.expected_seconds is not None) is linear
+        if linear:
+            assert control.expected_seconds == pytest.approx(per_element * 5)  # 3 + 2
 
 
 def test_stop_ends_a_long_igraph_computation_at_once():

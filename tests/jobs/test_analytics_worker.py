@@ -69,3 +69,40 @@ def test_cancel_stops_long_algorithms_within_two_seconds(project, worker_factory
     wait_for(lambda: status_of(cc) in TERMINAL_STATUSES, timeout=60)
     cc.refresh_from_db()
     assert cc.status == JobStatus.SUCCEEDED and cc.result["total"] == 120_000
+
+
+def finished(job: Job, timeout: float = 60) -> Job:
+    wait_for(lambda: status_of(job) in TERMINAL_STATUSES, timeout=timeout)
+    job = Job.objects.get(pk=job.pk)
+    assert job.status == JobStatus.SUCCEEDED, job.fail_reason
+    return job
+
+
+def test_worker_keeps_graphs_in_memory_for_algorithm_jobs(project, worker_factory, imports_dir):
+    graph = ges_graph(project)
+    files = random_ges_files(imports_dir / "resident", vertices=3_000, edges=12_000, seed=4)
+    imported = job_submit_import(graph=graph, params={"format": "ges", "request": files})
+    worker = worker_factory()
+    finished(imported)
+    # the worker loaded the imported graph as soon as the import ended
+    pagerank = finished(job_submit_algorithm(graph=graph, algorithm="pagerank"))
+    assert pagerank.result["graph_loaded_from"] == "memory"
+    assert pagerank.result["total"] == 3_000
+
+    # a worker that starts loads the graphs of the latest algorithm jobs before taking jobs
+    worker.stop()
+    worker = worker_factory()
+    components = finished(job_submit_algorithm(graph=graph, algorithm="connected_components"))
+    assert components.result["graph_loaded_from"] == "memory"
+    assert "Loaded 1 graph(s) in memory" in worker.output()
+
+    # without that, the first job reads the store, and the next finds the graph in memory
+    worker.stop()
+    worker_factory(JOBCENTER_WARM_ON_START="0")
+    first = finished(job_submit_algorithm(graph=graph, algorithm="k_core"))
+    second = finished(job_submit_algorithm(graph=graph, algorithm="k_core"))
+    assert (first.result["graph_loaded_from"], second.result["graph_loaded_from"]) == (
+        "store",
+        "memory",
+    )
+    assert first.result["outputs"] == second.result["outputs"]

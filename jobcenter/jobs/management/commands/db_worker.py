@@ -1,8 +1,10 @@
 """``manage.py db_worker``: django-tasks-db's worker plus jobcenter's recovery.
 
-At start and then every JOBCENTER_SWEEP_INTERVAL seconds it ends jobs whose worker died (and,
-on SQLite, refreshes the query planner's statistics of the job tables when they have grown);
-every JOBCENTER_PURGE_INTERVAL seconds it applies the projects' result retention. On the
+At start it loads the graphs of the latest algorithm jobs into memory (JOBCENTER_WARM_ON_START,
+within JOBCENTER_GRAPH_MEMORY_MB). At start and then every JOBCENTER_SWEEP_INTERVAL seconds it
+ends jobs whose worker died (and, on SQLite, refreshes the query planner's statistics of the
+job tables when they have grown); every JOBCENTER_PURGE_INTERVAL seconds it applies the
+projects' result retention. On the
 first Ctrl-C / SIGTERM, the job being run stops at its next checkpoint, rolls back and goes back
 to the queue, so shutting down never waits for a long import (a second signal forces exit).
 """
@@ -22,6 +24,7 @@ from django_tasks_db.management.commands.db_worker import Command as BaseWorkerC
 from django_tasks_db.management.commands.db_worker import Worker
 
 from jobcenter.core.dbstats import database_statistics_refresh
+from jobcenter.jobs.analytics import warm_recent
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 from jobcenter.jobs.runner import SHUTDOWN
 from jobcenter.jobs.services import job_recover_stale, job_results_expire
@@ -77,6 +80,12 @@ class Command(BaseWorkerCommand):
             daemon=True,
         )
         sweeper.start()
+        started = time.perf_counter()
+        warmed = warm_recent(settings.JOBCENTER_WARM_ON_START)
+        if warmed:
+            names = ", ".join(graph.name for graph in warmed)
+            elapsed = time.perf_counter() - started
+            self.stdout.write(f"Loaded {len(warmed)} graph(s) in memory in {elapsed:.1f}s: {names}")
         queue_names = options["queue_name"].split(",")
         excluded = options["exclude_queues"].split(",") if options["exclude_queues"] else []
         worker = JobcenterWorker(
