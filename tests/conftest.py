@@ -15,6 +15,15 @@ from tests.factories import project_with_members, user_create
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _no_graph_held_between_tests() -> Iterator[None]:
+    """Graphs this process keeps in memory for algorithm jobs do not outlive a test."""
+    yield
+    from jobcenter.graphs.algorithms import RESIDENT
+
+    RESIDENT.clear()
+
+
 @pytest.fixture
 def admin_user(db):
     return user_create("root", superuser=True)

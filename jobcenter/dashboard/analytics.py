@@ -374,6 +374,16 @@ def _flat_outputs(outputs: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return pairs
 
 
+def _graph_source(result: Any) -> list[tuple[str, Any]]:
+    """Where an algorithm job found its graph: in the worker's memory, or read from the store
+    (which is what makes a first job on a graph slower)."""
+    if not isinstance(result, dict) or "graph_loaded_from" not in result:
+        return []
+    if result["graph_loaded_from"] == "memory":
+        return [("graph", "in the worker's memory")]
+    return [("graph", f"read from the store in {result.get('seconds_loading', 0):.2f} s")]
+
+
 def _cell(column: str, value: Any) -> dict[str, Any]:
     text, whole = cell(value), full_value(value)
     number = isinstance(value, int | float) and not isinstance(value, bool)
@@ -425,7 +435,7 @@ def result_context(request: HttpRequest, job: Job) -> dict[str, Any]:
         columns=base,
         property_columns=extra,
         rows=rows,
-        outputs=_flat_outputs(chunk.outputs),
+        outputs=_flat_outputs(chunk.outputs) + _graph_source(job.result),
         total=total,
         page=page,
         pages=pages,

@@ -218,6 +218,9 @@ def test_run_an_algorithm_and_read_its_result(oscar, vera, movies):
     assert 'data-label="id">Eric<' in page and 'data-label="label">user<' in page
     assert "6 vertices" in page  # the count pill
     assert "<dt>source</dt><dd" in page  # summary figures
+    assert "<dt>graph</dt><dd" in page and "read from the store in" in page
+    again = run(job_submit_algorithm(graph=movies, algorithm="pagerank"))
+    assert "in the worker&#x27;s memory" in html(oscar.get(f"/jobs/{again.pk}/"))
     assert f'href="/jobs/{job.pk}/result.csv"' in page
     assert 'id="retry-job"' in page and 'id="cancel-job"' not in page
     # a viewer reads the result too, but cannot export it or retry
