@@ -490,15 +490,17 @@ def load_graph(store: GraphStore, *, weight: str | None, control: Control) -> Lo
     return LoadedGraph(graph, names, arrays, find, time.perf_counter() - started, False, names_key)
 
 
-def warm_graph(store: GraphStore) -> LoadedGraph | None:
+def warm_graph(store: GraphStore, *, stop: threading.Event | None = None) -> LoadedGraph | None:
     """Build the store's graph (unweighted, as most algorithms use it) into this worker's
-    memory unless it is resident already; ``None`` when it would not fit the budget at all."""
+    memory unless it is resident already; ``None`` when it would not fit the budget at all.
+    ``stop`` set ends the loading between chunks with :class:`AlgorithmStopped`."""
+    control = Control(stop=stop) if stop is not None else Control()
     with snapshot(store):
         vertices = store.conn.execute("SELECT count(*) FROM vertex").fetchone()[0]
         edges = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
         if ResidentGraphs.estimate(vertices, edges, weighted=False) > ResidentGraphs.budget():
             return None
-        return load_graph(store, weight=None, control=Control())
+        return load_graph(store, weight=None, control=control)
 
 
 def run_algorithm(

@@ -67,7 +67,7 @@ from jobcenter.jobs import services
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.results import ResultReader, ResultWriter, names_snapshot
-from jobcenter.jobs.runner import Heartbeat, end_stopped
+from jobcenter.jobs.runner import SHUTDOWN, Heartbeat, end_stopped
 
 logger = logging.getLogger("jobcenter.jobs")
 
@@ -606,14 +606,15 @@ def _restore(run: _Run, job: Job) -> dict[str, Any]:
 
 def warm(graph: Graph) -> bool:
     """Build ``graph`` in this worker's memory with its vertex-id snapshot; ``False`` when it
-    cannot be (being deleted, never written, larger than the memory budget). Never raises: a
-    graph that fails to load here fails its algorithm jobs with the reason instead."""
+    cannot be (being deleted, never written, larger than the memory budget, the worker is
+    shutting down). Never raises: a graph that fails to load here fails its algorithm jobs
+    with the reason instead."""
     if graph.status != GraphStatus.READY or not Path(graph.store_path).exists():
         return False
     try:
         store = _open(graph)
         try:
-            loaded = warm_graph(store)
+            loaded = warm_graph(store, stop=SHUTDOWN)
         finally:
             store.close()
         if loaded is None:
@@ -621,6 +622,8 @@ def warm(graph: Graph) -> bool:
             return False
         names_snapshot(loaded.names_key, loaded.names)
         return True
+    except AlgorithmStopped:
+        return False
     except Exception:
         logger.exception("could not load graph %s into memory", graph.pk)
         return False
@@ -628,7 +631,11 @@ def warm(graph: Graph) -> bool:
 
 def warm_after_job(job_id: str) -> bool:
     """After a job that changed a graph's data ended well, load the new data into memory."""
-    job = Job.objects.filter(pk=job_id).select_related("graph").first()
+    try:
+        job = Job.objects.filter(pk=job_id).select_related("graph").first()
+    except Exception:  # the job's own outcome is recorded already; this is only a head start
+        logger.exception("could not look up job %s", job_id)
+        return False
     if job is None or job.graph is None:
         return False
     if job.status not in (JobStatus.SUCCEEDED, JobStatus.PARTIALLY_FAILED):

@@ -12,5 +12,6 @@ def run_job(job_id: str) -> None:
 
     execute_job(job_id=job_id)
     if not SHUTDOWN.is_set():
-        # A graph whose data has just changed is loaded for the algorithm jobs that follow.
+        # A graph whose data has just changed is loaded for the algorithm jobs that follow
+        # (stops at once if the worker is asked to shut down meanwhile).
         warm_after_job(job_id)

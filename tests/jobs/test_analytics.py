@@ -408,3 +408,34 @@ def test_results_expire_by_each_projects_retention(movies, operator, settings):
     assert not result_path(job.pk).exists()
     assert Job.objects.get(pk=job.pk).result["purged"] is True
     assert job_results_expire().removed == 0  # once
+
+
+def test_graphs_are_loaded_after_the_jobs_that_write_them(movies, operator):
+    from jobcenter.graphs.algorithms import RESIDENT
+    from jobcenter.jobs.analytics import warm, warm_after_job
+    from jobcenter.jobs.runner import SHUTDOWN
+
+    imported = Job.objects.get(graph=movies, type=JobType.IMPORT)  # partially failed: data
+    assert warm_after_job(imported.pk) and len(RESIDENT.held()) == 1
+    key = RESIDENT.held()[0]
+    assert key[0] == str(movies.store_path.resolve())
+
+    # a clear writes a new data version: the old copy goes, the new one is loaded after
+    cleared = run(job_submit_graph_operation(graph=movies, operation="clear", user=operator))
+    assert RESIDENT.held() == []
+    assert warm_after_job(cleared.pk) and RESIDENT.held()[0][1] != key[1]
+
+    # jobs that write nothing, or fail, load nothing
+    RESIDENT.clear()
+    query = run(job_submit_query(graph=movies, query={"labels": ["movie"]}, user=operator))
+    assert not warm_after_job(query.pk) and RESIDENT.held() == []
+    Job.objects.filter(pk=imported.pk).update(status=JobStatus.FAILED)
+    assert not warm_after_job(imported.pk) and RESIDENT.held() == []
+
+    # a worker shutting down stops loading
+    SHUTDOWN.set()
+    try:
+        assert not warm(movies) and RESIDENT.held() == []
+    finally:
+        SHUTDOWN.clear()
+    assert warm(movies)
