@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 import warnings
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -634,18 +634,18 @@ def _sssp(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Algorithm
 
 
 def _components(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
+    import igraph as ig
+
     g = loaded.graph
-
-    def compute() -> tuple[list[int], list[int]]:
-        components = g.connected_components(mode="weak")
-        return components.membership, components.sizes()
-
-    membership, sizes = control.compute(compute)
+    # The C call gives the membership list itself; Graph.connected_components wraps it in a
+    # VertexClustering whose Python bookkeeping costs a third of the computation (1M edges).
+    membership = control.compute(lambda: ig.GraphBase.connected_components(g, "weak"))
+    sizes = Counter(membership)
     return _vertex_values(
         loaded,
         "component",
         membership,
-        {"components": len(sizes), "largest": max(sizes, default=0)},
+        {"components": len(sizes), "largest": max(sizes.values(), default=0)},
     )
 
 
