@@ -14,6 +14,7 @@ from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from jobcenter.core.text import storable
 from jobcenter.core.times import utc_iso
 from jobcenter.graphs.choices import GraphDialect, GraphStatus
 from jobcenter.graphs.services import IMPORT_FORMATS
@@ -33,12 +34,10 @@ def json_safe(value: Any, *, field: str) -> Any:
 
     def walk(item: Any, path: str) -> None:
         if isinstance(item, str):
-            if "\x00" in item:
-                raise serializers.ValidationError({path: ["NUL characters are not allowed"]})
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                raise serializers.ValidationError({path: ["not valid Unicode text"]}) from None
+            if not storable(item):
+                raise serializers.ValidationError(
+                    {path: ["NUL characters and unpaired surrogates are not allowed"]}
+                )
         elif isinstance(item, dict):
             for key, child in item.items():
                 walk(key, path)

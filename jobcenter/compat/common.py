@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jobcenter.core.text import storable
+
 logger = logging.getLogger("jobcenter.compat")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -29,16 +30,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # --- input every dialect refuses ----------------------------------------------------------
 
-# NUL cannot be stored in PostgreSQL text, lone surrogates cannot be encoded as UTF-8 by either
-# database: such strings would otherwise fail deep in a query with a 500.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # Deeper JSON than this is no import request or graph definition; it only costs recursion.
 MAX_JSON_DEPTH = 64
-
-
-def storable(text: str) -> bool:
-    """Whether ``text`` can be stored and compared in every database we support."""
-    return _UNSTORABLE.search(text) is None
 
 
 class BadRequest(drf.APIException):
