@@ -16,10 +16,10 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from jobcenter.api.pagination import int_param
 from jobcenter.api.schema import errors, id_parameter, ok
 from jobcenter.api.serializers import JobSerializer, ObjectField, TextField, WholeNumberField
 from jobcenter.api.views import NO_FORMAT, ApiView, CsvRenderer, _created, _job_url, _ref
-from jobcenter.core.errors import InvalidInput
 from jobcenter.graphs.algorithms import ALGORITHMS
 from jobcenter.graphs.selectors import graph_get_by_id, graph_index_list
 from jobcenter.jobs.downloads import csv_download, result_csv, result_filename
@@ -114,16 +114,6 @@ def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[st
 
 def _submitted(job: Any, code: int = 201) -> Response:
     return _created(JobSerializer(job).data, _job_url(job), code)
-
-
-def _int(request: Request, name: str, default: int, high: int, low: int = 0) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    text = raw.strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 12 or not low <= int(text) <= high:
-        raise InvalidInput(f"{name} must be a whole number from {low} to {high}", field=name)
-    return int(text)
 
 
 def _reader(request: Request, job_id: str) -> tuple[Any, ResultReader]:
@@ -318,8 +308,8 @@ class JobResultView(ApiView):
         },
     )
     def get(self, request: Request, job_id: str) -> Response:
-        offset = _int(request, "offset", 0, 2**31 - 1)
-        limit = _int(request, "limit", RESULT_DEFAULT_LIMIT, RESULT_MAX_LIMIT, low=1)
+        offset = int_param(request, "offset", 0, 0, 2**31 - 1)
+        limit = int_param(request, "limit", RESULT_DEFAULT_LIMIT, 1, RESULT_MAX_LIMIT)
         job, reader = _reader(request, job_id)
         with reader:
             page = reader.page(offset=offset, limit=limit)

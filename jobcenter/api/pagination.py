@@ -89,7 +89,8 @@ class Page:
         }
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter from ``low`` to ``high``; ``default`` when absent."""
     raw = request.query_params.get(name)
     if raw is None:
         return default
@@ -253,13 +254,13 @@ def keyset_filter(keys: list[Key], values: list[Any], *, forward: bool) -> Q:
 
 def paginate(request: Request, qs: QuerySet, *, max_limit: int = MAX_LIMIT) -> Page:
     """One page of ``qs`` (already filtered and ordered) as the request asks for it."""
-    limit = _int_param(request, "limit", min(DEFAULT_LIMIT, max_limit), 1, max_limit)
+    limit = int_param(request, "limit", min(DEFAULT_LIMIT, max_limit), 1, max_limit)
     cursor = request.query_params.get("cursor")
     keys = ordering_keys(qs)
     qs = qs.order_by(*(k.order() for k in keys))
     url = request.build_absolute_uri()
     if cursor is None:
-        offset = _int_param(request, "offset", 0, 0, MAX_OFFSET)
+        offset = int_param(request, "offset", 0, 0, MAX_OFFSET)
         count = qs.count()
         rows = list(qs[offset : offset + limit]) if offset < count else []
         url = remove_query_param(url, "cursor")

@@ -148,6 +148,7 @@ def test_result_errors(api, movies):
     for query in ("limit=0", "limit=100001", "offset=-1", "offset=x", "colour=1"):
         response = api.get(f"/api/v1/jobs/{algo.pk}/result/?{query}")
         assert response.status_code == 400, query
+        assert query.split("=")[0] in response.content.decode()  # names what was wrong
     assert api.get(f"/api/v1/jobs/{algo.pk}/result.csv?x=1").status_code == 400
 
 
