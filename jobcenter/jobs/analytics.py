@@ -210,10 +210,6 @@ def _open(graph: Graph) -> GraphStore:
     return GraphStore(graph.store_path)
 
 
-def _sqlite_stopped(run: _Run, exc: sqlite3.OperationalError) -> bool:
-    return run.control.stop.is_set() and "interrupt" in str(exc).lower()
-
-
 # --- algorithms ---------------------------------------------------------------------------------
 
 
@@ -223,14 +219,9 @@ def algorithm(*, job: Job, worker_id: str) -> None:
         store = _open(graph)
         try:
             run.watch_sqlite(store)
-            try:
-                result = run_algorithm(
-                    store, job.params["algorithm"], job.params["parameters"], run.control
-                )
-            except sqlite3.OperationalError as exc:
-                if _sqlite_stopped(run, exc):
-                    raise AlgorithmStopped() from exc
-                raise
+            result = run_algorithm(
+                store, job.params["algorithm"], job.params["parameters"], run.control
+            )
         finally:
             store.close()
         writer = run.writer = ResultWriter(job.pk, kind=result.kind, columns=result.columns)
@@ -297,16 +288,11 @@ def query(*, job: Job, worker_id: str) -> None:
                 total = table_size(store, spec.target)
                 wanted = min(total, spec.limit) if spec.limit is not None else total
                 control.set_phase("querying", 1.0, wanted)
-                try:
-                    for rows in run_query(store, spec):
-                        writer.add(rows)
-                        control.done = writer.count
-                        control.progress = 1.0 + 98.0 * writer.count / wanted if wanted else 99.0
-                        control.check()
-                except sqlite3.OperationalError as exc:
-                    if _sqlite_stopped(run, exc):
-                        raise AlgorithmStopped() from exc
-                    raise
+                for rows in run_query(store, spec):
+                    writer.add(rows)
+                    control.done = writer.count
+                    control.progress = 1.0 + 98.0 * writer.count / wanted if wanted else 99.0
+                    control.check()
         finally:
             store.close()
         control.total = writer.count
@@ -338,11 +324,9 @@ def index(*, job: Job, worker_id: str) -> None:
                 name = create_index(store, target, label, column)
                 run.gate()
                 store.conn.execute("COMMIT")
-            except BaseException as exc:
+            except BaseException:
                 if store.conn.in_transaction:
                     store.conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.OperationalError) and _sqlite_stopped(run, exc):
-                    raise AlgorithmStopped() from exc
                 raise
             control.done = rows
         finally:
@@ -486,10 +470,6 @@ def _export_graph(job: Job, worker_id: str) -> None:
                             control.done = done
                             control.progress = 1.0 + 98.0 * done / max(1, vertices + edges)
                             control.check()
-        except sqlite3.OperationalError as exc:
-            if _sqlite_stopped(run, exc):
-                raise AlgorithmStopped() from exc
-            raise
         finally:
             store.close()
         run.gate()
