@@ -923,7 +923,16 @@ def job_purge(*, before: Any, project: Any = None) -> int:
 
 
 def _retry_analytics(job: Job, user: AbstractBaseUser | None) -> Job:
-    """The same analytics request again (checked again: the graph may have changed)."""
+    """The same analytics request again (checked again: the graph may have changed), linked to
+    ``job`` in the same transaction, so no one ever sees the retry without its link."""
+    with transaction.atomic():
+        new = _resubmit_analytics(job, user)
+        Job.objects.filter(pk=new.pk).update(retry_of=job)
+    new.retry_of = job
+    return new
+
+
+def _resubmit_analytics(job: Job, user: AbstractBaseUser | None) -> Job:
     params = job.params
     common = {"user": user, "dialect": job.dialect, "request": job.request, "name": job.name}
     if job.type == JobType.EXPORT and params.get("source") == "result":
@@ -962,8 +971,6 @@ def _retry_analytics(job: Job, user: AbstractBaseUser | None) -> Job:
                 user=user,
                 dialect=job.dialect,
             )
-    Job.objects.filter(pk=new.pk).update(retry_of=job)
-    new.retry_of = job
     return new
 
 
