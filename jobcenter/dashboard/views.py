@@ -151,11 +151,15 @@ def _nav(request: HttpRequest, requested: str | None = None) -> Nav:
 
 
 def _nav_for_project(request: HttpRequest, project: Project) -> Nav:
-    """Context for a page about an object of ``project`` (which may differ from the current)."""
-    projects = list(project_list_with_role(user=request.user))
-    mine = next((p for p in projects if p.pk == project.pk), None)
-    role = Role(mine.role) if mine is not None and mine.role else None
-    return Nav(projects=projects, current=mine or project, role=role)
+    """Context for a page about an object of ``project`` (which may differ from the current);
+    worked out once per request (a view checks the role, then renders with the same nav)."""
+    known: dict[int, Nav] = request.__dict__.setdefault("_jobcenter_navs", {})
+    if project.pk not in known:
+        projects = list(project_list_with_role(user=request.user))
+        mine = next((p for p in projects if p.pk == project.pk), None)
+        role = Role(mine.role) if mine is not None and mine.role else None
+        known[project.pk] = Nav(projects=projects, current=mine or project, role=role)
+    return known[project.pk]
 
 
 def _partial(request: HttpRequest) -> bool:
