@@ -601,6 +601,15 @@ def warm(graph: Graph) -> bool:
             logger.info("graph %s is larger than JOBCENTER_GRAPH_MEMORY_MB; not kept", graph.pk)
             return False
         names_snapshot(loaded.names_key, loaded.names)
+        if not loaded.cached:
+            logger.info(
+                "graph %s (%s) loaded into memory: %d vertices, %d edges in %.2f s",
+                graph.name,
+                graph.pk,
+                loaded.graph.vcount(),
+                loaded.graph.ecount(),
+                loaded.seconds_loading,
+            )
         return True
     except AlgorithmStopped:
         return False
@@ -610,9 +619,13 @@ def warm(graph: Graph) -> bool:
 
 
 def warm_after_job(job_id: str) -> bool:
-    """After a job that changed a graph's data ended well, load the new data into memory."""
+    """After a job that changed a graph's data ended well, load the new data into memory,
+    unless jobs are waiting: a head start for later jobs never delays queued ones (a waiting
+    algorithm job then loads the graph itself, and the worker keeps it)."""
     try:
         job = Job.objects.filter(pk=job_id).select_related("graph").first()
+        if job_selectors.job_waiting_exists():
+            return False
     except Exception:  # the job's own outcome is recorded already; this is only a head start
         logger.exception("could not look up job %s", job_id)
         return False

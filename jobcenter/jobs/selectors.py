@@ -225,3 +225,8 @@ def graphs_last_analysed(*, limit: int) -> QuerySet[Graph]:
         .filter(last_used__isnull=False)
         .order_by("-last_used")[:limit]
     )
+
+
+def job_waiting_exists() -> bool:
+    """Whether any job waits for a worker."""
+    return Job.objects.filter(status=JobStatus.WAITING).exists()

@@ -429,6 +429,10 @@ def test_graphs_are_loaded_after_the_jobs_that_write_them(movies, operator):
     RESIDENT.clear()
     query = run(job_submit_query(graph=movies, query={"labels": ["movie"]}, user=operator))
     assert not warm_after_job(query.pk) and RESIDENT.held() == []
+    # nor while other jobs wait: they go first
+    waiting = job_submit_query(graph=movies, query={"labels": ["movie"]}, user=operator)
+    assert not warm_after_job(imported.pk) and RESIDENT.held() == []
+    run(waiting)
     Job.objects.filter(pk=imported.pk).update(status=JobStatus.FAILED)
     assert not warm_after_job(imported.pk) and RESIDENT.held() == []
 

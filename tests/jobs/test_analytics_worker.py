@@ -84,7 +84,8 @@ def test_worker_keeps_graphs_in_memory_for_algorithm_jobs(project, worker_factor
     imported = job_submit_import(graph=graph, params={"format": "ges", "request": files})
     worker = worker_factory()
     finished(imported)
-    # the worker loaded the imported graph as soon as the import ended
+    # the worker loads the imported graph as soon as the import ended (no job was waiting)
+    wait_for(lambda: "loaded into memory: 3000 vertices, 12000 edges" in worker.output())
     pagerank = finished(job_submit_algorithm(graph=graph, algorithm="pagerank"))
     assert pagerank.result["graph_loaded_from"] == "memory"
     assert pagerank.result["total"] == 3_000
