@@ -37,6 +37,7 @@ from typing import Any
 from jobcenter.graphs.plan import PlanError
 from jobcenter.graphs.query import (
     EdgeArrays,
+    count_rows,
     data_version,
     find_vertices,
     load_edge_arrays,
@@ -438,18 +439,17 @@ class ResidentGraphs:
 RESIDENT = ResidentGraphs()
 
 
-def clear_cache() -> None:
-    RESIDENT.clear()
-
-
 def _resident_key(store: GraphStore, weight: str | None) -> tuple:
     return (str(store.path.resolve()), data_version(store), weight)
 
 
-def load_graph(store: GraphStore, *, weight: str | None, control: Control) -> LoadedGraph:
+def load_graph(
+    store: GraphStore, *, weight: str | None, control: Control, edges: int | None = None
+) -> LoadedGraph:
     """The graph as the library's object: the resident copy when this worker holds one for
     the store's current data, otherwise read from the store, built and kept (within budget).
-    Call inside :func:`~jobcenter.graphs.query.snapshot`."""
+    ``edges`` is the edge count when the caller has it (counted otherwise). Call inside
+    :func:`~jobcenter.graphs.query.snapshot`."""
     import igraph as ig
 
     started = time.perf_counter()
@@ -469,7 +469,9 @@ def load_graph(store: GraphStore, *, weight: str | None, control: Control) -> Lo
             True,
             names_key,
         )
-    total = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
+    if edges is None:
+        edges = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
+    total = edges
     control.set_phase("loading", 0.0, total)
 
     def on_chunk(read: int, of: int) -> None:
@@ -496,11 +498,10 @@ def warm_graph(store: GraphStore, *, stop: threading.Event | None = None) -> Loa
     ``stop`` set ends the loading between chunks with :class:`AlgorithmStopped`."""
     control = Control(stop=stop) if stop is not None else Control()
     with snapshot(store):
-        vertices = store.conn.execute("SELECT count(*) FROM vertex").fetchone()[0]
-        edges = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
+        vertices, edges = count_rows(store)
         if ResidentGraphs.estimate(vertices, edges, weighted=False) > ResidentGraphs.budget():
             return None
-        return load_graph(store, weight=None, control=control)
+        return load_graph(store, weight=None, control=control, edges=edges)
 
 
 def run_algorithm(

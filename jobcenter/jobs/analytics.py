@@ -589,7 +589,7 @@ def warm(graph: Graph) -> bool:
     cannot be (being deleted, never written, larger than the memory budget, the worker is
     shutting down). Never raises: a graph that fails to load here fails its algorithm jobs
     with the reason instead."""
-    if graph.status != GraphStatus.READY or not Path(graph.store_path).exists():
+    if graph.status != GraphStatus.READY or not graph.store_path.exists():
         return False
     try:
         store = _open(graph)
@@ -624,19 +624,20 @@ def warm_after_job(job_id: str) -> bool:
     algorithm job then loads the graph itself, and the worker keeps it)."""
     try:
         job = Job.objects.filter(pk=job_id).select_related("graph").first()
-        if job_selectors.job_waiting_exists():
+        if job is None or job.graph is None:
+            return False
+        if job.status not in (JobStatus.SUCCEEDED, JobStatus.PARTIALLY_FAILED):
+            return False
+        wrote = job.type == JobType.IMPORT or (
+            job.type == JobType.GRAPH_OPERATION
+            and job.params.get("operation") in ("clear", "restore")
+        )
+        if not wrote or job_selectors.job_waiting_exists():
             return False
     except Exception:  # the job's own outcome is recorded already; this is only a head start
         logger.exception("could not look up job %s", job_id)
         return False
-    if job is None or job.graph is None:
-        return False
-    if job.status not in (JobStatus.SUCCEEDED, JobStatus.PARTIALLY_FAILED):
-        return False
-    wrote = job.type == JobType.IMPORT or (
-        job.type == JobType.GRAPH_OPERATION and job.params.get("operation") in ("clear", "restore")
-    )
-    return wrote and warm(job.graph)
+    return warm(job.graph)
 
 
 def warm_recent(limit: int) -> list[Graph]:

@@ -654,6 +654,7 @@ def _submit_graph_job(
     dialect: str,
     graph_name: str | None = None,
     require_ready: bool = True,
+    retry_of: Job | None = None,
 ) -> Job:
     with transaction.atomic():
         if (
@@ -673,6 +674,7 @@ def _submit_graph_job(
             params=params,
             cancellable=CANCELLABLE[type],
             submitted_by=user,
+            retry_of=retry_of,
         )
         _event(job.id, EventKind.SUBMITTED, actor=user)
         _dispatch(job)
@@ -716,6 +718,7 @@ def job_submit_algorithm(
     dialect: str = JobDialect.NATIVE,
     request: dict[str, Any] | None = None,
     name: str = "Algorithm",
+    retry_of: Job | None = None,
 ) -> Job:
     """Queue an algorithm (see jobcenter.graphs.algorithms.ALGORITHMS) on ``graph``."""
     from jobcenter.graphs.algorithms import parse_algorithm
@@ -736,6 +739,7 @@ def job_submit_algorithm(
         request=request if request is not None else {"algorithm": algorithm, "parameters": params},
         user=user,
         dialect=dialect,
+        retry_of=retry_of,
     )
 
 
@@ -747,6 +751,7 @@ def job_submit_query(
     dialect: str = JobDialect.NATIVE,
     request: dict[str, Any] | None = None,
     name: str = "",
+    retry_of: Job | None = None,
 ) -> Job:
     """Queue a filtered vertex or edge query; its rows are kept as the job's result."""
     from django.conf import settings
@@ -767,6 +772,7 @@ def job_submit_query(
         request=request if request is not None else spec.to_dict(),
         user=user,
         dialect=dialect,
+        retry_of=retry_of,
     )
 
 
@@ -780,6 +786,7 @@ def job_submit_index(
     dialect: str = JobDialect.NATIVE,
     request: dict[str, Any] | None = None,
     name: str = "BuildIndex",
+    retry_of: Job | None = None,
 ) -> Job:
     """Queue an index build on ``label.property`` (later queries on it use the index)."""
     from jobcenter.graphs.query import TARGETS, resolve_index
@@ -805,6 +812,7 @@ def job_submit_index(
         else {"target": target, "label": label, "property": property},
         user=user,
         dialect=dialect,
+        retry_of=retry_of,
     )
 
 
@@ -818,6 +826,7 @@ def job_submit_export(
     dialect: str = JobDialect.NATIVE,
     request: dict[str, Any] | None = None,
     name: str = "",
+    retry_of: Job | None = None,
 ) -> Job:
     """Export a whole graph (``graph``; GES format: a folder with schema.xml, vertex.csv and
     edge.csv) or a finished job's result (``source_job``; one CSV file) to ``path`` under the
@@ -847,6 +856,7 @@ def job_submit_export(
             request=request if request is not None else {"job": source_job.pk, "path": path},
             user=user,
             dialect=dialect,
+            retry_of=retry_of,
         )
     assert graph is not None
     _ready(graph, user)
@@ -862,6 +872,7 @@ def job_submit_export(
         request=request if request is not None else {"format": "ges", "path": path},
         user=user,
         dialect=dialect,
+        retry_of=retry_of,
     )
 
 
@@ -872,6 +883,7 @@ def job_submit_graph_operation(
     path: Any = None,
     user: AbstractBaseUser | None = None,
     dialect: str = JobDialect.NATIVE,
+    retry_of: Job | None = None,
 ) -> Job:
     """A graph operation as a job: ``delete``, ``clear`` (remove every vertex and edge, keep
     the schema), ``backup`` (a consistent copy of the graph's store to ``path`` under the
@@ -903,6 +915,7 @@ def job_submit_graph_operation(
         request={"operation": operation, **({"path": path} if path is not None else {})},
         user=user,
         dialect=dialect,
+        retry_of=retry_of,
     )
 
 
@@ -923,18 +936,15 @@ def job_purge(*, before: Any, project: Any = None) -> int:
 
 
 def _retry_analytics(job: Job, user: AbstractBaseUser | None) -> Job:
-    """The same analytics request again (checked again: the graph may have changed), linked to
-    ``job`` in the same transaction, so no one ever sees the retry without its link."""
-    with transaction.atomic():
-        new = _resubmit_analytics(job, user)
-        Job.objects.filter(pk=new.pk).update(retry_of=job)
-    new.retry_of = job
-    return new
-
-
-def _resubmit_analytics(job: Job, user: AbstractBaseUser | None) -> Job:
+    """The same analytics request again (checked again: the graph may have changed)."""
     params = job.params
-    common = {"user": user, "dialect": job.dialect, "request": job.request, "name": job.name}
+    common = {
+        "user": user,
+        "dialect": job.dialect,
+        "request": job.request,
+        "name": job.name,
+        "retry_of": job,
+    }
     if job.type == JobType.EXPORT and params.get("source") == "result":
         source = Job.objects.filter(pk=params["job"]).first()
         if source is None:
@@ -970,6 +980,7 @@ def _resubmit_analytics(job: Job, user: AbstractBaseUser | None) -> Job:
                 path=params.get("path"),
                 user=user,
                 dialect=job.dialect,
+                retry_of=job,
             )
     return new
 

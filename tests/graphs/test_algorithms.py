@@ -11,12 +11,12 @@ import pytest
 from jobcenter.graphs.algorithms import (
     ALGORITHMS,
     INLINE_SECONDS,
+    RESIDENT,
     AlgorithmFailed,
     AlgorithmStopped,
     Control,
     ResidentGraph,
     ResidentGraphs,
-    clear_cache,
     load_graph,
     parse_algorithm,
     run_algorithm,
@@ -38,7 +38,7 @@ def graph_of(workspace):
     ``(source, target[, weight])``; vertices default to every endpoint."""
 
     def make(edges, vertices=None):
-        clear_cache()
+        RESIDENT.clear()
         names = vertices or sorted({x for e in edges for x in e[:2]})
         vtext = "".join(f"{name},n,{i}\n" for i, name in enumerate(names))
         etext = "".join(f"{e[0]},{e[1]},e,{e[2] if len(e) > 2 else 1.0}\n" for e in edges)
@@ -178,7 +178,7 @@ def test_isolated_vertices_are_counted(graph_of):
 
 
 def test_empty_graph(workspace):
-    clear_cache()
+    RESIDENT.clear()
     result, rows = run(workspace.store, "pagerank")
     assert rows == [] and result.outputs == {"vertices": 0}
 
