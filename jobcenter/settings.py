@@ -38,7 +38,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "t
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "jobcenter.credentials.apps.AdminConfig",  # django.contrib.admin, throttled logins
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -119,6 +119,8 @@ def _database() -> dict:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's, with password guessing throttled (jobcenter/credentials/throttle.py).
+AUTHENTICATION_BACKENDS = ["jobcenter.credentials.backends.ThrottledModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -252,3 +254,14 @@ JOBCENTER_PURGE_INTERVAL = env_float("JOBCENTER_PURGE_INTERVAL", 3600.0)
 # JOBCENTER_WARM_ON_START of them (see jobcenter/jobs/analytics.py, "graphs kept in memory").
 JOBCENTER_GRAPH_MEMORY_MB = env_int("JOBCENTER_GRAPH_MEMORY_MB", 2048)
 JOBCENTER_WARM_ON_START = env_int("JOBCENTER_WARM_ON_START", 4)
+
+# --- security: login throttling (docs/security.md) -------------------------------------------
+# Reverse proxies in front of the server whose X-Forwarded-For is to be believed (0: none; the
+# client address is then REMOTE_ADDR). Used for the per-address login throttle.
+JOBCENTER_PROXY_COUNT = env_int("JOBCENTER_PROXY_COUNT", 0)
+# Wrong passwords (login page, admin login, POST /api/v1/auth/token/) allowed per user name and
+# per client address in a window of JOBCENTER_LOGIN_FAILURE_WINDOW seconds; then that name or
+# address gets 429 with Retry-After until the window ends (0 turns a limit off).
+JOBCENTER_LOGIN_MAX_FAILURES_PER_USER = env_int("JOBCENTER_LOGIN_MAX_FAILURES_PER_USER", 10)
+JOBCENTER_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("JOBCENTER_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
+JOBCENTER_LOGIN_FAILURE_WINDOW = env_int("JOBCENTER_LOGIN_FAILURE_WINDOW", 15 * 60)

@@ -48,6 +48,7 @@ from jobcenter.api.schema import (
     page_parameters,
 )
 from jobcenter.core.errors import Conflict, InvalidInput, NotFound
+from jobcenter.credentials.throttle import login_lockout
 from jobcenter.graphs.filtersets import GraphFilterSet
 from jobcenter.graphs.selectors import graph_get_by_id, graph_list
 from jobcenter.graphs.services import graph_create, graph_schema_parse
@@ -248,7 +249,7 @@ class TokenView(ApiView):
         request=s.TokenInputSerializer,
         responses={
             200: ok(s.TokenSerializer, "Your token (the same one on every call)."),
-            **errors(400, 415),
+            **errors(400, 415, 429),
         },
     )
     def post(self, request: Request) -> Response:
@@ -260,7 +261,9 @@ class TokenView(ApiView):
             password=data.validated_data["password"],
         )
         if user is None:
-            raise InvalidInput("username or password is wrong", field="password")
+            raise login_lockout(request._request) or InvalidInput(
+                "username or password is wrong", field="password"
+            )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key, "username": user.get_username()})
 
