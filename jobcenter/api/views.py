@@ -23,7 +23,11 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework import exceptions as drf
 from rest_framework import status
 from rest_framework.authtoken.models import Token
@@ -298,8 +302,10 @@ class _SignedInPage(ApiErrorsMixin):
         super().permission_denied(request, message, code)  # type: ignore[misc]
 
 
-class SwaggerView(_SignedInPage, SpectacularSwaggerView):
-    pass
+class SwaggerView(_SignedInPage, SpectacularSwaggerSplitView):
+    """Its script comes from the same URL with ``?script`` (not inline: the CSP allows none)."""
+
+    template_name = "api/swagger_ui.html"
 
 
 class RedocView(_SignedInPage, SpectacularRedocView):
