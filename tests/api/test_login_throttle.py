@@ -3,6 +3,7 @@ address (jobcenter/credentials/throttle.py): 429 with Retry-After in the API's e
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -25,10 +26,16 @@ def token(client: APIClient, username: str, password: str, address: str = "192.0
     )
 
 
-def test_thirty_wrong_passwords_then_the_right_one_is_refused(operator):
+def test_thirty_wrong_passwords_then_the_right_one_is_refused(operator, caplog):
     client = APIClient()
-    answers = [token(client, "oscar", f"guess-{i}").status_code for i in range(30)]
+    with caplog.at_level(logging.WARNING, logger="jobcenter.security"):
+        answers = [token(client, "oscar", f"guess-{i}").status_code for i in range(30)]
     assert answers == [400] * 10 + [429] * 20  # 10 checked, then none
+    locked = [r.getMessage() for r in caplog.records if r.name == "jobcenter.security"]
+    assert locked == [
+        "login locked out: 10 failed logins for this user name in 900 s "
+        "(user name 'oscar', address 192.0.2.1)"
+    ]
     response = token(client, "oscar", "pw-oscar")
     assert_error(response, 429, "throttled")
     assert "too many failed logins" in response.json()["message"]
