@@ -38,7 +38,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "t
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "jobcenter.credentials.apps.AdminConfig",  # django.contrib.admin, throttled logins
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "jobcenter.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -119,6 +120,8 @@ def _database() -> dict:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's, with password guessing throttled (jobcenter/credentials/throttle.py).
+AUTHENTICATION_BACKENDS = ["jobcenter.credentials.backends.ThrottledModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -252,3 +255,50 @@ JOBCENTER_PURGE_INTERVAL = env_float("JOBCENTER_PURGE_INTERVAL", 3600.0)
 # JOBCENTER_WARM_ON_START of them (see jobcenter/jobs/analytics.py, "graphs kept in memory").
 JOBCENTER_GRAPH_MEMORY_MB = env_int("JOBCENTER_GRAPH_MEMORY_MB", 2048)
 JOBCENTER_WARM_ON_START = env_int("JOBCENTER_WARM_ON_START", 4)
+
+# --- security: headers, TLS, login throttling (docs/security.md) ------------------------------
+# On every response (SecurityMiddleware, XFrameOptionsMiddleware, core/security.py).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy of every page: nothing inline, nothing from elsewhere. The API's ReDoc
+# page gets JOBCENTER_CSP_REDOC instead: ReDoc injects <style> elements and runs its search in
+# a worker made from a blob.
+JOBCENTER_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+JOBCENTER_CSP_REDOC = {
+    **JOBCENTER_CSP,
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "worker-src": ["'self'", "blob:"],
+}
+# JOBCENTER_TLS=1: served over HTTPS by a TLS-terminating reverse proxy that sets
+# X-Forwarded-Proto. Then cookies are Secure, HTTP is redirected to HTTPS (but the health
+# check, which load balancers probe over HTTP) and HSTS is sent. Off for `make run` (plain
+# HTTP on 127.0.0.1).
+JOBCENTER_TLS = env_bool("JOBCENTER_TLS", False)
+SECURE_SSL_REDIRECT = JOBCENTER_TLS
+SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
+SESSION_COOKIE_SECURE = JOBCENTER_TLS
+CSRF_COOKIE_SECURE = JOBCENTER_TLS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if JOBCENTER_TLS else None
+SECURE_HSTS_SECONDS = env_int("JOBCENTER_HSTS_SECONDS", 31_536_000) if JOBCENTER_TLS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("JOBCENTER_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("JOBCENTER_HSTS_PRELOAD", True)
+# Reverse proxies in front of the server whose X-Forwarded-For is to be believed (0: none; the
+# client address is then REMOTE_ADDR). Used for the per-address login throttle.
+JOBCENTER_PROXY_COUNT = env_int("JOBCENTER_PROXY_COUNT", 0)
+# Wrong passwords (login page, admin login, POST /api/v1/auth/token/) allowed per user name and
+# per client address in a window of JOBCENTER_LOGIN_FAILURE_WINDOW seconds; then that name or
+# address gets 429 with Retry-After until the window ends (0 turns a limit off).
+JOBCENTER_LOGIN_MAX_FAILURES_PER_USER = env_int("JOBCENTER_LOGIN_MAX_FAILURES_PER_USER", 10)
+JOBCENTER_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("JOBCENTER_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
+JOBCENTER_LOGIN_FAILURE_WINDOW = env_int("JOBCENTER_LOGIN_FAILURE_WINDOW", 15 * 60)

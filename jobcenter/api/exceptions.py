@@ -29,6 +29,7 @@ from jobcenter.core.errors import (
     NotFound,
     PermissionDenied,
     ServiceError,
+    TooManyAttempts,
 )
 
 logger = logging.getLogger("jobcenter.api")
@@ -39,6 +40,7 @@ SERVICE_STATUS: dict[type[ServiceError], int] = {
     Conflict: status.HTTP_409_CONFLICT,
     InvalidState: status.HTTP_409_CONFLICT,
     PermissionDenied: status.HTTP_403_FORBIDDEN,
+    TooManyAttempts: status.HTTP_429_TOO_MANY_REQUESTS,
 }
 
 
@@ -88,7 +90,8 @@ def service_error_response(exc: ServiceError) -> Response:
     message = exc.message
     if exc.field and exc.field not in message:
         message = f"{exc.field}: {message}"
-    return Response(error_body(exc.code, message, errors), status=code)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+    return Response(error_body(exc.code, message, errors), status=code, headers=headers)
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -61,6 +61,7 @@ _ERROR_TEXT = {
     404: "No such object, or it belongs to a project you are not a member of.",
     409: "The object's state does not allow this (e.g. the job has finished).",
     415: "The body is not in a media type this operation reads.",
+    429: "Too many failed attempts: wait the seconds given in the Retry-After header.",
 }
 
 

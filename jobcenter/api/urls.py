@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from django.urls import include, path, re_path
 
-from jobcenter.api import analytics, views
+from jobcenter.api import analytics, docs, views
+from jobcenter.core.security import content_security_policy
+
+# ReDoc runs under its own, slightly looser policy (see settings.py); Swagger UI under the
+# dashboard's.
+redoc_policy = content_security_policy("JOBCENTER_CSP_REDOC")
 
 v1 = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
@@ -65,7 +70,10 @@ urlpatterns = [
     path("health/", views.HealthView.as_view(), name="health"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("schema/swagger-ui/", views.SwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("schema/redoc/", views.RedocView.as_view(url_name="api:schema"), name="redoc"),
+    path(
+        "schema/redoc/", redoc_policy(views.RedocView.as_view(url_name="api:schema")), name="redoc"
+    ),
+    path("schema/redoc/redoc.standalone.js", docs.redoc_script, name="redoc-script"),
     path("v1/", include(v1)),
     # Anything else under /api/: the JSON error shape (or a redirect adding a missing slash).
     re_path(r"^(?P<path>.*)$", views.not_found),

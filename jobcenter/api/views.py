@@ -23,7 +23,11 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework import exceptions as drf
 from rest_framework import status
 from rest_framework.authtoken.models import Token
@@ -48,6 +52,7 @@ from jobcenter.api.schema import (
     page_parameters,
 )
 from jobcenter.core.errors import Conflict, InvalidInput, NotFound
+from jobcenter.credentials.throttle import login_lockout
 from jobcenter.graphs.filtersets import GraphFilterSet
 from jobcenter.graphs.selectors import graph_get_by_id, graph_list
 from jobcenter.graphs.services import graph_create, graph_schema_parse
@@ -248,7 +253,7 @@ class TokenView(ApiView):
         request=s.TokenInputSerializer,
         responses={
             200: ok(s.TokenSerializer, "Your token (the same one on every call)."),
-            **errors(400, 415),
+            **errors(400, 415, 429),
         },
     )
     def post(self, request: Request) -> Response:
@@ -260,7 +265,9 @@ class TokenView(ApiView):
             password=data.validated_data["password"],
         )
         if user is None:
-            raise InvalidInput("username or password is wrong", field="password")
+            raise login_lockout(request._request) or InvalidInput(
+                "username or password is wrong", field="password"
+            )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key, "username": user.get_username()})
 
@@ -295,8 +302,10 @@ class _SignedInPage(ApiErrorsMixin):
         super().permission_denied(request, message, code)  # type: ignore[misc]
 
 
-class SwaggerView(_SignedInPage, SpectacularSwaggerView):
-    pass
+class SwaggerView(_SignedInPage, SpectacularSwaggerSplitView):
+    """Its script comes from the same URL with ``?script`` (not inline: the CSP allows none)."""
+
+    template_name = "api/swagger_ui.html"
 
 
 class RedocView(_SignedInPage, SpectacularRedocView):

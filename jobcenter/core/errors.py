@@ -46,3 +46,14 @@ class InvalidState(ServiceError):
 
 class PermissionDenied(ServiceError):
     code = "permission_denied"
+
+
+class TooManyAttempts(ServiceError):
+    """Too many failed attempts (e.g. wrong passwords): refused without a check until
+    ``retry_after`` seconds have passed."""
+
+    code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after

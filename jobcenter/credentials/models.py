@@ -38,3 +38,31 @@ class AccessKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class LoginFailureCount(models.Model):
+    """Failed password checks of one user name, or from one client address, in the current
+    window (``jobcenter.credentials.throttle``).
+
+    ``key`` is an HMAC of the user name or address (keyed by SECRET_KEY): failed user names
+    are often passwords typed in the wrong field, and are not kept in clear.
+    """
+
+    class Scope(models.TextChoices):
+        USER = "user", "user name"
+        ADDRESS = "address", "client address"
+
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    key = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="login_failures_scope_key")
+        ]
+        indexes = [models.Index(fields=["window_start"], name="login_failures_window")]
+        verbose_name = "login failure count"
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key[:12]}: {self.failures} since {self.window_start}"
