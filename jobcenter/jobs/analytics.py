@@ -66,7 +66,13 @@ from jobcenter.jobs import selectors as job_selectors
 from jobcenter.jobs import services
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.results import ResultReader, ResultWriter, names_snapshot
+from jobcenter.jobs.results import (
+    InvalidResult,
+    ResultReader,
+    ResultWriter,
+    check_json,
+    names_snapshot,
+)
 from jobcenter.jobs.runner import SHUTDOWN, Heartbeat, end_stopped
 
 logger = logging.getLogger("jobcenter.jobs")
@@ -178,9 +184,9 @@ class _Run:
             except OSError:
                 logger.exception("cleanup of job %s failed", self.job.pk)
 
-    def _finish(self, status: JobStatus, **fields: Any) -> None:
+    def _finish(self, status: JobStatus, **fields: Any) -> bool:
         c = self.control
-        services.job_finish(
+        return services.job_finish(
             job_id=self.job.pk,
             worker_id=self.worker_id,
             status=status,
@@ -200,6 +206,7 @@ _ENDS_EARLY = (
     _Interrupted,
     JobFailed,
     AlgorithmFailed,
+    InvalidResult,
     PlanError,
     StoreError,
     sqlite3.Error,
@@ -237,6 +244,7 @@ def algorithm(*, job: Job, worker_id: str) -> None:
         summary["algorithm"] = job.params["algorithm"]
         summary["graph_loaded_from"] = "memory" if result.graph_in_memory else "store"
         summary["seconds_loading"] = round(result.seconds_loading, 3)
+        check_json(summary, "result")
         run.gate()
         writer.publish()
         return summary
