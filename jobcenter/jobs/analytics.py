@@ -72,6 +72,7 @@ from jobcenter.jobs.results import (
     ResultWriter,
     check_json,
     names_snapshot,
+    result_delete,
 )
 from jobcenter.jobs.runner import SHUTDOWN, Heartbeat, end_stopped
 
@@ -154,7 +155,16 @@ class _Run:
             self.beat.finish()
             if self.locked_graph:
                 graph_lock_release(graph_id=self.locked_graph, job_id=self.job.pk)
-        self._finish(JobStatus.SUCCEEDED, result=result)
+        # A published result belongs to a succeeded job only: when that status cannot be
+        # written (the database refuses, the job is no longer ours), the result goes, so that
+        # no failed job leaves one behind for the result pages to read.
+        try:
+            finished = self._finish(JobStatus.SUCCEEDED, result=result)
+        except BaseException:
+            self._unpublish()
+            raise
+        if not finished:
+            self._unpublish()
 
     def _end_early(self, exc: BaseException) -> None:
         """End the job as ``exc`` says: stopped (asked to, or SQLite interrupted because it
@@ -174,6 +184,10 @@ class _Run:
         else:
             reason = exc.message if isinstance(exc, PlanError) else str(exc)
             self._finish(JobStatus.FAILED, fail_reason=reason, progress=self.control.progress)
+
+    def _unpublish(self) -> None:
+        if self.writer is not None:
+            result_delete(self.job.pk)
 
     def _cleanup(self) -> None:
         if self.writer is not None:
