@@ -1,7 +1,7 @@
 """Request body parsers of the native API, with limits that turn into 400s, never 500s.
 
-- JSON bodies are capped by ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (Django raises RequestDataTooBig
-  when the body is read) and nesting depth (RecursionError).
+- JSON bodies are read by the one document reader (``jobcenter.core.documents``), at most
+  ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes.
 - Multipart uploads stream each file to a temporary file and stop reading as soon as one file
   passes ``JOBCENTER_MAX_UPLOAD_BYTES``, rather than receiving gigabytes before refusing them.
 """
@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
 from django.http.multipartparser import MultiPartParserError
 from rest_framework import exceptions as drf
 from rest_framework.parsers import DataAndFiles, JSONParser, MultiPartParser, get_encoding
+
+from jobcenter.core.documents import MAX_DOCUMENT_BYTES, DocumentError, read_document
 
 
 class UploadTooLarge(SuspiciousOperation):
@@ -49,11 +51,26 @@ class LimitedUploadHandler(TemporaryFileUploadHandler):
 
 
 class ApiJSONParser(JSONParser):
+    """JSON bodies through the one document reader (jobcenter.core.documents): bounded size,
+    depth and values, no repeated keys, finite numbers. Unstorable strings are left to the
+    serializers, which name their field."""
+
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or MAX_DOCUMENT_BYTES
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:  # answered as Django's own limit is (too_large)
+            raise RequestDataTooBig("the request body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE")
         try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise drf.ParseError("JSON parse error - nested too deeply") from None
+            return read_document(
+                raw,
+                what="request body",
+                syntax="json",
+                expect_object=False,
+                max_bytes=limit,
+                strings=False,
+            )
+        except DocumentError as exc:
+            raise drf.ParseError(f"JSON parse error - {exc.message}") from None
 
 
 class ApiMultiPartParser(MultiPartParser):

@@ -9,11 +9,11 @@ import math
 from datetime import UTC
 from typing import Any
 
-import yaml
 from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from jobcenter.core.documents import DocumentError, read_document
 from jobcenter.core.text import storable
 from jobcenter.core.times import utc_iso
 from jobcenter.graphs.choices import GraphDialect, GraphStatus
@@ -59,33 +59,12 @@ def json_safe(value: Any, *, field: str) -> Any:
     return plain
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """YAML without anchors/aliases: an alias bomb cannot expand into gigabytes of JSON."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "YAML aliases are not accepted", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
 def parse_object(text: str, *, field: str) -> dict[str, Any]:
-    """A JSON or YAML document that must be an object."""
+    """A JSON or YAML document that must be an object (read by jobcenter.core.documents)."""
     try:
-        value = json.loads(text)
-    except ValueError:
-        try:
-            value = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader
-        except (yaml.YAMLError, RecursionError, ValueError) as exc:
-            raise serializers.ValidationError(
-                {field: [f"not valid JSON or YAML: {str(exc).splitlines()[0]}"]}
-            ) from None
-    except RecursionError:
-        raise serializers.ValidationError({field: ["nested too deeply"]}) from None
-    if not isinstance(value, dict):
-        raise serializers.ValidationError({field: ["must be a JSON or YAML object"]})
+        value = read_document(text, what=field, field=field)
+    except DocumentError as exc:
+        raise serializers.ValidationError({field: [exc.detail]}) from None
     return json_safe(value, field=field)
 
 

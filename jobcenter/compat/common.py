@@ -4,7 +4,6 @@ checks, a view base."""
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jobcenter.core.documents import MAX_DOCUMENT_BYTES, DocumentError, read_document
 from jobcenter.core.text import storable
 
 logger = logging.getLogger("jobcenter.compat")
@@ -29,9 +29,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # --- input every dialect refuses ----------------------------------------------------------
-
-# Deeper JSON than this is no import request or graph definition; it only costs recursion.
-MAX_JSON_DEPTH = 64
 
 
 class BadRequest(drf.APIException):
@@ -42,38 +39,22 @@ class BadRequest(drf.APIException):
     default_code = "bad_request"
 
 
-def check_json(data: Any) -> None:
-    """Refuse a parsed JSON document that nests deeper than MAX_JSON_DEPTH, holds a string
-    (key or value) that cannot be stored, or a number that overflowed to infinity."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                raise drf.ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, item in items:
-                if isinstance(key, str) and not storable(key):
-                    raise drf.ParseError("a key holds a NUL character or an unpaired surrogate")
-                stack.append((item, depth + 1))
-        elif isinstance(value, str):
-            if not storable(value):
-                raise drf.ParseError("a string holds a NUL character or an unpaired surrogate")
-        elif isinstance(value, float) and not math.isfinite(value):
-            raise drf.ParseError("a number is out of range")
-
-
 class StrictJSONParser(JSONParser):
-    """DRF's JSON parser, plus :func:`check_json`; a document deep enough to exhaust Python's
-    recursion limit is a parse error too, not a crash."""
+    """JSON bodies through the one document reader (jobcenter.core.documents), the same rules
+    as every face: bounded size, depth and values, no repeated keys, finite numbers, storable
+    strings."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or MAX_DOCUMENT_BYTES
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:  # answered as Django's own limit is (see DialectView)
+            raise RequestDataTooBig("the request body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE")
         try:
-            data = super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise drf.ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
-        check_json(data)
-        return data
+            return read_document(
+                raw, what="request body", syntax="json", expect_object=False, max_bytes=limit
+            )
+        except DocumentError as exc:
+            raise drf.ParseError(exc.message) from None
 
 
 def check_request_text(kwargs: Mapping[str, Any], query: QueryDict, **headers: str) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
+from jobcenter.core.documents import DocumentError, read_document
 from jobcenter.core.errors import ServiceError
 from jobcenter.graphs.algorithms import ALGORITHMS, REQUIRED
 from jobcenter.graphs.choices import GraphDialect
@@ -48,21 +47,12 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-def parse_document(text: str, *, what: str) -> dict[str, Any]:
-    """A JSON or YAML object (YAML is a superset of JSON, but JSON errors read better)."""
-    text = text.strip()
-    if not text:
-        raise forms.ValidationError(f"the {what} is empty")
+def parse_document(source: str | bytes, *, what: str) -> dict[str, Any]:
+    """A JSON or YAML object, read by the one document reader (jobcenter.core.documents)."""
     try:
-        data = json.loads(text) if text[:1] in "{[" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise forms.ValidationError(
-            f"the {what} is neither valid YAML nor JSON: {detail}"
-        ) from None
-    if not isinstance(data, dict):
-        raise forms.ValidationError(f"the {what} must be a mapping (an object), not a list or text")
-    return data
+        return read_document(source, what=what)
+    except DocumentError as exc:
+        raise forms.ValidationError(exc.message) from None
 
 
 def read_upload(upload: UploadedFile, *, what: str) -> bytes:
@@ -229,7 +219,7 @@ class ImportForm(ServiceErrorsMixin, forms.Form):
         try:
             if upload:
                 raw = read_upload(upload, what="mapping file")
-                mapping = parse_document(raw.decode("utf-8", "replace"), what="mapping file")
+                mapping = parse_document(raw, what=f"mapping file {upload.name!r}")
             elif text.strip():
                 mapping = parse_document(text, what="mapping")
             else:
@@ -290,7 +280,8 @@ class GraphForm(ServiceErrorsMixin, forms.Form):
                 if raw is None:
                     raise forms.ValidationError("A GraphScope graph needs its graph definition.")
                 data["schema_source"] = parse_document(
-                    raw.decode("utf-8", "replace"), what="graph definition"
+                    raw,
+                    what=f"graph definition file {upload.name!r}" if upload else "graph definition",
                 )
         except forms.ValidationError as exc:
             self.add_error(target, exc)

@@ -606,6 +606,11 @@ def _shortest_path(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> 
         return steps
 
     steps = control.compute(compute)
+    if steps and not math.isfinite(steps[-1][1]):  # weights near the largest double
+        raise AlgorithmFailed(
+            f"the path's length from {p['source']!r} to {p['target']!r} is larger than the "
+            "largest number a result can hold (about 1.8e308)"
+        )
     rows = [(i, *loaded.names[v], d) for i, (v, d) in enumerate(steps)]
     return AlgorithmResult(
         "rows",
@@ -628,9 +633,15 @@ def _sssp(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Algorithm
     (distances,) = control.compute(
         lambda: g.distances(source=[source], weights=weights, mode=_mode(p))
     )
+    # A vertex the source does not reach has no row (igraph says infinity, which JSON cannot
+    # hold); ``unreachable`` counts them.
     reached = sum(1 for d in distances if math.isfinite(d))
     return _vertex_values(
-        loaded, "distance", distances, {"source": p["source"], "reached": reached}, math.isfinite
+        loaded,
+        "distance",
+        distances,
+        {"source": p["source"], "reached": reached, "unreachable": len(distances) - reached},
+        math.isfinite,
     )
 
 
@@ -691,11 +702,16 @@ def _louvain(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Algori
         return clusters.membership, clusters.modularity
 
     membership, modularity = control.compute(compute)
+    # Modularity divides by the edge count: with no edge (once loops and directions are
+    # dropped) it is undefined, NaN from igraph, and reported as null.
     return _vertex_values(
         loaded,
         "community",
         membership,
-        {"communities": len(set(membership)), "modularity": modularity},
+        {
+            "communities": len(set(membership)),
+            "modularity": modularity if math.isfinite(modularity) else None,
+        },
     )
 
 

@@ -66,7 +66,14 @@ from jobcenter.jobs import selectors as job_selectors
 from jobcenter.jobs import services
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.results import ResultReader, ResultWriter, names_snapshot
+from jobcenter.jobs.results import (
+    InvalidResult,
+    ResultReader,
+    ResultWriter,
+    check_json,
+    names_snapshot,
+    result_delete,
+)
 from jobcenter.jobs.runner import SHUTDOWN, Heartbeat, end_stopped
 
 logger = logging.getLogger("jobcenter.jobs")
@@ -148,7 +155,16 @@ class _Run:
             self.beat.finish()
             if self.locked_graph:
                 graph_lock_release(graph_id=self.locked_graph, job_id=self.job.pk)
-        self._finish(JobStatus.SUCCEEDED, result=result)
+        # A published result belongs to a succeeded job only: when that status cannot be
+        # written (the database refuses, the job is no longer ours), the result goes, so that
+        # no failed job leaves one behind for the result pages to read.
+        try:
+            finished = self._finish(JobStatus.SUCCEEDED, result=result)
+        except BaseException:
+            self._unpublish()
+            raise
+        if not finished:
+            self._unpublish()
 
     def _end_early(self, exc: BaseException) -> None:
         """End the job as ``exc`` says: stopped (asked to, or SQLite interrupted because it
@@ -169,6 +185,10 @@ class _Run:
             reason = exc.message if isinstance(exc, PlanError) else str(exc)
             self._finish(JobStatus.FAILED, fail_reason=reason, progress=self.control.progress)
 
+    def _unpublish(self) -> None:
+        if self.writer is not None:
+            result_delete(self.job.pk)
+
     def _cleanup(self) -> None:
         if self.writer is not None:
             self.writer.discard()
@@ -178,9 +198,9 @@ class _Run:
             except OSError:
                 logger.exception("cleanup of job %s failed", self.job.pk)
 
-    def _finish(self, status: JobStatus, **fields: Any) -> None:
+    def _finish(self, status: JobStatus, **fields: Any) -> bool:
         c = self.control
-        services.job_finish(
+        return services.job_finish(
             job_id=self.job.pk,
             worker_id=self.worker_id,
             status=status,
@@ -200,6 +220,7 @@ _ENDS_EARLY = (
     _Interrupted,
     JobFailed,
     AlgorithmFailed,
+    InvalidResult,
     PlanError,
     StoreError,
     sqlite3.Error,
@@ -237,6 +258,7 @@ def algorithm(*, job: Job, worker_id: str) -> None:
         summary["algorithm"] = job.params["algorithm"]
         summary["graph_loaded_from"] = "memory" if result.graph_in_memory else "store"
         summary["seconds_loading"] = round(result.seconds_loading, 3)
+        check_json(summary, "result")
         run.gate()
         writer.publish()
         return summary

@@ -12,12 +12,17 @@ Layout: ``meta(key, value)`` with ``kind`` (``vertices``, ``edges`` or ``rows``:
 as ``data.vertices``, ``data.edges`` or ``data.outputs``), ``columns`` (JSON list) and
 ``outputs`` (JSON object: the summary figures); ``rows(rid INTEGER PRIMARY KEY, c0..cN)``
 holding one result row each, in result order. ``properties`` columns hold a JSON object.
+
+A result is always plain JSON: NaN and Infinity are refused when it is written
+(:class:`InvalidResult`; the algorithms give ``null`` or leave the row out where a value is
+undefined, see docs/analytics.md), and read back as ``null`` should an older file hold one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sqlite3
 from array import array
@@ -29,6 +34,46 @@ from typing import Any
 from django.conf import settings
 
 KINDS = ("vertices", "edges", "rows")
+
+
+class InvalidResult(Exception):
+    """A result holds a value JSON cannot (NaN, Infinity); ``str()`` says which and where."""
+
+
+def _first_non_finite(value: Any, where: str) -> tuple[str, Any] | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return where, value
+    if isinstance(value, dict):
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        if found := _first_non_finite(item, f"{where}.{key}"):
+            return found
+    return None
+
+
+def check_json(value: Any, where: str) -> None:
+    """Raise :class:`InvalidResult` unless ``value`` is plain JSON both job databases take
+    (no NaN or Infinity, which PostgreSQL's jsonb and SQLite's JSON_VALID refuse)."""
+    if found := _first_non_finite(value, where):
+        raise InvalidResult(
+            f"the result cannot be stored: {found[0]} is {found[1]!r}, not a finite number"
+        )
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidResult(
+            f"the result cannot be stored: {where} is not plain JSON: {exc}"
+        ) from None
+
+
+def _lenient_json(text: str) -> Any:
+    """JSON as stored, with any NaN or Infinity (files written before they were refused)
+    read as ``null``."""
+    return json.loads(text, parse_constant=lambda _: None)
 
 
 def result_dir() -> Path:
@@ -103,11 +148,13 @@ class ResultWriter:
         self.count += self.conn.total_changes - before
 
     def finish(self, outputs: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Close the file (still under its temporary name); returns the summary for Job.result."""
+        """Close the file (still under its temporary name); returns the summary for Job.result.
+        :class:`InvalidResult` when ``outputs`` is not plain JSON."""
+        check_json(outputs or {}, "outputs")
         meta = {
             "kind": self.kind,
             "columns": json.dumps(self.columns),
-            "outputs": json.dumps(outputs or {}),
+            "outputs": json.dumps(outputs or {}, allow_nan=False),
             "total": str(self.count),
         }
         self.conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
@@ -136,6 +183,15 @@ class ResultWriter:
             packed = array("q", values)
         except TypeError:
             packed = array("d", values)
+        # A sum is finite when every term is (NaN and Infinity propagate): one quick pass, and
+        # a search for the culprit only when the sum is not (it may just overflow).
+        if packed.typecode == "d" and not math.isfinite(sum(packed)):
+            for i, value in enumerate(packed):
+                if not math.isfinite(value):
+                    raise InvalidResult(
+                        f"the result cannot be stored: the value of vertex index {i} is "
+                        f"{value!r}, not a finite number"
+                    )
         blobs = [("values", packed.typecode, packed.tobytes())]
         if indices is not None:
             blobs.append(("indices", "q", array("q", indices).tobytes()))
@@ -165,7 +221,9 @@ def _decode(columns: list[str], row: Sequence[Any]) -> dict[str, Any]:
     out = {}
     for name, value in zip(columns, row, strict=True):
         if name == "properties" and isinstance(value, str):
-            value = json.loads(value)
+            value = _lenient_json(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            value = None  # never written since NaN and Infinity are refused; older files
         out[name] = value
     return out
 
@@ -182,7 +240,7 @@ class ResultReader:
         meta = dict(self.conn.execute("SELECT key, value FROM meta"))
         self.kind = meta["kind"]
         self.columns: list[str] = json.loads(meta["columns"])
-        self.outputs: dict[str, Any] = json.loads(meta["outputs"])
+        self.outputs: dict[str, Any] = _lenient_json(meta["outputs"])
         self.total = int(meta["total"])
         self.names_key = meta.get("names")
         if self.names_key:

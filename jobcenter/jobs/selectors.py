@@ -205,7 +205,11 @@ def job_status_counts(
 def job_result_reader(*, job: Job) -> ResultReader:
     """The published result of ``job`` as a :class:`~jobcenter.jobs.results.ResultReader` (the
     caller closes it); NotFound saying why when there is none (not finished, no result kind,
-    removed by the retention policy, or unreadable)."""
+    removed by the retention policy, or unreadable). Only a succeeded job has one: a file left
+    by a job that then failed (or was cancelled) is never served."""
+    if job.status != JobStatus.SUCCEEDED:
+        why = "has not finished" if job.is_active else f"ended {job.status} and has no result"
+        raise NotFound(f"job {job.pk} {why}", field="job_id")
     try:
         return ResultReader(job.pk)
     except FileNotFoundError:

@@ -7,12 +7,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.http import QueryDict
 
+from jobcenter.core.documents import read_document_file
 from jobcenter.core.errors import ServiceError
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.services import graph_create, graph_schema_parse
@@ -80,6 +80,12 @@ def job_dict(job: Job, *, files: bool = False) -> dict[str, Any]:
             for fl in job.failed_lines.select_related("file")[:20]
         ]
     return data
+
+
+def _document(path: Path, option: str) -> dict[str, Any]:
+    """The YAML or JSON object in the file an option names, by the one document reader
+    (jobcenter.core.documents); its DocumentError ends the command with the reason."""
+    return read_document_file(path, what=f"{option} file {str(path)!r}")
 
 
 def _one_or_matching_arguments(parser: CommandParser, done: str, example: str) -> None:
@@ -226,7 +232,7 @@ class Command(BaseCommand):
             if fmt == "graphscope":
                 if not options["graph_definition"]:
                     raise CommandError("--graph-definition is needed to create a GraphScope graph")
-                definition = yaml.safe_load(Path(options["graph_definition"]).read_text())
+                definition = _document(Path(options["graph_definition"]), "--graph-definition")
                 schema = graph_schema_parse(dialect=fmt, source=definition)
             graph = graph_create(
                 project=project, name=options["graph"], dialect=fmt, schema=schema, user=user
@@ -250,9 +256,11 @@ class Command(BaseCommand):
             if not options["mapping"]:
                 raise CommandError("--mapping is required for --format graphscope")
             mapping_path = Path(options["mapping"]).resolve()
-            mapping = yaml.safe_load(mapping_path.read_text())
-            source = mapping.setdefault("loading_config", {}).setdefault("data_source", {})
-            source.setdefault("location", str(mapping_path.parent))
+            mapping = _document(mapping_path, "--mapping")
+            config = mapping.setdefault("loading_config", {})
+            source = config.setdefault("data_source", {}) if isinstance(config, dict) else None
+            if isinstance(source, dict):  # otherwise the mapping's check says what is wrong
+                source.setdefault("location", str(mapping_path.parent))
             params = {"format": "graphscope", "mapping": mapping}
         threshold = {
             k: v
