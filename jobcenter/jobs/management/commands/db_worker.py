@@ -8,6 +8,8 @@ projects' result retention. On the
 first Ctrl-C / SIGTERM, the job being run stops at its next checkpoint, rolls back and goes back
 to the queue, so shutting down never waits for a long import (a second signal, a second or
 more after the first, forces exit).
+``--lost-worker ID`` (``manage.py serve`` passes the workers it saw die) has the start-up
+recovery take those workers' jobs at once, without waiting for their heartbeats to go stale.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from types import FrameType
 from typing import Any
 
 from django.conf import settings
+from django.core.management.base import CommandParser
 from django.db import connection
 from django_tasks_db.management.commands.db_worker import Command as BaseWorkerCommand
 from django_tasks_db.management.commands.db_worker import Worker
@@ -102,6 +105,16 @@ def sweep_forever(stop: threading.Event, interval: float) -> None:
 class Command(BaseWorkerCommand):
     help = "Run a jobcenter worker: executes queued jobs and recovers jobs of dead workers."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--lost-worker",
+            action="append",
+            default=[],
+            metavar="ID",
+            help="Id (host:pid) of a worker known to be dead: its jobs are recovered at start.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         self.configure_logging(options["verbosity"])
         queue_names = options["queue_name"].split(",")
@@ -118,7 +131,9 @@ class Command(BaseWorkerCommand):
         )
         # From the start: a stop during recovery or warm-up is as graceful as one during a job.
         worker.configure_signals()
-        ended = job_recover_stale(stale_after=settings.JOBCENTER_STALE_AFTER)
+        ended = job_recover_stale(
+            stale_after=settings.JOBCENTER_STALE_AFTER, dead_workers=options["lost_worker"]
+        )
         if ended:
             self.stdout.write(f"Recovered {len(ended)} job(s) left by a lost worker.")
         stop = threading.Event()
