@@ -26,12 +26,18 @@ from jobcenter.jobs.models import FailedLine, Job, JobFile
 
 logger = logging.getLogger("jobcenter.jobs")
 
-# Set by the worker command on SIGINT/SIGTERM: running jobs stop and go back to the queue.
+# Set by the worker command on its first SIGINT/SIGTERM: running jobs stop at their next
+# heartbeat and go back to the queue.
 SHUTDOWN = threading.Event()
 
 
+def worker_id_for(pid: int) -> str:
+    """The id a worker process on this host writes into the jobs it runs."""
+    return f"{socket.gethostname()}:{pid}"
+
+
 def current_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return worker_id_for(os.getpid())
 
 
 class StopReason:
@@ -145,4 +151,12 @@ def ts(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, tz=UTC) if value else None
 
 
-__all__ = ["SHUTDOWN", "FailedLine", "Heartbeat", "JobFile", "end_stopped", "execute_job"]
+__all__ = [
+    "SHUTDOWN",
+    "FailedLine",
+    "Heartbeat",
+    "JobFile",
+    "end_stopped",
+    "execute_job",
+    "worker_id_for",
+]

@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from jobcenter.core.errors import InvalidInput, InvalidState, PermissionDenied, ServiceError
@@ -409,11 +409,17 @@ def job_finish(
     return True
 
 
-def job_requeue(*, job_id: str, worker_id: str, reason: str) -> bool:
+def job_requeue(
+    *, job_id: str, worker_id: str, reason: str, before_commit_gate: bool = False
+) -> bool:
     """Give a running job back to the queue (its worker is shutting down): counters and
-    failed lines reset, a new task is queued, nothing it wrote was committed."""
+    failed lines reset, a new task is queued, nothing it wrote was committed.
+    ``before_commit_gate``: only if it is still short of its point of no return."""
+    running = Job.objects.filter(pk=job_id, worker_id=worker_id, status=JobStatus.RUNNING)
+    if before_commit_gate:
+        running = running.filter(cancellable=True)
     with transaction.atomic():
-        done = Job.objects.filter(pk=job_id, worker_id=worker_id, status=JobStatus.RUNNING).update(
+        done = running.update(
             status=JobStatus.WAITING,
             worker_id="",
             started_at=None,
@@ -443,22 +449,28 @@ def job_requeue(*, job_id: str, worker_id: str, reason: str) -> bool:
 # --- recovery -------------------------------------------------------------------------------
 
 
-def job_recover_stale(*, stale_after: float) -> list[str]:
-    """End jobs whose worker stopped sending heartbeats.
+LOST_WORKER_REQUEUE = "worker died; back in the queue"
+
+
+def job_recover_stale(*, stale_after: float, dead_workers: Sequence[str] = ()) -> list[str]:
+    """End jobs whose worker stopped sending heartbeats, or is in ``dead_workers`` (ids of
+    workers known to be dead: ``manage.py serve`` saw them exit).
 
     A job whose results were already committed to its graph store (the worker died between the
-    commit and the final status write) is finished from the summary stored with the commit;
-    any other is failed as "worker lost" (cancelled, if a cancel was pending). Their partial
-    graph data needs no cleanup: an import is one store transaction, which the store discards
-    when its writer dies. Returns the ids of the jobs ended.
+    commit and the final status write) is finished from the summary stored with the commit.
+    A job of a dead worker that had not reached its commit gate goes back to the queue as after
+    a graceful stop, once: should its next worker die too, it fails (no crash loop). Any other
+    is failed as "worker lost" (cancelled, if a cancel was pending): a silent worker may still
+    be alive. Their partial graph data needs no cleanup: an import is one store transaction,
+    which the store discards when its writer dies. Returns the ids of the jobs recovered.
     """
     from jobcenter.graphs.store import GraphStore
 
     cutoff = timezone.now() - timedelta(seconds=stale_after)
     ended: list[str] = []
-    stale = Job.objects.filter(status__in=CLAIMED_STATUSES, heartbeat_at__lt=cutoff).select_related(
-        "graph"
-    )
+    stale = Job.objects.filter(
+        Q(heartbeat_at__lt=cutoff) | Q(worker_id__in=dead_workers), status__in=CLAIMED_STATUSES
+    ).select_related("graph")
     for job in stale:
         summary = None
         if job.graph is not None and job.graph.store_path.exists():
@@ -467,6 +479,21 @@ def job_recover_stale(*, stale_after: float) -> list[str]:
                 summary = store.applied_summary(job.pk)
             finally:
                 store.close()
+        if (
+            summary is None
+            and job.worker_id in dead_workers
+            and not job.events.filter(kind=EventKind.REQUEUED, message=LOST_WORKER_REQUEUE).exists()
+            and job_requeue(
+                job_id=job.pk,
+                worker_id=job.worker_id,
+                reason=LOST_WORKER_REQUEUE,
+                before_commit_gate=True,
+            )
+        ):
+            ended.append(job.pk)
+            if job.graph_id:
+                graph_lock_release(graph_id=job.graph_id, job_id=job.pk)
+            continue
         guard = Job.objects.filter(pk=job.pk, status=job.status, worker_id=job.worker_id)
         now = timezone.now()
         with transaction.atomic():
@@ -507,7 +534,7 @@ def job_recover_stale(*, stale_after: float) -> list[str]:
         if not Job.objects.filter(pk=graph.write_lock, status__in=ACTIVE_STATUSES).exists():
             graph_lock_release(graph_id=graph.pk, job_id=graph.write_lock)
     if ended:
-        logger.warning("recovered %d stale job(s): %s", len(ended), ", ".join(ended))
+        logger.warning("recovered %d job(s) of lost workers: %s", len(ended), ", ".join(ended))
     return ended
 
 

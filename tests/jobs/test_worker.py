@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 
 import pytest
@@ -121,3 +122,38 @@ def test_worker_shutdown_requeues_running_job(project, worker_factory, imports_d
     wait_for(lambda: status_of(job) in TERMINAL_STATUSES, timeout=120)
     assert status_of(job) == JobStatus.SUCCEEDED
     assert sum(graph_counts(graph)["edges"].values()) == 2_000_000
+
+
+def test_a_stop_signal_delivered_twice_is_one_graceful_stop(project, worker_factory, imports_dir):
+    """A supervisor that signals the worker and its whole process group (or make plus a
+    terminal) delivers the same stop twice within milliseconds: the job still goes back to the
+    queue instead of being left running by a forced exit."""
+    graph = ges_graph(project)
+    job = big_import(graph, imports_dir, edges=2_000_000)
+    worker = worker_factory()
+    wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
+    worker.proc.send_signal(signal.SIGINT)
+    worker.proc.send_signal(signal.SIGTERM)
+    assert worker.proc.wait(timeout=20) == 0, worker.output()
+    job.refresh_from_db()
+    assert (job.status, job.lines_done) == (JobStatus.WAITING, 0), worker.output()
+    assert "forced exit" not in worker.output()
+    assert graph_counts(graph) == {"vertices": {}, "edges": {}}
+
+
+def test_a_second_stop_signal_later_forces_exit_at_once(project, worker_factory, imports_dir):
+    graph = ges_graph(project)
+    job = big_import(graph, imports_dir, edges=2_000_000)
+    # The job notices a stop only at its next heartbeat: once a minute here.
+    worker = worker_factory(JOBCENTER_HEARTBEAT_INTERVAL="60")
+    wait_for(lambda: status_of(job) == JobStatus.RUNNING, timeout=60)
+    worker.proc.send_signal(signal.SIGTERM)
+    time.sleep(1.5)
+    assert worker.proc.poll() is None, worker.output()
+    sent = time.monotonic()
+    worker.proc.send_signal(signal.SIGTERM)
+    assert worker.proc.wait(timeout=10) == 1, worker.output()
+    assert time.monotonic() - sent < 2
+    assert "forced exit" in worker.output()
+    # Left as a crash leaves it: the sweep of the next worker recovers it.
+    assert status_of(job) == JobStatus.RUNNING

@@ -1,20 +1,229 @@
-"""``manage.py serve``: the production web server (gunicorn) and one worker, together.
+"""``manage.py serve``: the production web server (gunicorn) and one worker, supervised.
 
-Ctrl-C (or SIGTERM) stops both: the worker puts a running job back in the queue and exits, the
-web server finishes in-flight requests. If either process dies, the other is stopped too.
+Each child runs in a session of its own, so a terminal's Ctrl-C (SIGINT to every process of the
+foreground group: ``make`` and serve) reaches serve only, which asks each child once to stop
+(SIGTERM): the worker puts a running job back in the queue, gunicorn finishes in-flight
+requests. (In serve's group, each would get the terminal's SIGINT too, take serve's SIGTERM for
+a second Ctrl-C and be forced out, leaving the job ``running``.) A repeat within
+``REPEAT_WINDOW`` of the first stop signal is the same stop delivered twice (``make`` passes a
+SIGTERM on, a service manager signals the whole group); a later one kills every process of
+both at once. SIGHUP (the terminal closed) stops like Ctrl-C; on Linux the children get SIGTERM
+if serve itself dies, so no orphan keeps the port.
+
+A child that dies is restarted after a back-off (:class:`Backoff`); a new worker is told the
+ids of the workers that died, so its start-up recovery puts their jobs back in the queue at once
+(``job_recover_stale``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from jobcenter.jobs.runner import worker_id_for
+
+REPEAT_WINDOW = 1.0  # seconds: a repeated stop signal within this is not a second Ctrl-C
+STOP_TIMEOUT = 60.0  # seconds a graceful stop may take before the children are killed
+POLL_SECONDS = 0.2
+LOST_WORKERS_KEPT = 20  # ids of dead workers passed to the next worker's recovery
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass
+class Backoff:
+    """Delay before restarting a child that died: ``first``, doubling up to ``longest`` while
+    it keeps dying within ``healthy_after`` seconds of its start, ``first`` again after that."""
+
+    first: float = 1.0
+    longest: float = 60.0
+    healthy_after: float = 30.0
+    delay: float = 0.0
+
+    def after_exit(self, *, ran_for: float) -> float:
+        if not self.delay or ran_for >= self.healthy_after:
+            self.delay = self.first
+        else:
+            self.delay = min(self.longest, self.delay * 2)
+        return self.delay
+
+
+def _prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+class Child:
+    """One supervised process, leader of its own session (and so of its process group)."""
+
+    def __init__(self, name: str, argv: Callable[[], list[str]]) -> None:
+        self.name = name
+        self.argv = argv
+        self.proc: subprocess.Popen | None = None
+        self.started = 0.0
+        self.restart_at: float | None = None
+        self.reaped = False
+        self.died: list[int] = []  # pids of its earlier runs that died unasked
+        self.backoff = Backoff()
+
+    def start(self) -> None:
+        parent, prctl = os.getpid(), _prctl()
+
+        def stop_with_parent() -> None:  # runs in the child, before exec
+            if prctl is not None:
+                prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+            if os.getppid() != parent:  # serve died before that took effect
+                os._exit(1)
+
+        self.proc = subprocess.Popen(
+            self.argv(),
+            cwd=settings.BASE_DIR,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=stop_with_parent,  # serve has no threads, so this is safe
+        )
+        self.started = time.monotonic()
+        self.restart_at = None
+        self.reaped = False
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def just_exited(self) -> bool:
+        """True once, when the process has ended; then kills what is left of its group (an
+        orphaned gunicorn worker, an algorithm's forked child), which would hold the port or
+        the CPU. The group id cannot be reused while any of its members lives."""
+        if self.proc is None or self.reaped or self.proc.poll() is None:
+            return False
+        self.reaped = True
+        self.kill_group()
+        return True
+
+    def kill_group(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+
+    def how_it_ended(self) -> str:
+        assert self.proc is not None and self.proc.returncode is not None
+        code = self.proc.returncode
+        if code < 0:
+            return f"was killed by {signal.Signals(-code).name}"
+        return f"exited with code {code}"
+
+
+class Supervisor:
+    """Runs the children until a stop signal, restarting any that dies (see module doc)."""
+
+    def __init__(
+        self, children: list[Child], *, out: Callable[[str], Any], err: Callable[[str], Any]
+    ) -> None:
+        self.children = children
+        self.out, self.err = out, err
+        self.stop_at: float | None = None  # when the first stop signal came
+        self.force = False
+        self.stopping = False
+
+    def on_signal(self, _signum: int, _frame: Any) -> None:
+        now = time.monotonic()
+        if self.stop_at is None:
+            self.stop_at = now
+        elif now - self.stop_at >= REPEAT_WINDOW:
+            self.force = True
+
+    def start(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, self.on_signal)
+        for child in self.children:
+            child.start()
+
+    def run(self) -> int:
+        """Supervise until every child has stopped; the exit code (1 after a forced stop)."""
+        while True:
+            now = time.monotonic()
+            if self.force:
+                self.kill_all()
+                return 1
+            if self.stop_at is not None and not self.stopping:
+                self.stop_gracefully()
+            for child in self.children:
+                if child.just_exited() and not self.stopping:
+                    self.restart_later(child, now)
+            if self.stopping:
+                if not any(child.alive() for child in self.children):
+                    self.out("Stopped.")
+                    return 0
+                if now - (self.stop_at or now) > STOP_TIMEOUT:
+                    self.err(f"Not stopped after {STOP_TIMEOUT:g}s.")
+                    self.force = True
+            else:
+                for child in self.children:
+                    if child.restart_at is not None and now >= child.restart_at:
+                        child.start()
+            time.sleep(POLL_SECONDS)
+
+    def stop_gracefully(self) -> None:
+        self.stopping = True
+        self.out("\nStopping web server and worker... (Ctrl-C again to force)")
+        for child in self.children:
+            if child.alive():
+                child.proc.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+
+    def kill_all(self) -> None:
+        for child in self.children:
+            if child.proc is not None and not child.reaped:
+                child.kill_group()
+        for child in self.children:
+            if child.proc is not None:
+                child.proc.wait()
+        self.err("Forced stop: killed the web server and the worker.")
+
+    def restart_later(self, child: Child, now: float) -> None:
+        child.died.append(child.pid)
+        ran_for = now - child.started
+        delay = child.backoff.after_exit(ran_for=ran_for)
+        child.restart_at = now + delay
+        note = ""
+        if delay > child.backoff.first:
+            note = " (it keeps dying soon after it starts: see its output above)"
+        self.err(
+            f"The {child.name} (pid {child.pid}) {child.how_it_ended()} after {ran_for:.1f}s; "
+            f"restarting it in {delay:g}s{note}."
+        )
+
+
+def port_free_or_fail(host: str, port: int) -> None:
+    """A clear error at once when the port is taken (say, by a jobcenter already running),
+    rather than a web server that the supervisor restarts forever."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise CommandError(
+                f"cannot listen on {host}:{port}: {exc.strerror} (is jobcenter already "
+                "running? PORT=9000 make run picks another port)"
+            ) from exc
 
 
 class Command(BaseCommand):
@@ -26,10 +235,12 @@ class Command(BaseCommand):
         parser.add_argument("--web-workers", type=int, default=3)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        port_free_or_fail(options["host"], options["port"])
         bindir = Path(sys.executable).parent
         manage = Path(settings.BASE_DIR) / "manage.py"
-        web = subprocess.Popen(
-            [
+        web = Child(
+            "web server",
+            lambda: [
                 str(bindir / "gunicorn"),
                 "jobcenter.wsgi:application",
                 "--bind",
@@ -50,38 +261,28 @@ class Command(BaseCommand):
                 # the user; we do not use the control interface.
                 "--no-control-socket",
             ],
-            cwd=settings.BASE_DIR,
         )
-        worker = subprocess.Popen(
-            [sys.executable, str(manage), "db_worker", "--no-reload", "--queue-name", "*"],
-            cwd=settings.BASE_DIR,
+        worker = Child(
+            "worker",
+            lambda: [
+                sys.executable,
+                str(manage),
+                "db_worker",
+                "--no-reload",
+                "--queue-name",
+                "*",
+                # The workers that died before: their jobs are recovered as it starts.
+                *(
+                    arg
+                    for pid in worker.died[-LOST_WORKERS_KEPT:]
+                    for arg in ("--lost-worker", worker_id_for(pid))
+                ),
+            ],
         )
-        children = [web, worker]
-        stopping = False
-
-        def stop(signum: int, _frame: Any) -> None:
-            nonlocal stopping
-            if stopping:  # second Ctrl-C: force
-                for child in children:
-                    if child.poll() is None:
-                        child.kill()
-                return
-            stopping = True
-            self.stdout.write("\nStopping web server and worker...")
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
+        supervisor = Supervisor([web, worker], out=self.stdout.write, err=self.stderr.write)
+        supervisor.start()
         self.stdout.write(
             f"jobcenter is running at http://{options['host']}:{options['port']}/ (Ctrl-C stops it)"
         )
-        while True:
-            if all(child.poll() is not None for child in children):
-                break
-            if not stopping and any(child.poll() is not None for child in children):
-                self.stderr.write("A process exited; stopping the other.")
-                stop(signal.SIGTERM, None)
-            time.sleep(0.2)
-        self.stdout.write("Stopped.")
+        if supervisor.run():
+            sys.exit(1)

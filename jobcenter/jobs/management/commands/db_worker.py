@@ -6,19 +6,25 @@ ends jobs whose worker died (and, on SQLite, refreshes the query planner's stati
 job tables when they have grown); every JOBCENTER_PURGE_INTERVAL seconds it applies the
 projects' result retention. On the
 first Ctrl-C / SIGTERM, the job being run stops at its next checkpoint, rolls back and goes back
-to the queue, so shutting down never waits for a long import (a second signal forces exit).
+to the queue, so shutting down never waits for a long import (a second signal, a second or
+more after the first, forces exit).
+``--lost-worker ID`` (``manage.py serve`` passes the workers it saw die) has the start-up
+recovery take those workers' jobs at once, without waiting for their heartbeats to go stale.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import threading
 import time
 from types import FrameType
 from typing import Any
 
 from django.conf import settings
+from django.core.management.base import CommandParser
 from django.db import connection
 from django_tasks_db.management.commands.db_worker import Command as BaseWorkerCommand
 from django_tasks_db.management.commands.db_worker import Worker
@@ -32,10 +38,42 @@ from jobcenter.jobs.services import job_recover_stale, job_results_expire
 logger = logging.getLogger("jobcenter.jobs")
 
 
+# A stop signal repeated within this many seconds of the first is the same stop delivered twice
+# (a supervisor signalling the worker and its whole process group), not a second Ctrl-C.
+REPEAT_WINDOW = 1.0
+
+
 class JobcenterWorker(Worker):
+    """django-tasks-db's worker with a stop that never loses a job.
+
+    The first SIGINT/SIGTERM/SIGQUIT sets SHUTDOWN (the running job stops at its next heartbeat
+    and goes back to the queue) and ends the loop after the current task or sleep. Unlike the
+    base class it never raises SystemExit at whatever line the worker is on (in an idle
+    worker that may be just after a task was claimed, leaving its job waiting with no task). A
+    repeat within REPEAT_WINDOW is ignored; a later signal forces exit at once (the job is then
+    recovered as after a crash).
+    """
+
+    first_signal_at: float | None = None
+
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
+        now = time.monotonic()
         SHUTDOWN.set()
-        super().shutdown(signum, frame)
+        name = signal.strsignal(signum)
+        if self.first_signal_at is None:
+            self.first_signal_at = now
+            self.running = False
+            logger.warning(
+                "Received %s: stopping; a running job goes back to the queue "
+                "(press Ctrl+C again to force)",
+                name,
+            )
+        elif now - self.first_signal_at >= REPEAT_WINDOW:
+            logger.warning("Received %s again: forced exit", name)
+            self.reset_signals()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(1)
 
 
 # Tables whose SQLite planner statistics the sweep keeps fresh (see jobcenter.core.dbstats).
@@ -67,9 +105,35 @@ def sweep_forever(stop: threading.Event, interval: float) -> None:
 class Command(BaseWorkerCommand):
     help = "Run a jobcenter worker: executes queued jobs and recovers jobs of dead workers."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--lost-worker",
+            action="append",
+            default=[],
+            metavar="ID",
+            help="Id (host:pid) of a worker known to be dead: its jobs are recovered at start.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         self.configure_logging(options["verbosity"])
-        ended = job_recover_stale(stale_after=settings.JOBCENTER_STALE_AFTER)
+        queue_names = options["queue_name"].split(",")
+        excluded = options["exclude_queues"].split(",") if options["exclude_queues"] else []
+        worker = JobcenterWorker(
+            queue_names=queue_names,
+            interval=options["interval"],
+            batch=options["batch"],
+            backend_name=options["backend_name"],
+            startup_delay=options["startup_delay"],
+            max_tasks=options["max_tasks"],
+            worker_id=options["worker_id"],
+            excluded_queue_names=excluded,
+        )
+        # From the start: a stop during recovery or warm-up is as graceful as one during a job.
+        worker.configure_signals()
+        ended = job_recover_stale(
+            stale_after=settings.JOBCENTER_STALE_AFTER, dead_workers=options["lost_worker"]
+        )
         if ended:
             self.stdout.write(f"Recovered {len(ended)} job(s) left by a lost worker.")
         stop = threading.Event()
@@ -86,21 +150,8 @@ class Command(BaseWorkerCommand):
             names = ", ".join(graph.name for graph in warmed)
             elapsed = time.perf_counter() - started
             self.stdout.write(f"Loaded {len(warmed)} graph(s) in memory in {elapsed:.1f}s: {names}")
-        queue_names = options["queue_name"].split(",")
-        excluded = options["exclude_queues"].split(",") if options["exclude_queues"] else []
-        worker = JobcenterWorker(
-            queue_names=queue_names,
-            interval=options["interval"],
-            batch=options["batch"],
-            backend_name=options["backend_name"],
-            startup_delay=options["startup_delay"],
-            max_tasks=options["max_tasks"],
-            worker_id=options["worker_id"],
-            excluded_queue_names=excluded,
-        )
-        worker.configure_signals()
         try:
             worker.run()
         finally:
             stop.set()
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            worker.reset_signals()
