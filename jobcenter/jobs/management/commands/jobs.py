@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import QueryDict
 
 from jobcenter.core.errors import ServiceError
+from jobcenter.core.paths import path_problem, shown
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.services import graph_create, graph_schema_parse
 from jobcenter.jobs.choices import ACTIVE_STATUSES, RETRYABLE_STATUSES, TERMINAL_STATUSES
@@ -97,6 +98,18 @@ def _one_or_matching_arguments(parser: CommandParser, done: str, example: str) -
     )
     parser.add_argument("--user", help="act as this user (default: first superuser)")
     parser.add_argument("--json", action="store_true")
+
+
+def _read_local(path: str, option: str) -> str:
+    """A file of this machine named by ``--option`` (not under the import roots: it is the
+    caller's own), or a CommandError saying why it cannot be read."""
+    if problem := path_problem(path):
+        raise CommandError(f"--{option} {shown(path)!r} {problem}")
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise CommandError(f"--{option} {shown(path)!r} cannot be read ({reason})") from None
 
 
 class Command(BaseCommand):
@@ -226,7 +239,9 @@ class Command(BaseCommand):
             if fmt == "graphscope":
                 if not options["graph_definition"]:
                     raise CommandError("--graph-definition is needed to create a GraphScope graph")
-                definition = yaml.safe_load(Path(options["graph_definition"]).read_text())
+                definition = yaml.safe_load(
+                    _read_local(options["graph_definition"], "graph-definition")
+                )
                 schema = graph_schema_parse(dialect=fmt, source=definition)
             graph = graph_create(
                 project=project, name=options["graph"], dialect=fmt, schema=schema, user=user
@@ -249,8 +264,9 @@ class Command(BaseCommand):
         else:
             if not options["mapping"]:
                 raise CommandError("--mapping is required for --format graphscope")
+            text = _read_local(options["mapping"], "mapping")
             mapping_path = Path(options["mapping"]).resolve()
-            mapping = yaml.safe_load(mapping_path.read_text())
+            mapping = yaml.safe_load(text)
             source = mapping.setdefault("loading_config", {}).setdefault("data_source", {})
             source.setdefault("location", str(mapping_path.parent))
             params = {"format": "graphscope", "mapping": mapping}
