@@ -3,17 +3,28 @@
 A path a user names for an export or a backup is taken relative to the first export root (or,
 when absolute, must lie inside one); its parent folders are resolved with symlinks followed and
 must stay inside the root, so no ``..`` or link leads a write elsewhere. Restores read backups
-from the export roots or the import roots.
+from the export roots or the import roots. As with imports (jobcenter.core.paths), a path that
+cannot name a file (too long a name or path, a NUL, unpaired surrogates) is refused with what
+is wrong, no answer tells whether a file exists outside the roots, and paths are shown relative
+to their root.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.conf import settings
 
 from jobcenter.core.errors import InvalidInput
-from jobcenter.core.paths import allowed_roots, inside_roots
+from jobcenter.core.paths import (
+    fs_limits,
+    import_roots,
+    inside_roots,
+    path_problem,
+    relative_to_roots,
+    shown,
+)
 
 MAX_PATH = 1024
 
@@ -22,52 +33,98 @@ def export_roots() -> list[Path]:
     return [Path(r).resolve() for r in settings.JOBCENTER_EXPORT_ROOTS]
 
 
+def export_display(path: Path) -> str:
+    """A path under the export (or import) roots as shown to users: relative to its root."""
+    return relative_to_roots(path, [*export_roots(), *import_roots()]) or path.name
+
+
+def _spellings(roots: list[Path], configured: list) -> list[Path]:
+    return [*roots, *(Path(os.path.abspath(r)) for r in configured)]
+
+
+def _text_problem(raw: str, field: str, roots: list[Path]) -> None:
+    name_max = min((fs_limits(root)[0] for root in roots), default=255)
+    if problem := path_problem(raw, name_max=name_max):
+        raise InvalidInput(f"{field} {shown(raw)!r} {problem}", field=field)
+
+
 def export_target(raw: object, *, field: str, must_not_exist: bool = True) -> Path:
     """The absolute path ``raw`` names under an export root (not created yet); InvalidInput
-    naming ``field`` when it is empty, escapes the roots, or already exists."""
-    if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_PATH or "\x00" in raw:
+    naming ``field`` when it is empty, cannot name a file, escapes the roots, or already
+    exists."""
+    if not isinstance(raw, str) or not raw.strip():
         raise InvalidInput(f"{field} must be a path of 1 to {MAX_PATH} characters", field=field)
     roots = export_roots()
     if not roots:
         raise InvalidInput("no export root is configured (JOBCENTER_EXPORT_ROOTS)", field=field)
-    candidate = Path(raw.strip()).expanduser()
+    text = raw.strip()
+    _text_problem(text, field, roots)
+    if len(raw) > MAX_PATH:
+        raise InvalidInput(f"{field} must be a path of 1 to {MAX_PATH} characters", field=field)
+    candidate = Path(text)
     if not candidate.is_absolute():
         candidate = roots[0] / candidate
-    # Resolve what exists of the path (symlinks included), keep the rest as written.
-    parent = candidate.parent
-    existing = parent
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
+    _text_problem(str(candidate), field, roots)  # joined to the root: still short enough?
+    outside = InvalidInput(f"{field} {shown(text)!r} is outside the export roots", field=field)
+    # Decided on the text first, so that nothing outside the roots is ever looked at.
+    if not inside_roots(
+        Path(os.path.normpath(candidate)), _spellings(roots, settings.JOBCENTER_EXPORT_ROOTS)
+    ):
+        raise outside
+    if candidate.name in ("", ".", ".."):
+        raise InvalidInput(f"{field} {shown(text)!r} is not a valid target", field=field)
     try:
+        # Resolve what exists of the path (symlinks included), keep the rest as written.
+        parent = candidate.parent
+        existing = parent
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
         resolved_parent = existing.resolve(strict=True) / parent.relative_to(existing)
-    except (OSError, RuntimeError, ValueError):
-        raise InvalidInput(f"{field} {raw!r} cannot be resolved", field=field) from None
-    if ".." in resolved_parent.parts or candidate.name in ("", ".", ".."):
-        raise InvalidInput(f"{field} {raw!r} is not a valid target", field=field)
-    target = resolved_parent / candidate.name
-    if target.is_symlink() or not inside_roots(target, roots) or target in roots:
-        shown = ", ".join(str(r) for r in roots)
-        raise InvalidInput(f"{field} {raw!r} is outside the export roots ({shown})", field=field)
-    if must_not_exist and target.exists():
-        raise InvalidInput(f"{field} {raw!r} already exists", field=field)
+        if ".." in resolved_parent.parts:
+            raise InvalidInput(f"{field} {shown(text)!r} is not a valid target", field=field)
+        target = resolved_parent / candidate.name
+        if target.is_symlink() or not inside_roots(target, roots) or target in roots:
+            raise outside
+        if not existing.is_dir():
+            raise InvalidInput(
+                f"{field} {shown(text)!r} goes through a file as if it were a folder",
+                field=field,
+            )
+        if must_not_exist and target.exists():
+            raise InvalidInput(f"{field} {shown(text)!r} already exists", field=field)
+    except (OSError, RuntimeError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or "it cannot be resolved"
+        raise InvalidInput(
+            f"{field} {shown(text)!r} cannot be used ({reason})", field=field
+        ) from None
     return target
 
 
 def backup_source(raw: object, *, field: str) -> Path:
-    """An existing file under the export or import roots (a backup to restore)."""
-    if not isinstance(raw, str) or not raw.strip() or "\x00" in raw:
+    """An existing file under the export or import roots (a backup to restore). Missing and
+    outside the roots are one answer."""
+    if not isinstance(raw, str) or not raw.strip():
         raise InvalidInput(f"{field} must be a file path", field=field)
-    roots = export_roots() + allowed_roots()
-    candidate = Path(raw.strip()).expanduser()
-    if not candidate.is_absolute() and roots:
-        candidate = roots[0] / candidate
-    try:
-        resolved = candidate.resolve(strict=True)
-    except (OSError, RuntimeError):
-        raise InvalidInput(f"{field} {raw!r} does not exist", field=field) from None
-    if not inside_roots(resolved, roots):
-        shown = ", ".join(str(r) for r in roots)
-        raise InvalidInput(f"{field} {raw!r} is outside the allowed roots ({shown})", field=field)
-    if not resolved.is_file():
-        raise InvalidInput(f"{field} {raw!r} is not a file", field=field)
-    return resolved
+    roots = export_roots() + import_roots()
+    text = raw.strip()
+    _text_problem(text, field, roots)
+    missing = InvalidInput(
+        f"{field} {shown(text)!r} does not exist in the export or import roots", field=field
+    )
+    configured = [*settings.JOBCENTER_EXPORT_ROOTS, *settings.JOBCENTER_IMPORT_ROOTS]
+    candidate = Path(text)
+    candidates = [candidate] if candidate.is_absolute() else [root / candidate for root in roots]
+    for each in candidates:
+        _text_problem(str(each), field, roots)
+        if not inside_roots(Path(os.path.normpath(each)), _spellings(roots, configured)):
+            continue
+        try:
+            resolved = each.resolve(strict=True)
+        except (OSError, RuntimeError, ValueError):
+            continue
+        if not inside_roots(resolved, roots):
+            continue
+        if not resolved.is_file():
+            raise InvalidInput(f"{field} {shown(text)!r} is not a file", field=field)
+        return resolved
+    raise missing

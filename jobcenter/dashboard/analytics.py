@@ -10,6 +10,7 @@ error next to its field; a refusal answers 403/404/409 with a toast for htmx.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from jobcenter.core.errors import NotFound, ServiceError
-from jobcenter.core.exports import export_roots
+from jobcenter.core.exports import export_display
 from jobcenter.dashboard.forms import (
     PREDICATE_SYMBOLS,
     AlgorithmForm,
@@ -133,7 +134,6 @@ def _graph_context(request: HttpRequest, graph: Graph, **forms: Any) -> dict[str
         "can_operate": nav.can_operate,
         "ready": graph.status == GraphStatus.READY,
         "recent": recent,
-        "export_root": (export_roots() or [None])[0],
         "nav": nav,
     }
 
@@ -566,12 +566,17 @@ def job_parameters(job: Job) -> list[tuple[str, str]]:
             pairs.append(("Result of job", _shown(params.get("job"))))
         else:
             pairs.append(("Format", "GES (schema.xml, vertex.csv, edge.csv)"))
-        pairs.append(("To", _shown(params.get("path"))))
+        pairs.append(("To", _path_shown(params.get("path"))))
     elif job.type == JobType.GRAPH_OPERATION:
         pairs.append(("Operation", _shown(params.get("operation"))))
         if params.get("path"):
-            pairs.append(("Path", str(params["path"])))
+            pairs.append(("Path", _path_shown(params["path"])))
     return pairs
+
+
+def _path_shown(path: Any) -> str:
+    """A job's server path relative to its export or import root."""
+    return export_display(Path(path)) if isinstance(path, str) and path else "—"
 
 
 def analytics_detail_context(request: HttpRequest, job: Job) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
@@ -811,7 +810,7 @@ def import_create(request: HttpRequest) -> HttpResponseBase:
             initial={"graph": request.GET.get("graph", ""), **_format_for(graphs, request)},
             graphs=graphs,
         )
-    context = {"form": form, "graphs": graphs, "import_roots": settings.JOBCENTER_IMPORT_ROOTS}
+    context = {"form": form, "graphs": graphs}
     if _partial(request) and request.method == "POST":
         return render(request, "dashboard/import_form.html#import-form", context, status=status)
     return _page(request, "dashboard/import_form.html", context, nav, status)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 import sqlite3
 import time
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jobcenter.graphs.plan import PlanError
 from jobcenter.graphs.schema import GraphSchema, LabelDef, PropertyDef
@@ -526,10 +528,16 @@ class NotABackup(Exception):
     """The file is not a usable backup of a graph store; ``str()`` says why."""
 
 
+def readonly_uri(path: Path) -> str:
+    """A SQLite URI opening ``path`` read-only, whatever characters its name holds (``?``,
+    ``#`` and ``%`` are URI syntax; any byte is percent-encoded)."""
+    return f"file:{quote(os.fsencode(path))}?mode=ro"
+
+
 def inspect_backup(path: Path) -> GraphSchema | None:
     """The schema of a graph store backup, after checking that it is one."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(readonly_uri(path), uri=True)
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
             if not {"vertex", "edge", "meta", "imports"} <= tables:

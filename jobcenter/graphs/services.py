@@ -108,7 +108,7 @@ def graph_import_plan(
     from jobcenter.graphs.formats import ges, graphscope
     from jobcenter.graphs.schema import GraphSchema
 
-    resolve = resolve or RootedResolver()
+    resolve = resolve or RootedResolver.for_project(graph.project_id)
     existing = GraphSchema.from_dict(graph.schema) if graph.schema else None
     fmt = params.get("format")
     with _malformed_input_is_a_plan_error("request"):
@@ -124,6 +124,12 @@ def graph_import_plan(
             )
         else:
             raise PlanError(f"format must be one of {', '.join(IMPORT_FORMATS)}", field="format")
+    if isinstance(resolve, RootedResolver):  # files are shown relative to a root
+        shown = tuple(
+            dataclasses.replace(spec, display_path=resolve.display(spec.path))
+            for spec in plan.files
+        )
+        plan = dataclasses.replace(plan, files=shown)
     if "max_failed_records" not in (params.get("request") or {}):
         plan = dataclasses.replace(plan, max_failed_records=settings.JOBCENTER_MAX_FAILED_RECORDS)
     return plan

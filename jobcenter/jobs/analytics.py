@@ -29,6 +29,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from jobcenter.core.exports import export_display
 from jobcenter.graphs.algorithms import (
     RESIDENT,
     AlgorithmFailed,
@@ -50,6 +51,7 @@ from jobcenter.graphs.query import (
     inspect_backup,
     label_size,
     page_count,
+    readonly_uri,
     record_operation,
     run_query,
     snapshot,
@@ -391,9 +393,20 @@ def export(*, job: Job, worker_id: str) -> None:
         _export_result(job, worker_id)
 
 
+STAGING_NAME_BYTES = 64  # of the target's name kept in its staging name
+
+
+def staging_name(name: str, job_id: str) -> str:
+    """The name of a temporary sibling of a target called ``name``: ``.<start of name>.<job
+    id>.part``, at most 1 + 64 + 1 + 32 + 5 bytes whatever the target's name, so that any
+    name accepted at submission also fits here (with room for SQLite's ``-journal``)."""
+    start = os.fsencode(name)[:STAGING_NAME_BYTES].decode("utf-8", "ignore")
+    return f".{start}.{job_id}.part"
+
+
 def _staging(target: Path, run: _Run) -> Path:
     """A temporary sibling of ``target``, removed when the job stops or fails."""
-    staging = target.with_name(f".{target.name}.{run.job.pk}.part")
+    staging = target.with_name(staging_name(target.name, run.job.pk))
     if staging.exists():
         shutil.rmtree(staging) if staging.is_dir() else staging.unlink()
     run.on_stop.append(
@@ -408,7 +421,9 @@ def _staging(target: Path, run: _Run) -> Path:
 
 def _publish(staging: Path, target: Path) -> None:
     if target.exists():
-        raise JobFailed(f"{target} appeared while the export ran; nothing was overwritten")
+        raise JobFailed(
+            f"{export_display(target)} appeared while the export ran; nothing was overwritten"
+        )
     os.replace(staging, target)
 
 
@@ -437,7 +452,7 @@ def _export_result(job: Job, worker_id: str) -> None:
             control.done = reader.total
         run.gate()
         _publish(staging, target)
-        return {"path": str(target), "rows": reader.total, "source_job": source_id}
+        return {"path": export_display(target), "rows": reader.total, "source_job": source_id}
 
     _Run(job, worker_id).execute(work)
 
@@ -497,7 +512,7 @@ def _export_graph(job: Job, worker_id: str) -> None:
         run.gate()
         _publish(staging, target)
         return {
-            "path": str(target),
+            "path": export_display(target),
             "format": "ges",
             "files": ["schema.xml", "vertex.csv", "edge.csv"],
             "vertices": vertices,
@@ -556,6 +571,9 @@ def _backup(run: _Run, job: Job) -> dict[str, Any]:
                     raise _Interrupted()
 
             store.conn.backup(copy, pages=1024, progress=progress)
+            # A backup is one self-contained file: reading it (a restore) then needs no -wal
+            # or -shm beside it, whose names might not fit next to a long backup name.
+            copy.execute("PRAGMA journal_mode=DELETE")
         finally:
             copy.close()
         vertices, edges = count_rows(store)
@@ -563,7 +581,12 @@ def _backup(run: _Run, job: Job) -> dict[str, Any]:
         store.close()
     run.gate()
     _publish(staging, target)
-    return {"operation": "backup", "path": str(target), "vertices": vertices, "edges": edges}
+    return {
+        "operation": "backup",
+        "path": export_display(target),
+        "vertices": vertices,
+        "edges": edges,
+    }
 
 
 def _check_backup(path: Path) -> GraphSchema | None:
@@ -581,14 +604,14 @@ def _restore(run: _Run, job: Job) -> dict[str, Any]:
     store = _open(graph)
     try:
         run.control.set_phase("restoring", 10.0)
-        backup = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        backup = sqlite3.connect(readonly_uri(source), uri=True)
         try:
             run.gate()
             backup.backup(store.conn)
         finally:
             backup.close()
         # A new data version, so that no cached copy of the old data is ever used.
-        record_operation(store, job.pk, {"operation": "restore", "path": str(source)})
+        record_operation(store, job.pk, {"operation": "restore", "path": export_display(source)})
         vertices, edges = count_rows(store)
     finally:
         store.close()
@@ -596,7 +619,12 @@ def _restore(run: _Run, job: Job) -> dict[str, Any]:
     Graph.objects.filter(pk=graph.pk).update(
         schema=schema.to_dict() if schema else {}, data_updated_at=timezone.now()
     )
-    return {"operation": "restore", "path": str(source), "vertices": vertices, "edges": edges}
+    return {
+        "operation": "restore",
+        "path": export_display(source),
+        "vertices": vertices,
+        "edges": edges,
+    }
 
 
 # --- graphs kept in memory ----------------------------------------------------------------------

@@ -20,7 +20,17 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from jobcenter.core.errors import InvalidInput, InvalidState, PermissionDenied, ServiceError
-from jobcenter.core.uploads import safe_filename, uploads_store
+from jobcenter.core.uploads import (
+    safe_filename,
+    upload_of,
+    upload_root,
+    uploads_expire,
+    uploads_expire_unowned,
+    uploads_missing,
+    uploads_named,
+    uploads_store,
+    uploads_touch,
+)
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import ImportPlan, PlanError
@@ -79,10 +89,19 @@ def job_submit_import(
     Nothing is written unless the whole request is valid.
     """
     _ready(graph, user)
+    _uploads_still_there(graph, params)
     try:
         plan = graph_import_plan(graph=graph, params=params)
     except PlanError as exc:
         raise InvalidInput(exc.message, field=exc.field) from exc
+    # The uploads it reads (whoever named them, however): retention keeps them while it waits
+    # or runs, and a retry knows which files it needs.
+    uploads = sorted(
+        {u for spec in plan.files if (u := upload_of(spec.path, graph.project_id)) is not None}
+    )
+    stored_params = {k: v for k, v in params.items() if k != "uploads"}
+    if uploads:
+        stored_params["uploads"] = uploads
     with transaction.atomic():
         job = Job.objects.create(
             type=JobType.IMPORT,
@@ -92,7 +111,7 @@ def job_submit_import(
             graph_name=graph.name,
             dialect=dialect,
             request=request if request is not None else params,
-            params=params,
+            params=stored_params,
             submitted_by=user,
             retry_of=retry_of,
         )
@@ -102,17 +121,48 @@ def job_submit_import(
     return job
 
 
+def _uploads_still_there(graph: Graph, params: dict[str, Any]) -> None:
+    """An import naming uploads (a retry) needs them: say so when retention removed them, and
+    otherwise count their retention from now."""
+    named = uploads_named(params)
+    if missing := uploads_missing(graph.project_id, named):
+        days = graph.project.effective_result_retention_days
+        raise InvalidState(
+            f"the files uploaded for this import ({', '.join(missing)}) were removed under "
+            f"project {graph.project.name}'s retention of {days} days; upload them again",
+            field="uploads",
+        )
+    uploads_touch(graph.project_id, named)
+
+
 def _job_files(job: Job, plan: ImportPlan) -> list[JobFile]:
     return [
         JobFile(
             job=job,
             index=i,
             role=spec.role,
-            path=spec.display_path or str(spec.path),
-            bytes_total=spec.path.stat().st_size if spec.path.exists() else 0,
+            path=_fit(spec.display_path or spec.path.name, JobFile._meta.get_field("path")),
+            bytes_total=_size(spec.path),
         )
         for i, spec in enumerate(plan.files)
     ]
+
+
+def _fit(text: str, field: Any) -> str:
+    """``text`` shortened in its middle to the column's length (a path as shown, never read
+    back: a deep path of long names is longer than the column)."""
+    limit = field.max_length
+    if len(text) <= limit:
+        return text
+    half = (limit - 1) // 2
+    return f"{text[:half]}…{text[-(limit - 1 - half) :]}"
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def job_retryable(job: Job) -> bool:
@@ -557,8 +607,9 @@ def job_submit_import_upload(
     (``delimiter``, ``parallel_edge``, ``error_threshold``..., even server-side paths for the
     parts not uploaded). GraphScope (``fmt="graphscope"``): ``options`` is the SchemaMapping and
     ``uploads["files"]`` the data files its ``inputs`` name by file name (``@name`` as the
-    GraphScope SDK writes it works too). The files are stored under the upload directory and
-    removed again when the import is refused; nothing else is written then.
+    GraphScope SDK writes it works too). The files are stored in a new upload of the graph's
+    project (jobcenter.core.uploads) and removed again when the import is refused; nothing else
+    is written then.
     """
     _require_role(user, graph.project, Role.OPERATOR)
     unknown = sorted(set(uploads) - _UPLOAD_FIELDS.get(fmt, set()))
@@ -574,9 +625,10 @@ def job_submit_import_upload(
     stored: list[Path] = []
     try:
         if fmt == "ges":
-            params = {"format": "ges", "request": _ges_upload_request(uploads, options, stored)}
+            request = _ges_upload_request(uploads, options, stored, graph.project_id)
+            params = {"format": "ges", "request": request}
         else:
-            mapping = _gs_upload_mapping(uploads, options, stored)
+            mapping = _gs_upload_mapping(uploads, options, stored, graph.project_id)
             params = {"format": "graphscope", "mapping": mapping}
         return job_submit_import(graph=graph, params=params, user=user, name=name)
     except BaseException:
@@ -589,17 +641,26 @@ _UPLOAD_FIELDS = {"ges": {"schema", "vertices", "edges"}, "graphscope": {"files"
 _GES_UPLOAD_KEYS = {"schema": "schema_path", "vertices": "vertexset_path", "edges": "edgeset_path"}
 
 
-def _store(files: Sequence[UploadedFile], field: str, stored: list[Path]) -> list[Path]:
+def _store(
+    files: Sequence[UploadedFile], field: str, stored: list[Path], project_id: Any
+) -> list[str]:
+    """Store the files in a new upload of the project; their paths relative to the project's
+    upload folder (an import root of that project only), as the import names them."""
     if len(files) == 1:
-        paths = list(uploads_store({field: files[0]}).values())
+        named = {field: files[0]}
     else:  # numbered so that a directory listing keeps the upload order
-        paths = list(uploads_store({f"{field}_{i:04d}": f for i, f in enumerate(files)}).values())
+        named = {f"{field}_{i:04d}": f for i, f in enumerate(files)}
+    paths = list(uploads_store(named, project_id=project_id).values())
     stored.extend(paths)
-    return paths
+    root = upload_root(project_id)
+    return [path.relative_to(root).as_posix() for path in paths]
 
 
 def _ges_upload_request(
-    uploads: Mapping[str, Sequence[UploadedFile]], options: dict[str, Any], stored: list[Path]
+    uploads: Mapping[str, Sequence[UploadedFile]],
+    options: dict[str, Any],
+    stored: list[Path],
+    project_id: Any,
 ) -> dict[str, Any]:
     if len(uploads.get("schema", ())) > 1:
         raise InvalidInput("upload at most one schema file", field="schema")
@@ -610,14 +671,17 @@ def _ges_upload_request(
             continue
         if request.get(key):
             raise InvalidInput(f"give either {field} files or {key}, not both", field=field)
-        paths = _store(files, field, stored)
+        paths = _store(files, field, stored, project_id)
         # One file is named directly; several are read as the directory that holds them.
-        request[key] = str(paths[0] if len(paths) == 1 else paths[0].parent)
+        request[key] = paths[0] if len(paths) == 1 else paths[0].rpartition("/")[0]
     return request
 
 
 def _gs_upload_mapping(
-    uploads: Mapping[str, Sequence[UploadedFile]], mapping: dict[str, Any], stored: list[Path]
+    uploads: Mapping[str, Sequence[UploadedFile]],
+    mapping: dict[str, Any],
+    stored: list[Path],
+    project_id: Any,
 ) -> dict[str, Any]:
     files = list(uploads.get("files", ()))
     if not files:
@@ -626,7 +690,7 @@ def _gs_upload_mapping(
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise InvalidInput(f"two uploaded files are named {duplicates[0]!r}", field="files")
-    by_name = dict(zip(names, _store(files, "files", stored), strict=True))
+    by_name = dict(zip(names, _store(files, "files", stored, project_id), strict=True))
     for group in ("vertex_mappings", "edge_mappings"):
         entries = mapping.get(group)
         for entry in entries if isinstance(entries, list) else ():
@@ -643,12 +707,12 @@ def _gs_upload_mapping(
                         f"({', '.join(sorted(by_name))})",
                         field="mapping",
                     )
-                inputs[i] = str(by_name[wanted])
+                inputs[i] = by_name[wanted]
     config = mapping.get("loading_config")
     if isinstance(config, dict):
         source = config.get("data_source")
         if isinstance(source, dict):
-            source["location"] = str(stored[0].parent)
+            source.pop("location", None)  # the inputs name the uploads from the roots
     return mapping
 
 
@@ -1019,6 +1083,7 @@ def _retry_analytics(job: Job, user: AbstractBaseUser | None) -> Job:
 class ExpiryReport:
     removed: int  # results removed (or, with delete_jobs, jobs deleted)
     orphans: int  # files no job needs any more
+    uploads: int = 0  # uploads removed
 
 
 def job_results_expire(
@@ -1027,17 +1092,22 @@ def job_results_expire(
     """Apply each project's result retention (``Project.effective_result_retention_days``; 0
     keeps results for ever): results of jobs finished longer ago are removed and the job says
     so (``result.purged``); with ``delete_jobs`` the jobs themselves go. ``days`` overrides every
-    project's retention. Without ``project``, files no job needs any more go too."""
+    project's retention. Uploads last used before the same cutoff go too, unless a waiting or
+    running job still needs them. Without ``project``, files no job or project needs any more
+    go too."""
+    from django.conf import settings
+
     from jobcenter.jobs.results import result_delete, result_dir
     from jobcenter.projects.models import Project
 
     projects = Project.objects.all() if project is None else [project]
-    removed = 0
+    removed = uploads = 0
     for each in projects:
         keep = days if days is not None else each.effective_result_retention_days
         if keep == 0 and days is None:
             continue  # kept for ever
         cutoff = timezone.now() - timedelta(days=keep)
+        uploads += uploads_expire(project_id=each.pk, days=keep, keep=_uploads_needed(each))
         if delete_jobs:
             removed += job_purge(before=cutoff, project=each)
             continue
@@ -1062,7 +1132,23 @@ def job_results_expire(
     folder = result_dir()
     if project is None and folder.exists():
         orphans = _orphan_results_remove(folder) + _unused_names_remove(folder)
-    return ExpiryReport(removed=removed, orphans=orphans)
+    unowned_days = days if days is not None else settings.JOBCENTER_RESULT_RETENTION_DAYS
+    if project is None and (unowned_days or days is not None):
+        uploads += uploads_expire_unowned(
+            days=unowned_days, projects=set(Project.objects.values_list("pk", flat=True))
+        )
+    return ExpiryReport(removed=removed, orphans=orphans, uploads=uploads)
+
+
+def _uploads_needed(project: Any) -> set[str]:
+    """The uploads that the project's waiting and running jobs read."""
+    needed: set[str] = set()
+    active = Job.objects.filter(
+        project=project, type=JobType.IMPORT, status__in=ACTIVE_STATUSES, params__has_key="uploads"
+    )
+    for params in active.values_list("params", flat=True).iterator():
+        needed.update(uploads_named(params))
+    return needed
 
 
 def _orphan_results_remove(folder: Path) -> int:

@@ -40,7 +40,7 @@ def test_directory_not_allowed_where_a_file_is_expected(root):
 @pytest.mark.parametrize("raw", ["/etc/passwd", "../outside.csv", "dir/../../outside.csv"])
 def test_paths_outside_roots_are_rejected(root, raw):
     (root.parent / "outside.csv").write_text("secret\n")
-    with pytest.raises(PlanError, match=r"outside the import roots|does not exist"):
+    with pytest.raises(PlanError, match="does not exist in the import roots"):
         RootedResolver([root])(raw, base=str(root))
 
 
@@ -48,7 +48,7 @@ def test_symlink_escaping_the_root_is_rejected(root):
     secret = root.parent / "secret.csv"
     secret.write_text("secret\n")
     (root / "link.csv").symlink_to(secret)
-    with pytest.raises(PlanError, match="outside the import roots"):
+    with pytest.raises(PlanError, match="does not exist in the import roots"):
         RootedResolver([root])(str(root / "link.csv"))
 
 
@@ -62,5 +62,5 @@ def test_missing_and_unreadable_files_are_rejected(root):
 
 
 def test_base_outside_roots_is_rejected(root, tmp_path):
-    with pytest.raises(PlanError, match="outside the import roots"):
+    with pytest.raises(PlanError, match="does not exist in the import roots"):
         RootedResolver([root])("a.csv", base=str(tmp_path))

@@ -95,6 +95,24 @@ def resolve_scope(request: Request) -> Scope:
     return Scope(user=user, projects=visible, project=None)
 
 
+def target_project(scope: Scope, purpose: str) -> Project:
+    """The one project the request writes to (the caller's only project, or the one named by
+    X-Project-Id), where the caller is an operator."""
+    project = scope.project
+    if project is None:
+        candidates = list(scope.projects[:2])
+        if len(candidates) != 1:
+            raise wire.invalid_argument(
+                f"name the project to {purpose} with the X-Project-Id header"
+            )
+        project = candidates[0]
+    if scope.user is not None and not user_has_role(
+        user=scope.user, project=project, role=Role.OPERATOR
+    ):
+        raise wire.permission_denied(f"you need the operator role in project {project.name}")
+    return project
+
+
 class GraphScopeView(DialectView):
     authentication_classes = [XAuthTokenAuthentication, HeaderTokenAuthentication]
     permission_classes: list = []  # resolve_scope decides
@@ -191,7 +209,7 @@ class GraphListView(GraphScopeView):
     def post(self, request: Request) -> Response:
         scope = self.scope()
         body = self.body()
-        project = self._target_project(scope)
+        project = target_project(scope, "create the graph in")
         schema = graph_schema_parse(dialect=GraphDialect.GRAPHSCOPE, source=body)
         graph = graph_create(
             project=project,
@@ -202,21 +220,6 @@ class GraphListView(GraphScopeView):
             user=scope.user,
         )
         return Response(wire.graph_created(graph))
-
-    def _target_project(self, scope: Scope) -> Project:
-        project = scope.project
-        if project is None:
-            candidates = list(scope.projects[:2])
-            if len(candidates) != 1:
-                raise wire.invalid_argument(
-                    "name the project to create the graph in with the X-Project-Id header"
-                )
-            project = candidates[0]
-        if scope.user is not None and not user_has_role(
-            user=scope.user, project=project, role=Role.OPERATOR
-        ):
-            raise wire.permission_denied(f"you need the operator role in project {project.name}")
-        return project
 
 
 class GraphDetailView(GraphScopeView):
@@ -254,16 +257,18 @@ class DataloadingView(GraphScopeView):
 
 class FileUploadView(GraphScopeView):
     """``POST /v1/file/upload`` (multipart ``filestorage``): the SDK uploads ``@/local/path``
-    inputs here and loads from the returned server path."""
+    inputs here and loads from the returned server path. The upload belongs to the request's
+    project (other projects cannot read it); the path is absolute, as the SDK needs it to be
+    whatever ``data_source.location`` its loading configuration names."""
 
     parser_classes = [MultiPartParser]
 
     def post(self, request: Request) -> Response:
-        self.scope()
+        project = target_project(self.scope(), "upload to")
         upload = request.FILES.get("filestorage")
         if upload is None:
             raise wire.invalid_argument("send the file in the multipart field 'filestorage'")
-        stored = uploads_store({"filestorage": upload})
+        stored = uploads_store({"filestorage": upload}, project_id=project.pk)
         return Response(wire.upload_created(str(stored["filestorage"])))
 
 

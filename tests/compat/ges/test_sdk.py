@@ -168,7 +168,8 @@ def test_ges_sdk_job_center(project, operator, ges_sdk, worker_factory, imports_
         assert shown["job_progress"] == 100.0
         detail = shown["job_detail"]
         entry = {k: detail[k][0] for k in ("schema_path", "vertexset_path", "edgeset_path")}
-        assert entry["vertexset_path"]["path"] == movie_body()["vertexset_path"]
+        # relative to its import root, not the server path the request named
+        assert entry["vertexset_path"]["path"] == "ges_movie/vertex.csv"
         assert [
             (e["status"], e["total_lines"], e["successful_lines"], e["failed_lines"])
             for e in entry.values()

@@ -72,8 +72,9 @@ def test_service_plane_import_list_status_cancel(api, movies, operator):
     assert item["jobId"] == job_id and item["status"] == "pending" and item["canStop"] is True
     assert item["taskType"] == "ImportGraph" and item["progress"] == "0"
     files = {next(iter(group)): next(iter(group.values())) for group in item["files"]}
-    assert [f["fileName"] for f in files["vertexFiles"]] == [request["vertexsetPath"]]
-    assert [f["fileName"] for f in files["schemaFiles"]] == [request["schemaPath"]]
+    # shown relative to the import root, not as the server path the request named
+    assert [f["fileName"] for f in files["vertexFiles"]] == ["ges_movie/vertex.csv"]
+    assert [f["fileName"] for f in files["schemaFiles"]] == ["ges_movie/schema.xml"]
 
     status = api.get(f"{SERVICE}/jobs/{job_id}/status").json()
     assert status == {"status": "pending", "result": "success", "progress": "0"}
@@ -167,9 +168,7 @@ def test_mgmt_import_show_and_errors(api, project, movies):
         assert (shown["job_type"], shown["job_name"]) == ("GraphManagement", "ImportGraph")
         assert shown["related_graph"] == "movies" and shown["end_time"] is None
         detail = shown["job_detail"]
-        assert [e["path"] for e in detail["vertexset_path"]] == [
-            str(shared_data("ges_movie", "vertex.csv"))
-        ]
+        assert [e["path"] for e in detail["vertexset_path"]] == ["ges_movie/vertex.csv"]
         assert detail["schema_path"][0]["status"] is None
 
     body = mgmt_error(api.get(f"/v2/alpha/graphs/movies/jobs/{'0' * 32}/status"))

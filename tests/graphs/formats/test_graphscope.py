@@ -126,7 +126,7 @@ def _set(mapping: dict, path: str, value) -> None:
         ("vertex_mappings.0.type_name", "knows", "'knows' is not a vertex type"),
         ("vertex_mappings.0.inputs", [], "non-empty list"),
         ("vertex_mappings.0.inputs", ["no-such-file.csv"], "no-such-file.csv"),
-        ("vertex_mappings.0.inputs", ["/etc/passwd"], "outside the import roots"),
+        ("vertex_mappings.0.inputs", ["/etc/passwd"], "does not exist in the import roots"),
         ("vertex_mappings.0.column_mappings", [{"column": {"index": 1}, "property": "name"}], "primary key 'id' of person is not mapped"),
         ("vertex_mappings.0.column_mappings", [{"column": {"index": 0}, "property": "nick"}], "'nick' is not a property of person"),
         ("vertex_mappings.0.column_mappings", [{"column": {"index": -1}, "property": "id"}], "non-negative integer"),

@@ -90,11 +90,12 @@ def sweep_forever(stop: threading.Event, interval: float) -> None:
                 if time.monotonic() - last_expiry >= settings.JOBCENTER_PURGE_INTERVAL:
                     last_expiry = time.monotonic()
                     report = job_results_expire()
-                    if report.removed or report.orphans:
+                    if report.removed or report.orphans or report.uploads:
                         logger.info(
-                            "retention: removed %d result(s), %d orphan file(s)",
+                            "retention: removed %d result(s), %d orphan file(s), %d upload(s)",
                             report.removed,
                             report.orphans,
+                            report.uploads,
                         )
             except Exception:
                 logger.exception("recovery sweep failed")

@@ -14,6 +14,7 @@ from django.http import QueryDict
 
 from jobcenter.core.documents import read_document_file
 from jobcenter.core.errors import ServiceError
+from jobcenter.core.paths import path_problem, shown
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.services import graph_create, graph_schema_parse
 from jobcenter.jobs.choices import ACTIVE_STATUSES, RETRYABLE_STATUSES, TERMINAL_STATUSES
@@ -82,10 +83,13 @@ def job_dict(job: Job, *, files: bool = False) -> dict[str, Any]:
     return data
 
 
-def _document(path: Path, option: str) -> dict[str, Any]:
-    """The YAML or JSON object in the file an option names, by the one document reader
+def _document(path: str, option: str) -> Any:
+    """The YAML or JSON document in the file ``--option`` names (a file of this machine, not
+    under the import roots: it is the caller's own), by the one document reader
     (jobcenter.core.documents); its DocumentError ends the command with the reason."""
-    return read_document_file(path, what=f"{option} file {str(path)!r}")
+    if problem := path_problem(path):
+        raise CommandError(f"--{option} {shown(path)!r} {problem}")
+    return read_document_file(Path(path), what=f"--{option} file {shown(path)!r}")
 
 
 def _one_or_matching_arguments(parser: CommandParser, done: str, example: str) -> None:
@@ -232,7 +236,7 @@ class Command(BaseCommand):
             if fmt == "graphscope":
                 if not options["graph_definition"]:
                     raise CommandError("--graph-definition is needed to create a GraphScope graph")
-                definition = _document(Path(options["graph_definition"]), "--graph-definition")
+                definition = _document(options["graph_definition"], "graph-definition")
                 schema = graph_schema_parse(dialect=fmt, source=definition)
             graph = graph_create(
                 project=project, name=options["graph"], dialect=fmt, schema=schema, user=user
@@ -256,7 +260,7 @@ class Command(BaseCommand):
             if not options["mapping"]:
                 raise CommandError("--mapping is required for --format graphscope")
             mapping_path = Path(options["mapping"]).resolve()
-            mapping = _document(mapping_path, "--mapping")
+            mapping = _document(options["mapping"], "mapping")
             config = mapping.setdefault("loading_config", {})
             source = config.setdefault("data_source", {}) if isinstance(config, dict) else None
             if isinstance(source, dict):  # otherwise the mapping's check says what is wrong

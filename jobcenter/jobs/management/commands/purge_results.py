@@ -36,5 +36,6 @@ class Command(BaseCommand):
         )
         if options["verbosity"]:
             self.stdout.write(
-                f"Purged {report.removed} result(s) or job(s), {report.orphans} orphan file(s)."
+                f"Purged {report.removed} result(s) or job(s), {report.orphans} orphan file(s), "
+                f"{report.uploads} upload(s)."
             )
