@@ -232,6 +232,8 @@ class Loader:
         self.width = store_width(plan)
         self.vertices_added = 0
         self.edges_added = 0
+        self.vertices_removed = 0  # by init/overwrite, which clear the graph first
+        self.edges_removed = 0  # by init/overwrite, and edges replaced under override
         self.failed_total = 0
         self._reasons: list[Counter] = [Counter() for _ in plan.files]
         self._logs: list[list[str]] = [[] for _ in plan.files]
@@ -386,13 +388,15 @@ class Loader:
 
     def _write_edges(self, fp: FileProgress, batch: list[tuple]) -> None:
         rows = batch
-        if self.plan.parallel_edge == "override":
+        override = self.plan.parallel_edge == "override"
+        if override:
             # One statement deletes the edges a batch replaces, the next inserts the batch, so
             # within a batch the last line of an edge must win before they run.
             identity = (lambda r: r[1:3]) if self.plan.ignore_label else (lambda r: r[:3])
             last = {identity(row): row for row in batch}
             if len(last) != len(batch):
                 rows = list(last.values())
+            changes = self.store.conn.total_changes
         ignored = self.store.add_edges(
             self._edge_insert,
             rows,
@@ -401,8 +405,17 @@ class Loader:
             ignore_label=self.plan.ignore_label,
         )
         fp.successful_lines += len(batch)
-        fp.ignored_lines += ignored + len(batch) - len(rows)
-        self.edges_added += len(rows) - ignored
+        if override:
+            # Every line adds its edge and removes the edges it replaces: those of the graph
+            # (deleted) and earlier lines of its batch (never inserted), so the counts do not
+            # depend on where batches end; the store holds added - removed more edges.
+            replaced = self.store.conn.total_changes - changes - len(rows) + len(batch) - len(rows)
+            fp.ignored_lines += replaced
+            self.edges_added += len(batch)
+            self.edges_removed += replaced
+        else:
+            fp.ignored_lines += ignored
+            self.edges_added += len(rows) - ignored
 
     def _finish_file(self, index: int, fp: FileProgress) -> None:
         fp.finished = time.time()
@@ -697,7 +710,9 @@ def run_import(
     store.begin(width=store_width(plan), schema=plan.schema.to_dict())
     gc_was_enabled = gc.isenabled()
     try:
+        cleared = {"vertices": {}, "edges": {}}
         if plan.mode in ("init", "overwrite"):
+            cleared = store.counts()
             store.clear()
 
         def lines_of(role: str) -> int:
@@ -712,6 +727,8 @@ def run_import(
         gc.disable()
         index = VertexIndex(store, capacity=index_capacity, expected_new=lines_of("vertex"))
         loader = Loader(plan, store, progress, index)
+        loader.vertices_removed = sum(cleared["vertices"].values())
+        loader.edges_removed = sum(cleared["edges"].values())
         if plan.parallel_edge != "allow":
             store.ensure_endpoint_index()  # "is this edge there already?" per line
         for index, (spec, scan) in enumerate(zip(plan.files, scans, strict=True)):
@@ -731,6 +748,8 @@ def run_import(
             files=tuple(
                 _file_summary(spec, fp) for spec, fp in zip(plan.files, progress.files, strict=True)
             ),
+            vertices_removed=loader.vertices_removed,
+            edges_removed=loader.edges_removed,
         )
         if progress.stop.is_set() or (commit_gate is not None and not commit_gate(summary)):
             raise ImportStopped()
