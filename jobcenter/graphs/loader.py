@@ -12,6 +12,14 @@ How an import runs:
    looks at the stop flag: a cancel rolls the transaction back, so the graph is as it was.
 4. ``commit_gate`` is the point of no return; then the data and the import's summary commit.
 
+What a line is judged on, in this order (the first check that fails gives the reason): the
+CSV syntax (``malformed``), bytes that do not decode (``encoding``), the column count, the label,
+the id (``empty_id``; a GraphScope primary key that is not a valid value is ``bad_type``), the
+graph (``duplicate_id`` for a vertex, ``missing_vertex`` for an edge's source, then its
+target), then the property values in schema order. A vertex id is taken only by a line that is
+stored: a line failing on a value leaves the id free, so an edge to it is a missing vertex and
+a later valid line with it loads. Every stored edge joins two stored vertices.
+
 Memory does not grow with file size: a batch is at most ``BATCH_ROWS`` rows and failed lines
 are kept (up to ``plan.max_failed_records`` per file) only until the heartbeat drains them.
 """
@@ -151,49 +159,37 @@ class _LabelRows:
 
 class ScopeKeys:
     """Vertex keys of one scope -> vids, in memory. ``get`` is the dict's own method, so the
-    row builders' endpoint lookups cost one dict probe."""
+    row builders' lookups cost one dict probe; a builder records a stored line's new key in
+    ``new`` (here the same dict) once the line's values converted, never before."""
 
     def __init__(self, index: VertexIndex) -> None:
         self.index = index
         self.keys: dict[str, int] = {}
         self.get = self.keys.get
-
-    def claim(self, key: str) -> int | None:
-        """A new vid for ``key``; None when the key exists already."""
-        keys = self.keys
-        if key in keys:
-            return None
-        vid = keys[key] = self.index.next_vid
-        self.index.next_vid = vid + 1
-        return vid
+        self.new = self.keys
 
 
 class StoredScopeKeys:
-    """Vertex keys of one scope looked up in the store (graphs too big for memory). Keys
-    claimed since the last vertex batch was written are held until then."""
+    """Vertex keys of one scope looked up in the store (graphs too big for memory). Keys of
+    lines accepted since the last vertex batch was written are held in ``new`` until then."""
 
     def __init__(self, index: VertexIndex, scope: str) -> None:
         self.index = index
         self.scope = scope
-        self.pending: dict[str, int] = {}
+        self.new: dict[str, int] = {}
 
     def get(self, key: str) -> int | None:
-        vid = self.pending.get(key)
+        vid = self.new.get(key)
         return vid if vid is not None else self.index.store.find_vid(self.scope, key)
-
-    def claim(self, key: str) -> int | None:
-        if self.get(key) is not None:
-            return None
-        vid = self.pending[key] = self.index.next_vid
-        self.index.next_vid = vid + 1
-        return vid
 
 
 class VertexIndex:
     """Vertex key -> vid during one import: new vertices get their vid here (the store takes
-    it as given), edges find their endpoints here. In memory while the graph has at most
-    ``capacity`` vertices (about 100 bytes each); beyond that, looked up in the store, slower
-    but with memory that does not grow with the graph."""
+    it as given), edges find their endpoints here. A vertex line takes ``next_vid`` and puts
+    its key in its scope's ``new`` only once its values converted, so a line that fails leaves
+    no key behind (no edge can point at a vertex that was not stored). In memory while the
+    graph has at most ``capacity`` vertices (about 100 bytes each); beyond that, looked up in
+    the store, slower but with memory that does not grow with the graph."""
 
     def __init__(self, store: GraphStore, *, capacity: int, expected_new: int) -> None:
         self.store = store
@@ -212,10 +208,10 @@ class VertexIndex:
         return keys
 
     def written(self) -> None:
-        """The claimed vertices are in the store now."""
+        """The accepted vertices are in the store now."""
         if not self.in_memory:
             for keys in self.scopes.values():
-                keys.pending.clear()  # type: ignore[union-attr]
+                keys.new.clear()
 
 
 class Loader:
@@ -484,7 +480,9 @@ class Loader:
     def _ges_vertex_rows(self, spec: FileSpec) -> RowBuilder:
         """``id,label,props...`` -> ``(vid, "", id, label, p0..)``."""
         labels = self._ges_label_rows(2, "vertex", 4)
-        claim = self.index.scope("").claim
+        index = self.index
+        scope = index.scope("")
+        taken, new = scope.get, scope.new
 
         def build(row: list[str]) -> tuple:
             if len(row) < 2:
@@ -502,10 +500,13 @@ class Loader:
             key = row[0]
             if not key:
                 raise LineError(Reason.EMPTY_ID, "the vertex id is empty")
-            vid = claim(key)
-            if vid is None:
+            if taken(key) is not None:
                 raise LineError(Reason.DUPLICATE_ID, f"vertex id {shown(key)} already exists")
-            return entry.values(row, vid, "", key, row[1])
+            vid = index.next_vid
+            values = entry.values(row, vid, "", key, row[1])  # BadValue: the id stays free
+            new[key] = vid
+            index.next_vid = vid + 1
+            return values
 
         return build
 
@@ -559,7 +560,9 @@ class Loader:
         to_key = _key_converter(label, "the primary key")
         need = _min_columns(spec)
         name = label.name
-        claim = self.index.scope(name).claim
+        index = self.index
+        scope = index.scope(name)
+        taken, new = scope.get, scope.new
 
         def build(row: list[str]) -> tuple:
             if len(row) < need:
@@ -569,12 +572,15 @@ class Loader:
             if not row[key_column]:
                 raise LineError(Reason.EMPTY_ID, f"the primary key {label.primary_key} is empty")
             key = to_key(row[key_column])
-            vid = claim(key)
-            if vid is None:
+            if taken(key) is not None:
                 raise LineError(
                     Reason.DUPLICATE_ID, f"{name} with primary key {shown(key)} already exists"
                 )
-            return entry.values(row, vid, name, key, name)
+            vid = index.next_vid
+            values = entry.values(row, vid, name, key, name)  # BadValue: the key stays free
+            new[key] = vid
+            index.next_vid = vid + 1
+            return values
 
         return build
 
