@@ -12,6 +12,16 @@ How an import runs:
    looks at the stop flag: a cancel rolls the transaction back, so the graph is as it was.
 4. ``commit_gate`` is the point of no return; then the data and the import's summary commit.
 
+What a line is (one rule for the pre-pass, the reader and every line number): a line ends at
+an LF byte; CRs right before the LF belong to the ending (CRLF, and CRCRLF), as do CRs at the
+very end of the file. A CR anywhere else does not end a line: inside a quoted field it is data,
+outside quotes the line fails as ``malformed``. Lines are numbered from 1 by LF, as ``wc -l``,
+``sed -n`` or an editor count them; blank lines are counted in the numbering but are not data
+lines; a record whose quoted field spans lines is reported at its first line. A UTF-8 byte
+order mark at the start of a utf-8 file is skipped (and the file's log says so). Encodings must
+keep ASCII bytes as they are (utf-8, latin-1, cp1252, gbk, shift_jis...); others (utf-16...)
+are refused file by file.
+
 What a line is judged on, in this order (the first check that fails gives the reason): the
 CSV syntax (``malformed``), bytes that do not decode (``encoding``), the column count, the label,
 the id (``empty_id``; a GraphScope primary key that is not a valid value is ``bad_type``), the
@@ -26,9 +36,12 @@ are kept (up to ``plan.max_failed_records`` per file) only until the heartbeat d
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
+import functools
 import gc
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -70,25 +83,37 @@ CommitGate = Callable[[ImportSummary], bool]
 @dataclass
 class FileScan:
     size: int
-    lines: int  # physical lines
+    lines: int  # physical lines (LF-terminated, see the module's docstring)
     bad_lines: frozenset[int]  # 1-based numbers of lines whose bytes do not decode
     error: str = ""
+    bom: bool = False  # the file starts with a UTF-8 byte order mark (skipped by the reader)
 
 
 def scan_file(spec: FileSpec, stop: Any = None) -> FileScan:
     """Size, line count and undecodable lines of a file, reading it once in binary."""
+    encoding = spec.csv.encoding
     try:
         size = spec.path.stat().st_size
         handle = spec.path.open("rb")
     except OSError as exc:
         return FileScan(0, 0, frozenset(), error=f"cannot read the file: {exc.strerror or exc}")
+    problem = encoding_problem(encoding)
+    if problem:
+        handle.close()
+        return FileScan(size, 0, frozenset(), error=problem)
     lines = 0
     bad: set[int] = set()
     pending = b""
-    encoding = spec.csv.encoding
     last = b"\n"
+    bom = False
     with handle:
-        while block := handle.read(SCAN_BLOCK):
+        block = handle.read(SCAN_BLOCK)
+        if _is_utf8(encoding):
+            if block.startswith(codecs.BOM_UTF8):
+                bom = True
+            elif block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                return FileScan(size, 0, frozenset(), error=_UTF16_ERROR.format(encoding))
+        while block:
             if stop is not None and stop.is_set():
                 raise ImportStopped()
             last = block[-1:]
@@ -106,11 +131,41 @@ def scan_file(spec: FileSpec, stop: Any = None) -> FileScan:
                     error=f"more than {MAX_BAD_ENCODING_LINES} lines are not valid "
                     f"{encoding}; is the file in another encoding?",
                 )
+            block = handle.read(SCAN_BLOCK)
         if pending:
             _find_undecodable(pending, lines, encoding, bad)
     if size and last != b"\n":
         lines += 1
-    return FileScan(size, lines, frozenset(bad))
+    return FileScan(size, lines, frozenset(bad), bom=bom)
+
+
+_UTF16_ERROR = (
+    "the file starts with a UTF-16 byte order mark: it is UTF-16 (or UTF-32), not {0}; "
+    "save it as UTF-8"
+)
+
+
+def _is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+
+@functools.lru_cache(maxsize=64)
+def encoding_problem(encoding: str) -> str:
+    """Why data files in ``encoding`` cannot be read ("" when they can). Lines are found by
+    their LF bytes, so the encoding must read every ASCII byte as itself (utf-8, latin-1,
+    cp1252, gbk, shift_jis... but not utf-16, utf-7 or the stateful iso-2022 family)."""
+    ascii_bytes = bytes(range(128))
+    try:
+        name = codecs.lookup(encoding).name
+        same = ascii_bytes.decode(encoding) == ascii_bytes.decode("ascii")
+    except (LookupError, UnicodeError):
+        same, name = False, encoding
+    if same and not name.startswith(("iso2022", "hz")):
+        return ""
+    return (
+        f"encoding {encoding} is not supported for data files: lines are split at LF bytes, so "
+        "the encoding must read ASCII bytes as ASCII (utf-8, latin-1, cp1252, gbk, shift_jis...)"
+    )
 
 
 def _find_undecodable(segment: bytes, base: int, encoding: str, bad: set[int]) -> None:
@@ -126,8 +181,24 @@ def _find_undecodable(segment: bytes, base: int, encoding: str, bad: set[int]) -
             bad.add(base + offset + 1)
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, kept by the reader's surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def storable_text(text: str) -> str:
+    """``text`` as every job database can store it: an undecodable byte shown as ``\\xff``,
+    NUL as ``\\x00`` (PostgreSQL refuses NUL; no database takes lone surrogates)."""
+    return _UNSTORABLE.sub(_escape, text) if _UNSTORABLE.search(text) else text
+
+
 def _raw(row: list[str], delimiter: str, quote: str | None) -> str:
-    """A line as it stood in the file, rebuilt from its fields (minimal quoting)."""
+    """A line as it stood in the file, rebuilt from its fields (minimal quoting), storable."""
     if quote:
         parts = []
         for field in row:
@@ -137,9 +208,17 @@ def _raw(row: list[str], delimiter: str, quote: str | None) -> str:
         text = delimiter.join(parts)
     else:
         text = delimiter.join(row)
-    if any("\udc80" <= ch <= "\udcff" for ch in text):  # undecodable bytes: show them escaped
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return text[:RAW_LINE_LIMIT]
+    return storable_text(text)[:RAW_LINE_LIMIT]
+
+
+def _parse_error(exc: csv.Error) -> str:
+    text = str(exc)
+    if text.startswith("new-line character seen in unquoted field"):
+        text = (
+            "a carriage return (CR) that does not end the line, outside quotes (a line ends "
+            "with LF or CRLF; a CR in a value must be inside quotes)"
+        )
+    return f"the line cannot be parsed: {text}"
 
 
 class _LabelRows:
@@ -234,6 +313,7 @@ class Loader:
         self._reasons: list[Counter] = [Counter() for _ in plan.files]
         self._logs: list[list[str]] = [[] for _ in plan.files]
         self._kept: list[int] = [0 for _ in plan.files]
+        self._notes: list[list[str]] = [[] for _ in plan.files]  # said in the log, after counts
         self._vertex_sql = store.vertex_sql(self.width)
         self._edge_insert, self._edge_delete = store.edge_sqls(
             self.width, plan.parallel_edge, plan.ignore_label
@@ -247,6 +327,7 @@ class Loader:
         fp.failed_lines += 1
         self.failed_total += 1
         self._reasons[index][reason] += 1
+        message = storable_text(message)
         log = self._logs[index]
         if len(log) < LOG_LINES_PER_FILE:
             log.append(f"line {line}: {reason}: {message}")
@@ -295,16 +376,14 @@ class Loader:
         fp = self.progress.files[index]
         fp.started = time.time()
         if scan.error:
-            fp.status, fp.cause, fp.finished = FileStatus.FAILED, scan.error, time.time()
-            fp.log = scan.error + "\n"
+            self._file_error(fp, scan.error)
             return
+        encoding = "utf-8-sig" if scan.bom else spec.csv.encoding  # utf-8-sig skips the BOM
         try:
-            handle = spec.path.open(
-                encoding=spec.csv.encoding, errors="surrogateescape", newline=""
-            )
+            # newline="\n": only LF ends a line (see the module's docstring), as in the scan.
+            handle = spec.path.open(encoding=encoding, errors="surrogateescape", newline="\n")
         except OSError as exc:
-            fp.status, fp.finished = FileStatus.FAILED, time.time()
-            fp.cause = f"cannot read the file: {exc.strerror or exc}"
+            self._file_error(fp, f"cannot read the file: {exc.strerror or exc}")
             return
         builders = {
             "ges_vertex": self._ges_vertex_rows,
@@ -314,11 +393,28 @@ class Loader:
         }
         build = builders[spec.layout](spec)
         write = self._write_edges if spec.role == "edge" else self._write_vertices
+        if scan.bom:
+            self._notes[index].append(
+                "the UTF-8 byte order mark (BOM) at the start of the file was skipped"
+            )
         with handle:
-            self._stream(index, spec, scan, fp, handle, build, write)
+            try:
+                self._stream(index, spec, scan, fp, handle, build, write)
+            except UnicodeDecodeError as exc:  # a decoder that even surrogateescape cannot pass
+                self._file_error(
+                    fp, f"the file cannot be read as {spec.csv.encoding}: {exc.reason}"
+                )
+                return
         fp.bytes_read = fp.bytes_total
         fp.total_lines = fp.successful_lines + fp.failed_lines
         self._finish_file(index, fp)
+
+    def _file_error(self, fp: FileProgress, cause: str) -> None:
+        """The file as a whole cannot be read: it fails with ``cause``; its lines read so far
+        (normally none) stay counted."""
+        fp.status, fp.cause, fp.finished = FileStatus.FAILED, cause, time.time()
+        fp.total_lines = fp.successful_lines + fp.failed_lines
+        fp.log = cause + "\n"
 
     def _stream(
         self,
@@ -373,8 +469,11 @@ class Loader:
                         break
                 break
             except csv.Error as exc:  # e.g. a field over the size limit; go on after it
-                message = f"the line cannot be parsed: {exc}"
-                self.fail(index, fp, reader.line_num, Reason.MALFORMED, message, [])
+                self.fail(index, fp, reader.line_num, Reason.MALFORMED, _parse_error(exc), [])
+            except UnicodeDecodeError:  # the file fails as a whole; its accepted lines stay
+                if batch:  # (their keys are in the index already)
+                    write(fp, batch)
+                raise
 
     def _write_vertices(self, fp: FileProgress, batch: list[tuple]) -> None:
         self.store.add_vertices(self._vertex_sql, batch)
@@ -432,7 +531,8 @@ class Loader:
             head += f", {fp.ignored_lines} duplicate edges {done}"
         log = self._logs[index]
         more = fp.failed_lines - len(log)
-        fp.log = "\n".join([head, *log, *([f"... {more} more failed lines"] if more > 0 else [])])
+        tail = [f"... {more} more failed lines"] if more > 0 else []
+        fp.log = "\n".join([head, *self._notes[index], *log, *tail])
         fp.log += "\n"
 
     def _reader(self, spec: FileSpec, handle: Any) -> Any:
