@@ -165,7 +165,8 @@ def pytest_runtest_call(item: pytest.Item):
 
     before = item.stash.get(_STORES_BEFORE, {})
     paths = invariants.changed(before, invariants.signatures(_store_dirs(item)))
-    with_db = bool({"db", "transactional_db", "live_server"} & set(item.fixturenames)) or (
+    fixtures = set(getattr(item, "fixturenames", ()))
+    with_db = bool({"db", "transactional_db", "live_server"} & fixtures) or (
         item.get_closest_marker("django_db") is not None
     )
     graph_dir = Path(settings.JOBCENTER_GRAPH_DIR)

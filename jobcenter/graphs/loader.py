@@ -17,10 +17,10 @@ an LF byte; CRs right before the LF belong to the ending (CRLF, and CRCRLF), as 
 very end of the file. A CR anywhere else does not end a line: inside a quoted field it is data,
 outside quotes the line fails as ``malformed``. Lines are numbered from 1 by LF, as ``wc -l``,
 ``sed -n`` or an editor count them; blank lines are counted in the numbering but are not data
-lines; a record whose quoted field spans lines is reported at its first line. A UTF-8 byte
-order mark at the start of a utf-8 file is skipped (and the file's log says so). Encodings must
-keep ASCII bytes as they are (utf-8, latin-1, cp1252, gbk, shift_jis...); others (utf-16...)
-are refused file by file.
+lines; a record whose quoted field spans lines is reported at its first line (one that cannot
+be parsed, at the line where parsing failed). A UTF-8 byte order mark at the start of a utf-8
+file is skipped (and the file's log says so). Encodings must keep ASCII bytes as they are
+(utf-8, latin-1, cp1252, gbk, shift_jis...); others (utf-16...) are refused file by file.
 
 What a line is judged on, in this order (the first check that fails gives the reason): the
 CSV syntax (``malformed``), bytes that do not decode (``encoding``), the column count, the label,
