@@ -126,3 +126,58 @@ def imports_dir() -> Path:
     path = Path(settings.IMPORTS_DIR)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+# -- graph store invariants after every test (tests/graphs/invariants.py) ------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "unchecked_stores(reason): do not check the graph store invariants after this test "
+        "(it writes stores by hand on purpose)",
+    )
+
+
+def _store_dirs(item: pytest.Item) -> list[Path]:
+    dirs = [Path(settings.JOBCENTER_GRAPH_DIR), *map(Path, settings.JOBCENTER_EXPORT_ROOTS)]
+    tmp = getattr(item, "funcargs", {}).get("tmp_path")
+    return [d for d in (*dirs, *([tmp] if tmp else [])) if d.is_dir()]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    from tests.graphs.invariants import signatures
+
+    item.stash[_STORES_BEFORE] = signatures(_store_dirs(item))
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """When a test has passed, every graph store it created or changed must hold the store
+    invariants: no dangling edge, rows equal to the committed counts, and (when the test can
+    reach the job database) the same counts in the jobs' rows."""
+    result = yield
+    if item.get_closest_marker("unchecked_stores"):
+        return result
+    from tests.graphs import invariants
+
+    before = item.stash.get(_STORES_BEFORE, {})
+    paths = invariants.changed(before, invariants.signatures(_store_dirs(item)))
+    fixtures = set(getattr(item, "fixturenames", ()))
+    with_db = bool({"db", "transactional_db", "live_server"} & fixtures) or (
+        item.get_closest_marker("django_db") is not None
+    )
+    graph_dir = Path(settings.JOBCENTER_GRAPH_DIR)
+    for path in paths:
+        in_graph_dir = path.parent == graph_dir
+        if not (in_graph_dir and path.suffix == ".sqlite3") and not invariants.is_graph_store(path):
+            continue
+        facts = invariants.check_store(path)
+        if with_db:
+            invariants.check_jobs(facts, graph_id=path.stem if in_graph_dir else None)
+    return result
+
+
+_STORES_BEFORE = pytest.StashKey[dict]()

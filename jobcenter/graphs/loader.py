@@ -12,15 +12,36 @@ How an import runs:
    looks at the stop flag: a cancel rolls the transaction back, so the graph is as it was.
 4. ``commit_gate`` is the point of no return; then the data and the import's summary commit.
 
+What a line is (one rule for the pre-pass, the reader and every line number): a line ends at
+an LF byte; CRs right before the LF belong to the ending (CRLF, and CRCRLF), as do CRs at the
+very end of the file. A CR anywhere else does not end a line: inside a quoted field it is data,
+outside quotes the line fails as ``malformed``. Lines are numbered from 1 by LF, as ``wc -l``,
+``sed -n`` or an editor count them; blank lines are counted in the numbering but are not data
+lines; a record whose quoted field spans lines is reported at its first line (one that cannot
+be parsed, at the line where parsing failed). A UTF-8 byte order mark at the start of a utf-8
+file is skipped (and the file's log says so). Encodings must keep ASCII bytes as they are
+(utf-8, latin-1, cp1252, gbk, shift_jis...); others (utf-16...) are refused file by file.
+
+What a line is judged on, in this order (the first check that fails gives the reason): the
+CSV syntax (``malformed``), bytes that do not decode (``encoding``), the column count, the label,
+the id (``empty_id``; a GraphScope primary key that is not a valid value is ``bad_type``), the
+graph (``duplicate_id`` for a vertex, ``missing_vertex`` for an edge's source, then its
+target), then the property values in schema order. A vertex id is taken only by a line that is
+stored: a line failing on a value leaves the id free, so an edge to it is a missing vertex and
+a later valid line with it loads. Every stored edge joins two stored vertices.
+
 Memory does not grow with file size: a batch is at most ``BATCH_ROWS`` rows and failed lines
 are kept (up to ``plan.max_failed_records`` per file) only until the heartbeat drains them.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
+import functools
 import gc
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -62,25 +83,37 @@ CommitGate = Callable[[ImportSummary], bool]
 @dataclass
 class FileScan:
     size: int
-    lines: int  # physical lines
+    lines: int  # physical lines (LF-terminated, see the module's docstring)
     bad_lines: frozenset[int]  # 1-based numbers of lines whose bytes do not decode
     error: str = ""
+    bom: bool = False  # the file starts with a UTF-8 byte order mark (skipped by the reader)
 
 
 def scan_file(spec: FileSpec, stop: Any = None) -> FileScan:
     """Size, line count and undecodable lines of a file, reading it once in binary."""
+    encoding = spec.csv.encoding
     try:
         size = spec.path.stat().st_size
         handle = spec.path.open("rb")
     except OSError as exc:
         return FileScan(0, 0, frozenset(), error=f"cannot read the file: {exc.strerror or exc}")
+    problem = encoding_problem(encoding)
+    if problem:
+        handle.close()
+        return FileScan(size, 0, frozenset(), error=problem)
     lines = 0
     bad: set[int] = set()
     pending = b""
-    encoding = spec.csv.encoding
     last = b"\n"
+    bom = False
     with handle:
-        while block := handle.read(SCAN_BLOCK):
+        block = handle.read(SCAN_BLOCK)
+        if _is_utf8(encoding):
+            if block.startswith(codecs.BOM_UTF8):
+                bom = True
+            elif block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                return FileScan(size, 0, frozenset(), error=_UTF16_ERROR.format(encoding))
+        while block:
             if stop is not None and stop.is_set():
                 raise ImportStopped()
             last = block[-1:]
@@ -98,11 +131,41 @@ def scan_file(spec: FileSpec, stop: Any = None) -> FileScan:
                     error=f"more than {MAX_BAD_ENCODING_LINES} lines are not valid "
                     f"{encoding}; is the file in another encoding?",
                 )
+            block = handle.read(SCAN_BLOCK)
         if pending:
             _find_undecodable(pending, lines, encoding, bad)
     if size and last != b"\n":
         lines += 1
-    return FileScan(size, lines, frozenset(bad))
+    return FileScan(size, lines, frozenset(bad), bom=bom)
+
+
+_UTF16_ERROR = (
+    "the file starts with a UTF-16 byte order mark: it is UTF-16 (or UTF-32), not {0}; "
+    "save it as UTF-8"
+)
+
+
+def _is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+
+@functools.lru_cache(maxsize=64)
+def encoding_problem(encoding: str) -> str:
+    """Why data files in ``encoding`` cannot be read ("" when they can). Lines are found by
+    their LF bytes, so the encoding must read every ASCII byte as itself (utf-8, latin-1,
+    cp1252, gbk, shift_jis... but not utf-16, utf-7 or the stateful iso-2022 family)."""
+    ascii_bytes = bytes(range(128))
+    try:
+        name = codecs.lookup(encoding).name
+        same = ascii_bytes.decode(encoding) == ascii_bytes.decode("ascii")
+    except (LookupError, UnicodeError):
+        same, name = False, encoding
+    if same and not name.startswith(("iso2022", "hz")):
+        return ""
+    return (
+        f"encoding {encoding} is not supported for data files: lines are split at LF bytes, so "
+        "the encoding must read ASCII bytes as ASCII (utf-8, latin-1, cp1252, gbk, shift_jis...)"
+    )
 
 
 def _find_undecodable(segment: bytes, base: int, encoding: str, bad: set[int]) -> None:
@@ -118,8 +181,24 @@ def _find_undecodable(segment: bytes, base: int, encoding: str, bad: set[int]) -
             bad.add(base + offset + 1)
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, kept by the reader's surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def storable_text(text: str) -> str:
+    """``text`` as every job database can store it: an undecodable byte shown as ``\\xff``,
+    NUL as ``\\x00`` (PostgreSQL refuses NUL; no database takes lone surrogates)."""
+    return _UNSTORABLE.sub(_escape, text) if _UNSTORABLE.search(text) else text
+
+
 def _raw(row: list[str], delimiter: str, quote: str | None) -> str:
-    """A line as it stood in the file, rebuilt from its fields (minimal quoting)."""
+    """A line as it stood in the file, rebuilt from its fields (minimal quoting), storable."""
     if quote:
         parts = []
         for field in row:
@@ -129,9 +208,17 @@ def _raw(row: list[str], delimiter: str, quote: str | None) -> str:
         text = delimiter.join(parts)
     else:
         text = delimiter.join(row)
-    if any("\udc80" <= ch <= "\udcff" for ch in text):  # undecodable bytes: show them escaped
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return text[:RAW_LINE_LIMIT]
+    return storable_text(text)[:RAW_LINE_LIMIT]
+
+
+def _parse_error(exc: csv.Error) -> str:
+    text = str(exc)
+    if text.startswith("new-line character seen in unquoted field"):
+        text = (
+            "a carriage return (CR) that does not end the line, outside quotes (a line ends "
+            "with LF or CRLF; a CR in a value must be inside quotes)"
+        )
+    return f"the line cannot be parsed: {text}"
 
 
 class _LabelRows:
@@ -151,49 +238,37 @@ class _LabelRows:
 
 class ScopeKeys:
     """Vertex keys of one scope -> vids, in memory. ``get`` is the dict's own method, so the
-    row builders' endpoint lookups cost one dict probe."""
+    row builders' lookups cost one dict probe; a builder records a stored line's new key in
+    ``new`` (here the same dict) once the line's values converted, never before."""
 
     def __init__(self, index: VertexIndex) -> None:
         self.index = index
         self.keys: dict[str, int] = {}
         self.get = self.keys.get
-
-    def claim(self, key: str) -> int | None:
-        """A new vid for ``key``; None when the key exists already."""
-        keys = self.keys
-        if key in keys:
-            return None
-        vid = keys[key] = self.index.next_vid
-        self.index.next_vid = vid + 1
-        return vid
+        self.new = self.keys
 
 
 class StoredScopeKeys:
-    """Vertex keys of one scope looked up in the store (graphs too big for memory). Keys
-    claimed since the last vertex batch was written are held until then."""
+    """Vertex keys of one scope looked up in the store (graphs too big for memory). Keys of
+    lines accepted since the last vertex batch was written are held in ``new`` until then."""
 
     def __init__(self, index: VertexIndex, scope: str) -> None:
         self.index = index
         self.scope = scope
-        self.pending: dict[str, int] = {}
+        self.new: dict[str, int] = {}
 
     def get(self, key: str) -> int | None:
-        vid = self.pending.get(key)
+        vid = self.new.get(key)
         return vid if vid is not None else self.index.store.find_vid(self.scope, key)
-
-    def claim(self, key: str) -> int | None:
-        if self.get(key) is not None:
-            return None
-        vid = self.pending[key] = self.index.next_vid
-        self.index.next_vid = vid + 1
-        return vid
 
 
 class VertexIndex:
     """Vertex key -> vid during one import: new vertices get their vid here (the store takes
-    it as given), edges find their endpoints here. In memory while the graph has at most
-    ``capacity`` vertices (about 100 bytes each); beyond that, looked up in the store, slower
-    but with memory that does not grow with the graph."""
+    it as given), edges find their endpoints here. A vertex line takes ``next_vid`` and puts
+    its key in its scope's ``new`` only once its values converted, so a line that fails leaves
+    no key behind (no edge can point at a vertex that was not stored). In memory while the
+    graph has at most ``capacity`` vertices (about 100 bytes each); beyond that, looked up in
+    the store, slower but with memory that does not grow with the graph."""
 
     def __init__(self, store: GraphStore, *, capacity: int, expected_new: int) -> None:
         self.store = store
@@ -212,10 +287,10 @@ class VertexIndex:
         return keys
 
     def written(self) -> None:
-        """The claimed vertices are in the store now."""
+        """The accepted vertices are in the store now."""
         if not self.in_memory:
             for keys in self.scopes.values():
-                keys.pending.clear()  # type: ignore[union-attr]
+                keys.new.clear()
 
 
 class Loader:
@@ -232,10 +307,13 @@ class Loader:
         self.width = store_width(plan)
         self.vertices_added = 0
         self.edges_added = 0
+        self.vertices_removed = 0  # by init/overwrite, which clear the graph first
+        self.edges_removed = 0  # by init/overwrite, and edges replaced under override
         self.failed_total = 0
         self._reasons: list[Counter] = [Counter() for _ in plan.files]
         self._logs: list[list[str]] = [[] for _ in plan.files]
         self._kept: list[int] = [0 for _ in plan.files]
+        self._notes: list[list[str]] = [[] for _ in plan.files]  # said in the log, after counts
         self._vertex_sql = store.vertex_sql(self.width)
         self._edge_insert, self._edge_delete = store.edge_sqls(
             self.width, plan.parallel_edge, plan.ignore_label
@@ -249,6 +327,7 @@ class Loader:
         fp.failed_lines += 1
         self.failed_total += 1
         self._reasons[index][reason] += 1
+        message = storable_text(message)
         log = self._logs[index]
         if len(log) < LOG_LINES_PER_FILE:
             log.append(f"line {line}: {reason}: {message}")
@@ -297,16 +376,14 @@ class Loader:
         fp = self.progress.files[index]
         fp.started = time.time()
         if scan.error:
-            fp.status, fp.cause, fp.finished = FileStatus.FAILED, scan.error, time.time()
-            fp.log = scan.error + "\n"
+            self._file_error(fp, scan.error)
             return
+        encoding = "utf-8-sig" if scan.bom else spec.csv.encoding  # utf-8-sig skips the BOM
         try:
-            handle = spec.path.open(
-                encoding=spec.csv.encoding, errors="surrogateescape", newline=""
-            )
+            # newline="\n": only LF ends a line (see the module's docstring), as in the scan.
+            handle = spec.path.open(encoding=encoding, errors="surrogateescape", newline="\n")
         except OSError as exc:
-            fp.status, fp.finished = FileStatus.FAILED, time.time()
-            fp.cause = f"cannot read the file: {exc.strerror or exc}"
+            self._file_error(fp, f"cannot read the file: {exc.strerror or exc}")
             return
         builders = {
             "ges_vertex": self._ges_vertex_rows,
@@ -316,11 +393,28 @@ class Loader:
         }
         build = builders[spec.layout](spec)
         write = self._write_edges if spec.role == "edge" else self._write_vertices
+        if scan.bom:
+            self._notes[index].append(
+                "the UTF-8 byte order mark (BOM) at the start of the file was skipped"
+            )
         with handle:
-            self._stream(index, spec, scan, fp, handle, build, write)
+            try:
+                self._stream(index, spec, scan, fp, handle, build, write)
+            except UnicodeDecodeError as exc:  # a decoder that even surrogateescape cannot pass
+                self._file_error(
+                    fp, f"the file cannot be read as {spec.csv.encoding}: {exc.reason}"
+                )
+                return
         fp.bytes_read = fp.bytes_total
         fp.total_lines = fp.successful_lines + fp.failed_lines
         self._finish_file(index, fp)
+
+    def _file_error(self, fp: FileProgress, cause: str) -> None:
+        """The file as a whole cannot be read: it fails with ``cause``; its lines read so far
+        (normally none) stay counted."""
+        fp.status, fp.cause, fp.finished = FileStatus.FAILED, cause, time.time()
+        fp.total_lines = fp.successful_lines + fp.failed_lines
+        fp.log = cause + "\n"
 
     def _stream(
         self,
@@ -375,8 +469,11 @@ class Loader:
                         break
                 break
             except csv.Error as exc:  # e.g. a field over the size limit; go on after it
-                message = f"the line cannot be parsed: {exc}"
-                self.fail(index, fp, reader.line_num, Reason.MALFORMED, message, [])
+                self.fail(index, fp, reader.line_num, Reason.MALFORMED, _parse_error(exc), [])
+            except UnicodeDecodeError:  # the file fails as a whole; its accepted lines stay
+                if batch:  # (their keys are in the index already)
+                    write(fp, batch)
+                raise
 
     def _write_vertices(self, fp: FileProgress, batch: list[tuple]) -> None:
         self.store.add_vertices(self._vertex_sql, batch)
@@ -386,13 +483,15 @@ class Loader:
 
     def _write_edges(self, fp: FileProgress, batch: list[tuple]) -> None:
         rows = batch
-        if self.plan.parallel_edge == "override":
+        override = self.plan.parallel_edge == "override"
+        if override:
             # One statement deletes the edges a batch replaces, the next inserts the batch, so
             # within a batch the last line of an edge must win before they run.
             identity = (lambda r: r[1:3]) if self.plan.ignore_label else (lambda r: r[:3])
             last = {identity(row): row for row in batch}
             if len(last) != len(batch):
                 rows = list(last.values())
+            changes = self.store.conn.total_changes
         ignored = self.store.add_edges(
             self._edge_insert,
             rows,
@@ -401,8 +500,17 @@ class Loader:
             ignore_label=self.plan.ignore_label,
         )
         fp.successful_lines += len(batch)
-        fp.ignored_lines += ignored + len(batch) - len(rows)
-        self.edges_added += len(rows) - ignored
+        if override:
+            # Every line adds its edge and removes the edges it replaces: those of the graph
+            # (deleted) and earlier lines of its batch (never inserted), so the counts do not
+            # depend on where batches end; the store holds added - removed more edges.
+            replaced = self.store.conn.total_changes - changes - len(rows) + len(batch) - len(rows)
+            fp.ignored_lines += replaced
+            self.edges_added += len(batch)
+            self.edges_removed += replaced
+        else:
+            fp.ignored_lines += ignored
+            self.edges_added += len(rows) - ignored
 
     def _finish_file(self, index: int, fp: FileProgress) -> None:
         fp.finished = time.time()
@@ -423,7 +531,8 @@ class Loader:
             head += f", {fp.ignored_lines} duplicate edges {done}"
         log = self._logs[index]
         more = fp.failed_lines - len(log)
-        fp.log = "\n".join([head, *log, *([f"... {more} more failed lines"] if more > 0 else [])])
+        tail = [f"... {more} more failed lines"] if more > 0 else []
+        fp.log = "\n".join([head, *self._notes[index], *log, *tail])
         fp.log += "\n"
 
     def _reader(self, spec: FileSpec, handle: Any) -> Any:
@@ -471,7 +580,9 @@ class Loader:
     def _ges_vertex_rows(self, spec: FileSpec) -> RowBuilder:
         """``id,label,props...`` -> ``(vid, "", id, label, p0..)``."""
         labels = self._ges_label_rows(2, "vertex", 4)
-        claim = self.index.scope("").claim
+        index = self.index
+        scope = index.scope("")
+        taken, new = scope.get, scope.new
 
         def build(row: list[str]) -> tuple:
             if len(row) < 2:
@@ -489,10 +600,13 @@ class Loader:
             key = row[0]
             if not key:
                 raise LineError(Reason.EMPTY_ID, "the vertex id is empty")
-            vid = claim(key)
-            if vid is None:
+            if taken(key) is not None:
                 raise LineError(Reason.DUPLICATE_ID, f"vertex id {shown(key)} already exists")
-            return entry.values(row, vid, "", key, row[1])
+            vid = index.next_vid
+            values = entry.values(row, vid, "", key, row[1])  # BadValue: the id stays free
+            new[key] = vid
+            index.next_vid = vid + 1
+            return values
 
         return build
 
@@ -546,7 +660,9 @@ class Loader:
         to_key = _key_converter(label, "the primary key")
         need = _min_columns(spec)
         name = label.name
-        claim = self.index.scope(name).claim
+        index = self.index
+        scope = index.scope(name)
+        taken, new = scope.get, scope.new
 
         def build(row: list[str]) -> tuple:
             if len(row) < need:
@@ -556,12 +672,15 @@ class Loader:
             if not row[key_column]:
                 raise LineError(Reason.EMPTY_ID, f"the primary key {label.primary_key} is empty")
             key = to_key(row[key_column])
-            vid = claim(key)
-            if vid is None:
+            if taken(key) is not None:
                 raise LineError(
                     Reason.DUPLICATE_ID, f"{name} with primary key {shown(key)} already exists"
                 )
-            return entry.values(row, vid, name, key, name)
+            vid = index.next_vid
+            values = entry.values(row, vid, name, key, name)  # BadValue: the key stays free
+            new[key] = vid
+            index.next_vid = vid + 1
+            return values
 
         return build
 
@@ -697,7 +816,9 @@ def run_import(
     store.begin(width=store_width(plan), schema=plan.schema.to_dict())
     gc_was_enabled = gc.isenabled()
     try:
+        cleared = {"vertices": {}, "edges": {}}
         if plan.mode in ("init", "overwrite"):
+            cleared = store.counts()
             store.clear()
 
         def lines_of(role: str) -> int:
@@ -712,6 +833,8 @@ def run_import(
         gc.disable()
         index = VertexIndex(store, capacity=index_capacity, expected_new=lines_of("vertex"))
         loader = Loader(plan, store, progress, index)
+        loader.vertices_removed = sum(cleared["vertices"].values())
+        loader.edges_removed = sum(cleared["edges"].values())
         if plan.parallel_edge != "allow":
             store.ensure_endpoint_index()  # "is this edge there already?" per line
         for index, (spec, scan) in enumerate(zip(plan.files, scans, strict=True)):
@@ -731,6 +854,8 @@ def run_import(
             files=tuple(
                 _file_summary(spec, fp) for spec, fp in zip(plan.files, progress.files, strict=True)
             ),
+            vertices_removed=loader.vertices_removed,
+            edges_removed=loader.edges_removed,
         )
         if progress.stop.is_set() or (commit_gate is not None and not commit_gate(summary)):
             raise ImportStopped()

@@ -199,18 +199,24 @@ class ImportProgress:
 
 @dataclass(frozen=True)
 class ImportSummary:
-    """What a finished import did; also stored in the graph store with the commit."""
+    """What a finished import did; also stored in the graph store with the commit. The graph
+    holds ``vertices_added - vertices_removed`` (and the same for edges) more rows after it:
+    ``*_removed`` count what ``init``/``overwrite`` cleared and edges replaced by ``override``."""
 
     vertices_added: int
     edges_added: int
     lines_total: int
     lines_failed: int
     files: tuple[dict, ...]  # per file: status, cause, total/successful/failed lines
+    vertices_removed: int = 0
+    edges_removed: int = 0
 
     def to_dict(self) -> dict:
         return {
             "vertices_added": self.vertices_added,
             "edges_added": self.edges_added,
+            "vertices_removed": self.vertices_removed,
+            "edges_removed": self.edges_removed,
             "lines_total": self.lines_total,
             "lines_failed": self.lines_failed,
             "files": [dict(f) for f in self.files],
@@ -224,6 +230,8 @@ class ImportSummary:
             lines_total=int(data["lines_total"]),
             lines_failed=int(data["lines_failed"]),
             files=tuple(dict(f) for f in data.get("files", ())),
+            vertices_removed=int(data.get("vertices_removed", 0)),
+            edges_removed=int(data.get("edges_removed", 0)),
         )
 
 

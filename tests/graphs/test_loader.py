@@ -170,6 +170,28 @@ def test_parallel_edges_within_one_file(workspace, small_graph):
     assert sorted(e[3] for e in workspace.store.edges()) == [3.0, 8.0]
 
 
+def test_summaries_count_the_rows_an_import_removed(workspace, small_graph):
+    """The graph grows by added - removed: init/overwrite clear it first, and under override
+    a line removes the edges it replaces (stored before, or earlier in its file, whatever the
+    batches), so the counts match the rows in the store."""
+    workspace.run(small_graph(vertices=VERTICES, edges="ann,bob,rate,1\nann,bob,friends\n"))
+    run = workspace.run(
+        small_graph(
+            edges="ann,bob,rate,7\nbob,ann,rate,8\nann,bob,rate,9\n",
+            parallel_edge={"action": "override"},
+        )
+    )
+    assert (run.summary.edges_added, run.summary.edges_removed) == (3, 3)
+    assert run.files[1].ignored_lines == 3 and "3 duplicate edges replaced" in run.files[1].log
+    assert sorted(e[3] for e in workspace.store.edges()) == [8.0, 9.0]
+    plan = small_graph(vertices="dan,user,Dan,1\n")
+    run = workspace.run(type(plan)(**{**plan.__dict__, "mode": "overwrite"}))
+    assert (run.summary.vertices_added, run.summary.vertices_removed) == (1, 3)
+    assert (run.summary.edges_added, run.summary.edges_removed) == (0, 2)
+    assert workspace.store.applied_summary("job3")["vertices_removed"] == 3
+    assert workspace.store.counts() == {"vertices": {"user": 1}, "edges": {}}
+
+
 def test_undecodable_bytes_fail_only_their_line(workspace, small_graph):
     data = b"ann,user,Ann,31\n" + b"bob,user,B\xffb,40\n" + b"cid,user,Cid,22\n"
     run = workspace.run(small_graph(vertices=data))

@@ -8,6 +8,9 @@ import pytest
 
 from jobcenter.graphs.store import GraphStore, delete_store, store_counts
 
+# These tests write rows and commit records by hand, not through imports.
+pytestmark = pytest.mark.unchecked_stores
+
 
 def test_an_import_transaction_commits_with_its_summary(tmp_path):
     store = GraphStore(tmp_path / "g.sqlite3")

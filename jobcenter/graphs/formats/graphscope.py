@@ -5,6 +5,7 @@ the bulk-loading configuration (SchemaMapping). See
 
 from __future__ import annotations
 
+import codecs
 import csv
 from pathlib import Path
 from typing import Any
@@ -402,7 +403,11 @@ def _header(path: Path, options: CsvOptions) -> list[str] | None:
     if not options.header_row:
         return None
     try:
-        with path.open(encoding=options.encoding, errors="replace", newline="") as handle:
+        # Read as the loader reads (a UTF-8 BOM skipped, lines ended by LF only).
+        encoding = "utf-8-sig" if codecs.lookup(options.encoding).name == "utf-8" else None
+        with path.open(
+            encoding=encoding or options.encoding, errors="replace", newline="\n"
+        ) as handle:
             reader = csv.reader(
                 handle,
                 delimiter=options.delimiter,
@@ -410,7 +415,7 @@ def _header(path: Path, options: CsvOptions) -> list[str] | None:
                 quoting=csv.QUOTE_MINIMAL if options.quotechar else csv.QUOTE_NONE,
                 escapechar=options.escapechar,
             )
-            return next(reader, [])
+            return next((row for row in reader if row), [])  # blank lines are not the header
     except (OSError, csv.Error):
         return []
 
