@@ -77,6 +77,7 @@ from jobcenter.jobs.downloads import (
 )
 from jobcenter.jobs.filtersets import ORDERING_FIELDS, JobFilterSet
 from jobcenter.jobs.models import Job
+from jobcenter.jobs.selectors import BoundedCount
 from jobcenter.projects.choices import ROLE_RANK, Role
 from jobcenter.projects.models import Project
 from jobcenter.projects.selectors import project_list_with_role, project_members
@@ -234,9 +235,9 @@ class Listing:
     project: Project
     params: QueryDict
     filterset: JobFilterSet
-    counts: dict[str, int]
+    counts: dict[str, BoundedCount]
     statuses: list[str]
-    total: int
+    total: BoundedCount
     page: int
     per_page: int
     pages: int
@@ -281,28 +282,28 @@ class Listing:
         ]
 
     @property
-    def count_all(self) -> int:
-        return sum(self.counts.values())
+    def count_all(self) -> BoundedCount:
+        return job_selectors.counts_total(self.counts.values())
 
     @property
-    def active_matching(self) -> int:
+    def active_matching(self) -> BoundedCount:
         """Jobs matching every filter (status included) that a cancel could still stop."""
-        return sum(
-            self.counts.get(s, 0)
+        return job_selectors.counts_total(
+            self.counts.get(s, BoundedCount(0))
             for s in ACTIVE_STATUSES
             if not self.statuses or s in self.statuses
         )
 
     @cached_property
-    def retryable_matching(self) -> int:
+    def retryable_matching(self) -> BoundedCount:
         """Jobs matching every filter that a "retry all" would retry (ended in a failure, no
-        retry yet); only counted when the status filter asks for failures and nothing else,
-        so the everyday list pays nothing for it."""
+        retry yet), exact up to 10,000; only counted when the status filter asks for failures
+        and nothing else, so the everyday list pays nothing for it."""
         if not self.statuses or not set(self.statuses) <= set(RETRYABLE_STATUSES):
-            return 0
+            return BoundedCount(0)
         if not self.filterset.is_valid() or not any(self.counts.get(s) for s in self.statuses):
-            return 0
-        return job_selectors.job_retry_candidates(self.filterset.qs).count()
+            return BoundedCount(0)
+        return job_selectors.count_bounded(job_selectors.job_retry_candidates(self.filterset.qs))
 
     @property
     def invalid_filters(self) -> list[str]:
@@ -337,11 +338,6 @@ def _filter_data(params: QueryDict) -> QueryDict:
     return data
 
 
-def _count_key(project: Project, data: QueryDict) -> str:
-    items = sorted((k, v) for k in data for v in data.getlist(k) if v != "")
-    return f"{project.pk}|{urlencode(items)}"
-
-
 def _int(value: Any, default: int) -> int:
     try:
         return int(value)
@@ -349,26 +345,14 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-def _page_rows(scope: QuerySet[Job], ordered: QuerySet[Job], offset: int, limit: int) -> list[Job]:
-    """One page of jobs in two steps: the ids alone (no joins, so the database can walk the
-    (project, created_at) index and stop after one page instead of sorting the project's
-    jobs), then those rows with what the page shows of them."""
-    ids = list(ordered.select_related(None).values_list("pk", flat=True)[offset : offset + limit])
-    by_id = {job.pk: job for job in scope.filter(pk__in=ids)}
-    return [by_id[pk] for pk in ids if pk in by_id]
-
-
-def _status_counts(scope: QuerySet[Job], project: Project, params: QueryDict) -> dict[str, int]:
+def _status_counts(scope: QuerySet[Job], params: QueryDict) -> dict[str, BoundedCount]:
     """Jobs per status under every list filter but the status one (the chips, and the total
-    a status selection adds up to); the same for the page and its live poll."""
+    a status selection adds up to), each exact up to 10,000; the same for the page and its
+    live poll."""
     data = _filter_data(params)
     for name in ("status", "ordering"):
         data.pop(name, None)
-    return job_selectors.job_status_counts(
-        scope=scope,
-        filtered=JobFilterSet(data, queryset=scope).qs,
-        cache_key=_count_key(project, data),
-    )
+    return job_selectors.job_status_counts(filtered=JobFilterSet(data, queryset=scope).qs)
 
 
 def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
@@ -379,16 +363,27 @@ def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
     cleaned = getattr(filterset.form, "cleaned_data", {}) or {}
     statuses = [s for s in (cleaned.get("status") or []) if s in JobStatus.values]
 
-    counts = _status_counts(scope, project, params)
-    total = sum(counts[s] for s in (statuses or JobStatus.values))
+    counts = _status_counts(scope, params)
 
     per_page = _int(params.get("per_page"), PER_PAGE_DEFAULT)
     if per_page not in PER_PAGE_CHOICES:
         per_page = PER_PAGE_DEFAULT
+    page = max(1, _int(params.get("page"), 1))
+    # The page and the number of matches come together (jobs.selectors.job_page): the number
+    # is exact up to 10,000 ("10,000+" beyond, when the last page is not known either).
+    found = job_selectors.job_page(
+        scope=scope, filtered=filterset.qs, offset=(page - 1) * per_page, limit=per_page
+    )
+    total = found.count
     pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, _int(params.get("page"), 1)), pages)
-    offset = (page - 1) * per_page
-    rows = _page_rows(scope, filterset.qs, offset, per_page) if total else []
+    if not total.exact:
+        pages = max(pages, page + 1 if len(found.rows) == per_page else page)
+    rows = found.rows
+    if page > pages:  # past the end: show the last page
+        page = pages
+        rows = job_selectors.job_page(
+            scope=scope, filtered=filterset.qs, offset=(page - 1) * per_page, limit=per_page
+        ).rows
 
     ordering = params.get("ordering") or ""
     if ordering.lstrip("-") not in ORDERING_FIELDS:
@@ -483,14 +478,14 @@ def job_list_live(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=HTMX_STOP_POLLING)
     scope = job_selectors.job_list(user=request.user).filter(project=nav.current)
     jobs = list(scope.filter(pk__in=ids)) if ids else []
-    counts = _status_counts(scope, nav.current, params)
+    counts = _status_counts(scope, params)
     statuses = [s for s in params.getlist("status") if s in JobStatus.values]
     finished = [job for job in jobs if not job.is_active]
     context = {
         "jobs": jobs,
         "counts": counts,
-        "count_all": sum(counts.values()),
-        "total": sum(counts[s] for s in (statuses or JobStatus.values)),
+        "count_all": job_selectors.counts_total(counts.values()),
+        "total": job_selectors.counts_total(counts[s] for s in (statuses or JobStatus.values)),
         "finished": finished,
         "active_count": len(jobs) - len(finished),
         "can_operate": nav.can_operate,

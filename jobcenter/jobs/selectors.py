@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
-import time
-from collections import Counter
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.cache import cache
-from django.db.models import Count, Max, Q, QuerySet
-from django.utils import timezone
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 
 from jobcenter.core.errors import InvalidInput, NotFound
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
 from jobcenter.jobs.choices import (
-    ACTIVE_STATUSES,
     RETRYABLE_STATUSES,
-    TERMINAL_STATUSES,
     JobStatus,
     JobType,
 )
@@ -29,6 +24,9 @@ from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 from jobcenter.jobs.results import ResultPage, ResultReader
 from jobcenter.projects.selectors import project_list_for_user
+
+# What a row of a job list shows besides the job itself.
+JOB_ROW_RELATED = ("project", "graph", "submitted_by", "cancel_requested_by")
 
 
 def job_list(*, user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Job]:
@@ -43,7 +41,7 @@ def job_list(*, user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Job]:
     if user is not None and not (user.is_authenticated and user.is_superuser):
         projects = list(project_list_for_user(user=user).values_list("pk", flat=True))
         qs = qs.filter(project_id__in=projects)
-    return qs.select_related("project", "graph", "submitted_by", "cancel_requested_by")
+    return qs.select_related(*JOB_ROW_RELATED)
 
 
 def job_list_filtered(
@@ -52,7 +50,12 @@ def job_list_filtered(
     """:func:`job_list` narrowed and ordered by the shared JobFilterSet (``data`` holds the job
     list's query parameters, e.g. a QueryDict). Raises InvalidInput naming the first bad filter,
     with every filter's messages in ``errors``."""
-    filterset = JobFilterSet(data=data, queryset=job_list(user=user))
+    return job_list_filter(job_list(user=user), data=data)
+
+
+def job_list_filter(scope: QuerySet[Job], *, data: Mapping[str, Any]) -> QuerySet[Job]:
+    """``scope`` (e.g. from :func:`job_list`) narrowed and ordered by the JobFilterSet."""
+    filterset = JobFilterSet(data=data, queryset=scope)
     if not filterset.is_valid():
         errors = {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
         name, messages = next(iter(errors.items()))
@@ -91,8 +94,121 @@ def job_timeline(*, job: Job) -> QuerySet[JobEvent]:
 
 def job_retry_candidates(jobs: QuerySet[Job]) -> QuerySet[Job]:
     """The jobs of ``jobs`` that a "retry every failed job" would retry: ended failed,
-    partially failed or cancelled, and not retried yet."""
-    return jobs.filter(status__in=RETRYABLE_STATUSES, retries__isnull=True)
+    partially failed or cancelled, and not retried yet.
+
+    "Not retried" is ``NOT EXISTS`` (one lookup in the ``retry_of`` index per job), never a
+    LEFT JOIN anti-join: once SQLite has statistics saying most jobs have no ``retry_of``, it
+    plans that join as a scan of the whole table for every matching job (minutes at 1M).
+    """
+    retried = Job.objects.filter(retry_of=OuterRef("pk"))
+    return jobs.filter(status__in=RETRYABLE_STATUSES).filter(~Exists(retried))
+
+
+# --- counts and pages that stay cheap at millions of jobs ------------------------------------
+
+# Counts above this are shown as "10,000+": counting further would read every matching row.
+COUNT_LIMIT = 10_000
+
+
+class BoundedCount(int):
+    """A number of jobs, exact up to a limit: ``exact`` False means "more than this"."""
+
+    exact: bool
+
+    def __new__(cls, value: int, exact: bool = True) -> BoundedCount:
+        obj = super().__new__(cls, value)
+        obj.exact = exact
+        return obj
+
+    def __str__(self) -> str:
+        return f"{int(self):,}" if self.exact else f"{int(self):,}+"
+
+    def __repr__(self) -> str:
+        return f"BoundedCount({int(self)}, exact={self.exact})"
+
+
+def count_bounded(qs: QuerySet, *, limit: int = COUNT_LIMIT) -> BoundedCount:
+    """How many rows ``qs`` has, reading at most ``limit + 1`` of them (a subquery with LIMIT:
+    the count stops there instead of reading every match of a filter at a million jobs)."""
+    n = qs.select_related(None).order_by().values("pk")[: limit + 1].count()
+    return BoundedCount(limit, exact=False) if n > limit else BoundedCount(n)
+
+
+def job_rows(ids: list[str]) -> list[Job]:
+    """The jobs of ``ids``, in that order, with what a list row shows of them (one query)."""
+    if not ids:
+        return []
+    by_id = {job.pk: job for job in Job.objects.filter(pk__in=ids).select_related(*JOB_ROW_RELATED)}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+# A page of a list whose filters match more than COUNT_LIMIT jobs is found by reading the
+# scope's jobs in list order, this many ids at a time, and keeping those that match (see
+# job_page); past WALK_MAX_ROWS (deep offset pages) the plain query is used.
+WALK_CHUNK = 5_000
+WALK_MAX_ROWS = 2_000
+WALK_MAX_CHUNKS = 20
+
+
+@dataclass(frozen=True)
+class JobPage:
+    rows: list[Job]
+    count: BoundedCount  # every match, exact up to COUNT_LIMIT
+
+
+def _ordered_ids(qs: QuerySet[Job], start: int, stop: int) -> list[str]:
+    return list(qs.select_related(None).values_list("pk", flat=True)[start:stop])
+
+
+def job_page(
+    *,
+    scope: QuerySet[Job],
+    filtered: QuerySet[Job],
+    offset: int,
+    limit: int,
+    count_limit: int = COUNT_LIMIT,
+) -> JobPage:
+    """Rows ``offset`` to ``offset + limit`` of ``filtered`` (``scope`` narrowed by the list's
+    filters and ordered), and how many there are, with bounded work at millions of jobs.
+
+    A database planner picks one index per query and may pick badly: for "failed jobs of
+    graph g3, by progress" it may read every g3 job and sort them, or walk the progress index
+    and keep the g3 failures, and its statistics cannot tell which is cheaper. So the choice is
+    made here, from a bounded count of the matches (at most ``count_limit + 1`` ids, read
+    through whichever index the filters have, in no order):
+
+    - at most ``count_limit`` matches: the count is exact and the page is a sort of just
+      those ids (the primary key's index, whatever the order asked for);
+    - more: at least one job in ``count_limit / scope size`` matches, so the page is found by
+      reading ``scope`` in list order (an index per sortable column: jobs.models.SORT_INDEXED)
+      a chunk of ids at a time and keeping the matches; the first page reads a few thousand
+      index entries at most. The count is shown as "more than ``count_limit``".
+    """
+    count = count_bounded(filtered, limit=count_limit)
+    ordering = filtered.query.order_by
+    if count.exact:
+        if offset >= count:
+            return JobPage(rows=[], count=count)
+        matches = filtered.select_related(None).order_by().values("pk")[: count_limit + 1]
+        few = Job.objects.filter(pk__in=Subquery(matches)).order_by(*ordering)
+        return JobPage(rows=job_rows(_ordered_ids(few, offset, offset + limit)), count=count)
+    if offset + limit > WALK_MAX_ROWS:
+        return JobPage(rows=job_rows(_ordered_ids(filtered, offset, offset + limit)), count=count)
+    walk = scope.order_by(*ordering)
+    matches: list[str] = []
+    start, size = 0, min(WALK_CHUNK, 2 * (offset + limit))
+    for _chunk in range(WALK_MAX_CHUNKS):
+        if len(matches) >= offset + limit:
+            break
+        chunk = _ordered_ids(walk, start, start + size)
+        kept = set(filtered.order_by().filter(pk__in=chunk).values_list("pk", flat=True))
+        matches.extend(pk for pk in chunk if pk in kept)
+        if len(chunk) < size:
+            break
+        start, size = start + size, min(WALK_CHUNK, 4 * size)
+    else:  # sparse after all (matches bunched at the end of the order): let the database do it
+        matches = _ordered_ids(filtered, 0, offset + limit)
+    return JobPage(rows=job_rows(matches[offset : offset + limit]), count=count)
 
 
 def job_result_page(*, job: Job, offset: int, limit: int) -> ResultPage | None:
@@ -107,96 +223,39 @@ def job_result_page(*, job: Job, offset: int, limit: int) -> ResultPage | None:
 
 
 # --- dashboard additions (jobcenter.dashboard) ------------------------------------------------
-# Exact per-status counts that stay cheap on a table of millions of jobs. A finished job never
-# changes again, so the finished jobs created before a boundary are counted once and cached; on
-# every call only the few jobs that were unfinished at that time and the jobs created since are
-# counted again. The cache entry is rebuilt after STATUS_COUNT_TTL seconds (which is also how
-# long a deletion of old jobs may take to show) or when the recent part grows large.
-
-STATUS_COUNT_TTL = 300.0
-# Jobs created within this many seconds of a rebuild count as recent: a submission that commits
-# later than this after its creation time would be missed until the next rebuild.
-STATUS_COUNT_SETTLE_SECONDS = 60.0
-STATUS_COUNT_MAX_RECENT = 5_000
-STATUS_COUNT_MAX_PENDING = 5_000
-
-
-def _status_count_rows(qs: QuerySet[Job]) -> Counter[str]:
-    # COUNT(*), not COUNT(id): the (project, status, created_at) index then answers on its own;
-    # counting the (text) primary key makes SQLite read every row (20x slower at 1M jobs).
-    return Counter(
-        dict(qs.order_by().values_list("status").annotate(n=Count("*")).values_list("status", "n"))
-    )
-
-
-def _status_count_base(scope: QuerySet[Job], filtered: QuerySet[Job]) -> dict[str, Any] | None:
-    boundary = timezone.now() - timedelta(seconds=STATUS_COUNT_SETTLE_SECONDS)
-    old = {"created_at__lt": boundary}
-    for _attempt in range(3):
-        # Unfinished old jobs are always counted live. Whatever is not among them was finished
-        # before the count below started, so it is counted exactly once and never changes.
-        # No ORDER BY: the model's default order would make the database walk the project's
-        # jobs by date instead of the (project, status) index (0.5 s instead of 2 ms at 1M).
-        pending = list(
-            scope.filter(status__in=ACTIVE_STATUSES, **old)
-            .order_by()
-            .values_list("pk", flat=True)[: STATUS_COUNT_MAX_PENDING + 1]
-        )
-        if len(pending) > STATUS_COUNT_MAX_PENDING:
-            return None
-        counts = _status_count_rows(filtered.filter(status__in=TERMINAL_STATUSES, **old))
-        # A pending job that finished while we counted may or may not be in ``counts``: retry.
-        if not Job.objects.filter(pk__in=pending, status__in=TERMINAL_STATUSES).exists():
-            return {
-                "boundary": boundary,
-                "counts": dict(counts),
-                "pending": pending,
-                "built": time.monotonic(),
-            }
-    return None
 
 
 def job_status_counts(
-    *,
-    scope: QuerySet[Job],
-    filtered: QuerySet[Job] | None = None,
-    cache_key: str | None = None,
-) -> dict[str, int]:
-    """Number of jobs per status (every status present, zeros included) in ``filtered``.
+    *, filtered: QuerySet[Job], limit: int = COUNT_LIMIT
+) -> dict[str, BoundedCount]:
+    """Number of jobs per status in ``filtered`` (every status present, zeros included), each
+    exact up to ``limit`` and "more than ``limit``" beyond.
 
-    ``scope`` is what the user may see (e.g. one project's jobs); ``filtered`` narrows it by
-    anything but status (default: ``scope``). With ``cache_key`` (which must identify scope and
-    filters, e.g. a project id plus the normalised filter parameters) the counts of old finished
-    jobs are cached as described above; without it everything is counted directly.
+    One query reads at most ``limit + 1`` matching jobs; when that is all of them, every count
+    is exact from it. Otherwise each status is counted on its own, again reading at most
+    ``limit + 1`` jobs (through the (project, status, ...) index). Either way no count reads
+    every job of a million-job project.
     """
-    filtered = scope if filtered is None else filtered
-    counts: Counter[str] = Counter()
-    base = None
-    if cache_key is not None:
-        key = "jobcenter:job-status-counts:" + hashlib.sha256(cache_key.encode()).hexdigest()
-        base = cache.get(key)
-        if base is None or time.monotonic() - base["built"] > STATUS_COUNT_TTL:
-            base = _status_count_base(scope, filtered)
-            if base is not None:
-                cache.set(key, base, int(STATUS_COUNT_TTL))
-    if base is None:
-        counts = _status_count_rows(filtered)
-    else:
-        counts.update(base["counts"])
-        if base["pending"]:
-            counts.update(_status_count_rows(filtered.filter(pk__in=base["pending"])))
-        # Newest first through the (project, created_at) index; counted in Python so that the
-        # query planner never picks a whole-project index scan for it.
-        recent = list(
-            filtered.filter(created_at__gte=base["boundary"])
-            .order_by("-created_at", "-id")
-            .values_list("status", flat=True)[: STATUS_COUNT_MAX_RECENT + 1]
-        )
-        if len(recent) > STATUS_COUNT_MAX_RECENT:
-            cache.delete(key)
-            return job_status_counts(scope=scope, filtered=filtered, cache_key=cache_key)
-        counts.update(recent)
-    return {status: counts.get(status, 0) for status in JobStatus.values}
+    sample = filtered.select_related(None).order_by().values("status")[: limit + 1]
+    try:
+        sql, params = sample.query.sql_with_params()
+    except EmptyResultSet:  # e.g. a search that can match nothing
+        return {status: BoundedCount(0) for status in JobStatus.values}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT status, COUNT(*) FROM ({sql}) sample GROUP BY status", params)  # noqa: S608
+        counts = dict(cursor.fetchall())
+    if sum(counts.values()) <= limit:
+        return {status: BoundedCount(counts.get(status, 0)) for status in JobStatus.values}
+    return {
+        status: count_bounded(filtered.filter(status=status), limit=limit)
+        for status in JobStatus.values
+    }
+
+
+def counts_total(counts: Iterable[BoundedCount]) -> BoundedCount:
+    """The sum of bounded counts (inexact when any part is)."""
+    parts = list(counts)
+    return BoundedCount(sum(parts), exact=all(part.exact for part in parts))
 
 
 # --- analytics results (issue 6) ---------------------------------------------------------------

@@ -53,11 +53,13 @@ def file_tone(status: str) -> str:
 
 @register.filter
 def num(value: Any) -> str:
-    """1234567 -> 1,234,567 (the dashboard is English-only)."""
+    """1234567 -> 1,234,567 (the dashboard is English-only); a count known only to exceed
+    its value (jobs.selectors.BoundedCount) -> 10,000+."""
     try:
-        return f"{int(value):,}"
+        text = f"{int(value):,}"
     except (TypeError, ValueError):
         return ""
+    return text if getattr(value, "exact", True) else f"{text}+"
 
 
 @register.filter
