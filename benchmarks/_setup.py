@@ -10,14 +10,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def django_in_tempdir(prefix: str) -> Path:
-    """Point jobcenter at a fresh data dir (SQLite), set Django up and migrate. Returns the dir."""
+def django_in_tempdir(prefix: str, database: str = "sqlite") -> Path:
+    """Point jobcenter at a fresh data dir, set Django up and migrate. Returns the dir.
+
+    ``database``: "sqlite" (the data dir's job database) or "postgres" (a throwaway server
+    started as the test suite starts one, tests/pgcluster.py, stopped when this process ends)."""
     data = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ["JOBCENTER_DATA_DIR"] = str(data)
     os.environ.setdefault("JOBCENTER_IMPORT_ROOTS", str(data / "imports"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "jobcenter.settings"
     os.environ.pop("DATABASE_URL", None)
     sys.path.insert(0, str(REPO))
+    if database == "postgres":
+        from tests.pgcluster import start_cluster
+
+        url = start_cluster()
+        os.environ["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/postgres"
     import django
 
     django.setup()

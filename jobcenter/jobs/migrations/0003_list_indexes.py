@@ -5,74 +5,122 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
+# PostgreSQL keeps NULLs after every value in an ascending index, so reading one backwards
+# gives "newest first, empty first"; the lists sort empty dates last both ways
+# (jobs.filtersets.nulls_last), which needs an index of its own for the descending order.
+# SQLite reads its one index for both.
+PG_DESC_INDEXES = {
+    "job_project_started_desc": "started_at",
+    "job_project_finished_desc": "finished_at",
+}
 
+
+def pg_desc_indexes(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name, column in PG_DESC_INDEXES.items():
+        schema_editor.execute(
+            f"CREATE INDEX {name} ON jobs_job "
+            f"(project_id, {column} DESC NULLS LAST, created_at DESC, id DESC)"
+        )
+
+
+def drop_pg_desc_indexes(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name in PG_DESC_INDEXES:
+        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+class Migration(migrations.Migration):
     dependencies = [
-        ('graphs', '0001_initial'),
-        ('jobs', '0002_job_status_created'),
-        ('projects', '0002_project_result_retention'),
+        ("graphs", "0001_initial"),
+        ("jobs", "0002_job_status_created"),
+        ("projects", "0002_project_result_retention"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='job',
-            name='job_project_status',
+            model_name="job",
+            name="job_project_status",
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['project', 'status', 'created_at', 'id'], name='job_project_status'),
+            model_name="job",
+            index=models.Index(
+                fields=["project", "status", "created_at", "id"], name="job_project_status"
+            ),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['project', 'type', 'created_at', 'id'], name='job_project_type'),
+            model_name="job",
+            index=models.Index(
+                fields=["project", "type", "created_at", "id"], name="job_project_type"
+            ),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['project', 'graph_name', 'created_at', 'id'], name='job_project_graph'),
+            model_name="job",
+            index=models.Index(
+                fields=["project", "graph_name", "created_at", "id"], name="job_project_graph"
+            ),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['project', 'progress', 'created_at', 'id'], name='job_project_progress'),
+            model_name="job",
+            index=models.Index(
+                fields=["project", "progress", "created_at", "id"], name="job_project_progress"
+            ),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['project', 'started_at', 'created_at', 'id'], name='job_project_started'),
+            model_name="job",
+            index=models.Index(
+                fields=["project", "started_at", "created_at", "id"], name="job_project_started"
+            ),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['project', 'finished_at', 'created_at', 'id'], name='job_project_finished'),
+            model_name="job",
+            index=models.Index(
+                fields=["project", "finished_at", "created_at", "id"], name="job_project_finished"
+            ),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['project', 'name', 'created_at', 'id'], name='job_project_name'),
+            model_name="job",
+            index=models.Index(
+                fields=["project", "name", "created_at", "id"], name="job_project_name"
+            ),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['project', 'id'], name='job_project_id'),
+            model_name="job",
+            index=models.Index(fields=["project", "id"], name="job_project_id"),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['project', 'graph_name', 'status'], name='job_graph_status'),
+            model_name="job",
+            index=models.Index(fields=["project", "graph_name", "status"], name="job_graph_status"),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['project', 'type', 'status'], name='job_type_status'),
+            model_name="job",
+            index=models.Index(fields=["project", "type", "status"], name="job_type_status"),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(jobcenter.jobs.models.Head(models.F('id'), 25, 8), name='job_short_id'),
+            model_name="job",
+            index=models.Index(
+                jobcenter.jobs.models.Head(models.F("id"), 25, 8), name="job_short_id"
+            ),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(jobcenter.jobs.models.SearchKey('name'), name='job_name_key'),
+            model_name="job",
+            index=models.Index(jobcenter.jobs.models.SearchKey("name"), name="job_name_key"),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(jobcenter.jobs.models.SearchKey('graph_name'), name='job_graph_key'),
+            model_name="job",
+            index=models.Index(jobcenter.jobs.models.SearchKey("graph_name"), name="job_graph_key"),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(jobcenter.jobs.models.SearchKey(jobcenter.jobs.models.Head(models.F('fail_reason'), 1, 100)), name='job_reason_key'),
+            model_name="job",
+            index=models.Index(
+                jobcenter.jobs.models.SearchKey(
+                    jobcenter.jobs.models.Head(models.F("fail_reason"), 1, 100)
+                ),
+                name="job_reason_key",
+            ),
         ),
+        migrations.RunPython(pg_desc_indexes, drop_pg_desc_indexes),
     ]
