@@ -138,6 +138,12 @@ class Job(models.Model):
                 for column, name in SORT_INDEXED.items()
             ),
             models.Index(fields=["project", "id"], name="job_project_id"),
+            # The same sorts over every project (superusers' lists).
+            *(
+                models.Index(fields=[column, "created_at", "id"], name=f"job_{column}_sort")
+                for column in SORT_INDEXED
+                if column != "status"  # job_status_created
+            ),
             # Status counts under a graph or type filter, read from the index alone.
             models.Index(fields=["project", "graph_name", "status"], name="job_graph_status"),
             models.Index(fields=["project", "type", "status"], name="job_type_status"),

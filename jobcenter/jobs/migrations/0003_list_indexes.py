@@ -10,8 +10,10 @@ from django.db import migrations, models
 # (jobs.filtersets.nulls_last), which needs an index of its own for the descending order.
 # SQLite reads its one index for both.
 PG_DESC_INDEXES = {
-    "job_project_started_desc": "started_at",
-    "job_project_finished_desc": "finished_at",
+    "job_project_started_desc": "project_id, started_at",
+    "job_project_finished_desc": "project_id, finished_at",
+    "job_started_desc": "started_at",
+    "job_finished_desc": "finished_at",
 }
 
 
@@ -21,7 +23,7 @@ def pg_desc_indexes(apps, schema_editor):
     for name, column in PG_DESC_INDEXES.items():
         schema_editor.execute(
             f"CREATE INDEX {name} ON jobs_job "
-            f"(project_id, {column} DESC NULLS LAST, created_at DESC, id DESC)"
+            f"({column} DESC NULLS LAST, created_at DESC, id DESC)"
         )
 
 
@@ -121,6 +123,30 @@ class Migration(migrations.Migration):
                 ),
                 name="job_reason_key",
             ),
+        ),
+        migrations.AddIndex(
+            model_name="job",
+            index=models.Index(fields=["type", "created_at", "id"], name="job_type_sort"),
+        ),
+        migrations.AddIndex(
+            model_name="job",
+            index=models.Index(fields=["graph_name", "created_at", "id"], name="job_graph_name_sort"),
+        ),
+        migrations.AddIndex(
+            model_name="job",
+            index=models.Index(fields=["progress", "created_at", "id"], name="job_progress_sort"),
+        ),
+        migrations.AddIndex(
+            model_name="job",
+            index=models.Index(fields=["started_at", "created_at", "id"], name="job_started_at_sort"),
+        ),
+        migrations.AddIndex(
+            model_name="job",
+            index=models.Index(fields=["finished_at", "created_at", "id"], name="job_finished_at_sort"),
+        ),
+        migrations.AddIndex(
+            model_name="job",
+            index=models.Index(fields=["name", "created_at", "id"], name="job_name_sort"),
         ),
         migrations.RunPython(pg_desc_indexes, drop_pg_desc_indexes),
     ]
