@@ -142,7 +142,6 @@ class Job(models.Model):
             *(
                 models.Index(fields=[column, "created_at", "id"], name=f"job_{column}_sort")
                 for column in SORT_INDEXED
-                if column != "status"  # job_status_created
             ),
             # Status counts under a graph or type filter, read from the index alone.
             models.Index(fields=["project", "graph_name", "status"], name="job_graph_status"),

@@ -126,6 +126,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="job",
+            index=models.Index(fields=["status", "created_at", "id"], name="job_status_sort"),
+        ),
+        migrations.AddIndex(
+            model_name="job",
             index=models.Index(fields=["type", "created_at", "id"], name="job_type_sort"),
         ),
         migrations.AddIndex(
