@@ -84,6 +84,12 @@ def populate(n_jobs: int) -> None:
     graphs = [graph_create(project=alpha, name=f"g{i}", dialect="ges") for i in range(20)]
     beta_graph = graph_create(project=beta, name="other", dialect="ges")
 
+    # Bulk loading as a database is bulk loaded: the list indexes are dropped first and built
+    # once the rows are in (sorting once is much faster than a million ordered inserts).
+    indexes = list(Job._meta.indexes)
+    with connection.schema_editor() as editor:
+        for index in indexes:
+            editor.remove_index(Job, index)
     fields = list(Job._meta.concrete_fields)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     marks = ", ".join("%s" for _ in fields)
@@ -159,6 +165,9 @@ def populate(n_jobs: int) -> None:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.executemany(sql, rows)
             rows.clear()
+    with connection.schema_editor() as editor:
+        for index in indexes:
+            editor.add_index(Job, index)
 
 
 def measure(client: Any, url: str, runs: int) -> dict[str, Any]:

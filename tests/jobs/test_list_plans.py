@@ -134,6 +134,7 @@ def million_job_statistics() -> Iterator[None]:
         else:
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_incremental_sort = off")
         yield
         if SQLITE:
             cursor.execute("DELETE FROM sqlite_stat1")
