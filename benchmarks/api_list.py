@@ -222,7 +222,7 @@ def latency(runs: int) -> dict[str, dict[str, float]]:
             (f"first page, no filter, limit 50 (counts {visible:,})", "?limit=50"),
             ("first page in cursor mode, limit 50", "?cursor=&limit=50"),
             ("status=failed&graph=g3, limit 50", "?status=failed&graph=g3&limit=50"),
-            ("q=failed&created_after=<half a year ago>, limit 50", f"?q=failed&{since}&limit=50"),
+            ("q=worker&created_after=<half a year ago>, limit 50", f"?q=worker&{since}&limit=50"),
         ]
         print(f"  {username} ({role}, sees {visible:,} jobs)")
         for label, query in cases:

@@ -337,8 +337,11 @@ class JobListView(ApiView):
 
         def reader(window: Any, where: Any, offset: int, limit: int) -> tuple[list, int]:
             # A page with bounded work at millions of jobs, counted up to 10,000.
+            cursor = "cursor" in request.query_params  # cursor pages show no count
             narrowed = scope if where is None else scope.filter(where)
-            found = job_page(scope=narrowed, filtered=window, offset=offset, limit=limit)
+            found = job_page(
+                scope=narrowed, filtered=window, offset=offset, limit=limit, with_count=not cursor
+            )
             return found.rows, found.count
 
         page = paginate(request, jobs, reader=reader)

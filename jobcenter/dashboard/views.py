@@ -86,6 +86,7 @@ SESSION_PROJECT = "dashboard_project_id"
 POLL_SECONDS = 2
 PER_PAGE_CHOICES = (25, 50, 100)
 PER_PAGE_DEFAULT = 50
+MAX_PAGE = 1_000_000  # a page number past it is read as the last page
 FAILED_LINES_PER_PAGE = 50
 MAX_LIVE_IDS = 200
 # Parameters of the job list that are not filters of the FilterSet.
@@ -368,7 +369,7 @@ def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
     per_page = _int(params.get("per_page"), PER_PAGE_DEFAULT)
     if per_page not in PER_PAGE_CHOICES:
         per_page = PER_PAGE_DEFAULT
-    page = max(1, _int(params.get("page"), 1))
+    page = min(max(1, _int(params.get("page"), 1)), MAX_PAGE)
     # The page and the number of matches come together (jobs.selectors.job_page): the number
     # is exact up to 10,000 ("10,000+" beyond, when the last page is not known either).
     found = job_selectors.job_page(

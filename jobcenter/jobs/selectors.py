@@ -11,6 +11,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import Col
+from django.db.models.lookups import Exact
 
 from jobcenter.core.errors import InvalidInput, NotFound
 from jobcenter.graphs.choices import GraphStatus
@@ -153,11 +155,45 @@ WALK_MAX_CHUNKS = 20
 @dataclass(frozen=True)
 class JobPage:
     rows: list[Job]
-    count: BoundedCount  # every match, exact up to COUNT_LIMIT
+    count: BoundedCount | None  # every match, exact up to COUNT_LIMIT (None: not counted)
 
 
 def _ordered_ids(qs: QuerySet[Job], start: int, stop: int) -> list[str]:
     return list(qs.select_related(None).values_list("pk", flat=True)[start:stop])
+
+
+# Columns with a (project, column, created_at, id) and a (column, created_at, id) index: one
+# value of them, newest (or oldest) first, is a range of that index, read in list order.
+EQUALITY_ORDERED = frozenset({"status", "type", "graph_name"})
+
+
+def _order_name(item: Any) -> str:
+    # "-created_at", or OrderBy(F("started_at")) for a column sorted with empty values last
+    name = item.lstrip("-") if isinstance(item, str) else getattr(item.expression, "name", "")
+    return "id" if name == "pk" else name
+
+
+def _index_ordered(scope: QuerySet[Job], filtered: QuerySet[Job]) -> bool:
+    """Whether the database reads the page of ``filtered`` straight from an index in list
+    order and stops after it: no filter beyond ``scope`` (every sortable column is indexed),
+    or one of EQUALITY_ORDERED equal to one value with the list ordered by that column (or
+    not) then creation time and id. Any other filter is then checked on the rows read, which
+    the planner of either database does well."""
+    base = scope.query.where.children
+    extra = [child for child in filtered.query.where.children if child not in base]
+    if not extra:
+        return True
+    equal = {
+        child.lhs.target.name
+        for child in extra
+        if isinstance(child, Exact)
+        and isinstance(child.lhs, Col)
+        and child.lhs.target.name in EQUALITY_ORDERED
+    }
+    names = [_order_name(item) for item in filtered.query.order_by]
+    if names and names[0] in equal:
+        names = names[1:]
+    return bool(equal) and names == ["created_at", "id"]
 
 
 def job_page(
@@ -167,6 +203,7 @@ def job_page(
     offset: int,
     limit: int,
     count_limit: int = COUNT_LIMIT,
+    with_count: bool = True,
 ) -> JobPage:
     """Rows ``offset`` to ``offset + limit`` of ``filtered`` (``scope`` narrowed by the list's
     filters and ordered), and how many there are, with bounded work at millions of jobs.
@@ -174,18 +211,26 @@ def job_page(
     A database planner picks one index per query and may pick badly: for "failed jobs of
     graph g3, by progress" it may read every g3 job and sort them, or walk the progress index
     and keep the g3 failures, and its statistics cannot tell which is cheaper. So the choice is
-    made here, from a bounded count of the matches (at most ``count_limit + 1`` ids, read
-    through whichever index the filters have, in no order):
+    made here:
 
-    - at most ``count_limit`` matches: the count is exact and the page is a sort of just
-      those ids (the primary key's index, whatever the order asked for);
-    - more: at least one job in ``count_limit / scope size`` matches, so the page is found by
-      reading ``scope`` in list order (an index per sortable column: jobs.models.SORT_INDEXED)
-      a chunk of ids at a time and keeping the matches; the first page reads a few thousand
-      index entries at most. The count is shown as "more than ``count_limit``".
+    - when an index gives the list's order for the filters (:func:`_index_ordered`), the
+      database reads the page from it and stops (and the count is counted apart, if wanted);
+    - otherwise from a bounded count of the matches (at most ``count_limit + 1`` ids, read
+      through whichever index the filters have, in no order). At most ``count_limit``
+      matches: the count is exact and the page is a sort of just those ids. More: at least
+      one job in ``count_limit / scope size`` matches, so the page is found by reading
+      ``scope`` in list order (an index per sortable column: jobs.models.SORT_INDEXED) a chunk
+      of ids at a time and keeping the matches; the first page reads a few thousand index
+      entries at most. The count is then "more than ``count_limit``".
+
+    ``with_count=False`` (cursor pages): ``count`` may be None.
     """
-    count = count_bounded(filtered, limit=count_limit)
     ordering = filtered.query.order_by
+    if _index_ordered(scope, filtered):
+        count = count_bounded(filtered, limit=count_limit) if with_count else None
+        ids = _ordered_ids(filtered, offset, offset + limit) if count is None or count else []
+        return JobPage(rows=job_rows(ids), count=count)
+    count = count_bounded(filtered, limit=count_limit)
     if count.exact:
         if offset >= count:
             return JobPage(rows=[], count=count)
