@@ -12,7 +12,13 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import Col
-from django.db.models.lookups import Exact
+from django.db.models.lookups import (
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    LessThan,
+    LessThanOrEqual,
+)
 
 from jobcenter.core.errors import InvalidInput, NotFound
 from jobcenter.graphs.choices import GraphStatus
@@ -149,7 +155,10 @@ def job_rows(ids: list[str]) -> list[Job]:
 # job_page); past WALK_MAX_ROWS (deep offset pages) the plain query is used.
 WALK_CHUNK = 5_000
 WALK_MAX_ROWS = 2_000
-WALK_MAX_CHUNKS = 20
+# Matches may be bunched far from the start of the list's order (e.g. started in one week
+# half a year ago, newest first): after this many chunks the database is left to it (a range
+# of the filter's index, sorted).
+WALK_MAX_CHUNKS = 3
 
 
 @dataclass(frozen=True)
@@ -183,17 +192,23 @@ def _index_ordered(scope: QuerySet[Job], filtered: QuerySet[Job]) -> bool:
     extra = [child for child in filtered.query.where.children if child not in base]
     if not extra:
         return True
-    equal = {
-        child.lhs.target.name
-        for child in extra
-        if isinstance(child, Exact)
-        and isinstance(child.lhs, Col)
-        and child.lhs.target.name in EQUALITY_ORDERED
-    }
     names = [_order_name(item) for item in filtered.query.order_by]
+    if any(_column(child, RANGES) == names[0] for child in extra):
+        return True  # a range of the column sorted on: read in order from its index
+    equal = {_column(child, (Exact,)) for child in extra} & EQUALITY_ORDERED
     if names and names[0] in equal:
         names = names[1:]
     return bool(equal) and names == ["created_at", "id"]
+
+
+RANGES = (GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual)
+
+
+def _column(condition: Any, lookups: tuple[type, ...]) -> str | None:
+    """The column ``condition`` compares, if it is one of ``lookups`` on a column."""
+    if isinstance(condition, lookups) and isinstance(condition.lhs, Col):
+        return condition.lhs.target.name
+    return None
 
 
 def job_page(
@@ -243,12 +258,10 @@ def job_page(
     matches: list[str] = []
     start, size = 0, min(WALK_CHUNK, 2 * (offset + limit))
     for _chunk in range(WALK_MAX_CHUNKS):
-        if len(matches) >= offset + limit:
-            break
         chunk = _ordered_ids(walk, start, start + size)
         kept = set(filtered.order_by().filter(pk__in=chunk).values_list("pk", flat=True))
         matches.extend(pk for pk in chunk if pk in kept)
-        if len(chunk) < size:
+        if len(matches) >= offset + limit or len(chunk) < size:
             break
         start, size = start + size, min(WALK_CHUNK, 4 * size)
     else:  # sparse after all (matches bunched at the end of the order): let the database do it

@@ -311,3 +311,40 @@ def test_counts_stop_at_the_limit_and_say_so(many):
     assert str(count) == "10+"
     exact = count_bounded(scope.filter(status=JobStatus.FAILED), limit=100)
     assert exact == 20 and exact.exact and str(exact) == "20"
+
+
+# --- the page is the page, whichever way it is read --------------------------------------------
+
+PAGE_QUERIES = [
+    "",
+    "ordering=-progress",
+    "ordering=status",
+    "ordering=started_at",
+    "status=failed",
+    "status=failed&ordering=-progress",
+    "status=failed,succeeded&ordering=graph_name",
+    "graph=g1&ordering=-finished_at",
+    "q=r1&ordering=name",
+    "q=ImportG&ordering=-id",
+    "created_after=2000-01-01&ordering=created_at",
+]
+
+
+@pytest.mark.parametrize("query", PAGE_QUERIES)
+@pytest.mark.parametrize("count_limit", [3, 30, 10_000])
+def test_a_page_read_any_way_is_the_ordered_query_s_slice(many, monkeypatch, query, count_limit):
+    """Small limits force every path of job_page: index order, a sort of few matches, and a
+    walk in list order in chunks (3 ids at first), with its fallback."""
+    from jobcenter.jobs import selectors
+
+    monkeypatch.setattr(selectors, "WALK_CHUNK", 7)
+    scope = job_list(user=None).filter(project=many[0].project)
+    filtered = _filtered(many[0].project, query)
+    expected = list(filtered.values_list("pk", flat=True))
+    for offset, limit in ((0, 1), (0, 5), (3, 4), (10, 50), (44, 5)):
+        page = selectors.job_page(
+            scope=scope, filtered=filtered, offset=offset, limit=limit, count_limit=count_limit
+        )
+        assert [job.pk for job in page.rows] == expected[offset : offset + limit], (offset, limit)
+        assert page.count == min(len(expected), count_limit)
+        assert page.count.exact == (len(expected) <= count_limit)
