@@ -69,7 +69,9 @@ def reason_key_expression() -> SearchKey:
 
 # The job list can be sorted by these columns; each has a (project, column, created_at, id)
 # index, read in order (either way) for a sort within one project and used by a filter on the
-# column (type, graph name, status) in the default newest-first order.
+# column (type, graph name, status) in the default newest-first order, and a (column,
+# created_at, id) one for lists over every project. PostgreSQL has two more, for "newest first,
+# empty last" on the nullable dates (migration 0003).
 SORT_INDEXED = {
     "status": "job_project_status",
     "type": "job_project_type",

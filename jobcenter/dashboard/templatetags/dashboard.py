@@ -15,11 +15,11 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from jobcenter.jobs.choices import JobStatus, JobType
+from jobcenter.jobs.models import SHORT_ID_LENGTH  # searched through its own index
 from jobcenter.jobs.selectors import job_seconds_remaining
 
 register = template.Library()
 
-SHORT_ID_LENGTH = 8
 
 STATUS_TONES = {
     JobStatus.WAITING: "neutral",
