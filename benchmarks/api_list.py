@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import REPO, django_in_tempdir
+from _setup import REPO, describe_run, django_in_tempdir
 
 TARGET_MS = 30.0
 STATUSES = [  # (status, share): most jobs have finished, a few are active
@@ -508,6 +508,7 @@ def main() -> None:
 
     running = Job.objects.filter(status="running").count()
     print(f"jobs: {Job.objects.count():,}, of which running: {running:,}")
+    print("measured: " + describe_run())
     print(f"latency, in process (median and p95 of {args.runs} requests, after 1 warm-up):")
     latency(args.runs)
     every_filter_and_sort(args.runs, args.cross_runs)

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import django_in_tempdir
+from _setup import describe_run, django_in_tempdir
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 TARGET_MS = 100.0
@@ -154,6 +154,7 @@ def main() -> None:
         .values_list("pk", flat=True)[:50]
     )
     print(f"jobs: {total:,}; running in alpha: {len(running)} shown on a page of 50")
+    print("measured: " + describe_run())
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     client = Client()
