@@ -236,7 +236,7 @@ class Listing:
     project: Project
     params: QueryDict
     filterset: JobFilterSet
-    counts: dict[str, BoundedCount]
+    status_counts: job_selectors.StatusCounts
     statuses: list[str]
     total: BoundedCount
     page: int
@@ -283,17 +283,32 @@ class Listing:
         ]
 
     @property
+    def counts(self) -> dict[str, BoundedCount | None]:
+        """Jobs per status under every filter but the status one (None: not counted)."""
+        return self.status_counts.by_status
+
+    @property
     def count_all(self) -> BoundedCount:
-        return job_selectors.counts_total(self.counts.values())
+        return self.status_counts.total
 
     @property
     def active_matching(self) -> BoundedCount:
         """Jobs matching every filter (status included) that a cancel could still stop."""
-        return job_selectors.counts_total(
+        total = job_selectors.counts_total(
             self.counts.get(s, BoundedCount(0))
             for s in ACTIVE_STATUSES
             if not self.statuses or s in self.statuses
         )
+        return total if total is not None else BoundedCount(0)
+
+    @property
+    def count_limit(self) -> int:
+        return job_selectors.COUNT_LIMIT
+
+    @property
+    def uncounted(self) -> bool:
+        """Whether some status chips show no number (see jobs.selectors.job_status_counts)."""
+        return any(count is None for count in self.counts.values())
 
     @cached_property
     def retryable_matching(self) -> BoundedCount:
@@ -302,7 +317,9 @@ class Listing:
         and nothing else, so the everyday list pays nothing for it."""
         if not self.statuses or not set(self.statuses) <= set(RETRYABLE_STATUSES):
             return BoundedCount(0)
-        if not self.filterset.is_valid() or not any(self.counts.get(s) for s in self.statuses):
+        if not self.filterset.is_valid() or not any(
+            self.counts.get(s) is None or self.counts.get(s) for s in self.statuses
+        ):
             return BoundedCount(0)
         return job_selectors.count_bounded(job_selectors.job_retry_candidates(self.filterset.qs))
 
@@ -346,14 +363,15 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-def _status_counts(scope: QuerySet[Job], params: QueryDict) -> dict[str, BoundedCount]:
-    """Jobs per status under every list filter but the status one (the chips, and the total
-    a status selection adds up to), each exact up to 10,000; the same for the page and its
-    live poll."""
+def _status_counts(scope: QuerySet[Job], params: QueryDict) -> job_selectors.StatusCounts:
+    """Jobs per status under every list filter but the status one (the chips), each exact up
+    to 10,000 or not counted; the same for the page and its live poll."""
     data = _filter_data(params)
     for name in ("status", "ordering"):
         data.pop(name, None)
-    return job_selectors.job_status_counts(filtered=JobFilterSet(data, queryset=scope).qs)
+    return job_selectors.job_status_counts(
+        scope=scope, filtered=JobFilterSet(data, queryset=scope).qs
+    )
 
 
 def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
@@ -417,7 +435,7 @@ def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
         project=project,
         params=params,
         filterset=filterset,
-        counts=counts,
+        status_counts=counts,
         statuses=statuses,
         total=total,
         page=page,
@@ -481,12 +499,16 @@ def job_list_live(request: HttpRequest) -> HttpResponse:
     jobs = list(scope.filter(pk__in=ids)) if ids else []
     counts = _status_counts(scope, params)
     statuses = [s for s in params.getlist("status") if s in JobStatus.values]
+    total = job_selectors.counts_total(counts.by_status[s] for s in statuses) if statuses else None
+    if total is None:  # no status chosen, or one not counted: what the page counts
+        filterset = JobFilterSet(_filter_data(params), queryset=scope)
+        total = counts.total if not statuses else job_selectors.count_bounded(filterset.qs)
     finished = [job for job in jobs if not job.is_active]
     context = {
         "jobs": jobs,
-        "counts": counts,
-        "count_all": job_selectors.counts_total(counts.values()),
-        "total": job_selectors.counts_total(counts[s] for s in (statuses or JobStatus.values)),
+        "counts": counts.by_status,
+        "count_all": counts.total,
+        "total": total,
         "finished": finished,
         "active_count": len(jobs) - len(finished),
         "can_operate": nav.can_operate,

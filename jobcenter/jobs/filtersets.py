@@ -196,13 +196,16 @@ class JobFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_graph(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        # A name matches graph_name (index job_project_graph); only a value that is the id of
-        # an existing graph also matches graph_id: an OR of two columns makes the database
-        # merge two index scans and sort them instead of reading one index in list order.
+        # A name matches graph_name (index job_project_graph). The id of an existing graph
+        # matches its jobs, which all carry its name (set at submission; graphs are never
+        # renamed): saying so keeps the graph_name index usable, where an OR of two columns
+        # makes the database merge two index scans and sort them.
         from jobcenter.graphs.models import Graph
 
-        if len(value) == ID_LENGTH and _is_hex(value) and Graph.objects.filter(pk=value).exists():
-            return qs.filter(Q(graph_name=value) | Q(graph_id=value))
+        if len(value) == ID_LENGTH and _is_hex(value):
+            graph = Graph.objects.filter(pk=value).values_list("name", flat=True).first()
+            if graph is not None:
+                return qs.filter(graph_name=graph, graph_id=value)
         return qs.filter(graph_name=value)
 
     def filter_id(self, qs: QuerySet, name: str, value: str) -> QuerySet:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from jobcenter.core.errors import InvalidInput, NotFound
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
 from jobcenter.jobs.choices import (
+    ACTIVE_STATUSES,
     RETRYABLE_STATUSES,
     JobStatus,
     JobType,
@@ -135,9 +137,10 @@ class BoundedCount(int):
         return f"BoundedCount({int(self)}, exact={self.exact})"
 
 
-def count_bounded(qs: QuerySet, *, limit: int = COUNT_LIMIT) -> BoundedCount:
+def count_bounded(qs: QuerySet, *, limit: int | None = None) -> BoundedCount:
     """How many rows ``qs`` has, reading at most ``limit + 1`` of them (a subquery with LIMIT:
     the count stops there instead of reading every match of a filter at a million jobs)."""
+    limit = COUNT_LIMIT if limit is None else limit
     n = qs.select_related(None).order_by().values("pk")[: limit + 1].count()
     return BoundedCount(limit, exact=False) if n > limit else BoundedCount(n)
 
@@ -223,7 +226,7 @@ def job_page(
     filtered: QuerySet[Job],
     offset: int,
     limit: int,
-    count_limit: int = COUNT_LIMIT,
+    count_limit: int | None = None,
     with_count: bool = True,
 ) -> JobPage:
     """Rows ``offset`` to ``offset + limit`` of ``filtered`` (``scope`` narrowed by the list's
@@ -246,6 +249,7 @@ def job_page(
 
     ``with_count=False`` (cursor pages): ``count`` may be None.
     """
+    count_limit = COUNT_LIMIT if count_limit is None else count_limit
     ordering = filtered.query.order_by
     if _index_ordered(scope, filtered):
         count = count_bounded(filtered, limit=count_limit) if with_count else None
@@ -289,36 +293,82 @@ def job_result_page(*, job: Job, offset: int, limit: int) -> ResultPage | None:
 # --- dashboard additions (jobcenter.dashboard) ------------------------------------------------
 
 
-def job_status_counts(
-    *, filtered: QuerySet[Job], limit: int = COUNT_LIMIT
-) -> dict[str, BoundedCount]:
-    """Number of jobs per status in ``filtered`` (every status present, zeros included), each
-    exact up to ``limit`` and "more than ``limit``" beyond.
+@dataclass(frozen=True)
+class StatusCounts:
+    """Jobs per status (None: not counted, see :func:`job_status_counts`) and in all."""
 
-    One query reads at most ``limit + 1`` matching jobs; when that is all of them, every count
-    is exact from it. Otherwise each status is counted on its own, again reading at most
-    ``limit + 1`` jobs (through the (project, status, ...) index). Either way no count reads
-    every job of a million-job project.
+    by_status: dict[str, BoundedCount | None]
+    total: BoundedCount
+
+
+# Conditions a (project, status, ...) index pair counts per status from the index alone.
+_STATUS_COUNTED_EQUAL = frozenset({"graph_name", "type"})
+
+
+def _status_countable(scope: QuerySet[Job], filtered: QuerySet[Job]) -> bool:
+    """Whether ``filtered`` adds to ``scope`` nothing, one graph name or type
+    (job_graph_status, job_type_status), or a range of creation time (job_project_status)."""
+    base = scope.query.where.children
+    extra = [child for child in filtered.query.where.children if child not in base]
+    equal = [_column(child, (Exact,)) for child in extra]
+    ranges = [_column(child, RANGES) for child in extra]
+    if all(column == "created_at" for column in ranges) and not any(equal):
+        return True
+    return len(extra) == 1 and equal[0] in _STATUS_COUNTED_EQUAL
+
+
+def job_status_counts(
+    *, scope: QuerySet[Job], filtered: QuerySet[Job], limit: int | None = None
+) -> StatusCounts:
+    """Number of jobs per status in ``filtered`` (``scope`` narrowed by filters other than
+    the status), each exact up to ``limit``, with bounded work at millions of jobs:
+
+    - one query reads at most ``limit + 1`` matching jobs; when that is all of them, every
+      count is exact from it (a filter matching few jobs, whatever it is);
+    - otherwise the total is "more than ``limit``"; the waiting, running and cancelling jobs
+      (few, whatever the table's size) are counted exactly among the scope's active jobs;
+      the finished ones are counted per status when an index counts them alone (no filter, a
+      graph, a type, a creation date range: :func:`_status_countable`), and are left
+      uncounted (None) otherwise: a search matching 60,000 failed jobs would otherwise read
+      all 60,000 again for each of the other statuses to find that none of them matches.
     """
+    limit = COUNT_LIMIT if limit is None else limit
     sample = filtered.select_related(None).order_by().values("status")[: limit + 1]
     try:
         sql, params = sample.query.sql_with_params()
     except EmptyResultSet:  # e.g. a search that can match nothing
-        return {status: BoundedCount(0) for status in JobStatus.values}
+        return StatusCounts(
+            {status: BoundedCount(0) for status in JobStatus.values}, BoundedCount(0)
+        )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT status, COUNT(*) FROM ({sql}) sample GROUP BY status", params)  # noqa: S608
         counts = dict(cursor.fetchall())
     if sum(counts.values()) <= limit:
-        return {status: BoundedCount(counts.get(status, 0)) for status in JobStatus.values}
-    return {
-        status: count_bounded(filtered.filter(status=status), limit=limit)
-        for status in JobStatus.values
-    }
+        by_status = {status: BoundedCount(counts.get(status, 0)) for status in JobStatus.values}
+        return StatusCounts(by_status, BoundedCount(sum(counts.values())))
+    by_status: dict[str, BoundedCount | None] = {}
+    active = list(
+        scope.filter(status__in=ACTIVE_STATUSES)
+        .order_by()
+        .values_list("pk", flat=True)[: limit + 1]
+    )
+    if len(active) <= limit:
+        found = Counter(filtered.filter(pk__in=active).order_by().values_list("status", flat=True))
+        by_status.update({status: BoundedCount(found.get(status, 0)) for status in ACTIVE_STATUSES})
+    countable = _status_countable(scope, filtered)
+    for status in JobStatus.values:
+        if status not in by_status:
+            by_status[status] = (
+                count_bounded(filtered.filter(status=status), limit=limit) if countable else None
+            )
+    return StatusCounts(by_status, BoundedCount(limit, exact=False))
 
 
-def counts_total(counts: Iterable[BoundedCount]) -> BoundedCount:
-    """The sum of bounded counts (inexact when any part is)."""
+def counts_total(counts: Iterable[BoundedCount | None]) -> BoundedCount | None:
+    """The sum of bounded counts (inexact when any part is); None when a part is unknown."""
     parts = list(counts)
+    if any(part is None for part in parts):
+        return None
     return BoundedCount(sum(parts), exact=all(part.exact for part in parts))
 
 

@@ -348,3 +348,42 @@ def test_a_page_read_any_way_is_the_ordered_query_s_slice(many, monkeypatch, que
         assert [job.pk for job in page.rows] == expected[offset : offset + limit], (offset, limit)
         assert page.count == min(len(expected), count_limit)
         assert page.count.exact == (len(expected) <= count_limit)
+
+
+def test_status_counts_are_exact_when_few_match_and_bounded_or_left_out_otherwise(many):
+    from jobcenter.jobs.selectors import job_status_counts
+
+    project = many[0].project
+    scope = job_list(user=None).filter(project=project)
+    Job.objects.filter(pk=many[0].pk).update(status=JobStatus.RUNNING)
+    few = job_status_counts(scope=scope, filtered=_filtered(project, "q=r3"), limit=30)
+    assert few.total == 11 and few.total.exact  # r3, r30..r39
+    assert few.by_status[JobStatus.FAILED] == 6 and few.by_status[JobStatus.FAILED].exact
+    # more than the limit, counted from indexes alone: each status bounded
+    every = job_status_counts(scope=scope, filtered=_filtered(project, ""), limit=10)
+    assert str(every.total) == "10+"
+    assert str(every.by_status[JobStatus.FAILED]) == "10+"
+    assert every.by_status[JobStatus.RUNNING] == 1 and every.by_status[JobStatus.RUNNING].exact
+    # more than the limit, a search: finished statuses not counted, active ones exactly
+    search = job_status_counts(scope=scope, filtered=_filtered(project, "q=r"), limit=10)
+    assert str(search.total) == "10+"
+    assert search.by_status[JobStatus.FAILED] is None
+    assert search.by_status[JobStatus.SUCCEEDED] is None
+    assert search.by_status[JobStatus.RUNNING] == 1 and search.by_status[JobStatus.WAITING] == 0
+
+
+def test_the_dashboard_says_when_counts_stop_at_the_limit(oscar_client, many, monkeypatch):
+    from jobcenter.jobs import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_LIMIT", 10)
+    page = oscar_client.get("/?project=alpha").content.decode()
+    assert 'of <strong id="total-count">10+</strong> jobs' in page
+    assert "(counted up to 10)" in page and 'id="uncounted"' not in page
+    searched = oscar_client.get("/?project=alpha&q=r").content.decode()
+    assert 'id="uncounted"' in searched and "more than 10 jobs match" in searched
+    failures = oscar_client.get("/?project=alpha&status=failed").content.decode()
+    assert "Retry all 10+ matching" in failures
+    body = APIClient()
+    body.force_authenticate(many[0].submitted_by)
+    listed = body.get("/api/v1/jobs/?limit=5").json()
+    assert listed["count"] == 10 and listed["count_exact"] is False and listed["next"]
