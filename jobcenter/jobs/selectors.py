@@ -159,9 +159,9 @@ def job_rows(ids: list[str]) -> list[Job]:
 WALK_CHUNK = 5_000
 WALK_MAX_ROWS = 2_000
 # Matches may be bunched far from the start of the list's order (e.g. started in one week
-# half a year ago, newest first): after this many chunks the database is left to it (a range
-# of the filter's index, sorted).
-WALK_MAX_CHUNKS = 3
+# half a year ago, newest first): after this many chunks (100, 400, 1,600 then 5,000 ids for a
+# first page) the database is left to it (a range of the filter's index, sorted).
+WALK_MAX_CHUNKS = 4
 
 
 @dataclass(frozen=True)
@@ -205,8 +205,10 @@ def _index_ordered(scope: QuerySet[Job], filtered: QuerySet[Job]) -> bool:
         if names != ["created_at", "id"]:
             return False
     ranged = names[0] if names else None
+    implied = {"graph"} if "graph_name" in equal else set()  # a graph's jobs carry its name
     return all(
-        _column(child, (Exact,)) in equal or _column(child, RANGES) == ranged for child in extra
+        _column(child, (Exact,)) in equal | implied or _column(child, RANGES) == ranged
+        for child in extra
     )
 
 
