@@ -20,6 +20,7 @@ from django.db.models.lookups import (
     LessThan,
     LessThanOrEqual,
 )
+from django.db.models.sql.where import AND
 
 from jobcenter.core.errors import InvalidInput, NotFound
 from jobcenter.graphs.choices import GraphStatus
@@ -185,31 +186,44 @@ def _order_name(item: Any) -> str:
     return "id" if name == "pk" else name
 
 
-def _index_ordered(scope: QuerySet[Job], filtered: QuerySet[Job]) -> bool:
-    """Whether one index holds every condition ``filtered`` adds to ``scope`` and gives the
-    list's order, so that the database reads the page from it and stops after it: no filter
-    (every sortable column is indexed), a range of the column sorted on (created in one week,
-    newest first), or one of EQUALITY_ORDERED equal to one value with the list ordered by that
-    column (or not) then creation time and id, maybe with a range of creation time. Any other
-    condition would be checked row by row along the index, which costs as much as the
-    matches are rare: job_page decides that from a count instead."""
+def _split_by_index(scope: QuerySet[Job], filtered: QuerySet[Job]) -> tuple[list, list]:
+    """The conditions ``filtered`` adds to ``scope``, split in two: those one index holds
+    while giving the list's order, and the rest (checked row by row along that index).
+
+    The index part is a range of the column sorted on (created in one week, newest first), or
+    one of EQUALITY_ORDERED equal to one value when the list is ordered by that column (or
+    not) then creation time and id, with maybe a range of creation time (every sortable column
+    has such an index, jobs.models.SORT_INDEXED)."""
     base = scope.query.where.children
     extra = [child for child in filtered.query.where.children if child not in base]
     names = [_order_name(item) for item in filtered.query.order_by]
     equal = {_column(child, (Exact,)) for child in extra} & EQUALITY_ORDERED
-    if len(equal) > 1:
-        return False
-    if equal:
-        if names and names[0] in equal:
-            names = names[1:]
-        if names != ["created_at", "id"]:
-            return False
+    chosen = None
+    if names and names[0] in equal:
+        chosen, names = names[0], names[1:]
+    elif names == ["created_at", "id"]:
+        chosen = next((c for c in ("graph_name", "type", "status") if c in equal), None)
+    if chosen is not None and names != ["created_at", "id"]:
+        chosen, names = None, [_order_name(item) for item in filtered.query.order_by]
     ranged = names[0] if names else None
-    implied = {"graph"} if "graph_name" in equal else set()  # a graph's jobs carry its name
-    return all(
-        _column(child, (Exact,)) in equal | implied or _column(child, RANGES) == ranged
-        for child in extra
-    )
+    implied = {"graph"} if chosen == "graph_name" else set()  # a graph's jobs carry its name
+    held, rest = [], []
+    for child in extra:
+        column = _column(child, (Exact,))
+        if (column is not None and column in {chosen} | implied) or (
+            _column(child, RANGES) == ranged
+        ):
+            held.append(child)
+        else:
+            rest.append(child)
+    return held, rest
+
+
+def _with_conditions(scope: QuerySet[Job], conditions: list) -> QuerySet[Job]:
+    qs = scope.all()
+    for condition in conditions:
+        qs.query.where.add(condition, AND)
+    return qs
 
 
 RANGES = (GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual)
@@ -237,48 +251,62 @@ def job_page(
     A database planner picks one index per query and may pick badly: for "failed jobs of
     graph g3, by progress" it may read every g3 job and sort them, or walk the progress index
     and keep the g3 failures, and its statistics cannot tell which is cheaper. So the choice is
-    made here:
+    made here (:func:`_split_by_index` finds the index that gives the list's order and what of
+    the filters it holds):
 
-    - when an index gives the list's order for the filters (:func:`_index_ordered`), the
-      database reads the page from it and stops (and the count is counted apart, if wanted);
-    - otherwise from a bounded count of the matches (at most ``count_limit + 1`` ids, read
-      through whichever index the filters have, in no order). At most ``count_limit``
-      matches: the count is exact and the page is a sort of just those ids. More: at least
-      one job in ``count_limit / scope size`` matches, so the page is found by reading
-      ``scope`` in list order (an index per sortable column: jobs.models.SORT_INDEXED) a chunk
-      of ids at a time and keeping the matches; the first page reads a few thousand index
-      entries at most. The count is then "more than ``count_limit``".
+    - that index holds every condition: the database reads the page from it and stops (the
+      count is counted apart, if wanted);
+    - otherwise a bounded count of the matches (at most ``count_limit + 1`` ids, read through
+      whichever index the filters have, in no order) says how rare they are. The page is then
+      looked for along that index a chunk of ids at a time, keeping the matches (a few chunks
+      when more than ``count_limit`` match; three when fewer do, as a sort of just those is
+      then bounded too); failing that, it is a sort of just the matches (an exact count), or
+      the database's own plan (matches bunched far along the order, or a deep page).
 
     ``with_count=False`` (cursor pages): ``count`` may be None.
     """
     count_limit = COUNT_LIMIT if count_limit is None else count_limit
     ordering = filtered.query.order_by
-    if _index_ordered(scope, filtered):
+    held, rest = _split_by_index(scope, filtered)
+    if not rest:  # one index holds every condition, in list order
         count = count_bounded(filtered, limit=count_limit) if with_count else None
         ids = _ordered_ids(filtered, offset, offset + limit) if count is None or count else []
         return JobPage(rows=job_rows(ids), count=count)
     count = count_bounded(filtered, limit=count_limit)
-    if count.exact:
-        if offset >= count:
-            return JobPage(rows=[], count=count)
+    if count.exact and offset >= count:
+        return JobPage(rows=[], count=count)
+    walk = _with_conditions(scope, held).order_by(*ordering)
+    if offset + limit <= WALK_MAX_ROWS:
+        # Along the index of the list's order, narrowed by what it holds: few chunks when the
+        # other conditions are common there; for a few matches, only a short try.
+        chunks = WALK_MAX_CHUNKS if not count.exact else 3
+        ids = _walk(walk, filtered, offset + limit, chunks)
+        if ids is not None:
+            return JobPage(rows=job_rows(ids[offset : offset + limit]), count=count)
+    if count.exact:  # a sort of just the matches
         matches = filtered.select_related(None).order_by().values("pk")[: count_limit + 1]
         few = Job.objects.filter(pk__in=Subquery(matches)).order_by(*ordering)
         return JobPage(rows=job_rows(_ordered_ids(few, offset, offset + limit)), count=count)
-    if offset + limit > WALK_MAX_ROWS:
-        return JobPage(rows=job_rows(_ordered_ids(filtered, offset, offset + limit)), count=count)
-    walk = scope.order_by(*ordering)
+    # Many matches bunched far along the order, or a deep page: the database's own plan.
+    return JobPage(rows=job_rows(_ordered_ids(filtered, offset, offset + limit)), count=count)
+
+
+def _walk(
+    walk: QuerySet[Job], filtered: QuerySet[Job], wanted: int, chunks: int
+) -> list[str] | None:
+    """The first ``wanted`` ids of ``filtered`` in the order of ``walk`` (which holds every
+    match), reading ``walk``'s ids a chunk at a time (2, 8, 32 times ``wanted``... up to
+    WALK_CHUNK) and keeping those ``filtered`` has; None when ``chunks`` chunks were not enough."""
     matches: list[str] = []
-    start, size = 0, min(WALK_CHUNK, 2 * (offset + limit))
-    for _chunk in range(WALK_MAX_CHUNKS):
+    start, size = 0, min(WALK_CHUNK, 2 * wanted)
+    for _chunk in range(chunks):
         chunk = _ordered_ids(walk, start, start + size)
         kept = set(filtered.order_by().filter(pk__in=chunk).values_list("pk", flat=True))
         matches.extend(pk for pk in chunk if pk in kept)
-        if len(matches) >= offset + limit or len(chunk) < size:
-            break
+        if len(matches) >= wanted or len(chunk) < size:
+            return matches
         start, size = start + size, min(WALK_CHUNK, 4 * size)
-    else:  # sparse after all (matches bunched at the end of the order): let the database do it
-        matches = _ordered_ids(filtered, 0, offset + limit)
-    return JobPage(rows=job_rows(matches[offset : offset + limit]), count=count)
+    return None
 
 
 def job_result_page(*, job: Job, offset: int, limit: int) -> ResultPage | None:
