@@ -163,6 +163,8 @@ WALK_MAX_ROWS = 2_000
 # half a year ago, newest first): after this many chunks (100, 400, 1,600 then 5,000 ids for a
 # first page) the database is left to it (a range of the filter's index, sorted).
 WALK_MAX_CHUNKS = 4
+# Up to this many matches, sorting them all is bounded work (a few tens of ms).
+SORT_LIMIT = 50_000
 
 
 @dataclass(frozen=True)
@@ -283,11 +285,14 @@ def job_page(
         ids = _walk(walk, filtered, offset + limit, chunks)
         if ids is not None:
             return JobPage(rows=job_rows(ids[offset : offset + limit]), count=count)
-    if count.exact:  # a sort of just the matches
-        matches = filtered.select_related(None).order_by().values("pk")[: count_limit + 1]
+    # Matches bunched far along the order (e.g. started in one week half a year ago, newest
+    # first), or a deep page: a sort of just the matches if they are not too many...
+    matched = count if count.exact else count_bounded(filtered, limit=SORT_LIMIT)
+    if matched.exact:
+        matches = filtered.select_related(None).order_by().values("pk")[: matched + 1]
         few = Job.objects.filter(pk__in=Subquery(matches)).order_by(*ordering)
         return JobPage(rows=job_rows(_ordered_ids(few, offset, offset + limit)), count=count)
-    # Many matches bunched far along the order, or a deep page: the database's own plan.
+    # ... else the database's own plan.
     return JobPage(rows=job_rows(_ordered_ids(filtered, offset, offset + limit)), count=count)
 
 

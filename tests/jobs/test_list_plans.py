@@ -332,12 +332,16 @@ PAGE_QUERIES = [
 
 @pytest.mark.parametrize("query", PAGE_QUERIES)
 @pytest.mark.parametrize("count_limit", [3, 30, 10_000])
-def test_a_page_read_any_way_is_the_ordered_query_s_slice(many, monkeypatch, query, count_limit):
-    """Small limits force every path of job_page: index order, a sort of few matches, and a
-    walk in list order in chunks (3 ids at first), with its fallback."""
+@pytest.mark.parametrize("sort_limit", [2, 50_000])
+def test_a_page_read_any_way_is_the_ordered_query_s_slice(
+    many, monkeypatch, query, count_limit, sort_limit
+):
+    """Small limits force every path of job_page: index order, a walk along an index in
+    chunks (7 ids at most), a sort of the matches, and the database's own plan."""
     from jobcenter.jobs import selectors
 
     monkeypatch.setattr(selectors, "WALK_CHUNK", 7)
+    monkeypatch.setattr(selectors, "SORT_LIMIT", sort_limit)
     scope = job_list(user=None).filter(project=many[0].project)
     filtered = _filtered(many[0].project, query)
     expected = list(filtered.values_list("pk", flat=True))
