@@ -1,12 +1,13 @@
-"""The dashboard's job list at 1,000,000 jobs (SQLite): server time per page, size of a refresh.
+"""The dashboard's job list at 1,000,000 jobs (SQLite or PostgreSQL): server time per page,
+size of a refresh.
 
 Requests go through the whole Django stack in this process (middleware, session login, the
 shared FilterSet, templates) with Django's test client, as an operator of the project that holds
 the jobs (benchmarks/api_list.py's data set, 99% of the jobs in project alpha, with the active
 jobs where they are in practice: see populate()). "Server time" is the time the test client takes
 for one request; reported: median and p95 of ``--runs`` requests per case, after one warm-up
-request (the first request of a filter combination counts the old finished jobs once and caches
-that; it is reported as "cold").
+request (reported as "cold": the first request of a case, with cold database and code caches;
+no count is cached between requests).
 
 Targets: the job list page renders in at most 100 ms (median), and a refresh response is at most
 2 KB per active job on screen (50 running jobs on screen: one request, at most 100 KB).

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.expressions import Col
 from django.db.models.lookups import (
     Exact,
@@ -31,7 +31,7 @@ from jobcenter.jobs.choices import (
     JobStatus,
     JobType,
 )
-from jobcenter.jobs.filtersets import JobFilterSet
+from jobcenter.jobs.filtersets import NULLABLE_ORDERING_FIELDS, JobFilterSet
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 from jobcenter.jobs.results import ResultPage, ResultReader
 from jobcenter.projects.selectors import project_list_for_user
@@ -289,11 +289,38 @@ def job_page(
     # first), or a deep page: a sort of just the matches if they are not too many...
     matched = count if count.exact else count_bounded(filtered, limit=SORT_LIMIT)
     if matched.exact:
-        matches = filtered.select_related(None).order_by().values("pk")[: matched + 1]
-        few = Job.objects.filter(pk__in=Subquery(matches)).order_by(*ordering)
-        return JobPage(rows=job_rows(_ordered_ids(few, offset, offset + limit)), count=count)
+        ids = _sorted_matches(filtered, matched, offset, limit)
+        return JobPage(rows=job_rows(ids), count=count)
     # ... else the database's own plan.
     return JobPage(rows=job_rows(_ordered_ids(filtered, offset, offset + limit)), count=count)
+
+
+def _sorted_matches(filtered: QuerySet[Job], n: int, offset: int, limit: int) -> list[str]:
+    """Rows ``offset`` to ``offset + limit`` of ``filtered``'s ``n`` matches: the matches are
+    read first (their ids and sort keys, through whichever index the filters have, in a
+    subquery whose LIMIT keeps the planner from merging it into the sort), then sorted. An
+    ``id IN (subquery) ORDER BY ...`` may instead be planned as a walk of the order's index
+    probing the subquery's ids, which reads half the table when the matches lie far along it."""
+    keys = []
+    for item in filtered.query.order_by:
+        name = _order_name(item)
+        desc = item.startswith("-") if isinstance(item, str) else item.descending
+        keys.append((name, desc))
+    columns = [name for name, _desc in keys if name != "id"]
+    inner = filtered.select_related(None).order_by().values("pk", *columns)[: n + 1]
+    sql, params = inner.query.sql_with_params()
+    quote = connection.ops.quote_name
+    order = ", ".join(
+        f"sub.{quote('pk' if name == 'id' else name)} {'DESC' if desc else 'ASC'}"
+        + (" NULLS LAST" if name in NULLABLE_ORDERING_FIELDS else "")
+        for name, desc in keys
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT sub.{quote('pk')} FROM ({sql}) sub ORDER BY {order} LIMIT %s OFFSET %s",  # noqa: S608
+            [*params, limit, offset],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _walk(
