@@ -233,10 +233,9 @@ class JobFilterSet(django_filters.FilterSet):
     @property
     def qs(self) -> QuerySet:
         qs = super().qs
-        # A stable order whatever the user sorts by: ties broken by id (time-ordered).
-        # Ties are broken by creation time, then id, in the direction of the last sort key:
-        # every sortable column has a (project, column, created_at, id) index that gives this
-        # order as it is read (jobs.models.SORT_INDEXED).
+        # A stable order whatever the user sorts by: ties are broken by creation time, then
+        # id, in the direction of the last sort key; every sortable column has a (project,
+        # column, created_at, id) index that gives this order as it is read (SORT_INDEXED).
         ordering = list(qs.query.order_by) or ["-created_at"]
         names = [field.lstrip("-") for field in ordering]
         if not any(name in ("id", "pk") for name in names):
