@@ -154,14 +154,14 @@ def job_rows(ids: list[str]) -> list[Job]:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-# A page of a list whose filters match more than COUNT_LIMIT jobs is found by reading the
-# scope's jobs in list order, this many ids at a time, and keeping those that match (see
-# job_page); past WALK_MAX_ROWS (deep offset pages) the plain query is used.
+# A page whose filters the index of the list's order does not all hold is looked for along
+# that index, at most this many ids at a time, keeping those that match (job_page); not past
+# WALK_MAX_ROWS (deep offset pages).
 WALK_CHUNK = 5_000
 WALK_MAX_ROWS = 2_000
 # Matches may be bunched far from the start of the list's order (e.g. started in one week
 # half a year ago, newest first): after this many chunks (100, 400, 1,600 then 5,000 ids for a
-# first page) the database is left to it (a range of the filter's index, sorted).
+# first page) the matches are sorted instead (at most SORT_LIMIT), or left to the database.
 WALK_MAX_CHUNKS = 4
 # Up to this many matches, sorting them all is bounded work (a few tens of ms).
 SORT_LIMIT = 50_000
