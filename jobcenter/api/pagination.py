@@ -19,6 +19,7 @@ import base64
 import binascii
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -81,12 +82,25 @@ class Page:
     previous: str | None
 
     def envelope(self, results: list[Any]) -> dict[str, Any]:
+        exact = getattr(self.count, "exact", True) if self.count is not None else None
         return {
-            "count": self.count,
+            "count": None if self.count is None else int(self.count),
+            "count_exact": exact,
             "next": self.next,
             "previous": self.previous,
             "results": results,
         }
+
+
+# A list's own way to read a page: (ordered queryset, the cursor's condition or None, offset,
+# limit) -> (rows, number of rows the queryset has; int, or an int with ``exact`` False for
+# "more than this"). The default reads the rows and counts them all.
+PageReader = Callable[[QuerySet, Q | None, int, int], tuple[list[Any], int]]
+
+
+def _read(qs: QuerySet, where: Q | None, offset: int, limit: int) -> tuple[list[Any], int]:
+    count = qs.count()
+    return (list(qs[offset : offset + limit]) if offset < count else []), count
 
 
 def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -252,8 +266,11 @@ def keyset_filter(keys: list[Key], values: list[Any], *, forward: bool) -> Q:
     return q
 
 
-def paginate(request: Request, qs: QuerySet, *, max_limit: int = MAX_LIMIT) -> Page:
-    """One page of ``qs`` (already filtered and ordered) as the request asks for it."""
+def paginate(
+    request: Request, qs: QuerySet, *, max_limit: int = MAX_LIMIT, reader: PageReader | None = None
+) -> Page:
+    """One page of ``qs`` (already filtered and ordered) as the request asks for it; ``reader``
+    reads it (default: the rows, and a count of them all)."""
     limit = int_param(request, "limit", min(DEFAULT_LIMIT, max_limit), 1, max_limit)
     cursor = request.query_params.get("cursor")
     keys = ordering_keys(qs)
@@ -261,12 +278,10 @@ def paginate(request: Request, qs: QuerySet, *, max_limit: int = MAX_LIMIT) -> P
     url = request.build_absolute_uri()
     if cursor is None:
         offset = int_param(request, "offset", 0, 0, MAX_OFFSET)
-        count = qs.count()
-        rows = list(qs[offset : offset + limit]) if offset < count else []
+        rows, count = (reader or _read)(qs, None, offset, limit)
         url = remove_query_param(url, "cursor")
-        next_url = (
-            replace_query_param(url, "offset", offset + limit) if offset + limit < count else None
-        )
+        more = offset + limit < count or (not getattr(count, "exact", True) and len(rows) == limit)
+        next_url = replace_query_param(url, "offset", offset + limit) if more else None
         prev_url = None
         if offset > 0:
             back = max(0, min(offset, count) - limit)
@@ -282,15 +297,13 @@ def paginate(request: Request, qs: QuerySet, *, max_limit: int = MAX_LIMIT) -> P
     backward = False
     if cursor.strip():
         values, backward = decode_cursor(keys, cursor.strip())
+        where = keyset_filter(keys, values, forward=not backward)
+        window = qs.filter(where)
         if backward:
-            window = qs.filter(keyset_filter(keys, values, forward=False)).order_by(
-                *(k.order(reverse=True) for k in keys)
-            )
-        else:
-            window = qs.filter(keyset_filter(keys, values, forward=True))
+            window = window.order_by(*(k.order(reverse=True) for k in keys))
     else:
-        window = qs
-    rows = list(window[: limit + 1])
+        where, window = None, qs
+    rows = reader(window, where, 0, limit + 1)[0] if reader else list(window[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     if backward:

@@ -192,7 +192,17 @@ def paginated(item: type[serializers.Serializer]) -> type[serializers.Serializer
             {
                 "count": serializers.IntegerField(
                     allow_null=True,
-                    help_text="Rows matching the request (offset mode); null in cursor mode.",
+                    help_text=(
+                        "Rows matching the request (offset mode); null in cursor mode. The job "
+                        "list counts up to 10,000: beyond, this is 10000 and count_exact false."
+                    ),
+                ),
+                "count_exact": serializers.BooleanField(
+                    allow_null=True,
+                    help_text=(
+                        "False when more rows than `count` match (the job list stops counting "
+                        "at 10,000); null in cursor mode."
+                    ),
                 ),
                 "next": serializers.URLField(
                     allow_null=True, help_text="The next page, or null on the last one."

@@ -71,7 +71,10 @@ from jobcenter.jobs.selectors import (
     job_failed_lines,
     job_files,
     job_get,
+    job_list,
+    job_list_filter,
     job_list_filtered,
+    job_page,
     job_timeline,
 )
 from jobcenter.jobs.services import (
@@ -338,8 +341,19 @@ class JobListView(ApiView):
         responses={200: ok(s.paginated(s.JobSerializer), "One page of jobs."), **errors(400, 401)},
     )
     def get(self, request: Request) -> Response:
-        jobs = job_list_filtered(user=request.user, data=request.query_params)
-        page = paginate(request, jobs)
+        scope = job_list(user=request.user)
+        jobs = job_list_filter(scope, data=request.query_params)
+
+        def reader(window: Any, where: Any, offset: int, limit: int) -> tuple[list, int]:
+            # A page with bounded work at millions of jobs, counted up to 10,000.
+            cursor = "cursor" in request.query_params  # cursor pages show no count
+            narrowed = scope if where is None else scope.filter(where)
+            found = job_page(
+                scope=narrowed, filtered=window, offset=offset, limit=limit, with_count=not cursor
+            )
+            return found.rows, found.count
+
+        page = paginate(request, jobs, reader=reader)
         return Response(page.envelope(s.JobSerializer(page.results, many=True).data))
 
 

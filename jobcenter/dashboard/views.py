@@ -76,6 +76,7 @@ from jobcenter.jobs.downloads import (
 )
 from jobcenter.jobs.filtersets import ORDERING_FIELDS, JobFilterSet
 from jobcenter.jobs.models import Job
+from jobcenter.jobs.selectors import BoundedCount
 from jobcenter.projects.choices import ROLE_RANK, Role
 from jobcenter.projects.models import Project
 from jobcenter.projects.selectors import project_list_with_role, project_members
@@ -84,6 +85,7 @@ SESSION_PROJECT = "dashboard_project_id"
 POLL_SECONDS = 2
 PER_PAGE_CHOICES = (25, 50, 100)
 PER_PAGE_DEFAULT = 50
+MAX_PAGE = 1_000_000  # a page number past it is read as the last page
 FAILED_LINES_PER_PAGE = 50
 MAX_LIVE_IDS = 200
 # Parameters of the job list that are not filters of the FilterSet.
@@ -233,9 +235,9 @@ class Listing:
     project: Project
     params: QueryDict
     filterset: JobFilterSet
-    counts: dict[str, int]
+    status_counts: job_selectors.StatusCounts
     statuses: list[str]
-    total: int
+    total: BoundedCount
     page: int
     per_page: int
     pages: int
@@ -280,28 +282,45 @@ class Listing:
         ]
 
     @property
-    def count_all(self) -> int:
-        return sum(self.counts.values())
+    def counts(self) -> dict[str, BoundedCount | None]:
+        """Jobs per status under every filter but the status one (None: not counted)."""
+        return self.status_counts.by_status
 
     @property
-    def active_matching(self) -> int:
+    def count_all(self) -> BoundedCount:
+        return self.status_counts.total
+
+    @property
+    def active_matching(self) -> BoundedCount:
         """Jobs matching every filter (status included) that a cancel could still stop."""
-        return sum(
-            self.counts.get(s, 0)
+        total = job_selectors.counts_total(
+            self.counts.get(s, BoundedCount(0))
             for s in ACTIVE_STATUSES
             if not self.statuses or s in self.statuses
         )
+        return total if total is not None else BoundedCount(0)
+
+    @property
+    def count_limit(self) -> int:
+        return job_selectors.COUNT_LIMIT
+
+    @property
+    def uncounted(self) -> bool:
+        """Whether some status chips show no number (see jobs.selectors.job_status_counts)."""
+        return any(count is None for count in self.counts.values())
 
     @cached_property
-    def retryable_matching(self) -> int:
+    def retryable_matching(self) -> BoundedCount:
         """Jobs matching every filter that a "retry all" would retry (ended in a failure, no
-        retry yet); only counted when the status filter asks for failures and nothing else,
-        so the everyday list pays nothing for it."""
+        retry yet), exact up to 10,000; only counted when the status filter asks for failures
+        and nothing else, so the everyday list pays nothing for it."""
         if not self.statuses or not set(self.statuses) <= set(RETRYABLE_STATUSES):
-            return 0
-        if not self.filterset.is_valid() or not any(self.counts.get(s) for s in self.statuses):
-            return 0
-        return job_selectors.job_retry_candidates(self.filterset.qs).count()
+            return BoundedCount(0)
+        if not self.filterset.is_valid() or not any(
+            self.counts.get(s) is None or self.counts.get(s) for s in self.statuses
+        ):
+            return BoundedCount(0)
+        return job_selectors.count_bounded(job_selectors.job_retry_candidates(self.filterset.qs))
 
     @property
     def invalid_filters(self) -> list[str]:
@@ -336,11 +355,6 @@ def _filter_data(params: QueryDict) -> QueryDict:
     return data
 
 
-def _count_key(project: Project, data: QueryDict) -> str:
-    items = sorted((k, v) for k in data for v in data.getlist(k) if v != "")
-    return f"{project.pk}|{urlencode(items)}"
-
-
 def _int(value: Any, default: int) -> int:
     try:
         return int(value)
@@ -348,25 +362,14 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-def _page_rows(scope: QuerySet[Job], ordered: QuerySet[Job], offset: int, limit: int) -> list[Job]:
-    """One page of jobs in two steps: the ids alone (no joins, so the database can walk the
-    (project, created_at) index and stop after one page instead of sorting the project's
-    jobs), then those rows with what the page shows of them."""
-    ids = list(ordered.select_related(None).values_list("pk", flat=True)[offset : offset + limit])
-    by_id = {job.pk: job for job in scope.filter(pk__in=ids)}
-    return [by_id[pk] for pk in ids if pk in by_id]
-
-
-def _status_counts(scope: QuerySet[Job], project: Project, params: QueryDict) -> dict[str, int]:
-    """Jobs per status under every list filter but the status one (the chips, and the total
-    a status selection adds up to); the same for the page and its live poll."""
+def _status_counts(scope: QuerySet[Job], params: QueryDict) -> job_selectors.StatusCounts:
+    """Jobs per status under every list filter but the status one (the chips), each exact up
+    to 10,000 or not counted; the same for the page and its live poll."""
     data = _filter_data(params)
     for name in ("status", "ordering"):
         data.pop(name, None)
     return job_selectors.job_status_counts(
-        scope=scope,
-        filtered=JobFilterSet(data, queryset=scope).qs,
-        cache_key=_count_key(project, data),
+        scope=scope, filtered=JobFilterSet(data, queryset=scope).qs
     )
 
 
@@ -378,16 +381,27 @@ def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
     cleaned = getattr(filterset.form, "cleaned_data", {}) or {}
     statuses = [s for s in (cleaned.get("status") or []) if s in JobStatus.values]
 
-    counts = _status_counts(scope, project, params)
-    total = sum(counts[s] for s in (statuses or JobStatus.values))
+    counts = _status_counts(scope, params)
 
     per_page = _int(params.get("per_page"), PER_PAGE_DEFAULT)
     if per_page not in PER_PAGE_CHOICES:
         per_page = PER_PAGE_DEFAULT
+    page = min(max(1, _int(params.get("page"), 1)), MAX_PAGE)
+    # The page and the number of matches come together (jobs.selectors.job_page): the number
+    # is exact up to 10,000 ("10,000+" beyond, when the last page is not known either).
+    found = job_selectors.job_page(
+        scope=scope, filtered=filterset.qs, offset=(page - 1) * per_page, limit=per_page
+    )
+    total = found.count
     pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, _int(params.get("page"), 1)), pages)
-    offset = (page - 1) * per_page
-    rows = _page_rows(scope, filterset.qs, offset, per_page) if total else []
+    if not total.exact:
+        pages = max(pages, page + 1 if len(found.rows) == per_page else page)
+    rows = found.rows
+    if page > pages:  # past the end: show the last page
+        page = pages
+        rows = job_selectors.job_page(
+            scope=scope, filtered=filterset.qs, offset=(page - 1) * per_page, limit=per_page
+        ).rows
 
     ordering = params.get("ordering") or ""
     if ordering.lstrip("-") not in ORDERING_FIELDS:
@@ -420,7 +434,7 @@ def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
         project=project,
         params=params,
         filterset=filterset,
-        counts=counts,
+        status_counts=counts,
         statuses=statuses,
         total=total,
         page=page,
@@ -482,14 +496,18 @@ def job_list_live(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=HTMX_STOP_POLLING)
     scope = job_selectors.job_list(user=request.user).filter(project=nav.current)
     jobs = list(scope.filter(pk__in=ids)) if ids else []
-    counts = _status_counts(scope, nav.current, params)
+    counts = _status_counts(scope, params)
     statuses = [s for s in params.getlist("status") if s in JobStatus.values]
+    total = job_selectors.counts_total(counts.by_status[s] for s in statuses) if statuses else None
+    if total is None:  # no status chosen, or one not counted: what the page counts
+        filterset = JobFilterSet(_filter_data(params), queryset=scope)
+        total = counts.total if not statuses else job_selectors.count_bounded(filterset.qs)
     finished = [job for job in jobs if not job.is_active]
     context = {
         "jobs": jobs,
-        "counts": counts,
-        "count_all": sum(counts.values()),
-        "total": sum(counts[s] for s in (statuses or JobStatus.values)),
+        "counts": counts.by_status,
+        "count_all": counts.total,
+        "total": total,
         "finished": finished,
         "active_count": len(jobs) - len(finished),
         "can_operate": nav.can_operate,

@@ -7,12 +7,19 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from jobcenter.jobs.choices import JobStatus, JobType
-from jobcenter.jobs.models import Job
+from jobcenter.jobs.models import (
+    ID_LENGTH,
+    SHORT_ID_LENGTH,
+    Job,
+    SearchKey,
+    reason_key_expression,
+    short_id_expression,
+)
 
 ORDERING_FIELDS = (
     "created_at",
@@ -43,6 +50,49 @@ def nulls_last(ordering: list[str]) -> list[Any]:
         else:
             result.append(item)
     return result
+
+
+_HEX = frozenset("0123456789abcdef")
+# Above every character a search key can hold: "starts with p" is the range [p, p + _TOP).
+_TOP = "\U0010ffff"
+
+
+def _is_hex(value: str) -> bool:
+    return bool(value) and set(value) <= _HEX
+
+
+def id_prefix_q(value: str) -> Q:
+    """Ids starting with ``value`` (lower-case hex) as a range of the primary key's index:
+    ``LIKE 'abc%'`` is not index-driven on SQLite (case-insensitive LIKE, binary index)."""
+    if not _is_hex(value) or len(value) > ID_LENGTH:
+        return Q(pk__in=[])
+    if len(value) == ID_LENGTH:
+        return Q(pk=value)
+    return Q(pk__gte=value, pk__lt=value + "g")  # "g" sorts after every hex digit
+
+
+def short_id_prefix_q(value: str) -> Q:
+    """Jobs whose short id (the last 8 characters the dashboard shows) starts with ``value``,
+    as a range of the ``job_short_id`` expression index."""
+    if not _is_hex(value) or len(value) > SHORT_ID_LENGTH:
+        return Q(pk__in=[])
+    return Q(_short_id__gte=value, _short_id__lt=value + "g")
+
+
+def with_search_keys(qs: QuerySet) -> QuerySet:
+    """``qs`` with the expressions the search compares (not selected, only filtered on)."""
+    return qs.alias(
+        _short_id=short_id_expression(),
+        _name_key=SearchKey("name"),
+        _graph_key=SearchKey("graph_name"),
+        _reason_key=reason_key_expression(),
+    )
+
+
+def _starts_with(alias: str, value: str) -> Q:
+    return Q(**{f"{alias}__gte": SearchKey(Value(value))}) & Q(
+        **{f"{alias}__lt": SearchKey(Value(value + _TOP))}
+    )
 
 
 class MomentField(forms.Field):
@@ -130,7 +180,9 @@ class JobFilterSet(django_filters.FilterSet):
         field_name="submitted_by__username", label="Submitted by (username)"
     )
     id = django_filters.CharFilter(method="filter_id", label="Job id or id prefix")
-    q = django_filters.CharFilter(method="filter_text", label="Search name, graph, fail reason")
+    q = django_filters.CharFilter(
+        method="filter_text", label="Start of the id, short id, name, graph or fail reason"
+    )
     created_after = MomentFilter(field_name="created_at", bound="after")
     created_before = MomentFilter(field_name="created_at", bound="before")
     started_after = MomentFilter(field_name="started_at", bound="after")
@@ -144,28 +196,51 @@ class JobFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_graph(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(Q(graph_name=value) | Q(graph_id=value))
+        # A name matches graph_name (index job_project_graph). The id of an existing graph
+        # matches its jobs, which all carry its name (set at submission; graphs are never
+        # renamed): saying so keeps the graph_name index usable, where an OR of two columns
+        # makes the database merge two index scans and sort them.
+        from jobcenter.graphs.models import Graph
+
+        if len(value) == ID_LENGTH and _is_hex(value):
+            graph = Graph.objects.filter(pk=value).values_list("name", flat=True).first()
+            if graph is not None:
+                return qs.filter(graph_name=graph, graph_id=value)
+        return qs.filter(graph_name=value)
 
     def filter_id(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(pk__startswith=value.strip().lower())
+        return qs.filter(id_prefix_q(value.strip().lower()))
 
     def filter_text(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        """Jobs whose id or short id starts with the text, or whose name, graph name or fail
+        reason (its first 100 characters) starts with it, whatever the case. Every part is a
+        range of an index, so a search costs the same at a million jobs as at a hundred."""
         value = value.strip()
         if not value:
             return qs
-        return qs.filter(
-            Q(name__icontains=value)
-            | Q(graph_name__icontains=value)
-            | Q(fail_reason__icontains=value)
-            | Q(pk__startswith=value.lower())
+        if "\x00" in value:
+            return qs.none()
+        key = value.lower()
+        match = (
+            _starts_with("_name_key", value)
+            | _starts_with("_graph_key", value)
+            | _starts_with("_reason_key", value)
         )
+        if _is_hex(key):
+            match |= id_prefix_q(key) | short_id_prefix_q(key)
+        return with_search_keys(qs).filter(match)
 
     @property
     def qs(self) -> QuerySet:
         qs = super().qs
-        # A stable order whatever the user sorts by: ties broken by id (time-ordered).
+        # A stable order whatever the user sorts by: ties are broken by creation time, then
+        # id, in the direction of the last sort key; every sortable column has a (project,
+        # column, created_at, id) index that gives this order as it is read (SORT_INDEXED).
         ordering = list(qs.query.order_by) or ["-created_at"]
-        if not any(field.lstrip("-") in ("id", "pk") for field in ordering):
-            tie = "-id" if ordering[-1].startswith("-") else "id"
-            ordering.append(tie)
+        names = [field.lstrip("-") for field in ordering]
+        if not any(name in ("id", "pk") for name in names):
+            desc = "-" if ordering[-1].startswith("-") else ""
+            if "created_at" not in names:
+                ordering.append(f"{desc}created_at")
+            ordering.append(f"{desc}id")
         return qs.order_by(*nulls_last(ordering))

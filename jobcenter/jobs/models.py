@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -13,6 +15,72 @@ from jobcenter.jobs.choices import (
     JobStatus,
     JobType,
 )
+
+# Job ids are 32 characters (jobcenter.core.ids); the dashboard shows their last 8.
+SHORT_ID_LENGTH = 8
+ID_LENGTH = 32
+# How much of the fail reason the text search looks at (its start).
+REASON_KEY_LENGTH = 100
+
+
+class SearchKey(models.Func):
+    """``lower(text)``, compared character by character (PostgreSQL: ``COLLATE "C"``), so that
+    "starts with" is a range of an index on this expression on both databases."""
+
+    function = "LOWER"
+    output_field = models.CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        sql, params = self.as_sql(compiler, connection, **extra)
+        return f'({sql} COLLATE "C")', params
+
+
+class Head(models.Func):
+    """``substr(text, start, length)`` with the numbers written into the SQL: a query matches
+    an index on an expression only if it is the same expression, and SQLite sees a bound
+    parameter as something else than the constant in the index."""
+
+    output_field = models.CharField()
+
+    def __init__(self, expression: Any, start: int, length: int) -> None:
+        super().__init__(expression)
+        self.start, self.length = int(start), int(length)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"SUBSTR({sql}, {self.start}, {self.length})", params
+
+    def deconstruct(self) -> tuple[str, tuple, dict]:
+        return (
+            "jobcenter.jobs.models.Head",
+            (self.source_expressions[0], self.start, self.length),
+            {},
+        )
+
+
+def short_id_expression() -> Head:
+    """The short id the dashboard shows (the id's last 8 characters), as SQL."""
+    return Head(models.F("id"), ID_LENGTH - SHORT_ID_LENGTH + 1, SHORT_ID_LENGTH)
+
+
+def reason_key_expression() -> SearchKey:
+    return SearchKey(Head(models.F("fail_reason"), 1, REASON_KEY_LENGTH))
+
+
+# The job list can be sorted by these columns; each has a (project, column, created_at, id)
+# index, read in order (either way) for a sort within one project and used by a filter on the
+# column (type, graph name, status) in the default newest-first order, and a (column,
+# created_at, id) one for lists over every project. PostgreSQL has two more, for "newest first,
+# empty last" on the nullable dates (migration 0003).
+SORT_INDEXED = {
+    "status": "job_project_status",
+    "type": "job_project_type",
+    "graph_name": "job_project_graph",
+    "progress": "job_project_progress",
+    "started_at": "job_project_started",
+    "finished_at": "job_project_finished",
+    "name": "job_project_name",
+}
 
 
 class Job(models.Model):
@@ -67,7 +135,25 @@ class Job(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["project", "-created_at", "-id"], name="job_project_created"),
-            models.Index(fields=["project", "status", "-created_at"], name="job_project_status"),
+            *(
+                models.Index(fields=["project", column, "created_at", "id"], name=name)
+                for column, name in SORT_INDEXED.items()
+            ),
+            models.Index(fields=["project", "id"], name="job_project_id"),
+            # The same sorts over every project (superusers' lists).
+            *(
+                models.Index(fields=[column, "created_at", "id"], name=f"job_{column}_sort")
+                for column in SORT_INDEXED
+            ),
+            # Status counts under a graph or type filter, read from the index alone.
+            models.Index(fields=["project", "graph_name", "status"], name="job_graph_status"),
+            models.Index(fields=["project", "type", "status"], name="job_type_status"),
+            # Search (jobs.filtersets): by short id, and by the start of name, graph name and
+            # fail reason whatever their case.
+            models.Index(short_id_expression(), name="job_short_id"),
+            models.Index(SearchKey("name"), name="job_name_key"),
+            models.Index(SearchKey("graph_name"), name="job_graph_key"),
+            models.Index(reason_key_expression(), name="job_reason_key"),
             # Jobs of one status across projects, newest first (superusers' lists, bulk
             # cancels): read in order from the index instead of fetching and sorting them all.
             models.Index(fields=["status", "-created_at", "-id"], name="job_status_created"),

@@ -16,7 +16,7 @@ from tests.api.conftest import assert_error, make_job
 from tests.api.test_job_detail import FILE_KEYS, JOB_KEYS
 
 URL = "/api/v1/jobs/"
-ENVELOPE = {"count", "next", "previous", "results"}
+ENVELOPE = {"count", "count_exact", "next", "previous", "results"}
 UTC_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$")
 
 pytestmark = pytest.mark.django_db

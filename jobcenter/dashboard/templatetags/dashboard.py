@@ -15,11 +15,11 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from jobcenter.jobs.choices import JobStatus, JobType
+from jobcenter.jobs.models import SHORT_ID_LENGTH  # searched through its own index
 from jobcenter.jobs.selectors import job_seconds_remaining
 
 register = template.Library()
 
-SHORT_ID_LENGTH = 8
 
 STATUS_TONES = {
     JobStatus.WAITING: "neutral",
@@ -53,11 +53,13 @@ def file_tone(status: str) -> str:
 
 @register.filter
 def num(value: Any) -> str:
-    """1234567 -> 1,234,567 (the dashboard is English-only)."""
+    """1234567 -> 1,234,567 (the dashboard is English-only); a count known only to exceed
+    its value (jobs.selectors.BoundedCount) -> 10,000+."""
     try:
-        return f"{int(value):,}"
+        text = f"{int(value):,}"
     except (TypeError, ValueError):
         return ""
+    return text if getattr(value, "exact", True) else f"{text}+"
 
 
 @register.filter
