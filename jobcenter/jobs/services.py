@@ -9,7 +9,7 @@ import logging
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -500,6 +500,41 @@ def job_requeue(
 
 
 LOST_WORKER_REQUEUE = "worker died; back in the queue"
+UNCLAIMED_REQUEUE = "its task was taken by a worker that never started it; queued again"
+# Waiting jobs whose task the recovery sweep looks at, oldest first: a task a worker took
+# without claiming its job was the oldest in the queue then, so it soon is among these.
+REDELIVERY_WINDOW = 50
+
+
+def _jobs_redeliver(*, taken_before: datetime) -> list[str]:
+    """Queue again the waiting jobs whose task a worker took off the queue before
+    ``taken_before`` without claiming the job: the worker died between the two (the engine
+    marks the task running, never to run it), or the task ended before its claim. Nothing
+    else would ever run them. The new task replaces the old one by a conditional update."""
+    from jobcenter.jobs.tasks import run_job
+
+    again: list[str] = []
+    waiting = (
+        Job.objects.filter(status=JobStatus.WAITING, created_at__lt=taken_before)
+        .exclude(task_id="")
+        .order_by("created_at")
+        .values_list("pk", "task_id")[:REDELIVERY_WINDOW]
+    )
+    for job_id, task_id in waiting:
+        taken = engine.taken_at(run_job, task_id)
+        if taken is None or taken >= taken_before:
+            continue
+        with transaction.atomic():
+            new_task = engine.enqueue(run_job, job_id)
+            if not Job.objects.filter(pk=job_id, status=JobStatus.WAITING, task_id=task_id).update(
+                task_id=new_task
+            ):
+                transaction.set_rollback(True)  # claimed or cancelled meanwhile
+                continue
+            _event(job_id, EventKind.REQUEUED, message=UNCLAIMED_REQUEUE)
+        logger.warning("job %s: %s", job_id, UNCLAIMED_REQUEUE)
+        again.append(job_id)
+    return again
 
 
 def job_recover_stale(*, stale_after: float, dead_workers: Sequence[str] = ()) -> list[str]:
@@ -512,7 +547,9 @@ def job_recover_stale(*, stale_after: float, dead_workers: Sequence[str] = ()) -
     a graceful stop, once: should its next worker die too, it fails (no crash loop). Any other
     is failed as "worker lost" (cancelled, if a cancel was pending): a silent worker may still
     be alive. Their partial graph data needs no cleanup: an import is one store transaction,
-    which the store discards when its writer dies. Returns the ids of the jobs recovered.
+    which the store discards when its writer dies. Waiting jobs whose task a worker took but
+    never started are queued again (see :func:`_jobs_redeliver`). Returns the ids of the jobs
+    recovered.
     """
     from jobcenter.graphs.store import GraphStore
 
@@ -579,6 +616,7 @@ def job_recover_stale(*, stale_after: float, dead_workers: Sequence[str] = ()) -
                 ended.append(job.pk)
         if done and job.graph_id:
             graph_lock_release(graph_id=job.graph_id, job_id=job.pk)
+    ended += _jobs_redeliver(taken_before=cutoff)
     # Locks held by jobs that ended without releasing them (a crash between the two writes).
     for graph in Graph.objects.exclude(write_lock=""):
         if not Job.objects.filter(pk=graph.write_lock, status__in=ACTIVE_STATUSES).exists():

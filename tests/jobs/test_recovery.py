@@ -1,8 +1,13 @@
-"""Recovery of the jobs of workers known to be dead (``manage.py serve`` saw them exit)."""
+"""Recovery of the jobs of workers known to be dead (``manage.py serve`` saw them exit), and
+of waiting jobs whose task a worker took off the queue without ever claiming the job."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.services import graph_lock_acquire
@@ -10,12 +15,13 @@ from jobcenter.jobs.choices import EventKind, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import (
     LOST_WORKER_REQUEUE,
+    UNCLAIMED_REQUEUE,
     job_cancel,
     job_claim,
     job_commit_gate,
     job_recover_stale,
 )
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories import ges_graph, ges_movie_import, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +75,60 @@ def test_a_cancel_pending_on_a_dead_workers_job_ends_it_cancelled(graph, operato
     assert job_recover_stale(stale_after=30, dead_workers=["host:1"]) == [job.pk]
     job.refresh_from_db()
     assert (job.status, job.fail_reason) == (JobStatus.CANCELLED, "worker lost while cancelling")
+
+
+def taken_by_a_worker_that_dies(job: Job, *, seconds_ago: float) -> None:
+    """What a worker killed between taking the task and claiming the job leaves: the engine's
+    own claim of the task (django-tasks-db marks it running), then nothing."""
+    task = DBTaskResult.objects.get(pk=job.task_id)
+    task.claim("host:dead")
+    then = timezone.now() - timedelta(seconds=seconds_ago)
+    DBTaskResult.objects.filter(pk=task.pk).update(started_at=then)
+    Job.objects.filter(pk=job.pk).update(created_at=then)
+
+
+def test_a_job_whose_task_a_dead_worker_took_is_queued_again(graph):
+    job = ges_movie_import(graph)
+    taken_by_a_worker_that_dies(job, seconds_ago=5)
+    assert job_recover_stale(stale_after=30) == []  # just taken: its worker may claim it yet
+    taken_by_a_worker_that_dies(Job.objects.get(pk=job.pk), seconds_ago=60)
+    assert job_recover_stale(stale_after=30) == [job.pk]
+    fresh = Job.objects.get(pk=job.pk)
+    assert fresh.status == JobStatus.WAITING
+    assert fresh.task_id != job.task_id
+    assert DBTaskResult.objects.get(pk=fresh.task_id).status == "READY"
+    assert fresh.events.filter(kind=EventKind.REQUEUED, message=UNCLAIMED_REQUEUE).count() == 1
+    assert job_recover_stale(stale_after=30) == []  # its new task waits in the queue
+
+
+def test_jobs_still_in_the_queue_or_claimed_are_left_alone(graph):
+    queued = ges_movie_import(graph)
+    Job.objects.filter(pk=queued.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    claimed = ges_movie_import(ges_graph(graph.project, "other"))
+    taken_by_a_worker_that_dies(claimed, seconds_ago=60)
+    assert job_claim(job_id=claimed.pk, worker_id="host:7") is not None  # it did claim it
+    assert job_recover_stale(stale_after=30) == []
+    assert Job.objects.get(pk=queued.pk).task_id == queued.task_id
+    assert Job.objects.get(pk=claimed.pk).status == JobStatus.RUNNING
+
+
+def test_a_task_the_engine_no_longer_knows_is_queued_again(graph):
+    job = ges_movie_import(graph)
+    DBTaskResult.objects.filter(pk=job.task_id).delete()
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert job_recover_stale(stale_after=30) == [job.pk]
+    assert DBTaskResult.objects.get(pk=Job.objects.get(pk=job.pk).task_id).status == "READY"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_a_starting_worker_runs_the_job_a_dead_worker_took_but_never_claimed(
+    project, worker_factory
+):
+    graph = ges_graph(project)
+    job = ges_movie_import(graph)
+    taken_by_a_worker_that_dies(job, seconds_ago=120)
+    worker_factory()
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == JobStatus.PARTIALLY_FAILED, timeout=60)
+    job.refresh_from_db()
+    assert (job.result["vertices_added"], job.result["edges_added"]) == (6, 5)
