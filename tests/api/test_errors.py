@@ -137,7 +137,7 @@ def test_malformed_bodies(api, jobs, body, content_type, code):
         ),
         ("/api/v1/auth/token/", {"username": 1, "password": 2}, "username"),
         ("/api/v1/jobs/cancel/", {"filter": ["status", "waiting"]}, "filter"),
-        ("/api/v1/jobs/cancel/", {"filter": {"status": {"a": "b"}}}, "filter"),
+        ("/api/v1/jobs/cancel/", {"filter": {"status": {"a": "b"}}}, "filter.status"),
     ],
 )
 def test_wrong_types_in_bodies_are_400_naming_the_field(admin_api, jobs, url, payload, field):
