@@ -494,11 +494,18 @@ class ImportUploadSerializer(serializers.Serializer):
     name = TextField(required=False, max_length=128, default="ImportGraph")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:  # a misspelt part would otherwise be dropped without a word
+            known = ", ".join(self.fields)
+            raise serializers.ValidationError({unknown[0]: [f"unknown field; known: {known}"]})
+        # A part the format does not use is refused when sent at all, even empty.
         if attrs["format"] == "ges":
-            wrong = [k for k in ("files", "mapping") if attrs.get(k)]
+            wrong = [k for k in ("files", "mapping") if k in self.initial_data]
             attrs["options"] = parse_object(attrs.get("options") or "{}", field="options")
         else:
-            wrong = [k for k in ("schema", "vertices", "edges", "options") if attrs.get(k)]
+            wrong = [
+                k for k in ("schema", "vertices", "edges", "options") if k in self.initial_data
+            ]
             if not attrs.get("mapping"):
                 raise serializers.ValidationError({"mapping": ["required for format graphscope"]})
             attrs["options"] = parse_object(attrs["mapping"], field="mapping")
