@@ -47,7 +47,7 @@ from jobcenter.api.schema import (
     ok,
     page_parameters,
 )
-from jobcenter.core.errors import Conflict, InvalidInput, NotFound
+from jobcenter.core.errors import Conflict, InvalidInput, InvalidState, NotFound
 from jobcenter.graphs.filtersets import GraphFilterSet
 from jobcenter.graphs.selectors import graph_get_by_id, graph_list
 from jobcenter.graphs.services import graph_create, graph_schema_parse
@@ -431,7 +431,8 @@ class JobRetryView(ApiView):
         summary="Retry a finished job",
         description=(
             "Submits a new job with the same request; its `retry_of` names the original. "
-            "Needs the operator role."
+            "The request is checked again: one that no longer holds (e.g. its files are gone) "
+            "is a 409, as is a job still active. Needs the operator role."
         ),
         parameters=[JOB_ID],
         request=None,
@@ -442,7 +443,14 @@ class JobRetryView(ApiView):
     )
     def post(self, request: Request, job_id: str) -> Response:
         job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
-        new = job_retry(job=job, user=request.user)
+        try:
+            new = job_retry(job=job, user=request.user)
+        except InvalidInput as exc:
+            # The request this call retries is the job's, checked again (its files may be gone,
+            # its export target taken): the job's state is at fault, not this call, so 409.
+            raise InvalidState(
+                f"job {job.pk} cannot be retried: {exc.message}", errors=exc.errors
+            ) from None
         return _created(s.JobSerializer(new).data, _job_url(new))
 
 
