@@ -74,8 +74,18 @@ class ResultExportInputSerializer(serializers.Serializer):
 class GraphOperationInputSerializer(serializers.Serializer):
     operation = serializers.ChoiceField(choices=list(GRAPH_OPERATIONS))
     path = TextField(
-        max_length=1024, required=False, help_text="backup: target file; restore: source file."
+        max_length=1024,
+        required=False,
+        help_text="backup: target file; restore: source file (required); others: none.",
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        needs_path = attrs["operation"] in ("backup", "restore")
+        if needs_path and "path" not in attrs:
+            raise serializers.ValidationError({"path": [f"required for {attrs['operation']}"]})
+        if not needs_path and "path" in attrs:
+            raise serializers.ValidationError({"path": [f"not used by {attrs['operation']}"]})
+        return attrs
 
 
 class ResultPageSerializer(serializers.Serializer):
@@ -147,7 +157,9 @@ class GraphAlgorithmView(ApiView):
             algorithm=data["algorithm"],
             parameters=data["parameters"],
             user=request.user,
-            request=request.data,
+            # As submitted (before defaults), but only what was read: the body's other keys
+            # are ignored, and may not even be storable (a NUL character in PostgreSQL's jsonb).
+            request={"algorithm": data["algorithm"], "parameters": data["parameters"]},
         )
         return _submitted(job)
 
