@@ -41,6 +41,7 @@ from jobcenter.api.pagination import PAGE_PARAMS, paginate
 from jobcenter.api.parsers import ApiJSONParser, ApiMultiPartParser
 from jobcenter.api.permissions import IsSiteAdmin, require_role
 from jobcenter.api.schema import (
+    BLANK_ALLOWED,
     errors,
     filterset_parameters,
     id_parameter,
@@ -166,11 +167,12 @@ class ApiView(ApiErrorsMixin, APIView):
                 f"unknown query parameter {unknown[0][:50]!r} (known: {known})",
                 field=unknown[0][:50],
             )
-        # An empty value is refused too, rather than read as "not given": what the schema says,
-        # and a client's bug (an unset variable in a URL) surfaces instead of widening a filter.
-        # Exempt: an empty cursor (the first page in cursor mode) and a blank search text.
+        # An empty (or blank) value is refused too, rather than read as "not given": what the
+        # schema says, and a client's bug (an unset variable in a URL) surfaces instead of
+        # widening a filter. Exempt: an empty cursor (the first page in cursor mode) and a
+        # blank search text.
         for name, values in request.query_params.lists():
-            if name not in ("cursor", "q") and any(value.strip() == "" for value in values):
+            if name not in BLANK_ALLOWED and any(value.strip() == "" for value in values):
                 raise InvalidInput(
                     f"query parameter {name!r} is empty: give a value or leave it out",
                     field=name,
@@ -308,7 +310,7 @@ class RedocView(_SignedInPage, SpectacularRedocView):
 JOB_ID = id_parameter("job_id", "job")
 FILE_INDEX = OpenApiParameter(
     "index",
-    {"type": "integer", "minimum": 0},
+    {"type": "integer", "minimum": 0, "maximum": 10**9 - 1},
     OpenApiParameter.PATH,
     description="The file's index in the job (from 0).",
 )
@@ -782,7 +784,10 @@ class GraphImportView(ApiView):
 # --- projects and members --------------------------------------------------------------------
 
 PROJECT = OpenApiParameter(
-    "project", OpenApiTypes.STR, OpenApiParameter.PATH, description="Project name."
+    "project",
+    {"type": "string", "pattern": f"^{_REF.pattern}$"},
+    OpenApiParameter.PATH,
+    description="Project name.",
 )
 USERNAME = OpenApiParameter("username", OpenApiTypes.STR, OpenApiParameter.PATH)
 
