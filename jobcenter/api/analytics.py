@@ -16,7 +16,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jobcenter.api.pagination import int_param
+from jobcenter.api.pagination import MAX_OFFSET, int_param
 from jobcenter.api.schema import errors, id_parameter, ok
 from jobcenter.api.serializers import JobSerializer, ObjectField, TextField, WholeNumberField
 from jobcenter.api.views import NO_FORMAT, ApiView, CsvRenderer, _created, _job_url, _ref
@@ -74,8 +74,18 @@ class ResultExportInputSerializer(serializers.Serializer):
 class GraphOperationInputSerializer(serializers.Serializer):
     operation = serializers.ChoiceField(choices=list(GRAPH_OPERATIONS))
     path = TextField(
-        max_length=1024, required=False, help_text="backup: target file; restore: source file."
+        max_length=1024,
+        required=False,
+        help_text="backup: target file; restore: source file (required); others: none.",
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        needs_path = attrs["operation"] in ("backup", "restore")
+        if needs_path and "path" not in attrs:
+            raise serializers.ValidationError({"path": [f"required for {attrs['operation']}"]})
+        if not needs_path and "path" in attrs:
+            raise serializers.ValidationError({"path": [f"not used by {attrs['operation']}"]})
+        return attrs
 
 
 class ResultPageSerializer(serializers.Serializer):
@@ -147,7 +157,9 @@ class GraphAlgorithmView(ApiView):
             algorithm=data["algorithm"],
             parameters=data["parameters"],
             user=request.user,
-            request=request.data,
+            # As submitted (before defaults), but only what was read: the body's other keys
+            # are ignored, and may not even be storable (a NUL character in PostgreSQL's jsonb).
+            request={"algorithm": data["algorithm"], "parameters": data["parameters"]},
         )
         return _submitted(job)
 
@@ -299,8 +311,16 @@ class JobResultView(ApiView):
         ),
         parameters=[
             JOB_ID,
-            OpenApiParameter("offset", int, description="Rows to skip."),
-            OpenApiParameter("limit", int, description="Rows to return (1 to 100000)."),
+            OpenApiParameter(
+                "offset",
+                {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+                description="Rows to skip (default 0).",
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": RESULT_MAX_LIMIT},
+                description=f"Rows to return, 1 to {RESULT_MAX_LIMIT} (default 100).",
+            ),
         ],
         responses={
             200: ok(ResultPageSerializer, "One page of the job's result."),
@@ -308,7 +328,7 @@ class JobResultView(ApiView):
         },
     )
     def get(self, request: Request, job_id: str) -> Response:
-        offset = int_param(request, "offset", 0, 0, 2**31 - 1)
+        offset = int_param(request, "offset", 0, 0, MAX_OFFSET)
         limit = int_param(request, "limit", RESULT_DEFAULT_LIMIT, 1, RESULT_MAX_LIMIT)
         job, reader = _reader(request, job_id)
         with reader:

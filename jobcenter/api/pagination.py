@@ -6,7 +6,8 @@ number of matching rows, and ``next``/``previous`` links.
 Cursor mode: ``?cursor=`` (empty) for the first page, then follow ``next`` (or ``previous``).
 A cursor is the position of a row in the list's order (keyset pagination), so a deep page costs
 the same as the first one and rows added meanwhile never shift a page. ``count`` is null in
-cursor mode (counting is what makes deep offset pages slow).
+cursor mode (counting is what makes deep offset pages slow). ``offset`` there skips rows from
+the cursor's position (the links that follow carry none).
 
 Both modes use the same order: the one asked for (``ordering``) then the id as a tie-break;
 empty values sort last in either direction. Every page is a constant number of SQL queries
@@ -19,6 +20,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +40,9 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 MAX_OFFSET = 2**31 - 1
 PAGE_PARAMS = frozenset({"limit", "offset", "cursor"})
+# What encode_cursor() writes (URL-safe base64 without padding); "" is the first page.
+CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
+_CURSOR = re.compile(CURSOR_PATTERN.strip("^$"))
 
 _INT_TYPES = {
     "AutoField",
@@ -206,6 +211,8 @@ def encode_cursor(keys: list[Key], obj: Any, *, backward: bool) -> str:
 
 def decode_cursor(keys: list[Key], cursor: str) -> tuple[list[Any], bool]:
     invalid = InvalidInput("not valid; start again from the first page", field="cursor")
+    if not _CURSOR.fullmatch(cursor):
+        raise invalid
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
@@ -272,12 +279,12 @@ def paginate(
     """One page of ``qs`` (already filtered and ordered) as the request asks for it; ``reader``
     reads it (default: the rows, and a count of them all)."""
     limit = int_param(request, "limit", min(DEFAULT_LIMIT, max_limit), 1, max_limit)
+    offset = int_param(request, "offset", 0, 0, MAX_OFFSET)
     cursor = request.query_params.get("cursor")
     keys = ordering_keys(qs)
     qs = qs.order_by(*(k.order() for k in keys))
     url = request.build_absolute_uri()
     if cursor is None:
-        offset = int_param(request, "offset", 0, 0, MAX_OFFSET)
         rows, count = (reader or _read)(qs, None, offset, limit)
         url = remove_query_param(url, "cursor")
         more = offset + limit < count or (not getattr(count, "exact", True) and len(rows) == limit)
@@ -292,24 +299,27 @@ def paginate(
             )
         return Page(results=rows, count=count, next=next_url, previous=prev_url)
 
-    if "offset" in request.query_params:
-        raise InvalidInput("use either cursor or offset, not both", field="offset")
+    url = remove_query_param(url, "offset")  # the links continue from their own cursors
     backward = False
-    if cursor.strip():
-        values, backward = decode_cursor(keys, cursor.strip())
+    if cursor:
+        values, backward = decode_cursor(keys, cursor)
         where = keyset_filter(keys, values, forward=not backward)
         window = qs.filter(where)
         if backward:
             window = window.order_by(*(k.order(reverse=True) for k in keys))
     else:
         where, window = None, qs
-    rows = reader(window, where, 0, limit + 1)[0] if reader else list(window[: limit + 1])
+    rows = (
+        reader(window, where, offset, limit + 1)[0]
+        if reader
+        else list(window[offset : offset + limit + 1])
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     if backward:
         rows.reverse()
     has_next = (more and not backward) or (backward and bool(rows))
-    has_prev = (more and backward) or (not backward and bool(cursor.strip()) and bool(rows))
+    has_prev = (more and backward) or (not backward and bool(cursor or offset) and bool(rows))
     next_url = (
         replace_query_param(url, "cursor", encode_cursor(keys, rows[-1], backward=False))
         if has_next and rows

@@ -9,6 +9,7 @@ import math
 from datetime import UTC
 from typing import Any
 
+import django_filters
 from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -347,6 +348,13 @@ class JobEventSerializer(serializers.Serializer):
     message = BlankAsNullCharField()
 
 
+# The filters a bulk action takes: the job list's, but its order; those taking several values.
+BULK_FILTERS = {name: f for name, f in JobFilterSet.base_filters.items() if name != "ordering"}
+MULTI_VALUED = frozenset(
+    name for name, f in BULK_FILTERS.items() if isinstance(f, django_filters.MultipleChoiceFilter)
+)
+
+
 class BulkCancelInputSerializer(serializers.Serializer):
     everything = 'to cancel every active job: {"status": ["waiting", "running"]}'
 
@@ -354,25 +362,27 @@ class BulkCancelInputSerializer(serializers.Serializer):
         help_text=(
             "Job list filters, as on GET /api/v1/jobs/ (e.g. "
             '`{"status": ["waiting", "running"], "graph": "movies"}`); at least one. A value '
-            "is a string or a list of strings."
+            "is a string, not empty; `status` and `type` also take a list of them."
         )
     )
 
     def validate_filter(self, value: dict[str, Any]) -> QueryDict:
-        """The filter as the query string JobFilterSet reads (validated there)."""
-        known = set(JobFilterSet.base_filters) - {"ordering"}
+        """The filter as the query string JobFilterSet reads (validated there), with the rules
+        of that query string: no unknown or empty filter, one value but for multi-valued ones."""
         data = QueryDict(mutable=True)
         for key, raw in value.items():
-            if key not in known:
-                raise serializers.ValidationError(
-                    f"unknown filter {key!r}; known: {', '.join(sorted(known))}"
-                )
-            items = raw if isinstance(raw, list) else [raw]
+            if key not in BULK_FILTERS:
+                known = ", ".join(sorted(BULK_FILTERS))
+                raise serializers.ValidationError(f"unknown filter {key!r}; known: {known}")
+            several = key in MULTI_VALUED and isinstance(raw, list)
+            items = raw if several else [raw]
+            if not all(isinstance(item, str) for item in items):
+                wanted = "a string or a list of strings" if key in MULTI_VALUED else "a string"
+                raise serializers.ValidationError({key: [f"give {wanted}"]})
+            if not items or any(not item.strip() for item in items):
+                raise serializers.ValidationError({key: ["empty: give a value or leave it out"]})
             for item in items:
-                if not isinstance(item, str | int) or isinstance(item, bool):
-                    raise serializers.ValidationError(f"{key}: give a string or list of strings")
-                if str(item).strip():
-                    data.appendlist(key, str(item))
+                data.appendlist(key, item)
         if not data:
             raise serializers.ValidationError(f"give at least one criterion ({self.everything})")
         return data
@@ -473,11 +483,18 @@ class ImportUploadSerializer(serializers.Serializer):
     name = TextField(required=False, max_length=128, default="ImportGraph")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:  # a misspelt part would otherwise be dropped without a word
+            known = ", ".join(self.fields)
+            raise serializers.ValidationError({unknown[0]: [f"unknown field; known: {known}"]})
+        # A part the format does not use is refused when sent at all, even empty.
         if attrs["format"] == "ges":
-            wrong = [k for k in ("files", "mapping") if attrs.get(k)]
+            wrong = [k for k in ("files", "mapping") if k in self.initial_data]
             attrs["options"] = parse_object(attrs.get("options") or "{}", field="options")
         else:
-            wrong = [k for k in ("schema", "vertices", "edges", "options") if attrs.get(k)]
+            wrong = [
+                k for k in ("schema", "vertices", "edges", "options") if k in self.initial_data
+            ]
             if not attrs.get("mapping"):
                 raise serializers.ValidationError({"mapping": ["required for format graphscope"]})
             attrs["options"] = parse_object(attrs["mapping"], field="mapping")

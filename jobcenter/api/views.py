@@ -45,13 +45,14 @@ from jobcenter.api.pagination import PAGE_PARAMS, paginate
 from jobcenter.api.parsers import ApiJSONParser, ApiMultiPartParser
 from jobcenter.api.permissions import IsSiteAdmin, require_role
 from jobcenter.api.schema import (
+    BLANK_ALLOWED,
     errors,
     filterset_parameters,
     id_parameter,
     ok,
     page_parameters,
 )
-from jobcenter.core.errors import Conflict, InvalidInput, NotFound
+from jobcenter.core.errors import Conflict, InvalidInput, InvalidState, NotFound
 from jobcenter.credentials.throttle import login_lockout
 from jobcenter.graphs.filtersets import GraphFilterSet
 from jobcenter.graphs.selectors import graph_get_by_id, graph_list
@@ -174,11 +175,12 @@ class ApiView(ApiErrorsMixin, APIView):
                 f"unknown query parameter {unknown[0][:50]!r} (known: {known})",
                 field=unknown[0][:50],
             )
-        # An empty value is refused too, rather than read as "not given": what the schema says,
-        # and a client's bug (an unset variable in a URL) surfaces instead of widening a filter.
-        # Exempt: an empty cursor (the first page in cursor mode) and a blank search text.
+        # An empty (or blank) value is refused too, rather than read as "not given": what the
+        # schema says, and a client's bug (an unset variable in a URL) surfaces instead of
+        # widening a filter. Exempt: an empty cursor (the first page in cursor mode) and a
+        # blank search text.
         for name, values in request.query_params.lists():
-            if name not in ("cursor", "q") and any(value.strip() == "" for value in values):
+            if name not in BLANK_ALLOWED and any(value.strip() == "" for value in values):
                 raise InvalidInput(
                     f"query parameter {name!r} is empty: give a value or leave it out",
                     field=name,
@@ -320,7 +322,7 @@ class RedocView(_SignedInPage, SpectacularRedocView):
 JOB_ID = id_parameter("job_id", "job")
 FILE_INDEX = OpenApiParameter(
     "index",
-    {"type": "integer", "minimum": 0},
+    {"type": "integer", "minimum": 0, "maximum": 10**9 - 1},
     OpenApiParameter.PATH,
     description="The file's index in the job (from 0).",
 )
@@ -454,7 +456,8 @@ class JobRetryView(ApiView):
         summary="Retry a finished job",
         description=(
             "Submits a new job with the same request; its `retry_of` names the original. "
-            "Needs the operator role."
+            "The request is checked again: one that no longer holds (e.g. its files are gone) "
+            "is a 409, as is a job still active. Needs the operator role."
         ),
         parameters=[JOB_ID],
         request=None,
@@ -465,7 +468,14 @@ class JobRetryView(ApiView):
     )
     def post(self, request: Request, job_id: str) -> Response:
         job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
-        new = job_retry(job=job, user=request.user)
+        try:
+            new = job_retry(job=job, user=request.user)
+        except InvalidInput as exc:
+            # The request this call retries is the job's, checked again (its files may be gone,
+            # its export target taken): the job's state is at fault, not this call, so 409.
+            raise InvalidState(
+                f"job {job.pk} cannot be retried: {exc.message}", errors=exc.errors
+            ) from None
         return _created(s.JobSerializer(new).data, _job_url(new))
 
 
@@ -797,7 +807,10 @@ class GraphImportView(ApiView):
 # --- projects and members --------------------------------------------------------------------
 
 PROJECT = OpenApiParameter(
-    "project", OpenApiTypes.STR, OpenApiParameter.PATH, description="Project name."
+    "project",
+    {"type": "string", "pattern": f"^{_REF.pattern}$"},
+    OpenApiParameter.PATH,
+    description="Project name.",
 )
 USERNAME = OpenApiParameter("username", OpenApiTypes.STR, OpenApiParameter.PATH)
 

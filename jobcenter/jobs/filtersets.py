@@ -120,10 +120,12 @@ class MomentField(forms.Field):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         if timezone.is_naive(moment):
             moment = moment.replace(tzinfo=UTC)
-        try:  # e.g. 0001-01-01T00:00:00+05:00 is before year 1 in UTC
+        try:
             moment = moment.astimezone(UTC)
-        except OverflowError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00, before year 1 in UTC: a valid
+            # moment all the same, beyond every stored time, so the bound is the last one.
+            moment = datetime.min if moment.year == 1 else datetime.max
+            moment = moment.replace(tzinfo=UTC)
         return moment, False
 
 

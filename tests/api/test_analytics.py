@@ -166,6 +166,31 @@ def test_malformed_bodies_are_400(api, movies, body):
     assert api.post(url(movies, "algorithms"), body, format="json").status_code == 400
 
 
+def test_an_algorithm_job_keeps_what_was_read_of_its_request(api, movies):
+    """The body's other keys are ignored, so not kept: a NUL character in one made the job's
+    JSON column refuse the row on PostgreSQL (a 500)."""
+    body = {"algorithm": "k_core", "parameters": {"k": 1}, "note\x00": "x\x00"}
+    response = api.post(url(movies, "algorithms"), body, format="json")
+    assert response.status_code == 201, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.request == {"algorithm": "k_core", "parameters": {"k": 1}}
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"operation": "delete", "path": "x.db"}, "not used by delete"),
+        ({"operation": "clear", "path": "x.db"}, "not used by clear"),
+        ({"operation": "backup"}, "required for backup"),
+        ({"operation": "restore"}, "required for restore"),
+    ],
+)
+def test_a_path_is_given_to_backup_and_restore_only(api, movies, payload, message):
+    response = api.post(url(movies, "operations"), payload, format="json")
+    assert response.status_code == 400 and message in response.json()["errors"]["path"][0]
+    assert not Job.objects.filter(type="graph_operation").exists()
+
+
 def test_openapi_schema_lists_the_endpoints(api):
     response = api.get("/api/schema/?format=json")
     paths = response.json()["paths"]

@@ -33,7 +33,6 @@ JOBS = "/api/v1/jobs/"
         ({"offset": "-5"}, "offset"),
         ({"offset": "2147483648"}, "offset"),
         ({"offset": "x"}, "offset"),
-        ({"offset": "5", "cursor": ""}, "offset"),
         ({"status": "sleeping"}, "status"),
         ({"status": "running,sleeping"}, "status"),
         ({"type": "magic"}, "type"),
@@ -44,7 +43,6 @@ JOBS = "/api/v1/jobs/"
         ({"created_before": "22/11/2026"}, "created_before"),
         ({"started_after": "2026-11-22T25:00:00"}, "started_after"),
         ({"finished_before": "2026-11-22T10:00:00+25:00"}, "finished_before"),
-        ({"finished_after": "0001-01-01T00:00:00+05:00"}, "finished_after"),
         ({"created_after": "tomorrow"}, "created_after"),
         ({"q": "a\x00b"}, "q"),
         ({"graph": "x\x00"}, "graph"),
@@ -70,11 +68,29 @@ def test_bad_list_parameters_are_400_naming_the_parameter(api, jobs, params, fie
         .rstrip("="),
         base64.urlsafe_b64encode(b'{"o": "name,id", "v": ["a", "b"]}').decode(),
         "\x00",
+        " ",  # blank is not the first page: only an empty cursor is
+        base64.urlsafe_b64encode(b'{"o": "-created_at,-id", "v": [null, "y"]}').decode() + "==",
     ],
 )
 def test_bad_cursors_are_400(api, jobs, cursor):
     body = assert_error(api.get(JOBS, {"cursor": cursor}), 400, "invalid", "cursor")
     assert "first page" in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        # Valid moments beyond every stored time once in UTC (before year 1, after 9999).
+        ({"created_after": "0001-01-01T00:00:00+05:00"}, "all"),
+        ({"created_before": "0001-01-01T00:00:00+05:00"}, "none"),
+        ({"created_before": "9999-12-31T23:00:00-05:00"}, "all"),
+        ({"created_after": "9999-12-31T23:00:00-05:00"}, "none"),
+    ],
+)
+def test_moments_beyond_the_calendar_in_utc_are_bounds_not_errors(api, jobs, params, expected):
+    response = api.get(JOBS, params)
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == (len(jobs) if expected == "all" else 0)
 
 
 def test_a_cursor_is_only_good_for_its_own_ordering(api, jobs):
@@ -121,7 +137,7 @@ def test_malformed_bodies(api, jobs, body, content_type, code):
         ),
         ("/api/v1/auth/token/", {"username": 1, "password": 2}, "username"),
         ("/api/v1/jobs/cancel/", {"filter": ["status", "waiting"]}, "filter"),
-        ("/api/v1/jobs/cancel/", {"filter": {"status": {"a": "b"}}}, "filter"),
+        ("/api/v1/jobs/cancel/", {"filter": {"status": {"a": "b"}}}, "filter.status"),
     ],
 )
 def test_wrong_types_in_bodies_are_400_naming_the_field(admin_api, jobs, url, payload, field):

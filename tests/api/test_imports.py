@@ -277,6 +277,10 @@ def test_a_refused_upload_leaves_no_file_behind(api, project):
         ({"format": "graphscope", "mapping": "a: &x [1]\nb: *x"}, "mapping"),
         ({"format": "ges", "options": "not json: ["}, "options"),
         ({"format": "ges", "vertices": "not a file"}, "vertices.0"),
+        # A part a format does not use is refused when given at all, even empty, and a part
+        # no format knows is named (a misspelt one used to be dropped without a word).
+        ({"format": "ges", "mapping": ""}, "mapping"),
+        ({"format": "ges", "vertexes": "x"}, "vertexes"),
     ],
 )
 def test_bad_uploads_are_400(api, project, payload, field):

@@ -96,6 +96,23 @@ def test_cursor_mode_walks_every_row_once_both_ways(api, many):
     assert backward == many
 
 
+def test_an_offset_in_cursor_mode_skips_rows_from_the_cursor(api, many):
+    """What the schema allows (the parameters are independent) the API takes: ``offset`` with
+    a cursor counts from the cursor's position, and the links go on from their own cursors."""
+    first = api.get(URL, {"cursor": "", "offset": 5, "limit": 10})
+    assert page_ids(first) == many[5:15]
+    body = first.json()
+    assert body["count"] is None
+    assert "offset" not in body["next"] and "offset" not in body["previous"]
+    assert page_ids(api.get(body["next"])) == many[15:25]
+    assert page_ids(api.get(body["previous"])) == many[:5]  # the rows it skipped
+    deeper = api.get(body["next"] + "&offset=20")
+    assert page_ids(deeper) == many[35:45]
+    back = api.get(deeper.json()["previous"] + "&offset=10")
+    assert page_ids(back) == many[15:25]  # ten rows before the page skipped, going back
+    assert page_ids(api.get(URL, {"cursor": "", "offset": 500})) == []
+
+
 def test_cursor_pages_do_not_shift_when_jobs_arrive(api, many, project, graph):
     first = api.get(URL, {"cursor": "", "limit": 30}).json()
     for _ in range(5):

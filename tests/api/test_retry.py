@@ -90,7 +90,11 @@ def test_an_import_whose_graph_is_gone_cannot_be_retried(api, project, operator)
     assert "no longer exists" in body["message"]
 
 
-def test_retry_is_checked_like_a_new_submission(api, graph, operator, imports_dir):
+def test_retry_is_checked_like_a_new_submission_and_a_stale_one_is_409(
+    api, graph, operator, imports_dir
+):
+    """The request retried is the job's, not this call's (which has none): when it no longer
+    holds, the job's state is at fault, a 409 like any other state that forbids a retry."""
     folder = imports_dir / "gone"
     shutil.copytree(shared_data("ges_movie"), folder)
     request = {
@@ -102,8 +106,8 @@ def test_retry_is_checked_like_a_new_submission(api, graph, operator, imports_di
     )
     job_cancel(job=job, user=operator)
     shutil.rmtree(folder)
-    body = assert_error(retry(api, job), 400, "invalid")
-    assert "does not exist" in body["message"]
+    body = assert_error(retry(api, job), 409, "invalid_state")
+    assert "cannot be retried" in body["message"] and "does not exist" in body["message"]
     assert not Job.objects.filter(retry_of=job).exists()
 
 

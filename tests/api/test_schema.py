@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 
+import jsonschema_rs
 import pytest
 import yaml
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jobcenter.api.schema import NO_NUL, NOT_BLANK, SPACE_CLASS
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +149,38 @@ def test_swagger_ui_and_redoc_use_only_vendored_assets(operator, page):
     if "swagger" in page:  # its settings are in its script (not inline: see docs/security.md)
         script = browser.get(page, {"script": ""}).content.decode()
         assert '"validatorUrl": null' in script  # the bundle would call validator.swagger.io
+
+
+def test_the_white_space_of_the_patterns_is_pythons():
+    """What str.strip() removes (Django forms, DRF fields and our checks read a value made
+    only of it as empty) is exactly the class the text patterns exclude."""
+    spaces = {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
+    in_class = {
+        chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch(f"[{SPACE_CLASS}]", chr(c))
+    }
+    assert in_class == spaces
+
+
+@given(st.text())
+@settings(max_examples=300, derandomize=True, database=None)
+def test_text_patterns_say_what_the_api_reads(text):
+    """Python's re (hypothesis generates with it) and the Rust validator schemathesis checks
+    with agree with the API's own reading: not blank means strip() leaves something."""
+    storable = "\x00" not in text
+    for pattern, expected in ((NO_NUL, storable), (NOT_BLANK, storable and bool(text.strip()))):
+        assert bool(re.search(pattern, text)) == expected
+        validator = jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
+        assert validator.is_valid(text) == expected
+
+
+def test_no_parameter_takes_any_text(document):
+    """Every query and path parameter says what it takes: an enum, a format, a pattern or a
+    number range (a bare string would let empty values and NUL characters through)."""
+    for method, path, op in operations(document):
+        for parameter in op.get("parameters", []):
+            schema = parameter["schema"]
+            schema = schema.get("items", schema)
+            described = {"enum", "pattern", "format", "anyOf", "minimum", "$ref"} & set(schema)
+            if parameter["name"] == "username":  # any text: one that is nobody's is a 404
+                continue
+            assert described, (method, path, parameter)
