@@ -1219,8 +1219,8 @@ def _unused_names_remove(folder: Path) -> int:
     for path in folder.glob("*.sqlite3"):
         try:
             reader = ResultReader(path.stem)
-        except (FileNotFoundError, sqlite3.Error, KeyError):
-            continue
+        except (FileNotFoundError, sqlite3.Error, KeyError, ValueError):
+            continue  # damaged or half-gone: it cannot use a snapshot any more
         with reader:
             if reader.names_key:
                 used.add(reader.names_key)

@@ -410,6 +410,22 @@ def test_results_expire_by_each_projects_retention(movies, operator, settings):
     assert job_results_expire().removed == 0  # once
 
 
+def test_a_damaged_result_file_does_not_stop_the_purge(movies, operator):
+    """Retention goes on past a result whose metadata cannot be read."""
+    import sqlite3
+
+    from jobcenter.jobs.services import job_results_expire
+
+    job = run(job_submit_algorithm(graph=movies, algorithm="pagerank", user=operator))
+    conn = sqlite3.connect(result_path(job.pk))
+    with conn:
+        conn.execute("UPDATE meta SET value = '[not json' WHERE key = 'columns'")
+    conn.close()
+    report = job_results_expire()
+    assert report.removed == 0
+    assert result_path(job.pk).exists()  # a finished job's result stays under retention
+
+
 def test_graphs_are_loaded_after_the_jobs_that_write_them(movies, operator):
     from jobcenter.graphs.algorithms import RESIDENT
     from jobcenter.jobs.analytics import warm, warm_after_job
