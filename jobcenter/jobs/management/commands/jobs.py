@@ -131,7 +131,7 @@ class Command(BaseCommand):
         submit.add_argument("--create-graph", action="store_true", help="create the graph first")
         submit.add_argument("--graph-definition", help="GraphScope: graph.yaml for --create-graph")
         submit.add_argument("--max-errors", type=int, help="abort after this many failed lines")
-        submit.add_argument("--max-error-percent", type=float, help="abort above this % failed")
+        submit.add_argument("--max-error-percent", type=float, help="abort above this %% failed")
         submit.add_argument("--user", help="act as this user (default: first superuser)")
         submit.add_argument("--wait", action="store_true", help="follow progress until the end")
         submit.add_argument("--json", action="store_true")
