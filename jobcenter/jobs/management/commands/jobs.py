@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from django.http import QueryDict
 
 from jobcenter.core.documents import read_document_file
 from jobcenter.core.errors import ServiceError
-from jobcenter.core.paths import path_problem, shown
+from jobcenter.core.paths import RootedResolver, path_problem, shown
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.services import graph_create, graph_schema_parse
 from jobcenter.jobs.choices import ACTIVE_STATUSES, RETRYABLE_STATUSES, TERMINAL_STATUSES
@@ -92,6 +93,24 @@ def _document(path: str, option: str) -> Any:
     return read_document_file(Path(path), what=f"--{option} file {shown(path)!r}")
 
 
+def _from_here(path: str | None) -> str | None:
+    """A server-side path given on the command line, read from the current directory as every
+    command line reads paths (an absolute one as it is). Whether it may be read is still the
+    import roots' (and the project's uploads') decision, with the same answers as elsewhere."""
+    if not path or os.path.isabs(path):
+        return path
+    return os.path.join(os.getcwd(), path)  # not normalised: "link/.." is the OS's to follow
+
+
+def _as_typed(message: str, typed: dict[str, str], resolver: RootedResolver) -> str:
+    """``message`` naming each path as the user typed it rather than as it was passed on
+    (absolute, or shown relative to its import root)."""
+    for given, passed in typed.items():
+        for form in {passed, shown(passed), resolver.shown(passed)}:
+            message = message.replace(repr(form), repr(shown(given)))
+    return message
+
+
 def _one_or_matching_arguments(parser: CommandParser, done: str, example: str) -> None:
     """A job id, or ``--filter NAME=VALUE`` (with ``--dry-run``) for every job matching."""
     parser.add_argument("job_id", nargs="?")
@@ -116,7 +135,14 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
 
         submit = sub.add_parser(
-            "submit-import", help="queue an import of files under the import roots"
+            "submit-import",
+            help="queue an import of files under the import roots",
+            description=(
+                "Queue an import. --schema, --vertices and --edges are read from the current "
+                "directory (or are absolute) and must lie inside an import root "
+                "(JOBCENTER_IMPORT_ROOTS) or the project's uploads; --mapping and "
+                "--graph-definition are your own files, anywhere."
+            ),
         )
         submit.add_argument("--project", required=True)
         submit.add_argument("--graph", required=True, help="graph name or id")
@@ -241,13 +267,18 @@ class Command(BaseCommand):
             graph = graph_create(
                 project=project, name=options["graph"], dialect=fmt, schema=schema, user=user
             )
+        typed = {
+            given: passed
+            for given in (options["schema"], options["vertices"], options["edges"])
+            if given and (passed := _from_here(given)) != given
+        }
         if fmt == "ges":
             request = {
                 key: value
                 for key, value in {
-                    "schema_path": options["schema"],
-                    "vertexset_path": options["vertices"],
-                    "edgeset_path": options["edges"],
+                    "schema_path": _from_here(options["schema"]),
+                    "vertexset_path": _from_here(options["vertices"]),
+                    "edgeset_path": _from_here(options["edges"]),
                     "delimiter": options["delimiter"],
                     "trim_quote": options["trim_quote"],
                 }.items()
@@ -278,7 +309,11 @@ class Command(BaseCommand):
             params.setdefault("request", {})["error_threshold"] = threshold
             if fmt == "graphscope":
                 params["mapping"]["error_threshold"] = threshold
-        return job_submit_import(graph=graph, params=params, user=user)
+        try:
+            return job_submit_import(graph=graph, params=params, user=user)
+        except ServiceError as exc:
+            resolver = RootedResolver.for_project(project.pk)
+            raise CommandError(_as_typed(exc.message, typed, resolver)) from exc
 
     def _follow(self, job: Job, *, quiet: bool) -> Job:
         """Wait for the job's end, showing its progress: one line redrawn on a terminal, a
