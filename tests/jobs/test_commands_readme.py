@@ -130,7 +130,7 @@ def test_try_an_import_as_printed(clone):
     commands = readme_commands()
     actions = [re.search(r"manage\.py jobs ([\w-]+)", c) for c in commands]
     used = {a.group(1) for a in actions if a}
-    assert {"submit-import", "list", "show"} <= used, commands
+    assert {"submit-import", "list", "show", "failed-lines"} <= used, commands
     job_id = None
     for command in commands:
         if "<job id>" in command:
@@ -152,6 +152,7 @@ def test_try_an_import_as_printed(clone):
                 assert re.search(
                     rf"{role}\s+ges_movie/\S+: {status}  total={total} ok={ok} failed={failed}", out
                 ), out
+            assert "showing 8 of 8 failed lines" in out, out
         elif action.group(1) == "failed-lines" and "--csv" in command:
             rows = list(csv.DictReader(io.StringIO(out)))
             assert [(r["path"], int(r["line_number"]), r["reason"]) for r in rows] == (
