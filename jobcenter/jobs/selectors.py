@@ -85,10 +85,14 @@ def job_files(*, job: Job) -> QuerySet[JobFile]:
     return job.files.order_by("index")
 
 
-def job_failed_lines(*, job: Job, file_index: int | None = None) -> QuerySet[FailedLine]:
+def job_failed_lines(
+    *, job: Job, file_index: int | None = None, reason: str | None = None
+) -> QuerySet[FailedLine]:
     qs = FailedLine.objects.filter(job=job).select_related("file")
     if file_index is not None:
         qs = qs.filter(file__index=file_index)
+    if reason is not None:
+        qs = qs.filter(reason=reason)
     return qs.order_by("file__index", "line_number", "id")
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from jobcenter.graphs.models import Graph
-from jobcenter.jobs.models import Job
+from jobcenter.jobs.models import Job, JobEvent, JobFile
 from tests.factories import shared_data, user_create
 
 
@@ -100,3 +101,42 @@ def test_paths_outside_roots_are_refused_and_nothing_is_written(project, tmp_pat
 def test_unknown_job_is_a_clear_error(project):
     with pytest.raises(CommandError, match="does not exist"):
         run("show", "nope")
+
+
+MOVIE = shared_data("ges_movie")
+MODERN = shared_data("modern_graph")
+REFUSED_AFTER_THE_GRAPH = {
+    "bad schema": ("ges", ["--schema", str(MOVIE / "vertex.csv")], "not well-formed XML"),
+    "missing file": (
+        "ges",
+        ["--schema", str(MOVIE / "schema.xml"), "--vertices", str(MOVIE / "nope.csv")],
+        "does not exist in the import roots",
+    ),
+    "no schema": ("ges", ["--vertices", str(MOVIE / "vertex.csv")], "has no schema yet"),
+    "bad mapping": (
+        "graphscope",
+        ["--graph-definition", str(MODERN / "graph.yaml"), "--mapping", str(MOVIE / "schema.xml")],
+        "--mapping file",
+    ),
+    "bad threshold": (
+        "ges",
+        ["--schema", str(MOVIE / "schema.xml"), "--max-error-percent", "200"],
+        "error_threshold",
+    ),
+}
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: what a refusal leaves is what stays
+@pytest.mark.parametrize("case", list(REFUSED_AFTER_THE_GRAPH))
+def test_create_graph_creates_both_or_neither(project, case):
+    """--create-graph makes the graph before the import is checked; when the import is then
+    refused, the graph is not left behind (nor a job, a file or an event)."""
+    user_create("root", superuser=True)
+    fmt, args, message = REFUSED_AFTER_THE_GRAPH[case]
+    command = ["submit-import", "--project", "alpha", "--graph", "g", "--create-graph"]
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run(*command, "--format", fmt, *args)
+    assert not Graph.objects.exists() and not Job.objects.exists()
+    assert not JobFile.objects.exists() and not JobEvent.objects.exists()
+    created = run(*command, "--format", "ges", "--schema", str(MOVIE / "schema.xml"))
+    assert Graph.objects.get().name == "g" and Job.objects.get().pk == created["id"]

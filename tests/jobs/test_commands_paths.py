@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 
 import pytest
@@ -14,6 +15,8 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from jobcenter.core.ids import new_id
+from jobcenter.core.uploads import upload_root
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
@@ -40,7 +43,8 @@ def root(project):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_ges_files(root, imports_dir, size):
+def test_ges_files(root, imports_dir, size, monkeypatch):
+    monkeypatch.chdir(imports_dir)  # a relative path is read from the current directory
     name = name_of(size, suffix=".csv")
     if size in FITS:
         (imports_dir / name).write_bytes((MOVIE / "vertex.csv").read_bytes())
@@ -95,3 +99,52 @@ def test_local_files_that_cannot_be_read(root, tmp_path):
         with pytest.raises(CommandError, match=re.escape(fragment)):
             submit(*args, "--mapping", str(MODERN / "bulk_load.yaml"), "--graph-definition", path)
     assert not Job.objects.exists()
+
+
+def test_relative_paths_are_read_from_the_current_directory(
+    root, project, imports_dir, tmp_path, monkeypatch
+):
+    """As every command line reads them; still only inside an import root or the project's
+    uploads, with the one answer for outside and missing, naming the path as typed."""
+    (imports_dir / "movie" / "v").mkdir(parents=True)
+    (imports_dir / "movie" / "schema.xml").write_bytes((MOVIE / "schema.xml").read_bytes())
+    (imports_dir / "movie" / "v" / "vertex.csv").write_bytes((MOVIE / "vertex.csv").read_bytes())
+    uploads = upload_root(project.pk) / new_id()
+    uploads.mkdir(parents=True)
+    (uploads / "v.csv").write_bytes((MOVIE / "vertex.csv").read_bytes())
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "v.csv").write_bytes((MOVIE / "vertex.csv").read_bytes())
+    (imports_dir / "movie" / "out").symlink_to(outside)
+
+    monkeypatch.chdir(imports_dir.parent)
+    args = ["--graph", "movies", "--create-graph", "--format", "ges"]
+    job = submit(*args, "--schema", "imports/movie/schema.xml", "--vertices", "imports/movie/v")
+    assert job.status == JobStatus.PARTIALLY_FAILED, job.fail_reason  # 4 bad lines
+    assert [f.path for f in job.files.order_by("index")] == [
+        "movie/schema.xml",
+        "movie/v/vertex.csv",
+    ]
+    monkeypatch.chdir(uploads)  # the project's own uploads are readable too
+    job = submit("--graph", "movies", "--format", "ges", "--vertices", "v.csv")
+    assert job.files.get().path == f"{uploads.name}/v.csv"
+
+    monkeypatch.chdir(imports_dir / "movie")
+    for typed in (
+        "nope.csv",  # missing
+        os.path.relpath(outside / "v.csv"),  # outside, by ../..
+        "out/v.csv",  # a symbolic link leading out of the roots
+        str(outside / "v.csv"),  # absolute, outside
+    ):
+        with pytest.raises(CommandError) as info:
+            submit("--graph", "movies", "--format", "ges", "--vertices", typed)
+        assert str(info.value) == (
+            f"vertexset_path: file {typed!r} does not exist in the import roots"
+        )
+    # A name relative to a root, not to here, is not looked up in the roots any more.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        CommandError, match=re.escape("file 'movie/v/vertex.csv' does not exist in")
+    ):
+        submit("--graph", "movies", "--format", "ges", "--vertices", "movie/v/vertex.csv")
+    assert Job.objects.count() == 2

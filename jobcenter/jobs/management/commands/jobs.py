@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -14,13 +16,15 @@ from django.http import QueryDict
 
 from jobcenter.core.documents import read_document_file
 from jobcenter.core.errors import ServiceError
-from jobcenter.core.paths import path_problem, shown
+from jobcenter.core.paths import RootedResolver, path_problem, shown
 from jobcenter.graphs.models import Graph
+from jobcenter.graphs.plan import Reason
 from jobcenter.graphs.services import graph_create, graph_schema_parse
 from jobcenter.jobs.choices import ACTIVE_STATUSES, RETRYABLE_STATUSES, TERMINAL_STATUSES
-from jobcenter.jobs.filtersets import JobFilterSet
-from jobcenter.jobs.models import Job
-from jobcenter.jobs.selectors import job_files, job_get, job_list, job_list_filtered
+from jobcenter.jobs.downloads import failed_lines_csv, jobs_csv
+from jobcenter.jobs.filtersets import ORDERING_FIELDS, JobFilterSet
+from jobcenter.jobs.models import FailedLine, Job
+from jobcenter.jobs.selectors import job_failed_lines, job_files, job_get, job_list_filtered
 from jobcenter.jobs.services import (
     job_cancel,
     job_cancel_many,
@@ -33,6 +37,33 @@ from jobcenter.projects.models import Project
 
 def _iso(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+SHOWN_FAILED_LINES = 20  # by jobs show; jobs failed-lines lists them all
+LIST_LIMIT = 50  # jobs list without --limit (--csv: every job matching)
+
+# jobs list's filter options: the job list's filters of the REST API and the dashboard (the one
+# JobFilterSet); help for each, a test checks that every filter has its option.
+LIST_FILTERS: dict[str, str] = {
+    "status": "waiting, running, ... (repeat, or separate with commas, for any of several)",
+    "type": "import, algorithm, query, ... (repeat, or separate with commas)",
+    "graph": "graph name or id",
+    "project": "project name",
+    "submitted_by": "username of the submitter",
+    "id": "a job id or its start",
+    "q": "start of the id, the short id, the name, the graph or the fail reason (any case)",
+    "created_after": "ISO date or datetime (a date is the whole UTC day)",
+    "created_before": "ISO date or datetime (a date is the whole UTC day)",
+    "started_after": "ISO date or datetime",
+    "started_before": "ISO date or datetime",
+    "finished_after": "ISO date or datetime",
+    "finished_before": "ISO date or datetime",
+    "ordering": (
+        f"sort by {', '.join(ORDERING_FIELDS)}; '-' for descending, commas for several "
+        "(write --ordering=-finished_at); default -created_at"
+    ),
+}
+MULTIPLE = ("status", "type")
 
 
 def job_dict(job: Job, *, files: bool = False) -> dict[str, Any]:
@@ -71,16 +102,21 @@ def job_dict(job: Job, *, files: bool = False) -> dict[str, Any]:
             }
             for f in job_files(job=job)
         ]
+        data["failed_lines_total"] = sum(f["failed_lines"] for f in data["files"])
+        data["failed_lines_kept"] = job_failed_lines(job=job).count()
         data["failed_lines"] = [
-            {
-                "file": fl.file.path,
-                "line": fl.line_number,
-                "reason": fl.reason,
-                "message": fl.message,
-            }
-            for fl in job.failed_lines.select_related("file")[:20]
+            failed_line_dict(line) for line in job_failed_lines(job=job)[:SHOWN_FAILED_LINES]
         ]
     return data
+
+
+def failed_line_dict(line: FailedLine) -> dict[str, Any]:
+    return {
+        "file": line.file.path,
+        "line": line.line_number,
+        "reason": line.reason,
+        "message": line.message,
+    }
 
 
 def _document(path: str, option: str) -> Any:
@@ -90,6 +126,24 @@ def _document(path: str, option: str) -> Any:
     if problem := path_problem(path):
         raise CommandError(f"--{option} {shown(path)!r} {problem}")
     return read_document_file(Path(path), what=f"--{option} file {shown(path)!r}")
+
+
+def _from_here(path: str | None) -> str | None:
+    """A server-side path given on the command line, read from the current directory as every
+    command line reads paths (an absolute one as it is). Whether it may be read is still the
+    import roots' (and the project's uploads') decision, with the same answers as elsewhere."""
+    if not path or os.path.isabs(path):
+        return path
+    return os.path.join(os.getcwd(), path)  # not normalised: "link/.." is the OS's to follow
+
+
+def _as_typed(message: str, typed: dict[str, str], resolver: RootedResolver) -> str:
+    """``message`` naming each path as the user typed it rather than as it was passed on
+    (absolute, or shown relative to its import root)."""
+    for given, passed in typed.items():
+        for form in {passed, shown(passed), resolver.shown(passed)}:
+            message = message.replace(repr(form), repr(shown(given)))
+    return message
 
 
 def _one_or_matching_arguments(parser: CommandParser, done: str, example: str) -> None:
@@ -116,7 +170,14 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
 
         submit = sub.add_parser(
-            "submit-import", help="queue an import of files under the import roots"
+            "submit-import",
+            help="queue an import of files under the import roots",
+            description=(
+                "Queue an import. --schema, --vertices and --edges are read from the current "
+                "directory (or are absolute) and must lie inside an import root "
+                "(JOBCENTER_IMPORT_ROOTS) or the project's uploads; --mapping and "
+                "--graph-definition are your own files, anywhere."
+            ),
         )
         submit.add_argument("--project", required=True)
         submit.add_argument("--graph", required=True, help="graph name or id")
@@ -131,20 +192,59 @@ class Command(BaseCommand):
         submit.add_argument("--create-graph", action="store_true", help="create the graph first")
         submit.add_argument("--graph-definition", help="GraphScope: graph.yaml for --create-graph")
         submit.add_argument("--max-errors", type=int, help="abort after this many failed lines")
-        submit.add_argument("--max-error-percent", type=float, help="abort above this % failed")
+        submit.add_argument("--max-error-percent", type=float, help="abort above this %% failed")
         submit.add_argument("--user", help="act as this user (default: first superuser)")
         submit.add_argument("--wait", action="store_true", help="follow progress until the end")
         submit.add_argument("--json", action="store_true")
 
-        lst = sub.add_parser("list", help="list jobs, newest first")
-        lst.add_argument("--project")
-        lst.add_argument("--status", action="append")
-        lst.add_argument("--limit", type=int, default=50)
-        lst.add_argument("--json", action="store_true")
+        lst = sub.add_parser(
+            "list",
+            help="list jobs, newest first, with the API's filters",
+            description=(
+                "List jobs with the job list's filters of the REST API and the dashboard "
+                "(combined with AND), newest first unless --ordering says otherwise."
+            ),
+        )
+        for name, text in LIST_FILTERS.items():
+            flags = [f"--{name.replace('_', '-')}", *(["--search"] if name == "q" else [])]
+            action = "append" if name in MULTIPLE else "store"
+            lst.add_argument(*flags, dest=f"filter_{name}", action=action, help=text)
+        lst.add_argument(
+            "--limit", type=int, help=f"at most this many jobs (default {LIST_LIMIT}; --csv: all)"
+        )
+        out = lst.add_mutually_exclusive_group()
+        out.add_argument("--json", action="store_true")
+        out.add_argument(
+            "--csv",
+            action="store_true",
+            help="every job matching, as CSV with the columns of the API's jobs.csv",
+        )
 
         show = sub.add_parser("show", help="show one job with its files")
         show.add_argument("job_id")
         show.add_argument("--json", action="store_true")
+
+        failed = sub.add_parser(
+            "failed-lines",
+            help="every failed line of an import",
+            description=(
+                "Every failed line of an import that was kept (up to "
+                "JOBCENTER_MAX_FAILED_RECORDS per file), in file and line order, written as "
+                "they are read however many there are."
+            ),
+        )
+        failed.add_argument("job_id")
+        failed.add_argument(
+            "--file", type=int, metavar="N", help="only file N (its index: 0 is the first file)"
+        )
+        failed.add_argument("--reason", choices=[r.value for r in Reason], metavar="REASON")
+        out = failed.add_mutually_exclusive_group()
+        out.add_argument("--json", action="store_true")
+        out.add_argument(
+            "--csv",
+            action="store_true",
+            help="CSV with the columns of the API's failed-lines.csv",
+        )
 
         cancel = sub.add_parser(
             "cancel",
@@ -206,7 +306,17 @@ class Command(BaseCommand):
             )
         for fl in data.get("failed_lines", []):
             lines.append(f"    {fl['file']}:{fl['line']} {fl['reason']}: {fl['message']}")
+        if data.get("failed_lines_total"):
+            lines.append(self._failed_lines_summary(data))
         return "\n".join(lines)
+
+    def _failed_lines_summary(self, data: dict) -> str:
+        total, kept = data["failed_lines_total"], data["failed_lines_kept"]
+        text = f"  showing {len(data['failed_lines'])} of {total:,} failed lines"
+        if kept < total:
+            text += f", {kept:,} of them kept (JOBCENTER_MAX_FAILED_RECORDS per file)"
+        which = "them all" if kept == total else "the kept ones"
+        return f"{text}; `jobs failed-lines {data['id']}` lists {which} (--csv for a CSV)"
 
     # --- actions ----------------------------------------------------------------------------
 
@@ -241,13 +351,18 @@ class Command(BaseCommand):
             graph = graph_create(
                 project=project, name=options["graph"], dialect=fmt, schema=schema, user=user
             )
+        typed = {
+            given: passed
+            for given in (options["schema"], options["vertices"], options["edges"])
+            if given and (passed := _from_here(given)) != given
+        }
         if fmt == "ges":
             request = {
                 key: value
                 for key, value in {
-                    "schema_path": options["schema"],
-                    "vertexset_path": options["vertices"],
-                    "edgeset_path": options["edges"],
+                    "schema_path": _from_here(options["schema"]),
+                    "vertexset_path": _from_here(options["vertices"]),
+                    "edgeset_path": _from_here(options["edges"]),
                     "delimiter": options["delimiter"],
                     "trim_quote": options["trim_quote"],
                 }.items()
@@ -278,7 +393,11 @@ class Command(BaseCommand):
             params.setdefault("request", {})["error_threshold"] = threshold
             if fmt == "graphscope":
                 params["mapping"]["error_threshold"] = threshold
-        return job_submit_import(graph=graph, params=params, user=user)
+        try:
+            return job_submit_import(graph=graph, params=params, user=user)
+        except ServiceError as exc:
+            resolver = RootedResolver.for_project(project.pk)
+            raise CommandError(_as_typed(exc.message, typed, resolver)) from exc
 
     def _follow(self, job: Job, *, quiet: bool) -> Job:
         """Wait for the job's end, showing its progress: one line redrawn on a terminal, a
@@ -300,19 +419,82 @@ class Command(BaseCommand):
             time.sleep(0.5)
 
     def do_list(self, options: dict) -> None:
-        qs = job_list(user=None)
-        if options["project"]:
-            qs = qs.filter(project__name=options["project"])
-        if options["status"]:
-            qs = qs.filter(status__in=options["status"])
-        rows = [job_dict(j) for j in qs[: options["limit"]]]
-        text = "\n".join(self._text(r) for r in rows) or "no jobs"
+        data = QueryDict(mutable=True)
+        for name in LIST_FILTERS:
+            value = options[f"filter_{name}"]
+            for item in value if isinstance(value, list) else [value]:
+                if item is not None:
+                    data.appendlist(name, item)
+        try:
+            jobs = job_list_filtered(user=None, data=data)
+        except ServiceError as exc:
+            if exc.field not in LIST_FILTERS:
+                raise
+            flag = f"--{exc.field.replace('_', '-')}"
+            raise CommandError(f"{flag}: {exc.errors[exc.field][0]}") from exc
+        limit = options["limit"]
+        if limit is not None and limit < 1:
+            raise CommandError("--limit must be 1 or more")
+        if options["csv"]:
+            self._write_all(jobs_csv(jobs if limit is None else jobs[:limit]))
+            return
+        limit = LIST_LIMIT if limit is None else limit
+        page = list(jobs[: limit + 1])
+        rows = [job_dict(j) for j in page[:limit]]
+        text = "\n".join(self._text(r) for r in rows) or "no jobs match"
+        if len(page) > limit:
+            text += "\n(more jobs match: --limit to see more, --csv writes every one)"
         self._emit(options, rows, text)
+
+    def _write_all(self, lines: Any) -> None:
+        """Lines of text (e.g. a CSV), written as they come: memory stays flat at any size. A
+        reader that stops early (``| head``) ends the output, without a traceback."""
+        try:
+            for line in lines:
+                self.stdout.write(line, ending="")
+            self.stdout.flush()
+        except BrokenPipeError:
+            # Python would still fail flushing stdout at exit: point it at nothing.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
     def do_show(self, options: dict) -> None:
         job = job_get(user=None, job_id=options["job_id"])
         data = job_dict(job, files=True)
         self._emit(options, data, self._text(data))
+
+    def do_failed_lines(self, options: dict) -> None:
+        job = job_get(user=None, job_id=options["job_id"])
+        index = options["file"]
+        if index is not None and not job_files(job=job).filter(index=index).exists():
+            raise CommandError(f"job {job.pk} has no file {index}")
+        lines = job_failed_lines(job=job, file_index=index, reason=options["reason"])
+        if options["csv"]:
+            self._write_all(failed_lines_csv(lines))
+        elif options["json"]:
+            self._write_all(self._json_array(lines))
+        else:
+            self._write_all(self._failed_lines_text(lines))
+
+    @staticmethod
+    def _json_array(lines: Any) -> Any:
+        yield "["
+        for i, line in enumerate(lines.iterator(chunk_size=2000)):
+            yield (
+                ("," if i else "")
+                + "\n  "
+                + json.dumps({**failed_line_dict(line), "raw": line.raw})
+            )
+        yield "\n]\n"
+
+    @staticmethod
+    def _failed_lines_text(lines: Any) -> Any:
+        any_line = False
+        for line in lines.iterator(chunk_size=2000):
+            any_line = True
+            yield f"{line.file.path}:{line.line_number} {line.reason}: {line.message}\n"
+            yield f"    {line.raw}\n"
+        if not any_line:
+            yield "no failed lines match\n"
 
     def _by_filter(self, options: dict, verb: str) -> bool:
         """True for ``--filter`` (every job matching), False for one job id; refuses both,
