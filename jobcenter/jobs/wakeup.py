@@ -28,7 +28,7 @@ logger = logging.getLogger("jobcenter.jobs")
 
 CHANNEL = "jobcenter_tasks"
 # How often an idle SQLite worker looks at data_version.
-SQLITE_POLL = 0.005
+SQLITE_POLL = 0.01
 
 
 def announce(using: str = DEFAULT_DB_ALIAS) -> None:
