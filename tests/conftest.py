@@ -50,7 +50,8 @@ def viewer(project):
 class WorkerProcess:
     """A real ``manage.py db_worker`` process on the test database."""
 
-    def __init__(self, **env: str) -> None:
+    def __init__(self, *, interval: float = 0.1, **env: str) -> None:
+        self.interval = interval
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -69,7 +70,7 @@ class WorkerProcess:
                 str(REPO / "manage.py"),
                 "db_worker",
                 "--interval",
-                "0.1",
+                str(self.interval),
                 "--no-startup-delay",
                 "--no-reload",
                 "-v",
@@ -111,8 +112,8 @@ class WorkerProcess:
 def worker_factory(transactional_db) -> Iterator:
     started: list[WorkerProcess] = []
 
-    def start(**env: str) -> WorkerProcess:
-        worker = WorkerProcess(**env).start()
+    def start(*, interval: float = 0.1, **env: str) -> WorkerProcess:
+        worker = WorkerProcess(interval=interval, **env).start()
         started.append(worker)
         return worker
 

@@ -15,13 +15,17 @@ from django_tasks import task  # noqa: F401  (re-exported for jobcenter.jobs.tas
 from django_tasks.base import TaskResultStatus
 from django_tasks.exceptions import TaskResultDoesNotExist
 
+from jobcenter.jobs.wakeup import announce
+
 # When a task the engine no longer knows was taken: long ago.
 LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 
 def enqueue(task_obj: Any, *args: Any) -> str:
-    """Queue ``task_obj(*args)``; returns the engine's id for it."""
-    return str(task_obj.enqueue(*args).id)
+    """Queue ``task_obj(*args)`` and wake an idle worker; returns the engine's id for it."""
+    task_id = str(task_obj.enqueue(*args).id)
+    announce()
+    return task_id
 
 
 def taken_at(task_obj: Any, task_id: str) -> datetime | None:

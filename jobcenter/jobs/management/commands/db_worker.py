@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import signal
 import sys
 import threading
@@ -25,15 +26,19 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandParser
-from django.db import connection
+from django.db import close_old_connections, connection
+from django.db.utils import OperationalError
 from django_tasks_db.management.commands.db_worker import Command as BaseWorkerCommand
 from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from jobcenter.core.dbstats import database_statistics_refresh
 from jobcenter.jobs.analytics import warm_recent
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 from jobcenter.jobs.runner import SHUTDOWN
 from jobcenter.jobs.services import job_recover_stale, job_results_expire
+from jobcenter.jobs.wakeup import doorbell_for
 
 logger = logging.getLogger("jobcenter.jobs")
 
@@ -55,6 +60,54 @@ class JobcenterWorker(Worker):
     """
 
     first_signal_at: float | None = None
+
+    def run(self) -> None:
+        """The base worker's loop (take a ready task, run it, repeat), except that an idle
+        worker waits on a doorbell (:mod:`jobcenter.jobs.wakeup`) instead of sleeping
+        ``interval``: a newly queued task starts within milliseconds, and the queue is still
+        looked at at least once per ``interval``."""
+        logger.info("Starting worker worker_id=%s queues=%s", self.worker_id, self.queue_names)
+        if self.startup_delay and self.interval:
+            time.sleep(random.random())  # spreads workers started together
+        doorbell = doorbell_for(DBTaskResult.objects.db)
+        try:
+            while self.running:
+                close_old_connections()
+                mark = doorbell.mark()
+                taken, looked = self._take()
+                if taken is not None:
+                    self.run_task(taken)
+                elif self.batch and looked:
+                    logger.info("No more tasks to run for worker_id=%s.", self.worker_id)
+                    return
+                if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+                    logger.info("Ran the maximum of %d task(s).", self._run_tasks)
+                    return
+                close_old_connections()
+                if self.running and taken is None:
+                    doorbell.wait(mark, self.interval, SHUTDOWN)
+        finally:
+            doorbell.close()
+
+    def _take(self) -> tuple[DBTaskResult | None, bool]:
+        """Claim the next ready task of our queues, as the base worker does (SKIP LOCKED on
+        PostgreSQL, an exclusive transaction on SQLite). Returns it (or None) and whether the
+        queue could be looked at (False while SQLite's database was locked)."""
+        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        if not self.process_all_queues:
+            tasks = tasks.filter(queue_name__in=self.queue_names)
+        if self.excluded_queue_names:
+            tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
+        with exclusive_transaction(tasks.db):
+            try:
+                taken = tasks.get_locked()
+                if taken is not None:
+                    taken.claim(self.worker_id)
+            except OperationalError as error:
+                if is_locked_database_exception(error):
+                    return None, False
+                raise
+        return taken, True
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
         now = time.monotonic()
