@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from jobcenter.core.errors import InvalidInput, PermissionDenied
 from jobcenter.projects.choices import Role
@@ -73,3 +76,26 @@ def membership_remove(*, project: Project, user: AbstractBaseUser) -> bool:
     """Take the user out of the project; False when they were not a member."""
     deleted, _ = Membership.objects.filter(project=project, user=user).delete()
     return bool(deleted)
+
+
+# --- first start (manage.py bootstrap, manage.py serve --bootstrap) ---------------------------
+
+FIRST_ADMIN = "admin"
+
+
+def first_start_bootstrap() -> str | None:
+    """On a database without any user: an ``admin`` superuser with a random password and, if
+    there is no project yet, a ``default`` project it administers. Returns that password (to
+    be shown once, never stored in clear); ``None`` when there already was a user."""
+    users = get_user_model().objects
+    if users.exists():
+        return None
+    password = secrets.token_urlsafe(12)
+    try:
+        with transaction.atomic():
+            admin = users.create_superuser(username=FIRST_ADMIN, email="", password=password)
+            if not Project.objects.exists():
+                project_create(name="default", description="Created on first start.", admin=admin)
+    except IntegrityError:  # another process made the first account meanwhile
+        return None
+    return password
