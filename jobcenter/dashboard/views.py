@@ -82,7 +82,12 @@ from jobcenter.jobs.models import Job
 from jobcenter.jobs.selectors import BoundedCount
 from jobcenter.projects.choices import ROLE_RANK, Role
 from jobcenter.projects.models import Project
-from jobcenter.projects.selectors import project_list_with_role, project_members
+from jobcenter.projects.selectors import (
+    project_last_chosen_id,
+    project_list_with_role,
+    project_members,
+)
+from jobcenter.projects.services import project_remember_last
 
 SESSION_PROJECT = "dashboard_project_id"
 POLL_SECONDS = 2
@@ -135,8 +140,10 @@ class Nav:
 
 
 def _nav(request: HttpRequest, requested: str | None = None) -> Nav:
-    """The user's projects (with their role) and the current one. Naming a project the user
-    does not belong to is a 404, as for every object of another project."""
+    """The user's projects (with their role) and the current one: the one named (a project the
+    user does not belong to is a 404, as for every object of another project), else the one
+    of this session, else :func:`_landing_project`. A project named that differs from the
+    session's is remembered as the user's last (the next visit opens it, from anywhere)."""
     projects = list(project_list_with_role(user=request.user))
     current = None
     if requested:
@@ -147,11 +154,29 @@ def _nav(request: HttpRequest, requested: str | None = None) -> Nav:
         wanted = request.session.get(SESSION_PROJECT)
         current = next((p for p in projects if p.pk == wanted), None)
     if current is None and projects:
-        current = projects[0]
+        current = _landing_project(request.user, projects)
     if current is not None and request.session.get(SESSION_PROJECT) != current.pk:
         request.session[SESSION_PROJECT] = current.pk
+        if requested:
+            project_remember_last(user=request.user, project=current)
     role = Role(current.role) if current is not None and current.role else None
     return Nav(projects=projects, current=current, role=role)
+
+
+def _landing_project(user: Any, projects: list[Project]) -> Project:
+    """Where a new session opens: the project the user last chose, else the one with the most
+    recent job, else the first by name (not an empty project that merely sorts first)."""
+    if len(projects) == 1:
+        return projects[0]
+    by_id = {p.pk: p for p in projects}
+    for chosen in (
+        lambda: project_last_chosen_id(user=user),
+        lambda: job_selectors.project_with_latest_job(project_ids=by_id),
+    ):
+        found = by_id.get(chosen())
+        if found is not None:
+            return found
+    return projects[0]
 
 
 def _nav_for_project(request: HttpRequest, project: Project) -> Nav:
@@ -477,6 +502,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
         return _page(request, "dashboard/no_project.html", {}, nav)
     listing = build_listing(user=request.user, project=nav.current, params=request.GET)
     context = {"listing": listing, "poll_seconds": POLL_SECONDS, "can_operate": nav.can_operate}
+    if not listing.rows and not listing.filtered:  # the empty state says what to do first
+        context["has_graphs"] = graph_list_selector(user=request.user, project=nav.current).exists()
     if _partial(request):
         # The filters changed in the page: the address bar shows the canonical URL (bookmarks,
         # reload, back and forward all come back to this list).

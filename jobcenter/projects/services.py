@@ -7,10 +7,11 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from jobcenter.core.errors import InvalidInput, PermissionDenied
 from jobcenter.projects.choices import Role
-from jobcenter.projects.models import Membership, Project
+from jobcenter.projects.models import LastProject, Membership, Project
 from jobcenter.projects.selectors import user_has_role
 
 _UNSET = object()
@@ -76,6 +77,18 @@ def membership_remove(*, project: Project, user: AbstractBaseUser) -> bool:
     """Take the user out of the project; False when they were not a member."""
     deleted, _ = Membership.objects.filter(project=project, user=user).delete()
     return bool(deleted)
+
+
+def project_remember_last(*, user: AbstractBaseUser, project: Project) -> None:
+    """Remember ``project`` as the one ``user`` last chose (the dashboard opens it next time).
+    One row per user, updated in place; two requests racing to make it both end with one."""
+    if LastProject.objects.filter(user=user).update(project=project, chosen_at=timezone.now()):
+        return
+    try:
+        with transaction.atomic():
+            LastProject.objects.create(user=user, project=project)
+    except IntegrityError:  # another request of the same user made it meanwhile
+        LastProject.objects.filter(user=user).update(project=project, chosen_at=timezone.now())
 
 
 # --- first start (manage.py bootstrap, manage.py serve --bootstrap) ---------------------------
