@@ -433,6 +433,33 @@ def test_make_run_is_quiet_until_a_short_banner_with_the_url_and_the_password(tm
     assert "Stopped." in output, output
 
 
+@pytest.mark.slow
+def test_the_first_admin_password_is_shown_even_if_the_web_server_never_answers(tmp_path):
+    # gunicorn refuses to start (a bad option in its environment): no banner, but the
+    # password of the admin just created is still shown when serve stops
+    env = fresh_install_env(tmp_path / "data", GUNICORN_CMD_ARGS="--no-such-option")
+    manage = [sys.executable, str(REPO / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], env=env, cwd=REPO, check=True)
+    port = free_port()
+    console = Console([*manage, "serve", "--port", str(port), "--bootstrap"], env)
+    try:
+        console.lines_until("restarting it in", timeout=60)
+        output = console.ctrl_c()
+    finally:
+        console.kill()
+    assert "jobcenter is running" not in output, output
+    password = re.search(r"^  First start: log in as admin with password (\S+)$", output, re.M)
+    assert password, output
+    check = (
+        "from django.contrib.auth import get_user_model; "
+        f"print(get_user_model().objects.get(username='admin').check_password({password.group(1)!r}))"
+    )
+    done = subprocess.run(
+        [*manage, "shell", "-c", check], env=env, cwd=REPO, capture_output=True, text=True
+    )
+    assert done.stdout.strip().endswith("True"), (done.stdout, done.stderr)
+
+
 def test_a_failed_install_shows_what_pip_said(tmp_path):
     venv = venv_with_a_stand_in_pip(tmp_path)
     env = fresh_install_env(tmp_path / "data", FAKE_PIP_EXIT="1")

@@ -260,14 +260,18 @@ def change_password_hint() -> str:
     return f"{python} manage.py changepassword {FIRST_ADMIN}"
 
 
+def first_admin_lines(password: str) -> list[str]:
+    return [
+        f"  First start: log in as {FIRST_ADMIN} with password {password}",
+        f"    (shown only this once; change it with: {change_password_hint()})",
+    ]
+
+
 def banner(url: str, password: str | None) -> str:
     """What serve prints once the web server answers."""
     lines = ["", f"  jobcenter is running at {url}"]
     if password is not None:
-        lines += [
-            f"  First start: log in as {FIRST_ADMIN} with password {password}",
-            f"    (shown only this once; change it with: {change_password_hint()})",
-        ]
+        lines += first_admin_lines(password)
     lines += ["  Press Ctrl-C to stop it.", ""]
     return "\n".join(lines)
 
@@ -346,5 +350,8 @@ class Command(BaseCommand):
             on_ready=announce,
         )
         supervisor.start()
-        if supervisor.run():
+        code = supervisor.run()
+        if password is not None and not supervisor.announced:  # it never answered: say it now
+            self.stdout.write("\n".join(["", *first_admin_lines(password), ""]))
+        if code:
             sys.exit(1)
