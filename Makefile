@@ -8,17 +8,24 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test install install-test system-deps lint format bench clean
 
+# $(call quietly,command): run it with its output kept in $(VENV)/install.log, shown only if
+# it fails (pip's lines are noise when all goes well, and the clue when it does not).
+quietly = $(1) >$(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; \
+	echo 'Failed: $(1) (its output is above and in $(VENV)/install.log)' >&2; exit 1; }
+
 $(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e .
-	touch $@
+	@echo "Installing jobcenter and its dependencies into $(VENV) (a minute or two, the first time)..."
+	@$(call quietly,$(PY) -m pip install --upgrade pip)
+	@$(call quietly,$(PY) -m pip install -e .)
+	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(PY) -m pip install -q -e ".[test]"
-	touch $@
+	@echo "Installing what the tests need into $(VENV)..."
+	@$(call quietly,$(PY) -m pip install -e ".[test]")
+	@touch $@
 
 install: $(VENV)/.installed
 
@@ -42,11 +49,11 @@ system-deps:
 	  fi; \
 	fi
 
+# Quiet until serve's banner: the address, the admin's password (first start only), Ctrl-C.
 run: install
-	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py collectstatic --noinput -v 0
-	$(PY) manage.py bootstrap
-	exec $(PY) manage.py serve --port $(PORT)
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py collectstatic --noinput -v 0
+	@exec $(PY) manage.py serve --port $(PORT) --bootstrap
 
 test: install-test
 	$(VENV)/bin/ruff check .

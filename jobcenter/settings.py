@@ -100,6 +100,7 @@ def _database() -> dict:
     if url:
         db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     else:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/ yet
         db = {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "jobcenter.sqlite3",

@@ -38,4 +38,5 @@ urlpatterns = [
     path("graphs/<str:graph_id>/operation/", analytics.graph_operation, name="graph_operation"),
     path("files/", views.file_browser, name="file_browser"),
     path("project/", views.project_switch, name="project_switch"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -19,12 +19,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.db.models import QuerySet
 from django.http import (
     Http404,
@@ -38,7 +40,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import (
     HTMX_STOP_POLLING,
@@ -79,7 +82,12 @@ from jobcenter.jobs.models import Job
 from jobcenter.jobs.selectors import BoundedCount
 from jobcenter.projects.choices import ROLE_RANK, Role
 from jobcenter.projects.models import Project
-from jobcenter.projects.selectors import project_list_with_role, project_members
+from jobcenter.projects.selectors import (
+    project_last_chosen_id,
+    project_list_with_role,
+    project_members,
+)
+from jobcenter.projects.services import project_remember_last
 
 SESSION_PROJECT = "dashboard_project_id"
 POLL_SECONDS = 2
@@ -132,8 +140,10 @@ class Nav:
 
 
 def _nav(request: HttpRequest, requested: str | None = None) -> Nav:
-    """The user's projects (with their role) and the current one. Naming a project the user
-    does not belong to is a 404, as for every object of another project."""
+    """The user's projects (with their role) and the current one: the one named (a project the
+    user does not belong to is a 404, as for every object of another project), else the one
+    of this session, else :func:`_landing_project`. A project named that differs from the
+    session's is remembered as the user's last (the next visit opens it, from anywhere)."""
     projects = list(project_list_with_role(user=request.user))
     current = None
     if requested:
@@ -144,11 +154,29 @@ def _nav(request: HttpRequest, requested: str | None = None) -> Nav:
         wanted = request.session.get(SESSION_PROJECT)
         current = next((p for p in projects if p.pk == wanted), None)
     if current is None and projects:
-        current = projects[0]
+        current = _landing_project(request.user, projects)
     if current is not None and request.session.get(SESSION_PROJECT) != current.pk:
         request.session[SESSION_PROJECT] = current.pk
+        if requested:
+            project_remember_last(user=request.user, project=current)
     role = Role(current.role) if current is not None and current.role else None
     return Nav(projects=projects, current=current, role=role)
+
+
+def _landing_project(user: Any, projects: list[Project]) -> Project:
+    """Where a new session opens: the project the user last chose, else the one with the most
+    recent job, else the first by name (not an empty project that merely sorts first)."""
+    if len(projects) == 1:
+        return projects[0]
+    by_id = {p.pk: p for p in projects}
+    for chosen in (
+        lambda: project_last_chosen_id(user=user),
+        lambda: job_selectors.project_with_latest_job(project_ids=by_id),
+    ):
+        found = by_id.get(chosen())
+        if found is not None:
+            return found
+    return projects[0]
 
 
 def _nav_for_project(request: HttpRequest, project: Project) -> Nav:
@@ -474,6 +502,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
         return _page(request, "dashboard/no_project.html", {}, nav)
     listing = build_listing(user=request.user, project=nav.current, params=request.GET)
     context = {"listing": listing, "poll_seconds": POLL_SECONDS, "can_operate": nav.can_operate}
+    if not listing.rows and not listing.filtered:  # the empty state says what to do first
+        context["has_graphs"] = graph_list_selector(user=request.user, project=nav.current).exists()
     if _partial(request):
         # The filters changed in the page: the address bar shows the canonical URL (bookmarks,
         # reload, back and forward all come back to this list).
@@ -949,6 +979,25 @@ def project_switch(request: HttpRequest) -> HttpResponseBase:
     if nav.current is not None and (path == list_path or path.startswith(f"{list_path}jobs/")):
         url = f"{list_path}?{urlencode({'project': nav.current.name})}"
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+FAVICON = "dashboard/favicon.ico"  # favicon.svg drawn at 16, 32 and 48 px
+
+
+@cache
+def _favicon() -> bytes:
+    path = finders.find(FAVICON)
+    if not path:
+        raise FileNotFoundError(f"{FAVICON} is missing from the static files")
+    return Path(path).read_bytes()
+
+
+@require_safe
+@cache_control(public=True, max_age=7 * 24 * 3600)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers fetch for a page that names no icon (the admin site, a
+    JSON answer): our icon, from the static files, rather than a 404."""
+    return HttpResponse(_favicon(), content_type="image/x-icon")
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import Col
 from django.db.models.lookups import (
     Exact,
@@ -34,6 +34,7 @@ from jobcenter.jobs.choices import (
 from jobcenter.jobs.filtersets import NULLABLE_ORDERING_FIELDS, JobFilterSet
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 from jobcenter.jobs.results import ResultPage, ResultReader
+from jobcenter.projects.models import Project
 from jobcenter.projects.selectors import project_list_for_user
 
 # What a row of a job list shows besides the job itself.
@@ -53,6 +54,20 @@ def job_list(*, user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Job]:
         projects = list(project_list_for_user(user=user).values_list("pk", flat=True))
         qs = qs.filter(project_id__in=projects)
     return qs.select_related(*JOB_ROW_RELATED)
+
+
+def project_with_latest_job(*, project_ids: Iterable[int]) -> int | None:
+    """Of these projects, the one whose newest job is the most recent (None: they have no job).
+    Each project's newest job is one step down its (project, created_at) index."""
+    newest = Job.objects.filter(project_id=OuterRef("pk")).order_by("-created_at", "-id")
+    return (
+        Project.objects.filter(pk__in=list(project_ids))
+        .annotate(newest_job=Subquery(newest.values("created_at")[:1]))
+        .filter(newest_job__isnull=False)
+        .order_by("-newest_job", "name")
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def job_list_filtered(

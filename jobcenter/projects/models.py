@@ -47,3 +47,20 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.project} as {self.role}"
+
+
+class LastProject(models.Model):
+    """The project a user last chose on the dashboard (by its address or the project switcher),
+    where their next visit opens, from any browser, after logging out and in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="last_project",
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    chosen_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} last in {self.project}"

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from jobcenter.projects.choices import ROLE_RANK, Role
-from jobcenter.projects.models import Membership, Project
+from jobcenter.projects.models import LastProject, Membership, Project
 
 
 def project_list_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Project]:
@@ -58,6 +58,14 @@ def project_list_with_role(*, user: AbstractBaseUser | AnonymousUser) -> QuerySe
         return qs.annotate(role=Value(Role.ADMIN.value))
     role = Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
     return qs.annotate(role=Subquery(role))
+
+
+def project_last_chosen_id(*, user: AbstractBaseUser | AnonymousUser) -> int | None:
+    """The id of the project the user last chose on the dashboard (None: none yet). It may be
+    one the user has since left: callers pick it only from the user's projects."""
+    if not user.is_authenticated:
+        return None
+    return LastProject.objects.filter(user=user).values_list("project_id", flat=True).first()
 
 
 def project_members(*, project: Project) -> QuerySet[Membership]:

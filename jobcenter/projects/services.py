@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from jobcenter.core.errors import InvalidInput, PermissionDenied
 from jobcenter.projects.choices import Role
-from jobcenter.projects.models import Membership, Project
+from jobcenter.projects.models import LastProject, Membership, Project
 from jobcenter.projects.selectors import user_has_role
 
 _UNSET = object()
@@ -73,3 +77,38 @@ def membership_remove(*, project: Project, user: AbstractBaseUser) -> bool:
     """Take the user out of the project; False when they were not a member."""
     deleted, _ = Membership.objects.filter(project=project, user=user).delete()
     return bool(deleted)
+
+
+def project_remember_last(*, user: AbstractBaseUser, project: Project) -> None:
+    """Remember ``project`` as the one ``user`` last chose (the dashboard opens it next time).
+    One row per user, updated in place; two requests racing to make it both end with one."""
+    if LastProject.objects.filter(user=user).update(project=project, chosen_at=timezone.now()):
+        return
+    try:
+        with transaction.atomic():
+            LastProject.objects.create(user=user, project=project)
+    except IntegrityError:  # another request of the same user made it meanwhile
+        LastProject.objects.filter(user=user).update(project=project, chosen_at=timezone.now())
+
+
+# --- first start (manage.py bootstrap, manage.py serve --bootstrap) ---------------------------
+
+FIRST_ADMIN = "admin"
+
+
+def first_start_bootstrap() -> str | None:
+    """On a database without any user: an ``admin`` superuser with a random password and, if
+    there is no project yet, a ``default`` project it administers. Returns that password (to
+    be shown once, never stored in clear); ``None`` when there already was a user."""
+    users = get_user_model().objects
+    if users.exists():
+        return None
+    password = secrets.token_urlsafe(12)
+    try:
+        with transaction.atomic():
+            admin = users.create_superuser(username=FIRST_ADMIN, email="", password=password)
+            if not Project.objects.exists():
+                project_create(name="default", description="Created on first start.", admin=admin)
+    except IntegrityError:  # another process made the first account meanwhile
+        return None
+    return password

@@ -8,13 +8,16 @@ group as Ctrl-C sends them, on the test's job database.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -269,6 +272,209 @@ def test_serve_runs_web_and_worker_and_stops_on_ctrl_c(tmp_path):
     assert "Stopped." in output
     for kid in kids:
         assert gone(kid)
+
+
+def fresh_install_env(data_dir: Path, **env: str) -> dict[str, str]:
+    """The environment of a new operator's shell: production settings, no test database."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("JOBCENTER_", "DATABASE_URL", "DJANGO_SETTINGS", "MAKE"))
+    }
+    return {
+        **clean,
+        "JOBCENTER_DATA_DIR": str(data_dir),
+        "DJANGO_SETTINGS_MODULE": "jobcenter.settings",
+        "PYTHONUNBUFFERED": "1",
+        **env,
+    }
+
+
+PIP_LINES = 45
+
+
+def venv_with_a_stand_in_pip(tmp: Path) -> Path:
+    """A virtualenv directory for ``make VENV=...`` whose python is this test's own, except that
+    ``python -m pip`` prints what pip prints (45 lines) and installs nothing: the test must not
+    download and install the dependencies (minutes, the network). Everything else ``make run``
+    does is real: the Makefile, migrate, collectstatic, serve, gunicorn and the worker."""
+    venv = tmp / "venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1 $2" = "-m pip" ]; then\n'
+        f"  i=0; while [ $i -lt {PIP_LINES} ]; do\n"
+        '    echo "Collecting package-$i (from jobcenter==0.1.0)"; i=$((i+1))\n'
+        "  done\n"
+        "  exit ${FAKE_PIP_EXIT:-0}\n"
+        "fi\n"
+        f'exec {sys.executable} "$@"\n'
+    )
+    python.chmod(0o755)
+    return venv
+
+
+class Console:
+    """``make run`` in a terminal: its output read line by line as it comes."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def lines_until(self, text: str, timeout: float = 120) -> list[str]:
+        """The output up to and including the first line containing ``text``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, line in enumerate(self.lines):
+                if text in line:
+                    return self.lines[: i + 1]
+            assert self.proc.poll() is None, "\n".join(self.lines)
+            assert time.monotonic() < deadline, "\n".join(self.lines)
+            time.sleep(0.1)
+
+    def ctrl_c(self) -> str:
+        os.killpg(self.proc.pid, signal.SIGINT)
+        self.proc.wait(timeout=30)
+        self.reader.join(timeout=10)
+        return "\n".join(self.lines)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            for pid in [*descendants(self.proc.pid), self.proc.pid]:
+                with contextlib.suppress(OSError):
+                    os.killpg(pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+def token_for(url: str, username: str, password: str) -> int:
+    """The HTTP status of asking ``url`` for an API token with these credentials."""
+    assert url.startswith("http://127.0.0.1:")
+    request = urllib.request.Request(  # noqa: S310 (checked above)
+        f"{url}api/v1/auth/token/",
+        data=json.dumps({"username": username, "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def said(lines: list[str]) -> list[str]:
+    """The lines that say something, but the worker's start line (``make run`` does not
+    order it against the banner)."""
+    return [line for line in lines if line.strip() and not line.startswith("Starting worker ")]
+
+
+@pytest.mark.slow
+def test_make_run_is_quiet_until_a_short_banner_with_the_url_and_the_password(tmp_path):
+    venv = venv_with_a_stand_in_pip(tmp_path)
+    env = fresh_install_env(tmp_path / "data")
+    port = free_port()
+    argv = ["make", "--no-print-directory", "run", f"VENV={venv}", f"PORT={port}"]
+    url = f"http://127.0.0.1:{port}/"
+    # serve names its python (.venv/bin/python in a clone), here the one running the tests
+    python = Path(os.path.relpath(sys.executable, REPO))
+    if python.parts[0] == "..":
+        python = Path(sys.executable)
+
+    first = Console(argv, env)
+    try:
+        shown = first.lines_until("Ctrl-C")
+        text = "\n".join(shown)
+        password = re.search(r"^  First start: log in as admin with password (\S+)$", text, re.M)
+        assert password, text
+        # the first start: one line for the installs, then the banner, and nothing else (but
+        # the worker's line saying it started, which may come first)
+        assert said(shown) == [
+            f"Installing jobcenter and its dependencies into {venv} (a minute or two, the "
+            "first time)...",
+            f"  jobcenter is running at {url}",
+            password.group(0),
+            f"    (shown only this once; change it with: {python} manage.py changepassword admin)",
+            "  Press Ctrl-C to stop it.",
+        ], text
+        assert answers(f"{url}api/health/")
+        assert token_for(url, "admin", password.group(1)) == 200
+        assert token_for(url, "admin", "not-" + password.group(1)) == 400
+        output = first.ctrl_c()
+    finally:
+        first.kill()
+    assert "Stopped." in output, output
+
+    again = Console(argv, env)  # installed and set up: the banner alone, no password
+    try:
+        shown = again.lines_until("Ctrl-C")
+        assert said(shown) == [
+            f"  jobcenter is running at {url}",
+            "  Press Ctrl-C to stop it.",
+        ], "\n".join(shown)
+        output = again.ctrl_c()
+    finally:
+        again.kill()
+    assert "Stopped." in output, output
+
+
+@pytest.mark.slow
+def test_the_first_admin_password_is_shown_even_if_the_web_server_never_answers(tmp_path):
+    # gunicorn refuses to start (a bad option in its environment): no banner, but the
+    # password of the admin just created is still shown when serve stops
+    env = fresh_install_env(tmp_path / "data", GUNICORN_CMD_ARGS="--no-such-option")
+    manage = [sys.executable, str(REPO / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], env=env, cwd=REPO, check=True)
+    port = free_port()
+    console = Console([*manage, "serve", "--port", str(port), "--bootstrap"], env)
+    try:
+        console.lines_until("restarting it in", timeout=60)
+        output = console.ctrl_c()
+    finally:
+        console.kill()
+    assert "jobcenter is running" not in output, output
+    password = re.search(r"^  First start: log in as admin with password (\S+)$", output, re.M)
+    assert password, output
+    check = (
+        "from django.contrib.auth import get_user_model; "
+        f"print(get_user_model().objects.get(username='admin').check_password({password.group(1)!r}))"
+    )
+    done = subprocess.run(
+        [*manage, "shell", "-c", check], env=env, cwd=REPO, capture_output=True, text=True
+    )
+    assert done.stdout.strip().endswith("True"), (done.stdout, done.stderr)
+
+
+def test_a_failed_install_shows_what_pip_said(tmp_path):
+    venv = venv_with_a_stand_in_pip(tmp_path)
+    env = fresh_install_env(tmp_path / "data", FAKE_PIP_EXIT="1")
+    done = subprocess.run(
+        ["make", "--no-print-directory", "install", f"VENV={venv}"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert done.stdout.count("Collecting package-") == PIP_LINES, done.stdout
+    assert "Failed: " in done.stderr and "pip install" in done.stderr, done.stderr
+    assert not (venv / ".installed").exists()
 
 
 @pytest.mark.slow

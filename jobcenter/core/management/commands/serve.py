@@ -13,6 +13,11 @@ if serve itself dies, so no orphan keeps the port.
 A child that dies is restarted after a back-off (:class:`Backoff`); a new worker is told the
 ids of the workers that died, so its start-up recovery puts their jobs back in the queue at once
 (``job_recover_stale``).
+
+Once the web server answers, serve prints a short banner: the address, how to stop, and (with
+``--bootstrap`` on a database without any user, as ``make run`` starts it) the password of the
+``admin`` account it has just created, shown this once. Gunicorn logs warnings and requests
+only, so the banner is not buried under start-up lines.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jobcenter.jobs.runner import worker_id_for
+from jobcenter.projects.services import FIRST_ADMIN, first_start_bootstrap
 
 REPEAT_WINDOW = 1.0  # seconds: a repeated stop signal within this is not a second Ctrl-C
 STOP_TIMEOUT = 60.0  # seconds a graceful stop may take before the children are killed
@@ -136,10 +142,18 @@ class Supervisor:
     """Runs the children until a stop signal, restarting any that dies (see module doc)."""
 
     def __init__(
-        self, children: list[Child], *, out: Callable[[str], Any], err: Callable[[str], Any]
+        self,
+        children: list[Child],
+        *,
+        out: Callable[[str], Any],
+        err: Callable[[str], Any],
+        ready: Callable[[], bool] = lambda: True,
+        on_ready: Callable[[], Any] = lambda: None,
     ) -> None:
         self.children = children
         self.out, self.err = out, err
+        self.ready, self.on_ready = ready, on_ready  # called once, when ready() first holds
+        self.announced = False
         self.stop_at: float | None = None  # when the first stop signal came
         self.force = False
         self.stopping = False
@@ -180,6 +194,9 @@ class Supervisor:
                 for child in self.children:
                     if child.restart_at is not None and now >= child.restart_at:
                         child.start()
+                if not self.announced and self.ready():
+                    self.announced = True
+                    self.on_ready()
             time.sleep(POLL_SECONDS)
 
     def stop_gracefully(self) -> None:
@@ -226,6 +243,39 @@ def port_free_or_fail(host: str, port: int) -> None:
             ) from exc
 
 
+def answers(host: str, port: int) -> bool:
+    """Whether something accepts connections on ``host:port`` (the web server is up)."""
+    try:
+        with socket.create_connection((host, port), timeout=POLL_SECONDS):
+            return True
+    except OSError:
+        return False
+
+
+def change_password_hint() -> str:
+    """The command that changes the first admin's password, as the operator would type it."""
+    python = Path(sys.executable)
+    with contextlib.suppress(ValueError):
+        python = python.relative_to(Path.cwd())
+    return f"{python} manage.py changepassword {FIRST_ADMIN}"
+
+
+def first_admin_lines(password: str) -> list[str]:
+    return [
+        f"  First start: log in as {FIRST_ADMIN} with password {password}",
+        f"    (shown only this once; change it with: {change_password_hint()})",
+    ]
+
+
+def banner(url: str, password: str | None) -> str:
+    """What serve prints once the web server answers."""
+    lines = ["", f"  jobcenter is running at {url}"]
+    if password is not None:
+        lines += first_admin_lines(password)
+    lines += ["  Press Ctrl-C to stop it.", ""]
+    return "\n".join(lines)
+
+
 class Command(BaseCommand):
     help = "Run the web server (gunicorn, static files by WhiteNoise) and a job worker."
 
@@ -233,9 +283,17 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--web-workers", type=int, default=3)
+        parser.add_argument(
+            "--bootstrap",
+            action="store_true",
+            help="On a database without any user, create the admin account and a default "
+            "project, and show the admin's password in the banner (once).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        port_free_or_fail(options["host"], options["port"])
+        host, port = options["host"], options["port"]
+        port_free_or_fail(host, port)
+        password = first_start_bootstrap() if options["bootstrap"] else None
         bindir = Path(sys.executable).parent
         manage = Path(settings.BASE_DIR) / "manage.py"
         web = Child(
@@ -244,7 +302,7 @@ class Command(BaseCommand):
                 str(bindir / "gunicorn"),
                 "jobcenter.wsgi:application",
                 "--bind",
-                f"{options['host']}:{options['port']}",
+                f"{host}:{port}",
                 "--workers",
                 str(options["web_workers"]),
                 "--threads",
@@ -255,8 +313,8 @@ class Command(BaseCommand):
                 "10",
                 "--access-logfile",
                 "-",
-                "--log-level",
-                "info",
+                "--log-level",  # requests still go to the access log
+                "warning",
                 # Its default socket (~/.gunicorn/gunicorn.ctl) is shared by every instance of
                 # the user; we do not use the control interface.
                 "--no-control-socket",
@@ -279,10 +337,21 @@ class Command(BaseCommand):
                 ),
             ],
         )
-        supervisor = Supervisor([web, worker], out=self.stdout.write, err=self.stderr.write)
-        supervisor.start()
-        self.stdout.write(
-            f"jobcenter is running at http://{options['host']}:{options['port']}/ (Ctrl-C stops it)"
+
+        def announce() -> None:
+            self.stdout.write(banner(f"http://{host}:{port}/", password))
+            self.stdout.flush()  # before the children's next lines, which do not go through it
+
+        supervisor = Supervisor(
+            [web, worker],
+            out=self.stdout.write,
+            err=self.stderr.write,
+            ready=lambda: answers(host, port),
+            on_ready=announce,
         )
-        if supervisor.run():
+        supervisor.start()
+        code = supervisor.run()
+        if password is not None and not supervisor.announced:  # it never answered: say it now
+            self.stdout.write("\n".join(["", *first_admin_lines(password), ""]))
+        if code:
             sys.exit(1)
