@@ -302,7 +302,7 @@
       const link = row && row.querySelector(".job-link");
       if (link) link.focus();
       const badge = row && row.querySelector(".badge");
-      const id = row && row.querySelector(".copy-id");
+      const id = row && row.querySelector(".job-link");
       if (badge && id) announce(`Job ${id.textContent.trim()} ${badge.textContent.trim().toLowerCase()}.`);
     }
     if (target && target.id === "results" && document.getElementById("bulk-summary")) {
@@ -359,23 +359,38 @@
     window.setTimeout(() => { delete button.dataset.flash; }, 1400);
   }
 
+  // The Clipboard API where the page may use it (HTTPS or localhost); elsewhere (plain HTTP on
+  // a LAN address) the old way: a hidden text area (styled by a class, the policy allows no
+  // style attribute), selected and copied.
   async function copy(text) {
     try {
+      if (!navigator.clipboard || !window.isSecureContext) throw new Error("no Clipboard API");
       await navigator.clipboard.writeText(text);
       return true;
     } catch (_) {
       const area = document.createElement("textarea");
       area.value = text;
       area.setAttribute("readonly", "");
-      area.style.position = "fixed";
-      area.style.opacity = "0";
+      area.setAttribute("aria-hidden", "true");
+      area.className = "copy-buffer";
+      const opener = document.activeElement;
       document.body.append(area);
       area.select();
       let ok = false;
       try { ok = document.execCommand("copy"); } catch (_) { ok = false; }
       area.remove();
+      if (opener && opener.focus) opener.focus();
       return ok;
     }
+  }
+
+  // When nothing could be copied, the id is selected on the page for Ctrl+C.
+  function selectId(button) {
+    const code = button.parentElement && button.parentElement.querySelector("code");
+    const selection = window.getSelection();
+    if (!code || !selection) return false;
+    selection.selectAllChildren(code);
+    return true;
   }
 
   document.addEventListener("click", async (event) => {
@@ -385,8 +400,14 @@
     const copyButton = target.closest("[data-copy]");
     if (copyButton) {
       const ok = await copy(copyButton.dataset.copy);
-      flash(copyButton, ok ? "Copied" : "Copy failed");
-      announce(ok ? "Job id copied" : "The job id could not be copied");
+      if (ok) {
+        flash(copyButton, "Copied");
+        announce("Job id copied");
+      } else {
+        const selected = selectId(copyButton);
+        flash(copyButton, selected ? "Press Ctrl+C" : "Copy failed");
+        announce(selected ? "The job id is selected: press Control C to copy it" : "The job id could not be copied");
+      }
       return;
     }
 

@@ -287,8 +287,8 @@ def test_partially_failed_import_shows_files_and_failed_lines(
     tab.login("oscar")
     row = page.locator(f"#job-{job.pk}")
     expect(row.locator(".badge")).to_have_text("Partially failed")
-    # the short id copies the full id; times are in the browser's zone (Tokyo here)
-    row.locator(".copy-id").click()
+    # the copy button copies the full id; times are in the browser's zone (Tokyo here)
+    row.locator(".copy-btn").click()
     assert page.evaluate("navigator.clipboard.readText()") == job.pk
     started = row.locator("td[data-label=Started] time")
     assert "JST (UTC+09:00)" in (started.get_attribute("title") or "")

@@ -78,7 +78,12 @@ def test_job_list_shows_every_job_with_counts_and_cancel_only_where_allowed(osca
     body = html(response)
     for job in jobs.values():
         assert f'id="job-{job.pk}"' in body
-        assert f'title="{job.pk} · click to copy"' in body  # full id on hover
+        # the short id is the row's link; its button copies the whole id
+        assert (
+            f'<a class="job-link" href="/jobs/{job.pk}/" title="Job {job.pk}">'
+            f"<code>{job.pk[-8:]}</code></a>" in body
+        )
+        assert f'data-copy="{job.pk}" aria-label="Copy the job id of {job.pk[-8:]}"' in body
     assert set(CANCEL_BUTTON.findall(body)) == {jobs["waiting"].pk, jobs["running"].pk}
     assert set(ROW_BOX.findall(body)) == {jobs["waiting"].pk, jobs["running"].pk}
     for status in JobStatus.values:
