@@ -291,6 +291,11 @@ class Listing:
         return self.status_counts.total
 
     @property
+    def counts_active(self) -> bool:
+        """Whether the chips count jobs that are still active (on this page or not)."""
+        return counts_active(self.status_counts)
+
+    @property
     def active_matching(self) -> BoundedCount:
         """Jobs matching every filter (status included) that a cancel could still stop."""
         total = job_selectors.counts_total(
@@ -360,6 +365,13 @@ def _int(value: Any, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def counts_active(counts: job_selectors.StatusCounts) -> bool:
+    """Whether some job counted by the chips is still active: the list keeps polling then, even
+    with none of them on screen (jobs just retried, filtered out by status), so that the chips
+    follow them to their end."""
+    return any(counts.by_status.get(status) for status in ACTIVE_STATUSES)
 
 
 def _status_counts(scope: QuerySet[Job], params: QueryDict) -> job_selectors.StatusCounts:
@@ -487,7 +499,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def job_list_live(request: HttpRequest) -> HttpResponse:
     """One request per interval for every active row on screen: the rows (swapped out of band),
-    the status counts, and 286 once none of the rows is active any more."""
+    the status counts, and 286 once none of the rows is active any more and the counts hold no
+    active job either."""
     params = request.GET.copy()
     ids = [i for i in params.getlist("live") if valid_id(i)][:MAX_LIVE_IDS]
     params.pop("live", None)
@@ -514,7 +527,7 @@ def job_list_live(request: HttpRequest) -> HttpResponse:
         "oob": True,
     }
     response = render(request, "dashboard/job_list.html#live", context)
-    if not any(job.is_active for job in jobs):
+    if not any(job.is_active for job in jobs) and not counts_active(counts):
         response.status_code = HTMX_STOP_POLLING
     return response
 
