@@ -208,6 +208,13 @@
       detail.formData.delete("live");
       ids.forEach((id) => detail.formData.append("live", id));
     }
+    if (elt.id === "job-live") {
+      // the job page's poll also refreshes the failed lines as they are shown (file, reason, page)
+      const panel = document.getElementById("failed-lines");
+      if (panel && panel.dataset.state) {
+        new URLSearchParams(panel.dataset.state).forEach((value, name) => detail.formData.set(name, value));
+      }
+    }
     if (elt.id === "filters" || elt.getAttribute("hx-include") === "#filters") {
       normaliseFilters(detail.formData);
     }
@@ -253,12 +260,21 @@
     restoring = event.detail.xhr;
   });
 
-  // A live part that did not change is not swapped: what is under the pointer or checked stays.
+  // A live part is not swapped when
+  // - it did not change: what is under the pointer or checked stays;
+  // - it shows another view than what is on screen (data-state): e.g. failed lines of page 1
+  //   computed while the user went to page 2;
+  // - it holds the keyboard focus (data-hold-focus): the next answer brings it.
   const plain = (html) => html.replace(/ class=""/g, "");
   document.addEventListener("htmx:oobBeforeSwap", (event) => {
     const fresh = event.detail.fragment && event.detail.fragment.firstElementChild;
     const target = event.detail.target;
-    if (fresh && target && plain(fresh.outerHTML) === plain(target.outerHTML)) {
+    if (!fresh || !target) return;
+    const otherView = fresh.dataset && target.dataset && "state" in target.dataset
+      && fresh.dataset.state !== target.dataset.state;
+    const focused = target.hasAttribute("data-hold-focus") && target.contains(document.activeElement)
+      && document.activeElement !== document.body;
+    if (otherView || focused || plain(fresh.outerHTML) === plain(target.outerHTML)) {
       event.detail.shouldSwap = false;
     }
   });
