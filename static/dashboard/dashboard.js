@@ -281,15 +281,7 @@
 
   // Refusals the server explains (a toast retargeted by the server) and forms with field
   // errors (422) are swapped like any answer; other failures become a toast.
-  // A poll answer whose poller was replaced meanwhile is dropped: whatever replaced it (a bulk
-  // cancel or retry, a filter change, a cancel on the job page) was rendered later, so the
-  // poll's rows and counts would put an older state back, and nothing might come to fix it.
   document.addEventListener("htmx:beforeSwap", (event) => {
-    const elt = event.detail.elt;
-    if (elt && elt.hasAttribute && elt.hasAttribute("data-poll") && !document.body.contains(elt)) {
-      event.detail.shouldSwap = false;
-      return;
-    }
     const xhr = event.detail.xhr;
     const status = xhr.status;
     if (status === 422 || (status >= 400 && status < 500 && xhr.getResponseHeader("HX-Retarget"))) {

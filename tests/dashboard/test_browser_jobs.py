@@ -243,7 +243,8 @@ def test_the_status_counts_are_right_after_a_bulk_cancel_and_a_retry(
     }
 
     # a poll answer on its way while the bulk cancel is asked and answered (held here until
-    # then) must not put the old counts and rows back
+    # then) must not put the old counts and rows back (htmx looks for the out-of-band parts of
+    # an answer in its poller, which the bulk answer removed from the page)
     held: list = []
 
     def hold(route: Route) -> None:
