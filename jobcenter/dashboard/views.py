@@ -37,6 +37,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -117,6 +118,8 @@ SORTABLE = {
     "progress": "-",
 }
 _TARGET_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+# Reasons of failed lines are short lower-case codes (jobcenter.graphs.plan.Reason).
+_REASON = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 # Job and graph ids are 32 hex characters (jobcenter.core.ids); anything else cannot exist.
 _OBJECT_ID = re.compile(r"^[0-9a-f]{1,32}$")
 
@@ -319,6 +322,11 @@ class Listing:
         return self.status_counts.total
 
     @property
+    def counts_active(self) -> bool:
+        """Whether the chips count jobs that are still active (on this page or not)."""
+        return counts_active(self.status_counts)
+
+    @property
     def active_matching(self) -> BoundedCount:
         """Jobs matching every filter (status included) that a cancel could still stop."""
         total = job_selectors.counts_total(
@@ -388,6 +396,13 @@ def _int(value: Any, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def counts_active(counts: job_selectors.StatusCounts) -> bool:
+    """Whether some job counted by the chips is still active: the list keeps polling then, even
+    with none of them on screen (jobs just retried, filtered out by status), so that the chips
+    follow them to their end."""
+    return any(counts.by_status.get(status) for status in ACTIVE_STATUSES)
 
 
 def _status_counts(scope: QuerySet[Job], params: QueryDict) -> job_selectors.StatusCounts:
@@ -517,7 +532,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def job_list_live(request: HttpRequest) -> HttpResponse:
     """One request per interval for every active row on screen: the rows (swapped out of band),
-    the status counts, and 286 once none of the rows is active any more."""
+    the status counts, and 286 once none of the rows is active any more and the counts hold no
+    active job either."""
     params = request.GET.copy()
     ids = [i for i in params.getlist("live") if valid_id(i)][:MAX_LIVE_IDS]
     params.pop("live", None)
@@ -544,7 +560,7 @@ def job_list_live(request: HttpRequest) -> HttpResponse:
         "oob": True,
     }
     response = render(request, "dashboard/job_list.html#live", context)
-    if not any(job.is_active for job in jobs):
+    if not any(job.is_active for job in jobs) and not counts_active(counts):
         response.status_code = HTMX_STOP_POLLING
     return response
 
@@ -672,27 +688,55 @@ def _detail_context(request: HttpRequest, job: Job, nav: Nav) -> dict[str, Any]:
     }
 
 
+def _file_index(request: HttpRequest) -> int | None:
+    """The ``file`` parameter of the failed lines (None: every file; nonsense is ignored)."""
+    value = _int(request.GET.get("file", ""), -1)
+    return value if value >= 0 else None
+
+
+def _fl_query(file_index: int | None, reason: str | None, page: int = 1) -> str:
+    """The failed lines' view as a query string (only what differs from the default)."""
+    data = {"file": file_index, "reason": reason, "page": page if page > 1 else None}
+    return urlencode({name: value for name, value in data.items() if value is not None})
+
+
 def _failed_lines_context(request: HttpRequest, job: Job, files: list[Any]) -> dict[str, Any]:
-    file_param = request.GET.get("file", "")
-    file_index = _int(file_param, -1) if file_param != "" else None
-    if file_index is not None and file_index < 0:
-        file_index = None
-    qs = job_selectors.job_failed_lines(job=job, file_index=file_index)
-    stored = qs.count()
+    """The failed lines as shown: of one file or all, of one reason or all, one page."""
+    file_index = _file_index(request)
+    reason = request.GET.get("reason", "")
+    reason = reason if _REASON.match(reason) else None
+    reasons = job_selectors.job_failed_line_reasons(job=job, file_index=file_index)
+    in_file = sum(n for _, n in reasons)
+    stored = in_file if reason is None else dict(reasons).get(reason, 0)
     pages = max(1, math.ceil(stored / FAILED_LINES_PER_PAGE))
     page = min(max(1, _int(request.GET.get("page"), 1)), pages)
     offset = (page - 1) * FAILED_LINES_PER_PAGE
-    rows = list(qs[offset : offset + FAILED_LINES_PER_PAGE])
+    rows = []
+    if stored:
+        qs = job_selectors.job_failed_lines(job=job, file_index=file_index, reason=reason)
+        rows = list(qs[offset : offset + FAILED_LINES_PER_PAGE])
+    links = [{"reason": "", "count": in_file, "query": _fl_query(file_index, None)}]
+    links += [{"reason": r, "count": n, "query": _fl_query(file_index, r)} for r, n in reasons]
+    if reason is not None and reason not in dict(reasons):
+        links.append({"reason": reason, "count": 0, "query": _fl_query(file_index, reason)})
+    for link in links:
+        link["current"] = link["reason"] == (reason or "")
     return {
         "fl": {
             "rows": rows,
             "stored": stored,
+            "in_file": in_file,
             "page": page,
             "pages": pages,
             "first": offset + 1 if rows else 0,
             "last": offset + len(rows),
             "file": file_index,
+            "reason": reason,
             "files": files,
+            "reason_links": links,
+            "state": _fl_query(file_index, reason, page),
+            "prev_query": _fl_query(file_index, reason, page - 1),
+            "next_query": _fl_query(file_index, reason, page + 1),
         }
     }
 
@@ -716,7 +760,13 @@ def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
 def job_detail_live(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _job_or_404(request, job_id)
     nav = _nav_for_project(request, job.project)
-    response = render(request, "dashboard/job_detail.html#live", _detail_context(request, job, nav))
+    context = _detail_context(request, job, nav)
+    response = render(request, "dashboard/job_detail.html#live", context)
+    if job.type == JobType.IMPORT:
+        # the failed lines as shown (the poll sends their file, reason and page), out of band
+        fl = {"job": job, "oob": True, **_failed_lines_context(request, job, context["files"])}
+        template = "dashboard/includes/failed_lines.html#fl-live"
+        response.content += render_to_string(template, fl, request=request).encode()
     if not job.is_active:
         response.status_code = HTMX_STOP_POLLING
         trigger_client_event(response, "job-finished", {"id": job.pk})
@@ -732,17 +782,15 @@ def job_failed_lines(request: HttpRequest, job_id: str) -> HttpResponse:
         return redirect(f"{reverse('dashboard:job_detail', args=[job.pk])}?{query}#failed-lines")
     files = list(job_selectors.job_files(job=job))
     context = {"job": job, **_failed_lines_context(request, job, files)}
-    return render(request, "dashboard/job_detail.html#failed-lines", context)
+    context["failed_total"] = sum(f.failed_lines for f in files)
+    return render(request, "dashboard/includes/failed_lines.html#failed-lines", context)
 
 
 @login_required
 @require_GET
 def job_failed_lines_csv(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
     job = _job_or_404(request, job_id)
-    file_param = request.GET.get("file", "")
-    file_index: int | None = _int(file_param, -1) if file_param != "" else None
-    if file_index is not None and file_index < 0:
-        file_index = None
+    file_index = _file_index(request)
     qs = job_selectors.job_failed_lines(job=job, file_index=file_index)
     return csv_download(failed_lines_csv(qs), failed_lines_filename(job.pk, file_index))
 

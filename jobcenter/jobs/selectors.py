@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import Col
 from django.db.models.lookups import (
     Exact,
@@ -109,6 +109,15 @@ def job_failed_lines(
     if reason is not None:
         qs = qs.filter(reason=reason)
     return qs.order_by("file__index", "line_number", "id")
+
+
+def job_failed_line_reasons(*, job: Job, file_index: int | None = None) -> list[tuple[str, int]]:
+    """The stored failed lines of ``job`` (of one file) counted by reason, most first."""
+    qs = FailedLine.objects.filter(job=job)
+    if file_index is not None:
+        qs = qs.filter(file__index=file_index)
+    counted = qs.values("reason").annotate(n=Count("id")).order_by("-n", "reason")
+    return [(row["reason"], row["n"]) for row in counted]
 
 
 def job_seconds_remaining(job: Job) -> float | None:

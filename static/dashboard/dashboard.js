@@ -1,7 +1,8 @@
 /* jobcenter dashboard: small enhancements on top of htmx 2 (no framework, no eval).
  *
- * - times rendered in UTC by the server are shown in the browser's time zone;
- * - job ids copy on click; confirmations use a <dialog> instead of window.confirm;
+ * - the browser's time zone is kept in a cookie, so the server renders every time in it; the
+ *   "3 min ago" hints next to them are kept current here;
+ * - job ids copy with their copy button; confirmations use a <dialog> instead of window.confirm;
  * - live polling sends the ids of the active rows on screen, pauses while the tab is hidden and
  *   refreshes at once when it becomes visible again (the server stops it with status 286);
  * - date filters are sent as the browser's local days; empty filters are left out of the URL;
@@ -11,33 +12,71 @@
 (function () {
   "use strict";
 
-  // --- times in the browser's time zone -------------------------------------------------
-  const fmt = (options) => new Intl.DateTimeFormat(undefined, options);
-  const timeOnly = fmt({ hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  const thisYear = fmt({ month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-  const otherYear = fmt({ year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-  const full = fmt({ dateStyle: "medium", timeStyle: "long" });
-
   function within(root, selector) {
     const found = Array.from(root.querySelectorAll ? root.querySelectorAll(selector) : []);
     if (root.matches && root.matches(selector)) found.unshift(root);
     return found;
   }
 
-  function localize(root) {
-    const now = new Date();
-    within(root, "time[data-local]").forEach((el) => {
-      const moment = new Date(el.getAttribute("datetime"));
-      if (Number.isNaN(moment.getTime())) return;
-      let text;
-      if (el.dataset.local === "long") text = full.format(moment);
-      else if (moment.toDateString() === now.toDateString()) text = timeOnly.format(moment);
-      else if (moment.getFullYear() === now.getFullYear()) text = thisYear.format(moment);
-      else text = otherYear.format(moment);
-      el.textContent = text;
-      el.title = full.format(moment);
+  // --- the browser's time zone ----------------------------------------------------------
+  // The server renders times in the zone this cookie names (jobcenter/dashboard/timezones.py).
+  // A page rendered in another zone (no cookie yet, or the computer travelled) is loaded once
+  // more with the right one.
+  const TZ_COOKIE = "jobcenter_tz";
+
+  function rememberZone() {
+    let zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (_) { zone = ""; }
+    if (!/^[A-Za-z0-9_+\-/]{1,64}$/.test(zone)) return; // an IANA name, as is in a cookie
+    const current = document.cookie.split("; ").find((c) => c.startsWith(`${TZ_COOKIE}=`));
+    if (current && current.slice(TZ_COOKIE.length + 1) === zone) return;
+    const secure = window.location.protocol === "https:" ? "; secure" : "";
+    document.cookie = `${TZ_COOKIE}=${zone}; path=/; max-age=31536000; samesite=lax${secure}`;
+    const shown = document.documentElement.dataset.tz;
+    if (!shown || shown === zone || !document.querySelector("time[datetime]")) return;
+    try { // once per zone and tab: a browser refusing the cookie must not reload for ever
+      const key = `jc-tz-reloaded-${zone}`;
+      if (sessionStorage.getItem(key)) return;
+      sessionStorage.setItem(key, "1");
+    } catch (_) {
+      return;
+    }
+    window.location.reload();
+  }
+  rememberZone();
+
+  // --- "3 min ago", kept current (the same rules as the server's, templatetags/dashboard.py) -
+  function ago(seconds) {
+    if (seconds < 0) {
+      if (seconds > -60) return "just now";
+      return `in ${ago(-seconds).replace(/ ago$/, "")}`;
+    }
+    const total = Math.floor(seconds);
+    if (total < 5) return "just now";
+    if (total < 60) return `${total} s ago`;
+    const minutes = Math.floor(total / 60);
+    if (minutes < 60) return `${minutes} min ago`;
+    const hours = Math.floor(minutes / 60);
+    if (hours < 24) return `${hours} h ago`;
+    const days = Math.floor(hours / 24);
+    if (days < 45) return `${days} day${days === 1 ? "" : "s"} ago`;
+    if (days < 730) {
+      const months = Math.floor(days / 30);
+      return `${months} month${months === 1 ? "" : "s"} ago`;
+    }
+    return `${Math.floor(days / 365)} years ago`;
+  }
+
+  function refreshAgo(root) {
+    const now = Date.now();
+    within(root, "[data-ago]").forEach((el) => {
+      const moment = Date.parse(el.dataset.ago);
+      if (Number.isNaN(moment)) return;
+      const text = ago((now - moment) / 1000);
+      if (el.textContent !== text) el.textContent = text;
     });
   }
+  window.setInterval(() => refreshAgo(document.body), 15000);
 
   // --- polite announcements -------------------------------------------------------------
   const announced = new Map();
@@ -169,6 +208,13 @@
       detail.formData.delete("live");
       ids.forEach((id) => detail.formData.append("live", id));
     }
+    if (elt.id === "job-live") {
+      // the job page's poll also refreshes the failed lines as they are shown (file, reason, page)
+      const panel = document.getElementById("failed-lines");
+      if (panel && panel.dataset.state) {
+        new URLSearchParams(panel.dataset.state).forEach((value, name) => detail.formData.set(name, value));
+      }
+    }
     if (elt.id === "filters" || elt.getAttribute("hx-include") === "#filters") {
       normaliseFilters(detail.formData);
     }
@@ -214,12 +260,21 @@
     restoring = event.detail.xhr;
   });
 
-  // A live part that did not change is not swapped: what is under the pointer or checked stays.
+  // A live part is not swapped when
+  // - it did not change: what is under the pointer or checked stays;
+  // - it shows another view than what is on screen (data-state): e.g. failed lines of page 1
+  //   computed while the user went to page 2;
+  // - it holds the keyboard focus (data-hold-focus): the next answer brings it.
   const plain = (html) => html.replace(/ class=""/g, "");
   document.addEventListener("htmx:oobBeforeSwap", (event) => {
     const fresh = event.detail.fragment && event.detail.fragment.firstElementChild;
     const target = event.detail.target;
-    if (fresh && target && plain(fresh.outerHTML) === plain(target.outerHTML)) {
+    if (!fresh || !target) return;
+    const otherView = fresh.dataset && target.dataset && "state" in target.dataset
+      && fresh.dataset.state !== target.dataset.state;
+    const focused = target.hasAttribute("data-hold-focus") && target.contains(document.activeElement)
+      && document.activeElement !== document.body;
+    if (otherView || focused || plain(fresh.outerHTML) === plain(target.outerHTML)) {
       event.detail.shouldSwap = false;
     }
   });
@@ -263,7 +318,7 @@
       const link = row && row.querySelector(".job-link");
       if (link) link.focus();
       const badge = row && row.querySelector(".badge");
-      const id = row && row.querySelector(".copy-id");
+      const id = row && row.querySelector(".job-link");
       if (badge && id) announce(`Job ${id.textContent.trim()} ${badge.textContent.trim().toLowerCase()}.`);
     }
     if (target && target.id === "results" && document.getElementById("bulk-summary")) {
@@ -320,23 +375,38 @@
     window.setTimeout(() => { delete button.dataset.flash; }, 1400);
   }
 
+  // The Clipboard API where the page may use it (HTTPS or localhost); elsewhere (plain HTTP on
+  // a LAN address) the old way: a hidden text area (styled by a class, the policy allows no
+  // style attribute), selected and copied.
   async function copy(text) {
     try {
+      if (!navigator.clipboard || !window.isSecureContext) throw new Error("no Clipboard API");
       await navigator.clipboard.writeText(text);
       return true;
     } catch (_) {
       const area = document.createElement("textarea");
       area.value = text;
       area.setAttribute("readonly", "");
-      area.style.position = "fixed";
-      area.style.opacity = "0";
+      area.setAttribute("aria-hidden", "true");
+      area.className = "copy-buffer";
+      const opener = document.activeElement;
       document.body.append(area);
       area.select();
       let ok = false;
       try { ok = document.execCommand("copy"); } catch (_) { ok = false; }
       area.remove();
+      if (opener && opener.focus) opener.focus();
       return ok;
     }
+  }
+
+  // When nothing could be copied, the id is selected on the page for Ctrl+C.
+  function selectId(button) {
+    const code = button.parentElement && button.parentElement.querySelector("code");
+    const selection = window.getSelection();
+    if (!code || !selection) return false;
+    selection.selectAllChildren(code);
+    return true;
   }
 
   document.addEventListener("click", async (event) => {
@@ -346,8 +416,14 @@
     const copyButton = target.closest("[data-copy]");
     if (copyButton) {
       const ok = await copy(copyButton.dataset.copy);
-      flash(copyButton, ok ? "Copied" : "Copy failed");
-      announce(ok ? "Job id copied" : "The job id could not be copied");
+      if (ok) {
+        flash(copyButton, "Copied");
+        announce("Job id copied");
+      } else {
+        const selected = selectId(copyButton);
+        flash(copyButton, selected ? "Press Ctrl+C" : "Copy failed");
+        announce(selected ? "The job id is selected: press Control C to copy it" : "The job id could not be copied");
+      }
       return;
     }
 
@@ -433,7 +509,7 @@
 
   function enhance(root) {
     foldFilters(root);
-    localize(root);
+    refreshAgo(root);
     collectAnnouncements(root);
     forgetFinishedRows(root);
     updateSelection();

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from jobcenter.dashboard.templatetags import dashboard as tags
 
@@ -64,13 +66,69 @@ def test_sort_header_reflects_the_current_order():
     assert "aria-sort" not in other and "ordering=type" in other
 
 
-def test_when_renders_utc_for_the_script_to_localise():
-    moment = datetime(2026, 11, 22, 10, 0, 5, tzinfo=UTC)
-    html = tags.when(moment, "long")
+def test_when_shows_date_and_time_in_the_active_zone_with_how_long_ago():
+    now = timezone.now().replace(microsecond=0)
+    moment = now - timedelta(minutes=3, seconds=10)
+    tokyo = ZoneInfo("Asia/Tokyo")
+    local = moment.astimezone(tokyo)
+    day = f"{tags.MONTHS[local.month - 1]} {local.day}"
+    if local.year != timezone.localtime(now, tokyo).year:
+        day += f", {local.year}"
+    with timezone.override(tokyo):
+        html = tags.when(moment)
+        long = tags.when(moment, "long")
+        old = tags.when(datetime(2020, 2, 29, 23, 30, 0, tzinfo=UTC))
+        with_who = tags.when(moment, "short", "oscar")
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert html == (
-        '<time datetime="2026-11-22T10:00:05Z" data-local="long">2026-11-22 10:00:05 UTC</time>'
+        f'<time datetime="{stamp}" title="{local:%Y-%m-%d %H:%M:%S} JST (UTC+09:00)">'
+        f"{day}, {local:%H:%M:%S}</time>"
+        f'<small class="when-sub"><span class="ago" data-ago="{stamp}">3 min ago</span></small>'
     )
+    # the job page: always the year, the hint after it
+    assert f"{tags.MONTHS[local.month - 1]} {local.day}, {local.year}, {local:%H:%M:%S}" in long
+    assert long.endswith("3 min ago</span>)</span>")
+    # another year: the year is said; the date is Tokyo's (already March 1st there)
+    assert ">Mar 1, 2020, 08:30:00</time>" in old and "years ago" in old
+    assert 'title="2020-03-01 08:30:00 JST (UTC+09:00)"' in old
+    assert "3 min ago</span> · oscar</small>" in with_who
     assert 'aria-label="not yet"' in tags.when(None)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (-30, "just now"),
+        (-7200, "in 2 h"),
+        (0, "just now"),
+        (4.9, "just now"),
+        (42, "42 s ago"),
+        (60, "1 min ago"),
+        (3599, "59 min ago"),
+        (3600, "1 h ago"),
+        (86_399, "23 h ago"),
+        (86_400, "1 day ago"),
+        (44 * 86_400, "44 days ago"),
+        (45 * 86_400, "1 month ago"),
+        (400 * 86_400, "13 months ago"),
+        (800 * 86_400, "2 years ago"),
+    ],
+)
+def test_ago(seconds, text):
+    assert tags.ago(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("zone", "label"),
+    [
+        ("Asia/Tokyo", "JST (UTC+09:00)"),
+        ("Asia/Kathmandu", "UTC+05:45"),  # no abbreviation: the offset alone
+        ("America/St_Johns", "NST (UTC-03:30)"),
+        ("UTC", "UTC"),
+    ],
+)
+def test_zone_label_names_the_offset(zone, label):
+    assert tags.zone_label(datetime(2026, 1, 1, tzinfo=ZoneInfo(zone))) == label
 
 
 def test_duration_of_running_and_finished_jobs():

@@ -78,7 +78,12 @@ def test_job_list_shows_every_job_with_counts_and_cancel_only_where_allowed(osca
     body = html(response)
     for job in jobs.values():
         assert f'id="job-{job.pk}"' in body
-        assert f'title="{job.pk} · click to copy"' in body  # full id on hover
+        # the short id is the row's link; its button copies the whole id
+        assert (
+            f'<a class="job-link" href="/jobs/{job.pk}/" title="Job {job.pk}">'
+            f"<code>{job.pk[-8:]}</code></a>" in body
+        )
+        assert f'data-copy="{job.pk}" aria-label="Copy the job id of {job.pk[-8:]}"' in body
     assert set(CANCEL_BUTTON.findall(body)) == {jobs["waiting"].pk, jobs["running"].pk}
     assert set(ROW_BOX.findall(body)) == {jobs["waiting"].pk, jobs["running"].pk}
     for status in JobStatus.values:
@@ -104,8 +109,12 @@ def test_only_active_rows_are_marked_live_and_the_poller_exists_only_then(oscar,
     assert live == {jobs[s].pk for s in ("waiting", "running", "cancelling")}
     assert 'id="live-poller"' in body and 'hx-trigger="every 2s, jc:refresh"' in body
     assert 'hx-get="/jobs/live/?project=alpha"' in body
+    # no active row, but the chips count active jobs: the list polls for the chips' sake
     finished = html(oscar.get("/?status=succeeded&status=failed"))
-    assert 'id="live-poller"' not in finished and "data-live" not in finished
+    assert "data-live" not in finished and 'id="live-poller"' in finished
+    # nothing counted is active: no poller
+    done = html(oscar.get(f"/?q={jobs['succeeded'].pk}"))
+    assert "data-live" not in done and 'id="live-poller"' not in done
 
 
 @pytest.mark.parametrize(
@@ -273,7 +282,10 @@ def test_live_sends_the_changing_parts_of_active_rows_only(oscar, jobs):
 def test_live_stops_polling_with_286_once_nothing_watched_is_active(oscar, operator, jobs):
     waiting = jobs["waiting"]
     job_cancel(job=waiting, user=operator)
-    response = oscar.get(live_url(waiting.pk), **HTMX)
+    # the chips still count active jobs (running, cancelling): it goes on for their sake
+    assert oscar.get(live_url(waiting.pk), **HTMX).status_code == 200
+    # the list shows only that job: nothing it counts is active any more
+    response = oscar.get(live_url(waiting.pk, query=f"project=alpha&q={waiting.pk}"), **HTMX)
     assert response.status_code == 286
     body = html(response)
     assert f'id="b-{waiting.pk}"' in body and "Cancelled" in body  # the last state is shown
@@ -283,7 +295,7 @@ def test_live_stops_polling_with_286_once_nothing_watched_is_active(oscar, opera
     )
     assert f'data-live="{waiting.pk}"' not in body
     assert f"Job {waiting.pk[-8:]} cancelled." in body  # announced politely
-    assert oscar.get(live_url(), **HTMX).status_code == 286
+    assert oscar.get(live_url(query="project=alpha&type=export"), **HTMX).status_code == 286
 
 
 def test_live_ignores_ids_of_other_projects_and_nonsense(oscar, client_for, operator, jobs):

@@ -152,19 +152,100 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def ago(seconds: float) -> str:
+    """How long ago, for people: just now, 40 s ago, 3 min ago, 5 h ago, 2 days ago, 3 months
+    ago (dashboard.js keeps it current with the same rules)."""
+    if seconds < 0:
+        return "just now" if seconds > -60 else f"in {ago(-seconds).removesuffix(' ago')}"
+    total = int(seconds)
+    if total < 5:
+        return "just now"
+    if total < 60:
+        return f"{total} s ago"
+    minutes = total // 60
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours} h ago"
+    days = hours // 24
+    if days < 45:
+        return f"{days} day{'' if days == 1 else 's'} ago"
+    if days < 730:
+        months = days // 30
+        return f"{months} month{'' if months == 1 else 's'} ago"
+    return f"{days // 365} years ago"
+
+
+def zone_label(moment: datetime) -> str:
+    """``JST (UTC+09:00)``, or ``UTC+05:45`` where the zone has no abbreviation."""
+    offset = moment.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    utc = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    name = moment.tzname() or ""
+    if not name or name[0] in "+-" or name == "UTC":
+        return utc if name != "UTC" else "UTC"
+    return f"{name} ({utc})"
+
+
 @register.simple_tag
-def when(value: datetime | None, style: str = "short") -> SafeString | str:
-    """A moment as ``<time>``: UTC in the HTML, rewritten to the browser's time zone by
-    dashboard.js (``data-local``: short = time today / date otherwise, long = full)."""
+def when(value: datetime | None, style: str = "short", who: str = "") -> SafeString | str:
+    """A moment in the user's time zone (activated from the browser's, see
+    jobcenter/dashboard/timezones.py) with how long ago it was: ``Nov 22, 18:24:02`` over
+    ``3 min ago`` (``short``, for tables, ``who`` after it) or ``Nov 22, 2026, 18:24:02 (3 min
+    ago)`` (``long``). The ``<time>`` element carries the UTC moment and, as its title, the full
+    local time with its zone; the hint carries the moment for dashboard.js to keep current."""
     if value is None:
         return mark_safe('<span class="dim" aria-label="not yet">—</span>')
     moment = _utc(value)
-    return format_html(
-        '<time datetime="{}" data-local="{}">{}</time>',
-        moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        style,
-        moment.strftime("%Y-%m-%d %H:%M:%S UTC"),
+    local = timezone.localtime(moment)
+    now = timezone.localtime(timezone.now())
+    day = f"{MONTHS[local.month - 1]} {local.day}"
+    if style == "long" or local.year != now.year:
+        day = f"{day}, {local.year}"
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    time_html = format_html(
+        '<time datetime="{}" title="{} {}">{}, {}</time>',
+        stamp,
+        local.strftime("%Y-%m-%d %H:%M:%S"),
+        zone_label(local),
+        day,
+        local.strftime("%H:%M:%S"),
     )
+    hint = format_html(
+        '<span class="ago" data-ago="{}">{}</span>',
+        stamp,
+        ago((now - local).total_seconds()),
+    )
+    if style == "long":
+        return format_html('{} <span class="dim">({})</span>', time_html, hint)
+    if who:
+        return format_html('{}<small class="when-sub">{} · {}</small>', time_html, hint, who)
+    return format_html('{}<small class="when-sub">{}</small>', time_html, hint)
+
+
+@register.simple_tag
+def zone_name() -> str:
+    """The name of the time zone the page's times are shown in (``Asia/Tokyo``)."""
+    return timezone.get_current_timezone_name()
+
+
+@register.simple_tag(takes_context=True)
+def zone_note(context: template.Context) -> str:
+    """The zone the page's times are in, said once a page: ``Times are in Asia/Tokyo (JST,
+    UTC+09:00), the time zone of this browser.``"""
+    label = zone_label(timezone.localtime(timezone.now()))
+    name = timezone.get_current_timezone_name()
+    if label != name:
+        name = f"{name} ({label.replace(' (', ', ').rstrip(')')})"
+    request = context.get("request")
+    if getattr(request, "browser_time_zone", None):
+        return f"Times are in {name}, the time zone of this browser."
+    return f"Times are in {name}."
 
 
 @register.filter
