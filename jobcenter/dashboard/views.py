@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
@@ -637,6 +638,7 @@ def _detail_context(request: HttpRequest, job: Job, nav: Nav) -> dict[str, Any]:
         "can_operate": nav.can_operate,
         "can_retry": nav.can_operate and not job.is_active and job_services.job_retryable(job),
         "failed_total": sum(f.failed_lines for f in files),
+        "totals": job_selectors.import_line_totals(job, files) if files else None,
         "poll_seconds": POLL_SECONDS,
         "logs": [f for f in files if f.log or f.cause],
     }
@@ -649,6 +651,7 @@ def _failed_lines_context(request: HttpRequest, job: Job, files: list[Any]) -> d
         file_index = None
     qs = job_selectors.job_failed_lines(job=job, file_index=file_index)
     stored = qs.count()
+    chosen = [f for f in files if f.role != "schema" and file_index in (None, f.index)]
     pages = max(1, math.ceil(stored / FAILED_LINES_PER_PAGE))
     page = min(max(1, _int(request.GET.get("page"), 1)), pages)
     offset = (page - 1) * FAILED_LINES_PER_PAGE
@@ -657,6 +660,8 @@ def _failed_lines_context(request: HttpRequest, job: Job, files: list[Any]) -> d
         "fl": {
             "rows": rows,
             "stored": stored,
+            "failed": sum(f.failed_lines for f in chosen),  # counted, kept or not
+            "cap": settings.JOBCENTER_MAX_FAILED_RECORDS,
             "page": page,
             "pages": pages,
             "first": offset + 1 if rows else 0,
@@ -714,7 +719,9 @@ def job_failed_lines_csv(request: HttpRequest, job_id: str) -> StreamingHttpResp
     if file_index is not None and file_index < 0:
         file_index = None
     qs = job_selectors.job_failed_lines(job=job, file_index=file_index)
-    return csv_download(failed_lines_csv(qs), failed_lines_filename(job.pk, file_index))
+    kept, failed = job_selectors.failed_lines_kept(job=job, file_index=file_index)
+    name = failed_lines_filename(job.pk, file_index, kept=kept, failed=failed)
+    return csv_download(failed_lines_csv(qs), name)
 
 
 @login_required
