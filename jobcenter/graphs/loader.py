@@ -558,6 +558,9 @@ class Loader:
                 if batch:  # (their keys are in the index already)
                     write(fp, batch)
                 raise
+            except ImportAborted:  # nothing is written; the lines of this batch were valid
+                fp.successful_lines += len(batch)
+                raise
 
     def _write_vertices(self, fp: FileProgress, batch: list[tuple]) -> None:
         self.store.add_vertices(self._vertex_sql, batch)
