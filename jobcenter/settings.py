@@ -182,7 +182,7 @@ SPECTACULAR_SETTINGS = {
         "GraphStatusEnum": "jobcenter.graphs.choices.GraphStatus",
         "JobDialectEnum": "jobcenter.jobs.choices.JobDialect",
         "FileRoleEnum": "jobcenter.jobs.choices.FileRole",
-        "FileStatusEnum": "jobcenter.jobs.choices.FileStatus",
+        "FileStatusEnum": "jobcenter.jobs.choices.FILE_STATES",
         "HealthStatusEnum": ["ok", "unavailable"],
         "ExportFormatEnum": ["ges"],
         "ImportFormatEnum": "jobcenter.graphs.services.IMPORT_FORMATS",

@@ -10,12 +10,20 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.services import graph_create, graph_schema_parse
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.services import job_cancel, job_submit_import
+from jobcenter.jobs.runner import execute_job
+from jobcenter.jobs.services import (
+    FileUpdate,
+    job_cancel,
+    job_claim,
+    job_finish,
+    job_submit_import,
+)
 from jobcenter.projects.choices import Role
 from jobcenter.projects.models import Project
 from jobcenter.projects.services import membership_set, project_create
@@ -61,6 +69,50 @@ def ges_movie_import(graph: Graph, user: Any = None, **extra: Any) -> Job:
         **extra,
     }
     return job_submit_import(graph=graph, params={"format": "ges", "request": request}, user=user)
+
+
+def ges_movie_aborted(graph: Graph, user: Any = None) -> Job:
+    """ges_movie run in this process with an error threshold of 3 failed lines: the 4th
+    (vertex.csv line 10, after 6 valid lines) aborts it, edge.csv is never reached and nothing
+    is committed."""
+    job = ges_movie_import(graph, user=user, error_threshold={"max_count": 3})
+    execute_job(job_id=job.pk)
+    return Job.objects.get(pk=job.pk)
+
+
+def ges_movie_cancelled(graph: Graph, user: Any) -> Job:
+    """A ges_movie import cancelled once its worker had read the schema and vertex files, ended
+    as the runner ends a stopped import (jobs.runner.end_stopped: the files' counters as far as
+    they got, nothing committed); edge.csv was never reached."""
+    job = ges_movie_import(graph, user=user)
+    assert job_claim(job_id=job.pk, worker_id="w1") is not None
+    job_cancel(job=Job.objects.get(pk=job.pk), user=user)
+    now = timezone.now()
+    done = {"started_at": now, "finished_at": now}
+    files = [
+        FileUpdate(0, {"status": "success", "total_lines": 4, "successful_lines": 4, **done}),
+        FileUpdate(
+            1,
+            {
+                "status": "partFailed",
+                "cause": "4 of 10 lines failed",
+                "total_lines": 10,
+                "successful_lines": 6,
+                "failed_lines": 4,
+                **done,
+            },
+        ),
+        FileUpdate(2, {"total_lines": 9}),
+    ]
+    assert job_finish(
+        job_id=job.pk,
+        worker_id="w1",
+        status=JobStatus.CANCELLED,
+        files=files,
+        lines_done=10,
+        lines_total=19,
+    )
+    return Job.objects.get(pk=job.pk)
 
 
 def write_ges_files(directory: Path, *, vertices: int, edges: int) -> dict[str, str]:

@@ -19,9 +19,9 @@ from jobcenter.core.text import storable
 from jobcenter.core.times import utc_iso
 from jobcenter.graphs.choices import GraphDialect, GraphStatus
 from jobcenter.graphs.services import IMPORT_FORMATS
-from jobcenter.jobs.choices import EventKind, FileRole, FileStatus, JobDialect, JobStatus, JobType
+from jobcenter.jobs.choices import FILE_STATES, EventKind, FileRole, JobDialect, JobStatus, JobType
 from jobcenter.jobs.filtersets import JobFilterSet
-from jobcenter.jobs.selectors import job_seconds_remaining
+from jobcenter.jobs.selectors import file_status, import_line_totals, job_seconds_remaining
 from jobcenter.projects.choices import Role
 
 MAX_JSON_BYTES = 5 * 1024**2
@@ -293,17 +293,44 @@ class JobSerializer(serializers.Serializer):
         }
 
 
+COMMITTED_HELP = (
+    "Lines stored in the graph: null while the job is active (an import commits all its lines "
+    "at its end, or none), then `successful_lines` if it committed and 0 if it did not "
+    "(cancelled, aborted by the error threshold, failed)."
+)
+KEPT_HELP = (
+    "Failed lines kept (listed by `failed-lines/` and its CSV): at most the request's "
+    "`max_failed_records` per file (default: the setting JOBCENTER_MAX_FAILED_RECORDS, "
+    "10,000); all are counted in `failed_lines`."
+)
+
+
 class JobFileSerializer(serializers.Serializer):
+    """A file of an import (from ``jobs.selectors.job_files``)."""
+
     index = serializers.IntegerField(read_only=True, help_text="Position in the job, from 0.")
     role = serializers.ChoiceField(choices=FileRole.choices, read_only=True)
     path = serializers.CharField(read_only=True)
     status = serializers.ChoiceField(
-        choices=FileStatus.choices, allow_null=True, read_only=True, help_text="null until done."
+        choices=FILE_STATES,
+        allow_null=True,
+        read_only=True,
+        help_text=(
+            "Once the file was read to the end: success, partFailed or failed. `skipped`: the "
+            "job ended before the file was finished (never reached, or stopped part-way). "
+            "null while the job is active and the file is not finished."
+        ),
     )
     cause = BlankAsNullCharField()
     total_lines = serializers.IntegerField(read_only=True)
-    successful_lines = serializers.IntegerField(read_only=True)
-    failed_lines = serializers.IntegerField(read_only=True)
+    successful_lines = serializers.IntegerField(
+        read_only=True, help_text="Lines that passed validation (whether or not committed)."
+    )
+    failed_lines = serializers.IntegerField(read_only=True, help_text="Lines rejected.")
+    failed_lines_kept = serializers.IntegerField(read_only=True, help_text=KEPT_HELP)
+    committed_lines = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text=COMMITTED_HELP
+    )
     bytes_read = serializers.IntegerField(read_only=True)
     bytes_total = serializers.IntegerField(read_only=True)
     started_at = UtcDateTimeField(allow_null=True, read_only=True)
@@ -311,7 +338,7 @@ class JobFileSerializer(serializers.Serializer):
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)
-        data["status"] = data["status"] or None
+        data["status"] = file_status(instance.job, instance)
         return data
 
 
@@ -319,15 +346,65 @@ class JobFileDetailSerializer(JobFileSerializer):
     log = BlankAsNullCharField(help_text="The file's import log.")
 
 
+TOTALS_HELP = {
+    "successful_lines": "Lines that passed validation",
+    "failed_lines": "Lines rejected",
+    "failed_lines_kept": "Failed lines kept",
+    "committed_lines": (
+        "Lines stored in the graph (null while the job is active; 0 when it ended without "
+        "committing)"
+    ),
+}
+
+
+INTEGER_OR_NULL = {"type": "integer", "nullable": True}
+
+
+def _total(name: str) -> serializers.SerializerMethodField:
+    return serializers.SerializerMethodField(
+        help_text=f"{TOTALS_HELP[name]}, over the data files (null for jobs other than imports)."
+    )
+
+
 class JobDetailSerializer(JobSerializer):
-    """A job with its request (as submitted) and its files."""
+    """A job with its request (as submitted), its files and, for an import, their totals over
+    the data files (null for other jobs)."""
 
     request = NullableObjectField(help_text="The request as it was submitted.")
+    successful_lines = _total("successful_lines")
+    failed_lines = _total("failed_lines")
+    failed_lines_kept = _total("failed_lines_kept")
+    committed_lines = _total("committed_lines")
     files = JobFileSerializer(many=True, read_only=True, source="file_rows")
+
+    @staticmethod
+    def _totals(job: Any, name: str) -> int | None:
+        if job.type != JobType.IMPORT:
+            return None
+        return getattr(import_line_totals(job, job.file_rows), name)
+
+    @extend_schema_field(INTEGER_OR_NULL)
+    def get_successful_lines(self, job: Any) -> int | None:
+        return self._totals(job, "successful_lines")
+
+    @extend_schema_field(INTEGER_OR_NULL)
+    def get_failed_lines(self, job: Any) -> int | None:
+        return self._totals(job, "failed_lines")
+
+    @extend_schema_field(INTEGER_OR_NULL)
+    def get_failed_lines_kept(self, job: Any) -> int | None:
+        return self._totals(job, "failed_lines_kept")
+
+    @extend_schema_field(INTEGER_OR_NULL)
+    def get_committed_lines(self, job: Any) -> int | None:
+        return self._totals(job, "committed_lines")
 
     def to_representation(self, job: Any) -> dict[str, Any]:
         data = super().to_representation(job)
         data["request"] = job.request
+        totals = import_line_totals(job, job.file_rows) if job.type == JobType.IMPORT else None
+        for name in TOTALS_HELP:
+            data[name] = None if totals is None else getattr(totals, name)
         data["files"] = JobFileSerializer(job.file_rows, many=True).data
         return data
 

@@ -69,6 +69,7 @@ from jobcenter.jobs.downloads import (
 from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.models import Job, JobFile
 from jobcenter.jobs.selectors import (
+    failed_lines_kept,
     job_failed_lines,
     job_files,
     job_get,
@@ -594,7 +595,11 @@ NO_FORMAT = OpenApiParameter("format", exclude=True)
 
 CSV_RESPONSE = OpenApiResponse(
     {"type": "string"},
-    description="CSV with a header row: " + ",".join(FAILED_LINES_HEADER),
+    description=(
+        "CSV with a header row: " + ",".join(FAILED_LINES_HEADER) + ". The failed lines kept "
+        "(`failed_lines_kept`), in file order; when some were not kept, the file name says so "
+        "(`job-<id>-failed-lines-first-10000-of-15000.csv`)."
+    ),
 )
 
 
@@ -611,12 +616,13 @@ class JobFailedLinesCsvView(ApiView):
     def get(self, request: Request, job_id: str, index: str | None = None) -> Any:
         if index is None:
             job = job_get(user=request.user, job_id=_ref(job_id, "job", "job_id"))
-            rows = job_failed_lines(job=job)
-            name = failed_lines_filename(job.pk)
+            number = None
         else:
             job, file = _job_file(request, job_id, index)
-            rows = job_failed_lines(job=job, file_index=file.index)
-            name = failed_lines_filename(job.pk, file.index)
+            number = file.index
+        rows = job_failed_lines(job=job, file_index=number)
+        kept, failed = failed_lines_kept(job=job, file_index=number)
+        name = failed_lines_filename(job.pk, number, kept=kept, failed=failed)
         return csv_download(failed_lines_csv(rows), name)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
@@ -683,6 +684,7 @@ def _detail_context(request: HttpRequest, job: Job, nav: Nav) -> dict[str, Any]:
         "can_operate": nav.can_operate,
         "can_retry": nav.can_operate and not job.is_active and job_services.job_retryable(job),
         "failed_total": sum(f.failed_lines for f in files),
+        "totals": job_selectors.import_line_totals(job, files) if files else None,
         "poll_seconds": POLL_SECONDS,
         "logs": [f for f in files if f.log or f.cause],
     }
@@ -708,6 +710,7 @@ def _failed_lines_context(request: HttpRequest, job: Job, files: list[Any]) -> d
     reasons = job_selectors.job_failed_line_reasons(job=job, file_index=file_index)
     in_file = sum(n for _, n in reasons)
     stored = in_file if reason is None else dict(reasons).get(reason, 0)
+    chosen = [f for f in files if f.role != "schema" and file_index in (None, f.index)]
     pages = max(1, math.ceil(stored / FAILED_LINES_PER_PAGE))
     page = min(max(1, _int(request.GET.get("page"), 1)), pages)
     offset = (page - 1) * FAILED_LINES_PER_PAGE
@@ -726,6 +729,8 @@ def _failed_lines_context(request: HttpRequest, job: Job, files: list[Any]) -> d
             "rows": rows,
             "stored": stored,
             "in_file": in_file,
+            "failed": sum(f.failed_lines for f in chosen),  # counted, kept or not
+            "cap": settings.JOBCENTER_MAX_FAILED_RECORDS,
             "page": page,
             "pages": pages,
             "first": offset + 1 if rows else 0,
@@ -792,7 +797,9 @@ def job_failed_lines_csv(request: HttpRequest, job_id: str) -> StreamingHttpResp
     job = _job_or_404(request, job_id)
     file_index = _file_index(request)
     qs = job_selectors.job_failed_lines(job=job, file_index=file_index)
-    return csv_download(failed_lines_csv(qs), failed_lines_filename(job.pk, file_index))
+    kept, failed = job_selectors.failed_lines_kept(job=job, file_index=file_index)
+    name = failed_lines_filename(job.pk, file_index, kept=kept, failed=failed)
+    return csv_download(failed_lines_csv(qs), name)
 
 
 @login_required

@@ -30,6 +30,10 @@ target), then the property values in schema order. A vertex id is taken only by 
 stored: a line failing on a value leaves the id free, so an edge to it is a missing vertex and
 a later valid line with it loads. Every stored edge joins two stored vertices.
 
+A failed line's ``raw`` is its text exactly as it is in the file (without the line ending;
+bytes that do not decode and NUL escaped, see :func:`storable_text`), read again by line number
+(:class:`RawLines`) only for the failed lines that are kept, so the hot loop pays nothing for it.
+
 Memory does not grow with file size: a batch is at most ``BATCH_ROWS`` rows and failed lines
 are kept (up to ``plan.max_failed_records`` per file) only until the heartbeat drains them.
 """
@@ -197,18 +201,90 @@ def storable_text(text: str) -> str:
     return _UNSTORABLE.sub(_escape, text) if _UNSTORABLE.search(text) else text
 
 
-def _raw(row: list[str], delimiter: str, quote: str | None) -> str:
-    """A line as it stood in the file, rebuilt from its fields (minimal quoting), storable."""
-    if quote:
-        parts = []
-        for field in row:
-            if delimiter in field or quote in field or "\n" in field or "\r" in field:
-                field = quote + field.replace(quote, quote + quote) + quote
-            parts.append(field)
-        text = delimiter.join(parts)
-    else:
-        text = delimiter.join(row)
-    return storable_text(text)[:RAW_LINE_LIMIT]
+class RawLines:
+    """Failed lines as they stand in the file, fetched again by line number through a second,
+    binary handle that only moves forward (failed lines come in file order). The loader's hot
+    loop keeps no copy of the lines it reads; only the failed lines that are kept cost
+    anything, a forward scan of the file at ``bytes.count`` speed."""
+
+    BLOCK = 1 << 16
+
+    def __init__(self, path: Path, encoding: str, *, bom: bool = False) -> None:
+        self.path, self.encoding, self.bom = path, encoding, bom
+        self.handle: Any = None
+        self.buf = b""  # the block read last; ``pos`` is the start of line ``line`` in it
+        self.pos = 0
+        self.line = 1
+        self.eof = False
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+    def _more(self) -> bool:
+        """The next block (what was before ``pos`` is dropped); False at the end."""
+        if self.eof:
+            return False
+        if self.handle is None:
+            self.handle = self.path.open("rb")
+        block = self.handle.read(self.BLOCK)
+        self.buf, self.pos = block, 0
+        self.eof = not block
+        return bool(block)
+
+    def _skip(self, lines: int) -> None:
+        while lines > 0:
+            buf, pos = self.buf, self.pos
+            ends = buf.count(b"\n", pos)
+            if ends < lines:
+                self.line += ends
+                lines -= ends
+                if not self._more():
+                    return
+                continue
+            for _ in range(lines):
+                pos = buf.find(b"\n", pos) + 1
+            self.pos, self.line = pos, self.line + lines
+            return
+
+    def _take(self, lines: int, limit: int) -> tuple[bytes, bool]:
+        """The next ``lines`` lines (at most ``limit`` bytes of them) and whether they are
+        whole."""
+        parts: list[bytes] = []
+        size = 0
+        whole = True
+        while lines > 0:
+            buf, pos = self.buf, self.pos
+            end = buf.find(b"\n", pos)
+            stop = len(buf) if end < 0 else end + 1
+            part = buf[pos : min(stop, pos + limit - size)]
+            parts.append(part)
+            size += len(part)
+            whole = whole and len(part) == stop - pos
+            if end < 0:
+                if not self._more():
+                    break  # the last line has no LF
+                continue
+            self.pos, self.line = stop, self.line + 1
+            lines -= 1
+        return b"".join(parts), whole
+
+    def get(self, first: int, last: int) -> str:
+        """Lines ``first`` to ``last`` (1-based) as the file has them, without the final line
+        ending; undecodable bytes and NUL escaped (:func:`storable_text`); at most
+        RAW_LINE_LIMIT characters."""
+        if first < self.line:  # never, as failed lines come in order; be safe anyway
+            self.close()
+            self.buf, self.pos, self.line, self.eof = b"", 0, 1, False
+        self._skip(first - self.line)
+        data, whole = self._take(last - first + 1, 4 * RAW_LINE_LIMIT + 8)
+        if first == 1 and self.bom and data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8) :]
+        if whole:
+            data = data.removesuffix(b"\n").rstrip(b"\r")  # the line ending (module doc)
+        text = data.decode(self.encoding, errors="surrogateescape")
+        return storable_text(text)[:RAW_LINE_LIMIT]
 
 
 def _parse_error(exc: csv.Error) -> str:
@@ -314,6 +390,7 @@ class Loader:
         self._logs: list[list[str]] = [[] for _ in plan.files]
         self._kept: list[int] = [0 for _ in plan.files]
         self._notes: list[list[str]] = [[] for _ in plan.files]  # said in the log, after counts
+        self._raw_lines: RawLines | None = None  # the file being read, for failed lines' text
         self._vertex_sql = store.vertex_sql(self.width)
         self._edge_insert, self._edge_delete = store.edge_sqls(
             self.width, plan.parallel_edge, plan.ignore_label
@@ -322,8 +399,10 @@ class Loader:
     # -- failures --------------------------------------------------------------------------
 
     def fail(
-        self, index: int, fp: FileProgress, line: int, reason: Reason, message: str, row: list[str]
+        self, index: int, fp: FileProgress, line: int, last: int, reason: Reason, message: str
     ) -> None:
+        """Count a failed record (lines ``line`` to ``last``); keep it while the file has kept
+        fewer than ``plan.max_failed_records``."""
         fp.failed_lines += 1
         self.failed_total += 1
         self._reasons[index][reason] += 1
@@ -333,8 +412,7 @@ class Loader:
             log.append(f"line {line}: {reason}: {message}")
         if self._kept[index] < self.plan.max_failed_records:
             self._kept[index] += 1
-            options = self.plan.files[index].csv
-            raw = _raw(row, options.delimiter, options.quotechar)
+            raw = self._raw_lines.get(line, last) if self._raw_lines is not None else ""
             self.progress.failed.append(FailedLine(index, line, reason, message[:2000], raw))
         limit = self.plan.threshold.max_count
         if limit is not None and self.failed_total > limit:
@@ -397,6 +475,7 @@ class Loader:
             self._notes[index].append(
                 "the UTF-8 byte order mark (BOM) at the start of the file was skipped"
             )
+        self._raw_lines = RawLines(spec.path, spec.csv.encoding, bom=scan.bom)
         with handle:
             try:
                 self._stream(index, spec, scan, fp, handle, build, write)
@@ -405,6 +484,9 @@ class Loader:
                     fp, f"the file cannot be read as {spec.csv.encoding}: {exc.reason}"
                 )
                 return
+            finally:
+                self._raw_lines.close()
+                self._raw_lines = None
         fp.bytes_read = fp.bytes_total
         fp.total_lines = fp.successful_lines + fp.failed_lines
         self._finish_file(index, fp)
@@ -458,8 +540,9 @@ class Loader:
                         try:
                             append(build(row))
                         except (LineError, BadValue) as exc:
-                            line = _first_line(reader.line_num, row)
-                            self.fail(index, fp, line, exc.reason, exc.message, row)
+                            last = reader.line_num
+                            line = _first_line(last, row)
+                            self.fail(index, fp, line, last, exc.reason, exc.message)
                     if batch:
                         write(fp, batch)
                         batch = []
@@ -469,10 +552,14 @@ class Loader:
                         break
                 break
             except csv.Error as exc:  # e.g. a field over the size limit; go on after it
-                self.fail(index, fp, reader.line_num, Reason.MALFORMED, _parse_error(exc), [])
+                last = reader.line_num
+                self.fail(index, fp, last, last, Reason.MALFORMED, _parse_error(exc))
             except UnicodeDecodeError:  # the file fails as a whole; its accepted lines stay
                 if batch:  # (their keys are in the index already)
                     write(fp, batch)
+                raise
+            except ImportAborted:  # nothing is written; the lines of this batch were valid
+                fp.successful_lines += len(batch)
                 raise
 
     def _write_vertices(self, fp: FileProgress, batch: list[tuple]) -> None:

@@ -48,9 +48,18 @@ class FileRole(models.TextChoices):
 
 
 class FileStatus(models.TextChoices):
+    """The loader's verdict on a file it read to the end (stored on ``JobFile.status``)."""
+
     SUCCESS = "success", "Success"
     PART_FAILED = "partFailed", "Partly failed"
     FAILED = "failed", "Failed"
+
+
+# A file's status as every face shows it (jobs.selectors.file_status, docs/compat.md "Files
+# the job did not finish"): the stored verdict, or "skipped" for a file the loader did not finish
+# before its job ended (never reached, or stopped part-way). Derived, never stored.
+FILE_SKIPPED = "skipped"
+FILE_STATES = [*FileStatus.choices, (FILE_SKIPPED, "Skipped")]
 
 
 class EventKind(models.TextChoices):

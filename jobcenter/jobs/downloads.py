@@ -63,9 +63,14 @@ def failed_lines_csv(lines: QuerySet[FailedLine]) -> Iterator[str]:
         )
 
 
-def failed_lines_filename(job_id: str, file_index: int | None = None) -> str:
+def failed_lines_filename(
+    job_id: str, file_index: int | None = None, *, kept: int = 0, failed: int = 0
+) -> str:
+    """``job-<id>[-file-<n>]-failed-lines.csv``; when not every failed line was kept (the
+    cap per file), the name says how many it holds: ``...-failed-lines-first-10-of-15.csv``."""
     part = "" if file_index is None else f"-file-{file_index}"
-    return f"job-{job_id}{part}-failed-lines.csv"
+    some = f"-first-{kept}-of-{failed}" if failed > kept else ""
+    return f"job-{job_id}{part}-failed-lines{some}.csv"
 
 
 def result_csv(reader: ResultReader) -> Iterator[str]:

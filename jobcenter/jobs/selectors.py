@@ -11,8 +11,20 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import Col
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import (
     Exact,
     GreaterThan,
@@ -27,6 +39,7 @@ from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
 from jobcenter.jobs.choices import (
     ACTIVE_STATUSES,
+    FILE_SKIPPED,
     RETRYABLE_STATUSES,
     JobStatus,
     JobType,
@@ -96,8 +109,92 @@ def job_get(*, user: AbstractBaseUser | AnonymousUser | None, job_id: str) -> Jo
     return job
 
 
+def import_committed(job: Job) -> bool | None:
+    """Whether an import's data is in its graph. An import is one store transaction, committed
+    at its end or not at all: None while the job is active; True once it committed (the job
+    then keeps the import's summary as ``result``, written with the final status or recovered
+    from the store's commit record); False when it ended without committing (cancelled,
+    aborted by the error threshold, failed, worker lost). Derived, so exact: nothing else sets
+    an import's ``result``."""
+    if job.status in ACTIVE_STATUSES:
+        return None
+    return job.result is not None
+
+
+def file_committed_lines(job: Job, file: JobFile) -> int | None:
+    """Lines of ``file`` the import stored in the graph (None while the job is active)."""
+    committed = import_committed(job)
+    if committed is None:
+        return None
+    return file.successful_lines if committed else 0
+
+
+def file_status(job: Job, file: JobFile) -> str | None:
+    """A file's status on every face: the loader's verdict (success, partFailed, failed) on a
+    file it read to the end; ``skipped`` for one it did not finish before the job ended (never
+    reached, or stopped part-way by a cancel, the error threshold or a lost worker); None while
+    the job is active and the file is not finished yet."""
+    if file.status:
+        return file.status
+    return None if job.status in ACTIVE_STATUSES else FILE_SKIPPED
+
+
 def job_files(*, job: Job) -> QuerySet[JobFile]:
-    return job.files.order_by("index")
+    """The job's files in order, each with ``failed_lines_kept`` (failed lines stored, at most
+    the import's ``max_failed_records`` per file) and ``committed_lines`` (see
+    :func:`file_committed_lines`)."""
+    kept = (
+        FailedLine.objects.filter(file=OuterRef("pk"))
+        .order_by()
+        .values("file")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    committed = import_committed(job)
+    if committed is None:
+        lines: Any = Value(None, output_field=BigIntegerField())
+    else:
+        lines = F("successful_lines") if committed else Value(0, output_field=BigIntegerField())
+    return job.files.order_by("index").annotate(
+        failed_lines_kept=Coalesce(Subquery(kept), 0), committed_lines=lines
+    )
+
+
+def failed_lines_kept(*, job: Job, file_index: int | None = None) -> tuple[int, int]:
+    """``(kept, failed)``: failed lines stored and failed lines counted, for the job's data
+    files or for one file."""
+    files = job.files.exclude(role="schema")
+    if file_index is not None:
+        files = files.filter(index=file_index)
+    failed = sum(files.values_list("failed_lines", flat=True))
+    return job_failed_lines(job=job, file_index=file_index).count(), failed
+
+
+@dataclass(frozen=True)
+class LineTotals:
+    """An import's line counts over its data files (the schema file's "lines" are labels)."""
+
+    total_lines: int
+    successful_lines: int
+    failed_lines: int
+    failed_lines_kept: int | None  # None: the files were not read through job_files
+    committed_lines: int | None
+
+
+def import_line_totals(job: Job, files: Iterable[JobFile]) -> LineTotals:
+    """Totals of ``files`` over the data files (``failed_lines_kept`` needs them from
+    :func:`job_files`)."""
+    data = [f for f in files if f.role != "schema"]
+    committed = import_committed(job)
+    successful = sum(f.successful_lines for f in data)
+    kept = [getattr(f, "failed_lines_kept", None) for f in data]
+    return LineTotals(
+        total_lines=sum(f.total_lines for f in data),
+        successful_lines=successful,
+        failed_lines=sum(f.failed_lines for f in data),
+        failed_lines_kept=None if None in kept else sum(kept),  # type: ignore[arg-type]
+        committed_lines=None if committed is None else (successful if committed else 0),
+    )
 
 
 def job_failed_lines(

@@ -537,6 +537,24 @@ def _jobs_redeliver(*, taken_before: datetime) -> list[str]:
     return again
 
 
+def _summary_files(summary: dict[str, Any]) -> list[FileUpdate]:
+    """Per-file fields from an import's committed summary (``ImportSummary.files``, in file
+    order)."""
+    fields = ("total_lines", "successful_lines", "failed_lines")
+    return [
+        FileUpdate(
+            index=index,
+            fields={
+                "status": entry.get("status") or "",
+                "cause": entry.get("cause") or "",
+                **{name: int(entry.get(name) or 0) for name in fields},
+            },
+        )
+        for index, entry in enumerate(summary.get("files") or ())
+        if isinstance(entry, dict)
+    ]
+
+
 def job_recover_stale(*, stale_after: float, dead_workers: Sequence[str] = ()) -> list[str]:
     """End jobs whose worker stopped sending heartbeats, or is in ``dead_workers`` (ids of
     workers known to be dead: ``manage.py serve`` saw them exit).
@@ -594,6 +612,8 @@ def job_recover_stale(*, stale_after: float, dead_workers: Sequence[str] = ()) -
                     progress=100.0,
                     result=summary,
                 )
+                if done:  # the files' counters as committed (the last heartbeat may lag)
+                    _write_files(job.pk, _summary_files(summary))
                 message = "worker lost after its data was committed"
             elif job.status == JobStatus.CANCELLING:
                 done = guard.update(

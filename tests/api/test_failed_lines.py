@@ -8,7 +8,9 @@ import io
 import pytest
 
 from jobcenter.jobs.models import FailedLine, Job, JobFile
+from jobcenter.jobs.runner import execute_job
 from tests.api.conftest import assert_error, make_job
+from tests.factories import ges_movie_import
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +113,43 @@ def test_errors_stay_json_on_csv_urls(api, client_for, lines, other):
     assert_error(api.get(f"/api/v1/jobs/{other['job'].pk}/failed-lines.csv"), 404, "not_found")
     assert_error(api.get(f"/api/v1/jobs/{lines.pk}/failed-lines.csv", {"page": "2"}), 400)
     assert_error(client_for(None).get(f"/api/v1/jobs/{lines.pk}/failed-lines.csv"), 401)
+
+
+@pytest.mark.django_db(transaction=True)  # the worker's code runs here
+def test_above_the_cap_the_api_and_the_csv_say_how_many_failed_lines_were_kept(
+    api, graph, operator
+):
+    """Issue 13: every failed line is counted, at most ``max_failed_records`` per file kept; the
+    files and the job say how many (``failed_lines_kept``), the CSV's name too."""
+    job = ges_movie_import(graph, user=operator, max_failed_records=2)
+    execute_job(job_id=job.pk)
+    body = api.get(f"/api/v1/jobs/{job.pk}/").json()
+    assert (body["failed_lines"], body["failed_lines_kept"]) == (8, 4)
+    assert [(f["failed_lines"], f["failed_lines_kept"]) for f in body["files"]] == [
+        (0, 0),
+        (4, 2),
+        (4, 2),
+    ]
+    whole = api.get(f"/api/v1/jobs/{job.pk}/failed-lines.csv")
+    assert whole["Content-Disposition"] == (
+        f'attachment; filename="job-{job.pk}-failed-lines-first-4-of-8.csv"'
+    )
+    assert len(parse_csv(whole)) == 1 + 4
+    one = api.get(f"/api/v1/jobs/{job.pk}/files/2/failed-lines.csv")
+    assert one["Content-Disposition"].endswith(
+        f'"job-{job.pk}-file-2-failed-lines-first-2-of-4.csv"'
+    )
+    assert [r[3] for r in parse_csv(one)[1:]] == ["6", "7"]  # the first ones, in file order
+    schema = api.get(f"/api/v1/jobs/{job.pk}/files/0/failed-lines.csv")
+    assert schema["Content-Disposition"].endswith(f'"job-{job.pk}-file-0-failed-lines.csv"')
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_failed_line_kept_keeps_the_plain_csv_name(api, graph, operator):
+    job = ges_movie_import(graph, user=operator)
+    execute_job(job_id=job.pk)
+    assert api.get(f"/api/v1/jobs/{job.pk}/").json()["failed_lines_kept"] == 8
+    response = api.get(f"/api/v1/jobs/{job.pk}/failed-lines.csv")
+    assert response["Content-Disposition"].endswith(f'"job-{job.pk}-failed-lines.csv"')
+    raws = [r[6] for r in parse_csv(response)[1:]]
+    assert raws[0] == "Bob,user,Bob K,X,44,94110,"  # the line as it is in the file

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from jobcenter.jobs.models import JobFile
+from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.services import job_cancel
 from tests.api.conftest import assert_error, run_job
-from tests.factories import ges_movie_import
+from tests.factories import ges_movie_aborted, ges_movie_cancelled, ges_movie_import
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,8 @@ JOB_KEYS = {
     "lines_per_second",
     "seconds_remaining",
 }
+# An import's line totals over its data files (null for other jobs).
+TOTAL_KEYS = {"successful_lines", "failed_lines", "failed_lines_kept", "committed_lines"}
 FILE_KEYS = {
     "index",
     "role",
@@ -45,6 +48,8 @@ FILE_KEYS = {
     "total_lines",
     "successful_lines",
     "failed_lines",
+    "failed_lines_kept",
+    "committed_lines",
     "bytes_read",
     "bytes_total",
     "started_at",
@@ -55,7 +60,7 @@ FILE_KEYS = {
 def test_detail_has_the_request_as_submitted_and_every_file(api, graph, operator):
     job = ges_movie_import(graph, user=operator, delimiter=",")
     body = api.get(f"/api/v1/jobs/{job.pk}/").json()
-    assert set(body) == JOB_KEYS | {"request", "files"}
+    assert set(body) == JOB_KEYS | TOTAL_KEYS | {"request", "files"}
     assert body["request"]["request"]["delimiter"] == ","
     assert body["request"]["request"]["vertexset_path"].endswith("ges_movie/vertex.csv")
     assert [f["role"] for f in body["files"]] == ["schema", "vertex", "edge"]
@@ -124,3 +129,84 @@ def test_timeline_says_who_did_what_and_when(api, graph, operator, viewer):
     body = api.get(f"/api/v1/jobs/{job.pk}/").json()
     assert (body["status"], body["cancel_requested_by"]) == ("cancelling", "oscar")
     assert body["cancel_requested_at"].endswith("Z")
+
+
+# --- validated and committed lines, and files the job did not finish (issue 13) ----------------
+
+
+def counts(body: dict) -> tuple:
+    return tuple(
+        body[k]
+        for k in ("successful_lines", "failed_lines", "failed_lines_kept", "committed_lines")
+    )
+
+
+def file_counts(body: dict) -> list[tuple]:
+    return [(f["role"], f["status"], *counts(f)) for f in body["files"]]
+
+
+@pytest.mark.django_db(transaction=True)  # the worker's code runs here
+def test_an_import_aborted_by_the_error_threshold_validated_lines_and_committed_none(
+    api, graph, operator
+):
+    job = ges_movie_aborted(graph, operator)
+    body = api.get(f"/api/v1/jobs/{job.pk}/").json()
+    assert body["status"] == "failed" and "error threshold" in body["fail_reason"]
+    assert counts(body) == (6, 4, 4, 0)
+    assert file_counts(body) == [
+        ("schema", "success", 4, 0, 0, 0),
+        ("vertex", "failed", 6, 4, 4, 0),  # the file the abort happened in
+        ("edge", "skipped", 0, 0, 0, 0),  # never reached
+    ]
+    listed = api.get(f"/api/v1/jobs/{job.pk}/files/").json()["results"]
+    assert [(f["status"], f["committed_lines"]) for f in listed] == [
+        ("success", 0),
+        ("failed", 0),
+        ("skipped", 0),
+    ]
+    one = api.get(f"/api/v1/jobs/{job.pk}/files/2/").json()
+    assert (one["status"], one["committed_lines"]) == ("skipped", 0)
+
+
+def test_a_cancelled_import_shows_what_it_validated_and_that_it_committed_nothing(
+    api, graph, operator
+):
+    job = ges_movie_cancelled(graph, operator)
+    body = api.get(f"/api/v1/jobs/{job.pk}/").json()
+    assert body["status"] == "cancelled"
+    assert counts(body) == (6, 4, 0, 0)  # the worker kept no failed line before it stopped
+    assert [(f["status"], f["successful_lines"], f["committed_lines"]) for f in body["files"]] == [
+        ("success", 4, 0),
+        ("partFailed", 6, 0),
+        ("skipped", 0, 0),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)  # the worker's code runs here
+def test_a_committed_import_committed_its_valid_lines(api, graph, operator):
+    job = ges_movie_import(graph, user=operator)
+    waiting = api.get(f"/api/v1/jobs/{job.pk}/").json()
+    assert counts(waiting) == (0, 0, 0, None)  # nothing is decided while the job is active
+    assert {(f["status"], f["committed_lines"]) for f in waiting["files"]} == {(None, None)}
+    execute_job(job_id=job.pk)
+    body = api.get(f"/api/v1/jobs/{job.pk}/").json()
+    assert body["status"] == "partially_failed"
+    assert counts(body) == (11, 8, 8, 11)
+    assert file_counts(body) == [
+        ("schema", "success", 4, 0, 0, 4),
+        ("vertex", "partFailed", 6, 4, 4, 6),
+        ("edge", "partFailed", 5, 4, 4, 5),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)  # the worker's code runs here
+def test_jobs_other_than_imports_have_no_line_totals(api, graph, operator):
+    execute_job(job_id=ges_movie_import(graph, user=operator).pk)
+    response = api.post(
+        f"/api/v1/graphs/{graph.pk}/algorithms/",
+        {"algorithm": "pagerank", "parameters": {}},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = api.get(f"/api/v1/jobs/{response.json()['id']}/").json()
+    assert counts(body) == (None, None, None, None) and body["files"] == []

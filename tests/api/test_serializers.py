@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from jobcenter.api.serializers import JobDetailSerializer, JobSerializer
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.selectors import job_list
+from jobcenter.jobs.selectors import job_files, job_list
 from tests.api.conftest import make_job
 from tests.factories import ges_movie_import
 
@@ -33,10 +33,11 @@ def test_the_fast_job_rendering_is_drfs(jobs, project, operator, zone):
             fast = JobSerializer(job).data
             assert fast == drf_rendering(JobSerializer(), job), job.status
             assert list(fast) == list(JobSerializer().fields)  # same keys, same order
-            job.file_rows = list(job.files.order_by("index"))
+            job.file_rows = list(job_files(job=job))
             detail = JobDetailSerializer(job).data
             assert detail == drf_rendering(JobDetailSerializer(), job)
-            assert list(detail) == [*fast, "request", "files"]
+            totals = ["successful_lines", "failed_lines", "failed_lines_kept", "committed_lines"]
+            assert list(detail) == [*fast, "request", *totals, "files"]
 
 
 def test_a_job_fresh_from_a_service_renders_the_same(graph, operator):

@@ -719,7 +719,10 @@ def test_progress_text_by_type_and_phase():
     assert progress_text(job("graph_operation", done=3, total=9, operation="backup")) == (
         "3 of 9 pages copied"
     )
-    assert progress_text(job("import", done=400, total=1000)) == "400 of 1,000 lines"
+    assert progress_text(job("import", done=400, total=1000)) == "400 of 1,000 lines read"
+    aborted = job("import", status="failed", done=6, total=1_000_006)
+    assert progress_text(aborted) == "6 of 1,000,006 lines read, none committed"
+    assert progress_text(aborted, "short") == "6/1.0M lines"
     assert progress_text(job("algorithm", status="waiting")) == ""
     done = job("query", status="succeeded")
     done.result = {"total": 1}

@@ -19,6 +19,7 @@ from django.utils import timezone
 from jobcenter.graphs.models import Graph
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import FailedLine, Job
+from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.services import job_cancel
 from jobcenter.projects.services import membership_set, project_create
 from tests.dashboard.conftest import HTMX, make_job, post, run_job
@@ -563,6 +564,79 @@ def test_failed_lines_are_paged_and_filtered_by_file(oscar, project, graph):
     redirect = oscar.get(f"/jobs/{job.pk}/failed-lines/?page=2")
     assert redirect.status_code == 302
     assert redirect["Location"] == f"/jobs/{job.pk}/?page=2#failed-lines"
+
+
+def file_cells(body: str, index: int | str) -> dict[str, str]:
+    """The cells of one row of the files table (or of its totals row), by data-label."""
+    row = re.search(rf'<tr id="file-{index}">(.*?)</tr>', body, re.S).group(1)
+    cells = re.findall(r'<td data-label="(\w+)"[^>]*>(.*?)</td>', row, re.S)
+    return {label: re.sub(r"<[^>]+>", "", text).strip() for label, text in cells}
+
+
+@pytest.mark.django_db(transaction=True)  # the worker's code runs here
+def test_an_aborted_import_shows_what_was_valid_and_that_nothing_was_committed(
+    oscar, graph, operator
+):
+    """Issue 13: ges_movie aborted by its error threshold at vertex.csv line 10."""
+    from tests.factories import ges_movie_aborted
+
+    job = ges_movie_aborted(graph, operator)
+    body = html(oscar.get(f"/jobs/{job.pk}/"))
+    assert "10 of 19 lines read, none committed" in body  # not "10 of 19 lines"
+    assert file_cells(body, 1) == {
+        "Kind": "Vertex set",
+        "File": "vertex.csv",
+        "Status": "Failed",
+        "Total": "10",
+        "Valid": "6",
+        "Failed": "4",
+        "Committed": "0",
+    }
+    assert (file_cells(body, 2)["Status"], file_cells(body, 2)["Committed"]) == ("Skipped", "0")
+    totals = file_cells(body, "totals")
+    assert (totals["Valid"], totals["Failed"], totals["Committed"]) == ("6", "4", "0")
+    assert "6 lines passed validation, but none were committed" in body
+
+
+def test_a_cancelled_import_committed_nothing_and_skipped_the_file_it_never_reached(
+    oscar, graph, operator
+):
+    from tests.factories import ges_movie_cancelled
+
+    job = ges_movie_cancelled(graph, operator)
+    body = html(oscar.get(f"/jobs/{job.pk}/"))
+    vertex = file_cells(body, 1)
+    assert (vertex["Status"], vertex["Valid"], vertex["Committed"]) == ("Partly failed", "6", "0")
+    assert file_cells(body, 2)["Status"] == "Skipped"
+    assert file_cells(body, "totals")["Committed"] == "0"
+    assert "Nothing this import loaded was kept" in body
+
+
+def test_a_running_import_commits_at_its_end(oscar, jobs):
+    body = html(oscar.get(f"/jobs/{jobs['running'].pk}/"))
+    assert file_cells(body, 0)["Committed"] == "\u2014"  # not 0: nothing is decided yet
+    assert file_cells(body, 0)["Status"] == "Waiting"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_above_the_cap_the_page_says_how_many_failed_lines_were_kept(oscar, graph, operator):
+    job = ges_movie_import(graph, user=operator, max_failed_records=2)
+    execute_job(job_id=job.pk)
+    body = html(oscar.get(f"/jobs/{job.pk}/"))
+    kept = re.search(r'<p class="notice tone-info" id="failed-kept">(.*?)</p>', body, re.S)
+    assert kept and kept.group(1).startswith("4 of 8 failed lines kept."), body
+    assert "JOBCENTER_MAX_FAILED_RECORDS" in kept.group(1)
+    assert "max_failed_records" in kept.group(1)
+    assert file_cells(body, 1)["Failed"] == "4 (2 kept)"
+    assert file_cells(body, 1)["Committed"] == "6"
+    one = html(oscar.get(f"/jobs/{job.pk}/failed-lines/?file=2", **HTMX))
+    assert "2 of 4 failed lines kept." in one
+    response = oscar.get(f"/jobs/{job.pk}/failed-lines.csv?file=1")
+    assert response["Content-Disposition"].endswith(
+        f'"job-{job.pk}-file-1-failed-lines-first-2-of-4.csv"'
+    )
+    everything = html(oscar.get(f"/jobs/{ges_movie_import(graph, user=operator).pk}/"))
+    assert 'id="failed-kept"' not in everything
 
 
 def test_failed_lines_csv(oscar, jobs):

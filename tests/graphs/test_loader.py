@@ -235,6 +235,21 @@ def test_error_threshold_by_count_aborts_and_writes_nothing(workspace, small_gra
     assert workspace.store.counts() == before
 
 
+def test_an_abort_counts_the_lines_that_passed_validation_before_it(workspace, small_graph):
+    """Issue 13: the valid lines read before the abort are counted as valid (nothing of them is
+    committed, which the job's committed count says), not lost with the unwritten batch."""
+    plan = small_graph(
+        vertices="a,user,A,1\nb,user,B,y\nc,user,C,3\nd,user,D,z\ne,user,E,5\n",
+        edges="a,c,friends\n",
+        error_threshold={"max_count": 1},
+    )
+    run, error = workspace.attempt(plan)
+    assert isinstance(error, ImportAborted)
+    counts = [(f.status, f.total_lines, f.successful_lines, f.failed_lines) for f in run.files]
+    assert counts == [("success", 3, 3, 0), ("failed", 4, 2, 2), (None, 1, 0, 0)]
+    assert workspace.store.counts() == {"vertices": {}, "edges": {}}
+
+
 def test_error_threshold_by_percent(workspace, small_graph):
     good = "".join(f"g{i},user,G,{i}\n" for i in range(30_000))
     bad = "".join(f"b{i},user,B,x\n" for i in range(5_000))

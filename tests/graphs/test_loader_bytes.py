@@ -77,7 +77,7 @@ def test_ges_line_numbers_do_not_drift_after_a_bare_cr(workspace, small_graph):
     run = ges(workspace, small_graph, b"a1,user,A,1\rjunk\nb1,user,B,x\nc1,user,C,y\n")
     assert run.failed() == [(1, 1, "malformed"), (1, 2, "bad_type"), (1, 3, "bad_type")]
     assert {f.line_number: f.raw for f in run.progress.failed} == {
-        1: "",
+        1: "a1,user,A,1\rjunk",  # the line where parsing failed, as it is in the file
         2: "b1,user,B,x",
         3: "c1,user,C,y",
     }

@@ -66,7 +66,7 @@ def test_ges_job_with_bare_crs_nul_and_undecodable_bytes(project, imports_dir):
     assert failed_lines(job) == [
         (1, 2, "encoding", "b\\xff1,user,B,2", "the line is not valid utf-8"),
         (1, 3, "bad_type", "c\\x001,user,C,x", "Age: 'x' is not an int"),
-        (1, 4, "malformed", "", failed_lines(job)[2][4]),
+        (1, 4, "malformed", "d1,user,D\r,4", failed_lines(job)[2][4]),
         (2, 2, "missing_vertex", "c\\x001,a1,friends", "source vertex 'c\\x001' does not exist"),
         (2, 3, "encoding", "b\\xff1,a1,friends", "the line is not valid utf-8"),
     ]
@@ -115,7 +115,7 @@ def test_graphscope_job_with_bare_crs_nul_and_undecodable_bytes(project, imports
     assert [r[:4] for r in rows] == [
         (0, 3, "encoding", "2\\xff,40"),
         (0, 4, "bad_type", "3,x\\x00"),
-        (0, 5, "malformed", ""),
+        (0, 5, "malformed", "4\r,50"),
         (1, 3, "missing_vertex", "3,1,1.5"),
         (1, 4, "encoding", "1,2\\xff,2.5"),
     ]

@@ -47,10 +47,17 @@ def test_submit_list_show_cancel_ges(project):
     assert [j["id"] for j in listed] == [job["id"]]
     shown = run("show", job["id"])
     assert shown["files"][1]["path"].endswith("vertex.csv")
+    assert [(f["status"], f["committed_lines"]) for f in shown["files"]] == [(None, None)] * 3
     cancelled = run("cancel", job["id"])
     assert cancelled["status"] == "cancelled" and cancelled["cancel_requested_by"] == "root"
     with pytest.raises(CommandError, match="already finished"):
         run("cancel", job["id"])
+    # issue 13: files it never reached are skipped, and nothing was committed
+    shown = run("show", job["id"])
+    assert [(f["status"], f["committed_lines"]) for f in shown["files"]] == [("skipped", 0)] * 3
+    out = io.StringIO()
+    call_command("jobs", "show", job["id"], stdout=out)
+    assert "skipped  total=0 valid=0 failed=0 committed=0" in out.getvalue()
 
 
 @pytest.mark.django_db

@@ -132,3 +132,35 @@ def test_a_starting_worker_runs_the_job_a_dead_worker_took_but_never_claimed(
     wait_for(lambda: Job.objects.get(pk=job.pk).status == JobStatus.PARTIALLY_FAILED, timeout=60)
     job.refresh_from_db()
     assert (job.result["vertices_added"], job.result["edges_added"]) == (6, 5)
+
+
+def test_a_job_finished_from_its_commit_record_gets_its_files_counts_from_it(graph):
+    """Issue 13: the worker died between its store commit and its status write (its last
+    heartbeat may lag behind): the files' counters and statuses are taken from the summary the
+    store committed with, so the committed lines every face shows are exact."""
+    from jobcenter.graphs.loader import run_import
+    from jobcenter.graphs.plan import ImportProgress
+    from jobcenter.graphs.services import graph_import_plan
+    from jobcenter.graphs.store import GraphStore
+    from jobcenter.jobs.selectors import job_files
+
+    job = running(graph, "host:1")
+    plan = graph_import_plan(graph=graph, params=job.params)
+    store = GraphStore(graph.store_path)
+    try:
+        run_import(plan, store, job_id=job.pk, progress=ImportProgress.for_plan(plan))
+    finally:
+        store.close()
+    assert job_recover_stale(stale_after=30, dead_workers=["host:1"]) == [job.pk]
+    job.refresh_from_db()
+    assert job.status == JobStatus.PARTIALLY_FAILED
+    files = list(job_files(job=job))
+    assert [
+        (f.status, f.total_lines, f.successful_lines, f.failed_lines, f.committed_lines)
+        for f in files
+    ] == [
+        ("success", 4, 4, 0, 4),
+        ("partFailed", 10, 6, 4, 6),
+        ("partFailed", 9, 5, 4, 5),
+    ]
+    assert "4 of 10 lines failed" in files[1].cause

@@ -32,7 +32,8 @@ from jobcenter.core.errors import (
     PermissionDenied,
     ServiceError,
 )
-from jobcenter.jobs.choices import ACTIVE_STATUSES, JobStatus, JobType
+from jobcenter.jobs import selectors
+from jobcenter.jobs.choices import FILE_SKIPPED, JobStatus, JobType
 from jobcenter.jobs.models import Job, JobFile
 from jobcenter.jobs.results import ResultPage
 
@@ -83,8 +84,13 @@ MGMT_STATUS_FILTER: dict[str, tuple[str, ...]] = {
 MGMT_DATE_FILTERS: dict[str, str] = {"start_time": "created_after", "end_time": "finished_before"}
 MGMT_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 
-# Import file entries: success | failed | partFailed (our JobFile statuses already are these).
+# Import file entries: success | failed | partFailed (our JobFile statuses already are these;
+# a file the job did not finish, "skipped" natively, is "failed": see file_status).
 FILE_SUCCESS, FILE_FAILED = "success", "failed"
+
+# The service plane's ``result`` beside a job's status: "failed" exactly when the job did not
+# do its work (status failed or cancelled, ``failReason`` saying why), else "success".
+SERVICE_RESULT_FAILED_STATUSES = ("failed", "cancelled")
 
 # --- job types ----------------------------------------------------------------------------
 
@@ -387,19 +393,36 @@ def fail_reason(job: Job) -> str | None:
 
 
 def file_status(job: Job, f: JobFile) -> str | None:
-    """A file entry's status; a file the job never finished is failed once the job has ended
-    (nothing of it was imported), and has no status yet while the job is active."""
-    if f.status:
-        return f.status
-    return None if job.status in ACTIVE_STATUSES else FILE_FAILED
+    """A file entry's status: GES's entry says what was imported. The native status
+    (jobs.selectors.file_status) where it is one of GES's; ``failed`` for a file the job did
+    not finish (natively ``skipped``) and for every file of an import that ended without
+    committing (nothing of it was imported); none while the job is active and the file is not
+    finished."""
+    native = selectors.file_status(job, f)
+    if native is None:
+        return None
+    if native == FILE_SKIPPED or selectors.import_committed(job) is False:
+        return FILE_FAILED
+    return native
 
 
 def file_cause(job: Job, f: JobFile) -> str | None:
-    if f.cause:
-        return f.cause
-    if not f.status and job.status not in ACTIVE_STATUSES:
-        return f"not imported: {fail_reason(job) or 'the job ended'}"
-    return None
+    """The file's own cause; for an import that ended without committing, also that nothing
+    of the file was imported, and why (unless the file's own failure says it)."""
+    if selectors.import_committed(job) is not False:
+        return f.cause or None
+    if f.cause and f.status == FILE_FAILED:
+        return f.cause  # e.g. the error threshold crossed in this file, or an unreadable file
+    why = f"not imported: {fail_reason(job) or 'the job ended'}"
+    return f"{f.cause}; {why}" if f.cause else why
+
+
+def imported_lines(job: Job, f: JobFile) -> int:
+    """GES's successful count, the lines imported: once the job ended, what it committed (0
+    when it did not commit); while it runs, the lines accepted so far (which commit together
+    at its end, or not at all). The lines that passed validation are ``validated_lines``."""
+    committed = selectors.file_committed_lines(job, f)
+    return f.successful_lines if committed is None else committed
 
 
 def _by_role(files: Sequence[JobFile], role: str) -> list[JobFile]:
@@ -417,7 +440,9 @@ def mgmt_file_entry(job: Job, f: JobFile) -> dict[str, Any]:
         "cause": file_cause(job, f),
         "total_lines": f.total_lines,
         "failed_lines": f.failed_lines,
-        "successful_lines": f.successful_lines,
+        "successful_lines": imported_lines(job, f),
+        # not in GES's model (its SDK ignores unknown keys): the lines that passed validation
+        "validated_lines": f.successful_lines,
     }
 
 
@@ -488,14 +513,15 @@ def _service_file(job: Job, f: JobFile) -> dict[str, Any]:
     if f.role == "schema":
         entry.update(
             totalLabels=f.total_lines,
-            successfulLabels=f.successful_lines,
+            successfulLabels=imported_lines(job, f),
             failedLabels=f.failed_lines,
         )
     else:
         entry.update(
             totalLines=f.total_lines,
-            successfulLines=f.successful_lines,
+            successfulLines=imported_lines(job, f),
             failedLines=f.failed_lines,
+            validatedLines=f.successful_lines,  # not in GES's examples: passed validation
         )
     entry.update(
         status=file_status(job, f) or ("running" if f.started_at else "pending"),
@@ -570,8 +596,9 @@ def service_job_status(job: Job, *, files: Sequence[JobFile], page: ResultPage |
     Other jobs (index builds, exports) give their summary. Active jobs answer ``progress``.
     """
     status = SERVICE_STATUS[job.status]
-    body: dict[str, Any] = {"status": status, "result": "success"}
-    if status in ("failed", "cancelled"):
+    failed = status in SERVICE_RESULT_FAILED_STATUSES
+    body: dict[str, Any] = {"status": status, "result": "failed" if failed else "success"}
+    if failed:
         body["failReason"] = fail_reason(job)
         return body
     if status != "success":

@@ -27,6 +27,7 @@ from jobcenter.core.errors import (
     ServiceError,
 )
 from jobcenter.graphs.models import Graph
+from jobcenter.jobs import selectors
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 
@@ -228,6 +229,15 @@ def job_status(
     """A JobStatus. ``log`` is the job's own log text: its timeline, one line per file and the
     rejected lines given in ``failed`` (``failed_more`` says how many were left out)."""
     failed_lines = sum(f.failed_lines for f in files)
+    counts: dict[str, Any] = {}
+    if job.type == JobType.IMPORT:
+        # what passed validation, and what is in the graph (null while the job is active: an
+        # import commits at its end, or not at all)
+        totals = selectors.import_line_totals(job, files)
+        counts = {
+            "successful_lines": totals.successful_lines,
+            "committed_lines": totals.committed_lines,
+        }
     detail: dict[str, Any] = {
         "graph_id": job.graph_id,
         "graph_name": job.graph_name,
@@ -237,6 +247,7 @@ def job_status(
         "lines_done": job.lines_done,
         "lines_total": job.lines_total,
         "failed_lines": failed_lines,
+        **counts,
         "cancellable": job.cancellable and job.is_active,
     }
     if job.fail_reason:
@@ -272,9 +283,12 @@ def job_log(
         lines.append(f"reason: {job.fail_reason}")
     for f in files:
         cause = f" ({f.cause})" if f.cause else ""
+        committed = selectors.file_committed_lines(job, f)
+        stored = "committed at the end" if committed is None else f"{committed} committed"
         lines.append(
-            f"{f.role} file {f.path}: {f.status or 'pending'}, {f.successful_lines} of "
-            f"{f.total_lines} lines loaded, {f.failed_lines} failed{cause}"
+            f"{f.role} file {f.path}: {selectors.file_status(job, f) or 'pending'}, "
+            f"{f.total_lines} lines: {f.successful_lines} valid, {f.failed_lines} failed, "
+            f"{stored}{cause}"
         )
     paths = {f.pk: f.path for f in files}
     for line in failed:

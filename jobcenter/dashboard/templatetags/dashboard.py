@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from jobcenter.jobs.choices import JobStatus, JobType
+from jobcenter.jobs.choices import FILE_SKIPPED, JobStatus, JobType
 from jobcenter.jobs.models import SHORT_ID_LENGTH  # searched through its own index
-from jobcenter.jobs.selectors import job_seconds_remaining
+from jobcenter.jobs.selectors import file_status, import_committed, job_seconds_remaining
 
 register = template.Library()
 
@@ -282,11 +282,12 @@ def can_cancel(job: Any) -> bool:
 
 @register.filter
 def file_state(file: Any, job: Any) -> str:
-    """What a file of an import is doing: its final status, else loading or waiting."""
+    """What a file of an import is doing: its final status, skipped (the job ended before the
+    file was finished: jobs.selectors.file_status), else loading or waiting."""
     if file.status:
         return file.get_status_display()
-    if job.status in (JobStatus.CANCELLED, JobStatus.FAILED) and not file.finished_at:
-        return "Not loaded"
+    if file_status(job, file) == FILE_SKIPPED:
+        return "Skipped"
     if file.started_at and not file.finished_at:
         return "Loading"
     return "Waiting"
@@ -373,7 +374,10 @@ def progress_text(job: Any, style: str = "long") -> str:
     if job.type == JobType.IMPORT:
         if not total:
             return ""
-        return f"{n(done)}/{n(total)} lines" if short else f"{num(done)} of {num(total)} lines"
+        if short:
+            return f"{n(done)}/{n(total)} lines"
+        text = f"{num(done)} of {num(total)} lines read"  # validated; committed only at the end
+        return text + (", none committed" if import_committed(job) is False else "")
     if job.status not in (JobStatus.RUNNING, JobStatus.CANCELLING):
         result = job.result if isinstance(job.result, dict) else {}
         if job.status == JobStatus.SUCCEEDED and "total" in result:

@@ -11,8 +11,16 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from jobcenter.jobs.models import Job
+from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.services import graph_delete_submit
-from tests.factories import ges_graph, project_with_members, shared_data
+from tests.factories import (
+    ges_graph,
+    ges_movie_aborted,
+    ges_movie_cancelled,
+    ges_movie_import,
+    project_with_members,
+    shared_data,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -241,3 +249,52 @@ def test_mgmt_list_filters(api, project, movies):
         "offset=x",
     ):
         assert mgmt_error(api.get(f"/v2/alpha/graphs/jobs?{bad}"))["error_code"] == "GES.0001"
+
+
+@pytest.mark.django_db(transaction=True)  # the worker's code runs here
+def test_both_planes_claim_only_what_an_import_committed(api, movies, operator):
+    """Issue 13: an import aborted by its error threshold and a cancelled one stored nothing:
+    every entry is failed with 0 successful lines (what passed validation is in the added
+    ``validated_lines``), the file never reached says why it was not imported, and the status
+    query's ``result`` is failed. A committed import's counts are its committed lines."""
+    aborted = ges_movie_aborted(movies, operator)
+    cancelled = ges_movie_cancelled(movies, operator)
+    for job, status, why in (
+        (aborted, "failed", "import aborted"),
+        (cancelled, "cancelled", "cancelled by oscar"),
+    ):
+        shown = api.get(f"/v2/alpha/graphs/movies/jobs/{job.pk}/status").json()
+        assert shown["status"] == "failed"
+        detail = shown["job_detail"]
+        entries = detail["schema_path"] + detail["vertexset_path"] + detail["edgeset_path"]
+        assert [(e["status"], e["successful_lines"]) for e in entries] == [("failed", 0)] * 3
+        assert [e["validated_lines"] for e in entries] == [4, 6, 0]
+        assert detail["edgeset_path"][0]["cause"] == f"not imported: {job.fail_reason or why}"
+        assert why in detail["edgeset_path"][0]["cause"]
+        body = api.get(f"{SERVICE}/jobs/{job.pk}/status").json()
+        assert (body["status"], body["result"]) == (status, "failed")
+        (item,) = [
+            i for i in api.get(f"{SERVICE}/jobs/status").json()["jobs"] if i["jobId"] == job.pk
+        ]
+        files = {next(iter(group)): next(iter(group.values())) for group in item["files"]}
+        (vertex,) = files["vertexFiles"]
+        assert (vertex["status"], vertex["successfulLines"], vertex["validatedLines"]) == (
+            "failed",
+            0,
+            6,
+        )
+        assert files["edgeFiles"][0]["status"] == "failed"
+        # natively the same files: the verdicts as read, the one never reached skipped
+        native = [f.status or None for f in job.files.order_by("index")]
+        assert native[2] is None
+    committed = ges_movie_import(movies, user=operator)
+    execute_job(job_id=committed.pk)
+    shown = api.get(f"/v2/alpha/graphs/movies/jobs/{committed.pk}/status").json()
+    vertex = shown["job_detail"]["vertexset_path"][0]
+    assert (vertex["status"], vertex["successful_lines"], vertex["validated_lines"]) == (
+        "partFailed",
+        6,
+        6,
+    )
+    body = api.get(f"{SERVICE}/jobs/{committed.pk}/status").json()
+    assert (body["status"], body["result"]) == ("success", "success")

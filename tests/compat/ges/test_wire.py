@@ -76,7 +76,9 @@ def test_status_maps_of_both_planes():
 
 
 def test_mgmt_import_job_has_detail_entries_with_line_counts():
-    job = make_job(JobStatus.PARTIALLY_FAILED, fail_reason="4 of 23 lines failed")
+    job = make_job(
+        JobStatus.PARTIALLY_FAILED, fail_reason="4 of 23 lines failed", result={"files": []}
+    )  # committed: the job keeps the import's summary
     data = wire.mgmt_job(job, files=import_files())
     assert data == {
         "job_id": "ff80808167f09aaa0167f19b35ec0305",
@@ -91,20 +93,96 @@ def test_mgmt_import_job_has_detail_entries_with_line_counts():
         "job_detail": {
             "schema_path": [
                 {"path": "ges/schema.xml", "log": None, "status": "success", "cause": None,
-                 "total_lines": 4, "failed_lines": 0, "successful_lines": 4},
+                 "total_lines": 4, "failed_lines": 0, "successful_lines": 4,
+                 "validated_lines": 4},
             ],
             "edgeset_path": [
-                {"path": "ges/edge.csv", "log": None, "status": "failed",
-                 "cause": "not imported: 4 of 23 lines failed",
-                 "total_lines": 9, "failed_lines": 0, "successful_lines": 0},
+                {"path": "ges/edge.csv", "log": None, "status": "failed", "cause": None,
+                 "total_lines": 9, "failed_lines": 0, "successful_lines": 0,
+                 "validated_lines": 0},
             ],
             "vertexset_path": [
                 {"path": "ges/vertex.csv", "log": None, "status": "partFailed",
                  "cause": "4 lines failed", "total_lines": 10, "failed_lines": 4,
-                 "successful_lines": 6},
+                 "successful_lines": 6, "validated_lines": 6},
             ],
         },
     }  # fmt: skip
+
+
+def test_an_import_that_did_not_commit_claims_no_line_imported_on_either_plane():
+    """Issue 13: a cancelled import whose vertex file was read to the end: nothing was stored,
+    so every entry is failed with 0 successful lines; what passed validation is kept in the
+    added ``validated_lines``; the file never finished says why it was not imported."""
+    job = make_job(JobStatus.CANCELLED, cancel_requested_by=User(username="oscar"))
+    schema, vertex, edge = (wire.mgmt_file_entry(job, f) for f in import_files())
+    assert (schema["status"], schema["successful_lines"], schema["validated_lines"]) == (
+        "failed",
+        0,
+        4,
+    )
+    assert schema["cause"] == "not imported: cancelled by oscar"
+    assert vertex == {
+        "path": "ges/vertex.csv",
+        "log": None,
+        "status": "failed",
+        "cause": "4 lines failed; not imported: cancelled by oscar",
+        "total_lines": 10,
+        "failed_lines": 4,
+        "successful_lines": 0,
+        "validated_lines": 6,
+    }
+    assert (edge["status"], edge["cause"]) == ("failed", "not imported: cancelled by oscar")
+    edges, vertices, schemas = wire.service_files(job, import_files())
+    entry = vertices["vertexFiles"][0]
+    assert (entry["status"], entry["successfulLines"], entry["validatedLines"]) == (
+        "failed",
+        0,
+        6,
+    )
+    assert schemas["schemaFiles"][0]["successfulLabels"] == 0
+    assert edges["edgeFiles"][0]["status"] == "failed"
+
+
+def test_the_file_an_abort_happened_in_keeps_its_own_cause():
+    reason = "import aborted: 6 failed lines exceed the error threshold of 5"
+    job = make_job(JobStatus.FAILED, fail_reason=reason)
+    aborted = JobFile(index=1, role="vertex", path="v.csv", status="failed", cause=reason,
+                      total_lines=6, successful_lines=0, failed_lines=6)  # fmt: skip
+    entry = wire.mgmt_file_entry(job, aborted)
+    assert (entry["status"], entry["cause"], entry["successful_lines"]) == ("failed", reason, 0)
+
+
+def test_while_an_import_runs_its_counts_are_the_lines_accepted_so_far():
+    job = make_job(JobStatus.RUNNING)
+    vertex = wire.mgmt_file_entry(job, import_files()[1])
+    assert (vertex["status"], vertex["successful_lines"], vertex["validated_lines"]) == (
+        "partFailed",
+        6,
+        6,
+    )
+    assert wire.mgmt_file_entry(job, import_files()[2])["status"] is None  # not finished yet
+
+
+@pytest.mark.parametrize(
+    ("status", "shown", "result"),
+    [
+        (JobStatus.WAITING, "pending", "success"),
+        (JobStatus.RUNNING, "running", "success"),
+        (JobStatus.CANCELLING, "running", "success"),
+        (JobStatus.SUCCEEDED, "success", "success"),
+        (JobStatus.PARTIALLY_FAILED, "success", "success"),
+        (JobStatus.FAILED, "failed", "failed"),
+        (JobStatus.CANCELLED, "cancelled", "failed"),
+    ],
+)
+def test_the_status_querys_result_is_failed_exactly_when_the_job_failed(status, shown, result):
+    job = make_job(
+        status, result={"files": []} if status in ("succeeded", "partially_failed") else None
+    )
+    body = wire.service_job_status(job, files=[], page=None)
+    assert (body["status"], body["result"]) == (shown, result)
+    assert ("failReason" in body) is (result == "failed")
 
 
 def test_mgmt_running_and_cancelled_jobs():
@@ -147,6 +225,7 @@ def test_service_plane_job_item():
                 "totalLines": 10,
                 "successfulLines": 6,
                 "failedLines": 4,
+                "validatedLines": 6,
                 "status": "partFailed",
                 "startTime": 1543354740250000,
                 "endTime": 1543354796000000,

@@ -133,6 +133,11 @@ def test_bulk_loading_get_list_and_cancel(api, anonymous_graphscope):
     assert response.json() == f"Successfully cancel job: {job_id}"
     got = api.get(f"/v1/job/{job_id}").json()
     assert got["status"] == "CANCELLED" and got["end_time"] > 0
+    # issue 13: files the job never reached are skipped, and nothing was committed
+    files = [line for line in got["log"].splitlines() if " file " in line]
+    assert len(files) == 4 and all(": skipped, " in line for line in files), files
+    assert all(line.endswith(", 0 committed") for line in files)
+    assert (got["detail"]["successful_lines"], got["detail"]["committed_lines"]) == (0, 0)
 
     response = api.delete(f"/v1/job/{job_id}")
     assert response.status_code == 400

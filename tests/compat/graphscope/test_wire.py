@@ -81,6 +81,7 @@ def test_every_status_maps_into_the_sdk_enum_with_exact_types():
 
 def test_log_holds_timeline_files_and_failed_lines():
     job = make_job(JobStatus.PARTIALLY_FAILED, fail_reason="1 of 4 lines failed")
+    job.result = {"files": []}  # committed: the job keeps the import's summary
     files = [
         JobFile(
             pk=7,
@@ -100,12 +101,42 @@ def test_log_holds_timeline_files_and_failed_lines():
         "2026-11-22 10:00:00 submitted",
         "2026-11-22 10:00:04 finished: x",
         "reason: 1 of 4 lines failed",
-        "vertex file /data/person.csv: partFailed, 3 of 4 lines loaded, 1 failed",
+        "vertex file /data/person.csv: partFailed, 4 lines: 3 valid, 1 failed, 3 committed",
         "/data/person.csv:3: bad_type: age: not an int",
         "... 5 more failed lines",
     ]
-    assert rendered["detail"]["failed_lines"] == 1
+    detail = rendered["detail"]
+    assert (detail["failed_lines"], detail["successful_lines"], detail["committed_lines"]) == (
+        1,
+        3,
+        3,
+    )
     assert rendered["status"] == "SUCCESS"
+
+
+def test_an_import_that_did_not_commit_says_so_in_its_log_and_detail():
+    """Issue 13: a cancelled import claims no line loaded; a file it never reached is skipped
+    (one rule on every face, docs/compat.md)."""
+    job = make_job(JobStatus.CANCELLED)
+    files = [
+        JobFile(index=0, role="vertex", path="/data/person.csv", status="success",
+                total_lines=4, successful_lines=4, failed_lines=0),
+        JobFile(index=1, role="edge", path="/data/knows.csv", status="", total_lines=9),
+    ]  # fmt: skip
+    rendered = wire.job_status(job, files=files, events=[])
+    assert rendered["log"].splitlines()[-2:] == [
+        "vertex file /data/person.csv: success, 4 lines: 4 valid, 0 failed, 0 committed",
+        "edge file /data/knows.csv: skipped, 9 lines: 0 valid, 0 failed, 0 committed",
+    ]
+    assert (rendered["detail"]["successful_lines"], rendered["detail"]["committed_lines"]) == (
+        4,
+        0,
+    )
+    running = wire.job_status(make_job(JobStatus.RUNNING), files=files, events=[])
+    assert running["log"].splitlines()[-1] == (
+        "edge file /data/knows.csv: pending, 9 lines: 0 valid, 0 failed, committed at the end"
+    )
+    assert running["detail"]["committed_lines"] is None
 
 
 def test_errors_have_upstream_codes_and_sdk_friendly_http_statuses():

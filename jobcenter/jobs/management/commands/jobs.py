@@ -24,7 +24,13 @@ from jobcenter.jobs.choices import ACTIVE_STATUSES, RETRYABLE_STATUSES, TERMINAL
 from jobcenter.jobs.downloads import failed_lines_csv, jobs_csv
 from jobcenter.jobs.filtersets import ORDERING_FIELDS, JobFilterSet
 from jobcenter.jobs.models import FailedLine, Job
-from jobcenter.jobs.selectors import job_failed_lines, job_files, job_get, job_list_filtered
+from jobcenter.jobs.selectors import (
+    file_status,
+    job_failed_lines,
+    job_files,
+    job_get,
+    job_list_filtered,
+)
 from jobcenter.jobs.services import (
     job_cancel,
     job_cancel_many,
@@ -94,10 +100,11 @@ def job_dict(job: Job, *, files: bool = False) -> dict[str, Any]:
             {
                 "role": f.role,
                 "path": f.path,
-                "status": f.status or None,
+                "status": file_status(job, f),  # "skipped": not finished when the job ended
                 "total_lines": f.total_lines,
-                "successful_lines": f.successful_lines,
+                "successful_lines": f.successful_lines,  # passed validation
                 "failed_lines": f.failed_lines,
+                "committed_lines": f.committed_lines,  # None while the job is active
                 "cause": f.cause or None,
             }
             for f in job_files(job=job)
@@ -301,7 +308,8 @@ class Command(BaseCommand):
         for f in data.get("files", []):
             lines.append(
                 f"  {f['role']:<6} {f['path']}: {f['status'] or '-'}  total={f['total_lines']} "
-                f"ok={f['successful_lines']} failed={f['failed_lines']}"
+                f"valid={f['successful_lines']} failed={f['failed_lines']} "
+                f"committed={'-' if f['committed_lines'] is None else f['committed_lines']}"
                 + (f"  ({f['cause']})" if f["cause"] else "")
             )
         for fl in data.get("failed_lines", []):
