@@ -377,6 +377,20 @@ class CompiledQuery:
             params += [self.spec.limit if self.spec.limit is not None else -1, self.spec.offset]
         return sql, params
 
+    def count(self) -> tuple[str, list[Any]]:
+        """How many rows match, whatever the offset and limit (edges join their endpoints
+        only when a condition is on them)."""
+        if self.spec.target == "vertices":
+            head = "SELECT count(*) FROM vertex v"
+        elif any(f.property in ("source", "target") for f in self.spec.filters):
+            head = (
+                "SELECT count(*) FROM edge e "
+                "JOIN vertex s ON s.vid = e.src JOIN vertex d ON d.vid = e.dst"
+            )
+        else:
+            head = "SELECT count(*) FROM edge e"
+        return f"{head} WHERE {self.where}", list(self.params)
+
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
@@ -433,6 +447,14 @@ def run_query(
     cursor = store.conn.execute(sql, params)
     while rows := cursor.fetchmany(chunk):
         yield [shape(r) for r in rows]
+
+
+def count_matches(store: GraphStore, spec: QuerySpec) -> int:
+    """How many vertices or edges match ``spec``'s labels and conditions (its offset and
+    limit aside): what a query job reports as its matches."""
+    schema = stored_schema(store) or GraphSchema(id_scope="global")
+    sql, params = CompiledQuery(spec, schema).count()
+    return int(store.conn.execute(sql, params).fetchone()[0])
 
 
 def explain(store: GraphStore, spec: QuerySpec) -> str:
