@@ -419,6 +419,8 @@ def _cell(column: str, value: Any, *, computed: bool = True) -> dict[str, Any]:
     return {"column": column, "text": text, "title": whole if whole != text else "", "num": number}
 
 
+# Result columns naming a vertex or an edge (the others are computed numbers).
+IDENTITY_COLUMNS = ("id", "label", "source", "target")
 # Result columns that rank vertices: shown highest first unless the user sorts otherwise, and
 # sorted highest first by a first click on their header.
 SCORE_COLUMNS = ("pagerank", "triangles", "coreness", "degree", "in_degree", "out_degree")
@@ -470,6 +472,7 @@ def _sort_headers(
                 "hx": f"{partial}?{query}",
                 "hint": f"Sort every row by {label}, {direction}",
                 "prop": prop,
+                "num": not prop and key not in IDENTITY_COLUMNS,
             }
         )
     return headers
@@ -517,11 +520,10 @@ def result_context(request: HttpRequest, job: Job) -> dict[str, Any]:
             name = sort[0][len(PROPERTY_PREFIX) :]
             if name not in extra and name not in base:
                 extra.append(name)
-    ids = ("id", "label", "source", "target")
     rows = [
         {
             "number": offset + n,
-            "cells": [_cell(c, row.get(c), computed=c not in ids) for c in base]
+            "cells": [_cell(c, row.get(c), computed=c not in IDENTITY_COLUMNS) for c in base]
             + [_cell(k, (row.get("properties") or {}).get(k), computed=False) for k in extra],
         }
         for n, row in enumerate(chunk.rows, start=1)

@@ -578,6 +578,27 @@ def inspect_backup(path: Path) -> GraphSchema | None:
         raise NotABackup(f"{path.name} holds an invalid schema: {exc}") from None
 
 
+def store_data_counts(
+    path: Path, *, unless_version: tuple | None = None
+) -> tuple[tuple, tuple[int, int] | None]:
+    """The data version of a graph's store and its vertex and edge counts, read in one
+    snapshot through a read-only connection (a running import is not seen, nor waited for);
+    the counts are None when the version is ``unless_version`` (the caller has them already).
+    sqlite3.Error when the file cannot be read."""
+    conn = sqlite3.connect(readonly_uri(path), uri=True, timeout=5)
+    try:
+        conn.execute("BEGIN")
+        row = conn.execute("SELECT count(*), max(committed_at) FROM imports").fetchone()
+        version = (row[0], row[1])
+        if version == unless_version:
+            return version, None
+        vertices = conn.execute("SELECT count(*) FROM vertex").fetchone()[0]
+        edges = conn.execute("SELECT count(*) FROM edge").fetchone()[0]
+        return version, (int(vertices), int(edges))
+    finally:
+        conn.close()
+
+
 def count_rows(store: GraphStore) -> tuple[int, int]:
     v = store.conn.execute("SELECT count(*) FROM vertex").fetchone()[0]
     e = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]

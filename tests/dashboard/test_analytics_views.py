@@ -215,7 +215,9 @@ def test_run_an_algorithm_and_read_its_result(oscar, vera, movies):
     page = html(oscar.get(f"/jobs/{job.pk}/"))
     assert 'class="table result"' in page
     # its header sorts it (and it is shown highest first: see test_result_sorting.py)
-    assert re.search(r'<th scope="col" aria-sort="descending"><a class="sort"[^>]*>pagerank<', page)
+    assert re.search(
+        r'<th scope="col" class="num" aria-sort="descending"><a class="sort"[^>]*>pagerank<', page
+    )
     assert 'data-label="id">Eric<' in page and 'data-label="label">user<' in page
     assert "6 vertices" in page  # the count pill
     assert "<dt>source</dt><dd" in page  # summary figures

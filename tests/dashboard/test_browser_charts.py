@@ -1,8 +1,9 @@
-"""The dashboard's pictures end to end in a real Chromium (as test_browser.py: a live server, a
-real ``db_worker`` where jobs must run, every Content-Security-Policy violation fails the test):
-an import's lines per second drawn while it runs and after, its failed lines by reason per
-file, and the job list's last 24 hours by status. Screenshots of the charts go to
-test-artifacts/screenshots/ (git-ignored; docs/images/ holds copies)."""
+"""The dashboard's pictures and results end to end in a real Chromium (as test_browser.py: a live
+server, a real ``db_worker`` where jobs must run, every Content-Security-Policy violation fails
+the test): an import's lines per second drawn while it runs and after, its failed lines by
+reason per file, the job list's last 24 hours by status, results sorted across pages, and the
+graphs page's counts and last imports. Screenshots go to test-artifacts/screenshots/
+(git-ignored; docs/images/ holds copies of a few)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ from playwright.sync_api import expect
 from jobcenter.dashboard import views
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job, JobFile, JobThroughput
-from jobcenter.jobs.services import job_submit_import
+from jobcenter.jobs.services import job_submit_import, job_submit_query
 from tests.dashboard import test_browser as base
 from tests.dashboard.conftest import make_job, run_job
 from tests.dashboard.test_browser import SCREENSHOTS, TIMEOUT_MS, Session, status_of
-from tests.factories import ges_graph, wait_for
+from tests.factories import ges_graph, ges_movie_import, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -30,9 +31,18 @@ browser = base.browser
 tab = base.tab
 
 
-def shot_of(session: Session, selector: str, name: str) -> None:
-    """A screenshot of one element (the chart itself, for the docs)."""
-    session.page.locator(selector).screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+def shot_of(session: Session, selector: str, name: str, *, height: int | None = None) -> None:
+    """A screenshot of one element (the chart itself, for the docs), at most ``height`` pixels
+    of its top."""
+    element = session.page.locator(selector)
+    path = str(SCREENSHOTS / f"{name}.png")
+    if height is None:
+        element.screenshot(path=path)
+        return
+    element.evaluate("(el) => el.scrollIntoView({block: 'start'})")
+    box = element.bounding_box()
+    assert box is not None, selector
+    session.page.screenshot(path=path, clip={**box, "height": min(box["height"], height)})
 
 
 def failing_ges_files(directory: Path, *, vertices: int, edges: int) -> dict[str, str]:
@@ -204,3 +214,98 @@ def test_the_job_lists_last_24_hours_by_status(tab, project, operator):
     expect(strip).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     shot_of(tab, "#hours-chart", "chart-jobs-24h-phone")
+
+
+# --- results and graphs ----------------------------------------------------------------------
+
+
+def test_sort_results_and_read_the_graphs_page(tab, project, operator, worker_factory):
+    graph = ges_graph(project)
+    imported = ges_movie_import(graph, user=operator)
+    worker_factory()
+    wait_for(lambda: status_of(imported) in TERMINAL_STATUSES, timeout=60)
+    graph.refresh_from_db()
+    query = job_submit_query(
+        graph=graph,
+        query={"labels": ["user"], "sort": [{"property": "Age"}], "limit": 2},
+        user=operator,
+    )
+    wait_for(lambda: status_of(query) in TERMINAL_STATUSES, timeout=60)
+    ranked = pagerank_result(project, graph, vertices=120)
+
+    page = tab.page
+    tab.login("oscar")
+
+    # a pagerank of 120 vertices: top-ranked first, and on across pages
+    page.goto(tab.url(f"/jobs/{ranked.pk}/"))
+    ids = page.locator("#result td[data-label=id]")
+    expect(ids.first).to_have_text("v119")
+    header = page.locator("#result th", has_text="pagerank")
+    expect(header).to_have_attribute("aria-sort", "descending")
+    expect(page.locator("#result td[data-label=pagerank]").first).to_have_text("0.1191")
+    expect(page.locator("#result dd").first).to_have_text("1,234,567")
+    shot_of(tab, "#result", "result-sorted", height=420)
+    page.locator("#result-next").click()
+    expect(page.locator("#result td[data-label='#']").first).to_have_text("51")
+    expect(ids.first).to_have_text("v69")
+    # sorted by another column: the whole result, from its first page
+    page.locator("#result th a", has_text="id").click()
+    expect(page.locator("#result th", has_text="id")).to_have_attribute("aria-sort", "ascending")
+    expect(ids.first).to_have_text("v0")
+    expect(ids.nth(1)).to_have_text("v1")
+    expect(ids.nth(2)).to_have_text("v10")
+    page.locator("#result th a", has_text="id").click()  # again: the other way
+    expect(ids.first).to_have_text("v99")
+    page.locator("#result th a", has_text="pagerank").click()  # a score: highest first
+    expect(ids.first).to_have_text("v119")
+
+    # a query: its matches beyond its limit, its rows sorted by a property
+    page.goto(tab.url(f"/jobs/{query.pk}/"))
+    expect(page.locator("#result-matches")).to_have_text("3 matches")
+    expect(page.locator("#result .pager")).to_contain_text("kept 2 of its 3 matches")
+    ages = page.locator("#result td[data-label=Age]")
+    expect(ages).to_have_text(["19", "31"])  # the query's own order
+    age = page.locator("#result th", has_text="Age")
+    age.locator("a").click()  # lowest first (a property: values as the graph holds them)
+    expect(age).to_have_attribute("aria-sort", "ascending")
+    expect(ages).to_have_text(["19", "31"])
+    age.locator("a").click()
+    expect(age).to_have_attribute("aria-sort", "descending")
+    expect(ages).to_have_text(["31", "19"])
+    shot_of(tab, "#result", "result-query-sorted", height=420)
+
+    # the graphs page: counts and the last import, which leads to its job
+    page.goto(tab.url("/graphs/"))
+    row = page.locator(f"#graph-{graph.pk}")
+    expect(row.locator("td[data-label=Vertices]")).to_have_text("6")
+    expect(row.locator("td[data-label=Edges]")).to_have_text("5")
+    expect(row.locator("td[data-label='Last import'] .badge")).to_have_text("Partially failed")
+    tab.shot("graph-list-counts")
+    shot_of(tab, "table.graphs", "graph-list-table")
+    row.get_by_role("link", name=re.compile(r"^Last import: job")).click()
+    expect(page).to_have_url(re.compile(rf"/jobs/{imported.pk}/$"))
+
+
+def pagerank_result(project, graph, *, vertices: int) -> Job:
+    """A finished pagerank job of ``vertices`` vertices (compact form, in vertex order): vertex
+    i scores 0.001 * i + 0.0001, so v119 ranks first."""
+    from jobcenter.jobs.choices import JobType
+    from jobcenter.jobs.results import ResultWriter, names_snapshot
+
+    job = Job.objects.create(
+        type=JobType.ALGORITHM,
+        name="Algorithm",
+        project=project,
+        graph=graph,
+        graph_name=graph.name,
+        params={"algorithm": "pagerank", "parameters": {}},
+        status=JobStatus.SUCCEEDED,
+        result={"kind": "vertices", "total": vertices},
+    )
+    names_snapshot(f"e2e-{vertices}", [(f"v{i}", "n") for i in range(vertices)])
+    writer = ResultWriter(job.pk, kind="vertices", columns=["id", "label", "pagerank"])
+    values = [round(0.001 * i + 0.0001, 7) for i in range(vertices)]
+    writer.add_vertex_values(names_key=f"e2e-{vertices}", values=values, indices=None)
+    writer.finish({"vertices": 1_234_567, "modularity": 0.412345678})
+    writer.publish()
+    return job
