@@ -16,7 +16,7 @@ from typing import Any
 
 from jobcenter.dashboard.templatetags.dashboard import num, rate, seconds
 from jobcenter.jobs.choices import JobStatus
-from jobcenter.jobs.insights import FileFailures, HourlyCounts
+from jobcenter.jobs.insights import HOURLY_LIMIT, FileFailures, HourlyCounts
 from jobcenter.jobs.throughput import rates
 
 
@@ -286,11 +286,27 @@ class HourlyChart:
     total: int
     peak: int
     axis: list[str] = field(default_factory=list)
+    too_many: bool = False
 
 
 def hourly_chart(counts: HourlyCounts) -> HourlyChart | None:
     """24 stacked bars, one per hour (oldest left), heights on one scale (the busiest hour
-    fills the height). None when no job was submitted in those 24 hours."""
+    fills the height). None when no job was submitted in those 24 hours; a chart without bars
+    that says so when more were than one page load reads (HOURLY_LIMIT)."""
+    if counts.too_many:
+        return HourlyChart(
+            width=0,
+            height=0,
+            bars=[],
+            legend=[],
+            summary=(
+                f"More than {num(HOURLY_LIMIT)} jobs were submitted in the last 24 hours: too "
+                "many to count on every page load."
+            ),
+            total=0,
+            peak=0,
+            too_many=True,
+        )
     if counts.total == 0:
         return None
     width, height, gap = 240, 40, 1.0

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+from django.template.loader import render_to_string
+
 from jobcenter.dashboard.charts import (
     failure_chart,
     hourly_chart,
@@ -119,3 +121,12 @@ def test_hours_as_stacked_bars_on_the_busiest_hours_scale():
     )
     empty = HourlyCounts(start=end, end=end, hours=[{} for _ in range(24)], totals={})
     assert hourly_chart(empty) is None
+    busy = HourlyCounts(start=end, end=end, hours=[{}] * 24, totals={}, too_many=True)
+    chart = hourly_chart(busy)
+    assert chart is not None and chart.too_many and chart.bars == []
+    assert chart.summary == (
+        "More than 50,000 jobs were submitted in the last 24 hours: too many to count on every "
+        "page load."
+    )
+    html = render_to_string("dashboard/charts/jobs_by_hour.html", {"chart": chart})
+    assert 'id="hours-chart"' in html and "too many to count" in html and "<svg" not in html

@@ -49,6 +49,20 @@ def test_jobs_per_hour_by_status_with_the_edges_of_each_hour(project):
     assert counts.total == 5
 
 
+def test_jobs_per_hour_reads_at_most_its_limit(project):
+    for minutes in (1, 2, 3):
+        job_at(project, NOW - timedelta(minutes=minutes))
+    scope = Job.objects.filter(project=project)
+    counted = jobs_per_hour(jobs=scope, now=NOW, limit=3)
+    assert counted.total == 3 and not counted.too_many
+    job_at(project, NOW - timedelta(minutes=4))
+    over = jobs_per_hour(jobs=scope, now=NOW, limit=3)
+    assert over.too_many and over.total == 0 and over.hours == [{}] * 24
+    with CaptureQueriesContext(connection) as queries:
+        jobs_per_hour(jobs=scope, now=NOW)
+    assert re.search(r"LIMIT 50001\b", queries[0]["sql"]), queries[0]["sql"]
+
+
 def test_jobs_per_hour_is_one_grouped_query_over_an_index_range(project):
     # 2,000 jobs over 40 days (about 50 a day), with the database's statistics
     jobs = Job.objects.bulk_create(
