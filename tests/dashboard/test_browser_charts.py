@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from jobcenter.dashboard import views
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job, JobFile, JobThroughput
+from jobcenter.jobs.results import result_delete
 from jobcenter.jobs.services import job_submit_import, job_submit_query
 from tests.dashboard import test_browser as base
 from tests.dashboard.conftest import make_job, run_job
@@ -284,6 +285,8 @@ def test_sort_results_and_read_the_graphs_page(tab, project, operator, worker_fa
     shot_of(tab, "table.graphs", "graph-list-table")
     row.get_by_role("link", name=re.compile(r"^Last import: job")).click()
     expect(page).to_have_url(re.compile(rf"/jobs/{imported.pk}/$"))
+    for job in (ranked, query):  # the result folder is shared by the tests
+        result_delete(job.pk)
 
 
 def pagerank_result(project, graph, *, vertices: int) -> Job:

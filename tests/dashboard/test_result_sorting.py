@@ -10,7 +10,7 @@ import pytest
 from jobcenter.dashboard.analytics import figure
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.results import ResultWriter, names_snapshot
+from jobcenter.jobs.results import ResultWriter, names_snapshot, result_delete
 from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.services import job_submit_query
 from tests.dashboard.conftest import HTMX
@@ -27,8 +27,19 @@ def column(body: str, name: str) -> list[str]:
     return re.findall(rf'<td data-label="{re.escape(name)}"[^>]*>([^<]*)<', body)
 
 
+PUBLISHED: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _remove_results():
+    """The results these tests write go with them (the result folder is shared)."""
+    yield
+    while PUBLISHED:
+        result_delete(PUBLISHED.pop())
+
+
 def finished(project, graph, job_type: str, params: dict, result: dict) -> Job:
-    return Job.objects.create(
+    job = Job.objects.create(
         type=job_type,
         name="Algorithm",
         project=project,
@@ -38,6 +49,8 @@ def finished(project, graph, job_type: str, params: dict, result: dict) -> Job:
         status=JobStatus.SUCCEEDED,
         result=result,
     )
+    PUBLISHED.append(job.pk)
+    return job
 
 
 @pytest.fixture
@@ -149,6 +162,7 @@ def test_a_querys_rows_sort_by_property_and_it_shows_its_matches(oscar, project,
     graph.refresh_from_db()
     job = job_submit_query(graph=graph, query={"labels": ["user"], "limit": 2}, user=operator)
     execute_job(job_id=job.pk)
+    PUBLISHED.append(job.pk)
     job = Job.objects.get(pk=job.pk)
     assert job.result["matched"] == 3 and job.result["total"] == 2
     body = html(oscar.get(f"/jobs/{job.pk}/"))
@@ -168,6 +182,7 @@ def test_a_querys_rows_sort_by_property_and_it_shows_its_matches(oscar, project,
     # every match returned: no second number
     every = job_submit_query(graph=graph, query={"labels": ["user"]}, user=operator)
     execute_job(job_id=every.pk)
+    PUBLISHED.append(every.pk)
     page = html(oscar.get(f"/jobs/{every.pk}/"))
     assert "3 matches" in page and "kept" not in page
     # a query run before matches were counted shows what it has

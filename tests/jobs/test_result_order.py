@@ -8,7 +8,14 @@ import os
 
 import pytest
 
-from jobcenter.jobs.results import ORDERS, ResultReader, ResultWriter, names_snapshot
+from jobcenter.core.ids import new_id
+from jobcenter.jobs.results import (
+    ORDERS,
+    ResultReader,
+    ResultWriter,
+    names_snapshot,
+    result_delete,
+)
 
 NAMES = [("Ada", "user"), ("Up", "movie"), ("Eric", "user"), ("Heat", "movie"), ("Bo", "user")]
 
@@ -42,8 +49,18 @@ def _fresh_orders():
     ORDERS.clear()
 
 
-def test_a_compact_result_sorted_by_value_id_and_label_across_pages(db):
-    reader = compact("a" * 32, [0.1, 0.4, 0.2, 0.4, 0.05])
+@pytest.fixture
+def ids_of():
+    """``ids_of("a")``: a fresh job id per name for this test; their results go afterwards
+    (the result folder is shared by the tests)."""
+    made: dict[str, str] = {}
+    yield lambda name: made.setdefault(name, new_id())
+    for job_id in made.values():
+        result_delete(job_id)
+
+
+def test_a_compact_result_sorted_by_value_id_and_label_across_pages(db, ids_of):
+    reader = compact(ids_of("a"), [0.1, 0.4, 0.2, 0.4, 0.05])
     with reader:
         assert ids(reader) == ["Ada", "Up", "Eric", "Heat", "Bo"]  # its own order
         assert ids(reader, sort="pagerank", descending=True) == ["Up", "Heat", "Eric", "Ada", "Bo"]
@@ -60,16 +77,16 @@ def test_a_compact_result_sorted_by_value_id_and_label_across_pages(db):
         assert reader.page(offset=10, limit=2, sort="id").rows == []
 
 
-def test_a_compact_result_of_some_vertices_sorted(db):
+def test_a_compact_result_of_some_vertices_sorted(db, ids_of):
     # distances of the vertices reached only (indices 0, 2 and 3)
-    with compact("b" * 32, [2.0, 0.0, 1.0], indices=[0, 2, 3]) as reader:
+    with compact(ids_of("b"), [2.0, 0.0, 1.0], indices=[0, 2, 3]) as reader:
         assert ids(reader) == ["Ada", "Eric", "Heat"]
         assert ids(reader, sort="pagerank") == ["Eric", "Heat", "Ada"]
         assert ids(reader, sort="id", descending=True) == ["Heat", "Eric", "Ada"]
         assert ids(reader, sort="label") == ["Heat", "Ada", "Eric"]
 
 
-def test_a_row_table_sorted_by_a_column_and_by_a_property_empty_last(db):
+def test_a_row_table_sorted_by_a_column_and_by_a_property_empty_last(db, ids_of):
     rows = [
         ("v1", "user", '{"age": 31, "name": "Vivian"}'),
         ("v2", "user", '{"age": 7, "a.b": "x"}'),
@@ -77,7 +94,7 @@ def test_a_row_table_sorted_by_a_column_and_by_a_property_empty_last(db):
         ("v4", "user", '{"age": 31, "a.b": "w"}'),
         ("v5", "user", '{"age": null}'),
     ]
-    with table("c" * 32, rows) as reader:
+    with table(ids_of("c"), rows) as reader:
         assert ids(reader, sort="properties.age") == ["v2", "v1", "v4", "v3", "v5"]
         assert ids(reader, sort="properties.age", descending=True) == [
             "v1",
@@ -96,17 +113,17 @@ def test_a_row_table_sorted_by_a_column_and_by_a_property_empty_last(db):
 @pytest.mark.parametrize(
     "column", ["properties", "nope", "", "properties.", 'properties.a"b', "properties.a\\b"]
 )
-def test_what_cannot_be_sorted_on_is_refused(db, column):
-    with table("d" * 32, [("v1", "user", "{}")]) as reader:
+def test_what_cannot_be_sorted_on_is_refused(db, ids_of, column):
+    with table(ids_of("d"), [("v1", "user", "{}")]) as reader:
         assert not reader.sortable(column)
         with pytest.raises(ValueError, match="cannot be sorted by"):
             reader.page(offset=0, limit=5, sort=column)
-    with compact("e" * 32, [1.0] * 5) as reader:
+    with compact(ids_of("e"), [1.0] * 5) as reader:
         assert not reader.sortable("properties.age")
 
 
-def test_an_order_is_computed_once_per_file(db):
-    reader = compact("f" * 32, [0.1, 0.4, 0.2, 0.4, 0.05])
+def test_an_order_is_computed_once_per_file(db, ids_of):
+    reader = compact(ids_of("f"), [0.1, 0.4, 0.2, 0.4, 0.05])
     with reader:
         first = reader.order("pagerank", descending=True)
         assert reader.order("pagerank", descending=True) is first
@@ -114,5 +131,5 @@ def test_an_order_is_computed_once_per_file(db):
     # the same job's result published again (a new file): sorted again
     stat = reader.path.stat()
     os.utime(reader.path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1000))
-    with ResultReader("f" * 32) as again:
+    with ResultReader(ids_of("f")) as again:
         assert again.order("pagerank", descending=True) is not first
