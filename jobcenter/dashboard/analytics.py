@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -56,6 +57,7 @@ from jobcenter.jobs import services as job_services
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.downloads import csv_download, result_csv, result_filename
 from jobcenter.jobs.models import Job
+from jobcenter.jobs.results import PROPERTY_PREFIX
 
 RESULT_PER_PAGE = 50
 RESULT_TYPES = (JobType.ALGORITHM, JobType.QUERY)
@@ -384,10 +386,96 @@ def _graph_source(result: Any) -> list[tuple[str, Any]]:
     return [("graph", f"read from the store in {result.get('seconds_loading', 0):.2f} s")]
 
 
-def _cell(column: str, value: Any) -> dict[str, Any]:
-    text, whole = cell(value), full_value(value)
+def figure(value: Any) -> str:
+    """A computed number for people: thousands separated, four significant digits for
+    fractions (0.1235, 3.142, 1.235e-05), whole numbers whole (1,234,567); anything else as
+    :func:`cell` shows it."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return cell(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if not math.isfinite(value):
+        return cell(value)
+    size = abs(value)
+    if size >= 1e15 or (0 < size < 1e-4):
+        return f"{value:.4g}"
+    if value.is_integer():
+        return f"{value:,.0f}"
+    if size >= 1000:
+        return f"{value:,.1f}"
+    return f"{value:.4g}"
+
+
+def _figures(pairs: list[tuple[str, Any]]) -> list[tuple[str, dict[str, str]]]:
+    """Summary figures as shown (``text``) and whole (``title``)."""
+    return [(name, {"text": figure(value), "title": full_value(value)}) for name, value in pairs]
+
+
+def _cell(column: str, value: Any, *, computed: bool = True) -> dict[str, Any]:
+    """A table cell: computed numbers (scores, counts, distances) formatted by
+    :func:`figure`; a graph's own property values as stored (an int may be a year or a code)."""
+    text, whole = (figure(value) if computed else cell(value)), full_value(value)
     number = isinstance(value, int | float) and not isinstance(value, bool)
     return {"column": column, "text": text, "title": whole if whole != text else "", "num": number}
+
+
+# Result columns naming a vertex or an edge (the others are computed numbers).
+IDENTITY_COLUMNS = ("id", "label", "source", "target")
+# Result columns that rank vertices: shown highest first unless the user sorts otherwise, and
+# sorted highest first by a first click on their header.
+SCORE_COLUMNS = ("pagerank", "triangles", "coreness", "degree", "in_degree", "out_degree")
+# Otherwise an algorithm's result is shown in this order of its first column found here (the
+# nearest first for distances), and a query's in its own order (the query's sort).
+DEFAULT_SORT = ("-pagerank", "-triangles", "-coreness", "-degree", "distance")
+NUMERIC_FIRST_CLICK = (*SCORE_COLUMNS,)
+
+
+def _result_sort(request: HttpRequest, job: Job, reader: Any) -> tuple[str, bool] | None:
+    """The column (and whether highest first) the result is shown sorted by: ``?rsort=`` (e.g.
+    ``-pagerank``, ``properties.Age``) when the result can be sorted by it, else an algorithm's
+    default (DEFAULT_SORT); None: the result's own order."""
+    wanted = request.GET.get("rsort", "")
+    candidates = [wanted] if wanted else []
+    if job.type == JobType.ALGORITHM:
+        candidates += DEFAULT_SORT
+    for candidate in candidates:
+        column = candidate.removeprefix("-")
+        if column and reader.sortable(column):
+            return column, candidate.startswith("-")
+    return None
+
+
+def _sort_headers(
+    job: Job, columns: list[str], properties: list[str], sort: tuple[str, bool] | None
+) -> list[dict[str, Any]]:
+    """Each column's header: a link sorting the whole result by it (a second click
+    reverses), with ``aria-sort`` on the one sorted by."""
+    detail = reverse("dashboard:job_detail", args=[job.pk])
+    partial = reverse("dashboard:job_result", args=[job.pk])
+    headers = []
+    for label, key, prop in [(c, c, False) for c in columns] + [
+        (p, f"{PROPERTY_PREFIX}{p}", True) for p in properties
+    ]:
+        if sort is not None and sort[0] == key:
+            aria = "descending" if sort[1] else "ascending"
+            next_sort = key if sort[1] else f"-{key}"
+        else:
+            aria = ""
+            next_sort = f"-{key}" if key in NUMERIC_FIRST_CLICK else key
+        query = urlencode({"rsort": next_sort})
+        direction = "highest first" if next_sort.startswith("-") else "lowest first"
+        headers.append(
+            {
+                "label": label,
+                "aria": aria,
+                "href": f"{detail}?{query}#result",
+                "hx": f"{partial}?{query}",
+                "hint": f"Sort every row by {label}, {direction}",
+                "prop": prop,
+                "num": not prop and key not in IDENTITY_COLUMNS,
+            }
+        )
+    return headers
 
 
 def result_context(request: HttpRequest, job: Job) -> dict[str, Any]:
@@ -399,7 +487,7 @@ def result_context(request: HttpRequest, job: Job) -> dict[str, Any]:
         return {"res": res}
     if job.type not in RESULT_TYPES:
         if job.status == JobStatus.SUCCEEDED and isinstance(job.result, dict):
-            res.update(state="summary", outputs=_flat_outputs(job.result))
+            res.update(state="summary", outputs=_figures(_flat_outputs(job.result)))
         return {"res": res}
     if job.status != JobStatus.SUCCEEDED:
         return {"res": res}
@@ -413,7 +501,13 @@ def result_context(request: HttpRequest, job: Job) -> dict[str, Any]:
         pages = max(1, math.ceil(total / RESULT_PER_PAGE))
         page = min(max(1, _int(request.GET.get("rpage"), 1)), pages)
         offset = (page - 1) * RESULT_PER_PAGE
-        chunk = reader.page(offset=offset, limit=RESULT_PER_PAGE)
+        sort = _result_sort(request, job, reader)
+        chunk = reader.page(
+            offset=offset,
+            limit=RESULT_PER_PAGE,
+            sort=sort[0] if sort else None,
+            descending=bool(sort and sort[1]),
+        )
     base = [c for c in chunk.columns if c != "properties"]
     extra: list[str] = []
     if "properties" in chunk.columns:
@@ -421,22 +515,34 @@ def result_context(request: HttpRequest, job: Job) -> dict[str, Any]:
             for key in row.get("properties") or {}:
                 if key not in extra and key not in base:
                     extra.append(key)
+        # the property sorted by stays a column on a page whose rows lack it
+        if sort and sort[0].startswith(PROPERTY_PREFIX):
+            name = sort[0][len(PROPERTY_PREFIX) :]
+            if name not in extra and name not in base:
+                extra.append(name)
     rows = [
         {
             "number": offset + n,
-            "cells": [_cell(c, row.get(c)) for c in base]
-            + [_cell(k, (row.get("properties") or {}).get(k)) for k in extra],
+            "cells": [_cell(c, row.get(c), computed=c not in IDENTITY_COLUMNS) for c in base]
+            + [_cell(k, (row.get("properties") or {}).get(k), computed=False) for k in extra],
         }
         for n, row in enumerate(chunk.rows, start=1)
     ]
+    result = job.result if isinstance(job.result, dict) else {}
+    matched = result.get("matched") if job.type == JobType.QUERY else None
     res.update(
         state="rows",
         kind=chunk.kind,
         columns=base,
         property_columns=extra,
+        headers=_sort_headers(job, base, extra, sort),
+        sort_query=f"&rsort={'-' if sort[1] else ''}{sort[0]}" if sort else "",
+        sorted_by=sort[0].removeprefix(PROPERTY_PREFIX) if sort else "",
+        sorted_desc=bool(sort and sort[1]),
         rows=rows,
-        outputs=_flat_outputs(chunk.outputs) + _graph_source(job.result),
+        outputs=_figures(_flat_outputs(chunk.outputs) + _graph_source(job.result)),
         total=total,
+        matched=matched if isinstance(matched, int) and not isinstance(matched, bool) else None,
         page=page,
         pages=pages,
         first=offset + 1 if rows else 0,

@@ -68,6 +68,7 @@ from jobcenter.graphs import services as graph_services
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import PlanError
+from jobcenter.graphs.selectors import graph_data_counts
 from jobcenter.graphs.selectors import graph_list as graph_list_selector
 from jobcenter.jobs import selectors as job_selectors
 from jobcenter.jobs import services as job_services
@@ -80,6 +81,7 @@ from jobcenter.jobs.downloads import (
     jobs_filename,
 )
 from jobcenter.jobs.filtersets import ORDERING_FIELDS, JobFilterSet
+from jobcenter.jobs.insights import graph_last_imports
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.selectors import BoundedCount
 from jobcenter.projects.choices import ROLE_RANK, Role
@@ -935,9 +937,12 @@ def graph_list(request: HttpRequest) -> HttpResponse:
         .select_related("created_by")
         .order_by("name")
     )
+    last_imports = graph_last_imports(graphs=graphs)
     for graph in graphs:
         labels = (graph.schema or {}).get("labels") or []
         graph.label_count = len(labels)
+        graph.data_counts = graph_data_counts(graph=graph)
+        graph.last_import = last_imports.get(graph.pk)
     return _page(
         request,
         "dashboard/graph_list.html",

@@ -386,7 +386,7 @@ class Loader:
         self.vertices_removed = 0  # by init/overwrite, which clear the graph first
         self.edges_removed = 0  # by init/overwrite, and edges replaced under override
         self.failed_total = 0
-        self._reasons: list[Counter] = [Counter() for _ in plan.files]
+        self._reasons: list[Counter] = [fp.reasons for fp in progress.files]
         self._logs: list[list[str]] = [[] for _ in plan.files]
         self._kept: list[int] = [0 for _ in plan.files]
         self._notes: list[list[str]] = [[] for _ in plan.files]  # said in the log, after counts

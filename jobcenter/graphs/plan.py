@@ -9,7 +9,7 @@ Nothing here imports Django: the loader runs the same in a worker, a benchmark o
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -151,6 +151,8 @@ class FileProgress:
     ignored_lines: int = 0
     bytes_read: int = 0
     bytes_total: int = 0
+    # Failed lines by reason (every one, unlike the failed-line records kept).
+    reasons: Counter[str] = field(default_factory=Counter)
     status: FileStatus | None = None  # set when the file is finished
     cause: str = ""
     log: str = ""

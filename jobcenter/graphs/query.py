@@ -377,6 +377,20 @@ class CompiledQuery:
             params += [self.spec.limit if self.spec.limit is not None else -1, self.spec.offset]
         return sql, params
 
+    def count(self) -> tuple[str, list[Any]]:
+        """How many rows match, whatever the offset and limit (edges join their endpoints
+        only when a condition is on them)."""
+        if self.spec.target == "vertices":
+            head = "SELECT count(*) FROM vertex v"
+        elif any(f.property in ("source", "target") for f in self.spec.filters):
+            head = (
+                "SELECT count(*) FROM edge e "
+                "JOIN vertex s ON s.vid = e.src JOIN vertex d ON d.vid = e.dst"
+            )
+        else:
+            head = "SELECT count(*) FROM edge e"
+        return f"{head} WHERE {self.where}", list(self.params)
+
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
@@ -433,6 +447,14 @@ def run_query(
     cursor = store.conn.execute(sql, params)
     while rows := cursor.fetchmany(chunk):
         yield [shape(r) for r in rows]
+
+
+def count_matches(store: GraphStore, spec: QuerySpec) -> int:
+    """How many vertices or edges match ``spec``'s labels and conditions (its offset and
+    limit aside): what a query job reports as its matches."""
+    schema = stored_schema(store) or GraphSchema(id_scope="global")
+    sql, params = CompiledQuery(spec, schema).count()
+    return int(store.conn.execute(sql, params).fetchone()[0])
 
 
 def explain(store: GraphStore, spec: QuerySpec) -> str:
@@ -554,6 +576,27 @@ def inspect_backup(path: Path) -> GraphSchema | None:
         return GraphSchema.from_dict(json.loads(row[0])) if row else None
     except (PlanError, ValueError) as exc:
         raise NotABackup(f"{path.name} holds an invalid schema: {exc}") from None
+
+
+def store_data_counts(
+    path: Path, *, unless_version: tuple | None = None
+) -> tuple[tuple, tuple[int, int] | None]:
+    """The data version of a graph's store and its vertex and edge counts, read in one
+    snapshot through a read-only connection (a running import is not seen, nor waited for);
+    the counts are None when the version is ``unless_version`` (the caller has them already).
+    sqlite3.Error when the file cannot be read."""
+    conn = sqlite3.connect(readonly_uri(path), uri=True, timeout=5)
+    try:
+        conn.execute("BEGIN")
+        row = conn.execute("SELECT count(*), max(committed_at) FROM imports").fetchone()
+        version = (row[0], row[1])
+        if version == unless_version:
+            return version, None
+        vertices = conn.execute("SELECT count(*) FROM vertex").fetchone()[0]
+        edges = conn.execute("SELECT count(*) FROM edge").fetchone()[0]
+        return version, (int(vertices), int(edges))
+    finally:
+        conn.close()
 
 
 def count_rows(store: GraphStore) -> tuple[int, int]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import threading
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
@@ -96,3 +100,37 @@ def graph_labels_with_property(*, graph: Graph, target: str, property: str) -> l
     schema = GraphSchema.from_dict(graph.schema)
     labels = schema.vertex_labels() if target == "vertices" else schema.edge_labels()
     return [label.name for label in labels if label.property(property) is not None]
+
+
+# --- the graph list's figures (issue 13) ---------------------------------------------------------
+
+logger = logging.getLogger("jobcenter.graphs")
+# Per process: store path -> (data version, (vertices, edges)).
+_COUNTS: dict[str, tuple[tuple, tuple[int, int]]] = {}
+_COUNTS_LOCK = threading.Lock()
+
+
+def graph_data_counts(*, graph: Graph) -> tuple[int, int] | None:
+    """How many vertices and edges the graph holds (its committed data), or None when its store
+    cannot be read. Counting reads the whole of both tables, so it is done once per data
+    version of the graph (every write commits one) in each process; otherwise this reads the
+    version alone (one small table)."""
+    from jobcenter.graphs.query import store_data_counts
+
+    path = graph.store_path
+    if not path.exists():
+        return (0, 0)  # nothing imported yet
+    key = str(path)
+    with _COUNTS_LOCK:
+        known = _COUNTS.get(key)
+    try:
+        version, counts = store_data_counts(path, unless_version=known[0] if known else None)
+    except sqlite3.Error as exc:
+        logger.warning("graph %s: its store cannot be read: %s", graph.pk, exc)
+        return None
+    if counts is None and known is not None:
+        return known[1]
+    assert counts is not None
+    with _COUNTS_LOCK:
+        _COUNTS[key] = (version, counts)
+    return counts

@@ -46,6 +46,7 @@ from jobcenter.graphs.query import (
     NotABackup,
     QuerySpec,
     colliding_key,
+    count_matches,
     count_rows,
     create_index,
     inspect_backup,
@@ -317,10 +318,14 @@ def query(*, job: Job, worker_id: str) -> None:
                     control.done = writer.count
                     control.progress = 1.0 + 98.0 * writer.count / wanted if wanted else 99.0
                     control.check()
+                # Every match was returned unless an offset or a full limit cut some off.
+                cut = spec.offset or (spec.limit is not None and writer.count >= spec.limit)
+                matched = count_matches(store, spec) if cut else writer.count
         finally:
             store.close()
         control.total = writer.count
         summary = writer.finish({"returned": writer.count, "offset": spec.offset})
+        summary["matched"] = matched  # the job's record, not the result's outputs (GES shape)
         run.gate()
         writer.publish()
         return summary

@@ -32,6 +32,7 @@ from jobcenter.jobs import analytics, services
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import FailedLine, Job
 from jobcenter.jobs.runner import Heartbeat, end_stopped, ts
+from jobcenter.jobs.throughput import ThroughputSampler
 
 LOCK_POLL_SECONDS = 1.0
 
@@ -45,8 +46,9 @@ class ImportTracker:
         self.file_ids = dict(job.files.values_list("index", "id"))
         self._written: dict[int, tuple] = {}
         self._last_lines = 0
-        self._last_time = time.monotonic()
+        self._last_time = self._started = time.monotonic()
         self._rate = 0.0
+        self.sampler = ThroughputSampler()
 
     def _file_updates(self, *, final: bool = False) -> list[services.FileUpdate]:
         updates = []
@@ -62,6 +64,8 @@ class ImportTracker:
                 "log": fp.log,
                 "started_at": ts(fp.started),
                 "finished_at": ts(fp.finished),
+                # dict() copies at once (the loader thread may be adding a reason meanwhile)
+                "reason_counts": {str(r): n for r, n in dict(fp.reasons).items()},
             }
             key = tuple(fields.values())
             if final or self._written.get(index) != key:
@@ -98,6 +102,7 @@ class ImportTracker:
             instant = (done - self._last_lines) / elapsed
             self._rate = instant if self._rate == 0 else 0.5 * self._rate + 0.5 * instant
         self._last_lines, self._last_time = done, now
+        sampled = self.sampler.add(now - self._started, done)
         return {
             "progress": min(99.9, 100.0 * done / total) if total else 0.0,
             "lines_done": done,
@@ -105,15 +110,18 @@ class ImportTracker:
             "lines_per_second": round(self._rate, 1),
             "files": self._file_updates(),
             "failed": self._drain_failed(),
+            "samples": self.sampler.points if sampled else None,
         }
 
     def final(self) -> dict[str, Any]:
+        done = self.progress.lines_done
         return {
             "files": self._file_updates(final=True),
             "failed": self._drain_failed(),
-            "lines_done": self.progress.lines_done,
+            "lines_done": done,
             "lines_total": self.progress.lines_total,
             "progress": self._percent(),
+            "samples": self.sampler.finish(time.monotonic() - self._started, done),
         }
 
 

@@ -185,6 +185,9 @@ class JobFile(models.Model):
     bytes_total = models.BigIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Failed lines by reason code, every one counted ({"bad_type": 3, ...}; the FailedLine rows
+    # stop at JOBCENTER_MAX_FAILED_RECORDS): what the job page's failures chart draws.
+    reason_counts = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["job", "index"]
@@ -230,3 +233,17 @@ class JobEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class JobThroughput(models.Model):
+    """How fast an import went: ``[seconds since it started, lines done]`` points from its
+    heartbeats, at most a few hundred, thinned evenly as it runs (jobs.throughput). One row per
+    job, written by its worker once per sampling step, removed with the job."""
+
+    job = models.OneToOneField(
+        Job, primary_key=True, on_delete=models.CASCADE, related_name="throughput"
+    )
+    points = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"throughput of job {self.job_id}"

@@ -25,7 +25,9 @@ import json
 import math
 import os
 import sqlite3
+import threading
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,6 +219,48 @@ class ResultPage:
     rows: list[dict[str, Any]]
 
 
+# --- other orders than the result's own ----------------------------------------------------------
+
+# A property of a query's rows is sorted on as "properties.<name>".
+PROPERTY_PREFIX = "properties."
+
+
+class ResultOrders:
+    """Row positions of results in another order than their own (sorted by a column), kept
+    per process while they fit: sorting a million rows costs about a second, its pages then
+    cost a slice. A result file never changes once published, so an order stays right as long
+    as the file is the same (its inode and modification time are part of the key)."""
+
+    def __init__(self, max_positions: int) -> None:
+        self.max_positions = max_positions
+        self._orders: OrderedDict[tuple, array] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> array | None:
+        with self._lock:
+            found = self._orders.get(key)
+            if found is not None:
+                self._orders.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, positions: array) -> None:
+        with self._lock:
+            self._orders[key] = positions
+            self._orders.move_to_end(key)
+            while sum(len(p) for p in self._orders.values()) > self.max_positions:
+                if len(self._orders) == 1:
+                    break  # one bigger than the budget is kept until the next one comes
+                self._orders.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._orders.clear()
+
+
+# 4 million positions (32 MB) per process.
+ORDERS = ResultOrders(max_positions=4_000_000)
+
+
 def _decode(columns: list[str], row: Sequence[Any]) -> dict[str, Any]:
     out = {}
     for name, value in zip(columns, row, strict=True):
@@ -235,6 +279,8 @@ class ResultReader:
         path = result_path(job_id)
         if not path.exists():
             raise FileNotFoundError(path)
+        self.job_id = job_id
+        self.path = path
         self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         self.conn.execute("PRAGMA query_only=1")
         meta = dict(self.conn.execute("SELECT key, value FROM meta"))
@@ -299,8 +345,112 @@ class ResultReader:
             (offset, limit),
         ).fetchall()
 
-    def page(self, *, offset: int, limit: int) -> ResultPage:
-        rows = self._rows(offset, limit)
+    def sortable(self, column: str) -> bool:
+        """Whether the rows can be sorted by ``column``: one of the result's columns (not the
+        properties object as a whole), or ``properties.<name>`` for a property of a query's
+        rows (any name: rows without it come last)."""
+        if column.startswith(PROPERTY_PREFIX):
+            name = column[len(PROPERTY_PREFIX) :]
+            return (
+                "properties" in self.columns
+                and 0 < len(name) <= 200
+                and not any(c in name for c in '"\\')
+                and name.isprintable()
+            )
+        return column in self.columns and column != "properties"
+
+    def order(self, column: str, *, descending: bool = False) -> array:
+        """The rows' positions (0-based, in the result's own order) sorted by ``column``:
+        empty values last, ties in the result's own order. ValueError when not sortable."""
+        if not self.sortable(column):
+            raise ValueError(f"the result cannot be sorted by {column!r}")
+        stat = self.path.stat()
+        key = (self.job_id, stat.st_ino, stat.st_mtime_ns, column, descending)
+        positions = ORDERS.get(key)
+        if positions is None:
+            if self.names_key:
+                positions = self._compact_order(column, descending)
+            else:
+                positions = self._table_order(column, descending)
+            ORDERS.put(key, positions)
+        return positions
+
+    def _table_order(self, column: str, descending: bool) -> array:
+        params: list[Any] = []
+        if column.startswith(PROPERTY_PREFIX):
+            name = column[len(PROPERTY_PREFIX) :]
+            expr = f"json_extract(c{self.columns.index('properties')}, ?)"
+            params = [f'$."{name}"', f'$."{name}"']
+        else:
+            expr = f"c{self.columns.index(column)}"
+        way = "DESC" if descending else "ASC"
+        sql = f"SELECT rid FROM rows ORDER BY {expr} IS NULL, {expr} {way}, rid"  # noqa: S608
+        # rid starts at 1: positions are rid - 1
+        return array("q", (rid - 1 for (rid,) in self.conn.execute(sql, params)))
+
+    def _compact_order(self, column: str, descending: bool) -> array:
+        has_indices = "indices" in self.arrays
+        if column == self.columns[-1]:  # the value
+            values = self._array("values", 0, self.total)
+            return array("q", sorted(range(self.total), key=values.__getitem__, reverse=descending))
+        # id or label: the names snapshot, in that order (vertex index breaks ties)
+        name = "key" if column == self.columns[0] else "label"
+        way = "DESC" if descending else "ASC"
+        sql = f"SELECT i FROM n.names ORDER BY {name} {way}, i"  # noqa: S608 (our names)
+        ordered = (i for (i,) in self.conn.execute(sql))
+        if not has_indices:
+            return array("q", (i for i in ordered if i < self.total))
+        position = {v: p for p, v in enumerate(self._array("indices", 0, self.total))}
+        return array("q", (position[i] for i in ordered if i in position))
+
+    def _array_at(self, name: str, positions: Sequence[int]) -> list[Any]:
+        kind, rowid = self.arrays[name]
+        size = array(kind).itemsize
+        out = array(kind)
+        with self.conn.blobopen("arrays", "data", rowid, readonly=True) as blob:
+            for position in positions:
+                blob.seek(position * size)
+                out.frombytes(blob.read(size))
+        return out.tolist()
+
+    def _rows_at(self, positions: Sequence[int]) -> list[tuple]:
+        """The rows at ``positions`` (0-based, in the result's own order), in that order."""
+        if not positions:
+            return []
+        if self.names_key:
+            values = self._array_at("values", positions)
+            if "indices" in self.arrays:
+                vertices = self._array_at("indices", positions)
+            else:
+                vertices = list(positions)
+            names = {
+                i: (key, label)
+                for i, key, label in self.conn.execute(
+                    "SELECT i, key, label FROM n.names WHERE i IN (SELECT value FROM json_each(?))",
+                    (json.dumps(vertices),),
+                )
+            }
+            return [(*names[v], value) for v, value in zip(vertices, values, strict=True)]
+        cols = ", ".join(f"c{i}" for i in range(len(self.columns)))
+        found = {
+            rid: values
+            for rid, *values in self.conn.execute(
+                f"SELECT rid, {cols} FROM rows WHERE rid IN (SELECT value FROM json_each(?))",  # noqa: S608
+                (json.dumps([p + 1 for p in positions]),),
+            )
+        }
+        return [tuple(found[p + 1]) for p in positions]
+
+    def page(
+        self, *, offset: int, limit: int, sort: str | None = None, descending: bool = False
+    ) -> ResultPage:
+        """``limit`` rows from ``offset``, in the result's own order or sorted by ``sort``
+        (see :meth:`order`; the whole result is sorted, not the page)."""
+        if sort is None:
+            rows = self._rows(offset, limit)
+        else:
+            positions = self.order(sort, descending=descending)
+            rows = self._rows_at(positions[max(0, offset) : max(0, offset) + max(0, limit)])
         return ResultPage(
             kind=self.kind,
             columns=self.columns,

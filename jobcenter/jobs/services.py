@@ -46,7 +46,7 @@ from jobcenter.jobs.choices import (
     JobStatus,
     JobType,
 )
-from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
+from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile, JobThroughput
 from jobcenter.projects.choices import Role
 from jobcenter.projects.selectors import user_has_role
 
@@ -373,8 +373,12 @@ def job_heartbeat(
     lines_per_second: float,
     files: Sequence[FileUpdate] = (),
     failed: Iterable[FailedLine] = (),
+    samples: Sequence[Sequence[float]] | None = None,
 ) -> str:
     """One write carrying heartbeat, progress, file counters and new failed lines.
+
+    ``samples``: the job's throughput points (jobcenter.jobs.throughput) when they changed
+    since the last beat (about once per sampling step; None the rest of the time).
 
     Returns BeatOutcome.CANCEL when a cancel was requested and LOST when the job is no longer
     this worker's (swept as lost, or finished elsewhere).
@@ -397,12 +401,25 @@ def job_heartbeat(
             return BeatOutcome.LOST
         _write_files(job_id, files)
         FailedLine.objects.bulk_create(failed, batch_size=500)
+        _write_samples(job_id, samples)
     return outcome
 
 
 def _write_files(job_id: str, files: Sequence[FileUpdate]) -> None:
     for update in files:
         JobFile.objects.filter(job_id=job_id, index=update.index).update(**update.fields)
+
+
+def _write_samples(job_id: str, samples: Sequence[Sequence[float]] | None) -> None:
+    """The job's throughput points, replaced in one statement (an upsert)."""
+    if samples is None:
+        return
+    JobThroughput.objects.bulk_create(
+        [JobThroughput(job_id=job_id, points=[list(p) for p in samples])],
+        update_conflicts=True,
+        unique_fields=["job"],
+        update_fields=["points"],
+    )
 
 
 def job_commit_gate(*, job_id: str, worker_id: str) -> bool:
@@ -427,9 +444,11 @@ def job_finish(
     lines_done: int | None = None,
     lines_total: int | None = None,
     progress: float | None = None,
+    samples: Sequence[Sequence[float]] | None = None,
 ) -> bool:
-    """End a job this worker holds. Counters, files and failed lines land in the same
-    transaction as the status, so no reader sees a finished job with stale numbers."""
+    """End a job this worker holds. Counters, files, failed lines and the last throughput
+    points land in the same transaction as the status, so no reader sees a finished job with
+    stale numbers."""
     assert status in TERMINAL_STATUSES
     allowed = (JobStatus.CANCELLING,) if status == JobStatus.CANCELLED else CLAIMED_STATUSES
     values: dict[str, Any] = {
@@ -455,6 +474,7 @@ def job_finish(
             return False
         _write_files(job_id, files)
         FailedLine.objects.bulk_create(failed, batch_size=500)
+        _write_samples(job_id, samples)
         _event(job_id, EventKind.FINISHED, message=fail_reason or status.label)
     return True
 
@@ -480,12 +500,14 @@ def job_requeue(
         if not done:
             return False
         FailedLine.objects.filter(job_id=job_id).delete()
+        JobThroughput.objects.filter(job_id=job_id).delete()
         JobFile.objects.filter(job_id=job_id).update(
             status="",
             cause="",
             log="",
             successful_lines=0,
             failed_lines=0,
+            reason_counts={},
             bytes_read=0,
             started_at=None,
             finished_at=None,

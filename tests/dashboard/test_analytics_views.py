@@ -214,7 +214,10 @@ def test_run_an_algorithm_and_read_its_result(oscar, vera, movies):
     assert job.status == JobStatus.SUCCEEDED
     page = html(oscar.get(f"/jobs/{job.pk}/"))
     assert 'class="table result"' in page
-    assert '<th scope="col">pagerank</th>' in page
+    # its header sorts it (and it is shown highest first: see test_result_sorting.py)
+    assert re.search(
+        r'<th scope="col" class="num" aria-sort="descending"><a class="sort"[^>]*>pagerank<', page
+    )
     assert 'data-label="id">Eric<' in page and 'data-label="label">user<' in page
     assert "6 vertices" in page  # the count pill
     assert "<dt>source</dt><dd" in page  # summary figures
@@ -254,7 +257,7 @@ def test_result_pages(oscar, project, operator):
     writer.publish()
     first = html(oscar.get(f"/jobs/{job.pk}/"))
     assert "Rows 1\u201350 of 120" in first and "Page 1 of 3" in first
-    assert f'hx-get="/jobs/{job.pk}/result/?rpage=2"' in first
+    assert f'hx-get="/jobs/{job.pk}/result/?rpage=2&amp;rsort=-degree"' in first
     second = oscar.get(f"/jobs/{job.pk}/result/?rpage=2", **HTMX)
     assert second.status_code == 200
     body = html(second)
@@ -411,7 +414,7 @@ def test_run_a_query_and_read_the_matching_rows(oscar, movies):
     ids = re.findall(r'data-label="id">([^<]+)<', page)
     assert ids == ["Ada", "Vivian"]
     for column in ("Name", "Gender", "Age", "Zip", "Tags"):
-        assert f'<th scope="col" class="prop-col">{column}</th>' in page
+        assert re.search(rf'<th scope="col" class="prop-col"><a class="sort"[^>]*>{column}<', page)
     assert 'data-label="Tags">mathematician; writer<' in page
     assert "2 vertices" in page
 

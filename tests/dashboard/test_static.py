@@ -28,7 +28,12 @@ def test_htmx_2_comes_from_django_htmx_static_files():
 
 
 def test_our_assets_are_in_static_and_fetch_nothing_from_elsewhere():
-    for name in ("dashboard/dashboard.css", "dashboard/dashboard.js", "dashboard/favicon.svg"):
+    for name in (
+        "dashboard/dashboard.css",
+        "dashboard/charts.css",
+        "dashboard/dashboard.js",
+        "dashboard/favicon.svg",
+    ):
         path = finders.find(name)
         assert path and Path(path).is_relative_to(REPO / "static"), name
         text = Path(path).read_text()
