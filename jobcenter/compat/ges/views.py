@@ -1,6 +1,6 @@
 """Huawei GES's job APIs over the core's services and selectors: the service plane
 (``/ges/v1.0/{project_id}/graphs/{graph_name}/...``) and the management plane v2
-(``/v2/{project_id}/graphs/...``). Names, statuses and errors come from ``wire``.
+(``/v2/{project_id}/graphs/...``). Names, statuses and errors come from the ``wire`` package.
 
 ``project_id`` is a jobcenter project's name. A project the caller does not belong to answers
 exactly as one that does not exist. Callers authenticate with ``X-Auth-Token: <token>`` (our
@@ -23,8 +23,8 @@ from jobcenter.compat.common import (
     HeaderTokenAuthentication,
     XAuthTokenAuthentication,
 )
-from jobcenter.compat.ges import wire
 from jobcenter.compat.ges.auth import SdkHmacAuthentication
+from jobcenter.compat.ges.wire import errors, job_types, management, requests, service, statuses
 from jobcenter.core.errors import InvalidState, NotFound
 from jobcenter.graphs.formats.ges import normalise_request
 from jobcenter.graphs.models import Graph
@@ -57,8 +57,8 @@ class GesView(DialectView):
     permission_classes = [IsAuthenticated]
     # each plane's answers to "no such project" (also for projects the caller is not in) and
     # to a bad query parameter
-    project_not_found: Callable[[str], wire.GesError]
-    bad_parameter: Callable[[str], wire.GesError]
+    project_not_found: Callable[[str], errors.GesError]
+    bad_parameter: Callable[[str], errors.GesError]
 
     def project(self, project_id: str) -> Project:
         try:
@@ -66,7 +66,7 @@ class GesView(DialectView):
         except NotFound:
             raise type(self).project_not_found(project_id) from None
 
-    def body(self, error: Callable[[str], wire.GesError]) -> dict[str, Any]:
+    def body(self, error: Callable[[str], errors.GesError]) -> dict[str, Any]:
         try:
             data = self.request.data
         except ParseError as exc:
@@ -99,15 +99,15 @@ class GesView(DialectView):
 
 
 class ServicePlaneView(GesView):
-    error_response = staticmethod(wire.service_error_response)
-    project_not_found = staticmethod(wire.service_project_not_found)
-    bad_parameter = staticmethod(wire.service_bad_parameter)
+    error_response = staticmethod(errors.service_error_response)
+    project_not_found = staticmethod(errors.service_project_not_found)
+    bad_parameter = staticmethod(errors.service_bad_parameter)
 
     def graph(self, project: Project, graph_name: str) -> Graph:
         try:
             return graph_get(user=self.request.user, project=project, ref=graph_name)
         except NotFound:
-            raise wire.graph_not_exist(graph_name) from None
+            raise errors.graph_not_exist(graph_name) from None
 
     def graph_jobs(self, project_id: str, graph_name: str) -> QuerySet[Job]:
         project = self.project(project_id)
@@ -122,11 +122,11 @@ class ServiceJobListView(ServicePlaneView):
     def get(self, request: Request, project_id: str, graph_name: str) -> Response:
         jobs = self.graph_jobs(project_id, graph_name)
         offset, limit = self.page(
-            default_limit=wire.SERVICE_DEFAULT_LIMIT, max_limit=wire.SERVICE_MAX_LIMIT
+            default_limit=service.SERVICE_DEFAULT_LIMIT, max_limit=service.SERVICE_MAX_LIMIT
         )
         total = jobs.count()
         page = list(jobs.prefetch_related("files")[offset : offset + limit])
-        return Response(wire.service_job_list(page, total=total))
+        return Response(service.service_job_list(page, total=total))
 
 
 class ServiceJobStatusView(ServicePlaneView):
@@ -135,15 +135,15 @@ class ServiceJobStatusView(ServicePlaneView):
     def get(self, request: Request, project_id: str, graph_name: str, job_id: str) -> Response:
         job = self.graph_jobs(project_id, graph_name).filter(pk=job_id).first()
         if job is None:
-            raise wire.job_not_found(job_id)
+            raise errors.job_not_found(job_id)
         offset, limit = self.page(
-            default_limit=wire.SERVICE_DEFAULT_LIMIT, max_limit=wire.SERVICE_MAX_LIMIT
+            default_limit=service.SERVICE_DEFAULT_LIMIT, max_limit=service.SERVICE_MAX_LIMIT
         )
         # Only a successful job's status carries data: its result page, an import's files.
-        data = wire.SERVICE_STATUS[job.status] == "success"
+        data = statuses.SERVICE_STATUS[job.status] == "success"
         page = job_result_page(job=job, offset=offset, limit=limit) if data else None
         files = list(job_files(job=job)) if data and job.type == JobType.IMPORT else []
-        return Response(wire.service_job_status(job, files=files, page=page))
+        return Response(service.service_job_status(job, files=files, page=page))
 
 
 class ServiceJobCancelView(ServicePlaneView):
@@ -152,16 +152,16 @@ class ServiceJobCancelView(ServicePlaneView):
     def delete(self, request: Request, project_id: str, graph_name: str, job_id: str) -> Response:
         job = self.graph_jobs(project_id, graph_name).filter(pk=job_id).first()
         if job is None:
-            raise wire.cancel_not_found(job_id)
-        if not wire.stoppable(job):
-            raise wire.cancel_unsupported(job)
+            raise errors.cancel_not_found(job_id)
+        if not job_types.stoppable(job):
+            raise errors.cancel_unsupported(job)
         try:
             job_cancel(job=job, user=request.user)
         except InvalidState as exc:
             job.refresh_from_db()
             if job.status in TERMINAL_STATUSES:
-                raise wire.cancel_finished(job) from None
-            raise wire.cancel_refused(exc.message) from None
+                raise errors.cancel_finished(job) from None
+            raise errors.cancel_refused(exc.message) from None
         return Response({})
 
 
@@ -172,19 +172,19 @@ class ServiceGraphActionView(ServicePlaneView):
         project = self.project(project_id)
         graph = self.graph(project, graph_name)
         action = request.query_params.get("action_id", "")
-        if action == wire.ACTION_IMPORT_GRAPH:
+        if action == service.ACTION_IMPORT_GRAPH:
             job = self.import_graph(graph)
-        elif action == wire.ACTION_EXECUTE_ALGORITHM:
+        elif action == service.ACTION_EXECUTE_ALGORITHM:
             job = self.execute_algorithm(graph)
-        elif action == wire.ACTION_FILTERED_QUERY:
-            raise wire.filtered_query_unsupported()
+        elif action == service.ACTION_FILTERED_QUERY:
+            raise errors.filtered_query_unsupported()
         else:
-            raise wire.service_unknown_action(action[:100])
-        return Response(wire.service_job_created(job))
+            raise errors.service_unknown_action(action[:100])
+        return Response(service.service_job_created(job))
 
     def import_graph(self, graph: Graph) -> Job:
         """The camelCase import body."""
-        body = self.body(wire.service_bad_parameter)
+        body = self.body(errors.service_bad_parameter)
         return job_submit_import(
             graph=graph,
             params={"format": "ges", "request": normalise_request(body)},
@@ -194,9 +194,9 @@ class ServiceGraphActionView(ServicePlaneView):
         )
 
     def execute_algorithm(self, graph: Graph) -> Job:
-        body = self.body(wire.service_bad_parameter)
-        call = wire.algorithm_request(body)
-        with wire.translating(wire.algorithm_refused(call.ges_name)):
+        body = self.body(errors.service_bad_parameter)
+        call = requests.algorithm_request(body)
+        with errors.translating(requests.algorithm_refused(call.ges_name)):
             return job_submit_algorithm(
                 graph=graph,
                 algorithm=call.algorithm,
@@ -217,15 +217,15 @@ class ServiceQueryView(ServicePlaneView):
         project = self.project(project_id)
         graph = self.graph(project, graph_name)
         action = request.query_params.get("action_id", "")
-        if action != wire.ACTION_QUERY:
-            raise wire.service_unknown_action(action[:100])
-        body = self.body(wire.service_bad_parameter)
-        query = wire.query_request(body, self.target)
-        with wire.translating(wire.query_refused(self.target)):
+        if action != service.ACTION_QUERY:
+            raise errors.service_unknown_action(action[:100])
+        body = self.body(errors.service_bad_parameter)
+        query = requests.query_request(body, self.target)
+        with errors.translating(requests.query_refused(self.target)):
             job = job_submit_query(
                 graph=graph, query=query, user=request.user, dialect=JobDialect.GES, request=body
             )
-        return Response(wire.service_job_created(job))
+        return Response(service.service_job_created(job))
 
 
 class ServiceIndexView(ServicePlaneView):
@@ -234,14 +234,14 @@ class ServiceIndexView(ServicePlaneView):
     def post(self, request: Request, project_id: str, graph_name: str) -> Response:
         project = self.project(project_id)
         graph = self.graph(project, graph_name)
-        body = self.body(wire.service_bad_parameter)
-        call = wire.index_request(
+        body = self.body(errors.service_bad_parameter)
+        call = requests.index_request(
             body,
             labels_with=lambda target, prop: graph_labels_with_property(
                 graph=graph, target=target, property=prop
             ),
         )
-        with wire.translating(wire.index_refused):
+        with errors.translating(requests.index_refused):
             job = job_submit_index(
                 graph=graph,
                 target=call.target,
@@ -251,7 +251,7 @@ class ServiceIndexView(ServicePlaneView):
                 dialect=JobDialect.GES,
                 request=body,
             )
-        return Response(wire.service_job_created(job))
+        return Response(service.service_job_created(job))
 
 
 class ServiceJobActionView(ServicePlaneView):
@@ -261,18 +261,18 @@ class ServiceJobActionView(ServicePlaneView):
     def post(self, request: Request, project_id: str, graph_name: str, job_id: str) -> Response:
         project = self.project(project_id)
         action = request.query_params.get("action_id", "")
-        if action != wire.ACTION_EXPORT_RESULT:
-            raise wire.service_unknown_action(action[:100])
+        if action != service.ACTION_EXPORT_RESULT:
+            raise errors.service_unknown_action(action[:100])
         try:
             graph = graph_get(user=request.user, project=project, ref=graph_name)
         except NotFound:
-            raise wire.export_graph_not_found(graph_name) from None
+            raise errors.export_graph_not_found(graph_name) from None
         source = job_list(user=request.user).filter(project=project, graph=graph, pk=job_id).first()
         if source is None:
-            raise wire.export_job_not_found(job_id)
-        body = self.body(wire.service_bad_parameter)
-        path, kept = wire.export_result_request(body, source.pk)
-        with wire.translating(wire.export_refused):
+            raise errors.export_job_not_found(job_id)
+        body = self.body(errors.service_bad_parameter)
+        path, kept = requests.export_result_request(body, source.pk)
+        with errors.translating(requests.export_refused):
             job = job_submit_export(
                 source_job=source,
                 path=path,
@@ -280,12 +280,12 @@ class ServiceJobActionView(ServicePlaneView):
                 dialect=JobDialect.GES,
                 request=kept,
             )
-        return Response(wire.service_job_created(job))
+        return Response(service.service_job_created(job))
 
 
 class ServiceUnknownView(ServicePlaneView):
     def dispatch_any(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        raise wire.service_unknown_endpoint(request.method or "", request.path[:200])
+        raise errors.service_unknown_endpoint(request.method or "", request.path[:200])
 
     get = post = put = patch = delete = dispatch_any
 
@@ -294,9 +294,9 @@ class ServiceUnknownView(ServicePlaneView):
 
 
 class MgmtView(GesView):
-    error_response = staticmethod(wire.mgmt_error_response)
-    project_not_found = staticmethod(wire.mgmt_project_not_found)
-    bad_parameter = staticmethod(wire.mgmt_bad_parameter)
+    error_response = staticmethod(errors.mgmt_error_response)
+    project_not_found = staticmethod(errors.mgmt_project_not_found)
+    bad_parameter = staticmethod(errors.mgmt_bad_parameter)
 
 
 class MgmtJobListView(MgmtView):
@@ -305,20 +305,22 @@ class MgmtJobListView(MgmtView):
     def get(self, request: Request, project_id: str) -> Response:
         project = self.project(project_id)
         offset, limit = self.page(
-            default_limit=wire.MGMT_DEFAULT_LIMIT, max_limit=wire.MGMT_MAX_LIMIT, min_limit=0
+            default_limit=management.MGMT_DEFAULT_LIMIT,
+            max_limit=management.MGMT_MAX_LIMIT,
+            min_limit=0,
         )
         jobs = (
             job_list(user=request.user)
-            .filter(project=project, type__in=wire.MGMT_JOB_TYPES)
-            .exclude(name__in=wire.MGMT_EXCLUDED_NAMES)
+            .filter(project=project, type__in=job_types.MGMT_JOB_TYPES)
+            .exclude(name__in=job_types.MGMT_EXCLUDED_NAMES)
         )
-        filterset = JobFilterSet(wire.mgmt_list_filters(request.query_params), queryset=jobs)
+        filterset = JobFilterSet(management.mgmt_list_filters(request.query_params), queryset=jobs)
         if not filterset.is_valid():
-            raise wire.mgmt_bad_parameter(f"invalid filter: {filterset.errors.as_text()}")
+            raise errors.mgmt_bad_parameter(f"invalid filter: {filterset.errors.as_text()}")
         qs = filterset.qs
         total = qs.count()
         page = list(qs.prefetch_related("files")[offset : offset + limit])
-        return Response(wire.mgmt_job_list(page, total=total))
+        return Response(management.mgmt_job_list(page, total=total))
 
 
 class MgmtJobShowView(MgmtView):
@@ -337,9 +339,9 @@ class MgmtJobShowView(MgmtView):
                 or jobs.filter(graph_name=graph_id).exists()
             )
             if not graph_known:
-                raise wire.mgmt_graph_not_found(graph_id)
-            raise wire.mgmt_job_not_found(job_id)
-        return Response(wire.mgmt_job(job, files=list(job_files(job=job))))
+                raise errors.mgmt_graph_not_found(graph_id)
+            raise errors.mgmt_job_not_found(job_id)
+        return Response(management.mgmt_job(job, files=list(job_files(job=job))))
 
 
 class MgmtImportGraphView(MgmtView):
@@ -350,8 +352,8 @@ class MgmtImportGraphView(MgmtView):
         try:
             graph = graph_get(user=request.user, project=project, ref=graph_id)
         except NotFound:
-            raise wire.mgmt_graph_not_found(graph_id) from None
-        body = self.body(wire.mgmt_invalid_body)
+            raise errors.mgmt_graph_not_found(graph_id) from None
+        body = self.body(errors.mgmt_invalid_body)
         job = job_submit_import(
             graph=graph,
             params={"format": "ges", "request": body},
@@ -359,11 +361,11 @@ class MgmtImportGraphView(MgmtView):
             dialect=JobDialect.GES,
             user=request.user,
         )
-        return Response(wire.mgmt_job_created(job))
+        return Response(management.mgmt_job_created(job))
 
 
 class MgmtUnknownView(MgmtView):
     def dispatch_any(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        raise wire.mgmt_unknown_endpoint(request.method or "", request.path[:200])
+        raise errors.mgmt_unknown_endpoint(request.method or "", request.path[:200])
 
     get = post = put = patch = delete = dispatch_any
