@@ -150,7 +150,9 @@ def test_try_an_import_as_printed(clone):
         elif action.group(1) == "show":
             for role, (total, ok, failed, status) in EXPECTED_FILES.items():
                 assert re.search(
-                    rf"{role}\s+ges_movie/\S+: {status}  total={total} ok={ok} failed={failed}", out
+                    rf"{role}\s+ges_movie/\S+: {status}  total={total} valid={ok} failed={failed} "
+                    rf"committed={ok}",
+                    out,
                 ), out
             assert "showing 8 of 8 failed lines" in out, out
         elif action.group(1) == "failed-lines" and "--csv" in command:
