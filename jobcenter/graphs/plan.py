@@ -15,8 +15,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from jobcenter.graphs.errors import PlanError  # noqa: F401  (its importers name it from here too)
+
 if TYPE_CHECKING:
     from jobcenter.graphs.schema import GraphSchema
+
 
 FileRole = Literal["schema", "vertex", "edge"]
 ParallelEdge = Literal["allow", "ignore", "override"]
@@ -44,15 +47,6 @@ class Reason(StrEnum):
     ENCODING = "encoding"
     MALFORMED = "malformed"
     EMPTY_ID = "empty_id"
-
-
-class PlanError(ValueError):
-    """A request or schema that cannot become a plan; the message names what is wrong."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class ImportStopped(Exception):
