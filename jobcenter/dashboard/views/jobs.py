@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -184,15 +185,13 @@ class Listing:
 
     @property
     def page_links(self) -> list[int | None]:
-        """Page numbers to offer: first, last and a window around the current (None = gap)."""
-        wanted = {1, self.pages, *range(self.page - 2, self.page + 3)}
-        numbers = sorted(n for n in wanted if 1 <= n <= self.pages)
-        links: list[int | None] = []
-        for number in numbers:
-            if links and number - (links[-1] or 0) > 1:
-                links.append(None)
-            links.append(number)
-        return links
+        """Page numbers to offer: first, last and two on each side of the current (None = a gap
+        of two pages or more), by Django's elided page range. The rows come from a bounded count
+        (job_page), so the paginator is only told how many pages there are."""
+        numbers = Paginator(range(self.pages), 1).get_elided_page_range(
+            self.page, on_each_side=2, on_ends=1
+        )
+        return [n if isinstance(n, int) else None for n in numbers]
 
 
 def _filter_data(params: QueryDict) -> QueryDict:
