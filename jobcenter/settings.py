@@ -147,7 +147,7 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 # CSRF refusals shown like the dashboard's other refusals (a toast for htmx requests).
-CSRF_FAILURE_VIEW = "jobcenter.dashboard.views.csrf_failure"
+CSRF_FAILURE_VIEW = "jobcenter.dashboard.views.site.csrf_failure"
 
 TASKS = {
     "default": {

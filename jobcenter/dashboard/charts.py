@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobcenter.dashboard.templatetags.dashboard import num, rate, seconds
+from jobcenter.dashboard.formatting import num, rate, seconds
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.insights import HOURLY_LIMIT, FileFailures, HourlyCounts
 from jobcenter.jobs.throughput import rates

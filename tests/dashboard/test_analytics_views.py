@@ -214,7 +214,7 @@ def test_run_an_algorithm_and_read_its_result(oscar, vera, movies):
     assert job.status == JobStatus.SUCCEEDED
     page = html(oscar.get(f"/jobs/{job.pk}/"))
     assert 'class="table result"' in page
-    # its header sorts it (and it is shown highest first: see test_result_sorting.py)
+    # its header sorts it (and it is shown highest first: see views/test_results.py)
     assert re.search(
         r'<th scope="col" class="num" aria-sort="descending"><a class="sort"[^>]*>pagerank<', page
     )

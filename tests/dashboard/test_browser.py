@@ -24,7 +24,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from jobcenter.dashboard import views
+from jobcenter.dashboard import common
+from jobcenter.dashboard.views import jobs as job_list_views
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.store import store_counts
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
@@ -263,7 +264,7 @@ def test_watch_a_running_import_and_cancel_it(
     # nothing on screen is active any more: the polling stopped (286)
     wait_for_stop(tab)
     count = len(tab.responses)
-    page.wait_for_timeout(2 * views.POLL_SECONDS * 1000 + 500)
+    page.wait_for_timeout(2 * common.POLL_SECONDS * 1000 + 500)
     assert not tab.live_responses(count)
 
     # the job page tells who cancelled it
@@ -500,7 +501,7 @@ def graph_for_viewer_test(project) -> Job:
 
 
 def test_fifty_running_jobs_make_one_small_request_per_interval(tab, project, monkeypatch):
-    monkeypatch.setattr(views, "POLL_SECONDS", 1)
+    monkeypatch.setattr(job_list_views, "POLL_SECONDS", 1)
     graph = ges_graph(project)
     jobs = [run_job(make_job(project, graph), progress=10.0 + i) for i in range(50)]
     page = tab.page

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from jobcenter.dashboard import views
+from jobcenter.dashboard.views import job_detail
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job, JobFile, JobThroughput
 from jobcenter.jobs.results import result_delete
@@ -88,7 +88,7 @@ def failing_files() -> dict[str, str]:
 def test_an_imports_lines_per_second_and_failures_by_reason(
     tab, project, operator, worker_factory, failing_files, monkeypatch
 ):
-    monkeypatch.setattr(views, "POLL_SECONDS", 1)
+    monkeypatch.setattr(job_detail, "POLL_SECONDS", 1)
     graph = ges_graph(project, name="big")
     job = job_submit_import(
         graph=graph, params={"format": "ges", "request": failing_files}, user=operator

@@ -6,7 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jobcenter.core.errors import InvalidInput
-from jobcenter.dashboard.forms import GraphForm, ImportForm, parse_document
+from jobcenter.dashboard.forms.common import parse_document
+from jobcenter.dashboard.forms.graphs import GraphForm
+from jobcenter.dashboard.forms.imports import ImportForm
 from tests.factories import shared_data
 
 pytestmark = pytest.mark.django_db

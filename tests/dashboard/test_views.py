@@ -229,6 +229,24 @@ def test_pagination_with_total(oscar, project, graph):
     assert 'href="/?per_page=25&amp;project=alpha&amp;page=2"' in first
 
 
+def test_page_links_are_djangos_elided_page_range(oscar, project, graph):
+    """First and last page, two pages each side of the current one, a gap for the rest (never
+    a gap for one page: that page is shown); six pages or fewer are all shown
+    (Paginator.get_elided_page_range)."""
+
+    def links(body: str) -> list[str]:
+        return re.findall(r'aria-label="Page (\d+)"|class="(gap)"', body)
+
+    for _ in range(150):
+        make_job(project, graph)
+    six = html(oscar.get("/?per_page=25"))
+    assert [n for n, _ in links(six)] == ["1", "2", "3", "4", "5", "6"]
+    for _ in range(100):
+        make_job(project, graph)
+    ten = [n or gap for n, gap in links(html(oscar.get("/?per_page=25&page=5")))]
+    assert ten == ["1", "2", "3", "4", "5", "6", "7", "gap", "10"]
+
+
 def test_list_names_its_project_and_refuses_foreign_ones(client_for, operator, project, graph):
     beta = project_create(name="beta")
     membership_set(project=beta, user=operator, role="viewer")

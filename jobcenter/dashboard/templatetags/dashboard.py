@@ -14,11 +14,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from jobcenter.dashboard.formatting import num, rate, seconds
 from jobcenter.jobs.choices import FILE_SKIPPED, JobStatus, JobType
 from jobcenter.jobs.models import SHORT_ID_LENGTH  # searched through its own index
 from jobcenter.jobs.selectors import file_status, import_committed, job_seconds_remaining
 
 register = template.Library()
+register.filter(num)
+register.filter(rate)
+register.filter(seconds)
 
 
 STATUS_TONES = {
@@ -52,17 +56,6 @@ def file_tone(status: str) -> str:
 
 
 @register.filter
-def num(value: Any) -> str:
-    """1234567 -> 1,234,567 (the dashboard is English-only); a count known only to exceed
-    its value (jobs.selectors.BoundedCount) -> 10,000+."""
-    try:
-        text = f"{int(value):,}"
-    except (TypeError, ValueError):
-        return ""
-    return text if getattr(value, "exact", True) else f"{text}+"
-
-
-@register.filter
 def pct(value: Any) -> int:
     """A progress value (0-100) as a whole percent that only reaches 100 when it is 100."""
     try:
@@ -79,40 +72,6 @@ def ratio_pct(part: Any, whole: Any) -> float:
     except (TypeError, ValueError):
         return 0.0
     return round(100.0 * part / whole, 2) if whole > 0 else 0.0
-
-
-@register.filter
-def rate(value: Any) -> str:
-    """Lines per second, short: 950/s, 12.3k/s, 1.2M/s."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return ""
-    if number >= 1_000_000:
-        return f"{number / 1_000_000:.1f}M/s"
-    if number >= 10_000:
-        return f"{number / 1000:.0f}k/s"
-    if number >= 1000:
-        return f"{number / 1000:.1f}k/s"
-    return f"{number:.0f}/s"
-
-
-@register.filter
-def seconds(value: Any) -> str:
-    """A span of seconds for people: 45s, 3m 05s, 2h 10m, 3d 4h."""
-    if value is None or value == "":
-        return ""
-    total = round(float(value))
-    if total < 60:
-        return f"{total}s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h"
 
 
 @register.filter

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from jobcenter.dashboard.analytics import figure
+from jobcenter.dashboard.views.results import figure
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.results import ResultWriter, names_snapshot, result_delete
