@@ -106,8 +106,8 @@ def algorithms(args: argparse.Namespace) -> None:
 
     from jobcenter.graphs.query import load_edge_arrays
     from jobcenter.graphs.store import GraphStore
-    from jobcenter.jobs.analytics import warm_after_job
     from jobcenter.jobs.models import Job
+    from jobcenter.jobs.resident import warm_after_job
     from jobcenter.jobs.services import job_submit_algorithm
 
     request = write_graph(data / "imports" / "g", vertices=args.vertices, edges=args.edges)
@@ -213,7 +213,7 @@ def query_memory_child(vertices: int, data_dir: str | None) -> None:
     import gc
 
     from jobcenter.graphs.models import Graph
-    from jobcenter.jobs import handlers  # noqa: F401 (everything a worker loads)
+    from jobcenter.jobs import kinds  # noqa: F401 (everything a worker loads)
     from jobcenter.jobs.services import job_submit_query
 
     graph = Graph.objects.get(name="m")

@@ -254,9 +254,12 @@ JOBCENTER_PURGE_INTERVAL = env_float("JOBCENTER_PURGE_INTERVAL", 3600.0)
 # Graphs a worker keeps built in memory for algorithm jobs, in MiB (estimated; least recently
 # used dropped first; 0 keeps none). A worker loads a graph when an import, clear or restore of
 # it ends, and at start the graphs of the latest algorithm jobs, at most
-# JOBCENTER_WARM_ON_START of them (see jobcenter/jobs/analytics.py, "graphs kept in memory").
+# JOBCENTER_WARM_ON_START of them (see jobcenter/jobs/resident.py).
 JOBCENTER_GRAPH_MEMORY_MB = env_int("JOBCENTER_GRAPH_MEMORY_MB", 2048)
 JOBCENTER_WARM_ON_START = env_int("JOBCENTER_WARM_ON_START", 4)
+# Modules of job kinds outside jobcenter/jobs/kinds/ (each registers itself when imported; see
+# docs/architecture.md "How to add a job kind"). Comma-separated dotted names.
+JOBCENTER_JOB_KINDS = env_list("JOBCENTER_JOB_KINDS", [])
 
 # --- security: headers, TLS, login throttling (docs/security.md) ------------------------------
 # On every response (SecurityMiddleware, XFrameOptionsMiddleware, core/security.py).

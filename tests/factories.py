@@ -17,13 +17,8 @@ from jobcenter.graphs.services import graph_create, graph_schema_parse
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
-from jobcenter.jobs.services import (
-    FileUpdate,
-    job_cancel,
-    job_claim,
-    job_finish,
-    job_submit_import,
-)
+from jobcenter.jobs.services import job_cancel, job_submit_import
+from jobcenter.jobs.transitions import FileUpdate, job_claim, job_finish
 from jobcenter.projects.choices import Role
 from jobcenter.projects.models import Project
 from jobcenter.projects.services import membership_set, project_create

@@ -371,6 +371,10 @@ class JobDetailSerializer(JobSerializer):
     the data files (null for other jobs)."""
 
     request = NullableObjectField(help_text="The request as it was submitted.")
+    phase = BlankAsNullCharField(
+        help_text="What the worker is doing now, in the job kind's words (e.g. `reading files`, "
+        "`loading graph`, `computing`, `writing result`); null while waiting and once finished."
+    )
     successful_lines = _total("successful_lines")
     failed_lines = _total("failed_lines")
     failed_lines_kept = _total("failed_lines_kept")
@@ -402,6 +406,7 @@ class JobDetailSerializer(JobSerializer):
     def to_representation(self, job: Any) -> dict[str, Any]:
         data = super().to_representation(job)
         data["request"] = job.request
+        data["phase"] = job.phase or None
         totals = import_line_totals(job, job.file_rows) if job.type == JobType.IMPORT else None
         for name in TOTALS_HELP:
             data[name] = None if totals is None else getattr(totals, name)

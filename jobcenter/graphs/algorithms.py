@@ -459,7 +459,7 @@ def load_graph(
     entry = RESIDENT.get(key)
     if entry is not None:
         control.done = control.total = entry.graph.ecount()  # every edge is there already
-        control.progress = 40.0
+        control.phase, control.progress = "loading graph", 40.0
         return LoadedGraph(
             entry.graph,
             entry.names,
@@ -472,7 +472,7 @@ def load_graph(
     if edges is None:
         edges = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
     total = edges
-    control.set_phase("loading", 0.0, total)
+    control.set_phase("loading graph", 0.0, total)
 
     def on_chunk(read: int, of: int) -> None:
         control.done, control.total = read, of
@@ -481,7 +481,7 @@ def load_graph(
 
     arrays = load_edge_arrays(store, weight=weight, on_chunk=on_chunk, total=total)
     names = vertex_names(store)
-    control.set_phase("building", 40.0)
+    control.set_phase("building graph", 40.0)
     graph = ig.Graph(n=arrays.n, edges=arrays.edges, directed=True)
     if arrays.weights is not None:
         graph.es["weight"] = arrays.weights
@@ -520,7 +520,7 @@ def run_algorithm(
         result.names, result.names_key = loaded.names, loaded.names_key
     result.graph_in_memory, result.seconds_loading = loaded.cached, loaded.seconds_loading
     result.expected = result.expected or loaded.graph.vcount()
-    control.set_phase("writing", 85.0, result.expected)
+    control.set_phase("writing result", 85.0, result.expected)
     return result
 
 

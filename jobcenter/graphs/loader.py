@@ -889,6 +889,7 @@ def run_import(
     lives in memory (see :class:`VertexIndex`).
     """
     scans: list[FileScan | None] = []
+    progress.phase = "reading files"
     for spec, fp in zip(plan.files, progress.files, strict=True):
         fp.role = spec.role
         if spec.layout == "schema":
@@ -915,6 +916,7 @@ def run_import(
                 if spec.role == role
             )
 
+        progress.phase = "loading graph"
         # The loop allocates millions of short-lived, acyclic tuples; the cyclic collector
         # would rescan the key index with them over and over (about 15% of an import).
         gc.disable()
@@ -933,6 +935,7 @@ def run_import(
             else:
                 loader.load_data_file(index, spec, scan)
         loader.check_percent(final=True)
+        progress.phase = "committing"
         summary = ImportSummary(
             vertices_added=loader.vertices_added,
             edges_added=loader.edges_added,

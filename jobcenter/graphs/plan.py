@@ -166,6 +166,7 @@ class ImportProgress:
     failed: deque[FailedLine] = field(default_factory=deque)
     stop: threading.Event = field(default_factory=threading.Event)
     current_file: int = 0
+    phase: str = ""  # what the import is doing now ("reading files", "loading graph"...)
 
     @classmethod
     def for_plan(cls, plan: ImportPlan) -> ImportProgress:

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class JobsConfig(AppConfig):
     name = "jobcenter.jobs"
     label = "jobs"
+
+    def ready(self) -> None:
+        # Every kind of job registers itself (jobcenter.jobs.registry) when its module is
+        # imported: the package's modules, then those named by JOBCENTER_JOB_KINDS.
+        from django.conf import settings
+
+        from jobcenter.jobs import kinds
+
+        kinds.load(getattr(settings, "JOBCENTER_JOB_KINDS", ()))

@@ -130,6 +130,9 @@ class Job(models.Model):
     lines_done = models.BigIntegerField(default=0)
     lines_total = models.BigIntegerField(default=0)
     lines_per_second = models.FloatField(default=0.0)
+    # What the worker is doing now, in its kind's words ("reading files", "computing"...: each
+    # kind lists its phases, jobcenter.jobs.kinds); blank while waiting and once finished.
+    phase = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from jobcenter.jobs import services
+from jobcenter.jobs import transitions
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import FailedLine, Job, JobFile
+from jobcenter.jobs.registry import kind_for
 
 logger = logging.getLogger("jobcenter.jobs")
 
@@ -49,7 +50,7 @@ class StopReason:
 class Heartbeat(threading.Thread):
     """Writes a job's heartbeat and progress every ``interval`` seconds until stopped.
 
-    ``snapshot`` returns the keyword arguments of :func:`services.job_heartbeat` (besides the
+    ``snapshot`` returns the keyword arguments of :func:`transitions.job_heartbeat` (besides the
     ids); ``stop_event`` is set when the job must stop, with ``reason`` saying why.
     """
 
@@ -85,7 +86,7 @@ class Heartbeat(threading.Thread):
             self.request_stop(StopReason.SHUTDOWN)
         started = time.perf_counter()
         try:
-            outcome = services.job_heartbeat(
+            outcome = transitions.job_heartbeat(
                 job_id=self.job_id, worker_id=self.worker_id, **self.snapshot()
             )
         except Exception:  # a busy database must not kill the job; the next beat retries
@@ -94,9 +95,9 @@ class Heartbeat(threading.Thread):
         finally:
             self.seconds_writing += time.perf_counter() - started
             self.beats += 1
-        if outcome == services.BeatOutcome.CANCEL:
+        if outcome == transitions.BeatOutcome.CANCEL:
             self.request_stop(StopReason.CANCEL)
-        elif outcome == services.BeatOutcome.LOST:
+        elif outcome == transitions.BeatOutcome.LOST:
             self.request_stop(StopReason.LOST)
 
     def request_stop(self, reason: str) -> None:
@@ -112,22 +113,20 @@ class Heartbeat(threading.Thread):
 
 def execute_job(*, job_id: str) -> None:
     """Run one job to a terminal state (or back to the queue on shutdown)."""
-    from jobcenter.jobs.handlers import HANDLERS
-
     close_old_connections()
     worker_id = current_worker_id()
-    job = services.job_claim(job_id=job_id, worker_id=worker_id)
+    job = transitions.job_claim(job_id=job_id, worker_id=worker_id)
     if job is None:
         logger.info("job %s was not waiting; nothing to do", job_id)
         return
-    handler = HANDLERS.get(job.type)
+    kind = kind_for(job.type)
     try:
-        if handler is None:
+        if kind is None:
             raise RuntimeError(f"no handler for job type {job.type!r}")
-        handler(job=job, worker_id=worker_id)
+        kind.handler(job=job, worker_id=worker_id)
     except Exception as exc:
         logger.exception("job %s crashed", job_id)
-        services.job_finish(
+        transitions.job_finish(
             job_id=job_id,
             worker_id=worker_id,
             status=JobStatus.FAILED,
@@ -138,11 +137,11 @@ def execute_job(*, job_id: str) -> None:
 def end_stopped(*, job: Job, worker_id: str, reason: str | None, **finish: object) -> None:
     """Record how a stopped job ends, by why it stopped."""
     if reason == StopReason.SHUTDOWN:
-        services.job_requeue(job_id=job.pk, worker_id=worker_id, reason="worker shut down")
+        transitions.job_requeue(job_id=job.pk, worker_id=worker_id, reason="worker shut down")
     elif reason == StopReason.LOST:
         logger.warning("job %s is no longer ours; leaving it as it is", job.pk)
     else:
-        services.job_finish(
+        transitions.job_finish(
             job_id=job.pk, worker_id=worker_id, status=JobStatus.CANCELLED, **finish
         )
 

@@ -7,7 +7,7 @@ from jobcenter.jobs.engine import task
 
 @task()
 def run_job(job_id: str) -> None:
-    from jobcenter.jobs.analytics import warm_after_job
+    from jobcenter.jobs.resident import warm_after_job
     from jobcenter.jobs.runner import SHUTDOWN, execute_job
 
     execute_job(job_id=job_id)

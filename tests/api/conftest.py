@@ -14,7 +14,7 @@ from jobcenter.graphs.models import Graph
 from jobcenter.graphs.services import graph_create
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
-from jobcenter.jobs.services import FileUpdate, job_claim, job_finish, job_heartbeat
+from jobcenter.jobs.transitions import FileUpdate, job_claim, job_finish, job_heartbeat
 from jobcenter.projects.models import Project
 from jobcenter.projects.services import membership_set
 from tests.factories import jobs_in_every_state, project_with_members, user_create

@@ -6,7 +6,8 @@ import pytest
 
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.services import graph_delete_submit, job_cancel, job_claim, job_finish
+from jobcenter.jobs.services import graph_delete_submit, job_cancel
+from jobcenter.jobs.transitions import job_claim, job_finish
 from jobcenter.projects.services import membership_set
 from tests.api.conftest import assert_error
 from tests.factories import ges_graph, ges_movie_import

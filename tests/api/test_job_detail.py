@@ -60,7 +60,7 @@ FILE_KEYS = {
 def test_detail_has_the_request_as_submitted_and_every_file(api, graph, operator):
     job = ges_movie_import(graph, user=operator, delimiter=",")
     body = api.get(f"/api/v1/jobs/{job.pk}/").json()
-    assert set(body) == JOB_KEYS | TOTAL_KEYS | {"request", "files"}
+    assert set(body) == JOB_KEYS | TOTAL_KEYS | {"request", "phase", "files"}
     assert body["request"]["request"]["delimiter"] == ","
     assert body["request"]["request"]["vertexset_path"].endswith("ges_movie/vertex.csv")
     assert [f["role"] for f in body["files"]] == ["schema", "vertex", "edge"]

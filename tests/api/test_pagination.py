@@ -167,7 +167,7 @@ def test_every_state_has_the_same_keys_with_nulls_not_missing_keys(api, jobs):
         assert waiting[key] is None
     for job in jobs.values():
         detail = api.get(f"{URL}{job.pk}/").json()
-        assert set(detail) == JOB_KEYS | TOTAL_KEYS | {"request", "files"}
+        assert set(detail) == JOB_KEYS | TOTAL_KEYS | {"request", "phase", "files"}
         assert all(set(f) == FILE_KEYS for f in detail["files"])
 
 

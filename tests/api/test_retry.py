@@ -9,13 +9,8 @@ import pytest
 from jobcenter.graphs.services import graph_create
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.services import (
-    graph_delete_submit,
-    job_cancel,
-    job_claim,
-    job_finish,
-    job_submit_import,
-)
+from jobcenter.jobs.services import graph_delete_submit, job_cancel, job_submit_import
+from jobcenter.jobs.transitions import job_claim, job_finish
 from tests.api.conftest import assert_error
 from tests.factories import ges_movie_import, shared_data
 

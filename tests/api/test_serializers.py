@@ -37,7 +37,7 @@ def test_the_fast_job_rendering_is_drfs(jobs, project, operator, zone):
             detail = JobDetailSerializer(job).data
             assert detail == drf_rendering(JobDetailSerializer(), job)
             totals = ["successful_lines", "failed_lines", "failed_lines_kept", "committed_lines"]
-            assert list(detail) == [*fast, "request", *totals, "files"]
+            assert list(detail) == [*fast, "request", "phase", *totals, "files"]
 
 
 def test_a_job_fresh_from_a_service_renders_the_same(graph, operator):

@@ -19,13 +19,8 @@ from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.results import result_path
 from jobcenter.jobs.runner import execute_job
-from jobcenter.jobs.services import (
-    job_cancel,
-    job_claim,
-    job_heartbeat,
-    job_submit_algorithm,
-    job_submit_query,
-)
+from jobcenter.jobs.services import job_cancel, job_submit_algorithm, job_submit_query
+from jobcenter.jobs.transitions import job_claim, job_heartbeat
 from jobcenter.projects.services import project_create
 from tests.dashboard.conftest import HTMX, post
 from tests.factories import ges_graph, ges_movie_import

@@ -30,7 +30,8 @@ from jobcenter.graphs.models import Graph
 from jobcenter.graphs.store import store_counts
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.services import FileUpdate, job_finish, job_submit_import
+from jobcenter.jobs.services import job_submit_import
+from jobcenter.jobs.transitions import FileUpdate, job_finish
 from tests.dashboard.conftest import make_job, run_job
 from tests.factories import ges_graph, ges_movie_import, shared_data, wait_for, write_ges_files
 

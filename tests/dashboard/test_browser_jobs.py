@@ -16,7 +16,7 @@ from playwright.sync_api import Page, Route, expect
 
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import FailedLine, Job, JobFile
-from jobcenter.jobs.services import FileUpdate, job_finish, job_heartbeat
+from jobcenter.jobs.transitions import FileUpdate, job_finish, job_heartbeat
 from tests.dashboard import test_browser as base
 from tests.dashboard.conftest import make_job, run_job
 from tests.dashboard.test_browser import TIMEOUT_MS, Session, status_of, wait_for_stop

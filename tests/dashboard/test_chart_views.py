@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import FailedLine, Job, JobThroughput
-from jobcenter.jobs.services import FileUpdate, job_claim, job_finish, job_heartbeat
+from jobcenter.jobs.transitions import FileUpdate, job_claim, job_finish, job_heartbeat
 from tests.dashboard.conftest import HTMX, make_job, run_job
 
 pytestmark = pytest.mark.django_db

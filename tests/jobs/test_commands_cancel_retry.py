@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from jobcenter.graphs.services import graph_create
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.services import job_claim, job_finish
+from jobcenter.jobs.transitions import job_claim, job_finish
 from tests.factories import ges_graph, ges_movie_import, user_create
 
 pytestmark = pytest.mark.django_db

@@ -13,10 +13,10 @@ from jobcenter.graphs.models import Graph
 from jobcenter.graphs.services import graph_lock_acquire
 from jobcenter.jobs.choices import EventKind, JobStatus
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.services import (
+from jobcenter.jobs.services import job_cancel
+from jobcenter.jobs.transitions import (
     LOST_WORKER_REQUEUE,
     UNCLAIMED_REQUEUE,
-    job_cancel,
     job_claim,
     job_commit_gate,
     job_recover_stale,

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from jobcenter.jobs.analytics import staging_name
+from jobcenter.jobs.work import staging_name
 from tests.names import name_of
 
 

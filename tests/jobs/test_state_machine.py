@@ -13,15 +13,13 @@ from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
 from jobcenter.jobs.choices import EventKind, JobStatus, JobType
 from jobcenter.jobs.models import Job, JobEvent
-from jobcenter.jobs.services import (
-    graph_delete_submit,
-    job_cancel,
+from jobcenter.jobs.services import graph_delete_submit, job_cancel, job_retry_many
+from jobcenter.jobs.transitions import (
     job_claim,
     job_commit_gate,
     job_finish,
     job_heartbeat,
     job_recover_stale,
-    job_retry_many,
 )
 from tests.factories import ges_graph, ges_movie_import
 

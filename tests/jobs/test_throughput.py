@@ -13,14 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job, JobFile, JobThroughput
 from jobcenter.jobs.runner import execute_job
-from jobcenter.jobs.services import (
-    job_claim,
-    job_finish,
-    job_heartbeat,
-    job_purge,
-    job_requeue,
-)
+from jobcenter.jobs.services import job_purge
 from jobcenter.jobs.throughput import MAX_POINTS, ThroughputSampler, rates
+from jobcenter.jobs.transitions import job_claim, job_finish, job_heartbeat, job_requeue
 from tests.factories import ges_graph, ges_movie_import
 
 

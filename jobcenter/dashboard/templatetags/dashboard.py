@@ -323,9 +323,9 @@ def _compact(value: Any) -> str:
 
 @register.filter
 def progress_text(job: Any, style: str = "long") -> str:
-    """What a job's counters mean, by type: lines for imports; for an algorithm its phase
-    (the worker reports loading as 0-40 %, building 40-50 %, computing 50-85 %, writing from
-    85 %, see docs/analytics.md) with edges read or rows written; rows for queries and
+    """What a job's counters mean, by type: lines for imports; for an algorithm its phase as
+    the worker stored it (``Job.phase``: loading, building, computing, writing; see
+    docs/analytics.md) with edges read or rows written; rows for queries and
     exports; pages for backups. ``short`` is the job list's compact form."""
     short = style == "short"
     n = _compact if short else num
@@ -345,7 +345,8 @@ def progress_text(job: Any, style: str = "long") -> str:
         return ""
     params = job.params if isinstance(job.params, dict) else {}
     if job.type == JobType.ALGORITHM:
-        if progress < 40:
+        stage = _algorithm_stage(job, progress)
+        if stage == "loading graph":
             if not total:
                 return "loading" if short else "Loading the graph"
             return (
@@ -353,9 +354,9 @@ def progress_text(job: Any, style: str = "long") -> str:
                 if short
                 else f"Loading the graph: {num(done)} of {num(total)} edges read"
             )
-        if progress < 50:
+        if stage == "building graph":
             return "building" if short else "Building the graph in memory"
-        if progress < 85:
+        if stage == "computing":
             name = params.get("algorithm", "")
             return "computing" if short else f"Computing {name}".strip()
         if not total:
@@ -370,7 +371,8 @@ def progress_text(job: Any, style: str = "long") -> str:
             return f"{n(done)} rows found"
         return f"{num(done)} rows found" + (f" (at most {num(total)})" if total else "")
     if job.type == JobType.INDEX:
-        if not total and progress < 5:
+        phase = getattr(job, "phase", "")
+        if phase == "waiting for the graph" or (not phase and not total and progress < 5):
             return "waiting for the graph" if short else "Waiting for other writes to the graph"
         return f"indexing {n(total)} rows" if short else f"Building the index on {num(total)} rows"
     if job.type == JobType.EXPORT:
@@ -387,6 +389,19 @@ def progress_text(job: Any, style: str = "long") -> str:
     words = {"restore": "Restoring from the backup", "delete": "Deleting the graph"}
     text = words.get(operation, "")
     return text.lower() if short else text
+
+
+# An algorithm's phases as its worker stores them (Job.phase); a job without one (stored by
+# an older worker) is placed by its percentage: loading 0-40, building 40-50, computing 50-85,
+# writing from 85.
+_ALGORITHM_STAGES = ((40, "loading graph"), (50, "building graph"), (85, "computing"))
+
+
+def _algorithm_stage(job: Any, progress: float) -> str:
+    phase = getattr(job, "phase", "")
+    if phase in ("loading graph", "building graph", "computing", "writing result"):
+        return phase
+    return next((name for bound, name in _ALGORITHM_STAGES if progress < bound), "writing result")
 
 
 @register.filter

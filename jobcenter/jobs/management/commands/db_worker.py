@@ -34,10 +34,11 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from jobcenter.core.dbstats import database_statistics_refresh
-from jobcenter.jobs.analytics import warm_recent
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
+from jobcenter.jobs.resident import warm_recent
 from jobcenter.jobs.runner import SHUTDOWN
-from jobcenter.jobs.services import job_recover_stale, job_results_expire
+from jobcenter.jobs.services import job_results_expire
+from jobcenter.jobs.transitions import job_recover_stale
 from jobcenter.jobs.wakeup import doorbell_for
 
 logger = logging.getLogger("jobcenter.jobs")

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from jobcenter.jobs.services import job_recover_stale
+from jobcenter.jobs.transitions import job_recover_stale
 
 
 class Command(BaseCommand):

@@ -1,0 +1,71 @@
+"""The job kinds, by type: what the jobs core knows of a kind without importing it.
+
+Each module of :mod:`jobcenter.jobs.kinds` describes its kind with a :class:`Kind` and calls
+:func:`register` when it is imported; the app's ``ready()`` imports that package, so a worker
+and a web process both see every kind. This module imports none of them: the core (runner,
+retries, warming) asks the registry, and a new kind is one new module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jobcenter.jobs.models import Job
+
+
+def _never(job: Job) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of job.
+
+    - ``type``: the value stored in ``Job.type``.
+    - ``handler(job=, worker_id=)``: what a worker does with a claimed job; it ends the job
+      through :mod:`jobcenter.jobs.transitions` and stores its phase as it moves.
+    - ``retry(job, user)``: the same request submitted again (checked again), linked to ``job``.
+    - ``retry_refused(job)``: why ``job`` cannot be retried, or ``None`` when it can.
+    - ``cancellable``: whether a running job of this kind can be cancelled (stored on the job
+      at submission).
+    - ``writes_graph(job)``: whether a job that ended well changed its graph's data (the worker
+      then loads the new data into memory).
+    - ``phases``: the phases its handler stores on the job (``Job.phase``), in order.
+    - ``result``: what its result is, in a sentence (docs and the registry's listing).
+    """
+
+    type: str
+    handler: Callable[..., None]
+    retry: Callable[..., Job]
+    retry_refused: Callable[[Job], str | None]
+    cancellable: bool = True
+    writes_graph: Callable[[Job], bool] = _never
+    phases: tuple[str, ...] = ()
+    result: str = ""
+
+
+_KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Add ``kind`` (a module registering twice, e.g. reloaded, replaces its entry)."""
+    _KINDS[str(kind.type)] = kind
+    return kind
+
+
+def unregister(type: str) -> None:
+    """Remove a kind (tests that define a kind of their own)."""
+    _KINDS.pop(str(type), None)
+
+
+def kind_for(type: str) -> Kind | None:
+    """The kind of jobs of ``type``; ``None`` for a type no module registered."""
+    return _KINDS.get(str(type))
+
+
+def kinds() -> list[Kind]:
+    """Every registered kind, in registration order."""
+    return list(_KINDS.values())
