@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import socket
 import time
 
 
@@ -13,3 +14,9 @@ def new_id() -> str:
     clients, who must treat them as strings.
     """
     return f"{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
+
+
+def worker_id_for(pid: int) -> str:
+    """The id a worker process (``pid`` on this host) writes into the jobs it runs; ``manage.py
+    serve`` names the workers it saw die by it."""
+    return f"{socket.gethostname()}:{pid}"

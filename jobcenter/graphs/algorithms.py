@@ -377,20 +377,24 @@ class ResidentGraph:
     nbytes: int
 
 
+DEFAULT_MEMORY_MB = 2048  # JOBCENTER_GRAPH_MEMORY_MB's default
+
+
 class ResidentGraphs:
     """The graphs this worker holds, least recently used dropped first when one more would
     exceed the budget (``JOBCENTER_GRAPH_MEMORY_MB``); a graph larger than the whole budget is
     built for its job and not kept."""
 
+    # The budget in bytes, asked at every use; the jobs app points it at
+    # JOBCENTER_GRAPH_MEMORY_MB for every instance (the engine reads no settings itself).
+    budget_source: Callable[[], int] = staticmethod(lambda: DEFAULT_MEMORY_MB * 1024 * 1024)
+
     def __init__(self) -> None:
         self._graphs: OrderedDict[tuple, ResidentGraph] = OrderedDict()
         self._lock = threading.Lock()
 
-    @staticmethod
-    def budget() -> int:
-        from django.conf import settings
-
-        return int(settings.JOBCENTER_GRAPH_MEMORY_MB) * 1024 * 1024
+    def budget(self) -> int:
+        return self.budget_source()
 
     @staticmethod
     def estimate(vertices: int, edges: int, *, weighted: bool) -> int:
@@ -499,7 +503,7 @@ def warm_graph(store: GraphStore, *, stop: threading.Event | None = None) -> Loa
     control = Control(stop=stop) if stop is not None else Control()
     with snapshot(store):
         vertices, edges = count_rows(store)
-        if ResidentGraphs.estimate(vertices, edges, weighted=False) > ResidentGraphs.budget():
+        if ResidentGraphs.estimate(vertices, edges, weighted=False) > RESIDENT.budget():
             return None
         return load_graph(store, weight=None, control=control, edges=edges)
 

@@ -13,3 +13,11 @@ class JobsConfig(AppConfig):
         from jobcenter.jobs import kinds
 
         kinds.load(getattr(settings, "JOBCENTER_JOB_KINDS", ()))
+
+        # The graphs a worker holds in memory stay within JOBCENTER_GRAPH_MEMORY_MB (read at
+        # every use, so a changed setting counts at once).
+        from jobcenter.graphs.algorithms import ResidentGraphs
+
+        ResidentGraphs.budget_source = staticmethod(
+            lambda: int(settings.JOBCENTER_GRAPH_MEMORY_MB) * 1024 * 1024
+        )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from jobcenter.core.ids import worker_id_for
 from jobcenter.jobs import transitions
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import FailedLine, Job, JobFile
@@ -30,11 +30,6 @@ logger = logging.getLogger("jobcenter.jobs")
 # Set by the worker command on its first SIGINT/SIGTERM: running jobs stop at their next
 # heartbeat and go back to the queue.
 SHUTDOWN = threading.Event()
-
-
-def worker_id_for(pid: int) -> str:
-    """The id a worker process on this host writes into the jobs it runs."""
-    return f"{socket.gethostname()}:{pid}"
 
 
 def current_worker_id() -> str:

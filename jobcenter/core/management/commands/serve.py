@@ -38,7 +38,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from jobcenter.jobs.runner import worker_id_for
+from jobcenter.core.ids import worker_id_for
 from jobcenter.projects.services import FIRST_ADMIN, first_start_bootstrap
 
 REPEAT_WINDOW = 1.0  # seconds: a repeated stop signal within this is not a second Ctrl-C
