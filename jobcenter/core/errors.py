@@ -1,4 +1,8 @@
-"""Errors raised by services; every face (API, dialects, UI, CLI) maps them to its own wire."""
+"""Errors raised by services; every face (API, dialects, UI, CLI) maps them to its own wire.
+
+Also :class:`PlanError`, raised below the services (path checks, the graph engine) and turned
+into a service error by the service that called them. Nothing here imports Django.
+"""
 
 from __future__ import annotations
 
@@ -57,3 +61,13 @@ class TooManyAttempts(ServiceError):
     def __init__(self, message: str, *, retry_after: int, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+
+
+class PlanError(ValueError):
+    """A request or schema that cannot become a plan (an import, an algorithm's parameters, a
+    path); the message names what is wrong."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field

@@ -25,7 +25,7 @@ from typing import Any
 
 from django.conf import settings
 
-from jobcenter.graphs.plan import PlanError
+from jobcenter.core.errors import PlanError
 
 NAME_MAX = 255  # bytes per name, when the file system does not say
 PATH_MAX = 4096  # bytes per path (with its terminating NUL), when the file system does not say

@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from jobcenter.graphs.errors import PlanError  # noqa: F401  (its importers name it from here too)
+from jobcenter.core.errors import PlanError  # noqa: F401  (its importers name it from here too)
 
 if TYPE_CHECKING:
     from jobcenter.graphs.schema import GraphSchema

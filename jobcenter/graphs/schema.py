@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from jobcenter.graphs.errors import PlanError
+from jobcenter.core.errors import PlanError
 
 IdScope = Literal["global", "label"]
 LabelKind = Literal["vertex", "edge", "any"]

@@ -10,7 +10,7 @@ class JobsConfig(AppConfig):
         # imported: the package's modules, then those named by JOBCENTER_JOB_KINDS.
         from django.conf import settings
 
-        from jobcenter.jobs import kinds
+        from jobcenter.jobs import kinds, tasks  # noqa: F401  (tasks: registers the job task)
 
         kinds.load(getattr(settings, "JOBCENTER_JOB_KINDS", ()))
 

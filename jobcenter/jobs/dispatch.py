@@ -1,8 +1,8 @@
 """The two writes both sides share: a job's event, and handing a job to the task engine.
 
 Kept apart so that submission (services, kinds) and the worker's transitions use them without
-importing each other. The task is imported when a job is dispatched, never at import time: the
-task module reaches the runner only inside the task itself.
+importing each other. The task itself is the engine adapter's to name (jobcenter.jobs.tasks
+registers it), so nothing here reaches the worker side.
 """
 
 from __future__ import annotations
@@ -20,7 +20,5 @@ def record_event(job_id: str, kind: EventKind, *, actor: Any = None, message: st
 
 def dispatch(job: Job) -> None:
     """Queue the engine task "run job <id>" (in the caller's transaction)."""
-    from jobcenter.jobs.tasks import run_job
-
-    job.task_id = engine.enqueue(run_job, job.id)
+    job.task_id = engine.enqueue_job(job.id)
     Job.objects.filter(pk=job.pk).update(task_id=job.task_id)

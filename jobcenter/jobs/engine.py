@@ -21,6 +21,30 @@ from jobcenter.jobs.wakeup import announce
 LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 
+# The task that runs a job ("run job <id>"), registered by jobcenter.jobs.tasks when the app
+# starts: submission and the worker's transitions queue it through here without importing the
+# task module (which reaches the runner).
+_job_task: Any = None
+
+
+def register_job_task(task_obj: Any) -> Any:
+    global _job_task
+    _job_task = task_obj
+    return task_obj
+
+
+def enqueue_job(job_id: str) -> str:
+    """Queue "run job ``job_id``" and wake an idle worker; returns the engine's id for it."""
+    if _job_task is None:  # pragma: no cover - the jobs app registers it in ready()
+        raise RuntimeError("no job task registered: is jobcenter.jobs in INSTALLED_APPS?")
+    return enqueue(_job_task, job_id)
+
+
+def job_task_taken_at(task_id: str) -> datetime | None:
+    """:func:`taken_at` of a task queued by :func:`enqueue_job`."""
+    return taken_at(_job_task, task_id)
+
+
 def enqueue(task_obj: Any, *args: Any) -> str:
     """Queue ``task_obj(*args)`` and wake an idle worker; returns the engine's id for it."""
     task_id = str(task_obj.enqueue(*args).id)

@@ -1,10 +1,12 @@
-"""Engine tasks: thin wrappers that hand a job id to the runner."""
+"""Engine tasks: thin wrappers that hand a job id to the runner (registered with the engine
+adapter when the jobs app starts, so that nothing below imports this module)."""
 
 from __future__ import annotations
 
-from jobcenter.jobs.engine import task
+from jobcenter.jobs.engine import register_job_task, task
 
 
+@register_job_task
 @task()
 def run_job(job_id: str) -> None:
     from jobcenter.jobs.resident import warm_after_job

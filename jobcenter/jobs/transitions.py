@@ -241,8 +241,6 @@ def _jobs_redeliver(*, taken_before: datetime) -> list[str]:
     ``taken_before`` without claiming the job: the worker died between the two (the engine
     marks the task running, never to run it), or the task ended before its claim. Nothing
     else would ever run them. The new task replaces the old one by a conditional update."""
-    from jobcenter.jobs.tasks import run_job
-
     again: list[str] = []
     waiting = (
         Job.objects.filter(status=JobStatus.WAITING, created_at__lt=taken_before)
@@ -251,11 +249,11 @@ def _jobs_redeliver(*, taken_before: datetime) -> list[str]:
         .values_list("pk", "task_id")[:REDELIVERY_WINDOW]
     )
     for job_id, task_id in waiting:
-        taken = engine.taken_at(run_job, task_id)
+        taken = engine.job_task_taken_at(task_id)
         if taken is None or taken >= taken_before:
             continue
         with transaction.atomic():
-            new_task = engine.enqueue(run_job, job_id)
+            new_task = engine.enqueue_job(job_id)
             if not Job.objects.filter(pk=job_id, status=JobStatus.WAITING, task_id=task_id).update(
                 task_id=new_task
             ):
