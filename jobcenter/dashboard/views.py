@@ -54,14 +54,7 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
-from jobcenter.core.errors import (
-    Conflict,
-    InvalidInput,
-    InvalidState,
-    NotFound,
-    PermissionDenied,
-    ServiceError,
-)
+from jobcenter.core.errors import InvalidInput, NotFound, ServiceError, http_status
 from jobcenter.core.paths import import_roots_browse
 from jobcenter.dashboard.forms import GraphForm, ImportForm
 from jobcenter.graphs import services as graph_services
@@ -208,15 +201,6 @@ def _page(
 
 # --- errors ----------------------------------------------------------------------------------
 
-_ERROR_STATUS = {NotFound: 404, PermissionDenied: 403, InvalidState: 409, Conflict: 409}
-
-
-def _error_status(exc: ServiceError) -> int:
-    for kind, status in _ERROR_STATUS.items():
-        if isinstance(exc, kind):
-            return status
-    return 400
-
 
 def _refuse(request: HttpRequest, message: str, status: int) -> HttpResponse:
     """A refused action: a toast for htmx (retargeted, so the page stays as it is), an error
@@ -236,7 +220,7 @@ def _refuse(request: HttpRequest, message: str, status: int) -> HttpResponse:
 
 
 def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
-    return _refuse(request, exc.message, _error_status(exc))
+    return _refuse(request, exc.message, http_status(exc))
 
 
 def _job_or_404(request: HttpRequest, job_id: str) -> Job:
