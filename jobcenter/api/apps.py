@@ -7,6 +7,5 @@ class ApiConfig(AppConfig):
     verbose_name = "REST API"
 
     def ready(self) -> None:
-        # OpenAPI descriptions of our authentication classes and request bodies
-        # (drf-spectacular extensions).
-        from jobcenter.api import schema, schema_bodies  # noqa: F401
+        # OpenAPI descriptions of our authentication classes (drf-spectacular extensions).
+        from jobcenter.api import schema  # noqa: F401

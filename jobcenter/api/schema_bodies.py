@@ -3,7 +3,8 @@ exact. Each extension starts from drf-spectacular's own schema of the serializer
 its fields cannot say: which fields a variant needs or refuses (oneOf on `format`, `dialect`,
 `algorithm`, `operation`), the shape of nested objects the services check, and bounds.
 
-drf-spectacular finds these extensions once the module is imported (ApiConfig.ready)."""
+drf-spectacular finds these extensions once the module is imported: views/service.py does,
+next to the schema view."""
 
 from __future__ import annotations
 

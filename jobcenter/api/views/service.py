@@ -21,6 +21,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+# The request bodies' exact schemas (drf-spectacular extensions, found once imported), for the
+# document SchemaView serves and for manage.py spectacular (both load the URLs, so this module).
+from jobcenter.api import schema_bodies  # noqa: F401
 from jobcenter.api.authentication import API_AUTHENTICATION
 from jobcenter.api.exceptions import error_body
 from jobcenter.api.schema import ok
