@@ -22,26 +22,9 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from jobcenter.api.parsers import UploadTooLarge
-from jobcenter.core.errors import (
-    Conflict,
-    InvalidInput,
-    InvalidState,
-    NotFound,
-    PermissionDenied,
-    ServiceError,
-    TooManyAttempts,
-)
+from jobcenter.core.errors import ServiceError, TooManyAttempts, http_status
 
 logger = logging.getLogger("jobcenter.api")
-
-SERVICE_STATUS: dict[type[ServiceError], int] = {
-    InvalidInput: status.HTTP_400_BAD_REQUEST,
-    NotFound: status.HTTP_404_NOT_FOUND,
-    Conflict: status.HTTP_409_CONFLICT,
-    InvalidState: status.HTTP_409_CONFLICT,
-    PermissionDenied: status.HTTP_403_FORBIDDEN,
-    TooManyAttempts: status.HTTP_429_TOO_MANY_REQUESTS,
-}
 
 
 def error_body(code: str, message: str, errors: dict[str, list[str]] | None = None) -> dict:
@@ -77,12 +60,6 @@ def _message(errors: dict[str, list[str]], fallback: str) -> str:
 
 
 def service_error_response(exc: ServiceError) -> Response:
-    code = SERVICE_STATUS.get(type(exc))
-    if code is None:
-        code = next(
-            (s for cls, s in SERVICE_STATUS.items() if isinstance(exc, cls)),
-            status.HTTP_400_BAD_REQUEST,
-        )
     errors = {
         str(field): [str(m) for m in (v if isinstance(v, list) else [v])]
         for field, v in exc.errors.items()
@@ -91,7 +68,7 @@ def service_error_response(exc: ServiceError) -> Response:
     if exc.field and exc.field not in message:
         message = f"{exc.field}: {message}"
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
-    return Response(error_body(exc.code, message, errors), status=code, headers=headers)
+    return Response(error_body(exc.code, message, errors), status=http_status(exc), headers=headers)
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

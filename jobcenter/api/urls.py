@@ -1,10 +1,25 @@
-"""URLs of the native API, mounted at /api/ (health, schema, v1)."""
+"""URLs of the native API, mounted at /api/ (health, schema, v1): the one router of its views."""
 
 from __future__ import annotations
 
 from django.urls import include, path, re_path
 
-from jobcenter.api import analytics, docs, views
+from jobcenter.api import docs
+from jobcenter.api.views import (
+    algorithms,
+    auth,
+    exports,
+    graphs,
+    imports,
+    indexes,
+    job_files,
+    jobs,
+    operations,
+    projects,
+    queries,
+    results,
+    service,
+)
 from jobcenter.core.security import content_security_policy
 
 # ReDoc runs under its own, slightly looser policy (see settings.py); Swagger UI under the
@@ -12,69 +27,90 @@ from jobcenter.core.security import content_security_policy
 redoc_policy = content_security_policy("JOBCENTER_CSP_REDOC")
 
 v1 = [
-    path("auth/token/", views.TokenView.as_view(), name="token"),
-    path("jobs/", views.JobListView.as_view(), name="job-list"),
-    path("jobs.csv", views.JobListCsvView.as_view(), name="job-list-csv"),
-    path("jobs/cancel/", views.JobBulkCancelView.as_view(), name="job-bulk-cancel"),
-    path("jobs/retry/", views.JobBulkRetryView.as_view(), name="job-bulk-retry"),
-    path("jobs/<str:job_id>/", views.JobDetailView.as_view(), name="job-detail"),
-    path("jobs/<str:job_id>/cancel/", views.JobCancelView.as_view(), name="job-cancel"),
-    path("jobs/<str:job_id>/retry/", views.JobRetryView.as_view(), name="job-retry"),
-    path("jobs/<str:job_id>/timeline/", views.JobTimelineView.as_view(), name="job-timeline"),
-    path("jobs/<str:job_id>/files/", views.JobFileListView.as_view(), name="job-files"),
+    path("auth/token/", auth.TokenView.as_view(), name="token"),
+    path("jobs/", jobs.JobListView.as_view(), name="job-list"),
+    path("jobs.csv", jobs.JobListCsvView.as_view(), name="job-list-csv"),
+    path("jobs/cancel/", jobs.JobBulkCancelView.as_view(), name="job-bulk-cancel"),
+    path("jobs/retry/", jobs.JobBulkRetryView.as_view(), name="job-bulk-retry"),
+    path("jobs/<str:job_id>/", jobs.JobDetailView.as_view(), name="job-detail"),
+    path("jobs/<str:job_id>/cancel/", jobs.JobCancelView.as_view(), name="job-cancel"),
+    path("jobs/<str:job_id>/retry/", jobs.JobRetryView.as_view(), name="job-retry"),
+    path("jobs/<str:job_id>/timeline/", jobs.JobTimelineView.as_view(), name="job-timeline"),
+    path("jobs/<str:job_id>/files/", job_files.JobFileListView.as_view(), name="job-files"),
     path(
         "jobs/<str:job_id>/files/<str:index>/",
-        views.JobFileDetailView.as_view(),
+        job_files.JobFileDetailView.as_view(),
         name="job-file",
     ),
     path(
         "jobs/<str:job_id>/failed-lines/",
-        views.JobFailedLinesView.as_view(),
+        job_files.JobFailedLinesView.as_view(),
         name="job-failed-lines",
     ),
     path(
         "jobs/<str:job_id>/failed-lines.csv",
-        views.JobFailedLinesCsvView.as_view(),
+        job_files.JobFailedLinesCsvView.as_view(),
         name="job-failed-lines-csv",
     ),
     path(
         "jobs/<str:job_id>/files/<str:index>/failed-lines/",
-        views.JobFileFailedLinesView.as_view(),
+        job_files.JobFileFailedLinesView.as_view(),
         name="job-file-failed-lines",
     ),
     path(
         "jobs/<str:job_id>/files/<str:index>/failed-lines.csv",
-        views.JobFileFailedLinesCsvView.as_view(),
+        job_files.JobFileFailedLinesCsvView.as_view(),
         name="job-file-failed-lines-csv",
     ),
-    *analytics.urlpatterns,
-    path("graphs/", views.GraphListView.as_view(), name="graph-list"),
-    path("graphs/<str:graph_id>/", views.GraphDetailView.as_view(), name="graph-detail"),
-    path("graphs/<str:graph_id>/import/", views.GraphImportView.as_view(), name="graph-import"),
-    path("projects/", views.ProjectListView.as_view(), name="project-list"),
-    path("projects/<str:project>/", views.ProjectDetailView.as_view(), name="project-detail"),
+    path("jobs/<str:job_id>/result/", results.JobResultView.as_view(), name="job-result"),
+    path("jobs/<str:job_id>/result.csv", results.JobResultCsvView.as_view(), name="job-result-csv"),
+    path(
+        "jobs/<str:job_id>/result/export/",
+        exports.JobResultExportView.as_view(),
+        name="job-result-export",
+    ),
+    path(
+        "graphs/<str:graph_id>/algorithms/",
+        algorithms.GraphAlgorithmView.as_view(),
+        name="graph-algorithm",
+    ),
+    path("graphs/<str:graph_id>/query/", queries.GraphQueryView.as_view(), name="graph-query"),
+    path("graphs/<str:graph_id>/indexes/", indexes.GraphIndexView.as_view(), name="graph-index"),
+    path("graphs/<str:graph_id>/export/", exports.GraphExportView.as_view(), name="graph-export"),
+    path(
+        "graphs/<str:graph_id>/operations/",
+        operations.GraphOperationView.as_view(),
+        name="graph-operation",
+    ),
+    path("graphs/", graphs.GraphListView.as_view(), name="graph-list"),
+    path("graphs/<str:graph_id>/", graphs.GraphDetailView.as_view(), name="graph-detail"),
+    path("graphs/<str:graph_id>/import/", imports.GraphImportView.as_view(), name="graph-import"),
+    path("projects/", projects.ProjectListView.as_view(), name="project-list"),
+    path("projects/<str:project>/", projects.ProjectDetailView.as_view(), name="project-detail"),
     path(
         "projects/<str:project>/members/",
-        views.MemberListView.as_view(),
+        projects.MemberListView.as_view(),
         name="project-members",
     ),
     path(
         "projects/<str:project>/members/<str:username>/",
-        views.MemberDetailView.as_view(),
+        projects.MemberDetailView.as_view(),
         name="project-member",
     ),
 ]
 
 app_name = "api"
 urlpatterns = [
-    path("health/", views.HealthView.as_view(), name="health"),
-    path("schema/", views.SchemaView.as_view(), name="schema"),
-    path("schema/swagger-ui/", views.SwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("health/", service.HealthView.as_view(), name="health"),
+    path("schema/", service.SchemaView.as_view(), name="schema"),
+    path("schema/swagger-ui/", service.SwaggerView.as_view(url_name="api:schema"), name="docs"),
     path(
-        "schema/redoc/", redoc_policy(views.RedocView.as_view(url_name="api:schema")), name="redoc"
+        "schema/redoc/",
+        redoc_policy(service.RedocView.as_view(url_name="api:schema")),
+        name="redoc",
     ),
     path("schema/redoc/redoc.standalone.js", docs.redoc_script, name="redoc-script"),
     path("v1/", include(v1)),
     # Anything else under /api/: the JSON error shape (or a redirect adding a missing slash).
-    re_path(r"^(?P<path>.*)$", views.not_found),
+    re_path(r"^(?P<path>.*)$", service.not_found),
 ]

@@ -1,4 +1,5 @@
-"""Errors raised by services; every face (API, dialects, UI, CLI) maps them to its own wire.
+"""Errors raised by services; every face (API, dialects, UI, CLI) maps them to its own wire
+(the native API and the dashboard both through ``http_status``).
 
 Also :class:`PlanError`, raised below the services (path checks, the graph engine) and turned
 into a service error by the service that called them. Nothing here imports Django.
@@ -61,6 +62,27 @@ class TooManyAttempts(ServiceError):
     def __init__(self, message: str, *, retry_after: int, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+
+
+# The HTTP status of each kind, for the faces that answer in HTTP with bodies of their own (the
+# native API, the dashboard). The GES and GraphScope dialects follow their vendors' statuses and
+# codes, which their wire.py modules keep.
+HTTP_STATUS: dict[type[ServiceError], int] = {
+    InvalidInput: 400,
+    NotFound: 404,
+    Conflict: 409,
+    InvalidState: 409,
+    PermissionDenied: 403,
+    TooManyAttempts: 429,
+}
+
+
+def http_status(exc: ServiceError) -> int:
+    """The HTTP status of ``exc``: that of the nearest kind it derives from (400 if none)."""
+    for kind in type(exc).__mro__:
+        if kind in HTTP_STATUS:
+            return HTTP_STATUS[kind]
+    return 400
 
 
 class PlanError(ValueError):

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from jobcenter.core.errors import Conflict, InvalidState, NotFound, PermissionDenied, ServiceError
+from jobcenter.core.errors import NotFound, ServiceError, http_status
 from jobcenter.dashboard.nav import Nav, nav_for_project
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.selectors import graph_get_by_id
@@ -51,15 +51,6 @@ def render_page(
 
 # --- errors ----------------------------------------------------------------------------------
 
-_ERROR_STATUS = {NotFound: 404, PermissionDenied: 403, InvalidState: 409, Conflict: 409}
-
-
-def _error_status(exc: ServiceError) -> int:
-    for kind, status in _ERROR_STATUS.items():
-        if isinstance(exc, kind):
-            return status
-    return 400
-
 
 def refuse(request: HttpRequest, message: str, status: int) -> HttpResponse:
     """A refused action: a toast for htmx (retargeted, so the page stays as it is), an error
@@ -79,7 +70,7 @@ def refuse(request: HttpRequest, message: str, status: int) -> HttpResponse:
 
 
 def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
-    return refuse(request, exc.message, _error_status(exc))
+    return refuse(request, exc.message, http_status(exc))
 
 
 def job_or_404(request: HttpRequest, job_id: str) -> Job:

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from rest_framework import serializers
 
-from jobcenter.api.serializers import JobDetailSerializer, JobSerializer
+from jobcenter.api.serializers.jobs import JobDetailSerializer, JobSerializer
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.selectors import job_files, job_list
 from tests.api.conftest import make_job

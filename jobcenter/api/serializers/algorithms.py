@@ -1,0 +1,13 @@
+"""An algorithm job's request (its parameters are checked by the service)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from jobcenter.api.serializers.fields import ObjectField
+from jobcenter.graphs.algorithms import ALGORITHMS
+
+
+class AlgorithmInputSerializer(serializers.Serializer):
+    algorithm = serializers.ChoiceField(choices=list(ALGORITHMS))
+    parameters = ObjectField(required=False, default=dict)

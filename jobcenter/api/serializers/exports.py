@@ -1,0 +1,16 @@
+"""The requests of export jobs: a whole graph, or a job's result."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from jobcenter.api.serializers.fields import TextField
+
+
+class GraphExportInputSerializer(serializers.Serializer):
+    path = TextField(max_length=1024, help_text="Under the export root.")
+    format = serializers.ChoiceField(choices=["ges"], default="ges")
+
+
+class ResultExportInputSerializer(serializers.Serializer):
+    path = TextField(max_length=1024, help_text="CSV file under the export root.")

@@ -1,0 +1,66 @@
+"""Importing data into a graph (a job): files named on the server (JSON) or uploaded with the
+request (multipart/form-data)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from jobcenter.api.parsers import ApiJSONParser, ApiMultiPartParser
+from jobcenter.api.schema import errors, ok
+from jobcenter.api.serializers.imports import ImportInputSerializer, ImportUploadSerializer
+from jobcenter.api.serializers.jobs import JobDetailSerializer
+from jobcenter.api.views.base import GRAPH_ID, ApiView, created
+from jobcenter.api.views.graphs import graph_for
+from jobcenter.api.views.jobs import job_detail_data, job_url
+from jobcenter.jobs.services import job_submit_import, job_submit_import_upload
+
+
+class GraphImportView(ApiView):
+    parser_classes = [ApiJSONParser, ApiMultiPartParser]
+
+    @extend_schema(
+        tags=["imports"],
+        operation_id="graphs_import",
+        summary="Import data into a graph (a job)",
+        description=(
+            "JSON: name files on the server, under the import roots (GES `request` or "
+            "GraphScope `mapping`). multipart/form-data: upload the files (GES `schema`, "
+            "`vertices`, `edges`, `options`; GraphScope `files` and `mapping`). The whole "
+            "request is checked (paths, schema, mappings) before the job is queued. Needs the "
+            "operator role."
+        ),
+        parameters=[GRAPH_ID],
+        request={
+            "application/json": ImportInputSerializer,
+            "multipart/form-data": ImportUploadSerializer,
+        },
+        responses={
+            201: ok(JobDetailSerializer, "The import job, queued; `Location` is its URL."),
+            **errors(400, 401, 403, 404, 409, 415),
+        },
+    )
+    def post(self, request: Request, graph_id: str) -> Response:
+        graph = graph_for(request, graph_id)
+        if request.content_type.startswith("multipart/"):
+            upload = ImportUploadSerializer(data=request.data)
+            upload.is_valid(raise_exception=True)
+            job = job_submit_import_upload(
+                graph=graph,
+                fmt=upload.validated_data["format"],
+                uploads=upload.uploads(),
+                options=upload.validated_data["options"],
+                user=request.user,
+                name=upload.validated_data["name"],
+            )
+        else:
+            data = ImportInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            job = job_submit_import(
+                graph=graph,
+                params=data.params(),
+                user=request.user,
+                name=data.validated_data["name"],
+            )
+        return created(job_detail_data(job), job_url(job))
