@@ -91,7 +91,8 @@ def test_jobs_per_hour_is_one_grouped_query_over_an_index_range(project):
             plan = " ".join(row[0] for row in cursor.fetchall())
             # a range of creation time in an index (the day's jobs), not the project's jobs
             assert re.search(r"Index (Only )?Scan using \w+ on jobs_job", plan), plan
-            assert re.search(r"Index Cond: \([^)]*created_at >= ", plan), plan
+            # (with or without the project in the same condition: either index has the range)
+            assert re.search(r"Index Cond: \(.*created_at >= ", plan), plan
             assert "Seq Scan" not in plan, plan
 
 
