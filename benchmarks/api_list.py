@@ -159,6 +159,7 @@ def populate(n_jobs: int) -> None:
             "lines_done": 4 if active else 10,
             "lines_total": 10,
             "lines_per_second": 0.0,
+            "phase": "",
         }
         rows.append([values[f.attname] for f in fields])
         if len(rows) == 50_000 or i == n_jobs - 1:
