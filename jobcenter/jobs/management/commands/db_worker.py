@@ -35,6 +35,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from jobcenter.core.dbstats import database_statistics_refresh
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
+from jobcenter.jobs.registry import between_jobs
 from jobcenter.jobs.resident import warm_recent
 from jobcenter.jobs.runner import SHUTDOWN
 from jobcenter.jobs.services import job_results_expire
@@ -86,6 +87,7 @@ class JobcenterWorker(Worker):
                     return
                 close_old_connections()
                 if self.running and taken is None:
+                    between_jobs(idle=True)  # e.g. load the started graphs this worker lacks
                     doorbell.wait(mark, self.interval, SHUTDOWN)
         finally:
             doorbell.close()
@@ -200,6 +202,7 @@ class Command(BaseWorkerCommand):
         )
         sweeper.start()
         started = time.perf_counter()
+        between_jobs(idle=False)  # before any graph is loaded (see jobs.resident.keep_in_step)
         warmed = warm_recent(settings.JOBCENTER_WARM_ON_START)
         if warmed:
             names = ", ".join(graph.name for graph in warmed)
