@@ -42,7 +42,7 @@ logger = logging.getLogger("jobcenter.jobs")
 BUDGET_SETTING = "JOBCENTER_GRAPH_MEMORY_MB"
 # An idle worker looks again at a started graph it holds (a newer version of its data?) or
 # could not keep (no room) after this many seconds.
-RECHECK_SECONDS = 10.0
+RECHECK_SECONDS = 30.0
 
 
 def _no_data(graph: Graph) -> str:
