@@ -392,6 +392,8 @@ class ResidentGraphs:
     def __init__(self) -> None:
         self._graphs: OrderedDict[tuple, ResidentGraph] = OrderedDict()
         self._lock = threading.Lock()
+        # Store paths of the graphs started into memory (see pin()).
+        self._pinned: set[str] = set()
 
     def budget(self) -> int:
         return self.budget_source()
@@ -416,8 +418,11 @@ class ResidentGraphs:
                 del self._graphs[old]
             if entry.nbytes > budget:
                 return False
-            while self._graphs and self.used() + entry.nbytes > budget:
-                self._graphs.popitem(last=False)
+            while self.used() + entry.nbytes > budget:
+                victim = next((k for k in self._graphs if not self._is_pinned(k)), None)
+                if victim is None:  # only started graphs are left: they stay
+                    return False
+                del self._graphs[victim]
             self._graphs[key] = entry
             return True
 
@@ -435,9 +440,45 @@ class ResidentGraphs:
         with self._lock:
             return list(self._graphs)
 
+    # A started graph (a start graph job) is pinned: its unweighted copy is never dropped to
+    # make room for another graph, only by forget() (closed, cleared, deleted) or a newer
+    # version of its data.
+
+    def pin(self, store_path: str | os.PathLike) -> None:
+        with self._lock:
+            self._pinned.add(str(Path(store_path).resolve()))
+
+    def unpin(self, store_path: str | os.PathLike) -> None:
+        with self._lock:
+            self._pinned.discard(str(Path(store_path).resolve()))
+
+    def pinned(self) -> set[str]:
+        with self._lock:
+            return set(self._pinned)
+
+    def pinned_bytes(self, *, besides: str | os.PathLike | None = None) -> int:
+        """Memory held by pinned copies (of graphs other than ``besides``)."""
+        skip = str(Path(besides).resolve()) if besides is not None else None
+        with self._lock:
+            return sum(
+                entry.nbytes
+                for key, entry in self._graphs.items()
+                if self._is_pinned(key) and key[0] != skip
+            )
+
+    def holds(self, store_path: str | os.PathLike) -> bool:
+        """Whether an unweighted copy of the graph is held (of any version of its data)."""
+        path = str(Path(store_path).resolve())
+        with self._lock:
+            return any(k[0] == path and k[2] is None for k in self._graphs)
+
+    def _is_pinned(self, key: tuple) -> bool:
+        return key[0] in self._pinned and key[2] is None
+
     def clear(self) -> None:
         with self._lock:
             self._graphs.clear()
+            self._pinned.clear()
 
 
 RESIDENT = ResidentGraphs()

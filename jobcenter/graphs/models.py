@@ -27,6 +27,12 @@ class Graph(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     data_updated_at = models.DateTimeField(null=True, blank=True)
+    # Started into the workers' memory (a start graph job): every worker keeps it and an idle
+    # worker loads it; a close graph job clears it.
+    kept_in_memory = models.BooleanField(default=False)
+    # Bumped by every close graph job: a worker drops the copies it loaded under an older value
+    # (jobcenter.jobs.resident.keep_in_step).
+    memory_epoch = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["project", "name"]

@@ -8,6 +8,8 @@ class JobType(models.TextChoices):
     INDEX = "index", "Index build"
     EXPORT = "export", "Export"
     GRAPH_OPERATION = "graph_operation", "Graph operation"
+    START_GRAPH = "start_graph", "Start graph"
+    CLOSE_GRAPH = "close_graph", "Close graph"
 
 
 class JobStatus(models.TextChoices):

@@ -8,12 +8,16 @@ retries, warming) asks the registry, and a new kind is one new module.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from jobcenter.jobs.models import Job
+
+
+logger = logging.getLogger("jobcenter.jobs")
 
 
 def _never(job: Job) -> bool:
@@ -35,6 +39,9 @@ class Kind:
       then loads the new data into memory).
     - ``phases``: the phases its handler stores on the job (``Job.phase``), in order.
     - ``result``: what its result is, in a sentence (docs and the registry's listing).
+    - ``between_jobs(idle=)``: what every worker does before each job (``idle=False``: quick)
+      and while it waits for one (``idle=True``) to keep in step with this kind's jobs run by
+      other workers (start and close graph: the graphs held in memory); ``None``: nothing.
     """
 
     type: str
@@ -45,6 +52,7 @@ class Kind:
     writes_graph: Callable[[Job], bool] = _never
     phases: tuple[str, ...] = ()
     result: str = ""
+    between_jobs: Callable[..., None] | None = None
 
 
 _KINDS: dict[str, Kind] = {}
@@ -69,3 +77,15 @@ def kind_for(type: str) -> Kind | None:
 def kinds() -> list[Kind]:
     """Every registered kind, in registration order."""
     return list(_KINDS.values())
+
+
+def between_jobs(*, idle: bool) -> None:
+    """Run every kind's ``between_jobs`` hook; a failing hook is logged, never raised (the
+    worker goes on with its jobs)."""
+    for kind in kinds():
+        if kind.between_jobs is None:
+            continue
+        try:
+            kind.between_jobs(idle=idle)
+        except Exception:
+            logger.exception("between-jobs hook of kind %s failed", kind.type)

@@ -23,7 +23,7 @@ from jobcenter.core.ids import worker_id_for
 from jobcenter.jobs import transitions
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import FailedLine, Job, JobFile
-from jobcenter.jobs.registry import kind_for
+from jobcenter.jobs.registry import between_jobs, kind_for
 
 logger = logging.getLogger("jobcenter.jobs")
 
@@ -110,6 +110,7 @@ def execute_job(*, job_id: str) -> None:
     """Run one job to a terminal state (or back to the queue on shutdown)."""
     close_old_connections()
     worker_id = current_worker_id()
+    between_jobs(idle=False)  # e.g. drop the graphs closed since the last job
     job = transitions.job_claim(job_id=job_id, worker_id=worker_id)
     if job is None:
         logger.info("job %s was not waiting; nothing to do", job_id)

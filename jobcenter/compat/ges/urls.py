@@ -45,5 +45,15 @@ urlpatterns = [
         views.MgmtImportGraphView.as_view(),
         name="ges2-import-graph",
     ),
+    path(
+        "v2/<str:project_id>/graphs/<str:graph_id>/start",
+        views.MgmtStartGraphView.as_view(),
+        name="ges2-start-graph",
+    ),
+    path(
+        "v2/<str:project_id>/graphs/<str:graph_id>/stop",
+        views.MgmtStopGraphView.as_view(),
+        name="ges2-stop-graph",
+    ),
     re_path(r"^v2/", views.MgmtUnknownView.as_view()),
 ]

@@ -31,6 +31,8 @@ from jobcenter.graphs.models import Graph
 from jobcenter.graphs.selectors import graph_get, graph_labels_with_property, graph_list
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobDialect, JobType
 from jobcenter.jobs.filtersets import JobFilterSet
+from jobcenter.jobs.kinds.close_graph import job_submit_close_graph
+from jobcenter.jobs.kinds.start_graph import job_submit_start_graph
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.selectors import job_files, job_list, job_result_page
 from jobcenter.jobs.services import (
@@ -361,6 +363,42 @@ class MgmtImportGraphView(MgmtView):
             dialect=JobDialect.GES,
             user=request.user,
         )
+        return Response(management.mgmt_job_created(job))
+
+
+class MgmtGraphView(MgmtView):
+    """A management-plane action on one graph (by id or name)."""
+
+    def graph(self, project: Project, graph_id: str) -> Graph:
+        try:
+            return graph_get(user=self.request.user, project=project, ref=graph_id)
+        except NotFound:
+            raise errors.mgmt_graph_not_found(graph_id) from None
+
+
+class MgmtStartGraphView(MgmtGraphView):
+    """``POST /v2/{project_id}/graphs/{graph_id}/start`` (SDK ``StartGraph2``): a start graph
+    job, loading the graph into the workers' memory. Starting from a backup is not supported."""
+
+    def post(self, request: Request, project_id: str, graph_id: str) -> Response:
+        project = self.project(project_id)
+        graph = self.graph(project, graph_id)
+        body = self.body(errors.mgmt_invalid_body)
+        management.mgmt_start_options(body)
+        job = job_submit_start_graph(
+            graph=graph, request=body, dialect=JobDialect.GES, user=request.user
+        )
+        return Response(management.mgmt_job_created(job))
+
+
+class MgmtStopGraphView(MgmtGraphView):
+    """``POST /v2/{project_id}/graphs/{graph_id}/stop`` (SDK ``StopGraph2``, "close graph"): a
+    close graph job, releasing the graph from every worker's memory."""
+
+    def post(self, request: Request, project_id: str, graph_id: str) -> Response:
+        project = self.project(project_id)
+        graph = self.graph(project, graph_id)
+        job = job_submit_close_graph(graph=graph, dialect=JobDialect.GES, user=request.user)
         return Response(management.mgmt_job_created(job))
 
 

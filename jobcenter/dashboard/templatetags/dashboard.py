@@ -388,6 +388,12 @@ def progress_text(job: Any, style: str = "long") -> str:
         return f"clearing {n(total)}" if short else f"Removing {num(total)} vertices and edges"
     words = {"restore": "Restoring from the backup", "delete": "Deleting the graph"}
     text = words.get(operation, "")
+    phase = getattr(job, "phase", "")
+    if not text and phase:  # any other kind (start graph...): its phase, as its worker stored it
+        if short:
+            return f"{phase} {n(done)}/{n(total)}" if total else phase
+        text = phase[:1].upper() + phase[1:]
+        return f"{text}: {num(done)} of {num(total)}" if total else text
     return text.lower() if short else text
 
 

@@ -168,3 +168,16 @@ def test_service_status_is_what_the_sdk_session_needs(port):
     body = wire.service_status(port=port)
     assert sdk_errors("ServiceStatus", [body]) == [None]
     assert body["hqps_port"] == port
+
+
+def test_start_and_close_graph_jobs_are_listed_with_their_own_type():
+    # GraphScope Interactive has no job-making start or stop (its /v1/service/start is a
+    # synchronous switch of the served graph): its job list shows them by their type
+    for job_type, name in (
+        (JobType.START_GRAPH, "StartGraph"),
+        (JobType.CLOSE_GRAPH, "CloseGraph"),
+    ):
+        shown = wire.job_status(
+            make_job(JobStatus.SUCCEEDED, job_type, name=name), files=[], events=[]
+        )
+        assert shown["type"] == str(job_type).upper()

@@ -28,6 +28,9 @@ from huaweicloudsdkges.v2 import (
     ImportGraphReqParallelEdge,
     ListJobs2Request,
     ShowJob2Request,
+    StartGraph2Request,
+    StartGraphReq,
+    StopGraph2Request,
 )
 from huaweicloudsdkiam.v3 import (
     CreateCredentialOption,
@@ -99,6 +102,14 @@ class Runner:
             body["parallel_edge"] = ImportGraphReqParallelEdge(**body["parallel_edge"])
         request = ImportGraph2Request(graph_id=graph_id, body=ImportGraphReq(**body))
         return call(lambda: client().import_graph2(request))
+
+    def start_graph2(self, graph_id, body=None):
+        body = StartGraphReq(**body) if body is not None else None
+        request = StartGraph2Request(graph_id=graph_id, body=body)
+        return call(lambda: client().start_graph2(request))
+
+    def stop_graph2(self, graph_id):
+        return call(lambda: client().stop_graph2(StopGraph2Request(graph_id=graph_id)))
 
     def iam_create(self, user_id, description=""):
         body = CreatePermanentAccessKeyRequestBody(

@@ -35,6 +35,9 @@ JOB_TYPES: dict[str, GesJobType] = {
     # the job's own name, VertexQuery or EdgeQuery (GES's own taskType for a vertex query)
     JobType.QUERY: GesJobType(None, stoppable=True),
     JobType.INDEX: GesJobType("AddIndex", stoppable=True),
+    # the management plane's start and stop (SDK StartGraph2, StopGraph2: "close graph")
+    JobType.START_GRAPH: GesJobType("StartGraph", "StartGraph", in_job_center=True),
+    JobType.CLOSE_GRAPH: GesJobType("CloseGraph", "CloseGraph", in_job_center=True),
 }
 # The core's name for the export of a job's result (jobs.services.job_submit_export).
 RESULT_EXPORT_NAME = "ExportResult"

@@ -109,3 +109,12 @@ def mgmt_job_list(jobs: Sequence[Job], *, total: int) -> dict[str, Any]:
 
 def mgmt_job_created(job: Job) -> dict[str, str]:
     return {"job_id": str(job.pk)}
+
+
+def mgmt_start_options(body: dict[str, Any]) -> None:
+    """StartGraph2's body (``StartGraphReq``): ``graph_backup_id`` starts from a backup, which
+    this server does not do (its backups are files: restore one with a graph operation)."""
+    if body.get("graph_backup_id"):
+        raise mgmt_bad_parameter(
+            "graph_backup_id is not supported: restore the backup, then start the graph"
+        )

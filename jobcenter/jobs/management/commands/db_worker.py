@@ -8,6 +8,8 @@ projects' result retention. On the
 first Ctrl-C / SIGTERM, the job being run stops at its next checkpoint, rolls back and goes back
 to the queue, so shutting down never waits for a long import (a second signal, a second or
 more after the first, forces exit).
+Before each job and while idle it runs the job kinds' ``between_jobs`` hooks (start and close
+graph: the started graphs kept in memory, the closed ones dropped).
 ``--lost-worker ID`` (``manage.py serve`` passes the workers it saw die) has the start-up
 recovery take those workers' jobs at once, without waiting for their heartbeats to go stale.
 """
@@ -35,6 +37,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from jobcenter.core.dbstats import database_statistics_refresh
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
+from jobcenter.jobs.registry import between_jobs
 from jobcenter.jobs.resident import warm_recent
 from jobcenter.jobs.runner import SHUTDOWN
 from jobcenter.jobs.services import job_results_expire
@@ -86,6 +89,7 @@ class JobcenterWorker(Worker):
                     return
                 close_old_connections()
                 if self.running and taken is None:
+                    between_jobs(idle=True)  # e.g. load the started graphs this worker lacks
                     doorbell.wait(mark, self.interval, SHUTDOWN)
         finally:
             doorbell.close()
@@ -200,6 +204,7 @@ class Command(BaseWorkerCommand):
         )
         sweeper.start()
         started = time.perf_counter()
+        between_jobs(idle=False)  # before any graph is loaded (see kinds.close_graph.drop_closed)
         warmed = warm_recent(settings.JOBCENTER_WARM_ON_START)
         if warmed:
             names = ", ".join(graph.name for graph in warmed)

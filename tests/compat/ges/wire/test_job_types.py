@@ -19,3 +19,17 @@ def test_job_type_rows():
     assert kind(JobType.EXPORT, "ExportGraph") == ("ExportGraph", True, "GraphManagement")
     assert kind(JobType.EXPORT, "ExportResult") == ("ExportResult", False, "ExportResult")
     assert job_types.MGMT_EXCLUDED_NAMES == ("ExportResult",)
+
+
+def test_start_and_close_graph_are_graph_management_jobs():
+    for job_type, name in (
+        (JobType.START_GRAPH, "StartGraph"),
+        (JobType.CLOSE_GRAPH, "CloseGraph"),
+    ):
+        job = make_job(JobStatus.RUNNING, job_type, name=name, cancellable=True)
+        item = service.service_job(job, files=[])
+        assert (item["taskType"], item["canStop"]) == (name, False)
+        mgmt = management.mgmt_job(job, files=[])
+        assert (mgmt["job_type"], mgmt["job_name"]) == ("GraphManagement", name)
+        assert "job_detail" not in mgmt
+        assert job_type in job_types.MGMT_JOB_TYPES

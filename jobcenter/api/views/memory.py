@@ -1,0 +1,53 @@
+"""A graph in the workers' memory (jobs): start it (loaded and kept by every worker, so that
+algorithm jobs find it held) and close it (released everywhere)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from jobcenter.api.views.base import GRAPH_ID, ApiView
+from jobcenter.api.views.graphs import graph_for
+from jobcenter.api.views.jobs import SUBMITTED, submitted
+from jobcenter.jobs.kinds.close_graph import job_submit_close_graph
+from jobcenter.jobs.kinds.start_graph import job_submit_start_graph
+
+
+class GraphStartView(ApiView):
+    @extend_schema(
+        tags=["analytics"],
+        operation_id="graphs_start",
+        summary="Start a graph: load it into the workers' memory (a job)",
+        description=(
+            "The job loads the graph (its phase and progress show how far) and every worker "
+            "keeps it, so algorithm jobs find it held (`graph_loaded_from: memory`). It can "
+            "be cancelled while it loads. A graph without data is a 409; one that does not fit "
+            "`JOBCENTER_GRAPH_MEMORY_MB` fails its job with the reason. Needs the operator role."
+        ),
+        parameters=[GRAPH_ID],
+        request=None,
+        responses=SUBMITTED,
+    )
+    def post(self, request: Request, graph_id: str) -> Response:
+        graph = graph_for(request, graph_id)
+        return submitted(job_submit_start_graph(graph=graph, user=request.user))
+
+
+class GraphCloseView(ApiView):
+    @extend_schema(
+        tags=["analytics"],
+        operation_id="graphs_close",
+        summary="Close a graph: release it from the workers' memory (a job)",
+        description=(
+            "Every worker drops the graph before its next job; a later algorithm job loads it "
+            "again from the store. Closing a graph no worker holds succeeds and its result says "
+            "there was nothing to release. Needs the operator role."
+        ),
+        parameters=[GRAPH_ID],
+        request=None,
+        responses=SUBMITTED,
+    )
+    def post(self, request: Request, graph_id: str) -> Response:
+        graph = graph_for(request, graph_id)
+        return submitted(job_submit_close_graph(graph=graph, user=request.user))
