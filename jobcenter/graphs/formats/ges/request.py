@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from jobcenter.graphs.formats.common import Upload, UploadStore, threshold_request
 from jobcenter.graphs.plan import PlanError
@@ -60,8 +60,6 @@ class GesImportRequest:
     command line) sets the named fields, None for "not given", which go over ``request``.
     ``schema``, ``vertices`` and ``edges`` are files uploaded with the request: each stands
     for its path key (``schema_path``...), which the request must then leave out."""
-
-    format: ClassVar[str] = "ges"
 
     request: dict[str, Any] = field(default_factory=dict)
     schema_path: str | None = None

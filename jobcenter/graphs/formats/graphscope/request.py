@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from jobcenter.graphs.formats.common import Upload, UploadStore, threshold_request
 from jobcenter.graphs.plan import PlanError
@@ -22,8 +22,6 @@ class GraphScopeImportRequest:
     inputs are read from, over the mapping's own; ``default_location`` the one used when the
     mapping names none. ``files`` are data files uploaded with the request: the mapping's inputs
     name them by file name (``@name`` as the GraphScope SDK writes it too)."""
-
-    format: ClassVar[str] = "graphscope"
 
     mapping: Any
     location: str | None = None
