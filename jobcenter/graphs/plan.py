@@ -1,6 +1,6 @@
 """The contract between job execution and the import engine.
 
-A dialect (``formats/ges.py``, ``formats/graphscope.py``) turns a request into an
+A dialect (``formats/ges/``, ``formats/graphscope/``) turns a request into an
 :class:`ImportPlan`; the one loader (``loader.py``) executes a plan against a graph store and
 reports through an :class:`ImportProgress` that the job runner reads from its heartbeat thread.
 Nothing here imports Django: the loader runs the same in a worker, a benchmark or a unit test.

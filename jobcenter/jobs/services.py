@@ -36,7 +36,7 @@ from jobcenter.jobs.kinds.graph_operation import (
     graph_delete_submit,
     job_submit_graph_operation,
 )
-from jobcenter.jobs.kinds.imports import job_submit_import, job_submit_import_upload
+from jobcenter.jobs.kinds.imports import job_submit_import, job_submit_import_request
 from jobcenter.jobs.kinds.index import job_submit_index
 from jobcenter.jobs.kinds.query import job_submit_query
 from jobcenter.jobs.models import Job
@@ -64,7 +64,7 @@ __all__ = [
     "job_submit_export",
     "job_submit_graph_operation",
     "job_submit_import",
-    "job_submit_import_upload",
+    "job_submit_import_request",
     "job_submit_index",
     "job_submit_query",
 ]

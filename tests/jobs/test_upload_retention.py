@@ -17,6 +17,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from jobcenter.core.errors import InvalidState
+from jobcenter.graphs.formats import GesImportRequest
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
@@ -24,7 +25,7 @@ from jobcenter.jobs.services import (
     job_results_expire,
     job_retry,
     job_retry_many,
-    job_submit_import_upload,
+    job_submit_import_request,
 )
 from jobcenter.projects.models import Project
 from tests.factories import ges_graph, shared_data
@@ -45,13 +46,12 @@ def upload_folders() -> set[Path]:
 def uploaded_import(graph) -> tuple[Job, list[Path]]:
     """An import of uploaded files, and the upload folders it made."""
     before = upload_folders()
-    files = {
-        "schema": [SimpleUploadedFile("schema.xml", (MOVIE / "schema.xml").read_bytes())],
-        "vertices": [SimpleUploadedFile("vertex.csv", (MOVIE / "vertex.csv").read_bytes())],
-    }
-    job = job_submit_import_upload(
-        graph=graph, fmt="ges", uploads=files, options={"delimiter": ","}
+    request = GesImportRequest(
+        request={"delimiter": ","},
+        schema=[SimpleUploadedFile("schema.xml", (MOVIE / "schema.xml").read_bytes())],
+        vertices=[SimpleUploadedFile("vertex.csv", (MOVIE / "vertex.csv").read_bytes())],
     )
+    job = job_submit_import_request(graph=graph, request=request)
     made = sorted(upload_folders() - before)
     assert len(made) == 2  # schema and vertices: one upload each
     return job, made

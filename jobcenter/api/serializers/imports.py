@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from jobcenter.api.serializers.fields import ObjectField, TextField, TextOrFileField, parse_object
+from jobcenter.graphs.formats import GesImportRequest, GraphScopeImportRequest, ImportRequest
 from jobcenter.graphs.services import IMPORT_FORMATS
 
 
@@ -35,10 +36,11 @@ class ImportInputSerializer(serializers.Serializer):
             raise serializers.ValidationError({other: [f"not used by format {attrs['format']}"]})
         return attrs
 
-    def params(self) -> dict[str, Any]:
+    def import_request(self) -> ImportRequest:
         data = self.validated_data
-        key = "request" if data["format"] == "ges" else "mapping"
-        return {"format": data["format"], key: data[key]}
+        if data["format"] == "ges":
+            return GesImportRequest(request=data["request"])
+        return GraphScopeImportRequest(mapping=data["mapping"])
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -89,12 +91,13 @@ class ImportUploadSerializer(serializers.Serializer):
             raise serializers.ValidationError({wrong[0]: [f"not used by format {attrs['format']}"]})
         return attrs
 
-    def uploads(self) -> dict[str, list[Any]]:
+    def import_request(self) -> ImportRequest:
         data = self.validated_data
-        uploads: dict[str, list[Any]] = {}
-        for key in ("vertices", "edges", "files"):
-            if data.get(key):
-                uploads[key] = list(data[key])
-        if data.get("schema"):
-            uploads["schema"] = [data["schema"]]
-        return uploads
+        if data["format"] == "ges":
+            return GesImportRequest(
+                request=data["options"],
+                schema=[data["schema"]] if data.get("schema") else [],
+                vertices=data.get("vertices") or [],
+                edges=data.get("edges") or [],
+            )
+        return GraphScopeImportRequest(mapping=data["options"], files=data.get("files") or [])

@@ -14,7 +14,7 @@ from jobcenter.api.serializers.jobs import JobDetailSerializer
 from jobcenter.api.views.base import GRAPH_ID, ApiView, created
 from jobcenter.api.views.graphs import graph_for
 from jobcenter.api.views.jobs import job_detail_data, job_url
-from jobcenter.jobs.services import job_submit_import, job_submit_import_upload
+from jobcenter.jobs.services import job_submit_import_request
 
 
 class GraphImportView(ApiView):
@@ -43,24 +43,17 @@ class GraphImportView(ApiView):
     )
     def post(self, request: Request, graph_id: str) -> Response:
         graph = graph_for(request, graph_id)
-        if request.content_type.startswith("multipart/"):
-            upload = ImportUploadSerializer(data=request.data)
-            upload.is_valid(raise_exception=True)
-            job = job_submit_import_upload(
-                graph=graph,
-                fmt=upload.validated_data["format"],
-                uploads=upload.uploads(),
-                options=upload.validated_data["options"],
-                user=request.user,
-                name=upload.validated_data["name"],
-            )
-        else:
-            data = ImportInputSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            job = job_submit_import(
-                graph=graph,
-                params=data.params(),
-                user=request.user,
-                name=data.validated_data["name"],
-            )
+        serializer_class = (
+            ImportUploadSerializer
+            if request.content_type.startswith("multipart/")
+            else ImportInputSerializer
+        )
+        data = serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = job_submit_import_request(
+            graph=graph,
+            request=data.import_request(),
+            user=request.user,
+            name=data.validated_data["name"],
+        )
         return created(job_detail_data(job), job_url(job))

@@ -26,7 +26,7 @@ from jobcenter.compat.common import (
 from jobcenter.compat.ges.auth import SdkHmacAuthentication
 from jobcenter.compat.ges.wire import errors, job_types, management, requests, service, statuses
 from jobcenter.core.errors import InvalidState, NotFound
-from jobcenter.graphs.formats.ges import normalise_request
+from jobcenter.graphs.formats.ges import GesImportRequest
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.selectors import graph_get, graph_labels_with_property, graph_list
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobDialect, JobType
@@ -39,7 +39,7 @@ from jobcenter.jobs.services import (
     job_cancel,
     job_submit_algorithm,
     job_submit_export,
-    job_submit_import,
+    job_submit_import_request,
     job_submit_index,
     job_submit_query,
 )
@@ -187,10 +187,10 @@ class ServiceGraphActionView(ServicePlaneView):
     def import_graph(self, graph: Graph) -> Job:
         """The camelCase import body."""
         body = self.body(errors.service_bad_parameter)
-        return job_submit_import(
+        return job_submit_import_request(
             graph=graph,
-            params={"format": "ges", "request": normalise_request(body)},
-            request=body,
+            request=GesImportRequest.from_service_plane(body),
+            wire=body,
             dialect=JobDialect.GES,
             user=self.request.user,
         )
@@ -356,10 +356,10 @@ class MgmtImportGraphView(MgmtView):
         except NotFound:
             raise errors.mgmt_graph_not_found(graph_id) from None
         body = self.body(errors.mgmt_invalid_body)
-        job = job_submit_import(
+        job = job_submit_import_request(
             graph=graph,
-            params={"format": "ges", "request": body},
-            request=body,
+            request=GesImportRequest(request=body),
+            wire=body,
             dialect=JobDialect.GES,
             user=request.user,
         )

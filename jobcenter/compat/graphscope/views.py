@@ -29,13 +29,14 @@ from jobcenter.compat.graphscope import wire
 from jobcenter.core.errors import InvalidState
 from jobcenter.core.uploads import uploads_store
 from jobcenter.graphs.choices import GraphDialect, GraphStatus
+from jobcenter.graphs.formats.graphscope import GraphScopeImportRequest
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.selectors import graph_list, graph_list_in_project
 from jobcenter.graphs.services import graph_create, graph_schema_parse
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobDialect
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.selectors import job_failed_lines, job_files, job_list, job_timeline
-from jobcenter.jobs.services import graph_delete_submit, job_cancel, job_submit_import
+from jobcenter.jobs.services import graph_delete_submit, job_cancel, job_submit_import_request
 from jobcenter.projects.choices import Role
 from jobcenter.projects.models import Project
 from jobcenter.projects.selectors import project_list_for_user, user_has_role
@@ -245,10 +246,10 @@ class DataloadingView(GraphScopeView):
             body = self.body()
         except wire.GraphScopeError as exc:  # as upstream: an unparsable loading config is 104
             raise wire.invalid_import_file(exc.message) from None
-        job = job_submit_import(
+        job = job_submit_import_request(
             graph=graph,
-            params={"format": "graphscope", "mapping": body},
-            request=body,
+            request=GraphScopeImportRequest(mapping=body),
+            wire=body,
             dialect=JobDialect.GRAPHSCOPE,
             user=scope.user,
         )

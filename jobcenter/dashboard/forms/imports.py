@@ -12,6 +12,8 @@ from jobcenter.dashboard.forms.common import (
     parse_document,
     read_upload,
 )
+from jobcenter.graphs.formats import GesImportRequest, GraphScopeImportRequest, ImportRequest
+from jobcenter.graphs.formats.graphscope import graphscope_import_params
 from jobcenter.graphs.models import Graph
 
 FORMAT_CHOICES = [
@@ -130,16 +132,26 @@ class ImportForm(ServiceErrorsMixin, forms.Form):
             self._clean_graphscope(data, source)
         return data
 
-    def ges_options(self) -> dict[str, Any]:
+    def import_request(self) -> ImportRequest:
+        """The import this form asks for, in its dialect's request (graphs.formats)."""
         data = self.cleaned_data
-        return {
-            "delimiter": data.get("delimiter") or ",",
-            "trim_quote": data.get("trim_quote") or "",
-            "parallel_edge": {
-                "action": data.get("parallel_edge") or "allow",
-                "ignore_label": bool(data.get("ignore_label")),
-            },
-        }
+        server = data["source"] == "server"
+        if data["format"] == "graphscope":
+            if server:  # the location is in the mapping already (clean)
+                return GraphScopeImportRequest(mapping=data["mapping"])
+            return GraphScopeImportRequest(mapping=data["mapping"], files=data["data_files"])
+        return GesImportRequest(
+            schema_path=(server and data.get("schema_path")) or None,
+            vertexset_path=(server and data.get("vertexset_path")) or None,
+            edgeset_path=(server and data.get("edgeset_path")) or None,
+            delimiter=data.get("delimiter") or ",",
+            trim_quote=data.get("trim_quote") or "",
+            parallel_edge=data.get("parallel_edge") or "allow",
+            ignore_label=bool(data.get("ignore_label")),
+            schema=[data["schema_file"]] if not server and data.get("schema_file") else [],
+            vertices=(not server and data.get("vertex_files")) or [],
+            edges=(not server and data.get("edge_files")) or [],
+        )
 
     def _clean_ges(self, data: dict[str, Any], source: str | None) -> None:
         if source == "server":
@@ -168,13 +180,9 @@ class ImportForm(ServiceErrorsMixin, forms.Form):
             self.add_error("mapping_file" if upload else "mapping_text", exc)
             return
         location = (data.get("location") or "").strip()
-        if location and source == "server":
-            config = mapping.setdefault("loading_config", {})
-            if isinstance(config, dict):
-                source_cfg = config.setdefault("data_source", {})
-                if isinstance(source_cfg, dict):
-                    source_cfg.setdefault("scheme", "file")
-                    source_cfg["location"] = location
+        if location and source == "server":  # the mapping as the import will read it
+            located = GraphScopeImportRequest(mapping=mapping, location=location)
+            mapping = graphscope_import_params(located)["mapping"]
         data["mapping"] = mapping
         if source == "upload" and not data.get("data_files"):
             self.add_error("data_files", "Choose the data files the mapping names.")

@@ -27,38 +27,8 @@ def _submit_import(form: ImportForm, user: Any) -> Job:
     graph = data.get("graph_obj")
     if graph is None:
         raise NotFound("choose a graph of this project", field="graph")
-    fmt, source = data["format"], data["source"]
-    if fmt == "ges":
-        options = form.ges_options()
-        if source == "upload":
-            uploads = {
-                "schema": [data["schema_file"]] if data.get("schema_file") else [],
-                "vertices": data.get("vertex_files") or [],
-                "edges": data.get("edge_files") or [],
-            }
-            uploads = {k: v for k, v in uploads.items() if v}
-            return job_services.job_submit_import_upload(
-                graph=graph, fmt="ges", uploads=uploads, options=options, user=user
-            )
-        request = {
-            key: data[key]
-            for key in ("schema_path", "vertexset_path", "edgeset_path")
-            if data.get(key)
-        }
-        request.update(options)
-        return job_services.job_submit_import(
-            graph=graph, params={"format": "ges", "request": request}, user=user
-        )
-    if source == "upload":
-        return job_services.job_submit_import_upload(
-            graph=graph,
-            fmt="graphscope",
-            uploads={"files": data["data_files"]},
-            options=data["mapping"],
-            user=user,
-        )
-    return job_services.job_submit_import(
-        graph=graph, params={"format": "graphscope", "mapping": data["mapping"]}, user=user
+    return job_services.job_submit_import_request(
+        graph=graph, request=form.import_request(), user=user
     )
 
 

@@ -1,8 +1,10 @@
 """The import kind: a graph's data read from files (GES or GraphScope requests, server paths
 or uploads), validated line by line and committed to the graph's store in one transaction.
 
-- Submit: :func:`job_submit_import` (paths, schema and mappings checked; nothing is written
-  unless the whole request is valid), :func:`job_submit_import_upload` (files in the request).
+- Submit: :func:`job_submit_import_request` (every face's request, shaped by its dialect in
+  jobcenter.graphs.formats, uploads stored), :func:`job_submit_import` (the shaped form, as a
+  job keeps it: paths, schema and mappings checked; nothing is written unless the whole
+  request is valid).
 - Worker: :func:`import_graph` runs the loader under the heartbeat; per-file counters and
   failed lines are written by the heartbeat (:class:`ImportTracker`).
 - Phases: "waiting for the graph" (its write lock), "reading files" (the loader's pre-pass),
@@ -13,11 +15,10 @@ or uploads), validated line by line and committed to the graph's store in one tr
 
 from __future__ import annotations
 
-import copy
 import shutil
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from jobcenter.core.uploads import (
     uploads_store,
     uploads_touch,
 )
+from jobcenter.graphs.formats import ImportRequest, import_params
 from jobcenter.graphs.loader import run_import
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import (
@@ -164,129 +166,66 @@ def _size(path: Path) -> int:
         return 0
 
 
-def job_submit_import_upload(
+def job_submit_import_request(
     *,
     graph: Graph,
-    fmt: str,
-    uploads: Mapping[str, Sequence[UploadedFile]],
-    options: dict[str, Any] | None = None,
+    request: ImportRequest,
+    wire: dict[str, Any] | None = None,
+    dialect: str = JobDialect.NATIVE,
     user: AbstractBaseUser | None = None,
     name: str = "ImportGraph",
 ) -> Job:
-    """An import whose files come with the request (a multipart upload).
+    """Every face's import: ``request`` as the face filled it, shaped by its dialect
+    (jobcenter.graphs.formats), then queued by :func:`job_submit_import`; ``wire`` is the
+    body as the face received it, kept on the job (default: the shaped request).
 
-    GES (``fmt="ges"``): ``uploads`` may hold ``schema`` (at most one file), ``vertices`` and
-    ``edges`` (any number each); ``options`` holds the other keys of a GES import request
-    (``delimiter``, ``parallel_edge``, ``error_threshold``..., even server-side paths for the
-    parts not uploaded). GraphScope (``fmt="graphscope"``): ``options`` is the SchemaMapping and
-    ``uploads["files"]`` the data files its ``inputs`` name by file name (``@name`` as the
-    GraphScope SDK writes it works too). The files are stored in a new upload of the graph's
-    project (jobcenter.core.uploads) and removed again when the import is refused; nothing else
-    is written then.
+    Files uploaded with the request are stored in a new upload of the graph's project
+    (jobcenter.core.uploads) and removed again when the import is refused; nothing else is
+    written then.
     """
-    _require_role(user, graph.project, Role.OPERATOR)
-    unknown = sorted(set(uploads) - _UPLOAD_FIELDS.get(fmt, set()))
-    if fmt not in _UPLOAD_FIELDS:
-        raise InvalidInput(
-            f"format must be one of {', '.join(sorted(_UPLOAD_FIELDS))}", field="format"
-        )
-    if unknown:
-        raise InvalidInput(
-            f"file field {unknown[0]!r} is not used by the {fmt} format", field=unknown[0]
-        )
-    options = copy.deepcopy(options or {})
-    stored: list[Path] = []
+    if request.has_uploads:  # before any file is stored
+        _require_role(user, graph.project, Role.OPERATOR)
+    uploads = ProjectUploads(graph.project_id)
     try:
-        if fmt == "ges":
-            request = _ges_upload_request(uploads, options, stored, graph.project_id)
-            params = {"format": "ges", "request": request}
-        else:
-            mapping = _gs_upload_mapping(uploads, options, stored, graph.project_id)
-            params = {"format": "graphscope", "mapping": mapping}
-        return job_submit_import(graph=graph, params=params, user=user, name=name)
+        try:
+            params = import_params(request, uploads=uploads)
+        except PlanError as exc:
+            raise InvalidInput(exc.message, field=exc.field) from exc
+        return job_submit_import(
+            graph=graph, params=params, request=wire, dialect=dialect, user=user, name=name
+        )
     except BaseException:
-        for folder in {path.parent for path in stored}:
-            shutil.rmtree(folder, ignore_errors=True)
+        uploads.discard()
         raise
 
 
-_UPLOAD_FIELDS = {"ges": {"schema", "vertices", "edges"}, "graphscope": {"files"}}
-_GES_UPLOAD_KEYS = {"schema": "schema_path", "vertices": "vertexset_path", "edges": "edgeset_path"}
+class ProjectUploads:
+    """A project's uploads as the import dialects store files (graphs.formats.UploadStore)."""
 
+    def __init__(self, project_id: Any) -> None:
+        self.project_id = project_id
+        self.stored: list[Path] = []
 
-def _store(
-    files: Sequence[UploadedFile], field: str, stored: list[Path], project_id: Any
-) -> list[str]:
-    """Store the files in a new upload of the project; their paths relative to the project's
-    upload folder (an import root of that project only), as the import names them."""
-    if len(files) == 1:
-        named = {field: files[0]}
-    else:  # numbered so that a directory listing keeps the upload order
-        named = {f"{field}_{i:04d}": f for i, f in enumerate(files)}
-    paths = list(uploads_store(named, project_id=project_id).values())
-    stored.extend(paths)
-    root = upload_root(project_id)
-    return [path.relative_to(root).as_posix() for path in paths]
+    def store(self, files: Sequence[UploadedFile], part: str) -> list[str]:
+        """Store the files in a new upload of the project; their paths relative to the
+        project's upload folder (an import root of that project only), as the import names
+        them."""
+        if len(files) == 1:
+            named = {part: files[0]}
+        else:  # numbered so that a directory listing keeps the upload order
+            named = {f"{part}_{i:04d}": f for i, f in enumerate(files)}
+        paths = list(uploads_store(named, project_id=self.project_id).values())
+        self.stored.extend(paths)
+        root = upload_root(self.project_id)
+        return [path.relative_to(root).as_posix() for path in paths]
 
+    def name(self, raw: str) -> str:
+        return safe_filename(raw, "")
 
-def _ges_upload_request(
-    uploads: Mapping[str, Sequence[UploadedFile]],
-    options: dict[str, Any],
-    stored: list[Path],
-    project_id: Any,
-) -> dict[str, Any]:
-    if len(uploads.get("schema", ())) > 1:
-        raise InvalidInput("upload at most one schema file", field="schema")
-    request = dict(options)
-    for field, key in _GES_UPLOAD_KEYS.items():
-        files = list(uploads.get(field, ()))
-        if not files:
-            continue
-        if request.get(key):
-            raise InvalidInput(f"give either {field} files or {key}, not both", field=field)
-        paths = _store(files, field, stored, project_id)
-        # One file is named directly; several are read as the directory that holds them.
-        request[key] = paths[0] if len(paths) == 1 else paths[0].rpartition("/")[0]
-    return request
-
-
-def _gs_upload_mapping(
-    uploads: Mapping[str, Sequence[UploadedFile]],
-    mapping: dict[str, Any],
-    stored: list[Path],
-    project_id: Any,
-) -> dict[str, Any]:
-    files = list(uploads.get("files", ()))
-    if not files:
-        return mapping
-    names = [safe_filename(f.name or "", "") for f in files]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise InvalidInput(f"two uploaded files are named {duplicates[0]!r}", field="files")
-    by_name = dict(zip(names, _store(files, "files", stored, project_id), strict=True))
-    for group in ("vertex_mappings", "edge_mappings"):
-        entries = mapping.get(group)
-        for entry in entries if isinstance(entries, list) else ():
-            inputs = entry.get("inputs") if isinstance(entry, dict) else None
-            if not isinstance(inputs, list):
-                continue
-            for i, raw in enumerate(inputs):
-                if not isinstance(raw, str):
-                    continue
-                wanted = safe_filename(raw.lstrip("@"), "")
-                if wanted not in by_name:
-                    raise InvalidInput(
-                        f"input {raw!r} is not among the uploaded files "
-                        f"({', '.join(sorted(by_name))})",
-                        field="mapping",
-                    )
-                inputs[i] = by_name[wanted]
-    config = mapping.get("loading_config")
-    if isinstance(config, dict):
-        source = config.get("data_source")
-        if isinstance(source, dict):
-            source.pop("location", None)  # the inputs name the uploads from the roots
-    return mapping
+    def discard(self) -> None:
+        """Remove what was stored (the import was refused)."""
+        for folder in {path.parent for path in self.stored}:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- worker -----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.http import QueryDict
 from jobcenter.core.documents import read_document_file
 from jobcenter.core.errors import ServiceError
 from jobcenter.core.paths import RootedResolver, path_problem, shown
+from jobcenter.graphs.formats import GesImportRequest, GraphScopeImportRequest, ImportRequest
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import Reason
 from jobcenter.graphs.services import graph_create, graph_schema_parse
@@ -36,7 +37,7 @@ from jobcenter.jobs.services import (
     job_cancel_many,
     job_retry,
     job_retry_many,
-    job_submit_import,
+    job_submit_import_request,
 )
 from jobcenter.projects.models import Project
 
@@ -364,45 +365,29 @@ class Command(BaseCommand):
             for given in (options["schema"], options["vertices"], options["edges"])
             if given and (passed := _from_here(given)) != given
         }
+        request: ImportRequest
         if fmt == "ges":
-            request = {
-                key: value
-                for key, value in {
-                    "schema_path": _from_here(options["schema"]),
-                    "vertexset_path": _from_here(options["vertices"]),
-                    "edgeset_path": _from_here(options["edges"]),
-                    "delimiter": options["delimiter"],
-                    "trim_quote": options["trim_quote"],
-                }.items()
-                if value is not None
-            }
-            if options["parallel_edge"]:
-                request["parallel_edge"] = {"action": options["parallel_edge"]}
-            params: dict[str, Any] = {"format": "ges", "request": request}
+            request = GesImportRequest(
+                schema_path=_from_here(options["schema"]),
+                vertexset_path=_from_here(options["vertices"]),
+                edgeset_path=_from_here(options["edges"]),
+                delimiter=options["delimiter"],
+                trim_quote=options["trim_quote"],
+                parallel_edge=options["parallel_edge"] or None,
+                max_errors=options["max_errors"],
+                max_error_percent=options["max_error_percent"],
+            )
         else:
             if not options["mapping"]:
                 raise CommandError("--mapping is required for --format graphscope")
-            mapping_path = Path(options["mapping"]).resolve()
-            mapping = _document(options["mapping"], "mapping")
-            config = mapping.setdefault("loading_config", {})
-            source = config.setdefault("data_source", {}) if isinstance(config, dict) else None
-            if isinstance(source, dict):  # otherwise the mapping's check says what is wrong
-                source.setdefault("location", str(mapping_path.parent))
-            params = {"format": "graphscope", "mapping": mapping}
-        threshold = {
-            k: v
-            for k, v in (
-                ("max_count", options["max_errors"]),
-                ("max_percent", options["max_error_percent"]),
+            request = GraphScopeImportRequest(
+                mapping=_document(options["mapping"], "mapping"),
+                default_location=str(Path(options["mapping"]).resolve().parent),
+                max_errors=options["max_errors"],
+                max_error_percent=options["max_error_percent"],
             )
-            if v is not None
-        }
-        if threshold:
-            params.setdefault("request", {})["error_threshold"] = threshold
-            if fmt == "graphscope":
-                params["mapping"]["error_threshold"] = threshold
         try:
-            return job_submit_import(graph=graph, params=params, user=user)
+            return job_submit_import_request(graph=graph, request=request, user=user)
         except ServiceError as exc:
             resolver = RootedResolver.for_project(project.pk)
             raise CommandError(_as_typed(exc.message, typed, resolver)) from exc
