@@ -188,6 +188,8 @@ SPECTACULAR_SETTINGS = {
         "HealthStatusEnum": ["ok", "unavailable"],
         "ExportFormatEnum": ["ges"],
         "ImportFormatEnum": "jobcenter.graphs.services.IMPORT_FORMATS",
+        "WebhookEventEnum": "jobcenter.notifications.choices.WebhookEvent",
+        "DeliveryStatusEnum": "jobcenter.notifications.choices.DeliveryStatus",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     # No validator badge: Swagger UI would send the schema to validator.swagger.io.

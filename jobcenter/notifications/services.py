@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from jobcenter.core.errors import InvalidInput, PermissionDenied
+from jobcenter.core.errors import InvalidInput, InvalidState, PermissionDenied
 from jobcenter.core.ids import new_id
 from jobcenter.credentials.crypto import encrypt_secret
 from jobcenter.notifications.addresses import check_url
@@ -89,8 +89,9 @@ def webhook_create(
     require_admin(user, project)
     check_url(url)
     if Webhook.objects.filter(project=project).count() >= MAX_WEBHOOKS_PER_PROJECT:
-        raise InvalidInput(
-            f"project {project.name} already has {MAX_WEBHOOKS_PER_PROJECT} webhooks", field="url"
+        raise InvalidState(
+            f"project {project.name} already has {MAX_WEBHOOKS_PER_PROJECT} webhooks; "
+            "delete one first"
         )
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     webhook = Webhook.objects.create(
