@@ -37,9 +37,10 @@ class Receiver:
     """Records every POST; answers ``status`` (200 unless told otherwise). ``stop()`` closes the
     port (a receiver that is down), ``start()`` opens the same port again."""
 
-    def __init__(self, status: int = 200, port: int = 0) -> None:
+    def __init__(self, status: int = 200, port: int = 0, tls: Any = None) -> None:
         self.status = status
         self.port = port
+        self.tls = tls  # an ssl.SSLContext: serve HTTPS
         self.received: list[Received] = []
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -71,6 +72,8 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
