@@ -281,6 +281,9 @@ JOBCENTER_WEBHOOK_RETRY_MAX = env_float("JOBCENTER_WEBHOOK_RETRY_MAX", 3600.0)
 JOBCENTER_WEBHOOK_RETRY_FOR = env_float("JOBCENTER_WEBHOOK_RETRY_FOR", 86400.0)
 # How often a worker's sender looks for due deliveries when idle (seconds).
 JOBCENTER_WEBHOOK_POLL_INTERVAL = env_float("JOBCENTER_WEBHOOK_POLL_INTERVAL", 0.5)
+# Days delivered and given-up deliveries stay in the log (0: for ever); trimmed by the workers
+# every JOBCENTER_PURGE_INTERVAL.
+JOBCENTER_WEBHOOK_LOG_DAYS = env_int("JOBCENTER_WEBHOOK_LOG_DAYS", 30)
 # GET /metrics needs "Authorization: Bearer <this>"; empty (the default): /metrics is 404.
 JOBCENTER_METRICS_TOKEN = env_str("JOBCENTER_METRICS_TOKEN", "")
 

@@ -24,7 +24,12 @@ from django.utils import timezone
 from jobcenter.credentials.crypto import SecretUnreadable
 from jobcenter.notifications import addresses, signing
 from jobcenter.notifications.selectors import deliveries_due, delivery_for_sending
-from jobcenter.notifications.services import WAKE, delivery_claim, delivery_record
+from jobcenter.notifications.services import (
+    WAKE,
+    deliveries_expire,
+    delivery_claim,
+    delivery_record,
+)
 
 logger = logging.getLogger("jobcenter.notifications")
 
@@ -144,8 +149,10 @@ def send_due(limit: int = BATCH) -> int:
 
 def send_forever(stop: threading.Event, interval: float | None = None) -> None:
     """The worker's sender thread: a pass, then (when nothing was due) a wait of ``interval``
-    (JOBCENTER_WEBHOOK_POLL_INTERVAL) or until this process queues a delivery."""
+    (JOBCENTER_WEBHOOK_POLL_INTERVAL) or until this process queues a delivery. Every
+    JOBCENTER_PURGE_INTERVAL it also trims the delivery log (:func:`deliveries_expire`)."""
     interval = settings.JOBCENTER_WEBHOOK_POLL_INTERVAL if interval is None else interval
+    last_expiry = 0.0
     try:
         while not stop.is_set():
             tried = 0
@@ -153,6 +160,10 @@ def send_forever(stop: threading.Event, interval: float | None = None) -> None:
                 close_old_connections()
                 WAKE.clear()
                 tried = send_due()
+                if time.monotonic() - last_expiry >= settings.JOBCENTER_PURGE_INTERVAL:
+                    last_expiry = time.monotonic()
+                    if removed := deliveries_expire():
+                        logger.info("webhook log: removed %d old deliveries", removed)
             except Exception:
                 logger.exception("webhook sender pass failed")
             if not tried:

@@ -307,3 +307,16 @@ def delivery_record(
         return DeliveryStatus.FAILED if done else None
     done = mine.update(next_attempt_at=following, error=error[:2000], **common)
     return DeliveryStatus.PENDING if done else None
+
+
+def deliveries_expire(*, now: datetime | None = None) -> int:
+    """Remove delivered and given-up deliveries older than JOBCENTER_WEBHOOK_LOG_DAYS (0: keep
+    them for ever); pending ones stay whatever their age. Returns how many were removed."""
+    days = settings.JOBCENTER_WEBHOOK_LOG_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    removed, _ = Delivery.objects.filter(
+        status__in=(DeliveryStatus.DELIVERED, DeliveryStatus.FAILED), created_at__lt=cutoff
+    ).delete()
+    return removed

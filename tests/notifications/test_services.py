@@ -16,7 +16,12 @@ from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_cancel
 from jobcenter.jobs.transitions import job_claim, job_finish, job_recover_stale
 from jobcenter.notifications.models import Delivery, Webhook
-from jobcenter.notifications.services import webhook_create, webhook_delete, webhook_update
+from jobcenter.notifications.services import (
+    deliveries_expire,
+    webhook_create,
+    webhook_delete,
+    webhook_update,
+)
 from tests.factories import ges_graph, ges_movie_import
 from tests.notifications.receiver import project_admin
 
@@ -181,3 +186,21 @@ def test_no_webhook_no_delivery(project, allowed):
     job = ges_movie_import(ges_graph(project))
     _finish(job, JobStatus.SUCCEEDED)
     assert not Delivery.objects.exists()
+
+
+def test_old_finished_deliveries_leave_the_log_pending_ones_stay(project, admin, allowed, settings):
+    webhook_create(project=project, user=admin, url=URL)
+    graph = ges_graph(project)
+    for status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.SUCCEEDED, JobStatus.FAILED):
+        _finish(ges_movie_import(graph), status)
+    old = timezone.now() - timedelta(days=31)
+    first, second, third, fourth = Delivery.objects.order_by("created_at", "id")
+    Delivery.objects.filter(pk=first.pk).update(status="delivered", created_at=old)
+    Delivery.objects.filter(pk=second.pk).update(status="failed", created_at=old)
+    Delivery.objects.filter(pk=third.pk).update(created_at=old)  # pending: still retried
+    Delivery.objects.filter(pk=fourth.pk).update(status="delivered")  # recent
+    settings.JOBCENTER_WEBHOOK_LOG_DAYS = 0
+    assert deliveries_expire() == 0
+    settings.JOBCENTER_WEBHOOK_LOG_DAYS = 30
+    assert deliveries_expire() == 2
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {third.pk, fourth.pk}
