@@ -55,12 +55,14 @@ INSTALLED_APPS = [
     "jobcenter.projects",
     "jobcenter.graphs",
     "jobcenter.credentials",
+    "jobcenter.notifications",
     # Before django_tasks_db: our db_worker command wraps theirs with job recovery.
     "jobcenter.jobs",
     "django_tasks",
     "django_tasks_db",
     "jobcenter.api",
     "jobcenter.dashboard",
+    "jobcenter.metrics",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +188,8 @@ SPECTACULAR_SETTINGS = {
         "HealthStatusEnum": ["ok", "unavailable"],
         "ExportFormatEnum": ["ges"],
         "ImportFormatEnum": "jobcenter.graphs.services.IMPORT_FORMATS",
+        "WebhookEventEnum": "jobcenter.notifications.choices.WebhookEvent",
+        "DeliveryStatusEnum": "jobcenter.notifications.choices.DeliveryStatus",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     # No validator badge: Swagger UI would send the schema to validator.swagger.io.
@@ -260,6 +264,28 @@ JOBCENTER_WARM_ON_START = env_int("JOBCENTER_WARM_ON_START", 4)
 # Modules of job kinds outside jobcenter/jobs/kinds/ (each registers itself when imported; see
 # docs/architecture.md "How to add a job kind"). Comma-separated dotted names.
 JOBCENTER_JOB_KINDS = env_list("JOBCENTER_JOB_KINDS", [])
+
+# --- notifications (webhooks) and metrics: docs/notifications.md, docs/metrics.md -------------
+# Hosts webhook URLs may name: "hooks.example.com", ".example.com" (it and its subdomains), "*"
+# (any host). Empty (the default): no webhook can be created or sent. Checked when a webhook is
+# saved and before every attempt.
+JOBCENTER_WEBHOOK_ALLOWED_HOSTS = env_list("JOBCENTER_WEBHOOK_ALLOWED_HOSTS", [])
+# Whatever the host, a delivery only goes to public addresses, or to these networks (CIDR, e.g.
+# "127.0.0.1/32,10.1.0.0/16"): loopback, private, link-local and reserved addresses are refused.
+JOBCENTER_WEBHOOK_ALLOWED_NETWORKS = env_list("JOBCENTER_WEBHOOK_ALLOWED_NETWORKS", [])
+# Seconds a receiver has to answer (connect and response each).
+JOBCENTER_WEBHOOK_TIMEOUT = env_float("JOBCENTER_WEBHOOK_TIMEOUT", 10.0)
+# Retries: after 1 x BASE seconds, then doubling up to MAX, for RETRY_FOR seconds in all.
+JOBCENTER_WEBHOOK_RETRY_BASE = env_float("JOBCENTER_WEBHOOK_RETRY_BASE", 10.0)
+JOBCENTER_WEBHOOK_RETRY_MAX = env_float("JOBCENTER_WEBHOOK_RETRY_MAX", 3600.0)
+JOBCENTER_WEBHOOK_RETRY_FOR = env_float("JOBCENTER_WEBHOOK_RETRY_FOR", 86400.0)
+# How often a worker's sender looks for due deliveries when idle (seconds).
+JOBCENTER_WEBHOOK_POLL_INTERVAL = env_float("JOBCENTER_WEBHOOK_POLL_INTERVAL", 0.5)
+# Days delivered and given-up deliveries stay in the log (0: for ever); trimmed by the workers
+# every JOBCENTER_PURGE_INTERVAL.
+JOBCENTER_WEBHOOK_LOG_DAYS = env_int("JOBCENTER_WEBHOOK_LOG_DAYS", 30)
+# GET /metrics needs "Authorization: Bearer <this>"; empty (the default): /metrics is 404.
+JOBCENTER_METRICS_TOKEN = env_str("JOBCENTER_METRICS_TOKEN", "")
 
 # --- security: headers, TLS, login throttling (docs/security.md) ------------------------------
 # On every response (SecurityMiddleware, XFrameOptionsMiddleware, core/security.py).

@@ -15,6 +15,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     # Native REST API, its health check and OpenAPI schema (docs/api.md).
     path("api/", include("jobcenter.api.urls")),
+    # Prometheus metrics, for a scraper holding JOBCENTER_METRICS_TOKEN (docs/metrics.md).
+    path("", include("jobcenter.metrics.urls")),
     # Wire-compatible dialects (docs/compat.md); GraphScope must sit at the URL root.
     path("", include("jobcenter.compat.graphscope.urls")),
     path("", include("jobcenter.compat.ges.urls")),

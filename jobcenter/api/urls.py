@@ -20,6 +20,7 @@ from jobcenter.api.views import (
     queries,
     results,
     service,
+    webhooks,
 )
 from jobcenter.core.security import content_security_policy
 
@@ -99,6 +100,26 @@ v1 = [
         "projects/<str:project>/members/<str:username>/",
         projects.MemberDetailView.as_view(),
         name="project-member",
+    ),
+    path(
+        "projects/<str:project>/webhooks/",
+        webhooks.WebhookListView.as_view(),
+        name="project-webhooks",
+    ),
+    path(
+        "projects/<str:project>/webhooks/<str:webhook_id>/",
+        webhooks.WebhookDetailView.as_view(),
+        name="project-webhook",
+    ),
+    path(
+        "projects/<str:project>/webhooks/<str:webhook_id>/deliveries/",
+        webhooks.DeliveryListView.as_view(),
+        name="project-webhook-deliveries",
+    ),
+    path(
+        "projects/<str:project>/webhooks/<str:webhook_id>/deliveries/<str:delivery_id>/resend/",
+        webhooks.DeliveryResendView.as_view(),
+        name="project-webhook-delivery-resend",
     ),
 ]
 

@@ -13,6 +13,7 @@ from jobcenter.dashboard.views import (
     projects,
     results,
     site,
+    webhooks,
 )
 
 app_name = "dashboard"
@@ -51,6 +52,20 @@ urlpatterns = [
     path("graphs/<str:graph_id>/operation/", graphs.graph_operation, name="graph_operation"),
     path("graphs/<str:graph_id>/memory/<str:action>/", memory.graph_memory, name="graph_memory"),
     path("files/", files.file_browser, name="file_browser"),
+    path("webhooks/", webhooks.webhook_list_page, name="webhook_list"),
+    path("webhooks/<str:webhook_id>/", webhooks.webhook_detail, name="webhook_detail"),
+    path(
+        "webhooks/<str:webhook_id>/deliveries/",
+        webhooks.webhook_deliveries,
+        name="webhook_deliveries",
+    ),
+    path("webhooks/<str:webhook_id>/toggle/", webhooks.webhook_toggle, name="webhook_toggle"),
+    path("webhooks/<str:webhook_id>/delete/", webhooks.webhook_remove, name="webhook_delete"),
+    path(
+        "webhooks/<str:webhook_id>/deliveries/<str:delivery_id>/resend/",
+        webhooks.delivery_resend_view,
+        name="webhook_delivery_resend",
+    ),
     path("project/", projects.project_switch, name="project_switch"),
     path("favicon.ico", site.favicon, name="favicon"),
 ]

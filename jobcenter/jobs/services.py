@@ -29,6 +29,7 @@ from jobcenter.jobs.choices import (
     JobStatus,
 )
 from jobcenter.jobs.dispatch import record_event as _event
+from jobcenter.jobs.endings import job_ended
 from jobcenter.jobs.kinds.algorithm import job_submit_algorithm
 from jobcenter.jobs.kinds.export import job_submit_export
 from jobcenter.jobs.kinds.graph_operation import (
@@ -115,6 +116,7 @@ def job_cancel(*, job: Job, user: AbstractBaseUser | None = None) -> Job:
         ):
             _event(job.pk, EventKind.CANCEL_REQUESTED, actor=user)
             _event(job.pk, EventKind.FINISHED, message="cancelled before it started")
+            job_ended(job.pk)
         elif Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, cancellable=True).update(
             status=JobStatus.CANCELLING, **stamp
         ):

@@ -31,6 +31,7 @@ from jobcenter.jobs.choices import (
 )
 from jobcenter.jobs.dispatch import dispatch as _dispatch
 from jobcenter.jobs.dispatch import record_event as _event
+from jobcenter.jobs.endings import job_ended
 from jobcenter.jobs.models import FailedLine, Job, JobFile, JobThroughput
 
 logger = logging.getLogger("jobcenter.jobs")
@@ -183,6 +184,7 @@ def job_finish(
         FailedLine.objects.bulk_create(failed, batch_size=500)
         _write_samples(job_id, samples)
         _event(job_id, EventKind.FINISHED, message=fail_reason or status.label)
+        job_ended(job_id)
     return True
 
 
@@ -364,6 +366,7 @@ def job_recover_stale(*, stale_after: float, dead_workers: Sequence[str] = ()) -
                 message = "worker lost"
             if done:
                 _event(job.pk, EventKind.RECOVERED, message=f"{message} ({job.worker_id})")
+                job_ended(job.pk)
                 ended.append(job.pk)
         if done and job.graph_id:
             graph_lock_release(graph_id=job.graph_id, job_id=job.pk)

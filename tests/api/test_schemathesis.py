@@ -63,6 +63,7 @@ from jobcenter.jobs.services import (
     job_submit_index,
     job_submit_query,
 )
+from jobcenter.notifications.models import Delivery, Webhook
 from jobcenter.projects.services import membership_set, project_create
 from tests.api.conftest import make_job, run_job, token_for
 from tests.factories import (
@@ -131,12 +132,20 @@ SERVER_CHECKED: dict[str, dict[str, str]] = {
     "POST /api/v1/projects/{project}/members/": {
         "username": "whether the user exists",
     },
+    "POST /api/v1/projects/{project}/webhooks/": {
+        "url": "whether its host is in the server's JOBCENTER_WEBHOOK_ALLOWED_HOSTS",
+    },
+    "PATCH /api/v1/projects/{project}/webhooks/{webhook_id}/": {
+        "url": "whether its host is in the server's JOBCENTER_WEBHOOK_ALLOWED_HOSTS",
+    },
 }
 PAGINATED = (
     "GET /api/v1/jobs/",
     "GET /api/v1/graphs/",
     "GET /api/v1/projects/",
     "GET /api/v1/projects/{project}/members/",
+    "GET /api/v1/projects/{project}/webhooks/",
+    "GET /api/v1/projects/{project}/webhooks/{webhook_id}/deliveries/",
     "GET /api/v1/jobs/{job_id}/timeline/",
     "GET /api/v1/jobs/{job_id}/files/",
     "GET /api/v1/jobs/{job_id}/failed-lines/",
@@ -347,8 +356,23 @@ def build_world(tag: str) -> dict[str, Any]:
         backup,
         deletion,
     ]
+    # A webhook with a delivery (written directly: no host is allowed in the tests' settings).
+    webhook = Webhook.objects.create(
+        project=project, url="https://hooks.example.com/in", events=["job.failed"]
+    )
+    delivery = Delivery.objects.create(
+        webhook=webhook,
+        event="job.failed",
+        job_id=imported.pk,
+        body="{}",
+        created_at=imported.created_at,
+        retry_until=imported.created_at,
+        status="failed",
+    )
     return {
         "boss": boss,
+        "webhook_id": [webhook.pk],
+        "delivery_id": [delivery.pk],
         "movies": movies.pk,
         "modern": modern.pk,
         "job_id": [j.pk for j in jobs],
@@ -381,6 +405,8 @@ def fuzz(world, db, in_process_wsgi) -> dict[str, str]:
     KNOWN.update(
         job_id=world["job_id"],
         graph_id=world["graph_id"],
+        webhook_id=world["webhook_id"],
+        delivery_id=world["delivery_id"],
         project=["alpha"],
         username=["vera", "oscar"],
         index=[0, 1, 2],

@@ -43,6 +43,7 @@ from jobcenter.jobs.runner import SHUTDOWN
 from jobcenter.jobs.services import job_results_expire
 from jobcenter.jobs.transitions import job_recover_stale
 from jobcenter.jobs.wakeup import doorbell_for
+from jobcenter.notifications.sender import send_forever
 
 logger = logging.getLogger("jobcenter.jobs")
 
@@ -203,6 +204,10 @@ class Command(BaseWorkerCommand):
             daemon=True,
         )
         sweeper.start()
+        # Webhook deliveries (jobcenter.notifications.sender), sent beside the jobs.
+        threading.Thread(
+            target=send_forever, args=(stop,), name="webhook-sender", daemon=True
+        ).start()
         started = time.perf_counter()
         between_jobs(idle=False)  # before any graph is loaded (see kinds.close_graph.drop_closed)
         warmed = warm_recent(settings.JOBCENTER_WARM_ON_START)
