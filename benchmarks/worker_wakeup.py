@@ -65,12 +65,12 @@ def main() -> None:
     from analytics import write_graph
 
     # First: it configures OpenMP for forked computations before igraph loads (as a worker).
-    from jobcenter.graphs.algorithms import RESIDENT  # noqa: F401  # isort: skip
+    from jobcenter.graphs import compute  # noqa: F401  # isort: skip
 
     import igraph as ig
     from django.db import connection
 
-    from jobcenter.graphs.query import load_edge_arrays
+    from jobcenter.graphs.build import load_edge_arrays
     from jobcenter.graphs.services import graph_create
     from jobcenter.graphs.store import GraphStore
     from jobcenter.jobs.services import job_submit_algorithm, job_submit_import
