@@ -4,11 +4,15 @@ kept in this worker's memory (:data:`jobcenter.graphs.resident.RESIDENT`), or ta
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import threading
 import time
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from jobcenter.graphs.compute import AlgorithmFailed, Control
@@ -24,68 +28,108 @@ from jobcenter.graphs.resident import RESIDENT, ResidentGraph, ResidentGraphs
 from jobcenter.graphs.schema import GraphSchema
 from jobcenter.graphs.store import GraphStore
 
+# --- the graph from the store --------------------------------------------------------------------
 
-# --- the graph as arrays, for the graph library -------------------------------------------------
+
 @dataclass
-class EdgeArrays:
-    """Vertices numbered 0..n-1 in vid order; edges as (source index, target index) pairs."""
+class VertexNumbering:
+    """Vertices numbered 0..n-1 in vid order: the graph library's vertex indexes."""
 
     n: int
-    edges: list[tuple[int, int]]
-    weights: list[float] | None
     base: int | None  # vid of index 0 when vids are contiguous (index = vid - base)
-    vids: list[int] | None  # otherwise the vid of every index
+    vids: array | None  # otherwise the vid of every index, ascending
+
+    def index(self, vid: int) -> int:
+        if self.base is not None:
+            return vid - self.base
+        assert self.vids is not None
+        return bisect.bisect_left(self.vids, vid)
 
 
-def load_edge_arrays(
+def vertex_numbering(store: GraphStore) -> VertexNumbering:
+    low, high, n = store.conn.execute("SELECT min(vid), max(vid), count(*) FROM vertex").fetchone()
+    if n == 0 or high - low + 1 == n:
+        return VertexNumbering(n=int(n), base=low or 0, vids=None)
+    vids = array("q", (r[0] for r in store.conn.execute("SELECT vid FROM vertex ORDER BY vid")))
+    return VertexNumbering(n=int(n), base=None, vids=vids)
+
+
+def build_graph(
     store: GraphStore,
     *,
     weight: str | None = None,
-    chunk: int = 200_000,
-    on_chunk: Callable[[int, int], None] | None = None,
+    chunk: int = 100_000,
     total: int | None = None,
-) -> EdgeArrays:
-    """The graph's topology (and one numeric edge property) for the graph library, read in
-    chunks; ``on_chunk(edges read, edges total)`` runs between chunks and may raise to stop.
-    ``total`` is the edge count when the caller has it already (a full scan otherwise)."""
-    low, high, n = store.conn.execute("SELECT min(vid), max(vid), count(*) FROM vertex").fetchone()
+    on_chunk: Callable[[int, int], None] | None = None,
+    on_read: Callable[[], None] | None = None,
+) -> tuple[Any, VertexNumbering]:
+    """The store's graph as an ``igraph.Graph`` (directed, multi-edges kept, edge i the i-th
+    edge in the store) with one numeric edge property as its ``weight`` attribute (1.0 where
+    an edge has none), and its vertex numbering.
+
+    The edges stream out of SQLite into igraph's own conversion, a chunk at a time, so no list
+    of all edges exists (it cost about 170 bytes an edge on top of the graph). Why not arrays:
+    python-igraph's wheel is built for the stable ABI, where an edge buffer (a memoryview, a
+    NumPy array) is turned into a Python list of pairs first; an iterable of pairs is
+    consumed as it comes. ``on_chunk(edges read, edges total)`` runs between chunks and may
+    raise to stop (the edges read so far are built, then discarded); ``on_read()`` when every
+    edge is read and igraph is about to index them. ``total`` is the edge count when the caller
+    has it already (counted otherwise)."""
+    import igraph as ig
+
+    numbering = vertex_numbering(store)
     if total is None:
         total = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
     schema = stored_schema(store) or GraphSchema(id_scope="global")
     wexpr = weight_expression(schema, weight) if weight else None
-    contiguous = n == 0 or high - low + 1 == n
-    edges: list[tuple[int, int]] = []
-    weights: list[float] | None = [] if weight else None
-    vids = None
-    if contiguous:
-        base = low or 0
-        if wexpr:
-            sql = f"SELECT src - ?1, dst - ?1, {wexpr} FROM edge"  # noqa: S608
-        else:
-            sql = "SELECT src - ?1, dst - ?1 FROM edge"
-        cursor = store.conn.execute(sql, (base,))
-    else:
-        base = None
-        vids = [r[0] for r in store.conn.execute("SELECT vid FROM vertex ORDER BY vid")]
-        position = {vid: i for i, vid in enumerate(vids)}
-        sql = f"SELECT src, dst{', ' + wexpr if wexpr else ''} FROM edge"  # noqa: S608
-        cursor = store.conn.execute(sql)
-    while rows := cursor.fetchmany(chunk):
-        if weights is not None:
-            for row in rows:
-                w = row[2]
-                weights.append(1.0 if w is None else float(w))
-            rows = [(r[0], r[1]) for r in rows]
-        if vids is not None:
-            rows = [(position[a], position[b]) for a, b in rows]
-        edges.extend(rows)
-        if on_chunk is not None:
-            on_chunk(len(edges), total)
-    return EdgeArrays(n=int(n), edges=edges, weights=weights, base=base, vids=vids)
+    columns = "src, dst" if numbering.vids is not None else "src - ?1, dst - ?1"
+    if wexpr:
+        columns += f", coalesce(CAST({wexpr} AS REAL), 1.0)"
+    params = () if numbering.vids is not None else (numbering.base,)
+    cursor = store.conn.execute(f"SELECT {columns} FROM edge", params)  # noqa: S608
+    weights = array("d") if wexpr else None
+    position = (
+        {vid: i for i, vid in enumerate(numbering.vids)} if numbering.vids is not None else None
+    )
+    failed: list[BaseException] = []
+
+    def chunks() -> Iterator[Iterable[tuple[int, int]]]:
+        # An exception must not leave this generator: raised inside igraph's conversion, it
+        # comes out as an unrelated MemoryError. It is kept, the edges end, and it is raised
+        # once the graph is built.
+        read = 0
+        try:
+            while True:
+                rows = cursor.fetchmany(chunk)
+                if not rows:
+                    break
+                read += len(rows)
+                if weights is not None:
+                    weights.extend(map(itemgetter(2), rows))
+                if position is not None:
+                    yield [(position[row[0]], position[row[1]]) for row in rows]
+                elif weights is not None:
+                    yield map(itemgetter(0, 1), rows)
+                else:
+                    yield rows
+                del rows  # one chunk alive at a time: this one goes before the next is read
+                if on_chunk is not None:
+                    on_chunk(read, total)
+            if on_read is not None:
+                on_read()
+        except BaseException as exc:
+            failed.append(exc)
+
+    graph = ig.Graph(n=numbering.n, edges=itertools.chain.from_iterable(chunks()), directed=True)
+    if failed:
+        raise failed[0]
+    if weights is not None:
+        graph.es["weight"] = weights
+    return graph, numbering
 
 
 def vertex_names(store: GraphStore) -> list[tuple[str, str]]:
-    """``(key, label)`` of every vertex in vid order (index i of :class:`EdgeArrays`)."""
+    """``(key, label)`` of every vertex in vid order (index i of :class:`VertexNumbering`)."""
     return store.conn.execute("SELECT key, label FROM vertex ORDER BY vid").fetchall()
 
 
@@ -93,7 +137,7 @@ def vertex_names(store: GraphStore) -> list[tuple[str, str]]:
 class LoadedGraph:
     graph: Any  # igraph.Graph (directed, multi-edges kept)
     names: list[tuple[str, str]]  # (id, label) per vertex index
-    arrays: EdgeArrays
+    arrays: VertexNumbering
     find: Callable[[str], list[tuple[int, str, str]]]
     seconds_loading: float = 0.0
     cached: bool = False
@@ -103,11 +147,7 @@ class LoadedGraph:
         matches = [m for m in self.find(key) if label is None or m[2] == label]
         if not matches:
             raise AlgorithmFailed(f"{what} vertex {key!r} no longer exists in the graph")
-        vid = matches[0][0]
-        if self.arrays.base is not None:
-            return vid - self.arrays.base
-        assert self.arrays.vids is not None
-        return self.arrays.vids.index(vid)
+        return self.arrays.index(matches[0][0])
 
 
 def _resident_key(store: GraphStore, weight: str | None) -> tuple:
@@ -121,8 +161,6 @@ def load_graph(
     the store's current data, otherwise read from the store, built and kept (within budget).
     ``edges`` is the edge count when the caller has it (counted otherwise). Call inside
     :func:`~jobcenter.graphs.query.snapshot`."""
-    import igraph as ig
-
     started = time.perf_counter()
     key = _resident_key(store, weight)
     find = lambda k: find_vertices(store, k)  # noqa: E731
@@ -150,14 +188,14 @@ def load_graph(
         control.progress = 40.0 * read / of if of else 40.0
         control.check()
 
-    arrays = load_edge_arrays(store, weight=weight, on_chunk=on_chunk, total=total)
+    def on_read() -> None:
+        control.phase, control.progress = "building graph", 40.0
+
+    graph, arrays = build_graph(
+        store, weight=weight, total=total, on_chunk=on_chunk, on_read=on_read
+    )
     names = vertex_names(store)
-    control.set_phase("building graph", 40.0)
-    graph = ig.Graph(n=arrays.n, edges=arrays.edges, directed=True)
-    if arrays.weights is not None:
-        graph.es["weight"] = arrays.weights
-    # The graph holds them now; only the vertex numbering is kept beside it.
-    arrays.edges, arrays.weights = [], None
+    control.check()
     size = ResidentGraphs.estimate(graph.vcount(), total, weighted=weight is not None)
     RESIDENT.put(key, ResidentGraph(graph, names, arrays, size))
     return LoadedGraph(graph, names, arrays, find, time.perf_counter() - started, False, names_key)
