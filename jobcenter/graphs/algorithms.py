@@ -15,7 +15,7 @@ import random
 import statistics
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,7 +140,7 @@ def _per_vertex(loaded: LoadedGraph, values: Any) -> Iterator[tuple]:
 def _vertex_values(
     loaded: LoadedGraph,
     column: str,
-    values: list[Any],
+    values: Sequence[Any],
     outputs: dict[str, Any],
     keep: Callable[[Any], bool] | None = None,
 ) -> AlgorithmResult:
@@ -164,7 +164,9 @@ def _vertex_values(
 
 def _pagerank(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
     g = loaded.graph
-    values = control.compute(lambda: g.pagerank(damping=p["alpha"], directed=p["directed"]))
+    values = control.compute(
+        lambda: g.pagerank(damping=p["alpha"], directed=p["directed"]), vector="d"
+    )
     return _vertex_values(loaded, "pagerank", values, {"vertices": g.vcount()})
 
 
@@ -176,7 +178,8 @@ def _personalized_pagerank(
     values = control.compute(
         lambda: g.personalized_pagerank(
             damping=p["alpha"], directed=p["directed"], reset_vertices=[source]
-        )
+        ),
+        vector="d",
     )
     return _vertex_values(
         loaded, "pagerank", values, {"vertices": g.vcount(), "source": p["source"]}
@@ -252,7 +255,7 @@ def _components(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Alg
     g = loaded.graph
     # The C call gives the membership list itself; Graph.connected_components wraps it in a
     # VertexClustering whose Python bookkeeping costs a third of the computation (1M edges).
-    membership = control.compute(lambda: ig.GraphBase.connected_components(g, "weak"))
+    membership = control.compute(lambda: ig.GraphBase.connected_components(g, "weak"), vector="q")
     sizes = Counter(membership)
     return _vertex_values(
         loaded,
@@ -272,7 +275,7 @@ def _undirected(graph: Any) -> Any:
 
 def _k_core(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
     g = loaded.graph
-    core = control.compute(lambda: _undirected(g).coreness(mode="all"))
+    core = control.compute(lambda: _undirected(g).coreness(mode="all"), vector="q")
     k = p["k"]
     return _vertex_values(
         loaded,
@@ -290,7 +293,7 @@ def _label_propagation(loaded: LoadedGraph, p: dict[str, Any], control: Control)
         random.seed(p["seed"])  # python-igraph draws from Python's random module
         return _undirected(g).community_label_propagation().membership
 
-    membership = control.compute(compute)
+    membership = control.compute(compute, vector="q")
     return _vertex_values(loaded, "community", membership, {"communities": len(set(membership))})
 
 
@@ -325,7 +328,7 @@ def _triangles(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Algo
         degrees = u.degree()
         return [round(t * d * (d - 1) / 2) for t, d in zip(local, degrees, strict=True)]
 
-    counts = control.compute(compute)
+    counts = control.compute(compute, vector="q")
     return _vertex_values(loaded, "triangles", counts, {"triangles": sum(counts) // 3})
 
 

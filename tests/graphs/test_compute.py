@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from array import array
 
 import pytest
 
@@ -48,3 +49,25 @@ def test_stop_ends_a_long_igraph_computation_at_once():
     with pytest.raises(AlgorithmStopped):
         control.compute(lambda: [graph.community_label_propagation() for _ in range(1000)])
     assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("expected_seconds", [None, 0.01])  # in a child, and here
+def test_a_list_of_numbers_comes_back_as_an_array_when_asked(expected_seconds):
+    control = Control(expected_seconds=expected_seconds)
+    floats = control.compute(lambda: [0.5, 1 / 3, 2.0], vector="d")
+    assert isinstance(floats, array) and floats.typecode == "d"
+    assert list(floats) == [0.5, 1 / 3, 2.0]
+    ints = control.compute(lambda: [3, -1, 2**40], vector="q")
+    assert isinstance(ints, array) and list(ints) == [3, -1, 2**40]
+    # not a list of such numbers: it comes back as it is
+    assert control.compute(lambda: [(1, 2.5)], vector="d") == [(1, 2.5)]
+    assert control.compute(lambda: [2**70], vector="q") == [2**70]
+
+
+def test_the_child_that_computed_is_collected():
+    pid = Control().compute(os.getpid)
+    assert pid != os.getpid()
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not os.path.exists(f"/proc/{pid}"), "the child is left a zombie"
