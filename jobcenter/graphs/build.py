@@ -5,8 +5,11 @@ kept in this worker's memory (:data:`jobcenter.graphs.resident.RESIDENT`), or ta
 from __future__ import annotations
 
 import bisect
+import contextlib
+import ctypes
 import hashlib
 import itertools
+import sys
 import threading
 import time
 from array import array
@@ -54,6 +57,9 @@ def vertex_numbering(store: GraphStore) -> VertexNumbering:
     return VertexNumbering(n=int(n), base=None, vids=vids)
 
 
+SCAN_CACHE_SIZE = -1024  # KiB of page cache while the edges are read (SQLite's notation)
+
+
 def build_graph(
     store: GraphStore,
     *,
@@ -86,6 +92,11 @@ def build_graph(
     if wexpr:
         columns += f", coalesce(CAST({wexpr} AS REAL), 1.0)"
     params = () if numbering.vids is not None else (numbering.base,)
+    # One pass over the edges: the store's page cache (64 MiB) would fill up for nothing and
+    # still be held while igraph indexes the edges, the load's peak.
+    _return_free_heap()
+    cache_size = store.conn.execute("PRAGMA cache_size").fetchone()[0]
+    store.conn.execute(f"PRAGMA cache_size = {SCAN_CACHE_SIZE}")
     cursor = store.conn.execute(f"SELECT {columns} FROM edge", params)  # noqa: S608
     weights = array("d") if wexpr else None
     position = (
@@ -120,12 +131,27 @@ def build_graph(
         except BaseException as exc:
             failed.append(exc)
 
-    graph = ig.Graph(n=numbering.n, edges=itertools.chain.from_iterable(chunks()), directed=True)
+    try:
+        graph = ig.Graph(
+            n=numbering.n, edges=itertools.chain.from_iterable(chunks()), directed=True
+        )
+    finally:
+        cursor.close()
+        store.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
     if failed:
         raise failed[0]
     if weights is not None:
         graph.es["weight"] = weights
     return graph, numbering
+
+
+def _return_free_heap() -> None:
+    """Give the C heap's free pages back to the system before the load's peak: glibc keeps
+    what was freed (by the import before, say) for later allocations, but igraph's vectors
+    are allocations of their own (mapped apart), so that memory would only add to the peak."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).malloc_trim(0)
 
 
 def vertex_names(store: GraphStore) -> list[tuple[str, str]]:

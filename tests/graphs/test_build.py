@@ -94,3 +94,19 @@ def test_a_stop_while_reading_raises_the_stop_itself(big_store):
     stopper.stop.set()
     with pytest.raises(AlgorithmStopped), snapshot(big_store):
         load_graph(big_store, weight=None, control=stopper)
+
+
+def test_the_store_keeps_its_page_cache_setting(big_store):
+    # the edges are read with a small page cache (read once, it would only add to the peak)
+    before = big_store.conn.execute("PRAGMA cache_size").fetchone()[0]
+    build_graph(big_store)
+    assert big_store.conn.execute("PRAGMA cache_size").fetchone()[0] == before
+    with pytest.raises(AlgorithmStopped):
+        build_graph(big_store, on_chunk=lambda read, total: Control(stop=stopped()).check())
+    assert big_store.conn.execute("PRAGMA cache_size").fetchone()[0] == before
+
+
+def stopped() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
