@@ -28,7 +28,7 @@ VERTEX_BYTES = 200
 class ResidentGraph:
     graph: Any  # igraph.Graph
     names: list[tuple[str, str]]
-    # jobcenter.graphs.build.EdgeArrays: the vertex numbering (edges and weights are in the graph)
+    # jobcenter.graphs.build.VertexNumbering (the edges and weights are in the graph)
     arrays: Any
     nbytes: int
 
