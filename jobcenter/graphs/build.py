@@ -94,9 +94,10 @@ def build_graph(
     params = () if numbering.vids is not None else (numbering.base,)
     # One pass over the edges: the store's page cache (64 MiB) would fill up for nothing and
     # still be held while igraph indexes the edges, the load's peak.
-    _return_free_heap()
+    # (Counting the edges filled it already: shrunk, it frees those pages, then given back.)
     cache_size = store.conn.execute("PRAGMA cache_size").fetchone()[0]
     store.conn.execute(f"PRAGMA cache_size = {SCAN_CACHE_SIZE}")
+    _return_free_heap()
     cursor = store.conn.execute(f"SELECT {columns} FROM edge", params)  # noqa: S608
     weights = array("d") if wexpr else None
     position = (
