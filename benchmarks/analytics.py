@@ -100,11 +100,12 @@ def run_job(job) -> tuple[float, object]:
 def algorithms(args: argparse.Namespace) -> None:
     data = django_in_tempdir("jobcenter-bench-algo-")
     # First: it configures OpenMP for forked computations before igraph loads (as a worker).
-    from jobcenter.graphs.algorithms import RESIDENT  # isort: skip
+    from jobcenter.graphs.resident import RESIDENT  # isort: skip
+    from jobcenter.graphs import compute  # noqa: F401  # isort: skip
 
     import igraph as ig
 
-    from jobcenter.graphs.query import load_edge_arrays
+    from jobcenter.graphs.build import build_graph
     from jobcenter.graphs.store import GraphStore
     from jobcenter.jobs.models import Job
     from jobcenter.jobs.resident import warm_after_job
@@ -114,9 +115,8 @@ def algorithms(args: argparse.Namespace) -> None:
     graph = imported_graph(data, "g", request)
     imported = Job.objects.filter(graph=graph, type="import").latest("created_at")
     store = GraphStore(graph.store_path)
-    arrays = load_edge_arrays(store)
+    g, _ = build_graph(store)
     store.close()
-    g = ig.Graph(n=arrays.n, edges=arrays.edges, directed=True)
     print(f"graph: {g.vcount()} vertices, {g.ecount()} edges; load {os.getloadavg()}")
     library = {
         "pagerank": lambda: g.pagerank(damping=0.85),

@@ -65,12 +65,11 @@ def main() -> None:
     from analytics import write_graph
 
     # First: it configures OpenMP for forked computations before igraph loads (as a worker).
-    from jobcenter.graphs.algorithms import RESIDENT  # noqa: F401  # isort: skip
+    from jobcenter.graphs import compute  # noqa: F401  # isort: skip
 
-    import igraph as ig
     from django.db import connection
 
-    from jobcenter.graphs.query import load_edge_arrays
+    from jobcenter.graphs.build import build_graph
     from jobcenter.graphs.services import graph_create
     from jobcenter.graphs.store import GraphStore
     from jobcenter.jobs.services import job_submit_algorithm, job_submit_import
@@ -107,9 +106,8 @@ def main() -> None:
         )
         graph.refresh_from_db()
         store = GraphStore(graph.store_path)
-        arrays = load_edge_arrays(store)
+        g, _ = build_graph(store)
         store.close()
-        g = ig.Graph(n=arrays.n, edges=arrays.edges, directed=True)
         print(f"graph: {g.vcount():,} vertices, {g.ecount():,} edges")
 
         time.sleep(2)

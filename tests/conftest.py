@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 def _no_graph_held_between_tests() -> Iterator[None]:
     """Graphs this process keeps in memory for algorithm jobs do not outlive a test."""
     yield
-    from jobcenter.graphs.algorithms import RESIDENT
+    from jobcenter.graphs.resident import RESIDENT
 
     RESIDENT.clear()
 

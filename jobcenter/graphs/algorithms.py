@@ -1,145 +1,42 @@
 """Graph algorithms on a stored graph, computed with python-igraph (chosen by measurement, see
 docs/benchmarks.md "Algorithms").
 
-Two halves:
-
 - :func:`parse_algorithm` validates an algorithm request before a job exists (every parameter
-  checked, unknown ones refused, vertex ids looked up in the store), in GES's words:
-  ``parameter [source] is invalid!`` plus what is expected.
-- :func:`run_algorithm` loads the graph (or takes the copy the worker holds in memory), runs
-  the algorithm and streams its result rows to a writer. It reports phases and counts through
-  a :class:`Control` and stops when asked: between chunks while loading and writing, and during
-  the computation itself by running it in a forked child process that is killed on a stop
-  (igraph's C loops do not check for interruption; see :meth:`Control.compute`).
+  checked, unknown ones refused, vertex ids looked up in the store: ``algorithm_params``).
+- :func:`run_algorithm` takes the graph (the copy this worker holds, or read from the store:
+  ``build``), runs the algorithm and hands back its result rows. It reports phases and counts
+  through a :class:`~jobcenter.graphs.compute.Control` and stops when asked (``compute``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import math
-import os
-import pickle
 import random
-import select
-import signal
 import statistics
-import sys
-import threading
-import time
 import warnings
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from jobcenter.graphs.plan import PlanError
-from jobcenter.graphs.query import (
-    EdgeArrays,
-    count_rows,
-    data_version,
-    find_vertices,
-    load_edge_arrays,
-    snapshot,
-    vertex_names,
+from jobcenter.graphs.algorithm_params import (
+    REQUIRED,
+    Check,
+    ParseContext,
+    boolean,
+    invalid,
+    number,
+    vertex,
+    vertex_label,
+    weight,
+    whole,
 )
+from jobcenter.graphs.build import LoadedGraph, load_graph
+from jobcenter.graphs.compute import AlgorithmFailed, Control
+from jobcenter.graphs.plan import PlanError
+from jobcenter.graphs.query import snapshot
 from jobcenter.graphs.schema import GraphSchema
 from jobcenter.graphs.store import GraphStore
-
-# igraph's OpenMP runtime (libgomp) is not fork-safe: once its thread pool exists in a process,
-# a forked child that uses OpenMP hangs. Computations run in forked children (see
-# Control.compute), so OpenMP runs single-threaded unless the operator says otherwise; it must
-# be set before igraph is first imported (it is imported lazily, below).
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-NUMERIC = frozenset({"int", "long", "uint32", "uint64", "float", "double"})
-
-
-class AlgorithmStopped(Exception):
-    """The job was asked to stop (cancel, shutdown, lost)."""
-
-
-class AlgorithmFailed(Exception):
-    """The algorithm cannot run on this graph (e.g. a negative weight); ``str()`` says why."""
-
-
-# --- parameters ---------------------------------------------------------------------------------
-
-
-def invalid(name: str, why: str) -> PlanError:
-    return PlanError(f"parameter [{name}] is invalid! {why}", field=f"parameters.{name}")
-
-
-def _number(low: float, high: float, *, low_open: bool = False, high_open: bool = False):
-    def check(name: str, value: Any, ctx: Any) -> float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        ok = ok and math.isfinite(value)
-        ok = ok and (value > low if low_open else value >= low)
-        ok = ok and (value < high if high_open else value <= high)
-        if not ok:
-            lo = "(" if low_open else "["
-            hi = ")" if high_open else "]"
-            raise invalid(name, f"expected a number in {lo}{low}, {high}{hi}")
-        return float(value)
-
-    return check
-
-
-def _whole(low: int, high: int):
-    def check(name: str, value: Any, ctx: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise invalid(name, f"expected a whole number from {low} to {high}")
-        return value
-
-    return check
-
-
-def _bool(name: str, value: Any, ctx: Any) -> bool:
-    if not isinstance(value, bool):
-        raise invalid(name, "expected true or false")
-    return value
-
-
-def _vertex(name: str, value: Any, ctx: ParseContext) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value or len(value) > 4096:
-        raise invalid(name, "expected a vertex id")
-    matches = ctx.find(value)
-    label = ctx.params.get(f"{name}_label")
-    if label is not None:
-        matches = [m for m in matches if m[2] == label]
-    if not matches:
-        raise invalid(name, f"vertex {value!r} does not exist in the graph")
-    if len(matches) > 1:
-        raise invalid(name, f"vertex id {value!r} is used by several types: give {name}_label")
-    return value
-
-
-def _vertex_label(name: str, value: Any, ctx: ParseContext) -> str:
-    if not isinstance(value, str) or ctx.schema.label(value) is None:
-        raise invalid(name, "expected a vertex label of the graph")
-    return value
-
-
-def _weight(name: str, value: Any, ctx: ParseContext) -> str:
-    if not isinstance(value, str) or not value:
-        raise invalid(name, "expected the name of a numeric edge property")
-    found = False
-    for label in ctx.schema.edge_labels():
-        prop = label.property(value)
-        if prop is None:
-            continue
-        if prop.type not in NUMERIC or prop.cardinality != "single":
-            raise invalid(name, f"property {value!r} of label {label.name!r} is not a number")
-        found = True
-    if not found:
-        raise invalid(name, f"no edge label has a property {value!r}")
-    return value
-
-
-Check = Callable[[str, Any, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -152,16 +49,6 @@ class AlgorithmDef:
     # time is linear in the graph's size (about twice the slowest seen: docs/benchmarks.md);
     # None when it is not, so it always runs in a child process (see Control.compute).
     seconds_per_element: float | None = None
-
-
-REQUIRED = object()
-
-
-@dataclass
-class ParseContext:
-    schema: GraphSchema
-    find: Callable[[str], list[tuple[int, str, str]]]
-    params: dict[str, Any]
 
 
 def parse_algorithm(
@@ -200,122 +87,6 @@ def parse_algorithm(
     return name, {k: out[k] for k in definition.params}
 
 
-# --- running ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Control:
-    """What an algorithm run reports and obeys. ``stop`` is set by the job's heartbeat."""
-
-    stop: threading.Event = field(default_factory=threading.Event)
-    phase: str = "starting"
-    progress: float = 0.0  # percent
-    done: int = 0  # rows read or written in the current phase
-    total: int = 0
-    expected_seconds: float | None = None  # of the next computation, when it can be told
-
-    def check(self) -> None:
-        if self.stop.is_set():
-            raise AlgorithmStopped()
-
-    def set_phase(self, phase: str, progress: float, total: int | None = None) -> None:
-        """Enter a phase; with ``total`` its counters start again (rows to read or write),
-        without it they keep showing what the previous phase counted."""
-        self.check()
-        self.phase, self.progress = phase, progress
-        if total is not None:
-            self.done, self.total = 0, total
-
-    def compute(self, fn: Callable[[], Any]) -> Any:
-        """One library computation, ``fn()``, in a forked child; a stop kills the child at
-        once. The result comes back pickled through a pipe. A computation known to be short
-        (``expected_seconds``, see :meth:`_short`), or any without fork (not POSIX), runs
-        here, stopping only after.
-
-        Why a child process: igraph's C code does not check for interruption inside its long
-        loops (measured with python-igraph 1.0: a signal raised during label propagation or
-        all-pairs BFS is only seen when the call returns), so the only stop that always lands
-        within the cancel deadline is killing the process that computes. The child shares the
-        built graph copy-on-write; only the result travels back."""
-        self.check()
-        if not hasattr(os, "fork") or self._short():
-            try:
-                value = fn()
-            except Exception as exc:
-                raise AlgorithmFailed(f"{type(exc).__name__}: {exc}") from exc
-            self.check()
-            return value
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # child: compute, send, leave without running any cleanup
-            code = 0
-            try:
-                os.close(read_end)
-                _child_signals()
-                try:
-                    payload = pickle.dumps(("ok", fn()), protocol=pickle.HIGHEST_PROTOCOL)
-                except BaseException as exc:
-                    payload, code = pickle.dumps(("error", f"{type(exc).__name__}: {exc}")), 1
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(write_end, view) :]
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        chunks: list[bytes] = []
-        try:
-            while True:
-                if self.stop.is_set():
-                    os.kill(pid, signal.SIGKILL)
-                    raise AlgorithmStopped()
-                ready, _, _ = select.select([read_end], [], [], 0.1)
-                if ready:
-                    data = os.read(read_end, 1 << 20)
-                    if not data:
-                        break
-                    chunks.append(data)
-        finally:
-            os.close(read_end)
-            os.waitpid(pid, 0)
-        if not chunks:
-            raise AlgorithmFailed("the algorithm's process ended without a result")
-        status, value = pickle.loads(b"".join(chunks))  # noqa: S301 - our own child
-        if status != "ok":
-            raise AlgorithmFailed(value)
-        return value
-
-    def _short(self) -> bool:
-        """A computation that ends sooner than a cancel can be seen anyway (a heartbeat
-        interval) runs here: a child costs a fork, copy-on-write faults and the result's trip
-        back (30 to 60 ms at 1,000,000 edges). Only with OpenMP single-threaded: a thread pool
-        started here would hang the children forked later."""
-        return (
-            self.expected_seconds is not None
-            and self.expected_seconds <= INLINE_SECONDS
-            and os.environ.get("OMP_NUM_THREADS") == "1"
-        )
-
-
-# Longest computation run in the worker itself: a cancel arriving as it starts is seen at the
-# next heartbeat (1 s) and the job stops when it returns, within the 2 s cancel deadline.
-INLINE_SECONDS = 0.5
-
-
-def _child_signals() -> None:
-    """In the computing child: leave Ctrl-C and SIGTERM to the worker (which stops the job and
-    kills this child), and die with the worker if it is killed (Linux)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() == 1:  # the worker died before prctl took effect
-            os._exit(1)
-
-
 @dataclass
 class AlgorithmResult:
     kind: str  # vertices | rows
@@ -332,221 +103,6 @@ class AlgorithmResult:
     names_key: str = ""  # identifies ``names``: the graph store and its data version
     graph_in_memory: bool = False  # the worker held the graph: nothing was read from the store
     seconds_loading: float = 0.0
-
-
-@dataclass
-class LoadedGraph:
-    graph: Any  # igraph.Graph (directed, multi-edges kept)
-    names: list[tuple[str, str]]  # (id, label) per vertex index
-    arrays: EdgeArrays
-    find: Callable[[str], list[tuple[int, str, str]]]
-    seconds_loading: float = 0.0
-    cached: bool = False
-    names_key: str = ""
-
-    def index_of(self, key: str, label: str | None, what: str) -> int:
-        matches = [m for m in self.find(key) if label is None or m[2] == label]
-        if not matches:
-            raise AlgorithmFailed(f"{what} vertex {key!r} no longer exists in the graph")
-        vid = matches[0][0]
-        if self.arrays.base is not None:
-            return vid - self.arrays.base
-        assert self.arrays.vids is not None
-        return self.arrays.vids.index(vid)
-
-
-# --- graphs kept in memory ---------------------------------------------------------------------
-#
-# Loading a graph from its store (reading every edge out of SQLite and building the igraph
-# graph) costs more than pagerank or connected components themselves, so a worker keeps the
-# graphs it built, as analytics engines keep loaded graphs in memory: a job on a resident graph
-# only computes. Keyed by store file, data version and weight property, so a change to the
-# data is never served from an old copy. Sizes are estimates from measured figures (python-igraph
-# 1.0, 1,000,000 edges and 200,000 vertices: 45 B per edge, 48 B per edge of weights, 185 B
-# per vertex with its (id, label) pair).
-EDGE_BYTES = 48
-WEIGHT_BYTES = 48
-VERTEX_BYTES = 200
-
-
-@dataclass
-class ResidentGraph:
-    graph: Any  # igraph.Graph
-    names: list[tuple[str, str]]
-    arrays: EdgeArrays  # the vertex numbering (edges and weights are in the graph)
-    nbytes: int
-
-
-DEFAULT_MEMORY_MB = 2048  # JOBCENTER_GRAPH_MEMORY_MB's default
-
-
-class ResidentGraphs:
-    """The graphs this worker holds, least recently used dropped first when one more would
-    exceed the budget (``JOBCENTER_GRAPH_MEMORY_MB``); a graph larger than the whole budget is
-    built for its job and not kept."""
-
-    # The budget in bytes, asked at every use; the jobs app points it at
-    # JOBCENTER_GRAPH_MEMORY_MB for every instance (the engine reads no settings itself).
-    budget_source: Callable[[], int] = staticmethod(lambda: DEFAULT_MEMORY_MB * 1024 * 1024)
-
-    def __init__(self) -> None:
-        self._graphs: OrderedDict[tuple, ResidentGraph] = OrderedDict()
-        self._lock = threading.Lock()
-        # Store paths of the graphs started into memory (see pin()).
-        self._pinned: set[str] = set()
-
-    def budget(self) -> int:
-        return self.budget_source()
-
-    @staticmethod
-    def estimate(vertices: int, edges: int, *, weighted: bool) -> int:
-        return vertices * VERTEX_BYTES + edges * (EDGE_BYTES + (WEIGHT_BYTES if weighted else 0))
-
-    def get(self, key: tuple) -> ResidentGraph | None:
-        with self._lock:
-            entry = self._graphs.get(key)
-            if entry is not None:
-                self._graphs.move_to_end(key)
-            return entry
-
-    def put(self, key: tuple, entry: ResidentGraph) -> bool:
-        budget = self.budget()
-        with self._lock:
-            self._graphs.pop(key, None)
-            # Older versions of the same graph are of no more use.
-            for old in [k for k in self._graphs if k[0] == key[0] and k[1] != key[1]]:
-                del self._graphs[old]
-            if entry.nbytes > budget:
-                return False
-            while self.used() + entry.nbytes > budget:
-                victim = next((k for k in self._graphs if not self._is_pinned(k)), None)
-                if victim is None:  # only started graphs are left: they stay
-                    return False
-                del self._graphs[victim]
-            self._graphs[key] = entry
-            return True
-
-    def used(self) -> int:
-        return sum(entry.nbytes for entry in self._graphs.values())
-
-    def forget(self, store_path: str | os.PathLike) -> None:
-        """Drop every copy of one graph (its store was cleared, restored or deleted)."""
-        path = str(Path(store_path).resolve())
-        with self._lock:
-            for key in [k for k in self._graphs if k[0] == path]:
-                del self._graphs[key]
-
-    def held(self) -> list[tuple]:
-        with self._lock:
-            return list(self._graphs)
-
-    # A started graph (a start graph job) is pinned: its unweighted copy is never dropped to
-    # make room for another graph, only by forget() (closed, cleared, deleted) or a newer
-    # version of its data.
-
-    def pin(self, store_path: str | os.PathLike) -> None:
-        with self._lock:
-            self._pinned.add(str(Path(store_path).resolve()))
-
-    def unpin(self, store_path: str | os.PathLike) -> None:
-        with self._lock:
-            self._pinned.discard(str(Path(store_path).resolve()))
-
-    def pinned(self) -> set[str]:
-        with self._lock:
-            return set(self._pinned)
-
-    def pinned_bytes(self, *, besides: str | os.PathLike | None = None) -> int:
-        """Memory held by pinned copies (of graphs other than ``besides``)."""
-        skip = str(Path(besides).resolve()) if besides is not None else None
-        with self._lock:
-            return sum(
-                entry.nbytes
-                for key, entry in self._graphs.items()
-                if self._is_pinned(key) and key[0] != skip
-            )
-
-    def holds(self, store_path: str | os.PathLike) -> bool:
-        """Whether an unweighted copy of the graph is held (of any version of its data)."""
-        path = str(Path(store_path).resolve())
-        with self._lock:
-            return any(k[0] == path and k[2] is None for k in self._graphs)
-
-    def _is_pinned(self, key: tuple) -> bool:
-        return key[0] in self._pinned and key[2] is None
-
-    def clear(self) -> None:
-        with self._lock:
-            self._graphs.clear()
-            self._pinned.clear()
-
-
-RESIDENT = ResidentGraphs()
-
-
-def _resident_key(store: GraphStore, weight: str | None) -> tuple:
-    return (str(store.path.resolve()), data_version(store), weight)
-
-
-def load_graph(
-    store: GraphStore, *, weight: str | None, control: Control, edges: int | None = None
-) -> LoadedGraph:
-    """The graph as the library's object: the resident copy when this worker holds one for
-    the store's current data, otherwise read from the store, built and kept (within budget).
-    ``edges`` is the edge count when the caller has it (counted otherwise). Call inside
-    :func:`~jobcenter.graphs.query.snapshot`."""
-    import igraph as ig
-
-    started = time.perf_counter()
-    key = _resident_key(store, weight)
-    find = lambda k: find_vertices(store, k)  # noqa: E731
-    names_key = hashlib.sha256(repr(key[:2]).encode()).hexdigest()[:32]
-    entry = RESIDENT.get(key)
-    if entry is not None:
-        control.done = control.total = entry.graph.ecount()  # every edge is there already
-        control.phase, control.progress = "loading graph", 40.0
-        return LoadedGraph(
-            entry.graph,
-            entry.names,
-            entry.arrays,
-            find,
-            time.perf_counter() - started,
-            True,
-            names_key,
-        )
-    if edges is None:
-        edges = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
-    total = edges
-    control.set_phase("loading graph", 0.0, total)
-
-    def on_chunk(read: int, of: int) -> None:
-        control.done, control.total = read, of
-        control.progress = 40.0 * read / of if of else 40.0
-        control.check()
-
-    arrays = load_edge_arrays(store, weight=weight, on_chunk=on_chunk, total=total)
-    names = vertex_names(store)
-    control.set_phase("building graph", 40.0)
-    graph = ig.Graph(n=arrays.n, edges=arrays.edges, directed=True)
-    if arrays.weights is not None:
-        graph.es["weight"] = arrays.weights
-    # The graph holds them now; only the vertex numbering is kept beside it.
-    arrays.edges, arrays.weights = [], None
-    size = ResidentGraphs.estimate(graph.vcount(), total, weighted=weight is not None)
-    RESIDENT.put(key, ResidentGraph(graph, names, arrays, size))
-    return LoadedGraph(graph, names, arrays, find, time.perf_counter() - started, False, names_key)
-
-
-def warm_graph(store: GraphStore, *, stop: threading.Event | None = None) -> LoadedGraph | None:
-    """Build the store's graph (unweighted, as most algorithms use it) into this worker's
-    memory unless it is resident already; ``None`` when it would not fit the budget at all.
-    ``stop`` set ends the loading between chunks with :class:`AlgorithmStopped`."""
-    control = Control(stop=stop) if stop is not None else Control()
-    with snapshot(store):
-        vertices, edges = count_rows(store)
-        if ResidentGraphs.estimate(vertices, edges, weighted=False) > RESIDENT.budget():
-            return None
-        return load_graph(store, weight=None, control=control, edges=edges)
 
 
 def run_algorithm(
@@ -584,7 +140,7 @@ def _per_vertex(loaded: LoadedGraph, values: Any) -> Iterator[tuple]:
 def _vertex_values(
     loaded: LoadedGraph,
     column: str,
-    values: list[Any],
+    values: Sequence[Any],
     outputs: dict[str, Any],
     keep: Callable[[Any], bool] | None = None,
 ) -> AlgorithmResult:
@@ -608,7 +164,9 @@ def _vertex_values(
 
 def _pagerank(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
     g = loaded.graph
-    values = control.compute(lambda: g.pagerank(damping=p["alpha"], directed=p["directed"]))
+    values = control.compute(
+        lambda: g.pagerank(damping=p["alpha"], directed=p["directed"]), vector="d"
+    )
     return _vertex_values(loaded, "pagerank", values, {"vertices": g.vcount()})
 
 
@@ -620,7 +178,8 @@ def _personalized_pagerank(
     values = control.compute(
         lambda: g.personalized_pagerank(
             damping=p["alpha"], directed=p["directed"], reset_vertices=[source]
-        )
+        ),
+        vector="d",
     )
     return _vertex_values(
         loaded, "pagerank", values, {"vertices": g.vcount(), "source": p["source"]}
@@ -696,7 +255,7 @@ def _components(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Alg
     g = loaded.graph
     # The C call gives the membership list itself; Graph.connected_components wraps it in a
     # VertexClustering whose Python bookkeeping costs a third of the computation (1M edges).
-    membership = control.compute(lambda: ig.GraphBase.connected_components(g, "weak"))
+    membership = control.compute(lambda: ig.GraphBase.connected_components(g, "weak"), vector="q")
     sizes = Counter(membership)
     return _vertex_values(
         loaded,
@@ -716,7 +275,7 @@ def _undirected(graph: Any) -> Any:
 
 def _k_core(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> AlgorithmResult:
     g = loaded.graph
-    core = control.compute(lambda: _undirected(g).coreness(mode="all"))
+    core = control.compute(lambda: _undirected(g).coreness(mode="all"), vector="q")
     k = p["k"]
     return _vertex_values(
         loaded,
@@ -734,7 +293,7 @@ def _label_propagation(loaded: LoadedGraph, p: dict[str, Any], control: Control)
         random.seed(p["seed"])  # python-igraph draws from Python's random module
         return _undirected(g).community_label_propagation().membership
 
-    membership = control.compute(compute)
+    membership = control.compute(compute, vector="q")
     return _vertex_values(loaded, "community", membership, {"communities": len(set(membership))})
 
 
@@ -769,7 +328,7 @@ def _triangles(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Algo
         degrees = u.degree()
         return [round(t * d * (d - 1) / 2) for t, d in zip(local, degrees, strict=True)]
 
-    counts = control.compute(compute)
+    counts = control.compute(compute, vector="q")
     return _vertex_values(loaded, "triangles", counts, {"triangles": sum(counts) // 3})
 
 
@@ -804,10 +363,10 @@ def _degrees(loaded: LoadedGraph, p: dict[str, Any], control: Control) -> Algori
     )
 
 
-_ALPHA = (_number(0.0, 1.0, low_open=True, high_open=True), 0.85)
-_DIRECTED = (_bool, True)
-_SOURCE = {"source": (_vertex, REQUIRED), "source_label": (_vertex_label, None)}
-_SEED = (_whole(0, 2**31 - 1), 1)
+_ALPHA = (number(0.0, 1.0, low_open=True, high_open=True), 0.85)
+_DIRECTED = (boolean, True)
+_SOURCE = {"source": (vertex, REQUIRED), "source_label": (vertex_label, None)}
+_SEED = (whole(0, 2**31 - 1), 1)
 
 ALGORITHMS: dict[str, AlgorithmDef] = {
     d.name: d
@@ -831,9 +390,9 @@ ALGORITHMS: dict[str, AlgorithmDef] = {
             _shortest_path,
             {
                 **_SOURCE,
-                "target": (_vertex, REQUIRED),
-                "target_label": (_vertex_label, None),
-                "weight": (_weight, None),
+                "target": (vertex, REQUIRED),
+                "target_label": (vertex_label, None),
+                "weight": (weight, None),
                 "directed": _DIRECTED,
             },
             "One shortest path from source to target (hops, or the sum of an edge property).",
@@ -841,7 +400,7 @@ ALGORITHMS: dict[str, AlgorithmDef] = {
         AlgorithmDef(
             "single_source_shortest_paths",
             _sssp,
-            {**_SOURCE, "weight": (_weight, None), "directed": _DIRECTED},
+            {**_SOURCE, "weight": (weight, None), "directed": _DIRECTED},
             "Distance from the source to every vertex it reaches.",
         ),
         AlgorithmDef(
@@ -854,7 +413,7 @@ ALGORITHMS: dict[str, AlgorithmDef] = {
         AlgorithmDef(
             "k_core",
             _k_core,
-            {"k": (_whole(0, 2**31 - 1), 0)},
+            {"k": (whole(0, 2**31 - 1), 0)},
             "Coreness of every vertex in the k-core (coreness >= k), edges undirected.",
         ),
         AlgorithmDef(
@@ -866,7 +425,7 @@ ALGORITHMS: dict[str, AlgorithmDef] = {
         AlgorithmDef(
             "louvain",
             _louvain,
-            {"resolution": (_number(0.0, 1000.0, low_open=True), 1.0), "seed": _SEED},
+            {"resolution": (number(0.0, 1000.0, low_open=True), 1.0), "seed": _SEED},
             "Communities by Louvain modularity optimisation, edges undirected.",
         ),
         AlgorithmDef(

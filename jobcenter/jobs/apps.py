@@ -16,7 +16,7 @@ class JobsConfig(AppConfig):
 
         # The graphs a worker holds in memory stay within JOBCENTER_GRAPH_MEMORY_MB (read at
         # every use, so a changed setting counts at once).
-        from jobcenter.graphs.algorithms import ResidentGraphs
+        from jobcenter.graphs.resident import ResidentGraphs
 
         ResidentGraphs.budget_source = staticmethod(
             lambda: int(settings.JOBCENTER_GRAPH_MEMORY_MB) * 1024 * 1024

@@ -1,4 +1,4 @@
-"""Graphs kept in a worker's memory (``jobcenter.graphs.algorithms.RESIDENT``).
+"""Graphs kept in a worker's memory (``jobcenter.graphs.resident.RESIDENT``).
 
 A worker holds the graphs it built. It builds a graph as soon as a job that changed its data
 has ended well (the job's kind says which do: ``Kind.writes_graph``), and at start the graphs of
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from jobcenter.graphs.algorithms import AlgorithmStopped, warm_graph
+from jobcenter.graphs.build import warm_graph
 from jobcenter.graphs.choices import GraphStatus
+from jobcenter.graphs.compute import AlgorithmStopped
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.store import GraphStore
 from jobcenter.jobs import selectors as job_selectors

@@ -1,6 +1,6 @@
 """What the worker sides of the analytics kinds share (algorithm, query, index, export and the
 graph operations): :class:`Run`, one job in a worker with its heartbeat, its
-:class:`~jobcenter.graphs.algorithms.Control` and its ending by outcome; staging and publishing
+:class:`~jobcenter.graphs.compute.Control` and its ending by outcome; staging and publishing
 of files written under the export roots.
 
 A cancel is seen within a heartbeat interval and stops the work between chunks, inside igraph
@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from jobcenter.core.exports import export_display
-from jobcenter.graphs.algorithms import AlgorithmFailed, AlgorithmStopped, Control
 from jobcenter.graphs.choices import GraphStatus
+from jobcenter.graphs.compute import AlgorithmFailed, AlgorithmStopped, Control
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import PlanError
 from jobcenter.graphs.services import graph_lock_acquire, graph_lock_release

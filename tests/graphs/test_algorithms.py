@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import threading
-import time
-
 import pytest
 
-from jobcenter.graphs.algorithms import (
-    ALGORITHMS,
-    INLINE_SECONDS,
-    RESIDENT,
-    AlgorithmFailed,
-    AlgorithmStopped,
-    Control,
-    ResidentGraph,
-    ResidentGraphs,
-    load_graph,
-    parse_algorithm,
-    run_algorithm,
-    warm_graph,
-)
+from jobcenter.graphs.algorithms import ALGORITHMS, parse_algorithm, run_algorithm
+from jobcenter.graphs.build import load_graph, warm_graph
+from jobcenter.graphs.compute import AlgorithmFailed, Control
 from jobcenter.graphs.plan import PlanError
 from jobcenter.graphs.query import find_vertices, snapshot, stored_schema
+from jobcenter.graphs.resident import RESIDENT, ResidentGraph, ResidentGraphs
 
 SCHEMA = """<?xml version="1.0"?><PMML version="3.0"><labels>
 <label name="n"><properties><property name="v" cardinality="single" dataType="int"/></properties></label>
@@ -289,32 +275,6 @@ class TestParameters:
         assert all(d.description for d in ALGORITHMS.values())
 
 
-def test_stop_while_isolated_algorithm_runs_kills_it_at_once():
-    control = Control()
-    threading.Timer(0.3, control.stop.set).start()
-    started = time.monotonic()
-    with pytest.raises(AlgorithmStopped):
-        control.compute(lambda: time.sleep(30))
-    assert time.monotonic() - started < 2
-
-
-@pytest.mark.parametrize("expected_seconds", [None, 0.01])
-def test_isolated_and_inline_errors_come_back_alike(expected_seconds):
-    with pytest.raises(AlgorithmFailed, match="ZeroDivisionError"):
-        Control(expected_seconds=expected_seconds).compute(lambda: 1 / 0)
-
-
-def test_only_computations_known_to_be_short_run_in_the_worker_itself():
-    here = os.getpid()
-    assert Control(expected_seconds=INLINE_SECONDS / 10).compute(os.getpid) == here
-    assert Control(expected_seconds=INLINE_SECONDS * 2).compute(os.getpid) != here
-    assert Control().compute(os.getpid) != here  # no estimate: always a child
-    stopped = Control(expected_seconds=0.01)
-    stopped.stop.set()
-    with pytest.raises(AlgorithmStopped):
-        stopped.compute(os.getpid)
-
-
 def test_the_job_sets_the_estimate_from_the_graph_size(graph_of):
     store = graph_of([("a", "b"), ("b", "c")])
     for name, linear in (("connected_components", True), ("louvain", False)):
@@ -327,15 +287,3 @@ def test_the_job_sets_the_estimate_from_the_graph_size(graph_of):
         assert (control.expected_seconds is not None) is linear
         if linear:
             assert control.expected_seconds == pytest.approx(per_element * 5)  # 3 + 2
-
-
-def test_stop_ends_a_long_igraph_computation_at_once():
-    import igraph as ig
-
-    graph = ig.Graph.Erdos_Renyi(n=40_000, m=400_000)
-    control = Control()
-    threading.Timer(0.3, control.stop.set).start()
-    started = time.monotonic()
-    with pytest.raises(AlgorithmStopped):
-        control.compute(lambda: [graph.community_label_propagation() for _ in range(1000)])
-    assert time.monotonic() - started < 2

@@ -427,7 +427,7 @@ def test_a_damaged_result_file_does_not_stop_the_purge(movies, operator):
 
 
 def test_graphs_are_loaded_after_the_jobs_that_write_them(movies, operator):
-    from jobcenter.graphs.algorithms import RESIDENT
+    from jobcenter.graphs.resident import RESIDENT
     from jobcenter.jobs.resident import warm, warm_after_job
     from jobcenter.jobs.runner import SHUTDOWN
 

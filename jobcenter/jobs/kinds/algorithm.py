@@ -2,7 +2,7 @@
 committed data (the worker's resident copy when it holds one).
 
 - Phases: "loading graph" (edges read from the store), "building graph", "computing",
-  "writing result" (set by the algorithm's ``Control``; see graphs/algorithms.py).
+  "writing result" (set by the algorithm's ``Control``; see graphs/compute.py).
 - Retry: the same algorithm and parameters, checked again against the graph.
 - Result: a result file (``jobs.results``): one row per vertex (values) or per item found,
   with the algorithm's outputs.

@@ -22,8 +22,8 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from jobcenter.graphs.algorithms import RESIDENT
 from jobcenter.graphs.models import Graph
+from jobcenter.graphs.resident import RESIDENT
 from jobcenter.jobs.choices import JobDialect, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import Kind, register

@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from jobcenter.core.errors import InvalidInput, InvalidState
 from jobcenter.core.exports import export_display
-from jobcenter.graphs.algorithms import RESIDENT
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.query import (
@@ -34,6 +33,7 @@ from jobcenter.graphs.query import (
     record_operation,
     stored_schema,
 )
+from jobcenter.graphs.resident import RESIDENT
 from jobcenter.graphs.schema import GraphSchema
 from jobcenter.graphs.services import graph_lock_acquire
 from jobcenter.graphs.store import delete_store

@@ -24,10 +24,11 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 
 from jobcenter.core.errors import InvalidState
-from jobcenter.graphs.algorithms import RESIDENT, ResidentGraphs, load_graph
+from jobcenter.graphs.build import load_graph
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.query import count_rows, snapshot
+from jobcenter.graphs.resident import RESIDENT, ResidentGraphs
 from jobcenter.jobs.choices import JobDialect, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import Kind, register

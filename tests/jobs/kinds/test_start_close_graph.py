@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from jobcenter.core.errors import InvalidState, PermissionDenied
-from jobcenter.graphs.algorithms import RESIDENT
 from jobcenter.graphs.models import Graph
+from jobcenter.graphs.resident import RESIDENT
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.kinds.close_graph import job_submit_close_graph
 from jobcenter.jobs.kinds.start_graph import job_submit_start_graph
