@@ -60,6 +60,7 @@ def test_a_host_outside_the_allowed_hosts_is_a_400_naming_url(ada_api, settings)
         ({"url": HOOK, "events": []}, "events"),
         ({"url": HOOK, "events": ["job.started"]}, "events.0"),
         ({"url": HOOK, "kinds": ["Import"]}, "kinds.0"),
+        ({"url": HOOK, "kinds": ["import", "imprt"]}, "kinds.1"),
         ({"url": 5}, "url"),
         ({}, "url"),
     ],
