@@ -10,8 +10,8 @@ from jobcenter.graphs.services import graph_create
 from jobcenter.jobs.models import FailedLine, Job, JobEvent
 from jobcenter.jobs.services import job_cancel
 from jobcenter.projects.services import membership_set
-from tests.api.conftest import make_job, run_job
-from tests.factories import user_create
+from tests.factories.jobs import make_job, run_job
+from tests.factories.projects import user_create
 
 pytestmark = pytest.mark.django_db
 

@@ -33,7 +33,9 @@ from jobcenter.jobs.services import (
     job_submit_index,
     job_submit_query,
 )
-from tests.factories import ges_graph, ges_movie_import, graphscope_graph, shared_data
+from tests.factories.files import shared_data
+from tests.factories.graphs import ges_graph, graphscope_graph
+from tests.factories.jobs import ges_movie_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

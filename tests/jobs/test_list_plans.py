@@ -25,7 +25,7 @@ from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.filtersets import NULLABLE_ORDERING_FIELDS, JobFilterSet
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.selectors import job_list, job_retry_candidates
-from tests.api.conftest import make_job
+from tests.factories.jobs import make_job
 
 pytestmark = pytest.mark.django_db
 
