@@ -20,6 +20,10 @@ def _never(job: Job) -> bool:
     return False
 
 
+def _not_refused(job: Job) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Kind:
     """One kind of job.
@@ -28,7 +32,8 @@ class Kind:
     - ``handler(job=, worker_id=)``: what a worker does with a claimed job; it ends the job
       through :mod:`jobcenter.jobs.transitions` and stores its phase as it moves.
     - ``retry(job, user)``: the same request submitted again (checked again), linked to ``job``.
-    - ``retry_refused(job)``: why ``job`` cannot be retried, or ``None`` when it can.
+    - ``retry_refused(job)``: why ``job`` cannot be retried, or ``None`` when it can (by
+      default every job of the kind can be).
     - ``cancellable``: whether a running job of this kind can be cancelled (stored on the job
       at submission).
     - ``writes_graph(job)``: whether a job that ended well changed its graph's data (the worker
@@ -40,7 +45,7 @@ class Kind:
     type: str
     handler: Callable[..., None]
     retry: Callable[..., Job]
-    retry_refused: Callable[[Job], str | None]
+    retry_refused: Callable[[Job], str | None] = _not_refused
     cancellable: bool = True
     writes_graph: Callable[[Job], bool] = _never
     phases: tuple[str, ...] = ()

@@ -121,16 +121,11 @@ def retry(job: Job, user: AbstractBaseUser | None) -> Job:
     )
 
 
-def retry_refused(job: Job) -> str | None:
-    return None
-
-
 KIND = register(
     Kind(
         type=JobType.ALGORITHM,
         handler=algorithm,
         retry=retry,
-        retry_refused=retry_refused,
         cancellable=True,
         phases=("loading graph", "building graph", "computing", "writing result"),
         result="a result file: a value per vertex, or the rows the algorithm found; its outputs",

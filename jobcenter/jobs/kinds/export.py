@@ -233,16 +233,11 @@ def retry(job: Job, user: AbstractBaseUser | None) -> Job:
     return job_submit_export(graph=retry_graph(job), path=params["path"], **common)
 
 
-def retry_refused(job: Job) -> str | None:
-    return None
-
-
 KIND = register(
     Kind(
         type=JobType.EXPORT,
         handler=export,
         retry=retry,
-        retry_refused=retry_refused,
         cancellable=True,
         phases=("exporting",),
         result="files under the export roots: the path, with its rows or its vertices and edges",

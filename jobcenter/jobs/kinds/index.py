@@ -115,16 +115,11 @@ def retry(job: Job, user: AbstractBaseUser | None) -> Job:
     )
 
 
-def retry_refused(job: Job) -> str | None:
-    return None
-
-
 KIND = register(
     Kind(
         type=JobType.INDEX,
         handler=index,
         retry=retry,
-        retry_refused=retry_refused,
         cancellable=True,
         phases=("waiting for the graph", "building index"),
         result="the index built: its name, target, label, property and rows",

@@ -108,16 +108,11 @@ def retry(job: Job, user: AbstractBaseUser | None) -> Job:
     )
 
 
-def retry_refused(job: Job) -> str | None:
-    return None
-
-
 KIND = register(
     Kind(
         type=JobType.QUERY,
         handler=query,
         retry=retry,
-        retry_refused=retry_refused,
         cancellable=True,
         phases=("querying",),
         result="a result file of the matching vertices or edges, and how many matched",
