@@ -40,6 +40,16 @@ class Kind:
       then loads the new data into memory).
     - ``phases``: the phases its handler stores on the job (``Job.phase``), in order.
     - ``result``: what its result is, in a sentence (docs and the registry's listing).
+
+    What the faces ask of a kind instead of switching on its type (``Job.kind``):
+
+    - ``loads_files``: its jobs load input files into their graph: they have per-file
+      counters (``JobFile``), failed lines, line totals and a lines-per-second rate, and what
+      they loaded is kept only if they end well.
+    - ``result_rows``: its result is rows in a result file, read by pages (a result table,
+      the CSV download, a dialect's result page).
+    - ``named_by``: the parameter (in ``Job.params``) that names what a job does, shown next
+      to its type (an algorithm's name); empty: the job's own name.
     """
 
     type: str
@@ -50,6 +60,17 @@ class Kind:
     writes_graph: Callable[[Job], bool] = _never
     phases: tuple[str, ...] = ()
     result: str = ""
+    loads_files: bool = False
+    result_rows: bool = False
+    named_by: str = ""
+
+
+def _unregistered(**kwargs: object) -> Job:
+    raise LookupError("no module registered this kind of job")
+
+
+#: what a job of a type no module registered is (e.g. its module was removed): no traits
+UNREGISTERED = Kind(type="", handler=_unregistered, retry=_unregistered, cancellable=False)
 
 
 _KINDS: dict[str, Kind] = {}
@@ -69,6 +90,11 @@ def unregister(type: str) -> None:
 def kind_for(type: str) -> Kind | None:
     """The kind of jobs of ``type``; ``None`` for a type no module registered."""
     return _KINDS.get(str(type))
+
+
+def kind_of(type: str) -> Kind:
+    """What the faces ask of a job of ``type``: its kind, or :data:`UNREGISTERED`."""
+    return _KINDS.get(str(type), UNREGISTERED)
 
 
 def kinds() -> list[Kind]:

@@ -127,6 +127,8 @@ KIND = register(
         handler=algorithm,
         retry=retry,
         cancellable=True,
+        result_rows=True,
+        named_by="algorithm",
         phases=("loading graph", "building graph", "computing", "writing result"),
         result="a result file: a value per vertex, or the rows the algorithm found; its outputs",
     )

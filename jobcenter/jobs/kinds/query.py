@@ -114,6 +114,7 @@ KIND = register(
         handler=query,
         retry=retry,
         cancellable=True,
+        result_rows=True,
         phases=("querying",),
         result="a result file of the matching vertices or edges, and how many matched",
     )
