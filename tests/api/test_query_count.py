@@ -77,7 +77,7 @@ def test_queries_per_list_request_do_not_depend_on_the_page_size(
 
 
 def test_the_job_list_is_five_queries_and_four_in_cursor_mode(api, admin_api, varied):
-    # token, projects, the bounded count, the page's ids, their rows (jobs.selectors.job_page);
+    # token, projects, the bounded count, the page's ids, their rows (jobs.listing.job_page);
     # a cursor page has no count; a superuser has no projects to look up
     assert count_queries(api, "/api/v1/jobs/?limit=50") == 5
     assert count_queries(api, "/api/v1/jobs/?cursor=&limit=50") == 4
