@@ -104,7 +104,7 @@ def algorithms(args: argparse.Namespace) -> None:
 
     import igraph as ig
 
-    from jobcenter.graphs.query import load_edge_arrays
+    from jobcenter.graphs.arrays import load_edge_arrays
     from jobcenter.graphs.store import GraphStore
     from jobcenter.jobs.models import Job
     from jobcenter.jobs.resident import warm_after_job

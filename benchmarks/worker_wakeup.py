@@ -70,7 +70,7 @@ def main() -> None:
     import igraph as ig
     from django.db import connection
 
-    from jobcenter.graphs.query import load_edge_arrays
+    from jobcenter.graphs.arrays import load_edge_arrays
     from jobcenter.graphs.services import graph_create
     from jobcenter.graphs.store import GraphStore
     from jobcenter.jobs.services import job_submit_algorithm, job_submit_import

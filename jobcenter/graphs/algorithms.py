@@ -34,18 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jobcenter.graphs.arrays import EdgeArrays, find_vertices, load_edge_arrays, vertex_names
 from jobcenter.graphs.plan import PlanError
-from jobcenter.graphs.query import (
-    EdgeArrays,
-    count_rows,
-    data_version,
-    find_vertices,
-    load_edge_arrays,
-    snapshot,
-    vertex_names,
-)
+from jobcenter.graphs.query import data_version, snapshot
 from jobcenter.graphs.schema import GraphSchema
 from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.whole_graph import count_rows
 
 # igraph's OpenMP runtime (libgomp) is not fork-safe: once its thread pool exists in a process,
 # a forked child that uses OpenMP hangs. Computations run in forked children (see

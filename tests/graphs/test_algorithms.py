@@ -22,8 +22,9 @@ from jobcenter.graphs.algorithms import (
     run_algorithm,
     warm_graph,
 )
+from jobcenter.graphs.arrays import find_vertices
 from jobcenter.graphs.plan import PlanError
-from jobcenter.graphs.query import find_vertices, snapshot, stored_schema
+from jobcenter.graphs.query import snapshot, stored_schema
 
 SCHEMA = """<?xml version="1.0"?><PMML version="3.0"><labels>
 <label name="n"><properties><property name="v" cardinality="single" dataType="int"/></properties></label>

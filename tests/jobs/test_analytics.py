@@ -14,8 +14,8 @@ import yaml
 from django.conf import settings
 
 from jobcenter.core.errors import InvalidInput, InvalidState, PermissionDenied
+from jobcenter.graphs.indexes import list_indexes
 from jobcenter.graphs.models import Graph
-from jobcenter.graphs.query import list_indexes
 from jobcenter.graphs.services import graph_create, graph_lock_acquire, graph_lock_release
 from jobcenter.graphs.store import GraphStore
 from jobcenter.jobs.choices import JobStatus, JobType

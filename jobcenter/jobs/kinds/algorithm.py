@@ -33,7 +33,7 @@ from jobcenter.jobs.work import Run, open_store, write_rows
 
 
 def _vertex_finder(graph: Graph) -> Any:
-    from jobcenter.graphs.query import find_vertices
+    from jobcenter.graphs.arrays import find_vertices
     from jobcenter.graphs.store import GraphStore
 
     def find(key: str) -> list[tuple[int, str, str]]:

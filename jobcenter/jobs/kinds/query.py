@@ -15,7 +15,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from jobcenter.core.errors import InvalidInput
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import PlanError
-from jobcenter.graphs.query import QuerySpec, count_matches, run_query, snapshot, table_size
+from jobcenter.graphs.query import QuerySpec, count_matches, run_query, snapshot
+from jobcenter.graphs.whole_graph import table_size
 from jobcenter.jobs.choices import JobDialect, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import Kind, register
