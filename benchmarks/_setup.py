@@ -62,25 +62,3 @@ def django_in_tempdir(prefix: str, database: str = "sqlite") -> Path:
 
     call_command("migrate", verbosity=0)
     return data
-
-
-def write_ges_graph(directory: Path, *, vertices: int, edges: int) -> dict[str, str]:
-    """A generated GES graph: vertex label n (one int), edge label e (one double)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    schema = directory / "schema.xml"
-    schema.write_text(
-        '<?xml version="1.0"?><PMML version="3.0"><labels>'
-        '<label name="n"><properties><property name="v" cardinality="single" dataType="int"/>'
-        "</properties></label>"
-        '<label name="e"><properties><property name="w" cardinality="single" dataType="double"/>'
-        "</properties></label></labels></PMML>"
-    )
-    vfile = directory / "vertices.csv"
-    with vfile.open("w") as fh:
-        fh.writelines(f"v{i},n,{i}\n" for i in range(vertices))
-    efile = directory / "edges.csv"
-    with efile.open("w") as fh:
-        fh.writelines(
-            f"v{i % vertices},v{(i * 7919 + 1) % vertices},e,{i % 100}.5\n" for i in range(edges)
-        )
-    return {"schema_path": str(schema), "vertexset_path": str(vfile), "edgeset_path": str(efile)}

@@ -28,7 +28,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import REPO, write_ges_graph
+from _setup import REPO
+
+from tests.factories.files import write_ges_files
 
 sys.path.insert(0, str(REPO))
 
@@ -81,7 +83,7 @@ def main() -> None:
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="jobcenter-throughput-"))
-    files = write_ges_graph(root / "graph", vertices=args.vertices, edges=args.edges)
+    files = write_ges_files(root / "graph", vertices=args.vertices, edges=args.edges)
     lines = args.vertices + args.edges
     bare_times, our_times = [], []
     for round_no in range(args.rounds):

@@ -21,7 +21,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import REPO, django_in_tempdir, write_ges_graph
+from _setup import REPO, django_in_tempdir
+
+from tests.factories.files import write_ges_files
 
 
 def main() -> None:
@@ -42,7 +44,7 @@ def main() -> None:
     from jobcenter.jobs.services import job_submit_import
     from jobcenter.projects.services import project_create
 
-    files = write_ges_graph(data / "imports" / "g", vertices=args.vertices, edges=args.edges)
+    files = write_ges_files(data / "imports" / "g", vertices=args.vertices, edges=args.edges)
     params = {"format": "ges", "request": files}
     project = project_create(name="bench")
     lines = args.vertices + args.edges
@@ -96,7 +98,7 @@ def main() -> None:
         return (time.perf_counter() - t0) * 1000
 
     graph = graph_create(project=project, name="latency", dialect="ges")
-    big = write_ges_graph(data / "imports" / "big", vertices=args.vertices, edges=3 * args.edges)
+    big = write_ges_files(data / "imports" / "big", vertices=args.vertices, edges=3 * args.edges)
     idle_job = Job.objects.order_by("-created_at").first()
     idle = [read_detail(idle_job.pk) for _ in range(200)]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.factories import project_with_members, user_create
+from tests.factories.projects import project_with_members, user_create
 
 REPO = Path(__file__).resolve().parent.parent
 

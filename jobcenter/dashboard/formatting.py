@@ -8,7 +8,7 @@ from typing import Any
 
 def num(value: Any) -> str:
     """1234567 -> 1,234,567 (the dashboard is English-only); a count known only to exceed
-    its value (jobs.selectors.BoundedCount) -> 10,000+."""
+    its value (jobs.listing.BoundedCount) -> 10,000+."""
     try:
         text = f"{int(value):,}"
     except (TypeError, ValueError):

@@ -19,17 +19,29 @@ from operator import itemgetter
 from typing import Any
 
 from jobcenter.graphs.compute import AlgorithmFailed, Control
-from jobcenter.graphs.query import (
-    count_rows,
-    data_version,
-    find_vertices,
-    snapshot,
-    stored_schema,
-    weight_expression,
-)
+from jobcenter.graphs.query import data_version, snapshot, sql_text, stored_schema
 from jobcenter.graphs.resident import RESIDENT, ResidentGraph, ResidentGraphs
 from jobcenter.graphs.schema import GraphSchema
 from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.whole_graph import count_rows
+
+
+def find_vertices(store: GraphStore, key: str) -> list[tuple[int, str, str]]:
+    """``(vid, scope, label)`` of every vertex whose id is ``key`` (one per scope)."""
+    return store.conn.execute(
+        "SELECT vid, scope, label FROM vertex WHERE key = ? ORDER BY scope", (key,)
+    ).fetchall()
+
+
+def weight_expression(schema: GraphSchema, prop: str) -> str:
+    """SQL for an edge's weight: property ``prop`` of its label, NULL where it has none."""
+    cases = []
+    for label in schema.edge_labels():
+        index = label.property_index(prop)
+        if index >= 0:
+            cases.append(f"WHEN {sql_text(label.name)} THEN p{index}")
+    return f"CASE label {' '.join(cases)} END" if cases else "NULL"
+
 
 # --- the graph from the store --------------------------------------------------------------------
 

@@ -1,5 +1,8 @@
-"""Reading a graph store for analytics: filtered queries, label-property indexes, whole-graph
-streams for exports, and edge arrays for the graph library.
+"""Reading a graph store for analytics: filtered queries (parsed, compiled to SQL, run), and
+what every analytics read shares (``snapshot``, ``data_version``, ``stored_schema``).
+Label-property indexes are in ``indexes.py``, whole-graph reads (exports, backups, counts) in
+``whole_graph.py``, the graph for the graph library (edges streamed out, vertex look-ups) in
+``build.py``.
 
 Everything here reads through a :class:`~jobcenter.graphs.store.GraphStore` connection and keeps
 its SQL in this package (the store's layout is described in ``store.py``). Reads run inside
@@ -9,23 +12,17 @@ a running one (SQLite WAL).
 Property ``name`` can sit in a different column for each label (``p{i}`` with ``i`` its
 position in that label), so a predicate or a sort key over several labels is compiled to one
 ``label = ? AND p{i} ...`` branch per label. A query on one label property is answered from a
-partial index ``ON vertex(p{i}) WHERE label = ?`` when one was built (:func:`create_index`).
+partial index ``ON vertex(p{i}) WHERE label = ?`` when one was built
+(:func:`jobcenter.graphs.indexes.create_index`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import os
-import re
-import sqlite3
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from jobcenter.graphs.plan import PlanError
 from jobcenter.graphs.schema import GraphSchema, LabelDef, PropertyDef
@@ -124,13 +121,14 @@ VERTEX_FIELDS = {"id": "v.key", "label": "v.label"}
 EDGE_FIELDS = {"source": "s.key", "target": "d.key", "label": "e.label"}
 
 
-def _invalid(name: str, why: str) -> PlanError:
+def invalid_parameter(name: str, why: str) -> PlanError:
+    """A request's parameter ``name`` is wrong (GES's wording)."""
     return PlanError(f"parameter [{name}] is invalid! {why}", field=name)
 
 
 def _int(raw: Any, name: str, *, low: int, high: int) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
-        raise _invalid(name, f"expected a whole number from {low} to {high}")
+        raise invalid_parameter(name, f"expected a whole number from {low} to {high}")
     return raw
 
 
@@ -145,36 +143,36 @@ def parse_query(raw: Any, schema: GraphSchema | None, *, max_limit: int) -> Quer
     known = {"target", "labels", "filters", "sort", "offset", "limit"}
     unknown = sorted(set(raw) - known)
     if unknown:
-        raise _invalid(unknown[0], f"unknown field (expected: {', '.join(sorted(known))})")
+        raise invalid_parameter(unknown[0], f"unknown field (expected: {', '.join(sorted(known))})")
     target = raw.get("target", "vertices")
     if target not in TARGETS:
-        raise _invalid("target", "expected vertices or edges")
+        raise invalid_parameter("target", "expected vertices or edges")
     schema = schema or GraphSchema(id_scope="global")
     candidates = schema.vertex_labels() if target == "vertices" else schema.edge_labels()
     by_name = {label.name: label for label in candidates}
     labels_raw = raw.get("labels") or []
     if not isinstance(labels_raw, list) or not all(isinstance(x, str) for x in labels_raw):
-        raise _invalid("labels", "expected a list of label names")
+        raise invalid_parameter("labels", "expected a list of label names")
     for name in labels_raw:
         if name not in by_name:
-            raise _invalid("labels", f"{name!r} is not a {target[:-1]} label of the graph")
+            raise invalid_parameter("labels", f"{name!r} is not a {target[:-1]} label of the graph")
     labels = tuple(dict.fromkeys(labels_raw))
     chosen = [by_name[n] for n in labels] if labels else list(candidates)
     pseudo = VERTEX_FIELDS if target == "vertices" else EDGE_FIELDS
 
     filters_raw = raw.get("filters") or []
     if not isinstance(filters_raw, list) or len(filters_raw) > MAX_FILTERS:
-        raise _invalid("filters", f"expected a list of at most {MAX_FILTERS} filters")
+        raise invalid_parameter("filters", f"expected a list of at most {MAX_FILTERS} filters")
     filters = []
     for i, item in enumerate(filters_raw):
         where = f"filters.{i}"
         if not isinstance(item, dict) or set(item) - {"property", "predicate", "values"}:
-            raise _invalid(where, "expected {property, predicate, values}")
+            raise invalid_parameter(where, "expected {property, predicate, values}")
         prop_name = item.get("property")
         predicate = item.get("predicate")
         values = item.get("values")
         if predicate not in PREDICATES:
-            raise _invalid(f"{where}.predicate", f"expected one of {' '.join(PREDICATES)}")
+            raise invalid_parameter(f"{where}.predicate", f"expected one of {' '.join(PREDICATES)}")
         if not isinstance(values, list):
             values = [values]
         prop = _property_of(prop_name, chosen, pseudo, f"{where}.property")
@@ -182,15 +180,15 @@ def parse_query(raw: Any, schema: GraphSchema | None, *, max_limit: int) -> Quer
 
     sorts_raw = raw.get("sort") or []
     if not isinstance(sorts_raw, list) or len(sorts_raw) > 5:
-        raise _invalid("sort", "expected a list of at most 5 sort keys")
+        raise invalid_parameter("sort", "expected a list of at most 5 sort keys")
     sorts = []
     for i, item in enumerate(sorts_raw):
         if not isinstance(item, dict) or set(item) - {"property", "order"}:
-            raise _invalid(f"sort.{i}", "expected {property, order}")
+            raise invalid_parameter(f"sort.{i}", "expected {property, order}")
         _property_of(item.get("property"), chosen, pseudo, f"sort.{i}.property")
         order = item.get("order", "asc")
         if order not in ("asc", "desc"):
-            raise _invalid(f"sort.{i}.order", "expected asc or desc")
+            raise invalid_parameter(f"sort.{i}.order", "expected asc or desc")
         sorts.append(Sort(item["property"], order == "desc"))
 
     offset = _int(raw.get("offset", 0), "offset", low=0, high=2**31 - 1)
@@ -204,14 +202,14 @@ def _property_of(
 ) -> PropertyDef | None:
     """The property definition (its type) or None for a pseudo-property (text)."""
     if not isinstance(name, str) or not name:
-        raise _invalid(where, "expected a property name")
+        raise invalid_parameter(where, "expected a property name")
     if name in pseudo:
         return None
     for label in labels:
         prop = label.property(name)
         if prop is not None:
             return prop
-    raise _invalid(where, f"no selected label has a property {name!r}")
+    raise invalid_parameter(where, f"no selected label has a property {name!r}")
 
 
 def _filter_values(
@@ -222,13 +220,13 @@ def _filter_values(
         wanted = "1" if counts == (1, 1) else f"{counts[0]} to {counts[1]}"
         if predicate == "range":
             wanted = "2 (low, high)"
-        raise _invalid(f"{where}.values", f"{predicate} takes {wanted} value(s)")
+        raise invalid_parameter(f"{where}.values", f"{predicate} takes {wanted} value(s)")
     out = []
     for i, value in enumerate(values):
         element = predicate == "contains" and prop is not None and prop.cardinality != "single"
         if predicate == "contains" and not element:
             if not isinstance(value, str) or value == "":
-                raise _invalid(f"{where}.values.{i}", "contains takes a non-empty text")
+                raise invalid_parameter(f"{where}.values.{i}", "contains takes a non-empty text")
             out.append(value)
             continue
         out.append(_typed(prop, value, f"{where}.values.{i}"))
@@ -238,7 +236,7 @@ def _filter_values(
 def _typed(prop: PropertyDef | None, value: Any, where: str) -> Any:
     """A request value as the store holds values of ``prop`` (None: text)."""
     if value is None or isinstance(value, dict | list):
-        raise _invalid(where, "expected a number or a text")
+        raise invalid_parameter(where, "expected a number or a text")
     if prop is None:
         return str(value)
     if prop.type == "bool":
@@ -246,7 +244,7 @@ def _typed(prop: PropertyDef | None, value: Any, where: str) -> Any:
             return int(value)
         text = str(value)
     elif isinstance(value, bool):
-        raise _invalid(where, f"{prop.name} is {prop.describe()}, not a bool")
+        raise invalid_parameter(where, f"{prop.name} is {prop.describe()}, not a bool")
     elif prop.type in _INT_TYPES and isinstance(value, int):
         text = str(value)
     elif prop.type in ("float", "double") and isinstance(value, int | float):
@@ -259,7 +257,7 @@ def _typed(prop: PropertyDef | None, value: Any, where: str) -> Any:
     try:
         return convert(text)
     except BadValue as exc:
-        raise _invalid(where, exc.message) from None
+        raise invalid_parameter(where, exc.message) from None
 
 
 # --- compiling a query to SQL -------------------------------------------------------------------
@@ -341,7 +339,7 @@ class CompiledQuery:
             if len(cases) == 1 and len(self.labels) == 1:
                 expr = cases[0][2]
             else:
-                whens = " ".join(f"WHEN {_quote(lbl.name)} THEN {col}" for lbl, _p, col in cases)
+                whens = " ".join(f"WHEN {sql_text(lbl.name)} THEN {col}" for lbl, _p, col in cases)
                 expr = f"CASE {alias}.label {whens} END"
             if any(f.property == sort.property for f in spec.filters):
                 order.append(f"{expr} {direction}")  # filtered: no NULLs left to place
@@ -392,7 +390,8 @@ class CompiledQuery:
         return f"{head} WHERE {self.where}", list(self.params)
 
 
-def _quote(text: str) -> str:
+def sql_text(text: str) -> str:
+    """``text`` as an SQL string literal (for the few places a parameter cannot go)."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -463,186 +462,3 @@ def explain(store: GraphStore, spec: QuerySpec) -> str:
     sql, params = CompiledQuery(spec, schema).select(store.width())
     rows = store.conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
     return "\n".join(str(r[-1]) for r in rows)
-
-
-# --- label-property indexes ---------------------------------------------------------------------
-
-_INDEX_NAME = re.compile(r"^lp_(vertex|edge)_[0-9a-f]{16}_p(\d+)$")
-
-
-def index_name(target: str, label: str, column: int) -> str:
-    digest = hashlib.sha256(label.encode()).hexdigest()[:16]
-    return f"lp_{'vertex' if target == 'vertices' else 'edge'}_{digest}_p{column}"
-
-
-def resolve_index(schema: GraphSchema | None, target: str, label: str, prop: str) -> int:
-    """The store column of ``label.prop``; PlanError naming the parameter when there is none."""
-    schema = schema or GraphSchema(id_scope="global")
-    labels = schema.vertex_labels() if target == "vertices" else schema.edge_labels()
-    found = next((lbl for lbl in labels if lbl.name == label), None)
-    if found is None:
-        raise _invalid("label", f"{label!r} is not a {target[:-1]} label of the graph")
-    column = found.property_index(prop)
-    if column < 0:
-        raise _invalid("property", f"label {label!r} has no property {prop!r}")
-    return column
-
-
-def create_index(store: GraphStore, target: str, label: str, column: int) -> str:
-    """``CREATE INDEX`` on ``p{column}`` for rows of ``label`` (a partial index). Call it in a
-    write transaction; returns the index name."""
-    name = index_name(target, label, column)
-    table = "vertex" if target == "vertices" else "edge"
-    store.conn.execute(
-        f"CREATE INDEX IF NOT EXISTS {name} ON {table}(p{column}) WHERE label = {_quote(label)}"
-    )
-    return name
-
-
-def list_indexes(store: GraphStore) -> list[dict[str, Any]]:
-    rows = store.conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name LIKE 'lp_%'"
-    ).fetchall()
-    out = []
-    for name, sql in rows:
-        match = _INDEX_NAME.match(name)
-        label = re.search(r"WHERE label = '((?:[^']|'')*)'", sql or "")
-        if match and label:
-            out.append(
-                {
-                    "name": name,
-                    "target": "vertices" if match.group(1) == "vertex" else "edges",
-                    "label": label.group(1).replace("''", "'"),
-                    "column": int(match.group(2)),
-                }
-            )
-    return out
-
-
-# --- whole-graph streams (exports) --------------------------------------------------------------
-
-
-def table_size(store: GraphStore, target: str) -> int:
-    """Rows ever given an id in the vertex or edge table (an upper bound of its size, O(1))."""
-    table = "vertex" if target == "vertices" else "edge"
-    return int(store.conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0)  # noqa: S608
-
-
-def label_size(store: GraphStore, target: str, label: str) -> int:
-    table = "vertex" if target == "vertices" else "edge"
-    sql = f"SELECT count(*) FROM {table} WHERE label = ?"  # noqa: S608
-    return int(store.conn.execute(sql, (label,)).fetchone()[0])
-
-
-def page_count(store: GraphStore) -> int:
-    return int(store.conn.execute("PRAGMA page_count").fetchone()[0])
-
-
-def record_operation(store: GraphStore, job_id: str, summary: dict[str, Any]) -> None:
-    """Note a write that did not go through an import (a restore) as a new data version."""
-    store.conn.execute(
-        "INSERT OR REPLACE INTO imports(job_id, summary, committed_at) VALUES (?, ?, ?)",
-        (job_id, json.dumps(summary), time.time()),
-    )
-
-
-class NotABackup(Exception):
-    """The file is not a usable backup of a graph store; ``str()`` says why."""
-
-
-def readonly_uri(path: Path) -> str:
-    """A SQLite URI opening ``path`` read-only, whatever characters its name holds (``?``,
-    ``#`` and ``%`` are URI syntax; any byte is percent-encoded)."""
-    return f"file:{quote(os.fsencode(path))}?mode=ro"
-
-
-def inspect_backup(path: Path) -> GraphSchema | None:
-    """The schema of a graph store backup, after checking that it is one."""
-    try:
-        conn = sqlite3.connect(readonly_uri(path), uri=True)
-        try:
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            if not {"vertex", "edge", "meta", "imports"} <= tables:
-                raise NotABackup(f"{path.name} is not a graph backup (tables are missing)")
-            row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            check = conn.execute("PRAGMA quick_check").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        raise NotABackup(f"{path.name} is not a readable graph backup: {exc}") from None
-    if check and check[0] != "ok":
-        raise NotABackup(f"{path.name} is damaged: {check[0]}")
-    try:
-        return GraphSchema.from_dict(json.loads(row[0])) if row else None
-    except (PlanError, ValueError) as exc:
-        raise NotABackup(f"{path.name} holds an invalid schema: {exc}") from None
-
-
-def store_data_counts(
-    path: Path, *, unless_version: tuple | None = None
-) -> tuple[tuple, tuple[int, int] | None]:
-    """The data version of a graph's store and its vertex and edge counts, read in one
-    snapshot through a read-only connection (a running import is not seen, nor waited for);
-    the counts are None when the version is ``unless_version`` (the caller has them already).
-    sqlite3.Error when the file cannot be read."""
-    conn = sqlite3.connect(readonly_uri(path), uri=True, timeout=5)
-    try:
-        conn.execute("BEGIN")
-        row = conn.execute("SELECT count(*), max(committed_at) FROM imports").fetchone()
-        version = (row[0], row[1])
-        if version == unless_version:
-            return version, None
-        vertices = conn.execute("SELECT count(*) FROM vertex").fetchone()[0]
-        edges = conn.execute("SELECT count(*) FROM edge").fetchone()[0]
-        return version, (int(vertices), int(edges))
-    finally:
-        conn.close()
-
-
-def count_rows(store: GraphStore) -> tuple[int, int]:
-    v = store.conn.execute("SELECT count(*) FROM vertex").fetchone()[0]
-    e = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
-    return int(v), int(e)
-
-
-def colliding_key(store: GraphStore) -> tuple[str, list[str]] | None:
-    """A vertex key used in two scopes (GraphScope ids are per type; GES ids are global)."""
-    row = store.conn.execute(
-        "SELECT key, group_concat(label, ',') FROM vertex GROUP BY key HAVING count(*) > 1 LIMIT 1"
-    ).fetchone()
-    return (row[0], row[1].split(",")) if row else None
-
-
-def stream_vertices(store: GraphStore, *, chunk: int = 10_000) -> Iterator[list[tuple]]:
-    """Every vertex as ``(key, label, p0..)`` in insertion order, in chunks."""
-    cols = "".join(f", p{i}" for i in range(store.width()))
-    cursor = store.conn.execute(f"SELECT key, label{cols} FROM vertex ORDER BY vid")  # noqa: S608
-    while rows := cursor.fetchmany(chunk):
-        yield rows
-
-
-def stream_edges(store: GraphStore, *, chunk: int = 10_000) -> Iterator[list[tuple]]:
-    """Every edge as ``(source key, target key, label, p0..)`` in insertion order."""
-    cols = "".join(f", e.p{i}" for i in range(store.width()))
-    cursor = store.conn.execute(
-        f"SELECT s.key, d.key, e.label{cols} FROM edge e "  # noqa: S608
-        "JOIN vertex s ON s.vid = e.src JOIN vertex d ON d.vid = e.dst ORDER BY e.eid"
-    )
-    while rows := cursor.fetchmany(chunk):
-        yield rows
-
-
-def find_vertices(store: GraphStore, key: str) -> list[tuple[int, str, str]]:
-    """``(vid, scope, label)`` of every vertex whose id is ``key`` (one per scope)."""
-    return store.conn.execute(
-        "SELECT vid, scope, label FROM vertex WHERE key = ? ORDER BY scope", (key,)
-    ).fetchall()
-
-
-def weight_expression(schema: GraphSchema, prop: str) -> str:
-    cases = []
-    for label in schema.edge_labels():
-        index = label.property_index(prop)
-        if index >= 0:
-            cases.append(f"WHEN {_quote(label.name)} THEN p{index}")
-    return f"CASE label {' '.join(cases)} END" if cases else "NULL"

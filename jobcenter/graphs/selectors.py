@@ -59,7 +59,7 @@ def graph_list_in_project(*, project: Project) -> QuerySet[Graph]:
 
 def graph_index_list(*, graph: Graph) -> list[dict]:
     """The label-property indexes built on a graph: ``{name, target, label, property}``."""
-    from jobcenter.graphs.query import list_indexes
+    from jobcenter.graphs.indexes import list_indexes
     from jobcenter.graphs.schema import GraphSchema
     from jobcenter.graphs.store import GraphStore
 
@@ -115,7 +115,7 @@ def graph_data_counts(*, graph: Graph) -> tuple[int, int] | None:
     cannot be read. Counting reads the whole of both tables, so it is done once per data
     version of the graph (every write commits one) in each process; otherwise this reads the
     version alone (one small table)."""
-    from jobcenter.graphs.query import store_data_counts
+    from jobcenter.graphs.whole_graph import store_data_counts
 
     path = graph.store_path
     if not path.exists():

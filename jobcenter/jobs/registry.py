@@ -24,6 +24,10 @@ def _never(job: Job) -> bool:
     return False
 
 
+def _not_refused(job: Job) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Kind:
     """One kind of job.
@@ -32,7 +36,8 @@ class Kind:
     - ``handler(job=, worker_id=)``: what a worker does with a claimed job; it ends the job
       through :mod:`jobcenter.jobs.transitions` and stores its phase as it moves.
     - ``retry(job, user)``: the same request submitted again (checked again), linked to ``job``.
-    - ``retry_refused(job)``: why ``job`` cannot be retried, or ``None`` when it can.
+    - ``retry_refused(job)``: why ``job`` cannot be retried, or ``None`` when it can (by
+      default every job of the kind can be).
     - ``cancellable``: whether a running job of this kind can be cancelled (stored on the job
       at submission).
     - ``writes_graph(job)``: whether a job that ended well changed its graph's data (the worker
@@ -42,17 +47,38 @@ class Kind:
     - ``between_jobs(idle=)``: what every worker does before each job (``idle=False``: quick)
       and while it waits for one (``idle=True``) to keep in step with this kind's jobs run by
       other workers (start and close graph: the graphs held in memory); ``None``: nothing.
+
+    What the faces ask of a kind instead of switching on its type (``Job.kind``):
+
+    - ``loads_files``: its jobs load input files into their graph: they have per-file
+      counters (``JobFile``), failed lines, line totals and a lines-per-second rate, and what
+      they loaded is kept only if they end well.
+    - ``result_rows``: its result is rows in a result file, read by pages (a result table,
+      the CSV download, a dialect's result page).
+    - ``named_by``: the parameter (in ``Job.params``) that names what a job does, shown next
+      to its type (an algorithm's name); empty: the job's own name.
     """
 
     type: str
     handler: Callable[..., None]
     retry: Callable[..., Job]
-    retry_refused: Callable[[Job], str | None]
+    retry_refused: Callable[[Job], str | None] = _not_refused
     cancellable: bool = True
     writes_graph: Callable[[Job], bool] = _never
     phases: tuple[str, ...] = ()
     result: str = ""
     between_jobs: Callable[..., None] | None = None
+    loads_files: bool = False
+    result_rows: bool = False
+    named_by: str = ""
+
+
+def _unregistered(**kwargs: object) -> Job:
+    raise LookupError("no module registered this kind of job")
+
+
+#: what a job of a type no module registered is (e.g. its module was removed): no traits
+UNREGISTERED = Kind(type="", handler=_unregistered, retry=_unregistered, cancellable=False)
 
 
 _KINDS: dict[str, Kind] = {}
@@ -72,6 +98,11 @@ def unregister(type: str) -> None:
 def kind_for(type: str) -> Kind | None:
     """The kind of jobs of ``type``; ``None`` for a type no module registered."""
     return _KINDS.get(str(type))
+
+
+def kind_of(type: str) -> Kind:
+    """What the faces ask of a job of ``type``: its kind, or :data:`UNREGISTERED`."""
+    return _KINDS.get(str(type), UNREGISTERED)
 
 
 def kinds() -> list[Kind]:

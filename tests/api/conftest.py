@@ -4,6 +4,7 @@ the real services (no engine needed: workers are played by calling the worker-si
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -12,12 +13,10 @@ from rest_framework.test import APIClient
 
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.services import graph_create
-from jobcenter.jobs.choices import JobStatus, JobType
-from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
-from jobcenter.jobs.transitions import FileUpdate, job_claim, job_finish, job_heartbeat
-from jobcenter.projects.models import Project
+from jobcenter.jobs.models import Job
 from jobcenter.projects.services import membership_set
-from tests.factories import jobs_in_every_state, project_with_members, user_create
+from tests.factories.jobs import DATA_ONLY, jobs_in_every_state, make_job, run_job
+from tests.factories.projects import project_with_members, user_create
 
 
 def token_for(user: Any) -> str:
@@ -55,69 +54,23 @@ def graph(project) -> Graph:
     return graph_create(project=project, name="movies", dialect="ges")
 
 
-def make_job(project: Project, graph: Graph | None = None, **fields: Any) -> Job:
-    """A submitted import job (as job_submit_import leaves it) with two files."""
-    job = Job.objects.create(
-        type=JobType.IMPORT,
-        name="ImportGraph",
-        project=project,
-        graph=graph,
-        graph_name=graph.name if graph else "movies",
-        params={"format": "ges", "request": {}},
-        request={"vertexset_path": "vertex.csv"},
-        **fields,
-    )
-    JobFile.objects.bulk_create(
-        [
-            JobFile(job=job, index=0, role="vertex", path="vertex.csv", bytes_total=100),
-            JobFile(job=job, index=1, role="edge", path="edge.csv", bytes_total=50),
-        ]
-    )
-    JobEvent.objects.create(job=job, kind="submitted", actor=fields.get("submitted_by"))
-    return job
-
-
-def run_job(job: Job, *, status: JobStatus | None = None, failed_lines: int = 0) -> Job:
-    """Play the worker: claim, one heartbeat, and (with ``status``) finish."""
-    assert job_claim(job_id=job.pk, worker_id="w1") is not None
-    job_heartbeat(
-        job_id=job.pk,
-        worker_id="w1",
-        progress=40.0,
-        lines_done=40,
-        lines_total=100,
-        lines_per_second=20.0,
-    )
-    if status is not None:
-        file = job.files.get(index=0)
-        failed = [
-            FailedLine(
-                job=job,
-                file=file,
-                line_number=n + 1,
-                reason="bad_type",
-                message=f"line {n + 1}: Age is not an int",
-                raw=f"v{n},user,x",
-            )
-            for n in range(failed_lines)
-        ]
-        job_finish(
-            job_id=job.pk,
-            worker_id="w1",
-            status=status,
-            fail_reason="" if status == JobStatus.SUCCEEDED else "some lines failed",
-            result={"lines_failed": failed_lines},
-            files=[FileUpdate(index=0, fields={"status": "partFailed", "failed_lines": 2})],
-            failed=failed,
-        )
-    job.refresh_from_db()
-    return job
-
-
 @pytest.fixture
 def jobs(project, graph, operator) -> dict[str, Job]:
-    """One job in each state of project alpha, oldest first."""
-    return jobs_in_every_state(project, graph, operator, make=make_job, run=run_job)
+    """One job in each state of project alpha, oldest first: two data files each, the running
+    ones 40 of 100 lines in at 20 lines/s."""
+    return jobs_in_every_state(
+        project,
+        graph,
+        operator,
+        make=partial(make_job, files=DATA_ONLY, request={"vertexset_path": "vertex.csv"}),
+        run=partial(
+            run_job,
+            lines_total=100,
+            lines_per_second=20.0,
+            reason="some lines failed",
+            vertex_file={"status": "partFailed", "failed_lines": 2},
+        ),
+    )
 
 
 # --- more fixtures and helpers for the API tests ------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
-from tests.factories import ges_movie_import
+from tests.factories.jobs import ges_movie_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,7 +15,8 @@ from rest_framework.test import APIClient
 
 from jobcenter.jobs.models import Job
 from tests.api.conftest import assert_error, token_for
-from tests.factories import ges_movie_import, user_create
+from tests.factories.jobs import ges_movie_import
+from tests.factories.projects import user_create
 
 pytestmark = pytest.mark.django_db
 

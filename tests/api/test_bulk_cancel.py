@@ -7,7 +7,8 @@ import pytest
 from jobcenter.jobs.choices import ACTIVE_STATUSES
 from jobcenter.jobs.models import Job
 from jobcenter.projects.services import membership_set
-from tests.api.conftest import assert_error, make_job
+from tests.api.conftest import assert_error
+from tests.factories.jobs import make_job
 
 URL = "/api/v1/jobs/cancel/"
 

@@ -10,7 +10,8 @@ from jobcenter.jobs.services import graph_delete_submit, job_cancel
 from jobcenter.jobs.transitions import job_claim, job_finish
 from jobcenter.projects.services import membership_set
 from tests.api.conftest import assert_error
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 
 URL = "/api/v1/jobs/retry/"
 

@@ -8,7 +8,9 @@ import pytest
 from jobcenter.jobs.choices import TERMINAL_STATUSES
 from jobcenter.jobs.models import Job
 from tests.api.conftest import assert_error
-from tests.factories import ges_graph, wait_for, write_ges_files
+from tests.factories.files import write_ges_files
+from tests.factories.graphs import ges_graph
+from tests.factories.waiting import wait_for
 
 
 def cancel(client, job):

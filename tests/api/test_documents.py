@@ -16,7 +16,8 @@ from jobcenter.graphs.models import Graph
 from jobcenter.jobs.models import Job, JobFile
 from tests.api.conftest import assert_error
 from tests.documents import ALIAS_BOMB, HOSTILE_JSON, HOSTILE_YAML, quickly
-from tests.factories import ges_graph, graphscope_graph, shared_data
+from tests.factories.files import shared_data
+from tests.factories.graphs import ges_graph, graphscope_graph
 
 pytestmark = pytest.mark.django_db
 

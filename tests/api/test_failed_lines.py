@@ -9,8 +9,8 @@ import pytest
 
 from jobcenter.jobs.models import FailedLine, Job, JobFile
 from jobcenter.jobs.runner import execute_job
-from tests.api.conftest import assert_error, make_job
-from tests.factories import ges_movie_import
+from tests.api.conftest import assert_error
+from tests.factories.jobs import DATA_ONLY, ges_movie_import, make_job
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ LINE_KEYS = {"file", "path", "line_number", "reason", "message", "raw"}
 @pytest.fixture
 def lines(project, graph) -> Job:
     """A job with failures in both files, written out of order, some awkward for CSV."""
-    job = make_job(project, graph)
+    job = make_job(project, graph, files=DATA_ONLY)
     vertex, edge = JobFile.objects.filter(job=job).order_by("index")
     rows = [
         (edge, 7, "bad_type", "Score: 'four' is not a double", 'Ada,Heat,rate,"four"'),

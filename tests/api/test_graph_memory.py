@@ -8,7 +8,7 @@ import pytest
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
 from tests.api.conftest import assert_error
-from tests.factories import ges_movie_import
+from tests.factories.jobs import ges_movie_import
 
 URL = "/api/v1/graphs/"
 

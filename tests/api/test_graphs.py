@@ -8,7 +8,8 @@ import yaml
 from jobcenter.graphs.models import Graph
 from jobcenter.jobs.models import Job
 from tests.api.conftest import assert_error
-from tests.factories import ges_graph, shared_data
+from tests.factories.files import shared_data
+from tests.factories.graphs import ges_graph
 
 URL = "/api/v1/graphs/"
 GRAPH_KEYS = {
@@ -176,7 +177,7 @@ def test_who_may_delete(viewer_api, client_for, graph, other):
 @pytest.mark.slow
 def test_a_worker_deletes_the_graph(client_for, project, operator, worker_factory):
     from jobcenter.jobs.choices import TERMINAL_STATUSES
-    from tests.factories import wait_for
+    from tests.factories.waiting import wait_for
 
     api = client_for(operator)
     graph = ges_graph(project)

@@ -18,7 +18,9 @@ from jobcenter.jobs.choices import TERMINAL_STATUSES
 from jobcenter.jobs.models import Job, JobFile
 from jobcenter.jobs.services import graph_delete_submit
 from tests.api.conftest import assert_error
-from tests.factories import ges_graph, graphscope_graph, shared_data, wait_for
+from tests.factories.files import shared_data
+from tests.factories.graphs import ges_graph, graphscope_graph
+from tests.factories.waiting import wait_for
 
 MOVIE = shared_data("ges_movie")
 MODERN = shared_data("modern_graph")

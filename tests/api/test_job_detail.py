@@ -7,8 +7,8 @@ import pytest
 from jobcenter.jobs.models import JobFile
 from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.services import job_cancel
-from tests.api.conftest import assert_error, run_job
-from tests.factories import ges_movie_aborted, ges_movie_cancelled, ges_movie_import
+from tests.api.conftest import assert_error
+from tests.factories.jobs import ges_movie_aborted, ges_movie_cancelled, ges_movie_import, run_job
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ import io
 import pytest
 
 from jobcenter.jobs.downloads import JOBS_HEADER
-from tests.api.conftest import assert_error, make_job
+from tests.api.conftest import assert_error
+from tests.factories.jobs import make_job
 
 pytestmark = pytest.mark.django_db
 

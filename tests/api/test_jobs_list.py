@@ -10,7 +10,8 @@ import pytest
 from jobcenter.jobs.choices import JobType
 from jobcenter.jobs.filtersets import ORDERING_FIELDS
 from jobcenter.jobs.models import Job
-from tests.api.conftest import assert_error, make_job
+from tests.api.conftest import assert_error
+from tests.factories.jobs import make_job
 
 URL = "/api/v1/jobs/"
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from jobcenter.credentials.models import LoginFailureCount
 from tests.api.conftest import assert_error, token_for
-from tests.factories import user_create
+from tests.factories.projects import user_create
 
 pytestmark = pytest.mark.django_db
 

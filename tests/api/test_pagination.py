@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from jobcenter.api.pagination import MAX_LIMIT
 from jobcenter.jobs.models import Job
-from tests.api.conftest import assert_error, make_job
+from tests.api.conftest import assert_error
 from tests.api.test_job_detail import FILE_KEYS, JOB_KEYS, TOTAL_KEYS
+from tests.factories.jobs import make_job
 
 URL = "/api/v1/jobs/"
 ENVELOPE = {"count", "count_exact", "next", "previous", "results"}

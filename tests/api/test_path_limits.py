@@ -15,7 +15,9 @@ from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
 from tests.api.conftest import assert_error
-from tests.factories import ges_graph, ges_movie_import, shared_data
+from tests.factories.files import shared_data
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 from tests.names import FITS, SIZES, deep_path, name_of
 
 pytestmark = pytest.mark.django_db(transaction=True)

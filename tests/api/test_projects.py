@@ -8,7 +8,7 @@ import pytest
 from jobcenter.projects.models import Membership, Project
 from jobcenter.projects.selectors import project_role
 from tests.api.conftest import assert_error
-from tests.factories import user_create
+from tests.factories.projects import user_create
 
 URL = "/api/v1/projects/"
 
@@ -143,7 +143,7 @@ def test_operators_and_viewers_do_not_manage_members(api, viewer_api, client_for
 def test_project_admins_set_the_result_retention(client_for, api, project, settings):
     from jobcenter.projects.choices import Role
     from jobcenter.projects.services import membership_set
-    from tests.factories import user_create
+    from tests.factories.projects import user_create
 
     settings.JOBCENTER_RESULT_RETENTION_DAYS = 30
     boss = user_create("boss")

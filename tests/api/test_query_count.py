@@ -10,8 +10,8 @@ from jobcenter.graphs.services import graph_create
 from jobcenter.jobs.models import FailedLine, Job, JobEvent
 from jobcenter.jobs.services import job_cancel
 from jobcenter.projects.services import membership_set
-from tests.api.conftest import make_job, run_job
-from tests.factories import user_create
+from tests.factories.jobs import make_job, run_job
+from tests.factories.projects import user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def test_queries_per_list_request_do_not_depend_on_the_page_size(
 
 
 def test_the_job_list_is_five_queries_and_four_in_cursor_mode(api, admin_api, varied):
-    # token, projects, the bounded count, the page's ids, their rows (jobs.selectors.job_page);
+    # token, projects, the bounded count, the page's ids, their rows (jobs.listing.job_page);
     # a cursor page has no count; a superuser has no projects to look up
     assert count_queries(api, "/api/v1/jobs/?limit=50") == 5
     assert count_queries(api, "/api/v1/jobs/?cursor=&limit=50") == 4

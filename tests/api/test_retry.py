@@ -12,7 +12,8 @@ from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import graph_delete_submit, job_cancel, job_submit_import
 from jobcenter.jobs.transitions import job_claim, job_finish
 from tests.api.conftest import assert_error
-from tests.factories import ges_movie_import, shared_data
+from tests.factories.files import shared_data
+from tests.factories.jobs import ges_movie_import
 
 pytestmark = pytest.mark.django_db
 

@@ -65,15 +65,11 @@ from jobcenter.jobs.services import (
 )
 from jobcenter.notifications.models import Delivery, Webhook
 from jobcenter.projects.services import membership_set, project_create
-from tests.api.conftest import make_job, run_job, token_for
-from tests.factories import (
-    ges_movie_import,
-    graphscope_graph,
-    jobs_in_every_state,
-    project_with_members,
-    shared_data,
-    user_create,
-)
+from tests.api.conftest import token_for
+from tests.factories.files import shared_data
+from tests.factories.graphs import graphscope_graph
+from tests.factories.jobs import ges_movie_import, jobs_in_every_state, make_job, run_job
+from tests.factories.projects import project_with_members, user_create
 
 # Generated cases per operation, on top of the coverage phase's boundary cases (about 30 to 250
 # per operation): a few hundred in all for each operation.

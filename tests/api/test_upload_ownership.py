@@ -13,7 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from jobcenter.graphs.services import graph_create
 from jobcenter.jobs.models import Job
 from tests.api.conftest import assert_error
-from tests.factories import ges_graph, shared_data
+from tests.factories.files import shared_data
+from tests.factories.graphs import ges_graph
 
 pytestmark = pytest.mark.django_db
 

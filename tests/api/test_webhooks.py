@@ -9,7 +9,8 @@ from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.transitions import job_claim, job_finish
 from jobcenter.notifications.models import Delivery, Webhook
 from tests.api.conftest import assert_error
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.compat.sdk_process import SdkProcess
-from tests.factories import shared_data
+from tests.factories.files import shared_data
 
 
 def graph_counts(graph_id: str) -> dict:

@@ -15,7 +15,7 @@ from jobcenter.graphs.models import Graph
 from jobcenter.jobs.models import Job
 from tests.compat.test_robustness import ges_mgmt_error, ges_service_error, gs_error, iam_error
 from tests.documents import ALIAS_BOMB, HOSTILE_JSON, quickly
-from tests.factories import ges_graph, graphscope_graph
+from tests.factories.graphs import ges_graph, graphscope_graph
 
 pytestmark = pytest.mark.django_db
 

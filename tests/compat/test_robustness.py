@@ -22,7 +22,8 @@ from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.results import ResultWriter
 from tests.compat.conftest import modern_definition, modern_mapping
-from tests.factories import ges_graph, graphscope_graph, shared_data
+from tests.factories.files import shared_data
+from tests.factories.graphs import ges_graph, graphscope_graph
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.db import connection
 from jobcenter.core import dbstats
 from jobcenter.core.dbstats import database_statistics_refresh
 from jobcenter.jobs.models import Job, JobEvent
-from tests.api.conftest import make_job
+from tests.factories.jobs import make_job
 
 
 def add_events(job: Job, n: int) -> None:

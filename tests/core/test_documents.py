@@ -14,7 +14,7 @@ from jobcenter.core.documents import (
 )
 from jobcenter.core.errors import InvalidInput
 from tests.documents import HOSTILE_JSON, HOSTILE_YAML, quickly
-from tests.factories import shared_data
+from tests.factories.files import shared_data
 
 
 def refused(source: str | bytes, **options) -> DocumentError:

@@ -30,7 +30,9 @@ from jobcenter.graphs.store import GraphStore
 from jobcenter.jobs.choices import TERMINAL_STATUSES, EventKind, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_submit_import
-from tests.factories import ges_graph, wait_for, write_ges_files
+from tests.factories.files import write_ges_files
+from tests.factories.graphs import ges_graph
+from tests.factories.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 

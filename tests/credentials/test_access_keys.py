@@ -22,7 +22,7 @@ from jobcenter.credentials.services import (
     access_key_reencrypt_all,
     access_key_revoke,
 )
-from tests.factories import user_create
+from tests.factories.projects import user_create
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.factories import user_create
+from tests.factories.projects import user_create
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,8 @@ from jobcenter.jobs.services import job_cancel, job_submit_algorithm, job_submit
 from jobcenter.jobs.transitions import job_claim, job_heartbeat
 from jobcenter.projects.services import project_create
 from tests.dashboard.conftest import HTMX, post
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -668,7 +669,7 @@ def test_a_job_of_another_project_is_not_found(client_for, movies):
 
 
 def test_vertex_types_are_asked_where_ids_are_per_type(oscar, project):
-    from tests.factories import graphscope_graph
+    from tests.factories.graphs import graphscope_graph
 
     graph = graphscope_graph(project)
     body = html(oscar.get(f"/graphs/{graph.pk}/algorithm/"))

@@ -32,8 +32,10 @@ from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_submit_import
 from jobcenter.jobs.transitions import FileUpdate, job_finish
-from tests.dashboard.conftest import make_job, run_job
-from tests.factories import ges_graph, ges_movie_import, shared_data, wait_for, write_ges_files
+from tests.factories.files import shared_data, write_ges_files
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import, make_job, run_job
+from tests.factories.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

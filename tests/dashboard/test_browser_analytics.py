@@ -23,7 +23,10 @@ from jobcenter.jobs.results import result_path
 from jobcenter.jobs.services import job_submit_algorithm, job_submit_import
 from tests.dashboard import test_browser as base
 from tests.dashboard.test_browser import TIMEOUT_MS, Session, status_of, unlabelled_controls
-from tests.factories import ges_graph, ges_movie_import, random_ges_files, wait_for
+from tests.factories.files import random_ges_files
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
+from tests.factories.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -22,9 +22,11 @@ from jobcenter.jobs.models import Job, JobFile, JobThroughput
 from jobcenter.jobs.results import result_delete
 from jobcenter.jobs.services import job_submit_import, job_submit_query
 from tests.dashboard import test_browser as base
-from tests.dashboard.conftest import make_job, run_job
 from tests.dashboard.test_browser import SCREENSHOTS, TIMEOUT_MS, Session, status_of
-from tests.factories import ges_graph, ges_movie_import, wait_for
+from tests.factories.files import failing_ges_files
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import, make_job, run_job
+from tests.factories.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -44,37 +46,6 @@ def shot_of(session: Session, selector: str, name: str, *, height: int | None = 
     box = element.bounding_box()
     assert box is not None, selector
     session.page.screenshot(path=path, clip={**box, "height": min(box["height"], height)})
-
-
-def failing_ges_files(directory: Path, *, vertices: int, edges: int) -> dict[str, str]:
-    """A generated GES graph with failed lines of several reasons in both files."""
-    directory.mkdir(parents=True, exist_ok=True)
-    schema = directory / "schema.xml"
-    schema.write_text(
-        '<?xml version="1.0"?><PMML version="3.0"><labels>'
-        '<label name="n"><properties><property name="v" cardinality="single" dataType="int"/>'
-        "</properties></label>"
-        '<label name="e"><properties><property name="w" cardinality="single" dataType="double"/>'
-        "</properties></label></labels></PMML>"
-    )
-    vfile, efile = directory / "vertices.csv", directory / "edges.csv"
-    with vfile.open("w") as fh:
-        for i in range(vertices):
-            if i % 50 == 49:
-                fh.write(f"v{i},n,x{i}\n")  # bad_type
-            elif i % 97 == 96:
-                fh.write(f"v{i},spaceship,{i}\n")  # unknown_label
-            else:
-                fh.write(f"v{i},n,{i}\n")
-    with efile.open("w") as fh:
-        for i in range(edges):
-            if i % 40 == 39:
-                fh.write(f"ghost{i},v1,e,1.5\n")  # missing_vertex
-            elif i % 61 == 60:
-                fh.write("v1,v2,e,heavy\n")  # bad_type
-            else:
-                fh.write(f"v{i % 1000},v{(i * 7 + 1) % 1000},e,{i % 100}.5\n")
-    return {"schema_path": str(schema), "vertexset_path": str(vfile), "edgeset_path": str(efile)}
 
 
 @pytest.fixture(scope="session")

@@ -18,9 +18,9 @@ from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import FailedLine, Job, JobFile
 from jobcenter.jobs.transitions import FileUpdate, job_finish, job_heartbeat
 from tests.dashboard import test_browser as base
-from tests.dashboard.conftest import make_job, run_job
 from tests.dashboard.test_browser import TIMEOUT_MS, Session, status_of, wait_for_stop
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import, make_job, run_job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.dashboard import test_browser as base
-from tests.dashboard.conftest import make_job
-from tests.factories import project_with_members
+from tests.factories.jobs import make_job
+from tests.factories.projects import project_with_members
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

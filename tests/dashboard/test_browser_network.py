@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Request, expect
 
 from tests.dashboard import test_browser as base
-from tests.dashboard.conftest import make_job
+from tests.factories.jobs import make_job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

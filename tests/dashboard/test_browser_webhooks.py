@@ -14,7 +14,8 @@ from jobcenter.notifications.models import Delivery, Webhook
 from jobcenter.notifications.sender import send_due
 from tests.dashboard import test_browser as base
 from tests.dashboard.test_browser import unlabelled_controls
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 from tests.notifications.receiver import Receiver, project_admin
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

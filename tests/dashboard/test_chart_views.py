@@ -15,7 +15,8 @@ from django.utils import timezone
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import FailedLine, Job, JobThroughput
 from jobcenter.jobs.transitions import FileUpdate, job_claim, job_finish, job_heartbeat
-from tests.dashboard.conftest import HTMX, make_job, run_job
+from tests.dashboard.conftest import HTMX
+from tests.factories.jobs import make_job, run_job
 
 pytestmark = pytest.mark.django_db
 
@@ -233,7 +234,7 @@ def test_no_strip_for_a_project_without_jobs_in_the_last_24_hours(oscar, project
 
 def test_the_strip_counts_the_current_projects_jobs_only(client_for, project, graph):
     from jobcenter.projects.services import membership_set, project_create
-    from tests.factories import user_create
+    from tests.factories.projects import user_create
 
     other = project_create(name="beta")
     make_job(other, None)

@@ -13,7 +13,8 @@ from jobcenter.graphs.models import Graph
 from jobcenter.jobs.models import Job
 from tests.dashboard.conftest import post
 from tests.documents import HOSTILE_YAML, quickly
-from tests.factories import graphscope_graph, shared_data
+from tests.factories.files import shared_data
+from tests.factories.graphs import graphscope_graph
 
 pytestmark = pytest.mark.django_db
 

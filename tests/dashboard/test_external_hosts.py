@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.test import Client
 
-from tests.dashboard.conftest import make_job
+from tests.factories.jobs import make_job
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from jobcenter.core.errors import InvalidInput
 from jobcenter.dashboard.forms.common import parse_document
 from jobcenter.dashboard.forms.graphs import GraphForm
 from jobcenter.dashboard.forms.imports import ImportForm
-from tests.factories import shared_data
+from tests.factories.files import shared_data
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,8 @@ from jobcenter.graphs.services import graph_create
 from jobcenter.jobs.models import Job
 from jobcenter.projects.models import LastProject
 from jobcenter.projects.services import membership_remove, project_remember_last
-from tests.dashboard.conftest import make_job
-from tests.factories import project_with_members
+from tests.factories.jobs import make_job
+from tests.factories.projects import project_with_members
 
 pytestmark = pytest.mark.django_db
 

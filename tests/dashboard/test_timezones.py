@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from jobcenter.dashboard.timezones import COOKIE, zone_from_name
 from jobcenter.jobs.models import Job
-from tests.dashboard.conftest import HTMX, make_job, run_job
+from tests.dashboard.conftest import HTMX
+from tests.factories.jobs import make_job, run_job
 
 pytestmark = pytest.mark.django_db
 

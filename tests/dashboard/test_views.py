@@ -22,8 +22,10 @@ from jobcenter.jobs.models import FailedLine, Job
 from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.services import job_cancel
 from jobcenter.projects.services import membership_set, project_create
-from tests.dashboard.conftest import HTMX, make_job, post, run_job
-from tests.factories import ges_graph, ges_movie_import, graphscope_graph, shared_data
+from tests.dashboard.conftest import HTMX, post
+from tests.factories.files import shared_data
+from tests.factories.graphs import ges_graph, graphscope_graph
+from tests.factories.jobs import ges_movie_import, make_job, run_job
 
 pytestmark = pytest.mark.django_db
 
@@ -596,7 +598,7 @@ def test_an_aborted_import_shows_what_was_valid_and_that_nothing_was_committed(
     oscar, graph, operator
 ):
     """Issue 13: ges_movie aborted by its error threshold at vertex.csv line 10."""
-    from tests.factories import ges_movie_aborted
+    from tests.factories.jobs import ges_movie_aborted
 
     job = ges_movie_aborted(graph, operator)
     body = html(oscar.get(f"/jobs/{job.pk}/"))
@@ -619,7 +621,7 @@ def test_an_aborted_import_shows_what_was_valid_and_that_nothing_was_committed(
 def test_a_cancelled_import_committed_nothing_and_skipped_the_file_it_never_reached(
     oscar, graph, operator
 ):
-    from tests.factories import ges_movie_cancelled
+    from tests.factories.jobs import ges_movie_cancelled
 
     job = ges_movie_cancelled(graph, operator)
     body = html(oscar.get(f"/jobs/{job.pk}/"))

@@ -14,7 +14,7 @@ from jobcenter.graphs.loader import run_import
 from jobcenter.graphs.plan import FileProgress, ImportPlan, ImportProgress, ImportSummary
 from jobcenter.graphs.schema import GraphSchema
 from jobcenter.graphs.store import GraphStore
-from tests.factories import shared_data
+from tests.factories.files import shared_data
 
 MOVIE_SCHEMA = """<?xml version="1.0"?>
 <PMML version="3.0" xmlns="http://www.dmg.org/PMML-3-0"><labels>

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from jobcenter.graphs.algorithms import ALGORITHMS, parse_algorithm, run_algorithm
-from jobcenter.graphs.build import load_graph, warm_graph
+from jobcenter.graphs.build import find_vertices, load_graph, warm_graph
 from jobcenter.graphs.compute import AlgorithmFailed, Control
 from jobcenter.graphs.plan import PlanError
-from jobcenter.graphs.query import find_vertices, snapshot, stored_schema
+from jobcenter.graphs.query import snapshot, stored_schema
 from jobcenter.graphs.resident import RESIDENT, ResidentGraph, ResidentGraphs
 
 SCHEMA = """<?xml version="1.0"?><PMML version="3.0"><labels>

@@ -12,7 +12,8 @@ from jobcenter.graphs.selectors import graph_data_counts
 from jobcenter.graphs.services import graph_create
 from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.services import job_submit_graph_operation
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,7 +14,8 @@ from jobcenter.graphs.models import Graph
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job, JobFile
 from jobcenter.jobs.runner import execute_job
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 from tests.graphs.invariants import StoreInvariantError, check_jobs, check_store
 
 # Tests that leave a damaged store (or job rows) behind on purpose, once the checker has caught it.

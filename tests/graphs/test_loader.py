@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from jobcenter.graphs.plan import ErrorThreshold, ImportAborted, ImportStopped
-from tests.factories import shared_data
+from tests.factories.files import shared_data
 
 VERTICES = "ann,user,Ann,31\nbob,user,Bob,40\ncid,user,Cid,22\n"
 

@@ -16,7 +16,7 @@ from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import FailedLine, Job
 from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.services import job_submit_import
-from tests.factories import ges_graph
+from tests.factories.graphs import ges_graph
 from tests.graphs.conftest import MOVIE_SCHEMA
 from tests.graphs.test_loader_integrity import DEFINITION
 

@@ -6,16 +6,9 @@ import json
 
 import pytest
 
+from jobcenter.graphs.indexes import create_index, list_indexes, resolve_index
 from jobcenter.graphs.plan import PlanError
-from jobcenter.graphs.query import (
-    create_index,
-    explain,
-    list_indexes,
-    parse_query,
-    resolve_index,
-    run_query,
-    stored_schema,
-)
+from jobcenter.graphs.query import explain, parse_query, run_query, stored_schema
 
 
 @pytest.fixture

@@ -85,7 +85,6 @@ KIND = register(
         type=TYPE,
         handler=echo,
         retry=retry,
-        retry_refused=lambda job: None,
         cancellable=False,
         phases=("echoing",),
         result="the text it was given",

@@ -14,8 +14,8 @@ import yaml
 from django.conf import settings
 
 from jobcenter.core.errors import InvalidInput, InvalidState, PermissionDenied
+from jobcenter.graphs.indexes import list_indexes
 from jobcenter.graphs.models import Graph
-from jobcenter.graphs.query import list_indexes
 from jobcenter.graphs.services import graph_create, graph_lock_acquire, graph_lock_release
 from jobcenter.graphs.store import GraphStore
 from jobcenter.jobs.choices import JobStatus, JobType
@@ -33,7 +33,9 @@ from jobcenter.jobs.services import (
     job_submit_index,
     job_submit_query,
 )
-from tests.factories import ges_graph, ges_movie_import, graphscope_graph, shared_data
+from tests.factories.files import shared_data
+from tests.factories.graphs import ges_graph, graphscope_graph
+from tests.factories.jobs import ges_movie_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -27,7 +27,7 @@ from jobcenter.jobs.services import (
     job_submit_graph_operation,
     job_submit_import,
 )
-from tests.factories import wait_for
+from tests.factories.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

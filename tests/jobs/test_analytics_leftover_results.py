@@ -22,7 +22,8 @@ from jobcenter.jobs.models import Job
 from jobcenter.jobs.results import result_path
 from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.services import job_submit_algorithm
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

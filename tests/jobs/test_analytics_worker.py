@@ -13,7 +13,9 @@ from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.results import result_path
 from jobcenter.jobs.services import job_cancel, job_submit_algorithm, job_submit_import
-from tests.factories import ges_graph, random_ges_files, wait_for
+from tests.factories.files import random_ges_files
+from tests.factories.graphs import ges_graph
+from tests.factories.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

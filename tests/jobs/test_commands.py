@@ -12,7 +12,8 @@ from django.core.management.base import CommandError
 
 from jobcenter.graphs.models import Graph
 from jobcenter.jobs.models import Job, JobEvent, JobFile
-from tests.factories import shared_data, user_create
+from tests.factories.files import shared_data
+from tests.factories.projects import user_create
 
 
 def run(*args: str) -> dict | list:

@@ -14,7 +14,9 @@ from jobcenter.graphs.services import graph_create
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.transitions import job_claim, job_finish
-from tests.factories import ges_graph, ges_movie_import, user_create
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
+from tests.factories.projects import user_create
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,8 @@ from django.core.management.base import CommandError
 from jobcenter.graphs.models import Graph
 from jobcenter.jobs.models import Job
 from tests.documents import HOSTILE_YAML, quickly
-from tests.factories import shared_data, user_create
+from tests.factories.files import shared_data
+from tests.factories.projects import user_create
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,10 @@ from rest_framework.test import APIClient
 from jobcenter.jobs.downloads import FAILED_LINES_HEADER
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
-from tests.factories import ges_graph, ges_movie_import, shared_data, user_create
+from tests.factories.files import shared_data
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
+from tests.factories.projects import user_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -18,7 +18,9 @@ from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.services import job_cancel, job_submit_algorithm
-from tests.factories import ges_graph, ges_movie_import, project_with_members, user_create
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
+from tests.factories.projects import project_with_members, user_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

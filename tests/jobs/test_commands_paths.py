@@ -20,7 +20,8 @@ from jobcenter.core.uploads import upload_root
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
-from tests.factories import shared_data, user_create
+from tests.factories.files import shared_data
+from tests.factories.projects import user_create
 from tests.names import FITS, SIZES, name_of
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,15 +15,16 @@ from jobcenter.jobs.downloads import (
 )
 from jobcenter.jobs.models import FailedLine
 from jobcenter.jobs.selectors import job_failed_lines
-from tests.api.conftest import make_job
-from tests.factories import ges_graph, project_with_members
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import DATA_ONLY, make_job
+from tests.factories.projects import project_with_members
 
 pytestmark = pytest.mark.django_db
 
 
 def test_failed_lines_csv_quotes_raw_lines_and_keeps_their_order():
     project = project_with_members("alpha")
-    job = make_job(project, ges_graph(project))
+    job = make_job(project, ges_graph(project), files=DATA_ONLY)
     vertex, edge = job.files.get(index=0), job.files.get(index=1)
     FailedLine.objects.bulk_create(
         [

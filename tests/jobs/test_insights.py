@@ -15,7 +15,8 @@ from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.insights import graph_last_imports, jobs_per_hour
 from jobcenter.jobs.models import Job
 from jobcenter.projects.services import project_create
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,8 @@ from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import kind_for, kinds, register, unregister
 from jobcenter.jobs.services import job_retry
-from tests.factories import ges_graph, wait_for
+from tests.factories.graphs import ges_graph
+from tests.factories.waiting import wait_for
 from tests.jobs import echo_kind
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

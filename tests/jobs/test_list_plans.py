@@ -25,7 +25,7 @@ from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.filtersets import NULLABLE_ORDERING_FIELDS, JobFilterSet
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.selectors import job_list, job_retry_candidates
-from tests.api.conftest import make_job
+from tests.factories.jobs import make_job
 
 pytestmark = pytest.mark.django_db
 
@@ -304,7 +304,7 @@ def test_every_query_of_an_api_list_page_is_bounded(api, many, query, mode):
 
 
 def test_counts_stop_at_the_limit_and_say_so(many):
-    from jobcenter.jobs.selectors import count_bounded
+    from jobcenter.jobs.listing import count_bounded
 
     scope = job_list(user=None).filter(project=many[0].project)
     assert (count := count_bounded(scope, limit=10)) == 10 and not count.exact
@@ -338,15 +338,15 @@ def test_a_page_read_any_way_is_the_ordered_query_s_slice(
 ):
     """Small limits force every path of job_page: index order, a walk along an index in
     chunks (7 ids at most), a sort of the matches, and the database's own plan."""
-    from jobcenter.jobs import selectors
+    from jobcenter.jobs import listing
 
-    monkeypatch.setattr(selectors, "WALK_CHUNK", 7)
-    monkeypatch.setattr(selectors, "SORT_LIMIT", sort_limit)
+    monkeypatch.setattr(listing, "WALK_CHUNK", 7)
+    monkeypatch.setattr(listing, "SORT_LIMIT", sort_limit)
     scope = job_list(user=None).filter(project=many[0].project)
     filtered = _filtered(many[0].project, query)
     expected = list(filtered.values_list("pk", flat=True))
     for offset, limit in ((0, 1), (0, 5), (3, 4), (10, 50), (44, 5)):
-        page = selectors.job_page(
+        page = listing.job_page(
             scope=scope, filtered=filtered, offset=offset, limit=limit, count_limit=count_limit
         )
         assert [job.pk for job in page.rows] == expected[offset : offset + limit], (offset, limit)
@@ -355,7 +355,7 @@ def test_a_page_read_any_way_is_the_ordered_query_s_slice(
 
 
 def test_status_counts_are_exact_when_few_match_and_bounded_or_left_out_otherwise(many):
-    from jobcenter.jobs.selectors import job_status_counts
+    from jobcenter.jobs.listing import job_status_counts
 
     project = many[0].project
     scope = job_list(user=None).filter(project=project)
@@ -377,9 +377,9 @@ def test_status_counts_are_exact_when_few_match_and_bounded_or_left_out_otherwis
 
 
 def test_the_dashboard_says_when_counts_stop_at_the_limit(oscar_client, many, monkeypatch):
-    from jobcenter.jobs import selectors
+    from jobcenter.jobs import listing
 
-    monkeypatch.setattr(selectors, "COUNT_LIMIT", 10)
+    monkeypatch.setattr(listing, "COUNT_LIMIT", 10)
     page = oscar_client.get("/?project=alpha").content.decode()
     assert 'of <strong id="total-count">10+</strong> jobs' in page
     assert "(counted up to 10)" in page and 'id="uncounted"' not in page

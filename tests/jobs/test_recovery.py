@@ -21,7 +21,9 @@ from jobcenter.jobs.transitions import (
     job_commit_gate,
     job_recover_stale,
 )
-from tests.factories import ges_graph, ges_movie_import, wait_for
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
+from tests.factories.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.db import connection
 from jobcenter.core.errors import InvalidState, PermissionDenied
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
-from jobcenter.jobs.choices import EventKind, JobStatus, JobType
+from jobcenter.jobs.choices import EventKind, JobStatus
 from jobcenter.jobs.models import Job, JobEvent
 from jobcenter.jobs.services import graph_delete_submit, job_cancel, job_retry_many
 from jobcenter.jobs.transitions import (
@@ -21,11 +21,8 @@ from jobcenter.jobs.transitions import (
     job_heartbeat,
     job_recover_stale,
 )
-from tests.factories import ges_graph, ges_movie_import
-
-
-def make_job(project, **fields) -> Job:
-    return Job.objects.create(type=JobType.IMPORT, name="ImportGraph", project=project, **fields)
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import, make_job
 
 
 @pytest.mark.django_db

@@ -16,7 +16,8 @@ from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.services import job_purge
 from jobcenter.jobs.throughput import MAX_POINTS, ThroughputSampler, rates
 from jobcenter.jobs.transitions import job_claim, job_finish, job_heartbeat, job_requeue
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 
 
 def test_three_hours_of_heartbeats_keep_a_few_hundred_evenly_spread_points():

@@ -28,7 +28,8 @@ from jobcenter.jobs.services import (
     job_submit_import_request,
 )
 from jobcenter.projects.models import Project
-from tests.factories import ges_graph, shared_data
+from tests.factories.files import shared_data
+from tests.factories.graphs import ges_graph
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,9 @@ from django.db import transaction
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.wakeup import doorbell_for
-from tests.factories import ges_graph, ges_movie_import, wait_for
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
+from tests.factories.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,7 +12,10 @@ from jobcenter.graphs.store import GraphStore
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_cancel, job_submit_import
-from tests.factories import ges_graph, ges_movie_import, wait_for, write_ges_files
+from tests.factories.files import write_ges_files
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
+from tests.factories.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

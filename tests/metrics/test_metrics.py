@@ -12,7 +12,8 @@ from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.transitions import job_claim
 from jobcenter.notifications.services import webhook_create
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 from tests.notifications.receiver import project_admin
 
 pytestmark = pytest.mark.django_db(transaction=True)

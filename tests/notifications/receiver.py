@@ -11,7 +11,7 @@ from typing import Any
 
 from jobcenter.projects.choices import Role
 from jobcenter.projects.services import membership_set
-from tests.factories import user_create
+from tests.factories.projects import user_create
 
 
 def project_admin(project: Any, username: str = "ada") -> Any:

@@ -20,7 +20,8 @@ from jobcenter.notifications.services import (
     delivery_resend,
     webhook_create,
 )
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 from tests.notifications.receiver import Receiver, project_admin
 
 pytestmark = pytest.mark.django_db

@@ -22,7 +22,8 @@ from jobcenter.notifications.services import (
     webhook_delete,
     webhook_update,
 )
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 from tests.notifications.receiver import project_admin
 
 pytestmark = pytest.mark.django_db

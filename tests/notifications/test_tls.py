@@ -18,7 +18,8 @@ from jobcenter.jobs.transitions import job_claim, job_finish
 from jobcenter.notifications.models import Delivery
 from jobcenter.notifications.sender import send_due
 from jobcenter.notifications.services import webhook_create
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 from tests.notifications.receiver import Receiver, project_admin
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,9 @@ from jobcenter.notifications import signing
 from jobcenter.notifications.choices import DeliveryStatus
 from jobcenter.notifications.models import Delivery
 from jobcenter.notifications.services import webhook_create
-from tests.factories import ges_graph, ges_movie_import, wait_for
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
+from tests.factories.waiting import wait_for
 from tests.notifications.receiver import Receiver, project_admin
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

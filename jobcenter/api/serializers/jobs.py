@@ -20,6 +20,7 @@ from jobcenter.api.serializers.fields import (
 from jobcenter.core.times import utc_iso
 from jobcenter.jobs.choices import FILE_STATES, EventKind, FileRole, JobDialect, JobStatus, JobType
 from jobcenter.jobs.filtersets import JobFilterSet
+from jobcenter.jobs.registry import kind_of
 from jobcenter.jobs.selectors import file_status, import_line_totals, job_seconds_remaining
 
 
@@ -185,7 +186,7 @@ class JobDetailSerializer(JobSerializer):
 
     @staticmethod
     def _totals(job: Any, name: str) -> int | None:
-        if job.type != JobType.IMPORT:
+        if not kind_of(job.type).loads_files:
             return None
         return getattr(import_line_totals(job, job.file_rows), name)
 
@@ -209,7 +210,7 @@ class JobDetailSerializer(JobSerializer):
         data = super().to_representation(job)
         data["request"] = job.request
         data["phase"] = job.phase or None
-        totals = import_line_totals(job, job.file_rows) if job.type == JobType.IMPORT else None
+        totals = import_line_totals(job, job.file_rows) if kind_of(job.type).loads_files else None
         for name in TOTALS_HELP:
             data[name] = None if totals is None else getattr(totals, name)
         data["files"] = JobFileSerializer(job.file_rows, many=True).data

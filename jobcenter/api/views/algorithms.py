@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework.request import Request
-from rest_framework.response import Response
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from jobcenter.api.serializers.algorithms import AlgorithmInputSerializer
-from jobcenter.api.views.base import GRAPH_ID, ApiView, validated
-from jobcenter.api.views.graphs import graph_for
-from jobcenter.api.views.jobs import SUBMITTED, submitted
+from jobcenter.api.views.base import GRAPH_ID
+from jobcenter.api.views.jobs import SUBMITTED
+from jobcenter.api.views.submit import GraphJobSubmitView
 from jobcenter.graphs.algorithms import ALGORITHMS
+from jobcenter.graphs.models import Graph
+from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_submit_algorithm
 
 
-class GraphAlgorithmView(ApiView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         tags=["analytics"],
         operation_id="graphs_algorithm",
         summary="Run an algorithm on a graph (a job)",
@@ -29,16 +31,17 @@ class GraphAlgorithmView(ApiView):
         request=AlgorithmInputSerializer,
         responses=SUBMITTED,
     )
-    def post(self, request: Request, graph_id: str) -> Response:
-        graph = graph_for(request, graph_id)
-        data = validated(AlgorithmInputSerializer, request.data)
-        job = job_submit_algorithm(
+)
+class GraphAlgorithmView(GraphJobSubmitView):
+    input_serializer = AlgorithmInputSerializer
+
+    def submit(self, *, graph: Graph, data: dict[str, Any], user: Any) -> Job:
+        return job_submit_algorithm(
             graph=graph,
             algorithm=data["algorithm"],
             parameters=data["parameters"],
-            user=request.user,
+            user=user,
             # As submitted (before defaults), but only what was read: the body's other keys
             # are ignored, and may not even be storable (a NUL character in PostgreSQL's jsonb).
             request={"algorithm": data["algorithm"], "parameters": data["parameters"]},
         )
-        return submitted(job)

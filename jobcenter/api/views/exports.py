@@ -3,7 +3,9 @@ the export root."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -12,14 +14,16 @@ from jobcenter.api.serializers.exports import (
     ResultExportInputSerializer,
 )
 from jobcenter.api.views.base import GRAPH_ID, JOB_ID, ApiView, path_ref, validated
-from jobcenter.api.views.graphs import graph_for
 from jobcenter.api.views.jobs import SUBMITTED, submitted
+from jobcenter.api.views.submit import GraphJobSubmitView
+from jobcenter.graphs.models import Graph
+from jobcenter.jobs.models import Job
 from jobcenter.jobs.selectors import job_get
 from jobcenter.jobs.services import job_submit_export
 
 
-class GraphExportView(ApiView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         tags=["analytics"],
         operation_id="graphs_export",
         summary="Export a whole graph in GES format (a job)",
@@ -31,13 +35,12 @@ class GraphExportView(ApiView):
         request=GraphExportInputSerializer,
         responses=SUBMITTED,
     )
-    def post(self, request: Request, graph_id: str) -> Response:
-        graph = graph_for(request, graph_id)
-        data = validated(GraphExportInputSerializer, request.data)
-        job = job_submit_export(
-            graph=graph, path=data["path"], format=data["format"], user=request.user
-        )
-        return submitted(job)
+)
+class GraphExportView(GraphJobSubmitView):
+    input_serializer = GraphExportInputSerializer
+
+    def submit(self, *, graph: Graph, data: dict[str, Any], user: Any) -> Job:
+        return job_submit_export(graph=graph, path=data["path"], format=data["format"], user=user)
 
 
 class JobResultExportView(ApiView):

@@ -28,6 +28,7 @@ from jobcenter.api.views.base import JOB_ID, NO_FORMAT, ApiView, CsvRenderer, cr
 from jobcenter.core.errors import InvalidInput, InvalidState
 from jobcenter.jobs.downloads import JOBS_HEADER, csv_download, jobs_csv, jobs_filename
 from jobcenter.jobs.filtersets import JobFilterSet
+from jobcenter.jobs.listing import job_page
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.selectors import (
     job_files,
@@ -35,7 +36,6 @@ from jobcenter.jobs.selectors import (
     job_list,
     job_list_filter,
     job_list_filtered,
-    job_page,
     job_timeline,
 )
 from jobcenter.jobs.services import job_cancel, job_cancel_many, job_retry, job_retry_many

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework.request import Request
-from rest_framework.response import Response
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from jobcenter.api.schema import errors, ok
 from jobcenter.api.serializers.jobs import JobSerializer
 from jobcenter.api.serializers.operations import GraphOperationInputSerializer
-from jobcenter.api.views.base import GRAPH_ID, ApiView, validated
-from jobcenter.api.views.graphs import graph_for
-from jobcenter.api.views.jobs import submitted
+from jobcenter.api.views.base import GRAPH_ID
+from jobcenter.api.views.submit import GraphJobSubmitView
+from jobcenter.graphs.models import Graph
+from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_submit_graph_operation
 
 
-class GraphOperationView(ApiView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         tags=["analytics"],
         operation_id="graphs_operation",
         summary="Clear, back up, restore or delete a graph (a job)",
@@ -33,10 +34,12 @@ class GraphOperationView(ApiView):
             **errors(400, 401, 403, 404, 409),
         },
     )
-    def post(self, request: Request, graph_id: str) -> Response:
-        graph = graph_for(request, graph_id)
-        data = validated(GraphOperationInputSerializer, request.data)
-        job = job_submit_graph_operation(
-            graph=graph, operation=data["operation"], path=data.get("path"), user=request.user
+)
+class GraphOperationView(GraphJobSubmitView):
+    input_serializer = GraphOperationInputSerializer
+    submitted_status = 202
+
+    def submit(self, *, graph: Graph, data: dict[str, Any], user: Any) -> Job:
+        return job_submit_graph_operation(
+            graph=graph, operation=data["operation"], path=data.get("path"), user=user
         )
-        return submitted(job, 202)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework.request import Request
-from rest_framework.response import Response
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from jobcenter.api.serializers.queries import QueryInputSerializer
-from jobcenter.api.views.base import GRAPH_ID, ApiView, validated
-from jobcenter.api.views.graphs import graph_for
-from jobcenter.api.views.jobs import SUBMITTED, submitted
+from jobcenter.api.views.base import GRAPH_ID
+from jobcenter.api.views.jobs import SUBMITTED
+from jobcenter.api.views.submit import GraphJobSubmitView
+from jobcenter.graphs.models import Graph
+from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_submit_query
 
 
-class GraphQueryView(ApiView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         tags=["analytics"],
         operation_id="graphs_query",
         summary="Filtered vertex or edge query (a job)",
@@ -28,8 +30,9 @@ class GraphQueryView(ApiView):
         request=QueryInputSerializer,
         responses=SUBMITTED,
     )
-    def post(self, request: Request, graph_id: str) -> Response:
-        graph = graph_for(request, graph_id)
-        data = validated(QueryInputSerializer, request.data)
-        job = job_submit_query(graph=graph, query=data, user=request.user)
-        return submitted(job)
+)
+class GraphQueryView(GraphJobSubmitView):
+    input_serializer = QueryInputSerializer
+
+    def submit(self, *, graph: Graph, data: dict[str, Any], user: Any) -> Job:
+        return job_submit_query(graph=graph, query=data, user=user)

@@ -29,11 +29,12 @@ from jobcenter.core.errors import InvalidState, NotFound
 from jobcenter.graphs.formats.ges import GesImportRequest
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.selectors import graph_get, graph_labels_with_property, graph_list
-from jobcenter.jobs.choices import TERMINAL_STATUSES, JobDialect, JobType
+from jobcenter.jobs.choices import TERMINAL_STATUSES, JobDialect
 from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.kinds.close_graph import job_submit_close_graph
 from jobcenter.jobs.kinds.start_graph import job_submit_start_graph
 from jobcenter.jobs.models import Job
+from jobcenter.jobs.registry import kind_of
 from jobcenter.jobs.selectors import job_files, job_list, job_result_page
 from jobcenter.jobs.services import (
     job_cancel,
@@ -144,7 +145,7 @@ class ServiceJobStatusView(ServicePlaneView):
         # Only a successful job's status carries data: its result page, an import's files.
         data = statuses.SERVICE_STATUS[job.status] == "success"
         page = job_result_page(job=job, offset=offset, limit=limit) if data else None
-        files = list(job_files(job=job)) if data and job.type == JobType.IMPORT else []
+        files = list(job_files(job=job)) if data and kind_of(job.type).loads_files else []
         return Response(service.service_job_status(job, files=files, page=page))
 
 

@@ -30,6 +30,7 @@ from jobcenter.graphs.models import Graph
 from jobcenter.jobs import selectors
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
+from jobcenter.jobs.registry import kind_of
 
 logger = logging.getLogger("jobcenter.compat")
 
@@ -230,7 +231,7 @@ def job_status(
     rejected lines given in ``failed`` (``failed_more`` says how many were left out)."""
     failed_lines = sum(f.failed_lines for f in files)
     counts: dict[str, Any] = {}
-    if job.type == JobType.IMPORT:
+    if kind_of(job.type).loads_files:
         # what passed validation, and what is in the graph (null while the job is active: an
         # import commits at its end, or not at all)
         totals = selectors.import_line_totals(job, files)

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from jobcenter.dashboard import charts
 from jobcenter.jobs import insights
-from jobcenter.jobs.choices import JobType
 from jobcenter.jobs.models import Job
+from jobcenter.jobs.registry import kind_of
 
 register = template.Library()
 
@@ -25,7 +25,7 @@ register = template.Library()
 @register.inclusion_tag("dashboard/charts/throughput.html")
 def throughput_chart(job: Any) -> dict[str, Any]:
     """Lines per second over an import's run (refreshed with the job page's live part)."""
-    if getattr(job, "type", None) != JobType.IMPORT:
+    if not kind_of(getattr(job, "type", "")).loads_files:
         return {"chart": None, "show": False}
     points = insights.job_throughput(job=job)
     return {
@@ -38,7 +38,7 @@ def throughput_chart(job: Any) -> dict[str, Any]:
 @register.inclusion_tag("dashboard/charts/failures.html")
 def failures_chart(job: Any, files: Sequence[Any]) -> dict[str, Any]:
     """An import's failed lines by reason, one bar per file (``files``: the page's, read once)."""
-    if getattr(job, "type", None) != JobType.IMPORT:
+    if not kind_of(getattr(job, "type", "")).loads_files:
         return {"chart": None}
     found = insights.job_failures_by_reason(job=job, files=files)
     return {"chart": charts.failure_chart(found), "job": job}

@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from jobcenter.dashboard.formatting import num, rate, seconds
 from jobcenter.jobs.choices import FILE_SKIPPED, JobStatus, JobType
 from jobcenter.jobs.models import SHORT_ID_LENGTH  # searched through its own index
+from jobcenter.jobs.registry import kind_of
 from jobcenter.jobs.selectors import file_status, import_committed, job_seconds_remaining
 
 register = template.Library()
@@ -330,7 +331,7 @@ def progress_text(job: Any, style: str = "long") -> str:
     short = style == "short"
     n = _compact if short else num
     done, total, progress = job.lines_done, job.lines_total, float(job.progress or 0)
-    if job.type == JobType.IMPORT:
+    if kind_of(job.type).loads_files:
         if not total:
             return ""
         if short:
@@ -411,18 +412,31 @@ def _algorithm_stage(job: Any, progress: float) -> str:
 
 
 @register.filter
+def kind(job: Any, trait: str) -> Any:
+    """What the job's kind says of ``trait`` (a field of jobs.registry.Kind), e.g.
+    ``job|kind:"loads_files"``."""
+    return getattr(kind_of(getattr(job, "type", "")), trait)
+
+
+@register.filter
+def job_named(job: Any) -> str:
+    """What the job's parameters name it by, for a kind that has such a parameter (an
+    algorithm's name); else nothing."""
+    named_by = kind_of(job.type).named_by
+    params = job.params if isinstance(job.params, dict) else {}
+    return str(params[named_by]) if named_by and params.get(named_by) else ""
+
+
+@register.filter
 def job_subtitle(job: Any) -> str:
     """The second line of a job in the list: the algorithm's name, else the job's name."""
-    params = job.params if isinstance(job.params, dict) else {}
-    if job.type == JobType.ALGORITHM and params.get("algorithm"):
-        return str(params["algorithm"])
-    return job.name
+    return job_named(job) or job.name
 
 
 @register.filter
 def on_graph(job: Any) -> str:
-    """``into`` for imports (they write the graph), ``on`` for everything else."""
-    return "into" if job.type == JobType.IMPORT else "on"
+    """``into`` for jobs that load files into their graph (imports), ``on`` for the others."""
+    return "into" if kind_of(job.type).loads_files else "on"
 
 
 @register.filter

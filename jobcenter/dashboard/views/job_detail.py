@@ -35,9 +35,9 @@ from jobcenter.dashboard.nav import Nav, nav_for_project
 from jobcenter.dashboard.views.results import analytics_detail_context, result_context
 from jobcenter.jobs import selectors as job_selectors
 from jobcenter.jobs import services as job_services
-from jobcenter.jobs.choices import JobType
 from jobcenter.jobs.downloads import csv_download, failed_lines_csv, failed_lines_filename
 from jobcenter.jobs.models import Job
+from jobcenter.jobs.registry import kind_of
 
 FAILED_LINES_PER_PAGE = 50
 # Reasons of failed lines are short lower-case codes (jobcenter.graphs.plan.Reason).
@@ -126,7 +126,7 @@ def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
     nav = nav_for_project(request, job.project)
 
     context = _detail_context(request, job, nav)
-    if job.type == JobType.IMPORT:  # the only jobs whose page shows failed lines
+    if kind_of(job.type).loads_files:  # the only jobs whose page shows failed lines
         context.update(_failed_lines_context(request, job, context["files"]))
     context.update(analytics_detail_context(request, job))
     return render_page(request, "dashboard/job_detail.html", context, nav)
@@ -139,7 +139,7 @@ def job_detail_live(request: HttpRequest, job_id: str) -> HttpResponse:
     nav = nav_for_project(request, job.project)
     context = _detail_context(request, job, nav)
     response = render(request, "dashboard/job_detail.html#live", context)
-    if job.type == JobType.IMPORT:
+    if kind_of(job.type).loads_files:
         # the failed lines as shown (the poll sends their file, reason and page), out of band
         fl = {"job": job, "oob": True, **_failed_lines_context(request, job, context["files"])}
         template = "dashboard/includes/failed_lines.html#fl-live"

@@ -32,13 +32,14 @@ from jobcenter.dashboard.common import (
 )
 from jobcenter.dashboard.nav import Nav, current_nav
 from jobcenter.graphs.selectors import graph_list as graph_list_selector
+from jobcenter.jobs import listing as job_listing
 from jobcenter.jobs import selectors as job_selectors
 from jobcenter.jobs import services as job_services
 from jobcenter.jobs.choices import ACTIVE_STATUSES, RETRYABLE_STATUSES, JobStatus, JobType
 from jobcenter.jobs.downloads import csv_download, jobs_csv, jobs_filename
 from jobcenter.jobs.filtersets import ORDERING_FIELDS, JobFilterSet
+from jobcenter.jobs.listing import BoundedCount
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.selectors import BoundedCount
 from jobcenter.projects.models import Project
 from jobcenter.projects.selectors import project_members
 
@@ -78,7 +79,7 @@ class Listing:
     project: Project
     params: QueryDict
     filterset: JobFilterSet
-    status_counts: job_selectors.StatusCounts
+    status_counts: job_listing.StatusCounts
     statuses: list[str]
     total: BoundedCount
     page: int
@@ -141,7 +142,7 @@ class Listing:
     @property
     def active_matching(self) -> BoundedCount:
         """Jobs matching every filter (status included) that a cancel could still stop."""
-        total = job_selectors.counts_total(
+        total = job_listing.counts_total(
             self.counts.get(s, BoundedCount(0))
             for s in ACTIVE_STATUSES
             if not self.statuses or s in self.statuses
@@ -150,11 +151,11 @@ class Listing:
 
     @property
     def count_limit(self) -> int:
-        return job_selectors.COUNT_LIMIT
+        return job_listing.COUNT_LIMIT
 
     @property
     def uncounted(self) -> bool:
-        """Whether some status chips show no number (see jobs.selectors.job_status_counts)."""
+        """Whether some status chips show no number (see jobs.listing.job_status_counts)."""
         return any(count is None for count in self.counts.values())
 
     @cached_property
@@ -168,7 +169,7 @@ class Listing:
             self.counts.get(s) is None or self.counts.get(s) for s in self.statuses
         ):
             return BoundedCount(0)
-        return job_selectors.count_bounded(job_selectors.job_retry_candidates(self.filterset.qs))
+        return job_listing.count_bounded(job_selectors.job_retry_candidates(self.filterset.qs))
 
     @property
     def invalid_filters(self) -> list[str]:
@@ -201,20 +202,20 @@ def _filter_data(params: QueryDict) -> QueryDict:
     return data
 
 
-def counts_active(counts: job_selectors.StatusCounts) -> bool:
+def counts_active(counts: job_listing.StatusCounts) -> bool:
     """Whether some job counted by the chips is still active: the list keeps polling then, even
     with none of them on screen (jobs just retried, filtered out by status), so that the chips
     follow them to their end."""
     return any(counts.by_status.get(status) for status in ACTIVE_STATUSES)
 
 
-def _status_counts(scope: QuerySet[Job], params: QueryDict) -> job_selectors.StatusCounts:
+def _status_counts(scope: QuerySet[Job], params: QueryDict) -> job_listing.StatusCounts:
     """Jobs per status under every list filter but the status one (the chips), each exact up
     to 10,000 or not counted; the same for the page and its live poll."""
     data = _filter_data(params)
     for name in ("status", "ordering"):
         data.pop(name, None)
-    return job_selectors.job_status_counts(
+    return job_listing.job_status_counts(
         scope=scope, filtered=JobFilterSet(data, queryset=scope).qs
     )
 
@@ -233,9 +234,9 @@ def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
     if per_page not in PER_PAGE_CHOICES:
         per_page = PER_PAGE_DEFAULT
     page = min(max(1, to_int(params.get("page"), 1)), MAX_PAGE)
-    # The page and the number of matches come together (jobs.selectors.job_page): the number
+    # The page and the number of matches come together (jobs.listing.job_page): the number
     # is exact up to 10,000 ("10,000+" beyond, when the last page is not known either).
-    found = job_selectors.job_page(
+    found = job_listing.job_page(
         scope=scope, filtered=filterset.qs, offset=(page - 1) * per_page, limit=per_page
     )
     total = found.count
@@ -245,7 +246,7 @@ def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
     rows = found.rows
     if page > pages:  # past the end: show the last page
         page = pages
-        rows = job_selectors.job_page(
+        rows = job_listing.job_page(
             scope=scope, filtered=filterset.qs, offset=(page - 1) * per_page, limit=per_page
         ).rows
 
@@ -347,10 +348,10 @@ def job_list_live(request: HttpRequest) -> HttpResponse:
     jobs = list(scope.filter(pk__in=ids)) if ids else []
     counts = _status_counts(scope, params)
     statuses = [s for s in params.getlist("status") if s in JobStatus.values]
-    total = job_selectors.counts_total(counts.by_status[s] for s in statuses) if statuses else None
+    total = job_listing.counts_total(counts.by_status[s] for s in statuses) if statuses else None
     if total is None:  # no status chosen, or one not counted: what the page counts
         filterset = JobFilterSet(_filter_data(params), queryset=scope)
-        total = counts.total if not statuses else job_selectors.count_bounded(filterset.qs)
+        total = counts.total if not statuses else job_listing.count_bounded(filterset.qs)
     finished = [job for job in jobs if not job.is_active]
     context = {
         "jobs": jobs,

@@ -26,10 +26,10 @@ from jobcenter.jobs import selectors as job_selectors
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.downloads import csv_download, result_csv, result_filename
 from jobcenter.jobs.models import Job
+from jobcenter.jobs.registry import kind_of
 from jobcenter.jobs.results import PROPERTY_PREFIX
 
 RESULT_PER_PAGE = 50
-RESULT_TYPES = (JobType.ALGORITHM, JobType.QUERY)
 
 
 # --- a job's result ----------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def result_context(request: HttpRequest, job: Job) -> dict[str, Any]:
     if job.is_active:
         res["state"] = "pending"
         return {"res": res}
-    if job.type not in RESULT_TYPES:
+    if not kind_of(job.type).result_rows:
         if job.status == JobStatus.SUCCEEDED and isinstance(job.result, dict):
             res.update(state="summary", outputs=_figures(_flat_outputs(job.result)))
         return {"res": res}
@@ -327,7 +327,7 @@ def _path_shown(path: Any) -> str:
 
 def analytics_detail_context(request: HttpRequest, job: Job) -> dict[str, Any]:
     """What the job page adds for an analytics job (nothing for an import)."""
-    if job.type == JobType.IMPORT:
+    if kind_of(job.type).loads_files:
         return {"res": None, "parameters": []}
     return {
         "parameters": job_parameters(job),

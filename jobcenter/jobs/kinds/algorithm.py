@@ -33,7 +33,7 @@ from jobcenter.jobs.work import Run, open_store, write_rows
 
 
 def _vertex_finder(graph: Graph) -> Any:
-    from jobcenter.graphs.query import find_vertices
+    from jobcenter.graphs.build import find_vertices
     from jobcenter.graphs.store import GraphStore
 
     def find(key: str) -> list[tuple[int, str, str]]:
@@ -121,17 +121,14 @@ def retry(job: Job, user: AbstractBaseUser | None) -> Job:
     )
 
 
-def retry_refused(job: Job) -> str | None:
-    return None
-
-
 KIND = register(
     Kind(
         type=JobType.ALGORITHM,
         handler=algorithm,
         retry=retry,
-        retry_refused=retry_refused,
         cancellable=True,
+        result_rows=True,
+        named_by="algorithm",
         phases=("loading graph", "building graph", "computing", "writing result"),
         result="a result file: a value per vertex, or the rows the algorithm found; its outputs",
     )

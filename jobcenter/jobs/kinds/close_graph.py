@@ -135,7 +135,6 @@ KIND = register(
         type=JobType.CLOSE_GRAPH,
         handler=close_graph,
         retry=retry,
-        retry_refused=lambda job: None,
         cancellable=False,
         phases=("releasing",),
         result="the graph released from every worker's memory (or nothing to release)",

@@ -19,16 +19,10 @@ from jobcenter.core.errors import InvalidInput, InvalidState
 from jobcenter.core.exports import export_display
 from jobcenter.graphs.formats.ges import schema_xml
 from jobcenter.graphs.models import Graph
-from jobcenter.graphs.query import (
-    colliding_key,
-    count_rows,
-    snapshot,
-    stored_schema,
-    stream_edges,
-    stream_vertices,
-)
+from jobcenter.graphs.query import snapshot, stored_schema
 from jobcenter.graphs.schema import GraphSchema
 from jobcenter.graphs.values import LIST_SEPARATOR
+from jobcenter.graphs.whole_graph import colliding_key, count_rows, stream_edges, stream_vertices
 from jobcenter.jobs.choices import JobDialect, JobStatus, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import Kind, register
@@ -233,16 +227,11 @@ def retry(job: Job, user: AbstractBaseUser | None) -> Job:
     return job_submit_export(graph=retry_graph(job), path=params["path"], **common)
 
 
-def retry_refused(job: Job) -> str | None:
-    return None
-
-
 KIND = register(
     Kind(
         type=JobType.EXPORT,
         handler=export,
         retry=retry,
-        retry_refused=retry_refused,
         cancellable=True,
         phases=("exporting",),
         result="files under the export roots: the path, with its rows or its vertices and edges",

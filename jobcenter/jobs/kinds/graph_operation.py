@@ -24,19 +24,19 @@ from jobcenter.core.errors import InvalidInput, InvalidState
 from jobcenter.core.exports import export_display
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
-from jobcenter.graphs.query import (
+from jobcenter.graphs.query import stored_schema
+from jobcenter.graphs.resident import RESIDENT
+from jobcenter.graphs.schema import GraphSchema
+from jobcenter.graphs.services import graph_lock_acquire
+from jobcenter.graphs.store import delete_store
+from jobcenter.graphs.whole_graph import (
     NotABackup,
     count_rows,
     inspect_backup,
     page_count,
     readonly_uri,
     record_operation,
-    stored_schema,
 )
-from jobcenter.graphs.resident import RESIDENT
-from jobcenter.graphs.schema import GraphSchema
-from jobcenter.graphs.services import graph_lock_acquire
-from jobcenter.graphs.store import delete_store
 from jobcenter.jobs import transitions
 from jobcenter.jobs.choices import EventKind, JobDialect, JobStatus, JobType
 from jobcenter.jobs.dispatch import dispatch, record_event

@@ -437,6 +437,7 @@ KIND = register(
         retry_refused=retry_refused,
         cancellable=True,
         writes_graph=lambda job: True,
+        loads_files=True,
         phases=("waiting for the graph", "reading files", "loading graph", "committing"),
         result="the loader's summary: lines and files loaded and failed (Job.result), per-file "
         "counters (JobFile) and failed lines (FailedLine)",

@@ -13,9 +13,10 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 
 from jobcenter.core.errors import InvalidInput
+from jobcenter.graphs.indexes import create_index
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import PlanError
-from jobcenter.graphs.query import create_index, label_size
+from jobcenter.graphs.whole_graph import label_size
 from jobcenter.jobs.choices import JobDialect, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import Kind, register
@@ -42,7 +43,8 @@ def job_submit_index(
     retry_of: Job | None = None,
 ) -> Job:
     """Queue an index build on ``label.property`` (later queries on it use the index)."""
-    from jobcenter.graphs.query import TARGETS, resolve_index
+    from jobcenter.graphs.indexes import resolve_index
+    from jobcenter.graphs.query import TARGETS
 
     require_ready(graph, user)
     if target not in TARGETS:
@@ -115,16 +117,11 @@ def retry(job: Job, user: AbstractBaseUser | None) -> Job:
     )
 
 
-def retry_refused(job: Job) -> str | None:
-    return None
-
-
 KIND = register(
     Kind(
         type=JobType.INDEX,
         handler=index,
         retry=retry,
-        retry_refused=retry_refused,
         cancellable=True,
         phases=("waiting for the graph", "building index"),
         result="the index built: its name, target, label, property and rows",

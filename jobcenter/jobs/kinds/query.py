@@ -15,7 +15,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from jobcenter.core.errors import InvalidInput
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import PlanError
-from jobcenter.graphs.query import QuerySpec, count_matches, run_query, snapshot, table_size
+from jobcenter.graphs.query import QuerySpec, count_matches, run_query, snapshot
+from jobcenter.graphs.whole_graph import table_size
 from jobcenter.jobs.choices import JobDialect, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import Kind, register
@@ -108,17 +109,13 @@ def retry(job: Job, user: AbstractBaseUser | None) -> Job:
     )
 
 
-def retry_refused(job: Job) -> str | None:
-    return None
-
-
 KIND = register(
     Kind(
         type=JobType.QUERY,
         handler=query,
         retry=retry,
-        retry_refused=retry_refused,
         cancellable=True,
+        result_rows=True,
         phases=("querying",),
         result="a result file of the matching vertices or edges, and how many matched",
     )

@@ -27,8 +27,9 @@ from jobcenter.core.errors import InvalidState
 from jobcenter.graphs.build import load_graph
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
-from jobcenter.graphs.query import count_rows, snapshot
+from jobcenter.graphs.query import snapshot
 from jobcenter.graphs.resident import RESIDENT, ResidentGraphs
+from jobcenter.graphs.whole_graph import count_rows
 from jobcenter.jobs.choices import JobDialect, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import Kind, register
@@ -197,7 +198,6 @@ KIND = register(
         type=JobType.START_GRAPH,
         handler=start_graph,
         retry=retry,
-        retry_refused=lambda job: None,
         cancellable=True,
         phases=("loading graph", "building graph"),
         result="the graph held in the workers' memory: its vertices, edges and memory taken",

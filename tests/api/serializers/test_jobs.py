@@ -12,8 +12,7 @@ from rest_framework import serializers
 from jobcenter.api.serializers.jobs import JobDetailSerializer, JobSerializer
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.selectors import job_files, job_list
-from tests.api.conftest import make_job
-from tests.factories import ges_movie_import
+from tests.factories.jobs import ges_movie_import, make_job
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,8 @@ from jobcenter.graphs.selectors import graph_index_list
 from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,7 +16,9 @@ from rest_framework.test import APIClient
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
-from tests.factories import ges_graph, ges_movie_import, shared_data
+from tests.factories.files import shared_data
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 from tests.names import FITS, SIZES, name_of
 
 pytestmark = pytest.mark.django_db(transaction=True)

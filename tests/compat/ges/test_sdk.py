@@ -16,7 +16,10 @@ from jobcenter.jobs.choices import TERMINAL_STATUSES
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_submit_import
 from tests.compat.conftest import graph_counts
-from tests.factories import ges_graph, project_with_members, shared_data, wait_for, write_ges_files
+from tests.factories.files import shared_data, write_ges_files
+from tests.factories.graphs import ges_graph
+from tests.factories.projects import project_with_members
+from tests.factories.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

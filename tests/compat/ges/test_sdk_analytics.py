@@ -19,7 +19,9 @@ from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.results import result_path
 from tests.compat.ges.test_sdk import movie_body, refused, self_service_key, value
-from tests.factories import ges_graph, random_ges_files, wait_for
+from tests.factories.files import random_ges_files
+from tests.factories.graphs import ges_graph
+from tests.factories.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

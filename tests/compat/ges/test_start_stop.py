@@ -13,7 +13,10 @@ from jobcenter.graphs.models import Graph
 from jobcenter.jobs.choices import TERMINAL_STATUSES
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
-from tests.factories import ges_graph, ges_movie_import, project_with_members, wait_for
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
+from tests.factories.projects import project_with_members
+from tests.factories.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)  # jobs run in this process
 

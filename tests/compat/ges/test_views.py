@@ -13,14 +13,10 @@ from rest_framework.test import APIClient
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.services import graph_delete_submit
-from tests.factories import (
-    ges_graph,
-    ges_movie_aborted,
-    ges_movie_cancelled,
-    ges_movie_import,
-    project_with_members,
-    shared_data,
-)
+from tests.factories.files import shared_data
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_aborted, ges_movie_cancelled, ges_movie_import
+from tests.factories.projects import project_with_members
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
 from tests.compat.conftest import modern_definition, modern_mapping
-from tests.factories import shared_data
+from tests.factories.files import shared_data
 from tests.names import FITS, SIZES, name_of
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ import pytest
 from jobcenter.graphs.models import Graph
 from jobcenter.jobs.models import Job
 from tests.compat.conftest import graph_counts, modern_definition, modern_mapping
-from tests.factories import wait_for
+from tests.factories.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

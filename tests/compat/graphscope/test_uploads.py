@@ -16,7 +16,8 @@ from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
 from tests.compat.conftest import modern_definition, modern_mapping
-from tests.factories import project_with_members, shared_data
+from tests.factories.files import shared_data
+from tests.factories.projects import project_with_members
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 from jobcenter.graphs.models import Graph
 from jobcenter.jobs.models import Job
 from tests.compat.conftest import modern_definition, modern_mapping
-from tests.factories import ges_graph, project_with_members
+from tests.factories.graphs import ges_graph
+from tests.factories.projects import project_with_members
 
 pytestmark = pytest.mark.django_db
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,9 @@ from rest_framework.exceptions import AuthenticationFailed, ParseError
 from jobcenter.compat.graphscope import wire
 from jobcenter.core.errors import Conflict, InvalidInput, InvalidState, NotFound
 from jobcenter.jobs.choices import JobStatus, JobType
-from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
-from jobcenter.projects.models import Project
+from jobcenter.jobs.models import FailedLine, JobEvent, JobFile
 from tests.compat.sdk_process import sdk_python
+from tests.factories.jobs import unsaved_job
 
 VALIDATE = Path(__file__).resolve().parent.parent / "sdk" / "graphscope_validate.py"
 T0 = datetime(2026, 11, 22, 10, 0, 0, 123456, tzinfo=UTC)
@@ -35,21 +36,16 @@ def sdk_errors(model: str, items: list[dict[str, Any]]) -> list[str | None]:
     return json.loads(done.stdout)
 
 
-def make_job(status: str, job_type: str = JobType.IMPORT, **extra: Any) -> Job:
-    finished = T1 if status in ("succeeded", "partially_failed", "failed", "cancelled") else None
-    return Job(
-        id="0193f0a1b2c3d4e5f60718293a4b5c6d",
-        type=job_type,
-        name=extra.pop("name", "ImportGraph"),
-        project=Project(name="alpha"),
-        graph_id="0193f0a1000000000000000000000001",
-        graph_name="modern",
-        status=status,
-        created_at=T0,
-        finished_at=finished,
-        progress=42.5,
-        **extra,
-    )
+#: an import job of project alpha as the GraphScope wire is given it (not saved)
+make_job = partial(
+    unsaved_job,
+    id="0193f0a1b2c3d4e5f60718293a4b5c6d",
+    graph_id="0193f0a1000000000000000000000001",
+    graph_name="modern",
+    created_at=T0,
+    finished_at=T1,
+    progress=42.5,
+)
 
 
 def test_every_status_maps_into_the_sdk_enum_with_exact_types():

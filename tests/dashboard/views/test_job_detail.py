@@ -11,7 +11,8 @@ import pytest
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import FailedLine, Job
 from jobcenter.jobs.transitions import job_heartbeat
-from tests.dashboard.conftest import HTMX, make_job, run_job
+from tests.dashboard.conftest import HTMX
+from tests.factories.jobs import make_job, run_job
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,8 @@ from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.transitions import job_claim, job_heartbeat
 from tests.dashboard.conftest import post
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 
 pytestmark = pytest.mark.django_db(transaction=True)  # jobs run in this process
 

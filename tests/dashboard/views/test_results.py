@@ -14,7 +14,8 @@ from jobcenter.jobs.results import ResultWriter, names_snapshot, result_delete
 from jobcenter.jobs.runner import execute_job
 from jobcenter.jobs.services import job_submit_query
 from tests.dashboard.conftest import HTMX
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 
 pytestmark = pytest.mark.django_db
 

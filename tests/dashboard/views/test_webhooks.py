@@ -10,7 +10,8 @@ from jobcenter.jobs.transitions import job_claim, job_finish
 from jobcenter.notifications.models import Delivery, Webhook
 from jobcenter.notifications.services import webhook_create
 from tests.dashboard.conftest import HTMX, post
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 from tests.notifications.receiver import project_admin
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +128,7 @@ def test_deliveries_with_status_code_and_latency_and_resend(ada_client, ada, pro
 
 
 def test_other_projects_webhooks_are_not_found(client_for, ada_client, allowed, db):
-    from tests.factories import project_with_members
+    from tests.factories.projects import project_with_members
 
     beta = project_with_members("beta", bob="admin")
     hook, _ = webhook_create(project=beta, user=beta.members.get(username="bob"), url=HOOK)

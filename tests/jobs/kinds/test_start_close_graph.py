@@ -20,7 +20,8 @@ from jobcenter.jobs.services import (
     job_submit_algorithm,
     job_submit_graph_operation,
 )
-from tests.factories import ges_graph, ges_movie_import
+from tests.factories.graphs import ges_graph
+from tests.factories.jobs import ges_movie_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

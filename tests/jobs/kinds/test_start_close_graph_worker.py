@@ -18,7 +18,9 @@ from jobcenter.jobs.kinds.start_graph import job_submit_start_graph
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_cancel, job_submit_algorithm, job_submit_import
 from tests.conftest import WorkerProcess
-from tests.factories import ges_graph, random_ges_files, wait_for
+from tests.factories.files import random_ges_files
+from tests.factories.graphs import ges_graph
+from tests.factories.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -21,8 +21,8 @@ from jobcenter.compat.ges.wire.statuses import (
     files_with_role,
     imported_lines,
 )
-from jobcenter.jobs.choices import JobType
 from jobcenter.jobs.models import Job, JobFile
+from jobcenter.jobs.registry import kind_of
 
 # --- list paging and filters -------------------------------------------------------------
 
@@ -66,7 +66,7 @@ def mgmt_job(job: Job, *, files: Sequence[JobFile]) -> dict[str, Any]:
         # every documented field is present; null when the job has not failed
         "fail_reason": fail_reason(job),
     }
-    if job.type == JobType.IMPORT:
+    if kind_of(job.type).loads_files:
         detail = {}
         for key, role in (
             ("schema_path", "schema"),

@@ -19,8 +19,9 @@ from jobcenter.compat.ges.wire.statuses import (
     files_with_role,
     imported_lines,
 )
-from jobcenter.jobs.choices import JobStatus, JobType
+from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job, JobFile
+from jobcenter.jobs.registry import kind_of
 from jobcenter.jobs.results import ResultPage
 
 # --- service plane actions (``?action_id=``) --------------------------------------------------
@@ -99,7 +100,7 @@ def service_job(job: Job, *, files: Sequence[JobFile]) -> dict[str, Any]:
     }
     if status in ("failed", "cancelled"):
         item["failReason"] = fail_reason(job)
-    if job.type == JobType.IMPORT:
+    if kind_of(job.type).loads_files:
         item["files"] = service_files(job, files)
     return item
 
@@ -136,7 +137,7 @@ def service_job_status(job: Job, *, files: Sequence[JobFile], page: ResultPage |
         body["progress"] = str(int(job.progress))
         return body
     outputs: dict[str, Any] = {}
-    if job.type == JobType.IMPORT:
+    if kind_of(job.type).loads_files:
         outputs["files"] = service_files(job, files)
         outputs["totalLines"] = sum(f.total_lines for f in files if f.role != "schema")
         outputs["failedLines"] = sum(f.failed_lines for f in files if f.role != "schema")

@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
 
-from jobcenter.jobs.choices import JobType
-from jobcenter.jobs.models import Job, JobFile
-from jobcenter.projects.models import Project
+from jobcenter.jobs.models import JobFile
+from tests.factories.jobs import unsaved_job
 
 T0 = datetime(2018, 11, 27, 21, 39, 0, 250000, tzinfo=UTC)
 T1 = datetime(2018, 11, 27, 21, 39, 56, tzinfo=UTC)
 
 
-def make_job(status: str, job_type: str = JobType.IMPORT, **extra: Any) -> Job:
-    terminal = status in ("succeeded", "partially_failed", "failed", "cancelled")
-    return Job(
-        id="ff80808167f09aaa0167f19b35ec0305",
-        type=job_type,
-        name=extra.pop("name", "ImportGraph"),
-        project=Project(name="alpha"),
-        graph_name="GES_UI_AUTO",
-        status=status,
-        created_at=T0,
-        finished_at=T1 if terminal else None,
-        progress=extra.pop("progress", 100.0 if terminal else 37.9),
-        request=extra.pop("request", {"edgesetPath": "e.csv"}),
-        **extra,
-    )
+#: an import job of project alpha as the GES wire is given it (not saved)
+make_job = partial(
+    unsaved_job,
+    id="ff80808167f09aaa0167f19b35ec0305",
+    graph_name="GES_UI_AUTO",
+    created_at=T0,
+    finished_at=T1,
+    request={"edgesetPath": "e.csv"},
+)
 
 
 def import_files() -> list[JobFile]:

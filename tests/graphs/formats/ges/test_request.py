@@ -14,7 +14,8 @@ from jobcenter.graphs.formats.ges.request import (
 )
 from jobcenter.graphs.plan import ImportPlan, PlanError
 from jobcenter.graphs.services import graph_import_plan
-from tests.factories import ges_graph, shared_data
+from tests.factories.files import shared_data
+from tests.factories.graphs import ges_graph
 from tests.graphs.formats import faces
 from tests.graphs.formats.uploads import FolderStore, Sent
 

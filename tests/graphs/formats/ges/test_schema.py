@@ -6,7 +6,7 @@ import pytest
 
 from jobcenter.graphs.formats.ges.schema import parse_schema_xml, schema_xml
 from jobcenter.graphs.plan import PlanError
-from tests.factories import shared_data
+from tests.factories.files import shared_data
 
 
 def schema(labels: str) -> bytes:

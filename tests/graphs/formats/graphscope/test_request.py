@@ -17,7 +17,8 @@ from jobcenter.graphs.formats.graphscope.request import (
 )
 from jobcenter.graphs.plan import ImportPlan, PlanError
 from jobcenter.graphs.services import graph_import_plan
-from tests.factories import graphscope_graph, shared_data
+from tests.factories.files import shared_data
+from tests.factories.graphs import graphscope_graph
 from tests.graphs.formats import faces
 from tests.graphs.formats.graphscope.test_schema import modern_mapping
 from tests.graphs.formats.uploads import FolderStore, Sent

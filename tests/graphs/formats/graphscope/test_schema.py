@@ -9,7 +9,7 @@ import yaml
 
 from jobcenter.graphs.formats.graphscope.schema import graph_definition, parse_graph_definition
 from jobcenter.graphs.plan import PlanError
-from tests.factories import shared_data
+from tests.factories.files import shared_data
 
 
 def modern_definition() -> dict:

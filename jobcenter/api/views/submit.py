@@ -1,0 +1,35 @@
+"""What the views that submit a job on a graph share: the graph named by the path (404 when
+the user may not see it), the body checked by the view's input serializer (a 400 naming the
+field), the job submitted by the kind's service, and the answer (the job, its URL in
+``Location``). A view names its serializer and says how its service is called; its OpenAPI
+description stays on it (``extend_schema_view(post=...)``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from jobcenter.api.views.base import ApiView, validated
+from jobcenter.api.views.graphs import graph_for
+from jobcenter.api.views.jobs import submitted
+from jobcenter.graphs.models import Graph
+from jobcenter.jobs.models import Job
+
+
+class GraphJobSubmitView(ApiView):
+    # No docstring: it would become every operation's text.
+
+    input_serializer: type[serializers.Serializer]
+    submitted_status = 201
+
+    def submit(self, *, graph: Graph, data: dict[str, Any], user: Any) -> Job:
+        raise NotImplementedError
+
+    def post(self, request: Request, graph_id: str) -> Response:
+        graph = graph_for(request, graph_id)
+        data = validated(self.input_serializer, request.data)
+        job = self.submit(graph=graph, data=data, user=request.user)
+        return submitted(job, self.submitted_status)
