@@ -1,6 +1,7 @@
 """A job kind is one module: the kind of tests/jobs/echo_kind.py, which no other module names,
 registers itself and runs end to end through its submit service, the jobs core (retry) and a
-real ``db_worker`` process that loads it from ``JOBCENTER_JOB_KINDS``."""
+real ``db_worker`` process that loads it from ``JOBCENTER_JOB_KINDS``, and is shown by the
+native API, the dashboard and the CLI, none of which names it."""
 
 from __future__ import annotations
 
@@ -71,3 +72,42 @@ def test_a_worker_without_the_kind_fails_its_jobs_clearly(project, worker_factor
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert job.fail_reason == "internal error: RuntimeError: no handler for job type 'echo'"
+
+
+def test_a_kind_of_the_test_suite_is_shown_by_every_face(project, worker_factory, echo_registered):
+    """No face names the echo kind, yet the native API, the dashboard and the CLI show its job
+    (type, status, phase-free end, result) and the API cancels/retries it through the core."""
+    import io
+    import json
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    job = echo_kind.job_submit_echo(graph=ges_graph(project), text="hello faces")
+    worker_factory(JOBCENTER_JOB_KINDS="tests.jobs.echo_kind")
+    wait_for(lambda: Job.objects.get(pk=job.pk).status in TERMINAL_STATUSES, timeout=60)
+    oscar = get_user_model().objects.get(username="oscar")
+
+    api = APIClient()
+    api.force_authenticate(oscar)
+    body = api.get(f"/api/v1/jobs/{job.pk}/").json()
+    assert (body["type"], body["status"], body["phase"]) == ("echo", "succeeded", None)
+    assert body["result"] == {"echo": "hello faces", "phase_seen": "echoing"}
+    listed = api.get("/api/v1/jobs/").json()["results"]
+    assert [(row["id"], row["type"]) for row in listed] == [(job.pk, "echo")]
+    retried = api.post(f"/api/v1/jobs/{job.pk}/retry/")
+    assert retried.status_code == 201, retried.content
+    assert Job.objects.get(pk=retried.json()["id"]).params == {"text": "hello faces"}
+
+    browser = Client()
+    browser.force_login(oscar)
+    page = browser.get(f"/jobs/{job.pk}/")
+    assert page.status_code == 200
+    assert b"hello faces" in page.content  # its result, shown as the job's result
+
+    out = io.StringIO()
+    call_command("jobs", "show", job.pk, "--json", stdout=out)
+    shown = json.loads(out.getvalue())
+    assert (shown["id"], shown["status"]) == (job.pk, "succeeded")
