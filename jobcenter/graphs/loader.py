@@ -40,6 +40,7 @@ are kept (up to ``plan.max_failed_records`` per file) only until the heartbeat d
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import contextlib
 import csv
@@ -54,6 +55,11 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from jobcenter.graphs import columnar
+from jobcenter.graphs.chunks import Chunks, special_bytes
 from jobcenter.graphs.plan import (
     RAW_LINE_LIMIT,
     FailedLine,
@@ -351,6 +357,9 @@ class VertexIndex:
         self.next_vid = store.max_vid() + 1
         self.in_memory = store.vertex_count() + expected_new <= capacity
         self.scopes: dict[str, ScopeKeys | StoredScopeKeys] = {}
+        # While a columnar run registers keys, ``new`` keeps them after they are written
+        # (the run's duplicate check reads ``new`` and one batched look-up of the store).
+        self.hold = False
         if self.in_memory:
             for scope, key, vid in store.vertex_keys():
                 self.scope(scope).keys[key] = vid  # type: ignore[union-attr]
@@ -364,7 +373,7 @@ class VertexIndex:
 
     def written(self) -> None:
         """The accepted vertices are in the store now."""
-        if not self.in_memory:
+        if not self.in_memory and not self.hold:
             for keys in self.scopes.values():
                 keys.new.clear()
 
@@ -391,10 +400,13 @@ class Loader:
         self._kept: list[int] = [0 for _ in plan.files]
         self._notes: list[list[str]] = [[] for _ in plan.files]  # said in the log, after counts
         self._raw_lines: RawLines | None = None  # the file being read, for failed lines' text
+        self._batch: list[tuple] = []  # rows accepted and not yet written (columnar path)
         self._vertex_sql = store.vertex_sql(self.width)
         self._edge_insert, self._edge_delete = store.edge_sqls(
             self.width, plan.parallel_edge, plan.ignore_label
         )
+        # scope -> (keys in the index when built, keys, vids) for the columnar look-ups
+        self._key_arrays: dict[str, tuple[int, pa.Array, pa.Array]] = {}
 
     # -- failures --------------------------------------------------------------------------
 
@@ -456,6 +468,16 @@ class Loader:
         if scan.error:
             self._file_error(fp, scan.error)
             return
+        builders = {
+            "ges_vertex": self._ges_vertex_rows,
+            "ges_edge": self._ges_edge_rows,
+            "mapped_vertex": self._mapped_vertex_rows,
+            "mapped_edge": self._mapped_edge_rows,
+        }
+        rows = self._columnar_rows(spec)
+        if rows is not None:
+            self._load_columnar(index, spec, scan, fp, builders[spec.layout](spec), rows)
+            return
         encoding = "utf-8-sig" if scan.bom else spec.csv.encoding  # utf-8-sig skips the BOM
         try:
             # newline="\n": only LF ends a line (see the module's docstring), as in the scan.
@@ -463,12 +485,6 @@ class Loader:
         except OSError as exc:
             self._file_error(fp, f"cannot read the file: {exc.strerror or exc}")
             return
-        builders = {
-            "ges_vertex": self._ges_vertex_rows,
-            "ges_edge": self._ges_edge_rows,
-            "mapped_vertex": self._mapped_vertex_rows,
-            "mapped_edge": self._mapped_edge_rows,
-        }
         build = builders[spec.layout](spec)
         write = self._write_edges if spec.role == "edge" else self._write_vertices
         if scan.bom:
@@ -490,6 +506,305 @@ class Loader:
         fp.bytes_read = fp.bytes_total
         fp.total_lines = fp.successful_lines + fp.failed_lines
         self._finish_file(index, fp)
+
+    # -- the columnar path (jobcenter/graphs/chunks.py, jobcenter/graphs/columnar.py) ---------
+
+    def _columnar_rows(self, spec: FileSpec) -> columnar.Rows | None:
+        """The vectorized row builder of a file, or None when its layout has none (then the
+        file is read record by record)."""
+        common = {"delimiter": spec.csv.delimiter, "width": self.width, "lookup": self._lookup}
+        if spec.layout in ("ges_vertex", "ges_edge"):
+            vertex = spec.layout == "ges_vertex"
+            first = 2 if vertex else 3
+            parts = [
+                columnar.Part(
+                    label,
+                    [first + i for i in range(len(label.properties))],
+                    columns=first + len(label.properties),
+                )
+                for label in self.schema.labels
+                if label.kind in ("vertex" if vertex else "edge", "any")
+            ]
+            if not parts:
+                return None
+            if vertex:
+                return columnar.Rows(
+                    kind="vertex", parts=parts, label_column=1, key=(0, "", None), **common
+                )
+            return columnar.Rows(
+                kind="edge", parts=parts, label_column=2, ends=((0, ""), (1, "")), **common
+            )
+        label = self.schema.label(spec.label or "")
+        assert label is not None
+        by_property = {c.property: c.index for c in spec.columns}
+        props = [by_property.get(prop.name) for prop in label.properties]
+        if spec.layout == "mapped_vertex":
+            if not columnar.supported(label):
+                return None
+            key_column = by_property[label.primary_key or ""]
+            part = columnar.Part(label, props, min_columns=_min_columns(spec))
+            return columnar.Rows(
+                kind="vertex",
+                parts=[part],
+                label_column=None,
+                key=(key_column, label.name, columnar.key_form(label)),
+                **common,
+            )
+        source = self.schema.label(spec.source_label or "")
+        target = self.schema.label(spec.target_label or "")
+        assert source is not None and target is not None
+        if not (columnar.supported(source) and columnar.supported(target)):
+            return None
+        sc, tc = spec.source_column, spec.target_column
+        part = columnar.Part(label, props, min_columns=_min_columns(spec, sc, tc))
+        return columnar.Rows(
+            kind="edge",
+            parts=[part],
+            label_column=None,
+            ends=((sc, source.name), (tc, target.name)),
+            **common,
+        )
+
+    def _lookup(self, scope: str, keys: pa.Array) -> pa.Array:
+        """Vids of ``keys`` in ``scope`` (null: no such vertex), for a whole run at once."""
+        known = self.index.scope(scope)
+        if isinstance(known, ScopeKeys):
+            cached = self._key_arrays.get(scope)
+            if cached is None or cached[0] != len(known.keys):  # keys are only ever added
+                cached = (
+                    len(known.keys),
+                    pa.array(list(known.keys), pa.string()),
+                    pa.array(list(known.keys.values()), pa.int64()),
+                )
+                self._key_arrays[scope] = cached
+            _, names, vids = cached
+        else:
+            wanted = pc.unique(keys).to_pylist()
+            found = dict(self.store.find_vids(scope, wanted))
+            found.update((k, known.new[k]) for k in wanted if k in known.new)
+            names = pa.array(list(found), pa.string())
+            vids = pa.array(list(found.values()), pa.int64())
+        return pc.take(vids, pc.index_in(keys, value_set=names))
+
+    def _load_columnar(
+        self,
+        index: int,
+        spec: FileSpec,
+        scan: FileScan,
+        fp: FileProgress,
+        build: RowBuilder,
+        rows: columnar.Rows,
+    ) -> None:
+        options = spec.csv
+        special = special_bytes(options.quotechar, options.escapechar, _is_utf8(options.encoding))
+        try:
+            chunks = Chunks(
+                spec.path,
+                options.encoding,
+                bom=scan.bom,
+                special=special,
+                bad_lines=scan.bad_lines,
+            )
+        except OSError as exc:
+            self._file_error(fp, f"cannot read the file: {exc.strerror or exc}")
+            return
+        write = self._write_edges if spec.role == "edge" else self._write_vertices
+        if scan.bom:
+            self._notes[index].append(
+                "the UTF-8 byte order mark (BOM) at the start of the file was skipped"
+            )
+        self._raw_lines = RawLines(spec.path, options.encoding, bom=scan.bom)
+        try:
+            self._stream_columnar(index, spec, scan, fp, chunks, build, write, rows)
+        except UnicodeDecodeError as exc:  # a decoder that even surrogateescape cannot pass
+            self._file_error(fp, f"the file cannot be read as {options.encoding}: {exc.reason}")
+            return
+        finally:
+            chunks.close()
+            self._raw_lines.close()
+            self._raw_lines = None
+        fp.bytes_read = fp.bytes_total
+        fp.total_lines = fp.successful_lines + fp.failed_lines
+        self._finish_file(index, fp)
+
+    def _stream_columnar(
+        self,
+        index: int,
+        spec: FileSpec,
+        scan: FileScan,
+        fp: FileProgress,
+        chunks: Chunks,
+        build: RowBuilder,
+        write: Callable[[FileProgress, list[tuple]], None],
+        rows: columnar.Rows,
+    ) -> None:
+        """:meth:`_stream` over byte chunks: runs of ordinary lines go through ``rows`` (the
+        lines it does not recognise, and special lines record by record through
+        ``csv.reader``, go through ``build``). Batches, checkpoints and the error threshold
+        fall on the same records as in :meth:`_stream`: every ``BATCH_ROWS`` records."""
+        reader = self._reader(spec, chunks)
+        bad = scan.bad_lines
+        encoding = spec.csv.encoding
+        delimiter = spec.csv.delimiter
+        vertex = spec.role == "vertex"
+        if spec.csv.header_row:  # the first record that is not blank names the columns
+            with contextlib.suppress(csv.Error):
+                for row in reader:
+                    if row:
+                        break
+        self._batch = []
+        count = 0  # records since the last checkpoint
+        try:
+            while True:
+                if chunks.i >= chunks.count and not chunks.load():
+                    break
+                stop = chunks.next_special()
+                if stop == chunks.i:  # a special record, through csv.reader
+                    try:
+                        row = next(reader)
+                    except StopIteration:
+                        break
+                    except csv.Error as exc:  # as _stream: the slice restarts after it
+                        last = chunks.line - 1
+                        self.fail(index, fp, last, last, Reason.MALFORMED, _parse_error(exc))
+                        count = 0
+                        continue
+                    last = chunks.line - 1
+                    if row:
+                        try:
+                            if not bad.isdisjoint(_lines_of(last, row)):
+                                message = f"the line is not valid {encoding}"
+                                raise LineError(Reason.ENCODING, message)
+                            self._batch.append(build(row))
+                        except (LineError, BadValue) as exc:
+                            line = _first_line(last, row)
+                            self.fail(index, fp, line, last, exc.reason, exc.message)
+                    count += 1
+                else:
+                    start, first = chunks.i, chunks.line
+                    try:
+                        lines = chunks.lines.slice(start, stop - start).cast(pa.string())
+                    except pa.ArrowInvalid:  # cannot happen (bad lines are special); be safe
+                        chunks.all_special = True
+                        continue
+                    count = self._run(
+                        index,
+                        fp,
+                        lines,
+                        rows.run(lines),
+                        first,
+                        delimiter,
+                        build,
+                        write,
+                        count,
+                        rows_scope(spec) if vertex else None,
+                    )
+                    chunks.i = stop
+                if count >= BATCH_ROWS:
+                    self._flush(fp, write, chunks.bytes_read)
+                    count = 0
+            self._flush(fp, write, chunks.bytes_read)
+        except UnicodeDecodeError:  # the file fails as a whole; its accepted lines stay
+            if self._batch:
+                write(fp, self._batch)
+            raise
+        except ImportAborted:  # nothing is written; the lines of this batch were valid
+            fp.successful_lines += len(self._batch)
+            raise
+        finally:
+            self._batch = []
+
+    def _flush(
+        self,
+        fp: FileProgress,
+        write: Callable[[FileProgress, list[tuple]], None],
+        read: int | None,
+    ) -> None:
+        """End of a slice of records: write the batch, publish, stop if asked."""
+        if self._batch:
+            write(fp, self._batch)
+            self._batch = []
+        self._checkpoint_bytes(fp, read)
+
+    def _run(
+        self,
+        index: int,
+        fp: FileProgress,
+        lines: pa.Array,
+        run: columnar.Run,
+        first: int,
+        delimiter: str,
+        build: RowBuilder,
+        write: Callable[[FileProgress, list[tuple]], None],
+        count: int,
+        scope: str | None,
+    ) -> int:
+        """One run of ordinary lines (line ``first`` on) into ``self._batch``; returns the
+        records since the last checkpoint. ``scope``: the key scope of a vertex file."""
+        positions, made, keys = run.positions, run.rows, run.keys
+        total = len(lines)
+        vertex = scope is not None
+        taken: Any = None
+        new: dict[str, int] = {}
+        if vertex:
+            assert keys is not None
+            scope_keys = self.index.scope(scope)
+            new = scope_keys.new
+            if isinstance(scope_keys, ScopeKeys):
+                taken = scope_keys.keys
+            else:  # one look-up for the run; keys it registers stay in ``new`` meanwhile
+                taken = {k for k, _ in self.store.find_vids(scope, keys)}
+                self.index.hold = True
+        batch = self._batch
+        j = p = 0
+        try:
+            while j < total:
+                end = min(total, j + BATCH_ROWS - count)
+                q = bisect.bisect_left(positions, end, p)
+                if not vertex and q - p == end - j:  # every line of the piece is valid
+                    batch.extend(made[p:q])
+                    p = q
+                else:
+                    for line in range(j, end):
+                        if p < q and positions[p] == line:
+                            key = keys[p] if keys is not None else None
+                            if key is None:
+                                batch.append(made[p])
+                                p += 1
+                                continue
+                            if key not in taken and key not in new:
+                                vid = self.index.next_vid
+                                new[key] = vid
+                                self.index.next_vid = vid + 1
+                                batch.append((vid, *made[p]))
+                                p += 1
+                                continue
+                            p += 1  # a duplicate id: the per-line builder says so
+                        text = lines[line].as_py()
+                        if not text:
+                            continue  # blank lines are not data lines
+                        try:
+                            batch.append(build(text.split(delimiter)))
+                        except (LineError, BadValue) as exc:
+                            number = first + line
+                            self.fail(index, fp, number, number, exc.reason, exc.message)
+                count += end - j
+                j = end
+                if count >= BATCH_ROWS:
+                    self._flush(fp, write, None)
+                    batch = self._batch
+                    count = 0
+        finally:
+            self.index.hold = False
+        return count
+
+    def _checkpoint_bytes(self, fp: FileProgress, read: int | None) -> None:
+        """:meth:`_checkpoint` of the columnar path (``read``: bytes read so far)."""
+        if read is not None:
+            fp.bytes_read = min(read, fp.bytes_total)
+        if self.progress.stop.is_set():
+            raise ImportStopped()
+        self.check_percent()
 
     def _file_error(self, fp: FileProgress, cause: str) -> None:
         """The file as a whole cannot be read: it fails with ``cause``; its lines read so far
@@ -830,6 +1145,11 @@ def _first_line(last: int, row: list[str]) -> int:
 
 def _lines_of(last: int, row: list[str]) -> range:
     return range(_first_line(last, row), last + 1)
+
+
+def rows_scope(spec: FileSpec) -> str:
+    """The key scope of a vertex file's lines: "" (GES ids are global) or the vertex type."""
+    return spec.label or "" if spec.layout == "mapped_vertex" else ""
 
 
 def store_width(plan: ImportPlan) -> int:
