@@ -50,13 +50,13 @@ class Chunks:
         bom: bool,
         special: re.Pattern,
         bad_lines: Iterable[int],
-        chunk_bytes: int = CHUNK_BYTES,
+        chunk_bytes: int | None = None,
     ) -> None:
         self.handle = path.open("rb")
         self.encoding = encoding
         self.special_re = special
         self.bad = sorted(bad_lines)
-        self.chunk_bytes = chunk_bytes
+        self.chunk_bytes = chunk_bytes or CHUNK_BYTES
         self.pending = b""
         self.skip_bom = bom
         self.eof = False

@@ -77,8 +77,12 @@ from jobcenter.graphs.rowcode import compile_values
 from jobcenter.graphs.schema import GraphSchema, LabelDef
 from jobcenter.graphs.store import GraphStore
 from jobcenter.graphs.values import BadValue, Convert, key_converter, shown
+from jobcenter.graphs.writer import BatchWriter
 
 BATCH_ROWS = 20_000
+# Runs of ordinary lines go through the vectorized builders (jobcenter/graphs/columnar.py);
+# False reads every file record by record (the reference the columnar path is tested against).
+COLUMNAR = True
 # Graphs with up to this many vertices get an in-memory key index (about 100 MB at the limit).
 INDEX_CAPACITY = 1_000_000
 SCAN_BLOCK = 1 << 20
@@ -474,7 +478,7 @@ class Loader:
             "mapped_vertex": self._mapped_vertex_rows,
             "mapped_edge": self._mapped_edge_rows,
         }
-        rows = self._columnar_rows(spec)
+        rows = self._columnar_rows(spec) if COLUMNAR else None
         if rows is not None:
             self._load_columnar(index, spec, scan, fp, builders[spec.layout](spec), rows)
             return
@@ -609,13 +613,28 @@ class Loader:
             self._file_error(fp, f"cannot read the file: {exc.strerror or exc}")
             return
         write = self._write_edges if spec.role == "edge" else self._write_vertices
+        writer: BatchWriter | None = None
+        if spec.role == "edge" and self.index.in_memory:  # the store is the writer's alone
+
+            def write(fp: FileProgress, batch: list[tuple]) -> None:
+                fp.successful_lines += len(batch)
+                writer.put(fp, batch)  # type: ignore[union-attr]
+
+            writer = BatchWriter(self._store_edges)
         if scan.bom:
             self._notes[index].append(
                 "the UTF-8 byte order mark (BOM) at the start of the file was skipped"
             )
         self._raw_lines = RawLines(spec.path, options.encoding, bom=scan.bom)
         try:
-            self._stream_columnar(index, spec, scan, fp, chunks, build, write, rows)
+            try:
+                self._stream_columnar(index, spec, scan, fp, chunks, build, write, rows)
+            except BaseException:
+                if writer is not None:
+                    writer.close(quiet=True)
+                raise
+            if writer is not None:
+                writer.close()
         except UnicodeDecodeError as exc:  # a decoder that even surrogateescape cannot pass
             self._file_error(fp, f"the file cannot be read as {options.encoding}: {exc.reason}")
             return
@@ -884,6 +903,11 @@ class Loader:
         self.vertices_added += len(batch)
 
     def _write_edges(self, fp: FileProgress, batch: list[tuple]) -> None:
+        fp.successful_lines += len(batch)
+        self._store_edges(fp, batch)
+
+    def _store_edges(self, fp: FileProgress, batch: list[tuple]) -> None:
+        """The store side of :meth:`_write_edges` (on the writer thread, when there is one)."""
         rows = batch
         override = self.plan.parallel_edge == "override"
         if override:
@@ -901,7 +925,6 @@ class Loader:
             delete=self._edge_delete,
             ignore_label=self.plan.ignore_label,
         )
-        fp.successful_lines += len(batch)
         if override:
             # Every line adds its edge and removes the edges it replaces: those of the graph
             # (deleted) and earlier lines of its batch (never inserted), so the counts do not
