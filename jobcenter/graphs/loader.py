@@ -405,6 +405,7 @@ class Loader:
         self._notes: list[list[str]] = [[] for _ in plan.files]  # said in the log, after counts
         self._raw_lines: RawLines | None = None  # the file being read, for failed lines' text
         self._batch: list[tuple] = []  # rows accepted and not yet written (columnar path)
+        self._count = 0  # records since the last checkpoint (columnar path)
         self._vertex_sql = store.vertex_sql(self.width)
         self._edge_insert, self._edge_delete = store.edge_sqls(
             self.width, plan.parallel_edge, plan.ignore_label
@@ -657,71 +658,59 @@ class Loader:
         write: Callable[[FileProgress, list[tuple]], None],
         rows: columnar.Rows,
     ) -> None:
-        """:meth:`_stream` over byte chunks: runs of ordinary lines go through ``rows`` (the
-        lines it does not recognise, and special lines record by record through
-        ``csv.reader``, go through ``build``). Batches, checkpoints and the error threshold
-        fall on the same records as in :meth:`_stream`: every ``BATCH_ROWS`` records."""
+        """:meth:`_stream` over byte chunks: the ordinary lines of a chunk go through ``rows``
+        at once; the lines it does not recognise go through ``build`` one by one, and special
+        lines through ``csv.reader``, record by record, in their place. Batches, checkpoints
+        and the error threshold fall on the same records as in :meth:`_stream`: every
+        ``BATCH_ROWS`` records."""
         reader = self._reader(spec, chunks)
-        bad = scan.bad_lines
         encoding = spec.csv.encoding
-        delimiter = spec.csv.delimiter
-        vertex = spec.role == "vertex"
+        bad = scan.bad_lines
+        scope = rows_scope(spec) if spec.role == "vertex" else None
         if spec.csv.header_row:  # the first record that is not blank names the columns
             with contextlib.suppress(csv.Error):
                 for row in reader:
                     if row:
                         break
+
+        def record() -> bool:
+            """One record through csv.reader (from line ``chunks.line``); False at the end."""
+            try:
+                row = next(reader)
+            except StopIteration:
+                return False
+            except csv.Error as exc:  # as _stream: the slice of records restarts after it
+                last = chunks.line - 1
+                self.fail(index, fp, last, last, Reason.MALFORMED, _parse_error(exc))
+                self._count = 0
+                return True
+            last = chunks.line - 1
+            if row:
+                try:
+                    if not bad.isdisjoint(_lines_of(last, row)):
+                        raise LineError(Reason.ENCODING, f"the line is not valid {encoding}")
+                    self._batch.append(build(row))
+                except (LineError, BadValue) as exc:
+                    line = _first_line(last, row)
+                    self.fail(index, fp, line, last, exc.reason, exc.message)
+            self._count += 1
+            return True
+
         self._batch = []
-        count = 0  # records since the last checkpoint
+        self._count = 0  # records since the last checkpoint
         try:
             while True:
                 if chunks.i >= chunks.count and not chunks.load():
                     break
-                stop = chunks.next_special()
-                if stop == chunks.i:  # a special record, through csv.reader
-                    try:
-                        row = next(reader)
-                    except StopIteration:
+                if chunks.all_special:
+                    if not record():
                         break
-                    except csv.Error as exc:  # as _stream: the slice restarts after it
-                        last = chunks.line - 1
-                        self.fail(index, fp, last, last, Reason.MALFORMED, _parse_error(exc))
-                        count = 0
-                        continue
-                    last = chunks.line - 1
-                    if row:
-                        try:
-                            if not bad.isdisjoint(_lines_of(last, row)):
-                                message = f"the line is not valid {encoding}"
-                                raise LineError(Reason.ENCODING, message)
-                            self._batch.append(build(row))
-                        except (LineError, BadValue) as exc:
-                            line = _first_line(last, row)
-                            self.fail(index, fp, line, last, exc.reason, exc.message)
-                    count += 1
                 else:
-                    start, first = chunks.i, chunks.line
-                    try:
-                        lines = chunks.lines.slice(start, stop - start).cast(pa.string())
-                    except pa.ArrowInvalid:  # cannot happen (bad lines are special); be safe
-                        chunks.all_special = True
-                        continue
-                    count = self._run(
-                        index,
-                        fp,
-                        lines,
-                        rows.run(lines),
-                        first,
-                        delimiter,
-                        build,
-                        write,
-                        count,
-                        rows_scope(spec) if vertex else None,
+                    self._run(
+                        index, fp, chunks, rows, spec.csv.delimiter, build, write, record, scope
                     )
-                    chunks.i = stop
-                if count >= BATCH_ROWS:
+                if self._count >= BATCH_ROWS:
                     self._flush(fp, write, chunks.bytes_read)
-                    count = 0
             self._flush(fp, write, chunks.bytes_read)
         except UnicodeDecodeError:  # the file fails as a whole; its accepted lines stay
             if self._batch:
@@ -743,23 +732,36 @@ class Loader:
         if self._batch:
             write(fp, self._batch)
             self._batch = []
+        self._count = 0
         self._checkpoint_bytes(fp, read)
 
     def _run(
         self,
         index: int,
         fp: FileProgress,
-        lines: pa.Array,
-        run: columnar.Run,
-        first: int,
+        chunks: Chunks,
+        rows: columnar.Rows,
         delimiter: str,
         build: RowBuilder,
         write: Callable[[FileProgress, list[tuple]], None],
-        count: int,
+        record: Callable[[], bool],
         scope: str | None,
-    ) -> int:
-        """One run of ordinary lines (line ``first`` on) into ``self._batch``; returns the
-        records since the last checkpoint. ``scope``: the key scope of a vertex file."""
+    ) -> None:
+        """The rest of the current chunk (from ``chunks.i``) into ``self._batch``: its lines
+        built at once by ``rows``, then taken in order. Ends with the chunk, or when a special
+        record read on into the next chunk. ``scope``: the key scope of a vertex file."""
+        start, first = chunks.i, chunks.first
+        lines = chunks.lines.slice(start)
+        special = [s - start for s in chunks.special if s >= start]
+        try:
+            text = lines.cast(pa.string())
+        except pa.ArrowInvalid:  # undecodable lines (special): blank them for the build
+            blank = [False] * len(lines)
+            for s in special:
+                blank[s] = True
+            text = pc.if_else(pa.array(blank), pa.scalar(b"", pa.binary()), lines)
+            text = text.cast(pa.string())
+        run = rows.run(text)
         positions, made, keys = run.positions, run.rows, run.keys
         total = len(lines)
         vertex = scope is not None
@@ -767,55 +769,64 @@ class Loader:
         new: dict[str, int] = {}
         if vertex:
             assert keys is not None
-            scope_keys = self.index.scope(scope)
+            scope_keys = self.index.scope(scope)  # type: ignore[arg-type]
             new = scope_keys.new
             if isinstance(scope_keys, ScopeKeys):
                 taken = scope_keys.keys
             else:  # one look-up for the run; keys it registers stay in ``new`` meanwhile
-                taken = {k for k, _ in self.store.find_vids(scope, keys)}
+                taken = {k for k, _ in self.store.find_vids(scope, keys)}  # type: ignore[arg-type]
                 self.index.hold = True
-        batch = self._batch
-        j = p = 0
+        j = p = s = 0
         try:
             while j < total:
-                end = min(total, j + BATCH_ROWS - count)
-                q = bisect.bisect_left(positions, end, p)
-                if not vertex and q - p == end - j:  # every line of the piece is valid
-                    batch.extend(made[p:q])
-                    p = q
+                while s < len(special) and special[s] < j:
+                    s += 1
+                if s < len(special) and special[s] == j:  # a special record, in its place
+                    chunks.i = start + j
+                    if not record() or chunks.first != first:
+                        return  # the record read on into the next chunk (or to the end)
+                    j = chunks.i - start
+                    p = bisect.bisect_left(positions, j, p)
                 else:
-                    for line in range(j, end):
-                        if p < q and positions[p] == line:
-                            key = keys[p] if keys is not None else None
-                            if key is None:
-                                batch.append(made[p])
-                                p += 1
-                                continue
-                            if key not in taken and key not in new:
-                                vid = self.index.next_vid
-                                new[key] = vid
-                                self.index.next_vid = vid + 1
-                                batch.append((vid, *made[p]))
-                                p += 1
-                                continue
-                            p += 1  # a duplicate id: the per-line builder says so
-                        text = lines[line].as_py()
-                        if not text:
-                            continue  # blank lines are not data lines
-                        try:
-                            batch.append(build(text.split(delimiter)))
-                        except (LineError, BadValue) as exc:
-                            number = first + line
-                            self.fail(index, fp, number, number, exc.reason, exc.message)
-                count += end - j
-                j = end
-                if count >= BATCH_ROWS:
-                    self._flush(fp, write, None)
+                    end = min(total, j + BATCH_ROWS - self._count)
+                    if s < len(special):
+                        end = min(end, special[s])
+                    q = bisect.bisect_left(positions, end, p)
                     batch = self._batch
-                    count = 0
+                    if not vertex and q - p == end - j:  # every line of the piece is valid
+                        batch.extend(made[p:q])
+                        p = q
+                    else:
+                        for line in range(j, end):
+                            if p < q and positions[p] == line:
+                                key = keys[p] if keys is not None else None
+                                if key is None:
+                                    batch.append(made[p])
+                                    p += 1
+                                    continue
+                                if key not in taken and key not in new:
+                                    vid = self.index.next_vid
+                                    new[key] = vid
+                                    self.index.next_vid = vid + 1
+                                    batch.append((vid, *made[p]))
+                                    p += 1
+                                    continue
+                                p += 1  # a duplicate id: the per-line builder says so
+                            text_line = text[line].as_py()
+                            if not text_line:
+                                continue  # blank lines are not data lines
+                            try:
+                                batch.append(build(text_line.split(delimiter)))
+                            except (LineError, BadValue) as exc:
+                                number = first + start + line
+                                self.fail(index, fp, number, number, exc.reason, exc.message)
+                    self._count += end - j
+                    j = end
+                if self._count >= BATCH_ROWS:
+                    self._flush(fp, write, None)
+            chunks.i = start + total
         finally:
             self.index.hold = False
-        return count
 
     def _checkpoint_bytes(self, fp: FileProgress, read: int | None) -> None:
         """:meth:`_checkpoint` of the columnar path (``read``: bytes read so far)."""
