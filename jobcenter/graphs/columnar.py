@@ -58,6 +58,12 @@ class Run:
     rows: list[tuple]
     keys: list[str] | None = None
 
+    def invalid(self, total: int) -> list[int]:
+        """The other lines of a run of ``total`` lines, ascending."""
+        if len(self.positions) == total:
+            return []
+        return sorted(set(range(total)).difference(self.positions))
+
 
 Lookup = Callable[[str, pa.Array], pa.Array]  # (scope, keys) -> vids, null where not found
 

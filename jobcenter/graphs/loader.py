@@ -182,12 +182,25 @@ def encoding_problem(encoding: str) -> str:
     )
 
 
+_ESCAPED = re.compile("[\udc80-\udcff]")
+
+
 def _find_undecodable(segment: bytes, base: int, encoding: str, bad: set[int]) -> None:
     try:
         segment.decode(encoding)
         return
     except UnicodeDecodeError:
         pass
+    if _is_utf8(encoding):
+        # One pass: an undecodable byte becomes a lone surrogate (the utf-8 decoder never
+        # takes an ASCII byte, so no LF, into a bad sequence; other codecs may).
+        text = segment.decode(encoding, errors="surrogateescape")
+        line, pos = base + 1, 0
+        for match in _ESCAPED.finditer(text):
+            line += text.count("\n", pos, match.start())
+            pos = match.start()
+            bad.add(line)
+        return
     for offset, line in enumerate(segment.split(b"\n")):
         try:
             line.decode(encoding)
@@ -218,6 +231,7 @@ class RawLines:
     anything, a forward scan of the file at ``bytes.count`` speed."""
 
     BLOCK = 1 << 16
+    LIMIT = 4 * RAW_LINE_LIMIT + 8  # bytes read of a failed record: enough for its shown part
 
     def __init__(self, path: Path, encoding: str, *, bom: bool = False) -> None:
         self.path, self.encoding, self.bom = path, encoding, bom
@@ -288,12 +302,17 @@ class RawLines:
             self.close()
             self.buf, self.pos, self.line, self.eof = b"", 0, 1, False
         self._skip(first - self.line)
-        data, whole = self._take(last - first + 1, 4 * RAW_LINE_LIMIT + 8)
+        data, whole = self._take(last - first + 1, self.LIMIT)
         if first == 1 and self.bom and data.startswith(codecs.BOM_UTF8):
             data = data[len(codecs.BOM_UTF8) :]
         if whole:
             data = data.removesuffix(b"\n").rstrip(b"\r")  # the line ending (module doc)
         text = data.decode(self.encoding, errors="surrogateescape")
+        return storable_text(text)[:RAW_LINE_LIMIT]
+
+    def text(self, line: bytes) -> str:
+        """:meth:`get` of a line the caller has read already (without its LF, BOM or CRs)."""
+        text = line[: self.LIMIT].decode(self.encoding, errors="surrogateescape")
         return storable_text(text)[:RAW_LINE_LIMIT]
 
 
@@ -416,10 +435,18 @@ class Loader:
     # -- failures --------------------------------------------------------------------------
 
     def fail(
-        self, index: int, fp: FileProgress, line: int, last: int, reason: Reason, message: str
+        self,
+        index: int,
+        fp: FileProgress,
+        line: int,
+        last: int,
+        reason: Reason,
+        message: str,
+        raw: Callable[[], bytes] | None = None,
     ) -> None:
         """Count a failed record (lines ``line`` to ``last``); keep it while the file has kept
-        fewer than ``plan.max_failed_records``."""
+        fewer than ``plan.max_failed_records``. ``raw``: the line's bytes when the caller has
+        them (a single line without CR), instead of reading them again from the file."""
         fp.failed_lines += 1
         self.failed_total += 1
         self._reasons[index][reason] += 1
@@ -429,8 +456,11 @@ class Loader:
             log.append(f"line {line}: {reason}: {message}")
         if self._kept[index] < self.plan.max_failed_records:
             self._kept[index] += 1
-            raw = self._raw_lines.get(line, last) if self._raw_lines is not None else ""
-            self.progress.failed.append(FailedLine(index, line, reason, message[:2000], raw))
+            if raw is not None and self._raw_lines is not None:
+                text = self._raw_lines.text(raw())
+            else:
+                text = self._raw_lines.get(line, last) if self._raw_lines is not None else ""
+            self.progress.failed.append(FailedLine(index, line, reason, message[:2000], text))
         limit = self.plan.threshold.max_count
         if limit is not None and self.failed_total > limit:
             raise ImportAborted(
@@ -776,7 +806,40 @@ class Loader:
             else:  # one look-up for the run; keys it registers stay in ``new`` meanwhile
                 taken = {k for k, _ in self.store.find_vids(scope, keys)}  # type: ignore[arg-type]
                 self.index.hold = True
-        j = p = s = 0
+        invalid = run.invalid(total)
+
+        def take(p: int, n: int) -> int:
+            """The ``n`` valid lines from ``made[p]`` into the batch; returns the next ``p``."""
+            batch = self._batch
+            if not vertex:
+                batch.extend(made[p : p + n])
+                return p + n
+            for q in range(p, p + n):
+                key = keys[q]  # type: ignore[index]
+                if key not in taken and key not in new:
+                    vid = self.index.next_vid
+                    new[key] = vid
+                    self.index.next_vid = vid + 1
+                    batch.append((vid, *made[q]))
+                    continue
+                # a duplicate id: the per-line builder says so
+                raw = text[positions[q]].as_py()
+                try:
+                    batch.append(build(raw.split(delimiter)))
+                except (LineError, BadValue) as exc:
+                    number = first + start + positions[q]
+                    self.fail(
+                        index,
+                        fp,
+                        number,
+                        number,
+                        exc.reason,
+                        exc.message,
+                        lambda line=positions[q]: lines[line].as_py(),
+                    )
+            return p + n
+
+        j = p = s = k = 0
         try:
             while j < total:
                 while s < len(special) and special[s] < j:
@@ -791,35 +854,33 @@ class Loader:
                     end = min(total, j + BATCH_ROWS - self._count)
                     if s < len(special):
                         end = min(end, special[s])
-                    q = bisect.bisect_left(positions, end, p)
-                    batch = self._batch
-                    if not vertex and q - p == end - j:  # every line of the piece is valid
-                        batch.extend(made[p:q])
-                        p = q
-                    else:
-                        for line in range(j, end):
-                            if p < q and positions[p] == line:
-                                key = keys[p] if keys is not None else None
-                                if key is None:
-                                    batch.append(made[p])
-                                    p += 1
-                                    continue
-                                if key not in taken and key not in new:
-                                    vid = self.index.next_vid
-                                    new[key] = vid
-                                    self.index.next_vid = vid + 1
-                                    batch.append((vid, *made[p]))
-                                    p += 1
-                                    continue
-                                p += 1  # a duplicate id: the per-line builder says so
-                            text_line = text[line].as_py()
-                            if not text_line:
-                                continue  # blank lines are not data lines
-                            try:
-                                batch.append(build(text_line.split(delimiter)))
-                            except (LineError, BadValue) as exc:
-                                number = first + start + line
-                                self.fail(index, fp, number, number, exc.reason, exc.message)
+                    # The piece's lines that rows did not take, one by one; the rest at once.
+                    k = bisect.bisect_left(invalid, j, k)
+                    stop = bisect.bisect_left(invalid, end, k)
+                    at = j
+                    for line in invalid[k:stop]:
+                        if line > at:
+                            p = take(p, line - at)
+                        at = line + 1
+                        raw = text[line].as_py()
+                        if not raw:
+                            continue  # blank lines are not data lines
+                        try:
+                            self._batch.append(build(raw.split(delimiter)))
+                        except (LineError, BadValue) as exc:
+                            number = first + start + line
+                            self.fail(
+                                index,
+                                fp,
+                                number,
+                                number,
+                                exc.reason,
+                                exc.message,
+                                lambda line=line: lines[line].as_py(),
+                            )
+                    if end > at:
+                        p = take(p, end - at)
+                    k = stop
                     self._count += end - j
                     j = end
                 if self._count >= BATCH_ROWS:
