@@ -143,6 +143,16 @@ class Chunks:
         """Line ``index`` of the chunk as text (without its LF)."""
         return self.lines[index].as_py().decode(self.encoding, errors="surrogateescape")
 
+    def raw(self, first: int, last: int) -> bytes | None:
+        """Lines ``first`` to ``last`` (numbers) with their LFs, as the file has them, when
+        they are all in the current chunk (else None)."""
+        low, high = first - self.first, last - self.first
+        if low < 0 or high >= self.count:
+            return None
+        parts = [self.lines[i].as_py() for i in range(low, high + 1)]
+        ending = b"\n" if high + 1 < self.count or self.last_has_lf else b""
+        return b"\n".join(parts) + ending
+
     def __iter__(self) -> Chunks:
         return self
 

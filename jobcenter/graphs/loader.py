@@ -267,7 +267,14 @@ class RawLines:
                 if not self._more():
                     return
                 continue
-            for _ in range(lines):
+            need = lines
+            while need > 32:  # narrow down by counting, then find the last few
+                ends = buf.count(b"\n", pos, pos + 2048)
+                if ends >= need:
+                    break
+                need -= ends
+                pos += 2048
+            for _ in range(need):
                 pos = buf.find(b"\n", pos) + 1
             self.pos, self.line = pos, self.line + lines
             return
@@ -305,15 +312,18 @@ class RawLines:
         data, whole = self._take(last - first + 1, self.LIMIT)
         if first == 1 and self.bom and data.startswith(codecs.BOM_UTF8):
             data = data[len(codecs.BOM_UTF8) :]
+        return self._shown(data, whole)
+
+    def _shown(self, data: bytes, whole: bool) -> str:
         if whole:
             data = data.removesuffix(b"\n").rstrip(b"\r")  # the line ending (module doc)
         text = data.decode(self.encoding, errors="surrogateescape")
         return storable_text(text)[:RAW_LINE_LIMIT]
 
-    def text(self, line: bytes) -> str:
-        """:meth:`get` of a line the caller has read already (without its LF, BOM or CRs)."""
-        text = line[: self.LIMIT].decode(self.encoding, errors="surrogateescape")
-        return storable_text(text)[:RAW_LINE_LIMIT]
+    def text(self, data: bytes) -> str:
+        """:meth:`get` of lines the caller has read already (with their line endings, without
+        the file's BOM)."""
+        return self._shown(data[: self.LIMIT], len(data) <= self.LIMIT)
 
 
 def _parse_error(exc: csv.Error) -> str:
@@ -442,11 +452,12 @@ class Loader:
         last: int,
         reason: Reason,
         message: str,
-        raw: Callable[[], bytes] | None = None,
+        raw: Callable[[], bytes | None] | None = None,
     ) -> None:
         """Count a failed record (lines ``line`` to ``last``); keep it while the file has kept
-        fewer than ``plan.max_failed_records``. ``raw``: the line's bytes when the caller has
-        them (a single line without CR), instead of reading them again from the file."""
+        fewer than ``plan.max_failed_records``. ``raw``: gives the lines' bytes (with their
+        endings) when the caller still has them, else None: then they are read again from the
+        file."""
         fp.failed_lines += 1
         self.failed_total += 1
         self._reasons[index][reason] += 1
@@ -456,10 +467,13 @@ class Loader:
             log.append(f"line {line}: {reason}: {message}")
         if self._kept[index] < self.plan.max_failed_records:
             self._kept[index] += 1
-            if raw is not None and self._raw_lines is not None:
-                text = self._raw_lines.text(raw())
+            data = raw() if raw is not None else None
+            if self._raw_lines is None:
+                text = ""
+            elif data is not None:
+                text = self._raw_lines.text(data)
             else:
-                text = self._raw_lines.get(line, last) if self._raw_lines is not None else ""
+                text = self._raw_lines.get(line, last)
             self.progress.failed.append(FailedLine(index, line, reason, message[:2000], text))
         limit = self.plan.threshold.max_count
         if limit is not None and self.failed_total > limit:
@@ -722,7 +736,15 @@ class Loader:
                     self._batch.append(build(row))
                 except (LineError, BadValue) as exc:
                     line = _first_line(last, row)
-                    self.fail(index, fp, line, last, exc.reason, exc.message)
+                    self.fail(
+                        index,
+                        fp,
+                        line,
+                        last,
+                        exc.reason,
+                        exc.message,
+                        lambda line=line, last=last: chunks.raw(line, last),
+                    )
             self._count += 1
             return True
 
@@ -835,7 +857,7 @@ class Loader:
                         number,
                         exc.reason,
                         exc.message,
-                        lambda line=positions[q]: lines[line].as_py(),
+                        lambda number=number: chunks.raw(number, number),
                     )
             return p + n
 
@@ -876,7 +898,7 @@ class Loader:
                                 number,
                                 exc.reason,
                                 exc.message,
-                                lambda line=line: lines[line].as_py(),
+                                lambda number=number: chunks.raw(number, number),
                             )
                     if end > at:
                         p = take(p, end - at)
