@@ -16,6 +16,7 @@ every property column, and zip the columns into rows.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -57,12 +58,7 @@ class Run:
     positions: list[int]
     rows: list[tuple]
     keys: list[str] | None = None
-
-    def invalid(self, total: int) -> list[int]:
-        """The other lines of a run of ``total`` lines, ascending."""
-        if len(self.positions) == total:
-            return []
-        return sorted(set(range(total)).difference(self.positions))
+    invalid: list[int] = dataclasses.field(default_factory=list)  # the other lines
 
 
 Lookup = Callable[[str, pa.Array], pa.Array]  # (scope, keys) -> vids, null where not found
@@ -175,24 +171,37 @@ class Rows:
         runs: list[Run] = []
         if self.label_column is not None:
             least = min(part.columns or 0 for part in self.parts)
-            where = pc.indices_nonzero(pc.greater_equal(counts, max(least, self.label_column + 1)))
-            fields, counts = pc.take(fields, where), pc.take(counts, where)
+            base = pc.greater_equal(counts, max(least, self.label_column + 1))
+            where = pc.indices_nonzero(base)
+            fields, counts = pc.filter(fields, base), pc.filter(counts, base)
             labels = pc.list_element(fields, self.label_column)
+            taken = None  # of the lines in ``where``: those valid
             for part in self.parts:
                 mask = pc.and_(pc.equal(labels, part.label.name), pc.equal(counts, part.columns))
-                runs.append(self._part(part, pc.filter(fields, mask), pc.filter(where, mask)))
+                run, ok = self._part(part, pc.filter(fields, mask), pc.filter(where, mask))
+                runs.append(run)
+                valid = mask if ok is None else pc.replace_with_mask(mask, mask, ok)
+                taken = valid if taken is None else pc.or_(taken, valid)
         else:
             part = self.parts[0]
-            mask = pc.greater_equal(counts, part.min_columns)
-            runs.append(self._part(part, pc.filter(fields, mask), pc.indices_nonzero(mask)))
+            base = pc.greater_equal(counts, part.min_columns)
+            run, taken = self._part(part, pc.filter(fields, base), pc.indices_nonzero(base))
+            runs.append(run)
+        if taken is None:
+            valid = base
+        else:
+            valid = pc.replace_with_mask(base, base, taken) if len(taken) else base
         runs = [r for r in runs if r.positions]
-        if len(runs) == 1:
-            return runs[0]
-        return _merge(runs, self.kind == "vertex")
+        merged = runs[0] if len(runs) == 1 else _merge(runs, self.kind == "vertex")
+        if len(merged.positions) < len(lines):
+            merged.invalid = pc.indices_nonzero(pc.invert(valid)).to_pylist()
+        return merged
 
-    def _part(self, part: Part, fields: pa.Array, where: pa.Array) -> Run:
+    def _part(self, part: Part, fields: pa.Array, where: pa.Array) -> tuple[Run, Any]:
+        """The run of one label's lines (``where`` they are in the run) and which of them
+        are valid (None: all)."""
         if len(fields) == 0:
-            return Run([], [], [] if self.kind == "vertex" else None)
+            return Run([], [], [] if self.kind == "vertex" else None), None
         name = part.label.name
         ok: pa.Array | None = None
         leading: list[Any] = []
@@ -224,12 +233,12 @@ class Rows:
         values += [repeat(None)] * (self.width - len(part.label.properties))
         rows = zip(*leading, *values, strict=False)  # repeat() columns are endless
         if ok is None or pc.all(ok).as_py():
-            chosen = list(rows)
-            return Run(where.to_pylist(), chosen, keys)
+            return Run(where.to_pylist(), list(rows), keys), None
         flags = ok.to_pylist()
         positions = list(compress(where.to_pylist(), flags))
         chosen = list(compress(rows, flags))
-        return Run(positions, chosen, list(compress(keys, flags)) if keys is not None else None)
+        kept = list(compress(keys, flags)) if keys is not None else None
+        return Run(positions, chosen, kept), ok
 
 
 def _merge(runs: list[Run], vertex: bool) -> Run:

@@ -46,6 +46,7 @@ import contextlib
 import csv
 import functools
 import gc
+import operator
 import re
 import time
 from collections import Counter
@@ -824,17 +825,25 @@ class Loader:
             scope_keys = self.index.scope(scope)  # type: ignore[arg-type]
             new = scope_keys.new
             if isinstance(scope_keys, ScopeKeys):
-                taken = scope_keys.keys
+                taken = scope_keys.keys.keys()  # the same dict as ``new``
             else:  # one look-up for the run; keys it registers stay in ``new`` meanwhile
                 taken = {k for k, _ in self.store.find_vids(scope, keys)}  # type: ignore[arg-type]
                 self.index.hold = True
-        invalid = run.invalid(total)
+        invalid = run.invalid
 
         def take(p: int, n: int) -> int:
             """The ``n`` valid lines from ``made[p]`` into the batch; returns the next ``p``."""
             batch = self._batch
             if not vertex:
                 batch.extend(made[p : p + n])
+                return p + n
+            names = keys[p : p + n]  # type: ignore[index]
+            if new.keys().isdisjoint(names) and taken.isdisjoint(names) and len(set(names)) == n:
+                vid = self.index.next_vid  # no duplicate among them: vids in one go
+                vids = range(vid, vid + n)
+                new.update(zip(names, vids, strict=True))
+                self.index.next_vid = vid + n
+                batch.extend(map(operator.add, zip(vids), made[p : p + n]))
                 return p + n
             for q in range(p, p + n):
                 key = keys[q]  # type: ignore[index]
