@@ -67,6 +67,7 @@ class Chunks:
         self.last_has_lf = True  # the chunk's last line ended with LF
         self.special: list[int] = []  # indexes of special lines in the chunk, ascending
         self.all_special = False
+        self._held: dict[int, bytes] = {}  # special lines' bytes
         self.bytes_read = 0
 
     def close(self) -> None:
@@ -131,6 +132,10 @@ class Chunks:
             pos, index = end + 1, index + 1
         self.all_special = oversized or len(special) > limit
         self.special = sorted(special)
+        self._held: dict[int, bytes] = {}
+        if self.special and not self.all_special:  # their bytes in one go, for csv.reader
+            taken = pc.take(self.lines, pa.array(self.special, pa.int64())).to_pylist()
+            self._held = dict(zip(self.special, taken, strict=True))
 
     def next_special(self) -> int:
         """Index of the first special line at or after ``i`` (``count`` when none)."""
@@ -139,9 +144,14 @@ class Chunks:
         k = bisect.bisect_left(self.special, self.i)
         return self.special[k] if k < len(self.special) else self.count
 
+    def bytes(self, index: int) -> bytes:
+        """Line ``index`` of the chunk (without its LF)."""
+        held = self._held.get(index)
+        return held if held is not None else self.lines[index].as_py()
+
     def text(self, index: int) -> str:
         """Line ``index`` of the chunk as text (without its LF)."""
-        return self.lines[index].as_py().decode(self.encoding, errors="surrogateescape")
+        return self.bytes(index).decode(self.encoding, errors="surrogateescape")
 
     def raw(self, first: int, last: int) -> bytes | None:
         """Lines ``first`` to ``last`` (numbers) with their LFs, as the file has them, when
@@ -149,7 +159,7 @@ class Chunks:
         low, high = first - self.first, last - self.first
         if low < 0 or high >= self.count:
             return None
-        parts = [self.lines[i].as_py() for i in range(low, high + 1)]
+        parts = [self.bytes(i) for i in range(low, high + 1)]
         ending = b"\n" if high + 1 < self.count or self.last_has_lf else b""
         return b"\n".join(parts) + ending
 

@@ -830,6 +830,8 @@ class Loader:
                 taken = {k for k, _ in self.store.find_vids(scope, keys)}  # type: ignore[arg-type]
                 self.index.hold = True
         invalid = run.invalid
+        # The text of the lines handed back, fetched in one go.
+        texts = pc.take(text, pa.array(invalid, pa.int64())).to_pylist() if invalid else []
 
         def take(p: int, n: int) -> int:
             """The ``n`` valid lines from ``made[p]`` into the batch; returns the next ``p``."""
@@ -889,11 +891,10 @@ class Loader:
                     k = bisect.bisect_left(invalid, j, k)
                     stop = bisect.bisect_left(invalid, end, k)
                     at = j
-                    for line in invalid[k:stop]:
+                    for line, raw in zip(invalid[k:stop], texts[k:stop], strict=True):
                         if line > at:
                             p = take(p, line - at)
                         at = line + 1
-                        raw = text[line].as_py()
                         if not raw:
                             continue  # blank lines are not data lines
                         try:
@@ -907,7 +908,7 @@ class Loader:
                                 number,
                                 exc.reason,
                                 exc.message,
-                                lambda number=number: chunks.raw(number, number),
+                                lambda raw=raw: raw.encode(),  # ordinary: valid utf-8
                             )
                     if end > at:
                         p = take(p, end - at)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -348,3 +349,30 @@ def test_every_borderline_value_gives_the_same_result_through_both_paths(tmp_pat
     options = {} if capacity is None else {"index_capacity": capacity}
     fast, reference = import_both(tmp_path, make_plan, options, chunk_bytes=1 << 20, batch=7)
     assert fast == reference
+
+
+def test_beyond_the_key_index_capacity_keys_are_looked_up_in_batches(
+    workspace, small_graph, monkeypatch
+):
+    """Past ``index_capacity`` the keys are in the store: a run's keys are looked up with one
+    statement (``find_vids``), not line by line (``find_vid``, left to the lines the columnar
+    path hands back)."""
+    from jobcenter.graphs.store import GraphStore
+
+    calls: Counter = Counter()
+    original = GraphStore.find_vid
+
+    def counting(self, scope, key):
+        calls[key] += 1
+        return original(self, scope, key)
+
+    monkeypatch.setattr(GraphStore, "find_vid", counting)
+    vertices = "".join(f"u{i},user,N{i},{i}\n" for i in range(2000))
+    vertices += "u5,user,Again,1\n"  # a duplicate id: handed back, looked up alone
+    edges = "".join(f"u{i % 2000},u{(i * 7) % 2000},rate,{i % 10}.5\n" for i in range(6000))
+    edges += "u1,nobody,rate,1\n"
+    run = workspace.run(small_graph(vertices=vertices, edges=edges), index_capacity=100)
+    assert run.failed() == [(1, 2001, "duplicate_id"), (2, 6001, "missing_vertex")]
+    assert run.summary.vertices_added == 2000 and run.summary.edges_added == 6000
+    assert sum(calls.values()) <= 3, calls  # u5; u1 and nobody
+    assert workspace.store.edges()[-1][:4] == ("u1999", "u1993", "rate", 9.5)
