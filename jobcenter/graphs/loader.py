@@ -726,7 +726,15 @@ class Loader:
                 return False
             except csv.Error as exc:  # as _stream: the slice of records restarts after it
                 last = chunks.line - 1
-                self.fail(index, fp, last, last, Reason.MALFORMED, _parse_error(exc))
+                self.fail(
+                    index,
+                    fp,
+                    last,
+                    last,
+                    Reason.MALFORMED,
+                    _parse_error(exc),
+                    lambda: chunks.raw(last, last),
+                )
                 self._count = 0
                 return True
             last = chunks.line - 1
