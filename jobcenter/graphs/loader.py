@@ -4,10 +4,16 @@ How an import runs:
 
 1. A pre-pass reads every file once in binary: its size, its line count (the progress bars'
    denominators) and the lines whose bytes do not decode.
-2. One store transaction holds the whole import. Each file is streamed through ``csv.reader``;
-   every line is validated where it stands: against the schema (column count, label, types,
-   enum values, lengths, dates) and against the graph through a :class:`VertexIndex` (duplicate
-   ids, missing endpoints). Good lines go to the store in batches.
+2. One store transaction holds the whole import. Each file is read in big byte chunks cut at
+   LF (:mod:`~jobcenter.graphs.chunks`); every line is validated: against the schema (column
+   count, label, types, enum values, lengths, dates) and against the graph through a
+   :class:`VertexIndex` (duplicate ids, missing endpoints). A chunk's ordinary lines are built
+   at once by pyarrow (:mod:`~jobcenter.graphs.columnar`), which only takes the lines that are
+   valid beyond doubt; every other line goes, in its place, through the per-line builders below
+   (and lines with quotes, CRs, NUL or undecodable bytes through ``csv.reader``), which decide
+   them and give their reasons, so results are the same as line by line (``COLUMNAR = False``
+   reads every file through ``csv.reader``, the reference the tests compare with). Good lines
+   go to the store in batches, for edge files on a second thread (:mod:`~jobcenter.graphs.writer`).
 3. Between batches the loader publishes its counters (read by the job's heartbeat thread) and
    looks at the stop flag: a cancel rolls the transaction back, so the graph is as it was.
 4. ``commit_gate`` is the point of no return; then the data and the import's summary commit.
@@ -32,10 +38,13 @@ a later valid line with it loads. Every stored edge joins two stored vertices.
 
 A failed line's ``raw`` is its text exactly as it is in the file (without the line ending;
 bytes that do not decode and NUL escaped, see :func:`storable_text`), read again by line number
-(:class:`RawLines`) only for the failed lines that are kept, so the hot loop pays nothing for it.
+only for the failed lines that are kept: from the chunk in hand, else by line number
+(:class:`RawLines`), so the hot loop pays nothing for it.
 
-Memory does not grow with file size: a batch is at most ``BATCH_ROWS`` rows and failed lines
-are kept (up to ``plan.max_failed_records`` per file) only until the heartbeat drains them.
+Memory does not grow with file size: a chunk is ``chunks.CHUNK_BYTES`` (its rows are built
+at once), a batch at most ``BATCH_ROWS`` rows, at most two batches wait for the writer, and
+failed lines are kept (up to ``plan.max_failed_records`` per file) only until the heartbeat
+drains them.
 """
 
 from __future__ import annotations
