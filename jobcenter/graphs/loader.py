@@ -50,17 +50,13 @@ drains them.
 from __future__ import annotations
 
 import bisect
-import codecs
 import contextlib
 import csv
-import functools
 import gc
 import operator
-import re
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -70,8 +66,8 @@ import pyarrow.compute as pc
 
 from jobcenter.graphs import columnar
 from jobcenter.graphs.chunks import Chunks, special_bytes
+from jobcenter.graphs.keyindex import INDEX_CAPACITY, ScopeKeys, VertexIndex
 from jobcenter.graphs.plan import (
-    RAW_LINE_LIMIT,
     FailedLine,
     FileProgress,
     FileSpec,
@@ -83,257 +79,28 @@ from jobcenter.graphs.plan import (
     ImportSummary,
     Reason,
 )
-from jobcenter.graphs.rowcode import compile_values
-from jobcenter.graphs.schema import GraphSchema, LabelDef
+from jobcenter.graphs.reading import FileScan, RawLines, is_utf8, scan_file, storable_text
+from jobcenter.graphs.rows import (
+    LineError,
+    RowBuilder,
+    RowBuilders,
+    first_line,
+    lines_of,
+    rows_scope,
+)
+from jobcenter.graphs.schema import GraphSchema
 from jobcenter.graphs.store import GraphStore
-from jobcenter.graphs.values import BadValue, Convert, key_converter, shown
+from jobcenter.graphs.values import BadValue
 from jobcenter.graphs.writer import BatchWriter
 
 BATCH_ROWS = 20_000
 # Runs of ordinary lines go through the vectorized builders (jobcenter/graphs/columnar.py);
 # False reads every file record by record (the reference the columnar path is tested against).
 COLUMNAR = True
-# Graphs with up to this many vertices get an in-memory key index (about 100 MB at the limit).
-INDEX_CAPACITY = 1_000_000
-SCAN_BLOCK = 1 << 20
 LOG_LINES_PER_FILE = 100
-# Beyond this many undecodable lines a file is refused as a whole (wrong encoding).
-MAX_BAD_ENCODING_LINES = 100_000
 csv.field_size_limit(16 * 1024 * 1024)
 
 CommitGate = Callable[[ImportSummary], bool]
-
-
-@dataclass
-class FileScan:
-    size: int
-    lines: int  # physical lines (LF-terminated, see the module's docstring)
-    bad_lines: frozenset[int]  # 1-based numbers of lines whose bytes do not decode
-    error: str = ""
-    bom: bool = False  # the file starts with a UTF-8 byte order mark (skipped by the reader)
-
-
-def scan_file(spec: FileSpec, stop: Any = None) -> FileScan:
-    """Size, line count and undecodable lines of a file, reading it once in binary."""
-    encoding = spec.csv.encoding
-    try:
-        size = spec.path.stat().st_size
-        handle = spec.path.open("rb")
-    except OSError as exc:
-        return FileScan(0, 0, frozenset(), error=f"cannot read the file: {exc.strerror or exc}")
-    problem = encoding_problem(encoding)
-    if problem:
-        handle.close()
-        return FileScan(size, 0, frozenset(), error=problem)
-    lines = 0
-    bad: set[int] = set()
-    pending = b""
-    last = b"\n"
-    bom = False
-    with handle:
-        block = handle.read(SCAN_BLOCK)
-        if _is_utf8(encoding):
-            if block.startswith(codecs.BOM_UTF8):
-                bom = True
-            elif block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                return FileScan(size, 0, frozenset(), error=_UTF16_ERROR.format(encoding))
-        while block:
-            if stop is not None and stop.is_set():
-                raise ImportStopped()
-            last = block[-1:]
-            data = pending + block if pending else block
-            cut = data.rfind(b"\n") + 1
-            segment, pending = data[:cut], data[cut:]
-            if segment and not segment.isascii():
-                _find_undecodable(segment, lines, encoding, bad)
-            lines += segment.count(b"\n")
-            if len(bad) > MAX_BAD_ENCODING_LINES:
-                return FileScan(
-                    size,
-                    lines,
-                    frozenset(),
-                    error=f"more than {MAX_BAD_ENCODING_LINES} lines are not valid "
-                    f"{encoding}; is the file in another encoding?",
-                )
-            block = handle.read(SCAN_BLOCK)
-        if pending:
-            _find_undecodable(pending, lines, encoding, bad)
-    if size and last != b"\n":
-        lines += 1
-    return FileScan(size, lines, frozenset(bad), bom=bom)
-
-
-_UTF16_ERROR = (
-    "the file starts with a UTF-16 byte order mark: it is UTF-16 (or UTF-32), not {0}; "
-    "save it as UTF-8"
-)
-
-
-def _is_utf8(encoding: str) -> bool:
-    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
-
-
-@functools.lru_cache(maxsize=64)
-def encoding_problem(encoding: str) -> str:
-    """Why data files in ``encoding`` cannot be read ("" when they can). Lines are found by
-    their LF bytes, so the encoding must read every ASCII byte as itself (utf-8, latin-1,
-    cp1252, gbk, shift_jis... but not utf-16, utf-7 or the stateful iso-2022 family)."""
-    ascii_bytes = bytes(range(128))
-    try:
-        name = codecs.lookup(encoding).name
-        same = ascii_bytes.decode(encoding) == ascii_bytes.decode("ascii")
-    except (LookupError, UnicodeError):
-        same, name = False, encoding
-    if same and not name.startswith(("iso2022", "hz")):
-        return ""
-    return (
-        f"encoding {encoding} is not supported for data files: lines are split at LF bytes, so "
-        "the encoding must read ASCII bytes as ASCII (utf-8, latin-1, cp1252, gbk, shift_jis...)"
-    )
-
-
-_ESCAPED = re.compile("[\udc80-\udcff]")
-
-
-def _find_undecodable(segment: bytes, base: int, encoding: str, bad: set[int]) -> None:
-    try:
-        segment.decode(encoding)
-        return
-    except UnicodeDecodeError:
-        pass
-    if _is_utf8(encoding):
-        # One pass: an undecodable byte becomes a lone surrogate (the utf-8 decoder never
-        # takes an ASCII byte, so no LF, into a bad sequence; other codecs may).
-        text = segment.decode(encoding, errors="surrogateescape")
-        line, pos = base + 1, 0
-        for match in _ESCAPED.finditer(text):
-            line += text.count("\n", pos, match.start())
-            pos = match.start()
-            bad.add(line)
-        return
-    for offset, line in enumerate(segment.split(b"\n")):
-        try:
-            line.decode(encoding)
-        except UnicodeDecodeError:
-            bad.add(base + offset + 1)
-
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, kept by the reader's surrogateescape
-        return f"\\x{code - 0xDC00:02x}"
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def storable_text(text: str) -> str:
-    """``text`` as every job database can store it: an undecodable byte shown as ``\\xff``,
-    NUL as ``\\x00`` (PostgreSQL refuses NUL; no database takes lone surrogates)."""
-    return _UNSTORABLE.sub(_escape, text) if _UNSTORABLE.search(text) else text
-
-
-class RawLines:
-    """Failed lines as they stand in the file, fetched again by line number through a second,
-    binary handle that only moves forward (failed lines come in file order). The loader's hot
-    loop keeps no copy of the lines it reads; only the failed lines that are kept cost
-    anything, a forward scan of the file at ``bytes.count`` speed."""
-
-    BLOCK = 1 << 16
-    LIMIT = 4 * RAW_LINE_LIMIT + 8  # bytes read of a failed record: enough for its shown part
-
-    def __init__(self, path: Path, encoding: str, *, bom: bool = False) -> None:
-        self.path, self.encoding, self.bom = path, encoding, bom
-        self.handle: Any = None
-        self.buf = b""  # the block read last; ``pos`` is the start of line ``line`` in it
-        self.pos = 0
-        self.line = 1
-        self.eof = False
-
-    def close(self) -> None:
-        if self.handle is not None:
-            self.handle.close()
-            self.handle = None
-
-    def _more(self) -> bool:
-        """The next block (what was before ``pos`` is dropped); False at the end."""
-        if self.eof:
-            return False
-        if self.handle is None:
-            self.handle = self.path.open("rb")
-        block = self.handle.read(self.BLOCK)
-        self.buf, self.pos = block, 0
-        self.eof = not block
-        return bool(block)
-
-    def _skip(self, lines: int) -> None:
-        while lines > 0:
-            buf, pos = self.buf, self.pos
-            ends = buf.count(b"\n", pos)
-            if ends < lines:
-                self.line += ends
-                lines -= ends
-                if not self._more():
-                    return
-                continue
-            need = lines
-            while need > 32:  # narrow down by counting, then find the last few
-                ends = buf.count(b"\n", pos, pos + 2048)
-                if ends >= need:
-                    break
-                need -= ends
-                pos += 2048
-            for _ in range(need):
-                pos = buf.find(b"\n", pos) + 1
-            self.pos, self.line = pos, self.line + lines
-            return
-
-    def _take(self, lines: int, limit: int) -> tuple[bytes, bool]:
-        """The next ``lines`` lines (at most ``limit`` bytes of them) and whether they are
-        whole."""
-        parts: list[bytes] = []
-        size = 0
-        whole = True
-        while lines > 0:
-            buf, pos = self.buf, self.pos
-            end = buf.find(b"\n", pos)
-            stop = len(buf) if end < 0 else end + 1
-            part = buf[pos : min(stop, pos + limit - size)]
-            parts.append(part)
-            size += len(part)
-            whole = whole and len(part) == stop - pos
-            if end < 0:
-                if not self._more():
-                    break  # the last line has no LF
-                continue
-            self.pos, self.line = stop, self.line + 1
-            lines -= 1
-        return b"".join(parts), whole
-
-    def get(self, first: int, last: int) -> str:
-        """Lines ``first`` to ``last`` (1-based) as the file has them, without the final line
-        ending; undecodable bytes and NUL escaped (:func:`storable_text`); at most
-        RAW_LINE_LIMIT characters."""
-        if first < self.line:  # never, as failed lines come in order; be safe anyway
-            self.close()
-            self.buf, self.pos, self.line, self.eof = b"", 0, 1, False
-        self._skip(first - self.line)
-        data, whole = self._take(last - first + 1, self.LIMIT)
-        if first == 1 and self.bom and data.startswith(codecs.BOM_UTF8):
-            data = data[len(codecs.BOM_UTF8) :]
-        return self._shown(data, whole)
-
-    def _shown(self, data: bytes, whole: bool) -> str:
-        if whole:
-            data = data.removesuffix(b"\n").rstrip(b"\r")  # the line ending (module doc)
-        text = data.decode(self.encoding, errors="surrogateescape")
-        return storable_text(text)[:RAW_LINE_LIMIT]
-
-    def text(self, data: bytes) -> str:
-        """:meth:`get` of lines the caller has read already (with their line endings, without
-        the file's BOM)."""
-        return self._shown(data[: self.LIMIT], len(data) <= self.LIMIT)
 
 
 def _parse_error(exc: csv.Error) -> str:
@@ -344,81 +111,6 @@ def _parse_error(exc: csv.Error) -> str:
             "with LF or CRLF; a CR in a value must be inside quotes)"
         )
     return f"the line cannot be parsed: {text}"
-
-
-class _LabelRows:
-    """How one label's properties are read from a line in one file layout: ``values`` is the
-    compiled extraction (see :mod:`jobcenter.graphs.rowcode`), ``columns`` the number of
-    fields a line of this label must have (GES layouts)."""
-
-    __slots__ = ("columns", "label", "values")
-
-    def __init__(
-        self, label: LabelDef, columns: Sequence[int | None], width: int, prefix: int
-    ) -> None:
-        self.label = label
-        self.values = compile_values(label.properties, columns, width, prefix)
-        self.columns = 0
-
-
-class ScopeKeys:
-    """Vertex keys of one scope -> vids, in memory. ``get`` is the dict's own method, so the
-    row builders' lookups cost one dict probe; a builder records a stored line's new key in
-    ``new`` (here the same dict) once the line's values converted, never before."""
-
-    def __init__(self, index: VertexIndex) -> None:
-        self.index = index
-        self.keys: dict[str, int] = {}
-        self.get = self.keys.get
-        self.new = self.keys
-
-
-class StoredScopeKeys:
-    """Vertex keys of one scope looked up in the store (graphs too big for memory). Keys of
-    lines accepted since the last vertex batch was written are held in ``new`` until then."""
-
-    def __init__(self, index: VertexIndex, scope: str) -> None:
-        self.index = index
-        self.scope = scope
-        self.new: dict[str, int] = {}
-
-    def get(self, key: str) -> int | None:
-        vid = self.new.get(key)
-        return vid if vid is not None else self.index.store.find_vid(self.scope, key)
-
-
-class VertexIndex:
-    """Vertex key -> vid during one import: new vertices get their vid here (the store takes
-    it as given), edges find their endpoints here. A vertex line takes ``next_vid`` and puts
-    its key in its scope's ``new`` only once its values converted, so a line that fails leaves
-    no key behind (no edge can point at a vertex that was not stored). In memory while the
-    graph has at most ``capacity`` vertices (about 100 bytes each); beyond that, looked up in
-    the store, slower but with memory that does not grow with the graph."""
-
-    def __init__(self, store: GraphStore, *, capacity: int, expected_new: int) -> None:
-        self.store = store
-        self.next_vid = store.max_vid() + 1
-        self.in_memory = store.vertex_count() + expected_new <= capacity
-        self.scopes: dict[str, ScopeKeys | StoredScopeKeys] = {}
-        # While a columnar run registers keys, ``new`` keeps them after they are written
-        # (the run's duplicate check reads ``new`` and one batched look-up of the store).
-        self.hold = False
-        if self.in_memory:
-            for scope, key, vid in store.vertex_keys():
-                self.scope(scope).keys[key] = vid  # type: ignore[union-attr]
-
-    def scope(self, scope: str) -> ScopeKeys | StoredScopeKeys:
-        keys = self.scopes.get(scope)
-        if keys is None:
-            keys = ScopeKeys(self) if self.in_memory else StoredScopeKeys(self, scope)
-            self.scopes[scope] = keys
-        return keys
-
-    def written(self) -> None:
-        """The accepted vertices are in the store now."""
-        if not self.in_memory and not self.hold:
-            for keys in self.scopes.values():
-                keys.new.clear()
 
 
 class Loader:
@@ -433,6 +125,7 @@ class Loader:
         self.progress = progress
         self.index = index
         self.width = store_width(plan)
+        self.rows = RowBuilders(self.schema, self.width, index)
         self.vertices_added = 0
         self.edges_added = 0
         self.vertices_removed = 0  # by init/overwrite, which clear the graph first
@@ -449,8 +142,6 @@ class Loader:
         self._edge_insert, self._edge_delete = store.edge_sqls(
             self.width, plan.parallel_edge, plan.ignore_label
         )
-        # scope -> (keys in the index when built, keys, vids) for the columnar look-ups
-        self._key_arrays: dict[str, tuple[int, pa.Array, pa.Array]] = {}
 
     # -- failures --------------------------------------------------------------------------
 
@@ -527,15 +218,9 @@ class Loader:
         if scan.error:
             self._file_error(fp, scan.error)
             return
-        builders = {
-            "ges_vertex": self._ges_vertex_rows,
-            "ges_edge": self._ges_edge_rows,
-            "mapped_vertex": self._mapped_vertex_rows,
-            "mapped_edge": self._mapped_edge_rows,
-        }
-        rows = self._columnar_rows(spec) if COLUMNAR else None
+        rows = self.rows.columnar(spec) if COLUMNAR else None
         if rows is not None:
-            self._load_columnar(index, spec, scan, fp, builders[spec.layout](spec), rows)
+            self._load_columnar(index, spec, scan, fp, self.rows.builder(spec), rows)
             return
         encoding = "utf-8-sig" if scan.bom else spec.csv.encoding  # utf-8-sig skips the BOM
         try:
@@ -544,7 +229,7 @@ class Loader:
         except OSError as exc:
             self._file_error(fp, f"cannot read the file: {exc.strerror or exc}")
             return
-        build = builders[spec.layout](spec)
+        build = self.rows.builder(spec)
         write = self._write_edges if spec.role == "edge" else self._write_vertices
         if scan.bom:
             self._notes[index].append(
@@ -566,85 +251,6 @@ class Loader:
         fp.total_lines = fp.successful_lines + fp.failed_lines
         self._finish_file(index, fp)
 
-    # -- the columnar path (jobcenter/graphs/chunks.py, jobcenter/graphs/columnar.py) ---------
-
-    def _columnar_rows(self, spec: FileSpec) -> columnar.Rows | None:
-        """The vectorized row builder of a file, or None when its layout has none (then the
-        file is read record by record)."""
-        common = {"delimiter": spec.csv.delimiter, "width": self.width, "lookup": self._lookup}
-        if spec.layout in ("ges_vertex", "ges_edge"):
-            vertex = spec.layout == "ges_vertex"
-            first = 2 if vertex else 3
-            parts = [
-                columnar.Part(
-                    label,
-                    [first + i for i in range(len(label.properties))],
-                    columns=first + len(label.properties),
-                )
-                for label in self.schema.labels
-                if label.kind in ("vertex" if vertex else "edge", "any")
-            ]
-            if not parts:
-                return None
-            if vertex:
-                return columnar.Rows(
-                    kind="vertex", parts=parts, label_column=1, key=(0, "", None), **common
-                )
-            return columnar.Rows(
-                kind="edge", parts=parts, label_column=2, ends=((0, ""), (1, "")), **common
-            )
-        label = self.schema.label(spec.label or "")
-        assert label is not None
-        by_property = {c.property: c.index for c in spec.columns}
-        props = [by_property.get(prop.name) for prop in label.properties]
-        if spec.layout == "mapped_vertex":
-            if not columnar.supported(label):
-                return None
-            key_column = by_property[label.primary_key or ""]
-            part = columnar.Part(label, props, min_columns=_min_columns(spec))
-            return columnar.Rows(
-                kind="vertex",
-                parts=[part],
-                label_column=None,
-                key=(key_column, label.name, columnar.key_form(label)),
-                **common,
-            )
-        source = self.schema.label(spec.source_label or "")
-        target = self.schema.label(spec.target_label or "")
-        assert source is not None and target is not None
-        if not (columnar.supported(source) and columnar.supported(target)):
-            return None
-        sc, tc = spec.source_column, spec.target_column
-        part = columnar.Part(label, props, min_columns=_min_columns(spec, sc, tc))
-        return columnar.Rows(
-            kind="edge",
-            parts=[part],
-            label_column=None,
-            ends=((sc, source.name), (tc, target.name)),
-            **common,
-        )
-
-    def _lookup(self, scope: str, keys: pa.Array) -> pa.Array:
-        """Vids of ``keys`` in ``scope`` (null: no such vertex), for a whole run at once."""
-        known = self.index.scope(scope)
-        if isinstance(known, ScopeKeys):
-            cached = self._key_arrays.get(scope)
-            if cached is None or cached[0] != len(known.keys):  # keys are only ever added
-                cached = (
-                    len(known.keys),
-                    pa.array(list(known.keys), pa.string()),
-                    pa.array(list(known.keys.values()), pa.int64()),
-                )
-                self._key_arrays[scope] = cached
-            _, names, vids = cached
-        else:
-            wanted = pc.unique(keys).to_pylist()
-            found = dict(self.store.find_vids(scope, wanted))
-            found.update((k, known.new[k]) for k in wanted if k in known.new)
-            names = pa.array(list(found), pa.string())
-            vids = pa.array(list(found.values()), pa.int64())
-        return pc.take(vids, pc.index_in(keys, value_set=names))
-
     def _load_columnar(
         self,
         index: int,
@@ -655,7 +261,7 @@ class Loader:
         rows: columnar.Rows,
     ) -> None:
         options = spec.csv
-        special = special_bytes(options.quotechar, options.escapechar, _is_utf8(options.encoding))
+        special = special_bytes(options.quotechar, options.escapechar, is_utf8(options.encoding))
         try:
             chunks = Chunks(
                 spec.path,
@@ -749,11 +355,11 @@ class Loader:
             last = chunks.line - 1
             if row:
                 try:
-                    if not bad.isdisjoint(_lines_of(last, row)):
+                    if not bad.isdisjoint(lines_of(last, row)):
                         raise LineError(Reason.ENCODING, f"the line is not valid {encoding}")
                     self._batch.append(build(row))
                 except (LineError, BadValue) as exc:
-                    line = _first_line(last, row)
+                    line = first_line(last, row)
                     self.fail(
                         index,
                         fp,
@@ -977,7 +583,7 @@ class Loader:
             plain = build
 
             def build(row: list[str]) -> tuple:
-                if not bad.isdisjoint(_lines_of(reader.line_num, row)):
+                if not bad.isdisjoint(lines_of(reader.line_num, row)):
                     raise LineError(Reason.ENCODING, f"the line is not valid {encoding}")
                 return plain(row)
 
@@ -996,7 +602,7 @@ class Loader:
                             append(build(row))
                         except (LineError, BadValue) as exc:
                             last = reader.line_num
-                            line = _first_line(last, row)
+                            line = first_line(last, row)
                             self.fail(index, fp, line, last, exc.reason, exc.message)
                     if batch:
                         write(fp, batch)
@@ -1108,232 +714,10 @@ class Loader:
             raise ImportStopped()
         self.check_percent()
 
-    # -- row builders: one per file layout ---------------------------------------------------
-
-    def _ges_label_rows(
-        self, first_property_column: int, kind: str, prefix: int
-    ) -> dict[str, _LabelRows]:
-        rows: dict[str, _LabelRows] = {}
-        for label in self.schema.labels:
-            if label.kind not in (kind, "any"):
-                continue
-            columns = [first_property_column + i for i in range(len(label.properties))]
-            entry = _LabelRows(label, columns, self.width, prefix)
-            entry.columns = first_property_column + len(label.properties)
-            rows[label.name] = entry
-        return rows
-
-    def _ges_vertex_rows(self, spec: FileSpec) -> RowBuilder:
-        """``id,label,props...`` -> ``(vid, "", id, label, p0..)``."""
-        labels = self._ges_label_rows(2, "vertex", 4)
-        index = self.index
-        scope = index.scope("")
-        taken, new = scope.get, scope.new
-
-        def build(row: list[str]) -> tuple:
-            if len(row) < 2:
-                raise LineError(
-                    Reason.COLUMN_COUNT, f"expected at least 2 columns (id,label), got {len(row)}"
-                )
-            entry = labels.get(row[1])
-            if entry is None:
-                raise LineError(
-                    Reason.UNKNOWN_LABEL,
-                    f"label {shown(row[1])} is not a vertex label of the schema",
-                )
-            if len(row) != entry.columns:
-                raise LineError(Reason.COLUMN_COUNT, _column_message(entry, len(row), "id,label"))
-            key = row[0]
-            if not key:
-                raise LineError(Reason.EMPTY_ID, "the vertex id is empty")
-            if taken(key) is not None:
-                raise LineError(Reason.DUPLICATE_ID, f"vertex id {shown(key)} already exists")
-            vid = index.next_vid
-            values = entry.values(row, vid, "", key, row[1])  # BadValue: the id stays free
-            new[key] = vid
-            index.next_vid = vid + 1
-            return values
-
-        return build
-
-    def _ges_edge_rows(self, spec: FileSpec) -> RowBuilder:
-        """``source,target,label,props...`` -> ``(label, src vid, dst vid, p0..)``."""
-        labels = self._ges_label_rows(3, "edge", 3)
-        vid_of = self.index.scope("").get
-
-        def build(row: list[str]) -> tuple:
-            if len(row) < 3:
-                raise LineError(
-                    Reason.COLUMN_COUNT,
-                    f"expected at least 3 columns (source,target,label), got {len(row)}",
-                )
-            entry = labels.get(row[2])
-            if entry is None:
-                raise LineError(
-                    Reason.UNKNOWN_LABEL,
-                    f"label {shown(row[2])} is not an edge label of the schema",
-                )
-            if len(row) != entry.columns:
-                raise LineError(
-                    Reason.COLUMN_COUNT, _column_message(entry, len(row), "source,target,label")
-                )
-            src = vid_of(row[0])
-            if src is None:
-                raise LineError(
-                    Reason.MISSING_VERTEX, f"source vertex {shown(row[0])} does not exist"
-                )
-            dst = vid_of(row[1])
-            if dst is None:
-                raise LineError(
-                    Reason.MISSING_VERTEX, f"target vertex {shown(row[1])} does not exist"
-                )
-            return entry.values(row, row[2], src, dst)
-
-        return build
-
-    def _mapped_fields(self, label: LabelDef, spec: FileSpec, prefix: int) -> _LabelRows:
-        by_property = {c.property: c.index for c in spec.columns}
-        columns = [by_property.get(prop.name) for prop in label.properties]
-        return _LabelRows(label, columns, self.width, prefix)
-
-    def _mapped_vertex_rows(self, spec: FileSpec) -> RowBuilder:
-        """GraphScope: mapped columns of a vertex type's file -> ``(vid, type, key, type,
-        p0..)`` (the type is the key's scope: primary keys are unique per type)."""
-        label = self.schema.label(spec.label or "")
-        assert label is not None and label.primary_key is not None
-        entry = self._mapped_fields(label, spec, 4)
-        key_column = next(c.index for c in spec.columns if c.property == label.primary_key)
-        to_key = _key_converter(label, "the primary key")
-        need = _min_columns(spec)
-        name = label.name
-        index = self.index
-        scope = index.scope(name)
-        taken, new = scope.get, scope.new
-
-        def build(row: list[str]) -> tuple:
-            if len(row) < need:
-                raise LineError(
-                    Reason.COLUMN_COUNT, f"expected at least {need} columns, got {len(row)}"
-                )
-            if not row[key_column]:
-                raise LineError(Reason.EMPTY_ID, f"the primary key {label.primary_key} is empty")
-            key = to_key(row[key_column])
-            if taken(key) is not None:
-                raise LineError(
-                    Reason.DUPLICATE_ID, f"{name} with primary key {shown(key)} already exists"
-                )
-            vid = index.next_vid
-            values = entry.values(row, vid, name, key, name)  # BadValue: the key stays free
-            new[key] = vid
-            index.next_vid = vid + 1
-            return values
-
-        return build
-
-    def _mapped_edge_rows(self, spec: FileSpec) -> RowBuilder:
-        """GraphScope: -> ``(label, src vid, dst vid, p0..)``."""
-        label = self.schema.label(spec.label or "")
-        source = self.schema.label(spec.source_label or "")
-        target = self.schema.label(spec.target_label or "")
-        assert label is not None and source is not None and target is not None
-        entry = self._mapped_fields(label, spec, 3)
-        source_key = _key_converter(source, "source id")
-        target_key = _key_converter(target, "target id")
-        source_vid = self.index.scope(source.name).get
-        target_vid = self.index.scope(target.name).get
-        sc, tc = spec.source_column, spec.target_column
-        need = _min_columns(spec, sc, tc)
-        name, source_name, target_name = label.name, source.name, target.name
-
-        def build(row: list[str]) -> tuple:
-            if len(row) < need:
-                raise LineError(
-                    Reason.COLUMN_COUNT, f"expected at least {need} columns, got {len(row)}"
-                )
-            skey = source_key(row[sc])
-            src = source_vid(skey)
-            if src is None:
-                raise LineError(
-                    Reason.MISSING_VERTEX,
-                    f"source vertex {source_name} {shown(skey)} does not exist",
-                )
-            tkey = target_key(row[tc])
-            dst = target_vid(tkey)
-            if dst is None:
-                raise LineError(
-                    Reason.MISSING_VERTEX,
-                    f"target vertex {target_name} {shown(tkey)} does not exist",
-                )
-            return entry.values(row, name, src, dst)
-
-        return build
-
-
-class LineError(Exception):
-    """A line that cannot be loaded; ``reason`` is its machine code."""
-
-    def __init__(self, reason: Reason, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-
-
-RowBuilder = Callable[[list[str]], tuple]
-
-
-def _first_line(last: int, row: list[str]) -> int:
-    """The line a record starts on, from the line it ends on (a quoted field may hold line
-    breaks); only worked out for failed lines, so the hot loop does not track it."""
-    return last - sum(field.count("\n") for field in row)
-
-
-def _lines_of(last: int, row: list[str]) -> range:
-    return range(_first_line(last, row), last + 1)
-
-
-def rows_scope(spec: FileSpec) -> str:
-    """The key scope of a vertex file's lines: "" (GES ids are global) or the vertex type."""
-    return spec.label or "" if spec.layout == "mapped_vertex" else ""
-
 
 def store_width(plan: ImportPlan) -> int:
     """Property columns the store needs for the plan's schema."""
     return max((len(label.properties) for label in plan.schema.labels), default=0)
-
-
-def _min_columns(spec: FileSpec, *extra: int) -> int:
-    indexes = [c.index for c in spec.columns] + list(extra)
-    return max(indexes, default=-1) + 1
-
-
-def _column_message(entry: _LabelRows, got: int, leading: str) -> str:
-    props = len(entry.label.properties)
-    if props == 0:
-        wanted = f"{entry.columns} columns ({leading}; label {entry.label.name} has no properties)"
-    else:
-        wanted = (
-            f"{entry.columns} columns ({leading} and the {props} properties of label "
-            f"{entry.label.name})"
-        )
-    return f"expected {wanted}, got {got}"
-
-
-def _key_converter(label: LabelDef, what: str) -> Convert:
-    """Primary-key text of ``label`` -> vertex key; a bad one names ``what`` it was."""
-    assert label.primary_key is not None
-    prop = label.property(label.primary_key)
-    assert prop is not None
-    to_key = key_converter(prop)
-
-    def convert(text: str) -> str:
-        try:
-            return to_key(text)
-        except BadValue as exc:
-            raise BadValue(
-                exc.reason, f"{what}: {shown(text)} is not a valid {label.name} primary key"
-            ) from None
-
-    return convert
 
 
 def run_import(

@@ -178,7 +178,7 @@ class GraphStore:
         finally:
             self.conn.close()
 
-    # -- batches: rows carry resolved vertex ids (see loader.VertexIndex) ---------------------
+    # -- batches: rows carry resolved vertex ids (see keyindex.VertexIndex) ---------------------
 
     def max_vid(self) -> int:
         row = self.conn.execute("SELECT max(vid) FROM vertex").fetchone()
