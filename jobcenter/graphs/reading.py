@@ -5,6 +5,7 @@ read again by line number. What a line is: see :mod:`jobcenter.graphs.loader`.""
 from __future__ import annotations
 
 import codecs
+import csv
 import functools
 import re
 from dataclasses import dataclass
@@ -248,3 +249,14 @@ class RawLines:
         """:meth:`get` of lines the caller has read already (with their line endings, without
         the file's BOM)."""
         return self._shown(data[: self.LIMIT], len(data) <= self.LIMIT)
+
+
+def parse_error(exc: csv.Error) -> str:
+    """The message of a line ``csv.reader`` cannot parse."""
+    text = str(exc)
+    if text.startswith("new-line character seen in unquoted field"):
+        text = (
+            "a carriage return (CR) that does not end the line, outside quotes (a line ends "
+            "with LF or CRLF; a CR in a value must be inside quotes)"
+        )
+    return f"the line cannot be parsed: {text}"

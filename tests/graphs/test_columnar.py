@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobcenter.graphs import chunks, loader
+from jobcenter.graphs import chunks, columnar, loader
 from jobcenter.graphs.formats import graphscope
 from jobcenter.graphs.plan import ImportAborted
 from tests.graphs.conftest import Run, Workspace
@@ -299,13 +299,13 @@ def test_a_big_clean_file_takes_the_columnar_path(workspace, small_graph, capaci
     """Lines of a clean file are built by the columnar path (not one by one), and quoted or
     CR-damaged lines among them still go through csv.reader, with their exact reasons."""
     built: list[int] = []
-    original = loader.columnar.Rows.run
+    original = columnar.Rows.run
 
     def counting(self, lines):
         built.append(len(lines))
         return original(self, lines)
 
-    monkeypatch.setattr(loader.columnar.Rows, "run", counting)
+    monkeypatch.setattr(columnar.Rows, "run", counting)
     vertices = "".join(f"u{i},user,N{i},{i}\n" for i in range(3000))
     edges = "".join(f"u{i % 3000},u{(i * 7) % 3000},rate,{i % 10}.5\n" for i in range(5000))
     edges += 'u1,"u2",rate,1.5\nu1,u2,rate,1\r5\nu1,nobody,rate,1\n'
