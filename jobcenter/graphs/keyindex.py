@@ -70,7 +70,12 @@ class VertexIndex:
     def vids(self, scope: str, keys: pa.Array) -> pa.Array:
         """Vids of ``keys`` in ``scope`` (null: no such vertex), for a whole run at once."""
         known = self.scope(scope)
-        if isinstance(known, ScopeKeys):
+        if isinstance(known, ScopeKeys) and len(known.keys) > 2 * len(keys):
+            # Many more keys than lines: hashing all the keys for each run costs more than
+            # looking the run's distinct keys up in the dict.
+            names = pc.unique(keys)
+            vids = pa.array(list(map(known.keys.get, names.to_pylist())), pa.int64())
+        elif isinstance(known, ScopeKeys):
             cached = self._key_arrays.get(scope)
             if cached is None or cached[0] != len(known.keys):  # keys are only ever added
                 cached = (
