@@ -25,7 +25,8 @@ class BatchWriter:
     def __init__(self, write: Write) -> None:
         self.write = write
         self.queue: queue.Queue[tuple[Any, list[tuple]] | None] = queue.Queue(self.DEPTH)
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # raised once in the loader's thread
+        self.failed = False  # a write failed: the batches after it are not written
         self.thread = threading.Thread(target=self._work, name="jobcenter-store-writer")
         self.thread.daemon = True
         self.thread.start()
@@ -35,11 +36,11 @@ class BatchWriter:
             item = self.queue.get()
             if item is None:
                 return
-            if self.error is None:
+            if not self.failed:
                 try:
                     self.write(*item)
                 except BaseException as exc:  # raised again in the loader's thread
-                    self.error = exc
+                    self.error, self.failed = exc, True
 
     def put(self, fp: Any, batch: list[tuple]) -> None:
         self._raise()
