@@ -218,8 +218,15 @@ class Rows:
         else:
             assert self.ends is not None
             leading = [repeat(name)]
-            for column, scope in self.ends:
-                vids = self.lookup(scope, pc.list_element(fields, column))
+            (source, source_scope), (target, target_scope) = self.ends
+            sources = pc.list_element(fields, source)
+            targets = pc.list_element(fields, target)
+            if source_scope == target_scope:  # one look-up for both ends
+                both = self.lookup(source_scope, pa.concat_arrays([sources, targets]))
+                ends = [both.slice(0, len(sources)), both.slice(len(sources))]
+            else:
+                ends = [self.lookup(source_scope, sources), self.lookup(target_scope, targets)]
+            for vids in ends:
                 ok = _and(ok, pc.is_valid(vids))
                 leading.append(vids.to_pylist())
         values: list[Any] = []
