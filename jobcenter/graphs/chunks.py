@@ -21,7 +21,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-CHUNK_BYTES = 4 << 20
+# 1 MiB: a chunk's rows are built at once, so this bounds the memory they take (4 MiB chunks
+# added 60 MB to the peak of an import with a million vertices, for 5% less CPU).
+CHUNK_BYTES = 1 << 20
 # A chunk where more than this share of the lines are special is read record by record.
 SPECIAL_SHARE = 0.25
 

@@ -41,7 +41,7 @@ bytes that do not decode and NUL escaped, see :func:`storable_text`), read again
 only for the failed lines that are kept: from the chunk in hand, else by line number
 (:class:`RawLines`), so the hot loop pays nothing for it.
 
-Memory does not grow with file size: a chunk is ``chunks.CHUNK_BYTES`` (its rows are built
+Memory does not grow with file size: a chunk is ``chunks.CHUNK_BYTES`` (1 MiB; its rows are built
 at once), a batch at most ``BATCH_ROWS`` rows, at most two batches wait for the writer, and
 failed lines are kept (up to ``plan.max_failed_records`` per file) only until the heartbeat
 drains them.
