@@ -4,10 +4,16 @@ How an import runs:
 
 1. A pre-pass reads every file once in binary: its size, its line count (the progress bars'
    denominators) and the lines whose bytes do not decode.
-2. One store transaction holds the whole import. Each file is streamed through ``csv.reader``;
-   every line is validated where it stands: against the schema (column count, label, types,
-   enum values, lengths, dates) and against the graph through a :class:`VertexIndex` (duplicate
-   ids, missing endpoints). Good lines go to the store in batches.
+2. One store transaction holds the whole import. Each file is read in big byte chunks cut at
+   LF (:mod:`~jobcenter.graphs.chunks`); every line is validated: against the schema (column
+   count, label, types, enum values, lengths, dates) and against the graph through a
+   :class:`VertexIndex` (duplicate ids, missing endpoints). A chunk's ordinary lines are built
+   at once by pyarrow (:mod:`~jobcenter.graphs.columnar`), which only takes the lines that are
+   valid beyond doubt; every other line goes, in its place, through the per-line builders below
+   (and lines with quotes, CRs, NUL or undecodable bytes through ``csv.reader``), which decide
+   them and give their reasons, so results are the same as line by line (``COLUMNAR = False``
+   reads every file through ``csv.reader``, the reference the tests compare with). Good lines
+   go to the store in batches, for edge files on a second thread (:mod:`~jobcenter.graphs.writer`).
 3. Between batches the loader publishes its counters (read by the job's heartbeat thread) and
    looks at the stop flag: a cancel rolls the transaction back, so the graph is as it was.
 4. ``commit_gate`` is the point of no return; then the data and the import's summary commit.
@@ -32,30 +38,30 @@ a later valid line with it loads. Every stored edge joins two stored vertices.
 
 A failed line's ``raw`` is its text exactly as it is in the file (without the line ending;
 bytes that do not decode and NUL escaped, see :func:`storable_text`), read again by line number
-(:class:`RawLines`) only for the failed lines that are kept, so the hot loop pays nothing for it.
+only for the failed lines that are kept: from the chunk in hand, else by line number
+(:class:`RawLines`), so the hot loop pays nothing for it.
 
-Memory does not grow with file size: a batch is at most ``BATCH_ROWS`` rows and failed lines
-are kept (up to ``plan.max_failed_records`` per file) only until the heartbeat drains them.
+Memory does not grow with file size: a chunk is ``chunks.CHUNK_BYTES`` (1 MiB; its rows are built
+at once), a batch at most ``BATCH_ROWS`` rows, at most two batches wait for the writer, and
+failed lines are kept (up to ``plan.max_failed_records`` per file) only until the heartbeat
+drains them.
 """
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
-import functools
 import gc
-import re
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from jobcenter.graphs.chunked import ChunkedReading
+from jobcenter.graphs.keyindex import INDEX_CAPACITY, VertexIndex
 from jobcenter.graphs.plan import (
-    RAW_LINE_LIMIT,
     FailedLine,
     FileProgress,
     FileSpec,
@@ -67,309 +73,29 @@ from jobcenter.graphs.plan import (
     ImportSummary,
     Reason,
 )
-from jobcenter.graphs.rowcode import compile_values
-from jobcenter.graphs.schema import GraphSchema, LabelDef
+from jobcenter.graphs.reading import FileScan, RawLines, parse_error, scan_file, storable_text
+from jobcenter.graphs.rows import (
+    LineError,
+    RowBuilder,
+    RowBuilders,
+    first_line,
+    lines_of,
+)
+from jobcenter.graphs.schema import GraphSchema
 from jobcenter.graphs.store import GraphStore
-from jobcenter.graphs.values import BadValue, Convert, key_converter, shown
+from jobcenter.graphs.values import BadValue
 
 BATCH_ROWS = 20_000
-# Graphs with up to this many vertices get an in-memory key index (about 100 MB at the limit).
-INDEX_CAPACITY = 1_000_000
-SCAN_BLOCK = 1 << 20
+# Runs of ordinary lines go through the vectorized builders (jobcenter/graphs/columnar.py);
+# False reads every file record by record (the reference the columnar path is tested against).
+COLUMNAR = True
 LOG_LINES_PER_FILE = 100
-# Beyond this many undecodable lines a file is refused as a whole (wrong encoding).
-MAX_BAD_ENCODING_LINES = 100_000
 csv.field_size_limit(16 * 1024 * 1024)
 
 CommitGate = Callable[[ImportSummary], bool]
 
 
-@dataclass
-class FileScan:
-    size: int
-    lines: int  # physical lines (LF-terminated, see the module's docstring)
-    bad_lines: frozenset[int]  # 1-based numbers of lines whose bytes do not decode
-    error: str = ""
-    bom: bool = False  # the file starts with a UTF-8 byte order mark (skipped by the reader)
-
-
-def scan_file(spec: FileSpec, stop: Any = None) -> FileScan:
-    """Size, line count and undecodable lines of a file, reading it once in binary."""
-    encoding = spec.csv.encoding
-    try:
-        size = spec.path.stat().st_size
-        handle = spec.path.open("rb")
-    except OSError as exc:
-        return FileScan(0, 0, frozenset(), error=f"cannot read the file: {exc.strerror or exc}")
-    problem = encoding_problem(encoding)
-    if problem:
-        handle.close()
-        return FileScan(size, 0, frozenset(), error=problem)
-    lines = 0
-    bad: set[int] = set()
-    pending = b""
-    last = b"\n"
-    bom = False
-    with handle:
-        block = handle.read(SCAN_BLOCK)
-        if _is_utf8(encoding):
-            if block.startswith(codecs.BOM_UTF8):
-                bom = True
-            elif block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                return FileScan(size, 0, frozenset(), error=_UTF16_ERROR.format(encoding))
-        while block:
-            if stop is not None and stop.is_set():
-                raise ImportStopped()
-            last = block[-1:]
-            data = pending + block if pending else block
-            cut = data.rfind(b"\n") + 1
-            segment, pending = data[:cut], data[cut:]
-            if segment and not segment.isascii():
-                _find_undecodable(segment, lines, encoding, bad)
-            lines += segment.count(b"\n")
-            if len(bad) > MAX_BAD_ENCODING_LINES:
-                return FileScan(
-                    size,
-                    lines,
-                    frozenset(),
-                    error=f"more than {MAX_BAD_ENCODING_LINES} lines are not valid "
-                    f"{encoding}; is the file in another encoding?",
-                )
-            block = handle.read(SCAN_BLOCK)
-        if pending:
-            _find_undecodable(pending, lines, encoding, bad)
-    if size and last != b"\n":
-        lines += 1
-    return FileScan(size, lines, frozenset(bad), bom=bom)
-
-
-_UTF16_ERROR = (
-    "the file starts with a UTF-16 byte order mark: it is UTF-16 (or UTF-32), not {0}; "
-    "save it as UTF-8"
-)
-
-
-def _is_utf8(encoding: str) -> bool:
-    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
-
-
-@functools.lru_cache(maxsize=64)
-def encoding_problem(encoding: str) -> str:
-    """Why data files in ``encoding`` cannot be read ("" when they can). Lines are found by
-    their LF bytes, so the encoding must read every ASCII byte as itself (utf-8, latin-1,
-    cp1252, gbk, shift_jis... but not utf-16, utf-7 or the stateful iso-2022 family)."""
-    ascii_bytes = bytes(range(128))
-    try:
-        name = codecs.lookup(encoding).name
-        same = ascii_bytes.decode(encoding) == ascii_bytes.decode("ascii")
-    except (LookupError, UnicodeError):
-        same, name = False, encoding
-    if same and not name.startswith(("iso2022", "hz")):
-        return ""
-    return (
-        f"encoding {encoding} is not supported for data files: lines are split at LF bytes, so "
-        "the encoding must read ASCII bytes as ASCII (utf-8, latin-1, cp1252, gbk, shift_jis...)"
-    )
-
-
-def _find_undecodable(segment: bytes, base: int, encoding: str, bad: set[int]) -> None:
-    try:
-        segment.decode(encoding)
-        return
-    except UnicodeDecodeError:
-        pass
-    for offset, line in enumerate(segment.split(b"\n")):
-        try:
-            line.decode(encoding)
-        except UnicodeDecodeError:
-            bad.add(base + offset + 1)
-
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, kept by the reader's surrogateescape
-        return f"\\x{code - 0xDC00:02x}"
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def storable_text(text: str) -> str:
-    """``text`` as every job database can store it: an undecodable byte shown as ``\\xff``,
-    NUL as ``\\x00`` (PostgreSQL refuses NUL; no database takes lone surrogates)."""
-    return _UNSTORABLE.sub(_escape, text) if _UNSTORABLE.search(text) else text
-
-
-class RawLines:
-    """Failed lines as they stand in the file, fetched again by line number through a second,
-    binary handle that only moves forward (failed lines come in file order). The loader's hot
-    loop keeps no copy of the lines it reads; only the failed lines that are kept cost
-    anything, a forward scan of the file at ``bytes.count`` speed."""
-
-    BLOCK = 1 << 16
-
-    def __init__(self, path: Path, encoding: str, *, bom: bool = False) -> None:
-        self.path, self.encoding, self.bom = path, encoding, bom
-        self.handle: Any = None
-        self.buf = b""  # the block read last; ``pos`` is the start of line ``line`` in it
-        self.pos = 0
-        self.line = 1
-        self.eof = False
-
-    def close(self) -> None:
-        if self.handle is not None:
-            self.handle.close()
-            self.handle = None
-
-    def _more(self) -> bool:
-        """The next block (what was before ``pos`` is dropped); False at the end."""
-        if self.eof:
-            return False
-        if self.handle is None:
-            self.handle = self.path.open("rb")
-        block = self.handle.read(self.BLOCK)
-        self.buf, self.pos = block, 0
-        self.eof = not block
-        return bool(block)
-
-    def _skip(self, lines: int) -> None:
-        while lines > 0:
-            buf, pos = self.buf, self.pos
-            ends = buf.count(b"\n", pos)
-            if ends < lines:
-                self.line += ends
-                lines -= ends
-                if not self._more():
-                    return
-                continue
-            for _ in range(lines):
-                pos = buf.find(b"\n", pos) + 1
-            self.pos, self.line = pos, self.line + lines
-            return
-
-    def _take(self, lines: int, limit: int) -> tuple[bytes, bool]:
-        """The next ``lines`` lines (at most ``limit`` bytes of them) and whether they are
-        whole."""
-        parts: list[bytes] = []
-        size = 0
-        whole = True
-        while lines > 0:
-            buf, pos = self.buf, self.pos
-            end = buf.find(b"\n", pos)
-            stop = len(buf) if end < 0 else end + 1
-            part = buf[pos : min(stop, pos + limit - size)]
-            parts.append(part)
-            size += len(part)
-            whole = whole and len(part) == stop - pos
-            if end < 0:
-                if not self._more():
-                    break  # the last line has no LF
-                continue
-            self.pos, self.line = stop, self.line + 1
-            lines -= 1
-        return b"".join(parts), whole
-
-    def get(self, first: int, last: int) -> str:
-        """Lines ``first`` to ``last`` (1-based) as the file has them, without the final line
-        ending; undecodable bytes and NUL escaped (:func:`storable_text`); at most
-        RAW_LINE_LIMIT characters."""
-        if first < self.line:  # never, as failed lines come in order; be safe anyway
-            self.close()
-            self.buf, self.pos, self.line, self.eof = b"", 0, 1, False
-        self._skip(first - self.line)
-        data, whole = self._take(last - first + 1, 4 * RAW_LINE_LIMIT + 8)
-        if first == 1 and self.bom and data.startswith(codecs.BOM_UTF8):
-            data = data[len(codecs.BOM_UTF8) :]
-        if whole:
-            data = data.removesuffix(b"\n").rstrip(b"\r")  # the line ending (module doc)
-        text = data.decode(self.encoding, errors="surrogateescape")
-        return storable_text(text)[:RAW_LINE_LIMIT]
-
-
-def _parse_error(exc: csv.Error) -> str:
-    text = str(exc)
-    if text.startswith("new-line character seen in unquoted field"):
-        text = (
-            "a carriage return (CR) that does not end the line, outside quotes (a line ends "
-            "with LF or CRLF; a CR in a value must be inside quotes)"
-        )
-    return f"the line cannot be parsed: {text}"
-
-
-class _LabelRows:
-    """How one label's properties are read from a line in one file layout: ``values`` is the
-    compiled extraction (see :mod:`jobcenter.graphs.rowcode`), ``columns`` the number of
-    fields a line of this label must have (GES layouts)."""
-
-    __slots__ = ("columns", "label", "values")
-
-    def __init__(
-        self, label: LabelDef, columns: Sequence[int | None], width: int, prefix: int
-    ) -> None:
-        self.label = label
-        self.values = compile_values(label.properties, columns, width, prefix)
-        self.columns = 0
-
-
-class ScopeKeys:
-    """Vertex keys of one scope -> vids, in memory. ``get`` is the dict's own method, so the
-    row builders' lookups cost one dict probe; a builder records a stored line's new key in
-    ``new`` (here the same dict) once the line's values converted, never before."""
-
-    def __init__(self, index: VertexIndex) -> None:
-        self.index = index
-        self.keys: dict[str, int] = {}
-        self.get = self.keys.get
-        self.new = self.keys
-
-
-class StoredScopeKeys:
-    """Vertex keys of one scope looked up in the store (graphs too big for memory). Keys of
-    lines accepted since the last vertex batch was written are held in ``new`` until then."""
-
-    def __init__(self, index: VertexIndex, scope: str) -> None:
-        self.index = index
-        self.scope = scope
-        self.new: dict[str, int] = {}
-
-    def get(self, key: str) -> int | None:
-        vid = self.new.get(key)
-        return vid if vid is not None else self.index.store.find_vid(self.scope, key)
-
-
-class VertexIndex:
-    """Vertex key -> vid during one import: new vertices get their vid here (the store takes
-    it as given), edges find their endpoints here. A vertex line takes ``next_vid`` and puts
-    its key in its scope's ``new`` only once its values converted, so a line that fails leaves
-    no key behind (no edge can point at a vertex that was not stored). In memory while the
-    graph has at most ``capacity`` vertices (about 100 bytes each); beyond that, looked up in
-    the store, slower but with memory that does not grow with the graph."""
-
-    def __init__(self, store: GraphStore, *, capacity: int, expected_new: int) -> None:
-        self.store = store
-        self.next_vid = store.max_vid() + 1
-        self.in_memory = store.vertex_count() + expected_new <= capacity
-        self.scopes: dict[str, ScopeKeys | StoredScopeKeys] = {}
-        if self.in_memory:
-            for scope, key, vid in store.vertex_keys():
-                self.scope(scope).keys[key] = vid  # type: ignore[union-attr]
-
-    def scope(self, scope: str) -> ScopeKeys | StoredScopeKeys:
-        keys = self.scopes.get(scope)
-        if keys is None:
-            keys = ScopeKeys(self) if self.in_memory else StoredScopeKeys(self, scope)
-            self.scopes[scope] = keys
-        return keys
-
-    def written(self) -> None:
-        """The accepted vertices are in the store now."""
-        if not self.in_memory:
-            for keys in self.scopes.values():
-                keys.new.clear()
-
-
-class Loader:
+class Loader(ChunkedReading):
     """Runs one plan. Use :func:`run_import`."""
 
     def __init__(
@@ -381,6 +107,8 @@ class Loader:
         self.progress = progress
         self.index = index
         self.width = store_width(plan)
+        self.rows = RowBuilders(self.schema, self.width, index)
+        self.batch_rows = BATCH_ROWS  # read at each import (tests make it small)
         self.vertices_added = 0
         self.edges_added = 0
         self.vertices_removed = 0  # by init/overwrite, which clear the graph first
@@ -391,6 +119,8 @@ class Loader:
         self._kept: list[int] = [0 for _ in plan.files]
         self._notes: list[list[str]] = [[] for _ in plan.files]  # said in the log, after counts
         self._raw_lines: RawLines | None = None  # the file being read, for failed lines' text
+        self._batch: list[tuple] = []  # rows accepted and not yet written (columnar path)
+        self._count = 0  # records since the last checkpoint (columnar path)
         self._vertex_sql = store.vertex_sql(self.width)
         self._edge_insert, self._edge_delete = store.edge_sqls(
             self.width, plan.parallel_edge, plan.ignore_label
@@ -399,10 +129,19 @@ class Loader:
     # -- failures --------------------------------------------------------------------------
 
     def fail(
-        self, index: int, fp: FileProgress, line: int, last: int, reason: Reason, message: str
+        self,
+        index: int,
+        fp: FileProgress,
+        line: int,
+        last: int,
+        reason: Reason,
+        message: str,
+        raw: Callable[[], bytes | None] | None = None,
     ) -> None:
         """Count a failed record (lines ``line`` to ``last``); keep it while the file has kept
-        fewer than ``plan.max_failed_records``."""
+        fewer than ``plan.max_failed_records``. ``raw``: gives the lines' bytes (with their
+        endings) when the caller still has them, else None: then they are read again from the
+        file."""
         fp.failed_lines += 1
         self.failed_total += 1
         self._reasons[index][reason] += 1
@@ -412,8 +151,14 @@ class Loader:
             log.append(f"line {line}: {reason}: {message}")
         if self._kept[index] < self.plan.max_failed_records:
             self._kept[index] += 1
-            raw = self._raw_lines.get(line, last) if self._raw_lines is not None else ""
-            self.progress.failed.append(FailedLine(index, line, reason, message[:2000], raw))
+            data = raw() if raw is not None else None
+            if self._raw_lines is None:
+                text = ""
+            elif data is not None:
+                text = self._raw_lines.text(data)
+            else:
+                text = self._raw_lines.get(line, last)
+            self.progress.failed.append(FailedLine(index, line, reason, message[:2000], text))
         limit = self.plan.threshold.max_count
         if limit is not None and self.failed_total > limit:
             raise ImportAborted(
@@ -456,6 +201,10 @@ class Loader:
         if scan.error:
             self._file_error(fp, scan.error)
             return
+        rows = self.rows.columnar(spec) if COLUMNAR else None
+        if rows is not None:
+            self._load_columnar(index, spec, scan, fp, self.rows.builder(spec), rows)
+            return
         encoding = "utf-8-sig" if scan.bom else spec.csv.encoding  # utf-8-sig skips the BOM
         try:
             # newline="\n": only LF ends a line (see the module's docstring), as in the scan.
@@ -463,13 +212,7 @@ class Loader:
         except OSError as exc:
             self._file_error(fp, f"cannot read the file: {exc.strerror or exc}")
             return
-        builders = {
-            "ges_vertex": self._ges_vertex_rows,
-            "ges_edge": self._ges_edge_rows,
-            "mapped_vertex": self._mapped_vertex_rows,
-            "mapped_edge": self._mapped_edge_rows,
-        }
-        build = builders[spec.layout](spec)
+        build = self.rows.builder(spec)
         write = self._write_edges if spec.role == "edge" else self._write_vertices
         if scan.bom:
             self._notes[index].append(
@@ -522,7 +265,7 @@ class Loader:
             plain = build
 
             def build(row: list[str]) -> tuple:
-                if not bad.isdisjoint(_lines_of(reader.line_num, row)):
+                if not bad.isdisjoint(lines_of(reader.line_num, row)):
                     raise LineError(Reason.ENCODING, f"the line is not valid {encoding}")
                 return plain(row)
 
@@ -541,7 +284,7 @@ class Loader:
                             append(build(row))
                         except (LineError, BadValue) as exc:
                             last = reader.line_num
-                            line = _first_line(last, row)
+                            line = first_line(last, row)
                             self.fail(index, fp, line, last, exc.reason, exc.message)
                     if batch:
                         write(fp, batch)
@@ -553,7 +296,7 @@ class Loader:
                 break
             except csv.Error as exc:  # e.g. a field over the size limit; go on after it
                 last = reader.line_num
-                self.fail(index, fp, last, last, Reason.MALFORMED, _parse_error(exc))
+                self.fail(index, fp, last, last, Reason.MALFORMED, parse_error(exc))
             except UnicodeDecodeError:  # the file fails as a whole; its accepted lines stay
                 if batch:  # (their keys are in the index already)
                     write(fp, batch)
@@ -569,6 +312,11 @@ class Loader:
         self.vertices_added += len(batch)
 
     def _write_edges(self, fp: FileProgress, batch: list[tuple]) -> None:
+        fp.successful_lines += len(batch)
+        self._store_edges(fp, batch)
+
+    def _store_edges(self, fp: FileProgress, batch: list[tuple]) -> None:
+        """The store side of :meth:`_write_edges` (on the writer thread, when there is one)."""
         rows = batch
         override = self.plan.parallel_edge == "override"
         if override:
@@ -586,7 +334,6 @@ class Loader:
             delete=self._edge_delete,
             ignore_label=self.plan.ignore_label,
         )
-        fp.successful_lines += len(batch)
         if override:
             # Every line adds its edge and removes the edges it replaces: those of the graph
             # (deleted) and earlier lines of its batch (never inserted), so the counts do not
@@ -649,227 +396,10 @@ class Loader:
             raise ImportStopped()
         self.check_percent()
 
-    # -- row builders: one per file layout ---------------------------------------------------
-
-    def _ges_label_rows(
-        self, first_property_column: int, kind: str, prefix: int
-    ) -> dict[str, _LabelRows]:
-        rows: dict[str, _LabelRows] = {}
-        for label in self.schema.labels:
-            if label.kind not in (kind, "any"):
-                continue
-            columns = [first_property_column + i for i in range(len(label.properties))]
-            entry = _LabelRows(label, columns, self.width, prefix)
-            entry.columns = first_property_column + len(label.properties)
-            rows[label.name] = entry
-        return rows
-
-    def _ges_vertex_rows(self, spec: FileSpec) -> RowBuilder:
-        """``id,label,props...`` -> ``(vid, "", id, label, p0..)``."""
-        labels = self._ges_label_rows(2, "vertex", 4)
-        index = self.index
-        scope = index.scope("")
-        taken, new = scope.get, scope.new
-
-        def build(row: list[str]) -> tuple:
-            if len(row) < 2:
-                raise LineError(
-                    Reason.COLUMN_COUNT, f"expected at least 2 columns (id,label), got {len(row)}"
-                )
-            entry = labels.get(row[1])
-            if entry is None:
-                raise LineError(
-                    Reason.UNKNOWN_LABEL,
-                    f"label {shown(row[1])} is not a vertex label of the schema",
-                )
-            if len(row) != entry.columns:
-                raise LineError(Reason.COLUMN_COUNT, _column_message(entry, len(row), "id,label"))
-            key = row[0]
-            if not key:
-                raise LineError(Reason.EMPTY_ID, "the vertex id is empty")
-            if taken(key) is not None:
-                raise LineError(Reason.DUPLICATE_ID, f"vertex id {shown(key)} already exists")
-            vid = index.next_vid
-            values = entry.values(row, vid, "", key, row[1])  # BadValue: the id stays free
-            new[key] = vid
-            index.next_vid = vid + 1
-            return values
-
-        return build
-
-    def _ges_edge_rows(self, spec: FileSpec) -> RowBuilder:
-        """``source,target,label,props...`` -> ``(label, src vid, dst vid, p0..)``."""
-        labels = self._ges_label_rows(3, "edge", 3)
-        vid_of = self.index.scope("").get
-
-        def build(row: list[str]) -> tuple:
-            if len(row) < 3:
-                raise LineError(
-                    Reason.COLUMN_COUNT,
-                    f"expected at least 3 columns (source,target,label), got {len(row)}",
-                )
-            entry = labels.get(row[2])
-            if entry is None:
-                raise LineError(
-                    Reason.UNKNOWN_LABEL,
-                    f"label {shown(row[2])} is not an edge label of the schema",
-                )
-            if len(row) != entry.columns:
-                raise LineError(
-                    Reason.COLUMN_COUNT, _column_message(entry, len(row), "source,target,label")
-                )
-            src = vid_of(row[0])
-            if src is None:
-                raise LineError(
-                    Reason.MISSING_VERTEX, f"source vertex {shown(row[0])} does not exist"
-                )
-            dst = vid_of(row[1])
-            if dst is None:
-                raise LineError(
-                    Reason.MISSING_VERTEX, f"target vertex {shown(row[1])} does not exist"
-                )
-            return entry.values(row, row[2], src, dst)
-
-        return build
-
-    def _mapped_fields(self, label: LabelDef, spec: FileSpec, prefix: int) -> _LabelRows:
-        by_property = {c.property: c.index for c in spec.columns}
-        columns = [by_property.get(prop.name) for prop in label.properties]
-        return _LabelRows(label, columns, self.width, prefix)
-
-    def _mapped_vertex_rows(self, spec: FileSpec) -> RowBuilder:
-        """GraphScope: mapped columns of a vertex type's file -> ``(vid, type, key, type,
-        p0..)`` (the type is the key's scope: primary keys are unique per type)."""
-        label = self.schema.label(spec.label or "")
-        assert label is not None and label.primary_key is not None
-        entry = self._mapped_fields(label, spec, 4)
-        key_column = next(c.index for c in spec.columns if c.property == label.primary_key)
-        to_key = _key_converter(label, "the primary key")
-        need = _min_columns(spec)
-        name = label.name
-        index = self.index
-        scope = index.scope(name)
-        taken, new = scope.get, scope.new
-
-        def build(row: list[str]) -> tuple:
-            if len(row) < need:
-                raise LineError(
-                    Reason.COLUMN_COUNT, f"expected at least {need} columns, got {len(row)}"
-                )
-            if not row[key_column]:
-                raise LineError(Reason.EMPTY_ID, f"the primary key {label.primary_key} is empty")
-            key = to_key(row[key_column])
-            if taken(key) is not None:
-                raise LineError(
-                    Reason.DUPLICATE_ID, f"{name} with primary key {shown(key)} already exists"
-                )
-            vid = index.next_vid
-            values = entry.values(row, vid, name, key, name)  # BadValue: the key stays free
-            new[key] = vid
-            index.next_vid = vid + 1
-            return values
-
-        return build
-
-    def _mapped_edge_rows(self, spec: FileSpec) -> RowBuilder:
-        """GraphScope: -> ``(label, src vid, dst vid, p0..)``."""
-        label = self.schema.label(spec.label or "")
-        source = self.schema.label(spec.source_label or "")
-        target = self.schema.label(spec.target_label or "")
-        assert label is not None and source is not None and target is not None
-        entry = self._mapped_fields(label, spec, 3)
-        source_key = _key_converter(source, "source id")
-        target_key = _key_converter(target, "target id")
-        source_vid = self.index.scope(source.name).get
-        target_vid = self.index.scope(target.name).get
-        sc, tc = spec.source_column, spec.target_column
-        need = _min_columns(spec, sc, tc)
-        name, source_name, target_name = label.name, source.name, target.name
-
-        def build(row: list[str]) -> tuple:
-            if len(row) < need:
-                raise LineError(
-                    Reason.COLUMN_COUNT, f"expected at least {need} columns, got {len(row)}"
-                )
-            skey = source_key(row[sc])
-            src = source_vid(skey)
-            if src is None:
-                raise LineError(
-                    Reason.MISSING_VERTEX,
-                    f"source vertex {source_name} {shown(skey)} does not exist",
-                )
-            tkey = target_key(row[tc])
-            dst = target_vid(tkey)
-            if dst is None:
-                raise LineError(
-                    Reason.MISSING_VERTEX,
-                    f"target vertex {target_name} {shown(tkey)} does not exist",
-                )
-            return entry.values(row, name, src, dst)
-
-        return build
-
-
-class LineError(Exception):
-    """A line that cannot be loaded; ``reason`` is its machine code."""
-
-    def __init__(self, reason: Reason, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-
-
-RowBuilder = Callable[[list[str]], tuple]
-
-
-def _first_line(last: int, row: list[str]) -> int:
-    """The line a record starts on, from the line it ends on (a quoted field may hold line
-    breaks); only worked out for failed lines, so the hot loop does not track it."""
-    return last - sum(field.count("\n") for field in row)
-
-
-def _lines_of(last: int, row: list[str]) -> range:
-    return range(_first_line(last, row), last + 1)
-
 
 def store_width(plan: ImportPlan) -> int:
     """Property columns the store needs for the plan's schema."""
     return max((len(label.properties) for label in plan.schema.labels), default=0)
-
-
-def _min_columns(spec: FileSpec, *extra: int) -> int:
-    indexes = [c.index for c in spec.columns] + list(extra)
-    return max(indexes, default=-1) + 1
-
-
-def _column_message(entry: _LabelRows, got: int, leading: str) -> str:
-    props = len(entry.label.properties)
-    if props == 0:
-        wanted = f"{entry.columns} columns ({leading}; label {entry.label.name} has no properties)"
-    else:
-        wanted = (
-            f"{entry.columns} columns ({leading} and the {props} properties of label "
-            f"{entry.label.name})"
-        )
-    return f"expected {wanted}, got {got}"
-
-
-def _key_converter(label: LabelDef, what: str) -> Convert:
-    """Primary-key text of ``label`` -> vertex key; a bad one names ``what`` it was."""
-    assert label.primary_key is not None
-    prop = label.property(label.primary_key)
-    assert prop is not None
-    to_key = key_converter(prop)
-
-    def convert(text: str) -> str:
-        try:
-            return to_key(text)
-        except BadValue as exc:
-            raise BadValue(
-                exc.reason, f"{what}: {shown(text)} is not a valid {label.name} primary key"
-            ) from None
-
-    return convert
 
 
 def run_import(

@@ -178,7 +178,7 @@ class GraphStore:
         finally:
             self.conn.close()
 
-    # -- batches: rows carry resolved vertex ids (see loader.VertexIndex) ---------------------
+    # -- batches: rows carry resolved vertex ids (see keyindex.VertexIndex) ---------------------
 
     def max_vid(self) -> int:
         row = self.conn.execute("SELECT max(vid) FROM vertex").fetchone()
@@ -197,6 +197,15 @@ class GraphStore:
             "SELECT vid FROM vertex WHERE scope = ? AND key = ?", (scope, key)
         ).fetchone()
         return row[0] if row else None
+
+    def find_vids(self, scope: str, keys: Sequence[str]) -> list[tuple[str, int]]:
+        """``(key, vid)`` of those of ``keys`` that are vertices of ``scope``: one statement
+        for a whole batch of keys (graphs beyond the in-memory key index)."""
+        return self.conn.execute(
+            "SELECT key, vid FROM vertex WHERE scope = ? AND key IN "
+            "(SELECT value FROM json_each(?))",
+            (scope, json.dumps(list(keys), ensure_ascii=False)),
+        ).fetchall()
 
     def vertex_sql(self, width: int) -> str:
         """Insert of ``(vid, scope, key, label, p0..)`` rows."""

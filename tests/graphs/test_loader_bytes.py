@@ -160,7 +160,7 @@ def test_nul_and_undecodable_bytes_are_stored_escaped(workspace, small_graph):
 
 
 def test_storable_text():
-    from jobcenter.graphs.loader import storable_text
+    from jobcenter.graphs.reading import storable_text
 
     assert storable_text("plain é") == "plain é"
     assert storable_text("a\x00b\udcffc\ud800") == "a\\x00b\\xffc\\ud800"
@@ -186,7 +186,7 @@ def test_storable_text():
     ],
 )
 def test_encodings_must_keep_ascii_as_it_is(encoding, supported):
-    from jobcenter.graphs.loader import encoding_problem
+    from jobcenter.graphs.reading import encoding_problem
 
     assert (encoding_problem(encoding) == "") is supported
 

@@ -6,7 +6,7 @@ characters. Both dialects' layouts (GES and GraphScope) go through the one loade
 
 from __future__ import annotations
 
-from jobcenter.graphs import loader
+from jobcenter.graphs import reading
 from jobcenter.graphs.formats import graphscope
 from jobcenter.graphs.plan import RAW_LINE_LIMIT
 from tests.graphs.test_loader_integrity import DEFINITION
@@ -85,7 +85,7 @@ def test_ges_failed_lines_far_into_a_big_file_are_the_right_lines(workspace, sma
     bad = {6: '"v7",user,"N, 7",x', 9_998: "v9999,user,,x", 39_999: '"v40000",user,"a""b",y'}
     offset = 0
     for index, record in enumerate(records):
-        if offset + len(record) + 1 > loader.RawLines.BLOCK:
+        if offset + len(record) + 1 > reading.RawLines.BLOCK:
             bad[index] = f'v{index + 1},user,"across\nthe boundary",z'  # starts before it
             break
         offset += len(record) + 1

@@ -1,0 +1,336 @@
+"""The loader's reading of a data file in byte chunks (:mod:`jobcenter.graphs.chunks`): a chunk's
+ordinary lines built at once (:mod:`jobcenter.graphs.columnar`), the lines it does not take
+judged one by one in their place, special lines through ``csv.reader``; batches, checkpoints
+and the error threshold on the same records as the per-line reading of
+:class:`jobcenter.graphs.loader.Loader`, of which this is a part."""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import csv
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from jobcenter.graphs import columnar
+from jobcenter.graphs.chunks import Chunks, special_bytes
+from jobcenter.graphs.keyindex import ScopeKeys
+from jobcenter.graphs.plan import FileProgress, FileSpec, ImportAborted, ImportStopped, Reason
+from jobcenter.graphs.reading import FileScan, RawLines, is_utf8, parse_error
+from jobcenter.graphs.rows import LineError, RowBuilder, first_line, lines_of, rows_scope
+from jobcenter.graphs.values import BadValue
+from jobcenter.graphs.writer import BatchWriter
+
+
+class ChunkedReading:
+    """Part of :class:`~jobcenter.graphs.loader.Loader` (its state and its per-line helpers:
+    ``fail``, ``_reader``, ``_write_*``, ``_finish_file``...)."""
+
+    batch_rows: int
+    _batch: list[tuple]
+    _count: int
+
+    def _load_columnar(
+        self,
+        index: int,
+        spec: FileSpec,
+        scan: FileScan,
+        fp: FileProgress,
+        build: RowBuilder,
+        rows: columnar.Rows,
+    ) -> None:
+        options = spec.csv
+        special = special_bytes(options.quotechar, options.escapechar, is_utf8(options.encoding))
+        try:
+            chunks = Chunks(
+                spec.path,
+                options.encoding,
+                bom=scan.bom,
+                special=special,
+                bad_lines=scan.bad_lines,
+            )
+        except OSError as exc:
+            self._file_error(fp, f"cannot read the file: {exc.strerror or exc}")
+            return
+        write = self._write_edges if spec.role == "edge" else self._write_vertices
+        writer: BatchWriter | None = None
+        if spec.role == "edge" and self.index.in_memory:  # the store is the writer's alone
+
+            def write(fp: FileProgress, batch: list[tuple]) -> None:
+                fp.successful_lines += len(batch)
+                writer.put(fp, batch)  # type: ignore[union-attr]
+
+            writer = BatchWriter(self._store_edges)
+        if scan.bom:
+            self._notes[index].append(
+                "the UTF-8 byte order mark (BOM) at the start of the file was skipped"
+            )
+        self._raw_lines = RawLines(spec.path, options.encoding, bom=scan.bom)
+        try:
+            try:
+                self._stream_columnar(index, spec, scan, fp, chunks, build, write, rows)
+            except BaseException:
+                if writer is not None:
+                    writer.close(quiet=True)
+                raise
+            if writer is not None:
+                writer.close()
+        except UnicodeDecodeError as exc:  # a decoder that even surrogateescape cannot pass
+            self._file_error(fp, f"the file cannot be read as {options.encoding}: {exc.reason}")
+            return
+        finally:
+            chunks.close()
+            self._raw_lines.close()
+            self._raw_lines = None
+        fp.bytes_read = fp.bytes_total
+        fp.total_lines = fp.successful_lines + fp.failed_lines
+        self._finish_file(index, fp)
+
+    def _stream_columnar(
+        self,
+        index: int,
+        spec: FileSpec,
+        scan: FileScan,
+        fp: FileProgress,
+        chunks: Chunks,
+        build: RowBuilder,
+        write: Callable[[FileProgress, list[tuple]], None],
+        rows: columnar.Rows,
+    ) -> None:
+        """:meth:`_stream` over byte chunks: the ordinary lines of a chunk go through ``rows``
+        at once; the lines it does not recognise go through ``build`` one by one, and special
+        lines through ``csv.reader``, record by record, in their place. Batches, checkpoints
+        and the error threshold fall on the same records as in :meth:`_stream`: every
+        ``self.batch_rows`` records."""
+        reader = self._reader(spec, chunks)
+        encoding = spec.csv.encoding
+        bad = scan.bad_lines
+        scope = rows_scope(spec) if spec.role == "vertex" else None
+        if spec.csv.header_row:  # the first record that is not blank names the columns
+            with contextlib.suppress(csv.Error):
+                for row in reader:
+                    if row:
+                        break
+
+        def record() -> bool:
+            """One record through csv.reader (from line ``chunks.line``); False at the end."""
+            try:
+                row = next(reader)
+            except StopIteration:
+                return False
+            except csv.Error as exc:  # as _stream: the slice of records restarts after it
+                last = chunks.line - 1
+                self.fail(
+                    index,
+                    fp,
+                    last,
+                    last,
+                    Reason.MALFORMED,
+                    parse_error(exc),
+                    lambda: chunks.raw(last, last),
+                )
+                self._count = 0
+                return True
+            last = chunks.line - 1
+            if row:
+                try:
+                    if not bad.isdisjoint(lines_of(last, row)):
+                        raise LineError(Reason.ENCODING, f"the line is not valid {encoding}")
+                    self._batch.append(build(row))
+                except (LineError, BadValue) as exc:
+                    line = first_line(last, row)
+                    self.fail(
+                        index,
+                        fp,
+                        line,
+                        last,
+                        exc.reason,
+                        exc.message,
+                        lambda line=line, last=last: chunks.raw(line, last),
+                    )
+            self._count += 1
+            return True
+
+        self._batch = []
+        self._count = 0  # records since the last checkpoint
+        try:
+            while True:
+                if chunks.i >= chunks.count and not chunks.load():
+                    break
+                if chunks.all_special:
+                    if not record():
+                        break
+                else:
+                    self._run(
+                        index, fp, chunks, rows, spec.csv.delimiter, build, write, record, scope
+                    )
+                if self._count >= self.batch_rows:
+                    self._flush(fp, write, chunks.bytes_read)
+            self._flush(fp, write, chunks.bytes_read)
+        except UnicodeDecodeError:  # the file fails as a whole; its accepted lines stay
+            if self._batch:
+                write(fp, self._batch)
+            raise
+        except ImportAborted:  # nothing is written; the lines of this batch were valid
+            fp.successful_lines += len(self._batch)
+            raise
+        finally:
+            self._batch = []
+
+    def _flush(
+        self,
+        fp: FileProgress,
+        write: Callable[[FileProgress, list[tuple]], None],
+        read: int | None,
+    ) -> None:
+        """End of a slice of records: write the batch, publish, stop if asked."""
+        if self._batch:
+            write(fp, self._batch)
+            self._batch = []
+        self._count = 0
+        self._checkpoint_bytes(fp, read)
+
+    def _run(
+        self,
+        index: int,
+        fp: FileProgress,
+        chunks: Chunks,
+        rows: columnar.Rows,
+        delimiter: str,
+        build: RowBuilder,
+        write: Callable[[FileProgress, list[tuple]], None],
+        record: Callable[[], bool],
+        scope: str | None,
+    ) -> None:
+        """The rest of the current chunk (from ``chunks.i``) into ``self._batch``: its lines
+        built at once by ``rows``, then taken in order. Ends with the chunk, or when a special
+        record read on into the next chunk. ``scope``: the key scope of a vertex file."""
+        start, first = chunks.i, chunks.first
+        lines = chunks.lines.slice(start)
+        special = [s - start for s in chunks.special if s >= start]
+        try:
+            text = lines.cast(pa.string())
+        except pa.ArrowInvalid:  # undecodable lines (special): blank them for the build
+            blank = [False] * len(lines)
+            for s in special:
+                blank[s] = True
+            text = pc.if_else(pa.array(blank), pa.scalar(b"", pa.binary()), lines)
+            text = text.cast(pa.string())
+        run = rows.run(text)
+        positions, made, keys = run.positions, run.rows, run.keys
+        total = len(lines)
+        vertex = scope is not None
+        taken: Any = None
+        new: dict[str, int] = {}
+        if vertex:
+            assert keys is not None
+            scope_keys = self.index.scope(scope)  # type: ignore[arg-type]
+            new = scope_keys.new
+            if isinstance(scope_keys, ScopeKeys):
+                taken = scope_keys.keys.keys()  # the same dict as ``new``
+            else:  # one look-up for the run; keys it registers stay in ``new`` meanwhile
+                taken = {k for k, _ in self.store.find_vids(scope, keys)}  # type: ignore[arg-type]
+                self.index.hold = True
+        invalid = run.invalid
+        # The text of the lines handed back, fetched in one go.
+        texts = pc.take(text, pa.array(invalid, pa.int64())).to_pylist() if invalid else []
+
+        def take(p: int, n: int) -> int:
+            """The ``n`` valid lines from ``made[p]`` into the batch; returns the next ``p``."""
+            batch = self._batch
+            if not vertex:
+                batch.extend(made[p : p + n])
+                return p + n
+            names = keys[p : p + n]  # type: ignore[index]
+            if new.keys().isdisjoint(names) and taken.isdisjoint(names) and len(set(names)) == n:
+                vid = self.index.next_vid  # no duplicate among them: vids in one go
+                vids = range(vid, vid + n)
+                new.update(zip(names, vids, strict=True))
+                self.index.next_vid = vid + n
+                batch.extend(map(operator.add, zip(vids), made[p : p + n]))
+                return p + n
+            for q in range(p, p + n):
+                key = keys[q]  # type: ignore[index]
+                if key not in taken and key not in new:
+                    vid = self.index.next_vid
+                    new[key] = vid
+                    self.index.next_vid = vid + 1
+                    batch.append((vid, *made[q]))
+                    continue
+                # a duplicate id: the per-line builder says so
+                raw = text[positions[q]].as_py()
+                try:
+                    batch.append(build(raw.split(delimiter)))
+                except (LineError, BadValue) as exc:
+                    number = first + start + positions[q]
+                    self.fail(
+                        index,
+                        fp,
+                        number,
+                        number,
+                        exc.reason,
+                        exc.message,
+                        lambda number=number: chunks.raw(number, number),
+                    )
+            return p + n
+
+        j = p = s = k = 0
+        try:
+            while j < total:
+                while s < len(special) and special[s] < j:
+                    s += 1
+                if s < len(special) and special[s] == j:  # a special record, in its place
+                    chunks.i = start + j
+                    if not record() or chunks.first != first:
+                        return  # the record read on into the next chunk (or to the end)
+                    j = chunks.i - start
+                    p = bisect.bisect_left(positions, j, p)
+                else:
+                    end = min(total, j + self.batch_rows - self._count)
+                    if s < len(special):
+                        end = min(end, special[s])
+                    # The piece's lines that rows did not take, one by one; the rest at once.
+                    k = bisect.bisect_left(invalid, j, k)
+                    stop = bisect.bisect_left(invalid, end, k)
+                    at = j
+                    for line, raw in zip(invalid[k:stop], texts[k:stop], strict=True):
+                        if line > at:
+                            p = take(p, line - at)
+                        at = line + 1
+                        if not raw:
+                            continue  # blank lines are not data lines
+                        try:
+                            self._batch.append(build(raw.split(delimiter)))
+                        except (LineError, BadValue) as exc:
+                            number = first + start + line
+                            self.fail(
+                                index,
+                                fp,
+                                number,
+                                number,
+                                exc.reason,
+                                exc.message,
+                                lambda raw=raw: raw.encode(),  # ordinary: valid utf-8
+                            )
+                    if end > at:
+                        p = take(p, end - at)
+                    k = stop
+                    self._count += end - j
+                    j = end
+                if self._count >= self.batch_rows:
+                    self._flush(fp, write, None)
+            chunks.i = start + total
+        finally:
+            self.index.hold = False
+
+    def _checkpoint_bytes(self, fp: FileProgress, read: int | None) -> None:
+        """:meth:`_checkpoint` of the columnar path (``read``: bytes read so far)."""
+        if read is not None:
+            fp.bytes_read = min(read, fp.bytes_total)
+        if self.progress.stop.is_set():
+            raise ImportStopped()
+        self.check_percent()

@@ -1,0 +1,272 @@
+"""Vectorized row building: a run of ordinary lines (see :mod:`jobcenter.graphs.chunks`) in, the
+store rows of the lines that are valid out, with pyarrow doing the per-line work natively.
+
+The rule that keeps the semantics exact: this module only *recognises* lines that are valid
+beyond doubt, by forms that both pyarrow and the per-line converters of
+:mod:`jobcenter.graphs.values` accept and read the same way (an int is ``-?[0-9]{1,9}``, not
+``+7`` or ``1_000``, which Python's ``int`` also takes; a double has at most 20+20 digits and a
+two-digit exponent, so it is finite). Every other line, good or bad, goes back to the per-line
+builder of :mod:`jobcenter.graphs.loader`, which decides it and gives the reason, the message and
+the line. So what this module gets wrong can only be speed, never a result.
+
+Per run and per label: split the lines into fields (``split_pattern``), check the column count
+and the label, resolve keys (``index_in`` against the key index's keys), check and convert
+every property column, and zip the columns into rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import compress, repeat
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from jobcenter.graphs.schema import LabelDef, PropertyDef
+from jobcenter.graphs.values import BadValue, converter
+
+# The forms recognised per type: what both Python and pyarrow read, and always in range.
+_INT_FORMS = {
+    "int": "-?[0-9]{1,9}",
+    "long": "-?[0-9]{1,18}",
+    "uint32": "[0-9]{1,9}",
+    "uint64": "[0-9]{1,18}",
+}
+# Keys in canonical form (``str(int(text)) == text``), as the key index holds them.
+_KEY_FORMS = {
+    "int": "0|-?[1-9][0-9]{0,8}",
+    "long": "0|-?[1-9][0-9]{0,17}",
+    "uint32": "0|[1-9][0-9]{0,8}",
+    "uint64": "0|[1-9][0-9]{0,17}",
+}
+_FLOAT_FORM = "-?[0-9]{1,20}(\\.[0-9]{1,20})?([eE][-+]?[0-9]{1,2})?"
+_BOOLS = ["0", "false", "FALSE", "False", "1", "true", "TRUE", "True"]  # see values._TRUE
+_STRING_KEYS = frozenset({"string", "char_array", "char"})
+_NULL = pa.scalar(None, pa.string())
+
+
+@dataclass
+class Run:
+    """What a run gave: ``positions`` of the lines that are valid (ascending, indexes into the
+    run), their ``rows`` and, for vertex lines, their ``keys``. Edge rows are store rows;
+    vertex rows lack their leading vid (given in file order by the loader)."""
+
+    positions: list[int]
+    rows: list[tuple]
+    keys: list[str] | None = None
+    invalid: list[int] = dataclasses.field(default_factory=list)  # the other lines
+
+
+Lookup = Callable[[str, pa.Array], pa.Array]  # (scope, keys) -> vids, null where not found
+
+
+def supported(label: LabelDef) -> bool:
+    """Whether a label's primary key (GraphScope) has a form this module can recognise."""
+    if label.primary_key is None:
+        return True
+    prop = label.property(label.primary_key)
+    return prop is not None and (prop.type in _KEY_FORMS or prop.type in _STRING_KEYS)
+
+
+def _values(column: pa.Array, prop: PropertyDef) -> tuple[list, pa.Array | None]:
+    """The stored values of one property column and which are recognised (None: all)."""
+    empty = pc.equal(column, "")
+    kind = prop.type
+    if prop.cardinality != "single" or kind in ("date", "datetime"):
+        return _python_values(column, prop)
+    if kind in _INT_FORMS or kind in ("float", "double"):
+        form = _INT_FORMS.get(kind, _FLOAT_FORM)
+        ok = pc.match_substring_regex(column, f"^({form})?$")
+        clean = pc.if_else(pc.and_(ok, pc.invert(empty)), column, _NULL)
+        target = pa.int64() if kind in _INT_FORMS else pa.float64()
+        return pc.cast(clean, target).to_pylist(), ok
+    if kind == "bool":
+        code = pc.index_in(column, value_set=pa.array(_BOOLS))
+        ok = pc.or_(pc.is_valid(code), empty)
+        return pc.cast(pc.greater_equal(code, 4), pa.int64()).to_pylist(), ok
+    if kind == "enum":
+        allowed = pa.array(list(prop.enum_values), pa.string())
+        ok = pc.or_(pc.is_in(column, value_set=allowed), empty)
+    elif kind == "char":
+        ok = pc.less_equal(pc.utf8_length(column), 1)
+    elif prop.max_length is not None:
+        ok = pc.less_equal(pc.utf8_length(column), prop.max_length)
+    else:
+        ok = None
+    return pc.if_else(empty, _NULL, column).to_pylist(), ok
+
+
+def _python_values(column: pa.Array, prop: PropertyDef) -> tuple[list, pa.Array | None]:
+    """Types converted by their per-line converter, value by value (dates, lists, sets)."""
+    convert = converter(prop)
+    values: list = []
+    ok: list[bool] = []
+    for text in column.to_pylist():
+        if not text:
+            values.append(None)
+            ok.append(True)
+            continue
+        try:
+            values.append(convert(text) if convert is not None else text)
+            ok.append(True)
+        except BadValue:
+            values.append(None)
+            ok.append(False)
+    return values, (None if all(ok) else pa.array(ok, pa.bool_()))
+
+
+def _and(a: pa.Array | None, b: pa.Array | None) -> pa.Array | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return pc.and_(a, b)
+
+
+@dataclass
+class Part:
+    """The lines of one label in a file layout: ``label_column`` names the label (GES) or is
+    None (GraphScope: one label per file); ``columns`` the exact field count (GES) or
+    ``min_columns`` the least (GraphScope); ``props`` the property columns (None: absent)."""
+
+    label: LabelDef
+    props: Sequence[int | None]
+    columns: int | None = None
+    min_columns: int = 0
+
+
+class Rows:
+    """Builds the rows of one file layout. ``kind`` is ``vertex`` or ``edge``. Vertices:
+    ``keys`` is ``(column, scope, key form)``; edges: ``ends`` the ``(column, scope)`` of
+    source and target. ``scope`` of a vertex row is the key's scope."""
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        delimiter: str,
+        parts: Sequence[Part],
+        label_column: int | None,
+        width: int,
+        lookup: Lookup,
+        key: tuple[int, str, str | None] | None = None,
+        ends: tuple[tuple[int, str], tuple[int, str]] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.delimiter = delimiter
+        self.parts = parts
+        self.label_column = label_column
+        self.width = width
+        self.lookup = lookup
+        self.key = key
+        self.ends = ends
+
+    def run(self, lines: pa.Array) -> Run:
+        fields = pc.split_pattern(lines, self.delimiter)
+        counts = pc.list_value_length(fields)
+        runs: list[Run] = []
+        if self.label_column is not None:
+            least = min(part.columns or 0 for part in self.parts)
+            base = pc.greater_equal(counts, max(least, self.label_column + 1))
+            where = pc.indices_nonzero(base)
+            fields, counts = pc.filter(fields, base), pc.filter(counts, base)
+            labels = pc.list_element(fields, self.label_column)
+            taken = None  # of the lines in ``where``: those valid
+            for part in self.parts:
+                mask = pc.and_(pc.equal(labels, part.label.name), pc.equal(counts, part.columns))
+                run, ok = self._part(part, pc.filter(fields, mask), pc.filter(where, mask))
+                runs.append(run)
+                valid = mask if ok is None else pc.replace_with_mask(mask, mask, ok)
+                taken = valid if taken is None else pc.or_(taken, valid)
+        else:
+            part = self.parts[0]
+            base = pc.greater_equal(counts, part.min_columns)
+            run, taken = self._part(part, pc.filter(fields, base), pc.indices_nonzero(base))
+            runs.append(run)
+        if taken is None:
+            valid = base
+        else:
+            valid = pc.replace_with_mask(base, base, taken) if len(taken) else base
+        runs = [r for r in runs if r.positions]
+        merged = runs[0] if len(runs) == 1 else _merge(runs, self.kind == "vertex")
+        if len(merged.positions) < len(lines):
+            merged.invalid = pc.indices_nonzero(pc.invert(valid)).to_pylist()
+        return merged
+
+    def _part(self, part: Part, fields: pa.Array, where: pa.Array) -> tuple[Run, Any]:
+        """The run of one label's lines (``where`` they are in the run) and which of them
+        are valid (None: all)."""
+        if len(fields) == 0:
+            return Run([], [], [] if self.kind == "vertex" else None), None
+        name = part.label.name
+        ok: pa.Array | None = None
+        leading: list[Any] = []
+        keys: list[str] | None = None
+        if self.kind == "vertex":
+            assert self.key is not None
+            column, scope, form = self.key
+            key = pc.list_element(fields, column)
+            ok = pc.not_equal(key, "")
+            if form is not None:
+                ok = pc.and_(ok, pc.match_substring_regex(key, f"^({form})$"))
+            keys = key.to_pylist()
+            leading = [repeat(scope), keys, repeat(name)]
+        else:
+            assert self.ends is not None
+            leading = [repeat(name)]
+            (source, source_scope), (target, target_scope) = self.ends
+            sources = pc.list_element(fields, source)
+            targets = pc.list_element(fields, target)
+            if source_scope == target_scope:  # one look-up for both ends
+                both = self.lookup(source_scope, pa.concat_arrays([sources, targets]))
+                ends = [both.slice(0, len(sources)), both.slice(len(sources))]
+            else:
+                ends = [self.lookup(source_scope, sources), self.lookup(target_scope, targets)]
+            for vids in ends:
+                ok = _and(ok, pc.is_valid(vids))
+                leading.append(vids.to_pylist())
+        values: list[Any] = []
+        for prop, column in zip(part.label.properties, part.props, strict=True):
+            if column is None:
+                values.append(repeat(None))
+                continue
+            got, good = _values(pc.list_element(fields, column), prop)
+            values.append(got)
+            ok = _and(ok, good)
+        values += [repeat(None)] * (self.width - len(part.label.properties))
+        rows = zip(*leading, *values, strict=False)  # repeat() columns are endless
+        if ok is None or pc.all(ok).as_py():
+            return Run(where.to_pylist(), list(rows), keys), None
+        flags = ok.to_pylist()
+        positions = list(compress(where.to_pylist(), flags))
+        chosen = list(compress(rows, flags))
+        kept = list(compress(keys, flags)) if keys is not None else None
+        return Run(positions, chosen, kept), ok
+
+
+def _merge(runs: list[Run], vertex: bool) -> Run:
+    """The runs of several labels as one, in line order."""
+    order = sorted(
+        (position, k, n) for k, run in enumerate(runs) for n, position in enumerate(run.positions)
+    )
+    return Run(
+        [position for position, _, _ in order],
+        [runs[k].rows[n] for _, k, n in order],
+        [runs[k].keys[n] for _, k, n in order] if vertex else None,  # type: ignore[index]
+    )
+
+
+def key_form(label: LabelDef) -> str | None:
+    """The recognised form of a label's primary key (None: any non-empty text)."""
+    assert label.primary_key is not None
+    prop = label.property(label.primary_key)
+    assert prop is not None
+    return _KEY_FORMS.get(prop.type)
+
+
+def json_keys(keys: list[str]) -> str:
+    return json.dumps(keys, ensure_ascii=False)
