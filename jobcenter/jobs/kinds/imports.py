@@ -10,7 +10,8 @@ or uploads), validated line by line and committed to the graph's store in one tr
 - Phases: "waiting for the graph" (its write lock), "reading files" (the loader's pre-pass),
   "loading graph" (lines validated and written), "committing".
 - Dry run (``Job.dry_run``): the same work, and the store transaction rolled back at the end.
-- Retry: the same request (a dry run again for a dry run), while the graph exists. Cancellable until its commit gate.
+- Retry: the same request (a dry run again for a dry run), while the graph exists.
+  Cancellable until its commit gate.
 - Result: the loader's ``ImportSummary`` (lines and files, loaded and failed).
 """
 
