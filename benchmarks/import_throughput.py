@@ -19,6 +19,9 @@ and its CPU time, user + sys of all its threads):
 - ``jobcenter``: ``run_import``, the loader every import job runs (every field converted and
   checked, endpoints resolved, duplicate ids refused, every line counted, failed lines kept with
   their reason, message and raw text, one transaction committed with its summary);
+- ``dryrun``: ``run_import`` as a dry run (issue 17): the same work as ``jobcenter``, and the
+  transaction rolled back instead of committed; it must count exactly what ``jobcenter`` counts
+  and leave its store empty, and cost no more than the real import;
 - ``duckdb``: the anchor (issue 14): DuckDB doing the same validation: typed parse with a rejects
   table, label check, empty and duplicate ids (first wins), vertex numbering, endpoints resolved
   by a hash join, persisted in a DuckDB file;
@@ -26,7 +29,7 @@ and its CPU time, user + sys of all its threads):
   Parquet file.
 
 Run: .venv/bin/python benchmarks/import_throughput.py [--edges 1000000] [--rounds 5]
-     [--files clean,messy] [--sides bare,jobcenter,duckdb,polars]
+     [--files clean,messy] [--sides bare,jobcenter,duckdb,polars,dryrun]
 """
 
 from __future__ import annotations
@@ -143,7 +146,7 @@ def bare_load(files: dict[str, str], target: Path, messy: bool) -> dict:
     return {}
 
 
-def our_load(files: dict[str, str], target: Path, root: Path) -> dict:
+def our_load(files: dict[str, str], target: Path, root: Path, *, dry_run: bool = False) -> dict:
     from jobcenter.core.paths import RootedResolver
     from jobcenter.graphs.formats.ges import build_import_plan
     from jobcenter.graphs.loader import run_import
@@ -153,8 +156,13 @@ def our_load(files: dict[str, str], target: Path, root: Path) -> dict:
     plan = build_import_plan(files, existing=None, resolve=RootedResolver([root]))
     progress = ImportProgress.for_plan(plan)
     store = GraphStore(target)
-    summary = run_import(plan, store, job_id="j", progress=progress, commit_gate=lambda s: True)
+    summary = run_import(
+        plan, store, job_id="j", progress=progress, commit_gate=lambda s: True, dry_run=dry_run
+    )
+    stored = sum(n for kind in store.counts().values() for n in kind.values())
     store.close()
+    if dry_run and stored:
+        raise SystemExit(f"the dry run left {stored} vertices and edges in its store")
     counts = {}
     for fp in progress.files[1:]:
         counts[fp.role] = {"lines": fp.total_lines, "loaded": fp.successful_lines}
@@ -248,7 +256,7 @@ def polars_load(files: dict[str, str], target: Path) -> dict:
 
 def run_side(side: str, files: dict[str, str], target: Path, root: Path, messy: bool) -> None:
     """Child process: one load, measured; prints its result as JSON."""
-    if side == "jobcenter":
+    if side in ("jobcenter", "dryrun"):
         import django
         from django.conf import settings
 
@@ -262,8 +270,8 @@ def run_side(side: str, files: dict[str, str], target: Path, root: Path, messy: 
     wall, cpu = time.perf_counter(), cpu_seconds()
     if side == "bare":
         result = bare_load(files, target, messy)
-    elif side == "jobcenter":
-        result = our_load(files, target, root)
+    elif side in ("jobcenter", "dryrun"):
+        result = our_load(files, target, root, dry_run=side == "dryrun")
     elif side == "duckdb":
         result = duckdb_load(files, target)
     else:
@@ -361,6 +369,13 @@ def main() -> None:
                     want["lines"] = sum(want.values())
                     assert got[role] == want, (role, got[role], want, blank)
                 print("jobcenter's counts per file and reason: as expected")
+        if "jobcenter" in seen and "dryrun" in seen:
+            same = all(
+                (d["failed"], d["counts"]) == (o["failed"], o["counts"])
+                for d, o in zip(seen["dryrun"], seen["jobcenter"], strict=True)
+            )
+            assert same, "the dry run counted other lines than the import"
+            print("dryrun's counts per file and reason: the same as jobcenter's")
         for side in sides:
             if "loaded" in seen[side][0]:
                 print(f"{side} loaded: {seen[side][0]['loaded']}")
@@ -387,6 +402,16 @@ def main() -> None:
                 f"jobcenter CPU relative to DuckDB (median of per-round ratios): {ratio:.2f}"
                 "  (target <= 2.0)"
             )
+        if "jobcenter" in seen and "dryrun" in seen:
+            for what in ("cpu", "wall"):
+                ratio = statistics.median(
+                    d[what] / o[what]
+                    for d, o in zip(seen["dryrun"], seen["jobcenter"], strict=True)
+                )
+                print(
+                    f"dryrun {what} relative to jobcenter (median of per-round ratios): "
+                    f"{ratio:.2f}  (target <= 1.0)"
+                )
 
 
 if __name__ == "__main__":

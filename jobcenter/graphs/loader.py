@@ -16,7 +16,8 @@ How an import runs:
    go to the store in batches, for edge files on a second thread (:mod:`~jobcenter.graphs.writer`).
 3. Between batches the loader publishes its counters (read by the job's heartbeat thread) and
    looks at the stop flag: a cancel rolls the transaction back, so the graph is as it was.
-4. ``commit_gate`` is the point of no return; then the data and the import's summary commit.
+4. ``commit_gate`` is the point of no return; then the data and the import's summary commit
+   (a dry run rolls the transaction back here instead).
 
 What a line is (one rule for the pre-pass, the reader and every line number): a line ends at
 an LF byte; CRs right before the LF belong to the ending (CRLF, and CRCRLF), as do CRs at the
@@ -410,8 +411,13 @@ def run_import(
     progress: ImportProgress,
     commit_gate: CommitGate | None = None,
     index_capacity: int = INDEX_CAPACITY,
+    dry_run: bool = False,
 ) -> ImportSummary:
     """Run ``plan`` into ``store`` as one transaction and return what it did.
+
+    ``dry_run``: everything runs as usual (the same validation, writes and look-ups inside the
+    transaction, so edges see the vertices the run added) and the transaction is rolled back
+    instead of committed: the summary is what the import would do, and the store is unchanged.
 
     Raises :class:`ImportStopped` when ``progress.stop`` was set (or the commit gate refused)
     and :class:`ImportAborted` when the error threshold was crossed; in both cases, and on any
@@ -479,7 +485,10 @@ def run_import(
         )
         if progress.stop.is_set() or (commit_gate is not None and not commit_gate(summary)):
             raise ImportStopped()
-        store.commit(job_id=job_id, summary=summary.to_dict())
+        if dry_run:
+            store.rollback()
+        else:
+            store.commit(job_id=job_id, summary=summary.to_dict())
         return summary
     except ImportAborted as exc:
         current = progress.files[progress.current_file]

@@ -115,6 +115,9 @@ class Job(models.Model):
     # What the runner needs, normalised from the request (e.g. {"format": "ges", ...}).
     params = models.JSONField(default=dict)
     cancellable = models.BooleanField(default=True)
+    # An import that validates every line as a real one would and writes nothing to the graph
+    # (its store transaction is rolled back at the end).
+    dry_run = models.BooleanField(default=False)
     fail_reason = models.TextField(blank=True)
     result = models.JSONField(null=True, blank=True)
 

@@ -102,11 +102,11 @@ def import_committed(job: Job) -> bool | None:
     at its end or not at all: None while the job is active; True once it committed (the job
     then keeps the import's summary as ``result``, written with the final status or recovered
     from the store's commit record); False when it ended without committing (cancelled,
-    aborted by the error threshold, failed, worker lost). Derived, so exact: nothing else sets
-    an import's ``result``."""
+    aborted by the error threshold, failed, worker lost, or a dry run). Derived, so exact:
+    nothing else sets an import's ``result``."""
     if job.status in ACTIVE_STATUSES:
         return None
-    return job.result is not None
+    return job.result is not None and not job.dry_run
 
 
 def file_committed_lines(job: Job, file: JobFile) -> int | None:

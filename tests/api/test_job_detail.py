@@ -23,6 +23,7 @@ JOB_KEYS = {
     "progress",
     "dialect",
     "cancellable",
+    "dry_run",  # issue 17
     "fail_reason",
     "result",
     "created_at",

@@ -216,8 +216,11 @@ def check_jobs(facts: StoreFacts, *, graph_id: str | None) -> None:
     if graph_id is None or facts.restored:
         return
     recorded = {job_id for job_id, _ in facts.records}
-    for pk, result in Job.objects.filter(
-        graph_id=graph_id, type=JobType.IMPORT, status__in=finished, result__isnull=False
+    imports = Job.objects.filter(graph_id=graph_id, type=JobType.IMPORT)
+    if dry := sorted(recorded & set(imports.filter(dry_run=True).values_list("pk", flat=True))):
+        raise StoreInvariantError(f"{facts.path}: dry runs {dry} have a commit record")
+    for pk, result in (
+        imports.filter(status__in=finished, result__isnull=False, dry_run=False)
     ).values_list("pk", "result"):
         if isinstance(result, dict) and "vertices_added" in result and pk not in recorded:
             raise StoreInvariantError(

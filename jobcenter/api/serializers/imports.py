@@ -27,6 +27,14 @@ class ImportInputSerializer(serializers.Serializer):
         help_text="GraphScope: the SchemaMapping (loading_config, vertex_mappings...).",
     )
     name = TextField(required=False, max_length=128, default="ImportGraph")
+    dry_run = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Validate every line as the import would (same counts and failed lines) and write "
+            "nothing to the graph."
+        ),
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         key, other = ("request", "mapping") if attrs["format"] == "ges" else ("mapping", "request")
@@ -70,6 +78,14 @@ class ImportUploadSerializer(serializers.Serializer):
         help_text="GraphScope: the SchemaMapping, JSON or YAML (text, or bulk_load.yaml as file).",
     )
     name = TextField(required=False, max_length=128, default="ImportGraph")
+    dry_run = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Validate every line as the import would (same counts and failed lines) and write "
+            "nothing to the graph."
+        ),
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(self.initial_data) - set(self.fields))

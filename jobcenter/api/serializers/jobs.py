@@ -41,6 +41,10 @@ class JobSerializer(serializers.Serializer):
         choices=JobDialect.choices, read_only=True, help_text="The API it was submitted through."
     )
     cancellable = serializers.BooleanField(read_only=True)
+    dry_run = serializers.BooleanField(
+        read_only=True,
+        help_text="An import submitted as a dry run: validated in full, nothing written.",
+    )
     fail_reason = BlankAsNullCharField()
     result = NullableObjectField(help_text="What a finished job did (imports: counts per file).")
     created_at = UtcDateTimeField(read_only=True)
@@ -80,6 +84,7 @@ class JobSerializer(serializers.Serializer):
             "progress": float(job.progress),
             "dialect": str(job.dialect),
             "cancellable": bool(job.cancellable),
+            "dry_run": bool(job.dry_run),
             "fail_reason": job.fail_reason or None,
             "result": job.result,
             "created_at": utc_iso(job.created_at),

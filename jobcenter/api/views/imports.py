@@ -28,7 +28,8 @@ class GraphImportView(ApiView):
             "JSON: name files on the server, under the import roots (GES `request` or "
             "GraphScope `mapping`). multipart/form-data: upload the files (GES `schema`, "
             "`vertices`, `edges`, `options`; GraphScope `files` and `mapping`). The whole "
-            "request is checked (paths, schema, mappings) before the job is queued. Needs the "
+            "request is checked (paths, schema, mappings) before the job is queued. "
+            "`dry_run`: every line is validated and nothing is written to the graph. Needs the "
             "operator role."
         ),
         parameters=[GRAPH_ID],
@@ -55,5 +56,6 @@ class GraphImportView(ApiView):
             request=data.import_request(),
             user=request.user,
             name=data.validated_data["name"],
+            dry_run=data.validated_data["dry_run"],
         )
         return created(job_detail_data(job), job_url(job))

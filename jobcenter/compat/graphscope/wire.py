@@ -253,6 +253,8 @@ def job_status(
     }
     if job.fail_reason:
         detail["fail_reason"] = job.fail_reason
+    if job.dry_run:  # ``detail`` is free-form on the wire: the one place a dry run can show
+        detail["dry_run"] = True
     return {
         "id": str(job.pk),
         "type": job_type(job),

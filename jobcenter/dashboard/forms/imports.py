@@ -70,6 +70,11 @@ class ImportForm(ServiceErrorsMixin, forms.Form):
         initial=True,
         required=False,
     )
+    dry_run = forms.BooleanField(
+        label="Dry run: check every line, write nothing to the graph",
+        required=False,
+        initial=False,
+    )
     # GraphScope
     mapping_file = forms.FileField(label="Bulk-loading mapping file (YAML or JSON)", required=False)
     mapping_text = forms.CharField(

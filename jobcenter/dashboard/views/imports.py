@@ -28,7 +28,10 @@ def _submit_import(form: ImportForm, user: Any) -> Job:
     if graph is None:
         raise NotFound("choose a graph of this project", field="graph")
     return job_services.job_submit_import_request(
-        graph=graph, request=form.import_request(), user=user
+        graph=graph,
+        request=form.import_request(),
+        user=user,
+        dry_run=bool(data.get("dry_run")),
     )
 
 
@@ -54,7 +57,9 @@ def import_create(request: HttpRequest) -> HttpResponseBase:
                 form.add_service_error(exc)
             else:
                 url = reverse("dashboard:job_detail", args=[job.pk])
-                messages.success(request, "Import submitted.")
+                messages.success(
+                    request, "Dry run submitted." if job.dry_run else "Import submitted."
+                )
                 return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
         status = 422
     else:

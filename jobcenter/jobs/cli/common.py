@@ -41,6 +41,7 @@ def job_dict(job: Job, *, files: bool = False) -> dict[str, Any]:
         "finished_at": _iso(job.finished_at),
         "fail_reason": job.fail_reason or None,
         "cancellable": job.cancellable,
+        "dry_run": job.dry_run,
         "submitted_by": job.submitted_by.get_username() if job.submitted_by else None,
         "cancel_requested_by": (
             job.cancel_requested_by.get_username() if job.cancel_requested_by else None
@@ -97,6 +98,7 @@ class JobsCommandBase(BaseCommand):
         lines = [
             f"{data['id']}  {data['name']}  graph={data['graph']}  {data['status']}  "
             f"{data['progress']}%  ({data['lines_done']}/{data['lines_total']} lines)"
+            + ("  [dry run: nothing written]" if data.get("dry_run") else "")
         ]
         if data.get("fail_reason"):
             lines.append(f"  reason: {data['fail_reason']}")

@@ -74,6 +74,11 @@ def add_submit_parsers(sub: Any) -> None:
     submit.add_argument("--graph-definition", help="GraphScope: graph.yaml for --create-graph")
     submit.add_argument("--max-errors", type=int, help="abort after this many failed lines")
     submit.add_argument("--max-error-percent", type=float, help="abort above this %% failed")
+    submit.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate every line as the import would, and write nothing to the graph",
+    )
     submit.add_argument("--user", help="act as this user (default: first superuser)")
     submit.add_argument("--wait", action="store_true", help="follow progress until the end")
     submit.add_argument("--json", action="store_true")
@@ -138,7 +143,9 @@ class SubmitCommands(JobsCommandBase):
                 max_error_percent=options["max_error_percent"],
             )
         try:
-            return job_submit_import_request(graph=graph, request=request, user=user)
+            return job_submit_import_request(
+                graph=graph, request=request, user=user, dry_run=options["dry_run"]
+            )
         except ServiceError as exc:
             resolver = RootedResolver.for_project(project.pk)
             raise CommandError(_as_typed(exc.message, typed, resolver)) from exc

@@ -9,7 +9,9 @@ or uploads), validated line by line and committed to the graph's store in one tr
   failed lines are written by the heartbeat (:class:`ImportTracker`).
 - Phases: "waiting for the graph" (its write lock), "reading files" (the loader's pre-pass),
   "loading graph" (lines validated and written), "committing".
-- Retry: the same request, while the graph exists. Cancellable until its commit gate.
+- Dry run (``Job.dry_run``): the same work, and the store transaction rolled back at the end.
+- Retry: the same request (a dry run again for a dry run), while the graph exists.
+  Cancellable until its commit gate.
 - Result: the loader's ``ImportSummary`` (lines and files, loaded and failed).
 """
 
@@ -82,8 +84,12 @@ def job_submit_import(
     user: AbstractBaseUser | None = None,
     name: str = "ImportGraph",
     retry_of: Job | None = None,
+    dry_run: bool = False,
 ) -> Job:
     """Validate an import against the graph (paths, schema, mappings) and queue it.
+
+    ``dry_run``: the import validates every line as a real one would and writes nothing to the
+    graph (:func:`jobcenter.graphs.loader.run_import`).
 
     ``params`` is normalised: ``{"format": "ges", "request": {...}}`` or
     ``{"format": "graphscope", "mapping": {...}}``; ``request`` is kept as the caller sent it.
@@ -115,6 +121,7 @@ def job_submit_import(
             params=stored_params,
             submitted_by=user,
             retry_of=retry_of,
+            dry_run=dry_run,
         )
         JobFile.objects.bulk_create(_job_files(job, plan))
         _event(job.id, EventKind.SUBMITTED, actor=user)
@@ -174,6 +181,7 @@ def job_submit_import_request(
     dialect: str = JobDialect.NATIVE,
     user: AbstractBaseUser | None = None,
     name: str = "ImportGraph",
+    dry_run: bool = False,
 ) -> Job:
     """Every face's import: ``request`` as the face filled it, shaped by its dialect
     (jobcenter.graphs.formats), then queued by :func:`job_submit_import`; ``wire`` is the
@@ -192,7 +200,13 @@ def job_submit_import_request(
         except PlanError as exc:
             raise InvalidInput(exc.message, field=exc.field) from exc
         return job_submit_import(
-            graph=graph, params=params, request=wire, dialect=dialect, user=user, name=name
+            graph=graph,
+            params=params,
+            request=wire,
+            dialect=dialect,
+            user=user,
+            name=name,
+            dry_run=dry_run,
         )
     except BaseException:
         uploads.discard()
@@ -379,6 +393,7 @@ def import_graph(*, job: Job, worker_id: str) -> None:
                     job_id=job.pk, worker_id=worker_id
                 ),
                 index_capacity=settings.JOBCENTER_IMPORT_INDEX_CAPACITY,
+                dry_run=job.dry_run,
             )
         finally:
             store.close()
@@ -400,7 +415,8 @@ def import_graph(*, job: Job, worker_id: str) -> None:
         beat.finish()
         if locked:
             graph_lock_release(graph_id=graph.pk, job_id=job.pk)
-    graph_record_import(graph_id=graph.pk, schema=plan.schema)
+    if not job.dry_run:  # a dry run left the graph as it was
+        graph_record_import(graph_id=graph.pk, schema=plan.schema)
     status, reason = import_outcome(summary, plan)
     finish(
         job_id=job.pk,
@@ -413,7 +429,7 @@ def import_graph(*, job: Job, worker_id: str) -> None:
 
 
 def retry(job: Job, user: AbstractBaseUser | None) -> Job:
-    """The same import again (its uploads must still be there)."""
+    """The same import again (its uploads must still be there; a dry run's retry is one)."""
     return job_submit_import(
         graph=job.graph,
         params=job.params,
@@ -422,6 +438,7 @@ def retry(job: Job, user: AbstractBaseUser | None) -> Job:
         user=user,
         name=job.name,
         retry_of=job,
+        dry_run=job.dry_run,
     )
 
 
@@ -436,7 +453,7 @@ KIND = register(
         retry=retry,
         retry_refused=retry_refused,
         cancellable=True,
-        writes_graph=lambda job: True,
+        writes_graph=lambda job: not job.dry_run,
         loads_files=True,
         phases=("waiting for the graph", "reading files", "loading graph", "committing"),
         result="the loader's summary: lines and files loaded and failed (Job.result), per-file "

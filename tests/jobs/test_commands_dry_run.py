@@ -1,0 +1,53 @@
+"""``manage.py jobs submit-import --dry-run`` and how ``jobs show`` and ``jobs list`` say it
+(issue 17)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from jobcenter.jobs.models import Job
+from tests.factories.files import shared_data
+from tests.factories.projects import user_create
+from tests.jobs.test_commands import run
+
+
+def _submit(*extra: str) -> dict:
+    movie = shared_data("ges_movie")
+    return run(
+        "submit-import",
+        "--project",
+        "alpha",
+        "--graph",
+        "movies",
+        "--create-graph",
+        "--format",
+        "ges",
+        "--schema",
+        str(movie / "schema.xml"),
+        "--vertices",
+        str(movie / "vertex.csv"),
+        *extra,
+    )
+
+
+@pytest.mark.django_db
+def test_submit_import_dry_run(project):
+    user_create("root", superuser=True)
+    dry = _submit("--dry-run")
+    real = _submit()
+    assert (dry["dry_run"], real["dry_run"]) == (True, False)
+    assert Job.objects.get(pk=dry["id"]).dry_run and not Job.objects.get(pk=real["id"]).dry_run
+    assert run("show", dry["id"])["dry_run"] is True
+    assert {j["id"]: j["dry_run"] for j in run("list", "--project", "alpha")} == {
+        dry["id"]: True,
+        real["id"]: False,
+    }
+    out = io.StringIO()
+    call_command("jobs", "show", dry["id"], stdout=out)
+    assert "[dry run: nothing written]" in out.getvalue().splitlines()[0]
+    out = io.StringIO()
+    call_command("jobs", "show", real["id"], stdout=out)
+    assert "dry run" not in out.getvalue()
