@@ -34,6 +34,11 @@ def graph_counts(graph: Graph) -> dict:
         store.close()
 
 
+# A stop, cancel or shutdown reaches a running job at its next heartbeat: tests that stop an
+# import part-way beat often, so that the stop lands while the (columnar, fast) import runs.
+QUICK_BEAT = "0.2"
+
+
 def big_import(graph: Graph, imports_dir, *, edges: int = 600_000) -> Job:
     files = write_ges_files(imports_dir / f"big-{graph.pk}", vertices=20_000, edges=edges)
     return job_submit_import(graph=graph, params={"format": "ges", "request": files})
@@ -80,7 +85,7 @@ def test_worker_imports_ges_movie_with_exact_counts(project, worker_factory):
 def test_cancel_running_import_leaves_graph_unchanged(project, worker_factory, imports_dir):
     graph = ges_graph(project)
     first = ges_movie_import(graph)
-    worker_factory()
+    worker_factory(JOBCENTER_HEARTBEAT_INTERVAL=QUICK_BEAT)
     wait_for(lambda: status_of(first) in TERMINAL_STATUSES, timeout=60)
     before = graph_counts(graph)
     job = big_import(graph, imports_dir, edges=2_000_000)
@@ -97,7 +102,11 @@ def test_cancel_running_import_leaves_graph_unchanged(project, worker_factory, i
 def test_killed_worker_job_is_recovered_and_rolled_back(project, worker_factory, imports_dir):
     graph = ges_graph(project)
     job = big_import(graph, imports_dir, edges=2_000_000)
-    worker = worker_factory(JOBCENTER_STALE_AFTER="3", JOBCENTER_SWEEP_INTERVAL="0.5")
+    worker = worker_factory(
+        JOBCENTER_STALE_AFTER="3",
+        JOBCENTER_SWEEP_INTERVAL="0.5",
+        JOBCENTER_HEARTBEAT_INTERVAL=QUICK_BEAT,
+    )
     wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
     worker.kill()
     assert status_of(job) == JobStatus.RUNNING
@@ -113,7 +122,7 @@ def test_killed_worker_job_is_recovered_and_rolled_back(project, worker_factory,
 def test_worker_shutdown_requeues_running_job(project, worker_factory, imports_dir):
     graph = ges_graph(project)
     job = big_import(graph, imports_dir, edges=2_000_000)
-    worker = worker_factory()
+    worker = worker_factory(JOBCENTER_HEARTBEAT_INTERVAL=QUICK_BEAT)
     wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
     started = time.monotonic()
     assert worker.stop() == 0, worker.output()
@@ -133,7 +142,7 @@ def test_a_stop_signal_delivered_twice_is_one_graceful_stop(project, worker_fact
     queue instead of being left running by a forced exit."""
     graph = ges_graph(project)
     job = big_import(graph, imports_dir, edges=2_000_000)
-    worker = worker_factory()
+    worker = worker_factory(JOBCENTER_HEARTBEAT_INTERVAL=QUICK_BEAT)
     wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
     worker.proc.send_signal(signal.SIGINT)
     worker.proc.send_signal(signal.SIGTERM)
