@@ -111,7 +111,7 @@ def test_ges_sdk_job_center(project, operator, ges_sdk, worker_factory, imports_
     other = ges_graph(project, "other")
 
     # imports through the SDK (management plane v2) and the service plane, run by a worker
-    worker = worker_factory()
+    worker = worker_factory(JOBCENTER_HEARTBEAT_INTERVAL="0.2")  # a stop lands while it runs
     movie_job = value(sdk("import_graph2", graph_id="movies", body=movie_body()))["job_id"]
     small = write_ges_files(imports_dir / "small", vertices=10, edges=10)
     service = sdk(

@@ -69,7 +69,7 @@ def test_sdk_graph_and_bulk_loading_lifecycle(
     assert meta["value_type"] == "GetGraphResponse" and ok(meta)["name"] == "modern"
 
     # bulk load modern_graph and poll to the end, as the SDK's own tests do
-    worker_factory()
+    worker_factory(JOBCENTER_HEARTBEAT_INTERVAL="0.2")  # a stop lands while it runs
     loaded = sdk("bulk_loading", graph_id=graph_id, mapping=modern_mapping())
     job_id = ok(loaded)["job_id"]
     done = sdk("wait_job", job_id=job_id, timeout=60)
