@@ -160,6 +160,7 @@ def populate(n_jobs: int) -> None:
             "lines_total": 10,
             "lines_per_second": 0.0,
             "phase": "",
+            "dry_run": False,
         }
         rows.append([values[f.attname] for f in fields])
         if len(rows) == 50_000 or i == n_jobs - 1:
