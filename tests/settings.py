@@ -44,7 +44,8 @@ if TEST_DB == "postgres":
     if IN_WORKER:
         default["NAME"] = "test_jobcenter"
 else:
-    test_name = str(DATA_DIR / "test.sqlite3")
+    # Workers playing other machines have data directories of their own (tests/machines.py).
+    test_name = os.environ.get("JOBCENTER_TEST_SQLITE") or str(DATA_DIR / "test.sqlite3")
     default = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": test_name if IN_WORKER else str(DATA_DIR / "jobcenter.sqlite3"),
@@ -64,6 +65,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # the finders (the live server's static handler) instead.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
+    **STORAGES,  # noqa: F405
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
