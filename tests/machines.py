@@ -52,3 +52,15 @@ class Machines:
         self.settings.JOBCENTER_RESULT_DIR = data / "results"
         self.settings.JOBCENTER_UPLOAD_DIR = data / "uploads"
         return data
+
+
+def worker_env(settings: Any, data_dir: Path, kind: str, shared: Path) -> dict[str, str]:
+    """The environment of a worker process playing another machine: a data directory of its
+    own (graphs, results, uploads), the test's job database and import root, and the shared
+    storage."""
+    return {
+        "JOBCENTER_DATA_DIR": str(data_dir),
+        "JOBCENTER_TEST_SQLITE": str(Path(settings.DATA_DIR) / "test.sqlite3"),
+        "JOBCENTER_TEST_IMPORTS_DIR": str(settings.IMPORTS_DIR),
+        **shared_storage_env(kind, shared),
+    }

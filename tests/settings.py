@@ -28,7 +28,8 @@ from jobcenter.settings import BASE_DIR, DATA_DIR, STATIC_ROOT
 SHARED_DATA = Path(
     os.environ.get("JOBCENTER_SHARED_DATA", str(BASE_DIR / "tests" / "data"))
 ).resolve()
-IMPORTS_DIR = DATA_DIR / "imports"
+# Workers playing other machines see the test's import root (tests/machines.py).
+IMPORTS_DIR = Path(os.environ.get("JOBCENTER_TEST_IMPORTS_DIR") or DATA_DIR / "imports")
 JOBCENTER_IMPORT_ROOTS = [IMPORTS_DIR, SHARED_DATA]
 
 TEST_DB = os.environ.get("JOBCENTER_TEST_DB", "sqlite")
