@@ -9,6 +9,7 @@ import sqlite3
 import time
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -90,6 +91,22 @@ def test_results_of_one_machine_are_read_on_another(machines, movies, operator, 
     # fetched once into B's own result directory, names snapshot included
     assert result_path(ranked.pk).is_relative_to(web)
     assert result_path(ranked.pk).exists()
+
+    # the dashboard's and GES's result pages on other web servers
+    machines.on("web-c")
+    dashboard = Client()
+    dashboard.force_login(operator)
+    page = dashboard.get(f"/jobs/{ranked.pk}/", follow=True)
+    assert page.status_code == 200
+    assert all(row["id"] in page.content.decode() for row in expected_ranks)
+    machines.on("web-d")
+    ges = APIClient()
+    ges.credentials(HTTP_X_AUTH_TOKEN=token_for(operator))
+    status = ges.get(f"/ges/v1.0/alpha/graphs/{movies.name}/jobs/{ranked.pk}/status")
+    assert status.status_code == 200, status.content
+    outputs = status.json()["data"]["outputs"]
+    assert outputs["data_total_size"] == len(expected_ranks)
+    assert {next(iter(e)) for e in outputs["pagerank"]} == {r["id"] for r in expected_ranks}
 
 
 def test_retention_removes_results_from_the_shared_storage(machines, movies, operator, api):
