@@ -6,6 +6,7 @@ through ``DATABASE_URL``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dj_database_url
@@ -141,9 +142,23 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files every web and worker process must read (job results, uploads): see
+# jobcenter/core/shared.py. On one machine the shared directory is the data directory itself
+# (nothing is copied); on many, a directory they all mount, or any Django storage backend
+# (django-storages: S3, Azure, GCS...) named by JOBCENTER_SHARED_STORAGE with its options as a
+# JSON object in JOBCENTER_SHARED_STORAGE_OPTIONS.
+JOBCENTER_SHARED_DIR = Path(env_str("JOBCENTER_SHARED_DIR", str(DATA_DIR))).resolve()
+_SHARED_STORAGE = env_str("JOBCENTER_SHARED_STORAGE", "django.core.files.storage.FileSystemStorage")
+_SHARED_OPTIONS = json.loads(env_str("JOBCENTER_SHARED_STORAGE_OPTIONS", "null") or "null")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "jobcenter": {
+        "BACKEND": _SHARED_STORAGE,
+        "OPTIONS": _SHARED_OPTIONS
+        if _SHARED_OPTIONS is not None
+        else {"location": JOBCENTER_SHARED_DIR},
+    },
 }
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

@@ -28,7 +28,8 @@ from jobcenter.settings import BASE_DIR, DATA_DIR, STATIC_ROOT
 SHARED_DATA = Path(
     os.environ.get("JOBCENTER_SHARED_DATA", str(BASE_DIR / "tests" / "data"))
 ).resolve()
-IMPORTS_DIR = DATA_DIR / "imports"
+# Workers playing other machines see the test's import root (tests/machines.py).
+IMPORTS_DIR = Path(os.environ.get("JOBCENTER_TEST_IMPORTS_DIR") or DATA_DIR / "imports")
 JOBCENTER_IMPORT_ROOTS = [IMPORTS_DIR, SHARED_DATA]
 
 TEST_DB = os.environ.get("JOBCENTER_TEST_DB", "sqlite")
@@ -44,7 +45,8 @@ if TEST_DB == "postgres":
     if IN_WORKER:
         default["NAME"] = "test_jobcenter"
 else:
-    test_name = str(DATA_DIR / "test.sqlite3")
+    # Workers playing other machines have data directories of their own (tests/machines.py).
+    test_name = os.environ.get("JOBCENTER_TEST_SQLITE") or str(DATA_DIR / "test.sqlite3")
     default = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": test_name if IN_WORKER else str(DATA_DIR / "jobcenter.sqlite3"),
@@ -64,6 +66,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # the finders (the live server's static handler) instead.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
+    **STORAGES,  # noqa: F405
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

@@ -7,6 +7,12 @@ from the export roots or the import roots. As with imports (jobcenter.core.paths
 cannot name a file (too long a name or path, a NUL, unpaired surrogates) is refused with what
 is wrong, no answer tells whether a file exists outside the roots, and paths are shown relative
 to their root.
+
+Many machines: the export roots are configured with the same paths on every machine, and what
+an export or a backup wrote is also published to the shared storage (jobcenter.core.shared) as
+``exports/<root number>/<path under the root>`` (:func:`export_publish`), so that a restore
+submitted to any web server and run by any worker finds the backup (:func:`export_fetch`), and
+a target that exists on another machine's disk counts as existing.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from jobcenter.core import shared
 from jobcenter.core.errors import InvalidInput
 from jobcenter.core.paths import (
     fs_limits,
@@ -36,6 +43,47 @@ def export_roots() -> list[Path]:
 def export_display(path: Path) -> str:
     """A path under the export (or import) roots as shown to users: relative to its root."""
     return relative_to_roots(path, [*export_roots(), *import_roots()]) or path.name
+
+
+def export_name(path: Path) -> str | None:
+    """The shared storage's name of a path under an export root (None outside them)."""
+    for number, root in enumerate(export_roots()):
+        if path != root and path.is_relative_to(root):
+            return f"exports/{number}/{path.relative_to(root).as_posix()}"
+    return None
+
+
+def export_publish(target: Path) -> None:
+    """Publish what an export or a backup wrote at ``target`` (a file, or a folder of files)."""
+    files = [target] if target.is_file() else sorted(p for p in target.rglob("*") if p.is_file())
+    for file in files:
+        name = export_name(file)
+        if name is not None and not shared.is_local(name, file):
+            shared.publish(file, name)
+
+
+def export_fetch(path: Path) -> None:
+    """Bring a file that an export or backup wrote on another machine to ``path`` here (when
+    this machine has no such file and the shared storage has it)."""
+    name = export_name(path)
+    if name is None or path.exists():
+        return
+    existing = path.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    # No link leads the copy elsewhere: what exists of its folders is inside an export root
+    # (or is above a root not made yet).
+    found, roots = existing.resolve(), export_roots()
+    if inside_roots(found, roots) or any(root.is_relative_to(found) for root in roots):
+        shared.fetch(name, path)
+
+
+def _exists_elsewhere(target: Path) -> bool:
+    """Whether an export wrote ``target`` (a file or a folder) on another machine."""
+    name = export_name(target)
+    if name is None or shared.is_local(name, target):
+        return False
+    return shared.exists(name) or any(shared.listdir(name))
 
 
 def _spellings(roots: list[Path], configured: list) -> list[Path]:
@@ -90,7 +138,7 @@ def export_target(raw: object, *, field: str, must_not_exist: bool = True) -> Pa
                 f"{field} {shown(text)!r} goes through a file as if it were a folder",
                 field=field,
             )
-        if must_not_exist and target.exists():
+        if must_not_exist and (target.exists() or _exists_elsewhere(target)):
             raise InvalidInput(f"{field} {shown(text)!r} already exists", field=field)
     except (OSError, RuntimeError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or "it cannot be resolved"
@@ -118,6 +166,7 @@ def backup_source(raw: object, *, field: str) -> Path:
         _text_problem(str(each), field, roots)
         if not inside_roots(Path(os.path.normpath(each)), _spellings(roots, configured)):
             continue
+        export_fetch(Path(os.path.normpath(each)))  # a backup another machine wrote
         try:
             resolved = each.resolve(strict=True)
         except (OSError, RuntimeError, ValueError):

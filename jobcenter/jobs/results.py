@@ -8,6 +8,12 @@ with one unlink when the job is purged. A result is written to ``<id>.sqlite3.pa
 into place only after the job passed its commit gate, so a cancelled or crashed job never leaves
 a partial result that could be read.
 
+Many machines: a result (and the vertex-name snapshot it refers to) is also published to the
+shared storage (jobcenter.core.shared) before it is put in place, so that the job can only have
+succeeded once every machine can read it; a reader without a local copy fetches one into its
+own result directory by job id. A result never changes once published, so a local copy is
+right for as long as the job says it has a result (see ``selectors.job_result_reader``).
+
 Layout: ``meta(key, value)`` with ``kind`` (``vertices``, ``edges`` or ``rows``: what GES serves
 as ``data.vertices``, ``data.edges`` or ``data.outputs``), ``columns`` (JSON list) and
 ``outputs`` (JSON object: the summary figures); ``rows(rid INTEGER PRIMARY KEY, c0..cN)``
@@ -34,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+
+from jobcenter.core import shared
 
 KINDS = ("vertices", "edges", "rows")
 
@@ -86,13 +94,46 @@ def result_path(job_id: str) -> Path:
     return result_dir() / f"{job_id}.sqlite3"
 
 
+def result_name(job_id: str) -> str:
+    """The result's name in the shared storage."""
+    return f"results/{job_id}.sqlite3"
+
+
 def result_delete(job_id: str) -> None:
+    """Remove the result here and from the shared storage (copies other machines fetched are
+    no longer served: the job says its result is gone, or the job is gone)."""
+    shared.delete(result_name(job_id))
     for path in (result_path(job_id), Path(f"{result_path(job_id)}.part")):
         path.unlink(missing_ok=True)
 
 
+def result_exists(job_id: str) -> bool:
+    """Whether the job has a published result (here or in the shared storage)."""
+    return result_path(job_id).exists() or shared.exists(result_name(job_id))
+
+
+def result_drop_copy(job_id: str) -> None:
+    """Remove this machine's copy of a result only."""
+    result_path(job_id).unlink(missing_ok=True)
+
+
 def names_path(key: str) -> Path:
     return result_dir() / "names" / f"{key}.sqlite3"
+
+
+def names_name(key: str) -> str:
+    return f"results/names/{key}.sqlite3"
+
+
+def names_ref(key: str, job_id: str) -> str:
+    """An empty file in the shared storage saying that job ``job_id``'s result uses the names
+    snapshot ``key`` (so that the storage's snapshots are removed without reading results)."""
+    return f"results/refs/{key}/{job_id}"
+
+
+def shared_is_local() -> bool:
+    """Whether the shared storage's results are this machine's result directory (one machine)."""
+    return shared.is_local("results", result_dir())
 
 
 def names_snapshot(key: str, names: Sequence[tuple[str, str]]) -> Path:
@@ -100,6 +141,7 @@ def names_snapshot(key: str, names: Sequence[tuple[str, str]]) -> Path:
     per graph data version and shared by the compact results computed on it."""
     path = names_path(key)
     if path.exists():
+        _names_publish(key, path)
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f"{path.name}.{os.getpid()}.part")
@@ -116,8 +158,16 @@ def names_snapshot(key: str, names: Sequence[tuple[str, str]]) -> Path:
         conn.execute("COMMIT")
     finally:
         conn.close()
+    _names_publish(key, temp)
     os.replace(temp, path)
     return path
+
+
+def _names_publish(key: str, path: Path) -> None:
+    """Publish a names snapshot unless the shared storage has it (one per graph version)."""
+    name = names_name(key)
+    if not shared.is_local(name, names_path(key)) and not shared.exists(name):
+        shared.publish(path, name)
 
 
 class ResultWriter:
@@ -143,6 +193,7 @@ class ResultWriter:
         self.insert = f"INSERT INTO rows ({cols}) VALUES ({marks})"  # noqa: S608
         self.conn.execute("BEGIN")
         self.count = 0
+        self.names_key: str | None = None
 
     def add(self, rows: Iterable[Sequence[Any]]) -> None:
         before = self.conn.total_changes
@@ -170,9 +221,14 @@ class ResultWriter:
         }
 
     def publish(self) -> None:
-        """Make the result visible (after the commit gate)."""
+        """Make the result visible (after the commit gate): in the shared storage, then here."""
         with open(self.temp, "rb") as handle:
             os.fsync(handle.fileno())
+        name = result_name(self.job_id)
+        if not shared.is_local(name, self.final):
+            if self.names_key:  # what the retention of names snapshots goes by
+                shared.save_bytes(names_ref(self.names_key, self.job_id), b"")
+            shared.publish(self.temp, name)
         os.replace(self.temp, self.final)
 
     def add_vertex_values(
@@ -200,6 +256,7 @@ class ResultWriter:
         self.conn.execute("CREATE TABLE arrays (name TEXT PRIMARY KEY, type TEXT, data BLOB)")
         self.conn.executemany("INSERT INTO arrays VALUES (?, ?, ?)", blobs)
         self.conn.execute("INSERT INTO meta VALUES ('names', ?)", (names_key,))
+        self.names_key = names_key
         self.count = len(values)
 
     def discard(self) -> None:
@@ -272,12 +329,21 @@ def _decode(columns: list[str], row: Sequence[Any]) -> dict[str, Any]:
     return out
 
 
+def _fetch(name: str, local: Path) -> bool:
+    """A local copy of the shared file ``name`` (see jobcenter.core.shared.fetch)."""
+    try:
+        return shared.fetch(name, local, check=shared.sqlite_whole)
+    except shared.SharedFileIncomplete as exc:
+        raise sqlite3.DatabaseError(f"{exc} (still being written?)") from None
+
+
 class ResultReader:
-    """Read access to a published result (raises FileNotFoundError when there is none)."""
+    """Read access to a published result (raises FileNotFoundError when there is none here
+    nor in the shared storage, sqlite3.DatabaseError when it cannot be read)."""
 
     def __init__(self, job_id: str) -> None:
         path = result_path(job_id)
-        if not path.exists():
+        if not _fetch(result_name(job_id), path):
             raise FileNotFoundError(path)
         self.job_id = job_id
         self.path = path
@@ -291,7 +357,8 @@ class ResultReader:
         self.names_key = meta.get("names")
         if self.names_key:
             names = names_path(self.names_key)
-            if not names.exists():
+            if not _fetch(names_name(self.names_key), names):
+                self.conn.close()
                 raise FileNotFoundError(names)
             self.conn.execute("ATTACH DATABASE ? AS n", (f"file:{names}?mode=ro",))
             self.arrays = {

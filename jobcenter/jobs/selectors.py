@@ -34,7 +34,7 @@ from jobcenter.jobs.choices import (
 )
 from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
-from jobcenter.jobs.results import ResultPage, ResultReader
+from jobcenter.jobs.results import ResultPage, ResultReader, result_drop_copy
 from jobcenter.projects.models import Project
 from jobcenter.projects.selectors import project_list_for_user
 
@@ -250,6 +250,9 @@ def job_result_reader(*, job: Job) -> ResultReader:
     if job.status != JobStatus.SUCCEEDED:
         why = "has not finished" if job.is_active else f"ended {job.status} and has no result"
         raise NotFound(f"job {job.pk} {why}", field="job_id")
+    if isinstance(job.result, dict) and job.result.get("purged"):
+        result_drop_copy(job.pk)  # a copy this machine fetched before it was removed
+        raise NotFound(f"job {job.pk} had its result removed (retention)", field="job_id")
     try:
         return ResultReader(job.pk)
     except FileNotFoundError:

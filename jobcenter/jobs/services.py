@@ -244,7 +244,7 @@ def job_results_expire(
     go too."""
     from django.conf import settings
 
-    from jobcenter.jobs.results import result_delete, result_dir
+    from jobcenter.jobs.results import result_delete, result_dir, shared_is_local
     from jobcenter.projects.models import Project
 
     projects = Project.objects.all() if project is None else [project]
@@ -279,6 +279,8 @@ def job_results_expire(
     folder = result_dir()
     if project is None and folder.exists():
         orphans = _orphan_results_remove(folder) + _unused_names_remove(folder)
+    if project is None and not shared_is_local():
+        orphans += _shared_orphans_remove()
     unowned_days = days if days is not None else settings.JOBCENTER_RESULT_RETENTION_DAYS
     if project is None and (unowned_days or days is not None):
         uploads += uploads_expire_unowned(
@@ -301,7 +303,10 @@ def _uploads_needed(project: Any) -> set[str]:
 def _orphan_results_remove(folder: Path) -> int:
     removed = 0
     for path in folder.glob("*.sqlite3"):
-        if not Job.objects.filter(pk=path.stem).exists():
+        # Results of jobs that are gone, and copies of results removed (by retention, on
+        # whichever machine ran it) after this one fetched them.
+        result = Job.objects.filter(pk=path.stem).values_list("result", flat=True).first()
+        if result is None or (isinstance(result, dict) and result.get("purged")):
             path.unlink(missing_ok=True)
             removed += 1
     # Unpublished results of jobs that are over (a worker killed while writing).
@@ -313,26 +318,60 @@ def _orphan_results_remove(folder: Path) -> int:
     return removed
 
 
+def _shared_orphans_remove() -> int:
+    """The shared storage's results of jobs that are gone, and its vertex-name snapshots that
+    no result refers to any more (older than an hour, as below). The references are the empty
+    files ``results/refs/<names key>/<job id>`` written with each compact result."""
+    import time
+
+    from jobcenter.core import shared
+    from jobcenter.jobs.results import names_name, result_name
+
+    removed = 0
+    for file in shared.listdir("results")[1]:
+        job_id = file.removesuffix(".sqlite3")
+        if file.endswith(".sqlite3") and not Job.objects.filter(pk=job_id).exists():
+            shared.delete(f"results/{file}")
+            removed += 1
+    active = set(Job.objects.filter(status__in=ACTIVE_STATUSES).values_list("pk", flat=True))
+    referred = set()
+    for key in shared.listdir("results/refs")[0]:
+        for job_id in shared.listdir(f"results/refs/{key}")[1]:
+            if job_id in active or shared.exists(result_name(job_id)):
+                referred.add(key)
+            else:
+                shared.delete(f"results/refs/{key}/{job_id}")
+    now = time.time()
+    for file in shared.listdir("results/names")[1]:
+        key = file.removesuffix(".sqlite3")
+        written = shared.modified(names_name(key))
+        if key not in referred and written is not None and now - written > 3600:
+            shared.delete(names_name(key))
+            removed += 1
+    return removed
+
+
 def _unused_names_remove(folder: Path) -> int:
     """Remove vertex-name snapshots no result refers to any more (older than an hour, so that
     one a running job has just written is left alone)."""
     import sqlite3
     import time
 
-    from jobcenter.jobs.results import ResultReader
-
     names = folder / "names"
     if not names.exists():
         return 0
     used = set()
     for path in folder.glob("*.sqlite3"):
-        try:
-            reader = ResultReader(path.stem)
-        except (FileNotFoundError, sqlite3.Error, KeyError, ValueError):
+        try:  # the result's own meta only (a reader would fetch a snapshot it lacks)
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'names'").fetchone()
+            finally:
+                conn.close()
+        except sqlite3.Error:
             continue  # damaged or half-gone: it cannot use a snapshot any more
-        with reader:
-            if reader.names_key:
-                used.add(reader.names_key)
+        if row:
+            used.add(row[0])
     removed = 0
     now = time.time()
     for path in names.glob("*.sqlite3"):

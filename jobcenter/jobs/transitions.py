@@ -3,6 +3,11 @@ of jobs whose worker was lost. Every one is a conditional UPDATE that checks the
 and that the worker still owns the job, and looks at the row count: two racing writers can
 never both win, on SQLite or PostgreSQL.
 
+Heartbeats are written with the job database's clock (``Now()``) and the recovery sweep reads
+them against that same clock (:func:`database_now`): the workers of many machines judge one
+another by one clock, so that a machine whose clock runs ahead never takes a live job for
+lost, nor one behind keeps a dead worker's job running.
+
 Worker side only: submission (``jobs.services``, the kinds' submit services) never imports
 this module.
 """
@@ -12,11 +17,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from jobcenter.graphs.models import Graph
@@ -44,7 +50,7 @@ def job_claim(*, job_id: str, worker_id: str) -> Job | None:
     claimed = Job.objects.filter(pk=job_id, status=JobStatus.WAITING).update(
         status=JobStatus.RUNNING,
         started_at=now,
-        heartbeat_at=now,
+        heartbeat_at=Now(),
         worker_id=worker_id,
         attempt=F("attempt") + 1,
     )
@@ -88,9 +94,8 @@ def job_heartbeat(
     Returns BeatOutcome.CANCEL when a cancel was requested and LOST when the job is no longer
     this worker's (swept as lost, or finished elsewhere).
     """
-    now = timezone.now()
-    values = {
-        "heartbeat_at": now,
+    values: dict[str, Any] = {
+        "heartbeat_at": Now(),
         "progress": progress,
         "lines_done": lines_done,
         "lines_total": lines_total,
@@ -102,7 +107,7 @@ def job_heartbeat(
         owned = Job.objects.filter(pk=job_id, worker_id=worker_id)
         if owned.filter(status=JobStatus.RUNNING).update(**values):
             outcome = BeatOutcome.OK
-        elif owned.filter(status=JobStatus.CANCELLING).update(heartbeat_at=now):
+        elif owned.filter(status=JobStatus.CANCELLING).update(heartbeat_at=Now()):
             return BeatOutcome.CANCEL
         else:
             return BeatOutcome.LOST
@@ -285,6 +290,18 @@ def _summary_files(summary: dict[str, Any]) -> list[FileUpdate]:
     ]
 
 
+def database_now() -> datetime:
+    """The job database's clock (the one heartbeats are written with: ``Now()``)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT statement_timestamp()")
+            return cursor.fetchone()[0]
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")
+            return datetime.fromisoformat(cursor.fetchone()[0]).replace(tzinfo=UTC)
+    return timezone.now()
+
+
 def job_recover_stale(*, stale_after: float, dead_workers: Sequence[str] = ()) -> list[str]:
     """End jobs whose worker stopped sending heartbeats, or is in ``dead_workers`` (ids of
     workers known to be dead: ``manage.py serve`` saw them exit).
@@ -301,10 +318,12 @@ def job_recover_stale(*, stale_after: float, dead_workers: Sequence[str] = ()) -
     """
     from jobcenter.graphs.store import GraphStore
 
-    cutoff = timezone.now() - timedelta(seconds=stale_after)
+    silent_since = database_now() - timedelta(seconds=stale_after)
+    cutoff = timezone.now() - timedelta(seconds=stale_after)  # for the engine's own times
     ended: list[str] = []
     stale = Job.objects.filter(
-        Q(heartbeat_at__lt=cutoff) | Q(worker_id__in=dead_workers), status__in=CLAIMED_STATUSES
+        Q(heartbeat_at__lt=silent_since) | Q(worker_id__in=dead_workers),
+        status__in=CLAIMED_STATUSES,
     ).select_related("graph")
     for job in stale:
         summary = None

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from jobcenter.core.exports import export_display
+from jobcenter.core.exports import export_display, export_publish
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.compute import AlgorithmFailed, AlgorithmStopped, Control
 from jobcenter.graphs.models import Graph
@@ -251,3 +251,4 @@ def publish(staging: Path, target: Path) -> None:
             f"{export_display(target)} appeared while the export ran; nothing was overwritten"
         )
     os.replace(staging, target)
+    export_publish(target)  # for restores and readers on other machines

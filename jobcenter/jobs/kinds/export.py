@@ -54,13 +54,13 @@ def job_submit_export(
     edge.csv) or a finished job's result (``source_job``; one CSV file) to ``path`` under the
     export roots. The target must not exist yet."""
     from jobcenter.core.exports import export_target
-    from jobcenter.jobs.results import result_path
+    from jobcenter.jobs.results import result_exists
 
     if (graph is None) == (source_job is None):
         raise InvalidInput("export either a graph or a job's result", field="source")
     if source_job is not None:
         require_role(user, source_job.project, Role.OPERATOR)
-        if source_job.status != JobStatus.SUCCEEDED or not result_path(source_job.pk).exists():
+        if source_job.status != JobStatus.SUCCEEDED or not result_exists(source_job.pk):
             raise InvalidState(f"job {source_job.pk} has no result to export", field="job")
         target = export_target(path, field="path")
         params = {"source": "result", "job": source_job.pk, "path": str(target)}

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jobcenter.core.errors import InvalidInput, InvalidState
-from jobcenter.core.exports import export_display
+from jobcenter.core.exports import export_display, export_fetch
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.query import stored_schema
@@ -250,6 +250,7 @@ def _check_backup(path: Path) -> GraphSchema | None:
 
 def _restore(run: Run, job: Job) -> dict[str, Any]:
     source = Path(job.params["path"])
+    export_fetch(source)  # a backup written on another machine
     graph = run.graph()
     schema = _check_backup(source)
     run.lock(graph)

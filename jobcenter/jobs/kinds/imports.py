@@ -17,7 +17,6 @@ or uploads), validated line by line and committed to the graph's store in one tr
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +34,8 @@ from jobcenter.core.uploads import (
     safe_filename,
     upload_of,
     upload_root,
+    uploads_discard,
+    uploads_fetch,
     uploads_missing,
     uploads_named,
     uploads_store,
@@ -238,8 +239,7 @@ class ProjectUploads:
 
     def discard(self) -> None:
         """Remove what was stored (the import was refused)."""
-        for folder in {path.parent for path in self.stored}:
-            shutil.rmtree(folder, ignore_errors=True)
+        uploads_discard(self.project_id, {path.parent for path in self.stored})
 
 
 # --- worker -----------------------------------------------------------------------------------
@@ -366,6 +366,7 @@ def import_graph(*, job: Job, worker_id: str) -> None:
         )
         return
     try:
+        uploads_fetch(graph.project_id, uploads_named(job.params))  # uploaded on another machine
         plan = graph_import_plan(graph=graph, params=job.params)
     except PlanError as exc:
         finish(job_id=job.pk, worker_id=worker_id, status=JobStatus.FAILED, fail_reason=exc.message)
