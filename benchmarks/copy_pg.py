@@ -6,8 +6,9 @@ use: ``src,dst,label,weight``) sent by ``COPY ... FROM STDIN (FORMAT csv)`` thro
 1 MiB blocks into a table of four ``text`` columns (no types, no index, no constraint), one
 transaction. One stream, then ``--streams`` at once (each its own process, connection and
 table), ``--rounds`` times, alternating; the median round is printed with the CPU of each
-stream's client process and of its server backend over its COPY (which of the two is the
-limit), and the machine's load.
+stream's client process and of its server backend over its COPY, the time the backend was
+runnable but waiting for a core, and what the backends waited on (pg_stat_activity every
+20 ms): which of them is the limit.
 
 The server is a throwaway one of the benchmark's own (PostgreSQL's defaults: fsync and
 synchronous commit on; ``--fast``: off, as the test suite runs), its files in /tmp.
@@ -19,16 +20,18 @@ Run:
 from __future__ import annotations
 
 import argparse
+import collections
 import multiprocessing
 import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _pg import cpu_seconds, throwaway_server
+from _pg import cpu_seconds, sched_seconds, throwaway_server
 from _setup import REPO
 
 from tests.factories.files import write_ges_files
@@ -46,6 +49,7 @@ def stream(url: str, table: str, path: str, barrier, results) -> None:
         conn.commit()
         barrier.wait()
         client0, server0 = time.process_time(), cpu_seconds(backend)
+        queued0 = sched_seconds(backend)[1]
         started = time.perf_counter()
         with conn.cursor() as cur, open(path, "rb") as fh:
             with cur.copy(f"COPY {table} FROM STDIN (FORMAT csv)") as copy:
@@ -54,10 +58,38 @@ def stream(url: str, table: str, path: str, barrier, results) -> None:
             rows = cur.rowcount
         conn.commit()
         seconds = time.perf_counter() - started
-        results.put((rows, seconds, time.process_time() - client0, cpu_seconds(backend) - server0))
+        results.put(
+            (
+                rows,
+                seconds,
+                time.process_time() - client0,
+                cpu_seconds(backend) - server0,
+                sched_seconds(backend)[1] - queued0,
+            )
+        )
 
 
-def round_of(url: str, path: Path, streams: int) -> list[tuple[int, float, float, float]]:
+class Waits(threading.Thread):
+    """What the COPY backends wait on, every 20 ms (CPU when they wait on nothing)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.stop = url, threading.Event()
+        self.seen: collections.Counter = collections.Counter()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.stop.wait(0.02):
+                for kind, event in conn.execute(
+                    "SELECT coalesce(wait_event_type, 'CPU'), coalesce(wait_event, '') "
+                    "FROM pg_stat_activity WHERE query LIKE 'COPY raw_%' AND state = 'active'"
+                ):
+                    self.seen[f"{kind}:{event}" if event else kind] += 1
+
+
+def round_of(url: str, path: Path, streams: int, waits: Waits) -> list[tuple]:
     ctx = multiprocessing.get_context("fork")
     barrier, results = ctx.Barrier(streams), ctx.Queue()
     procs = [
@@ -66,7 +98,12 @@ def round_of(url: str, path: Path, streams: int) -> list[tuple[int, float, float
     ]
     for proc in procs:
         proc.start()
+    sampler = Waits(url)
+    sampler.start()
     found = [results.get(timeout=1800) for _ in procs]
+    sampler.stop.set()
+    sampler.join()
+    waits.seen.update(sampler.seen)
     for proc in procs:
         proc.join()
     return found
@@ -108,11 +145,12 @@ def main() -> None:
     print(f"file: {args.edges:,} lines, {size / 1e6:.0f} MB (4 columns); {args.rounds} rounds")
 
     alone, together = [], []
+    waits_alone, waits_together = Waits(""), Waits("")
     for _ in range(args.rounds):
-        alone.append(round_of(pg.url(), path, 1))
-        together.append(round_of(pg.url(), path, args.streams))
+        alone.append(round_of(pg.url(), path, 1, waits_alone))
+        together.append(round_of(pg.url(), path, args.streams, waits_together))
 
-    def show(name: str, rounds: list[list[tuple[int, float, float, float]]]) -> float:
+    def show(name: str, rounds: list[list[tuple]], waits: Waits) -> float:
         # the round whose slowest stream is the median
         rounds = sorted(rounds, key=lambda r: max(s[1] for s in r))
         median = rounds[len(rounds) // 2]
@@ -128,14 +166,22 @@ def main() -> None:
             + ", ".join(f"{s[2] / s[1] * 100:.0f}%" for s in median)
             + ", server backend "
             + ", ".join(f"{s[3] / s[1] * 100:.0f}%" for s in median)
+            + " (and runnable, waiting for a core: "
+            + ", ".join(f"{s[4] / s[1] * 100:.0f}%" for s in median)
+            + ")"
             + " (all rounds' slowest stream: "
             + ", ".join(f"{max(s[1] for s in r):.2f}s" for r in rounds)
             + ")"
         )
+        total = sum(waits.seen.values()) or 1
+        print(
+            "  the COPY backends, sampled every 20 ms (all rounds): "
+            + ", ".join(f"{k} {v / total * 100:.0f}%" for k, v in waits.seen.most_common(5))
+        )
         return statistics.median(per)
 
-    one = show("1 stream", alone)
-    several = show(f"{args.streams} streams at once", together)
+    one = show("1 stream", alone, waits_alone)
+    several = show(f"{args.streams} streams at once", together, waits_together)
     print(f"per stream, {args.streams} at once vs alone: {several / one:.2f}x")
 
 
