@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import tempfile
 import urllib.request
 from collections.abc import Iterator
@@ -126,23 +125,3 @@ def test_make_run_pg_serves_on_its_own_postgresql_with_two_workers_and_stops_it_
         again.kill()
     assert "\nStopped.\nPostgreSQL stopped.\n" in output, output
     assert not pg.running()
-
-
-def test_a_server_left_running_is_taken_over_and_a_taken_port_replaced(data_dir):
-    pg = LocalPostgres(data_dir / "pg", password=False, durable=False)
-    assert pg.init() and pg.start()
-    first_port = pg.port
-    again = LocalPostgres(data_dir / "pg", password=False, durable=False)
-    assert not again.init() and not again.start()  # running already: used as it is
-    assert again.port == first_port
-    again.create_database("kept")
-    again.stop()
-    assert not pg.running()
-
-    with socket.socket() as taken:  # someone else has its port now
-        taken.bind(("127.0.0.1", first_port))
-        taken.listen()
-        assert pg.start()
-        assert pg.port != first_port
-    assert not pg.create_database("kept")  # the same cluster, with its database
-    pg.stop()
