@@ -1,4 +1,5 @@
-"""``manage.py serve``: the production web server (gunicorn) and one worker, supervised.
+"""``manage.py serve``: the production web server (gunicorn) and its workers (one unless
+``--workers``), supervised.
 
 Each child runs in a session of its own, so a terminal's Ctrl-C (SIGINT to every process of the
 foreground group: ``make`` and serve) reaches serve only, which asks each child once to stop
@@ -199,9 +200,14 @@ class Supervisor:
                     self.on_ready()
             time.sleep(POLL_SECONDS)
 
+    def workers(self) -> str:
+        """How the stop messages name the workers: "worker", or "workers" when several."""
+        several = sum(child.name.startswith("worker") for child in self.children) > 1
+        return "workers" if several else "worker"
+
     def stop_gracefully(self) -> None:
         self.stopping = True
-        self.out("\nStopping web server and worker... (Ctrl-C again to force)")
+        self.out(f"\nStopping web server and {self.workers()}... (Ctrl-C again to force)")
         for child in self.children:
             if child.alive():
                 child.proc.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
@@ -213,7 +219,7 @@ class Supervisor:
         for child in self.children:
             if child.proc is not None:
                 child.proc.wait()
-        self.err("Forced stop: killed the web server and the worker.")
+        self.err(f"Forced stop: killed the web server and the {self.workers()}.")
 
     def restart_later(self, child: Child, now: float) -> None:
         child.died.append(child.pid)
@@ -276,13 +282,39 @@ def banner(url: str, password: str | None) -> str:
     return "\n".join(lines)
 
 
+def worker_child(manage: Path, name: str) -> Child:
+    """A job worker (``manage.py db_worker``), told at each restart which of its earlier runs
+    died, so their jobs are recovered as it starts."""
+
+    def argv() -> list[str]:
+        return [
+            sys.executable,
+            str(manage),
+            "db_worker",
+            "--no-reload",
+            "--queue-name",
+            "*",
+            *(
+                arg
+                for pid in child.died[-LOST_WORKERS_KEPT:]
+                for arg in ("--lost-worker", worker_id_for(pid))
+            ),
+        ]
+
+    child = Child(name, argv)
+    return child
+
+
 class Command(BaseCommand):
-    help = "Run the web server (gunicorn, static files by WhiteNoise) and a job worker."
+    help = "Run the web server (gunicorn, static files by WhiteNoise) and job workers."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--web-workers", type=int, default=3)
+        parser.add_argument(
+            "--workers", type=int, default=1, help="Job workers (db_worker processes) to run."
+        )
         parser.add_argument(
             "--bootstrap",
             action="store_true",
@@ -291,7 +323,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        host, port = options["host"], options["port"]
+        host, port, count = options["host"], options["port"], options["workers"]
+        if count < 1:
+            raise CommandError(f"--workers must be at least 1, not {count}")
         port_free_or_fail(host, port)
         password = first_start_bootstrap() if options["bootstrap"] else None
         bindir = Path(sys.executable).parent
@@ -320,30 +354,17 @@ class Command(BaseCommand):
                 "--no-control-socket",
             ],
         )
-        worker = Child(
-            "worker",
-            lambda: [
-                sys.executable,
-                str(manage),
-                "db_worker",
-                "--no-reload",
-                "--queue-name",
-                "*",
-                # The workers that died before: their jobs are recovered as it starts.
-                *(
-                    arg
-                    for pid in worker.died[-LOST_WORKERS_KEPT:]
-                    for arg in ("--lost-worker", worker_id_for(pid))
-                ),
-            ],
-        )
+        workers = [
+            worker_child(manage, "worker" if count == 1 else f"worker {n}")
+            for n in range(1, count + 1)
+        ]
 
         def announce() -> None:
             self.stdout.write(banner(f"http://{host}:{port}/", password))
             self.stdout.flush()  # before the children's next lines, which do not go through it
 
         supervisor = Supervisor(
-            [web, worker],
+            [web, *workers],
             out=self.stdout.write,
             err=self.stderr.write,
             ready=lambda: answers(host, port),
