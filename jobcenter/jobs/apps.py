@@ -21,3 +21,10 @@ class JobsConfig(AppConfig):
         ResidentGraphs.budget_source = staticmethod(
             lambda: int(settings.JOBCENTER_GRAPH_MEMORY_MB) * 1024 * 1024
         )
+
+        # A webhook's kind filter names one of the job types (jobcenter.notifications sits
+        # below this app and cannot import them).
+        from jobcenter.jobs.choices import JobType
+        from jobcenter.notifications import services as notifications
+
+        notifications.KIND_CHOICES[:] = JobType.choices

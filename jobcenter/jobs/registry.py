@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from jobcenter.jobs.models import Job
+
+#: how a face writes a count (e.g. "1,234", or "1.2k" in a narrow column)
+Number = Callable[[Any], str]
 
 
 logger = logging.getLogger("jobcenter.jobs")
@@ -57,6 +60,9 @@ class Kind:
       the CSV download, a dialect's result page).
     - ``named_by``: the parameter (in ``Job.params``) that names what a job does, shown next
       to its type (an algorithm's name); empty: the job's own name.
+    - ``progress_text(job, short, number)``: what a running job's counters mean, in words
+      (``short``: a list's compact form; counts written by ``number``); that of a kind that
+      ``loads_files``, at any status. ``None`` or empty: the job's phase is shown.
     """
 
     type: str
@@ -71,6 +77,7 @@ class Kind:
     loads_files: bool = False
     result_rows: bool = False
     named_by: str = ""
+    progress_text: Callable[[Job, bool, Number], str] | None = None
 
 
 def _unregistered(**kwargs: object) -> Job:

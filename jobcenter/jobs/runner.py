@@ -4,13 +4,15 @@ The task engine calls :func:`execute_job` with a job id, perhaps more than once;
 the second call a no-op. While a handler works, a :class:`Heartbeat` thread writes progress,
 file counters and failed lines about once a second in one conditional UPDATE, and learns from
 its row count whether a cancel was requested or the job was taken away. Handlers only bump
-in-memory counters, so bookkeeping costs the hot loop almost nothing.
+in-memory counters, so bookkeeping costs the hot loop almost nothing. A worker's stop signal
+(:func:`shutdown`) does not wait for the next beat: it wakes the running jobs' heartbeats at once.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -27,9 +29,25 @@ from jobcenter.jobs.registry import between_jobs, kind_for
 
 logger = logging.getLogger("jobcenter.jobs")
 
-# Set by the worker command on its first SIGINT/SIGTERM: running jobs stop at their next
-# heartbeat and go back to the queue.
+# Set by the worker command on its first SIGINT/SIGTERM (:func:`shutdown`): running jobs stop
+# and go back to the queue.
 SHUTDOWN = threading.Event()
+
+# The heartbeats of the jobs this process runs now (started and not yet finished).
+RUNNING: set[Heartbeat] = set()
+
+_FINISH = "finish"  # what Heartbeat.finish tells the thread; anything else is a stop signal
+
+
+def shutdown() -> None:
+    """A worker's stop signal: set SHUTDOWN and have every running job stop now, not at its
+    next heartbeat. Called from a signal handler, that is in the main thread between two of its
+    bytecodes: setting a job's stop event here could deadlock on the event's lock should the
+    main thread hold it (waiting on that event), so each heartbeat is woken through a
+    SimpleQueue (whose put is reentrant) and sets its job's stop event itself."""
+    SHUTDOWN.set()
+    for beat in tuple(RUNNING):
+        beat.wake()
 
 
 def current_worker_id() -> str:
@@ -46,7 +64,8 @@ class Heartbeat(threading.Thread):
     """Writes a job's heartbeat and progress every ``interval`` seconds until stopped.
 
     ``snapshot`` returns the keyword arguments of :func:`transitions.job_heartbeat` (besides the
-    ids); ``stop_event`` is set when the job must stop, with ``reason`` saying why.
+    ids); ``stop_event`` is set when the job must stop, with ``reason`` saying why: a cancel
+    or a lost job at a beat, a shutdown at once (:func:`shutdown` wakes the thread).
     """
 
     def __init__(
@@ -65,14 +84,33 @@ class Heartbeat(threading.Thread):
         self.stop_event = stop_event
         self.interval = interval if interval is not None else settings.JOBCENTER_HEARTBEAT_INTERVAL
         self.reason: str | None = None
-        self._done = threading.Event()
+        self._messages: queue.SimpleQueue[str] = queue.SimpleQueue()
         self.beats = 0
         self.seconds_writing = 0.0
 
+    def start(self) -> None:
+        RUNNING.add(self)  # before run() looks at SHUTDOWN: a signal in between wakes it
+        super().start()
+
+    def wake(self) -> None:
+        """Stop the job now (a stop signal); safe in a signal handler."""
+        self._messages.put("shutdown")
+
     def run(self) -> None:
         try:
-            while not self._done.wait(self.interval):
-                self.beat()
+            if SHUTDOWN.is_set():
+                self.request_stop(StopReason.SHUTDOWN)
+            due = time.monotonic() + self.interval
+            while True:
+                try:
+                    message = self._messages.get(timeout=max(0.0, due - time.monotonic()))
+                except queue.Empty:
+                    self.beat()
+                    due = time.monotonic() + self.interval
+                    continue
+                if message == _FINISH:
+                    return
+                self.request_stop(StopReason.SHUTDOWN)
         finally:
             connection.close()
 
@@ -101,7 +139,8 @@ class Heartbeat(threading.Thread):
         self.stop_event.set()
 
     def finish(self) -> None:
-        self._done.set()
+        RUNNING.discard(self)
+        self._messages.put(_FINISH)
         if self.is_alive():
             self.join(timeout=30)
 
@@ -153,5 +192,6 @@ __all__ = [
     "JobFile",
     "end_stopped",
     "execute_job",
+    "shutdown",
     "worker_id_for",
 ]

@@ -11,11 +11,13 @@ from jobcenter.graphs.models import Graph
 from jobcenter.graphs.store import GraphStore
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
+from jobcenter.jobs.registry import register, unregister
 from jobcenter.jobs.services import job_cancel, job_submit_import
 from tests.factories.files import write_ges_files
 from tests.factories.graphs import ges_graph
 from tests.factories.jobs import ges_movie_import
 from tests.factories.waiting import wait_for
+from tests.jobs import sleepy_kind
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -34,8 +36,9 @@ def graph_counts(graph: Graph) -> dict:
         store.close()
 
 
-# A stop, cancel or shutdown reaches a running job at its next heartbeat: tests that stop an
-# import part-way beat often, so that the stop lands while the (columnar, fast) import runs.
+# A cancel reaches a running job at its next heartbeat (a worker's stop signal, at once): tests
+# that cancel or kill an import part-way beat often, so that it is seen running and the cancel
+# lands while the (columnar, fast) import runs.
 QUICK_BEAT = "0.2"
 
 
@@ -122,7 +125,7 @@ def test_killed_worker_job_is_recovered_and_rolled_back(project, worker_factory,
 def test_worker_shutdown_requeues_running_job(project, worker_factory, imports_dir):
     graph = ges_graph(project)
     job = big_import(graph, imports_dir, edges=2_000_000)
-    worker = worker_factory(JOBCENTER_HEARTBEAT_INTERVAL=QUICK_BEAT)
+    worker = worker_factory()
     wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
     started = time.monotonic()
     assert worker.stop() == 0, worker.output()
@@ -136,13 +139,34 @@ def test_worker_shutdown_requeues_running_job(project, worker_factory, imports_d
     assert sum(graph_counts(graph)["edges"].values()) == 2_000_000
 
 
+def test_a_stop_signal_reaches_a_running_import_at_once(project, worker_factory, imports_dir):
+    """With the default heartbeat interval (about a second), a stop signal sent just after a
+    heartbeat does not wait for the next one: the import stops at once, rolls back and is back
+    in the queue within half a second."""
+    graph = ges_graph(project)
+    job = big_import(graph, imports_dir, edges=6_000_000)
+    worker = worker_factory()
+    wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
+    last_beat = Job.objects.get(pk=job.pk).heartbeat_at
+    wait_for(lambda: Job.objects.get(pk=job.pk).heartbeat_at != last_beat, interval=0.01)
+    sent = time.monotonic()
+    worker.proc.send_signal(signal.SIGTERM)
+    wait_for(lambda: status_of(job) != JobStatus.RUNNING, interval=0.01)
+    took = time.monotonic() - sent
+    job.refresh_from_db()
+    assert (job.status, job.lines_done) == (JobStatus.WAITING, 0), worker.output()
+    assert took < 0.5, f"the job stopped {took:.2f}s after the signal"
+    assert worker.proc.wait(timeout=20) == 0, worker.output()
+    assert graph_counts(graph) == {"vertices": {}, "edges": {}}
+
+
 def test_a_stop_signal_delivered_twice_is_one_graceful_stop(project, worker_factory, imports_dir):
     """A supervisor that signals the worker and its whole process group (or make plus a
     terminal) delivers the same stop twice within milliseconds: the job still goes back to the
     queue instead of being left running by a forced exit."""
     graph = ges_graph(project)
     job = big_import(graph, imports_dir, edges=2_000_000)
-    worker = worker_factory(JOBCENTER_HEARTBEAT_INTERVAL=QUICK_BEAT)
+    worker = worker_factory()
     wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
     worker.proc.send_signal(signal.SIGINT)
     worker.proc.send_signal(signal.SIGTERM)
@@ -153,11 +177,18 @@ def test_a_stop_signal_delivered_twice_is_one_graceful_stop(project, worker_fact
     assert graph_counts(graph) == {"vertices": {}, "edges": {}}
 
 
-def test_a_second_stop_signal_later_forces_exit_at_once(project, worker_factory, imports_dir):
+@pytest.fixture
+def sleepy_registered():
+    register(sleepy_kind.KIND)
+    yield sleepy_kind.KIND
+    unregister(sleepy_kind.TYPE)
+
+
+def test_a_second_stop_signal_later_forces_exit_at_once(project, worker_factory, sleepy_registered):
     graph = ges_graph(project)
-    job = big_import(graph, imports_dir, edges=2_000_000)
-    # The job notices a stop only at its next heartbeat: once a minute here.
-    worker = worker_factory(JOBCENTER_HEARTBEAT_INTERVAL="60")
+    # A job that does not look at its stop flag for a minute (one long library call).
+    job = sleepy_kind.job_submit_sleepy(graph=graph)
+    worker = worker_factory(JOBCENTER_JOB_KINDS="tests.jobs.sleepy_kind")
     wait_for(lambda: status_of(job) == JobStatus.RUNNING, timeout=60)
     worker.proc.send_signal(signal.SIGTERM)
     time.sleep(1.5)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from jobcenter.core.errors import InvalidInput, PermissionDenied
 from jobcenter.credentials.crypto import decrypt_secret
-from jobcenter.jobs.choices import JobStatus
+from jobcenter.jobs.choices import JobStatus, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_cancel
 from jobcenter.jobs.transitions import job_claim, job_finish, job_recover_stale
@@ -112,6 +112,17 @@ def test_bad_filters_are_refused_naming_the_field(project, admin, allowed, field
         webhook_create(project=project, user=admin, url=URL, **fields)
     assert message in refused.value.message
     assert refused.value.field == next(iter(fields))
+
+
+def test_a_kind_filter_names_one_of_the_job_types(project, admin, allowed):
+    """The one rule of every face (the API's and the dashboard's choices are the service's): a
+    well-formed name that is no job type would never match, and is refused."""
+    webhook, _ = webhook_create(project=project, user=admin, url=URL, kinds=list(JobType.values))
+    assert webhook.kinds == sorted(JobType.values)
+    with pytest.raises(InvalidInput) as refused:
+        webhook_update(webhook=webhook, user=admin, kinds=["import", "imprt"])
+    assert refused.value.message == "kinds: 'imprt' is not a job type"
+    assert refused.value.field == "kinds"
 
 
 # --- the outbox ------------------------------------------------------------------------------

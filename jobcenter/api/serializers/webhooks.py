@@ -5,8 +5,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from jobcenter.api.serializers.fields import TextField, UtcDateTimeField
-from jobcenter.jobs.choices import JobType
 from jobcenter.notifications.choices import ALL_EVENTS, DeliveryStatus, WebhookEvent
+from jobcenter.notifications.services import webhook_kind_choices
 
 
 class WebhookSerializer(serializers.Serializer):
@@ -45,7 +45,7 @@ class WebhookCreateSerializer(serializers.Serializer):
         help_text="Default: all four (every ending).",
     )
     kinds = serializers.ListField(
-        child=serializers.ChoiceField(choices=JobType.choices),
+        child=serializers.ChoiceField(choices=webhook_kind_choices()),
         required=False,
         max_length=32,
         help_text="Job types (import, algorithm...); empty: every kind.",

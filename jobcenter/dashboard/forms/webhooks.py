@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 
 from jobcenter.dashboard.forms.common import ServiceErrorsMixin
-from jobcenter.jobs.choices import JobType
 from jobcenter.notifications.choices import ALL_EVENTS, WebhookEvent
+from jobcenter.notifications.services import webhook_kind_choices
 
 
 class WebhookForm(ServiceErrorsMixin, forms.Form):
@@ -28,7 +28,7 @@ class WebhookForm(ServiceErrorsMixin, forms.Form):
     )
     kinds = forms.MultipleChoiceField(
         label="Kinds of job",
-        choices=JobType.choices,
+        choices=webhook_kind_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every kind.",

@@ -15,10 +15,10 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from jobcenter.dashboard.formatting import num, rate, seconds
-from jobcenter.jobs.choices import FILE_SKIPPED, JobStatus, JobType
+from jobcenter.jobs.choices import FILE_SKIPPED, JobStatus
 from jobcenter.jobs.models import SHORT_ID_LENGTH  # searched through its own index
 from jobcenter.jobs.registry import kind_of
-from jobcenter.jobs.selectors import file_status, import_committed, job_seconds_remaining
+from jobcenter.jobs.selectors import file_status, job_seconds_remaining
 
 register = template.Library()
 register.filter(num)
@@ -324,91 +324,32 @@ def _compact(value: Any) -> str:
 
 @register.filter
 def progress_text(job: Any, style: str = "long") -> str:
-    """What a job's counters mean, by type: lines for imports; for an algorithm its phase as
-    the worker stored it (``Job.phase``: loading, building, computing, writing; see
-    docs/analytics.md) with edges read or rows written; rows for queries and
-    exports; pages for backups. ``short`` is the job list's compact form."""
+    """What a job's counters mean, in its kind's words (``Kind.progress_text``: lines for
+    imports, an algorithm's phase with edges read or rows written, rows for queries and
+    exports, pages for backups...), else its phase as the worker stored it. ``short`` is the
+    job list's compact form."""
     short = style == "short"
     n = _compact if short else num
-    done, total, progress = job.lines_done, job.lines_total, float(job.progress or 0)
-    if kind_of(job.type).loads_files:
-        if not total:
-            return ""
-        if short:
-            return f"{n(done)}/{n(total)} lines"
-        text = f"{num(done)} of {num(total)} lines read"  # validated; committed only at the end
-        return text + (", none committed" if import_committed(job) is False else "")
+    kind = kind_of(job.type)
+    words = kind.progress_text
+    if kind.loads_files:
+        return words(job, short, n) if words else ""
     if job.status not in (JobStatus.RUNNING, JobStatus.CANCELLING):
         result = job.result if isinstance(job.result, dict) else {}
         if job.status == JobStatus.SUCCEEDED and "total" in result:
             rows = result["total"]
             return f"{n(rows)} result row{'' if rows == 1 else 's'}"
         return ""
-    params = job.params if isinstance(job.params, dict) else {}
-    if job.type == JobType.ALGORITHM:
-        stage = _algorithm_stage(job, progress)
-        if stage == "loading graph":
-            if not total:
-                return "loading" if short else "Loading the graph"
-            return (
-                f"loading {n(done)}/{n(total)} edges"
-                if short
-                else f"Loading the graph: {num(done)} of {num(total)} edges read"
-            )
-        if stage == "building graph":
-            return "building" if short else "Building the graph in memory"
-        if stage == "computing":
-            name = params.get("algorithm", "")
-            return "computing" if short else f"Computing {name}".strip()
-        if not total:
-            return "writing" if short else "Writing the result"
-        return (
-            f"writing {n(done)}/{n(total)} rows"
-            if short
-            else f"Writing the result: {num(done)} of {num(total)} rows"
-        )
-    if job.type == JobType.QUERY:
-        if short:
-            return f"{n(done)} rows found"
-        return f"{num(done)} rows found" + (f" (at most {num(total)})" if total else "")
-    if job.type == JobType.INDEX:
-        phase = getattr(job, "phase", "")
-        if phase == "waiting for the graph" or (not phase and not total and progress < 5):
-            return "waiting for the graph" if short else "Waiting for other writes to the graph"
-        return f"indexing {n(total)} rows" if short else f"Building the index on {num(total)} rows"
-    if job.type == JobType.EXPORT:
-        return (
-            f"{n(done)}/{n(total)} rows" if short else f"{num(done)} of {num(total)} rows written"
-        )
-    operation = params.get("operation", "")
-    if operation == "backup" and total:
-        return (
-            f"{n(done)}/{n(total)} pages" if short else f"{num(done)} of {num(total)} pages copied"
-        )
-    if operation == "clear" and total:
-        return f"clearing {n(total)}" if short else f"Removing {num(total)} vertices and edges"
-    words = {"restore": "Restoring from the backup", "delete": "Deleting the graph"}
-    text = words.get(operation, "")
+    text = words(job, short, n) if words else ""
     phase = getattr(job, "phase", "")
     if not text and phase:  # any other kind (start graph...): its phase, as its worker stored it
         if short:
-            return f"{phase} {n(done)}/{n(total)}" if total else phase
+            return f"{phase} {n(job.lines_done)}/{n(job.lines_total)}" if job.lines_total else phase
         text = phase[:1].upper() + phase[1:]
-        return f"{text}: {num(done)} of {num(total)}" if total else text
-    return text.lower() if short else text
-
-
-# An algorithm's phases as its worker stores them (Job.phase); a job without one (stored by
-# an older worker) is placed by its percentage: loading 0-40, building 40-50, computing 50-85,
-# writing from 85.
-_ALGORITHM_STAGES = ((40, "loading graph"), (50, "building graph"), (85, "computing"))
-
-
-def _algorithm_stage(job: Any, progress: float) -> str:
-    phase = getattr(job, "phase", "")
-    if phase in ("loading graph", "building graph", "computing", "writing result"):
-        return phase
-    return next((name for bound, name in _ALGORITHM_STAGES if progress < bound), "writing result")
+        return (
+            f"{text}: {num(job.lines_done)} of {num(job.lines_total)}" if job.lines_total else text
+        )
+    return text
 
 
 @register.filter

@@ -35,6 +35,8 @@ from jobcenter.notifications.services import (
 from jobcenter.projects.choices import Role
 
 DELIVERIES_SHOWN = 50
+# The fields whose service errors are shown on the form, next to the field; any other is a page.
+ON_THE_FORM = ("url", "events", "kinds", "graph_name", "description")
 
 
 def _admin_nav(request: HttpRequest) -> tuple[Nav, HttpResponse | None]:
@@ -79,7 +81,7 @@ def webhook_list_page(request: HttpRequest) -> HttpResponseBase:
                     project=nav.current, user=request.user, **form.values()
                 )
             except ServiceError as exc:
-                if exc.field not in ("url", "events", "kinds", "graph_name", "description"):
+                if exc.field not in ON_THE_FORM:
                     return service_error(request, exc)
                 form.add_service_error(exc)
             else:
@@ -126,7 +128,7 @@ def webhook_detail(request: HttpRequest, webhook_id: str) -> HttpResponseBase:
         try:
             webhook_update(webhook=webhook, user=request.user, **form.values())
         except ServiceError as exc:
-            if exc.field not in ("url", "events", "kinds", "graph_name", "description"):
+            if exc.field not in ON_THE_FORM:
                 return service_error(request, exc)
             form.add_service_error(exc)
         else:

@@ -20,7 +20,7 @@ from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import PlanError
 from jobcenter.jobs.choices import JobDialect, JobType
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.registry import Kind, register
+from jobcenter.jobs.registry import Kind, Number, register
 from jobcenter.jobs.results import ResultWriter, check_json, names_snapshot
 from jobcenter.jobs.submit import (
     graph_schema,
@@ -121,6 +121,45 @@ def retry(job: Job, user: AbstractBaseUser | None) -> Job:
     )
 
 
+# Its phases as its worker stores them (Job.phase); a job without one (stored by an older
+# worker) is placed by its percentage: loading 0-40, building 40-50, computing 50-85, writing
+# from 85.
+_STAGES = ((40, "loading graph"), (50, "building graph"), (85, "computing"))
+
+
+def _stage(job: Job, progress: float) -> str:
+    phase = getattr(job, "phase", "")
+    if phase in ("loading graph", "building graph", "computing", "writing result"):
+        return phase
+    return next((name for bound, name in _STAGES if progress < bound), "writing result")
+
+
+def progress_text(job: Job, short: bool, number: Number) -> str:
+    """Its phase, with edges read or rows written (Kind.progress_text; docs/analytics.md)."""
+    done, total = job.lines_done, job.lines_total
+    stage = _stage(job, float(job.progress or 0))
+    if stage == "loading graph":
+        if not total:
+            return "loading" if short else "Loading the graph"
+        return (
+            f"loading {number(done)}/{number(total)} edges"
+            if short
+            else f"Loading the graph: {number(done)} of {number(total)} edges read"
+        )
+    if stage == "building graph":
+        return "building" if short else "Building the graph in memory"
+    if stage == "computing":
+        name = job.params.get("algorithm", "") if isinstance(job.params, dict) else ""
+        return "computing" if short else f"Computing {name}".strip()
+    if not total:
+        return "writing" if short else "Writing the result"
+    return (
+        f"writing {number(done)}/{number(total)} rows"
+        if short
+        else f"Writing the result: {number(done)} of {number(total)} rows"
+    )
+
+
 KIND = register(
     Kind(
         type=JobType.ALGORITHM,
@@ -131,5 +170,6 @@ KIND = register(
         named_by="algorithm",
         phases=("loading graph", "building graph", "computing", "writing result"),
         result="a result file: a value per vertex, or the rows the algorithm found; its outputs",
+        progress_text=progress_text,
     )
 )

@@ -25,7 +25,7 @@ from jobcenter.graphs.values import LIST_SEPARATOR
 from jobcenter.graphs.whole_graph import colliding_key, count_rows, stream_edges, stream_vertices
 from jobcenter.jobs.choices import JobDialect, JobStatus, JobType
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.registry import Kind, register
+from jobcenter.jobs.registry import Kind, Number, register
 from jobcenter.jobs.results import ResultReader
 from jobcenter.jobs.submit import (
     require_ready,
@@ -227,6 +227,14 @@ def retry(job: Job, user: AbstractBaseUser | None) -> Job:
     return job_submit_export(graph=retry_graph(job), path=params["path"], **common)
 
 
+def progress_text(job: Job, short: bool, number: Number) -> str:
+    """Rows written (Kind.progress_text)."""
+    done, total = job.lines_done, job.lines_total
+    if short:
+        return f"{number(done)}/{number(total)} rows"
+    return f"{number(done)} of {number(total)} rows written"
+
+
 KIND = register(
     Kind(
         type=JobType.EXPORT,
@@ -235,5 +243,6 @@ KIND = register(
         cancellable=True,
         phases=("exporting",),
         result="files under the export roots: the path, with its rows or its vertices and edges",
+        progress_text=progress_text,
     )
 )

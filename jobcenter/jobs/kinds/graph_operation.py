@@ -41,7 +41,7 @@ from jobcenter.jobs import transitions
 from jobcenter.jobs.choices import EventKind, JobDialect, JobStatus, JobType
 from jobcenter.jobs.dispatch import dispatch, record_event
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.registry import Kind, register
+from jobcenter.jobs.registry import Kind, Number, register
 from jobcenter.jobs.runner import Heartbeat
 from jobcenter.jobs.submit import (
     require_ready,
@@ -298,6 +298,24 @@ def retry_refused(job: Job) -> str | None:
     return None
 
 
+def progress_text(job: Job, short: bool, number: Number) -> str:
+    """Pages copied by a backup, what a clear removes, a restore or a deletion; empty (the
+    phase is shown) otherwise (Kind.progress_text)."""
+    done, total = job.lines_done, job.lines_total
+    operation = job.params.get("operation", "") if isinstance(job.params, dict) else ""
+    if operation == "backup" and total:
+        if short:
+            return f"{number(done)}/{number(total)} pages"
+        return f"{number(done)} of {number(total)} pages copied"
+    if operation == "clear" and total:
+        return (
+            f"clearing {number(total)}" if short else f"Removing {number(total)} vertices and edges"
+        )
+    words = {"restore": "Restoring from the backup", "delete": "Deleting the graph"}
+    text = words.get(operation, "")
+    return text.lower() if short else text
+
+
 KIND = register(
     Kind(
         type=JobType.GRAPH_OPERATION,
@@ -308,5 +326,6 @@ KIND = register(
         writes_graph=lambda job: job.params.get("operation") in ("clear", "restore"),
         phases=("waiting for the graph", "deleting", "clearing", "copying", "restoring"),
         result="what the operation did: vertices and edges removed, copied or restored",
+        progress_text=progress_text,
     )
 )

@@ -64,8 +64,9 @@ from jobcenter.jobs.choices import EventKind, JobDialect, JobStatus, JobType
 from jobcenter.jobs.dispatch import dispatch as _dispatch
 from jobcenter.jobs.dispatch import record_event as _event
 from jobcenter.jobs.models import FailedLine, Job, JobFile
-from jobcenter.jobs.registry import Kind, register
+from jobcenter.jobs.registry import Kind, Number, register
 from jobcenter.jobs.runner import Heartbeat, end_stopped, ts
+from jobcenter.jobs.selectors import import_committed
 from jobcenter.jobs.submit import require_ready as _ready
 from jobcenter.jobs.submit import require_role as _require_role
 from jobcenter.jobs.throughput import ThroughputSampler
@@ -447,6 +448,17 @@ def retry_refused(job: Job) -> str | None:
     return None if job.graph_id is not None else f"the graph of job {job.pk} no longer exists"
 
 
+def progress_text(job: Job, short: bool, number: Number) -> str:
+    """What an import's counters mean, at any status (Kind.progress_text)."""
+    done, total = job.lines_done, job.lines_total
+    if not total:
+        return ""
+    if short:
+        return f"{number(done)}/{number(total)} lines"
+    text = f"{number(done)} of {number(total)} lines read"  # validated; committed only at the end
+    return text + (", none committed" if import_committed(job) is False else "")
+
+
 KIND = register(
     Kind(
         type=JobType.IMPORT,
@@ -459,5 +471,6 @@ KIND = register(
         phases=("waiting for the graph", "reading files", "loading graph", "committing"),
         result="the loader's summary: lines and files loaded and failed (Job.result), per-file "
         "counters (JobFile) and failed lines (FailedLine)",
+        progress_text=progress_text,
     )
 )

@@ -19,7 +19,7 @@ from jobcenter.graphs.plan import PlanError
 from jobcenter.graphs.whole_graph import label_size
 from jobcenter.jobs.choices import JobDialect, JobType
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.registry import Kind, register
+from jobcenter.jobs.registry import Kind, Number, register
 from jobcenter.jobs.submit import (
     graph_schema,
     require_ready,
@@ -117,6 +117,18 @@ def retry(job: Job, user: AbstractBaseUser | None) -> Job:
     )
 
 
+def progress_text(job: Job, short: bool, number: Number) -> str:
+    """Waiting for the graph, or the rows indexed (Kind.progress_text)."""
+    total, phase = job.lines_total, getattr(job, "phase", "")
+    if phase == "waiting for the graph" or (
+        not phase and not total and float(job.progress or 0) < 5
+    ):
+        return "waiting for the graph" if short else "Waiting for other writes to the graph"
+    return (
+        f"indexing {number(total)} rows" if short else f"Building the index on {number(total)} rows"
+    )
+
+
 KIND = register(
     Kind(
         type=JobType.INDEX,
@@ -125,5 +137,6 @@ KIND = register(
         cancellable=True,
         phases=("waiting for the graph", "building index"),
         result="the index built: its name, target, label, property and rows",
+        progress_text=progress_text,
     )
 )

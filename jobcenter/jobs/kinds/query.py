@@ -19,7 +19,7 @@ from jobcenter.graphs.query import QuerySpec, count_matches, run_query, snapshot
 from jobcenter.graphs.whole_graph import table_size
 from jobcenter.jobs.choices import JobDialect, JobType
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.registry import Kind, register
+from jobcenter.jobs.registry import Kind, Number, register
 from jobcenter.jobs.results import ResultWriter
 from jobcenter.jobs.submit import (
     graph_schema,
@@ -109,6 +109,14 @@ def retry(job: Job, user: AbstractBaseUser | None) -> Job:
     )
 
 
+def progress_text(job: Job, short: bool, number: Number) -> str:
+    """Rows found so far (Kind.progress_text)."""
+    done, total = job.lines_done, job.lines_total
+    if short:
+        return f"{number(done)} rows found"
+    return f"{number(done)} rows found" + (f" (at most {number(total)})" if total else "")
+
+
 KIND = register(
     Kind(
         type=JobType.QUERY,
@@ -118,5 +126,6 @@ KIND = register(
         result_rows=True,
         phases=("querying",),
         result="a result file of the matching vertices or edges, and how many matched",
+        progress_text=progress_text,
     )
 )

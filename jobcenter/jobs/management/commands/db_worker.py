@@ -39,7 +39,7 @@ from jobcenter.core.dbstats import database_statistics_refresh
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 from jobcenter.jobs.registry import between_jobs
 from jobcenter.jobs.resident import warm_recent
-from jobcenter.jobs.runner import SHUTDOWN
+from jobcenter.jobs.runner import SHUTDOWN, shutdown
 from jobcenter.jobs.services import job_results_expire
 from jobcenter.jobs.transitions import job_recover_stale
 from jobcenter.jobs.wakeup import doorbell_for
@@ -56,12 +56,12 @@ REPEAT_WINDOW = 1.0
 class JobcenterWorker(Worker):
     """django-tasks-db's worker with a stop that never loses a job.
 
-    The first SIGINT/SIGTERM/SIGQUIT sets SHUTDOWN (the running job stops at its next heartbeat
-    and goes back to the queue) and ends the loop after the current task or sleep. Unlike the
-    base class it never raises SystemExit at whatever line the worker is on (in an idle
-    worker that may be just after a task was claimed, leaving its job waiting with no task). A
-    repeat within REPEAT_WINDOW is ignored; a later signal forces exit at once (the job is then
-    recovered as after a crash).
+    The first SIGINT/SIGTERM/SIGQUIT sets SHUTDOWN and stops the running job at once (at its
+    next look at its stop flag; it goes back to the queue) and ends the loop after the current
+    task or sleep. Unlike the base class it never raises SystemExit at whatever line the worker
+    is on (in an idle worker that may be just after a task was claimed, leaving its job waiting
+    with no task). A repeat within REPEAT_WINDOW is ignored; a later signal forces exit at once
+    (the job is then recovered as after a crash).
     """
 
     first_signal_at: float | None = None
@@ -117,7 +117,7 @@ class JobcenterWorker(Worker):
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
         now = time.monotonic()
-        SHUTDOWN.set()
+        shutdown()
         name = signal.strsignal(signum)
         if self.first_signal_at is None:
             self.first_signal_at = now
