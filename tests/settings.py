@@ -47,16 +47,19 @@ if TEST_DB == "postgres":
 else:
     # Workers playing other machines have data directories of their own (tests/machines.py).
     test_name = os.environ.get("JOBCENTER_TEST_SQLITE") or str(DATA_DIR / "test.sqlite3")
+    # How long a process waits for another's write lock (a test worker may be given less).
+    busy = float(os.environ.get("JOBCENTER_TEST_SQLITE_BUSY", "20"))
     default = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": test_name if IN_WORKER else str(DATA_DIR / "jobcenter.sqlite3"),
         "TEST": {"NAME": test_name},
         "OPTIONS": {
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                f"PRAGMA busy_timeout={int(busy * 1000)};"
             ),
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            "timeout": busy,
         },
     }
 DATABASES = {"default": default}

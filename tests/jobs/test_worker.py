@@ -200,3 +200,35 @@ def test_a_second_stop_signal_later_forces_exit_at_once(project, worker_factory,
     assert "forced exit" in worker.output()
     # Left as a crash leaves it: the sweep of the next worker recovers it.
     assert status_of(job) == JobStatus.RUNNING
+
+
+def test_an_idle_worker_outlives_a_write_lock_longer_than_its_busy_timeout(
+    project, worker_factory, imports_dir
+):
+    """Another process holding the job database's write lock (say, a burst of thousands of
+    submits in one transaction) makes the worker's claim give up: it looks again later, it does
+    not die. PostgreSQL claims never wait on such a lock (SKIP LOCKED): there the test checks
+    that a long transaction elsewhere does not stop the worker either."""
+    from django.db import connection
+
+    worker = worker_factory(JOBCENTER_TEST_SQLITE_BUSY="0.3")
+    graph = ges_graph(project)
+    wait_for(lambda: "Starting worker" in worker.output(), timeout=30)
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        holder = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        time.sleep(2)  # several of the worker's polls give up on the lock meanwhile
+        holder.execute("ROLLBACK")
+        holder.close()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("LOCK TABLE jobs_job IN SHARE ROW EXCLUSIVE MODE")
+            time.sleep(2)
+            cursor.execute("ROLLBACK")
+    assert worker.proc.poll() is None, worker.output()
+    job = ges_movie_import(graph)
+    wait_for(lambda: status_of(job) in TERMINAL_STATUSES, timeout=60)
+    assert status_of(job) == JobStatus.PARTIALLY_FAILED

@@ -104,15 +104,17 @@ class JobcenterWorker(Worker):
             tasks = tasks.filter(queue_name__in=self.queue_names)
         if self.excluded_queue_names:
             tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
-        with exclusive_transaction(tasks.db):
-            try:
+        # The whole transaction, its BEGIN and COMMIT included: on SQLite the BEGIN is what
+        # waits out another writer (a burst of submits, a long sweep) and may give up.
+        try:
+            with exclusive_transaction(tasks.db):
                 taken = tasks.get_locked()
                 if taken is not None:
                     taken.claim(self.worker_id)
-            except OperationalError as error:
-                if is_locked_database_exception(error):
-                    return None, False
-                raise
+        except OperationalError as error:
+            if is_locked_database_exception(error):
+                return None, False
+            raise
         return taken, True
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
