@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jobcenter.core.ids import worker_id_for
+from jobcenter.core.weblog import PROBE_AGENT
 from jobcenter.projects.services import FIRST_ADMIN, first_start_bootstrap
 
 REPEAT_WINDOW = 1.0  # seconds: a repeated stop signal within this is not a second Ctrl-C
@@ -250,11 +252,17 @@ def port_free_or_fail(host: str, port: int) -> None:
 
 
 def answers(host: str, port: int) -> bool:
-    """Whether something accepts connections on ``host:port`` (the web server is up)."""
+    """Whether the web server answers its health check on ``host:port``. Accepting connections
+    is not enough: gunicorn's master listens before its workers have loaded Django, and the
+    banner must not send anyone to a page that does not load yet."""
+    probe = urllib.request.Request(
+        f"http://{host}:{port}/api/health/", headers={"User-Agent": PROBE_AGENT}
+    )
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
     try:
-        with socket.create_connection((host, port), timeout=POLL_SECONDS):
-            return True
-    except OSError:
+        with direct.open(probe, timeout=1) as resp:
+            return resp.status == 200
+    except (OSError, ValueError):
         return False
 
 
@@ -347,6 +355,8 @@ class Command(BaseCommand):
                 "10",
                 "--access-logfile",
                 "-",
+                "--logger-class",
+                "jobcenter.core.weblog.AccessLogger",
                 "--log-level",  # requests still go to the access log
                 "warning",
                 # Its default socket (~/.gunicorn/gunicorn.ctl) is shared by every instance of
