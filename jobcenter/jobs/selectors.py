@@ -274,3 +274,38 @@ def graphs_last_analysed(*, limit: int) -> QuerySet[Graph]:
 def job_waiting_exists() -> bool:
     """Whether any job waits for a worker."""
     return Job.objects.filter(status=JobStatus.WAITING).exists()
+
+
+# --- chains (issue 17) ------------------------------------------------------------------------
+
+
+@dataclass
+class JobLinks:
+    """A job's place in a chain: the jobs it depends on, the jobs that depend on it, and (while
+    it waits for them) those of its dependencies that have not ended as it needs."""
+
+    depends_on: list[Job]
+    dependents: list[Job]
+    waiting_for: list[Job]
+    accept_partial: bool
+
+
+def job_links(*, job: Job) -> JobLinks:
+    """Two small queries (each an index range): a job has at most a hundred dependencies."""
+    from jobcenter.jobs.chains import accepted
+    from jobcenter.jobs.models import JobDependency
+
+    links = list(
+        JobDependency.objects.filter(job_id=job.pk)
+        .select_related("depends_on")
+        .order_by("depends_on_id")
+    )
+    depends_on = [link.depends_on for link in links]
+    accept_partial = bool(links) and links[0].accept_partial
+    dependents = list(Job.objects.filter(dependency_links__depends_on_id=job.pk).order_by("pk"))
+    waiting_for = (
+        [dep for dep in depends_on if not accepted(dep.status, accept_partial)]
+        if job.status == JobStatus.WAITING
+        else []
+    )
+    return JobLinks(depends_on, dependents, waiting_for, accept_partial)

@@ -6,12 +6,13 @@ from typing import Any
 
 from rest_framework import serializers
 
+from jobcenter.api.serializers.chains import DependsOnSerializer
 from jobcenter.api.serializers.fields import ObjectField, TextField, TextOrFileField, parse_object
 from jobcenter.graphs.formats import GesImportRequest, GraphScopeImportRequest, ImportRequest
 from jobcenter.graphs.services import IMPORT_FORMATS
 
 
-class ImportInputSerializer(serializers.Serializer):
+class ImportInputSerializer(DependsOnSerializer):
     """An import of files already on the server, under the import roots."""
 
     format = serializers.ChoiceField(choices=IMPORT_FORMATS)
@@ -51,7 +52,7 @@ class ImportInputSerializer(serializers.Serializer):
         return GraphScopeImportRequest(mapping=data["mapping"])
 
 
-class ImportUploadSerializer(serializers.Serializer):
+class ImportUploadSerializer(DependsOnSerializer):
     """An import whose files are uploaded with the request (multipart/form-data)."""
 
     format = serializers.ChoiceField(choices=IMPORT_FORMATS)
