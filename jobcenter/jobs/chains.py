@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from jobcenter.core.errors import InvalidInput, InvalidState, NotFound, ServiceError
@@ -69,6 +69,12 @@ def _label(status: str) -> str:
 def describe(job_id: str, type: str, status: str) -> str:
     """``job <id> (<type>, <status>)``: how reasons and messages name a dependency."""
     return f"job {job_id} ({type}, {_label(status)})"
+
+
+def has_dependencies() -> Exists:
+    """``has_dependencies``: an annotation telling a job that depends on others (lists mark
+    the rows that wait for some without a query of their own)."""
+    return Exists(JobDependency.objects.filter(job_id=OuterRef("pk")))
 
 
 def chain_lock() -> None:

@@ -309,3 +309,31 @@ def job_links(*, job: Job) -> JobLinks:
         else []
     )
     return JobLinks(depends_on, dependents, waiting_for, accept_partial)
+
+
+def jobs_waiting_for(jobs: Iterable[Job]) -> dict[str, list[Job]]:
+    """For the jobs of a page that wait for dependencies (waiting, not queued): the
+    dependencies they still wait for, by job id. One query, and none when no row waits (rows
+    annotated with ``chains.has_dependencies()`` say so)."""
+    from jobcenter.jobs.chains import accepted
+    from jobcenter.jobs.models import JobDependency
+
+    held = [
+        job.pk
+        for job in jobs
+        if job.status == JobStatus.WAITING
+        and not job.task_id
+        and getattr(job, "has_dependencies", True)  # rows of listing.job_rows know
+    ]
+    found: dict[str, list[Job]] = {}
+    if not held:
+        return found
+    links = (
+        JobDependency.objects.filter(job_id__in=held)
+        .select_related("depends_on")
+        .order_by("job_id", "depends_on_id")
+    )
+    for link in links:
+        if not accepted(link.depends_on.status, link.accept_partial):
+            found.setdefault(link.job_id, []).append(link.depends_on)
+    return found
