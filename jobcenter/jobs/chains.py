@@ -12,12 +12,15 @@ creating transaction and queues the job only when nothing is left to wait for. A
 service that does not go through it (deleting a graph) leaves them unused, and
 :func:`waiting_for` refuses the whole submission.
 
-Races: every transaction that looks at dependencies and acts on them (an ending, a submission
-with dependencies, a cancel) first takes one lock (:func:`chain_lock`; on SQLite every write
-transaction is already IMMEDIATE, i.e. serialised), and every state change is a conditional
-update. So a dependency ending while its dependent is submitted or cancelled, or two
-dependencies ending at once on two workers, end in one right state, and a dependent is queued
-exactly once.
+Races: the transactions that look at a job's dependents and act on them take a lock named by
+that job (:func:`jobs_lock`, a PostgreSQL advisory lock; on SQLite every write transaction is
+IMMEDIATE, i.e. serialised, and nothing more is needed): an ending takes its job's lock after
+its own status change and each dependent's before deciding for it; a submission takes the lock
+of each job it depends on before reading their statuses. Locks are always taken in creation
+order, and a job is created after the jobs it depends on, so no two transactions wait for each
+other. Every state change is a conditional update. So a dependency ending while its dependent is
+submitted or cancelled, or two dependencies ending at once on two workers, end in one right
+state, and a dependent is queued exactly once.
 
 Submission side and worker side both use this module; it imports neither of them.
 """
@@ -42,8 +45,6 @@ from jobcenter.jobs.models import ID_LENGTH, Job, JobDependency
 # Most dependencies one job may name (a chain request's steps are bounded too).
 MAX_DEPENDENCIES = 100
 MAX_CHAIN_STEPS = 100
-# The lock of chain_lock (PostgreSQL advisory lock key: "jobchain" in ASCII).
-CHAIN_LOCK_KEY = 0x6A6F62636861696E
 # A waiting job's task_id while its release is being written (one transaction).
 _RELEASING = "releasing"
 
@@ -77,13 +78,25 @@ def has_dependencies() -> Exists:
     return Exists(JobDependency.objects.filter(job_id=OuterRef("pk")))
 
 
-def chain_lock() -> None:
-    """Serialise the transactions that read dependencies and act on them (held until the
-    transaction ends). PostgreSQL: one transaction-level advisory lock. SQLite: nothing to do,
-    its write transactions are IMMEDIATE, one at a time."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+def _lock_key(job_id: str) -> int:
+    """A job's advisory lock key: its id's 128 bits folded into a signed 64-bit number."""
+    try:
+        value = int(job_id, 16)
+    except ValueError:
+        value = int.from_bytes(job_id.encode()[:32].ljust(32, b"\0")[:16], "big")
+    folded = (value >> 64) ^ (value & (2**64 - 1))
+    return folded - 2**64 if folded >= 2**63 else folded
+
+
+def jobs_lock(job_ids: Sequence[str]) -> None:
+    """Take the locks of ``job_ids`` (given in creation order), held until the transaction
+    ends. PostgreSQL: one transaction-level advisory lock per job. SQLite: nothing to do, its
+    write transactions are IMMEDIATE, one at a time."""
+    if connection.vendor != "postgresql" or not job_ids:
+        return
+    with connection.cursor() as cursor:
+        for job_id in job_ids:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(job_id)])
 
 
 # --- dependencies named at submission -------------------------------------------------------
@@ -164,7 +177,10 @@ def dependencies_record(job: Job) -> bool:
     pending.used = True
     if job.project_id != pending.project_id:
         raise NotFound(f"job {pending.ids[0]!r} does not exist", field="depends_on")
-    chain_lock()
+    order = Job.objects.filter(pk__in=pending.ids, project_id=job.project_id).order_by(
+        "created_at", "pk"
+    )
+    jobs_lock(list(order.values_list("pk", flat=True)))
     rows = {
         pk: (type, status)
         for pk, type, status in Job.objects.filter(
@@ -223,13 +239,14 @@ def retry_dependencies(job: Job) -> Dependencies | None:
 
 
 def dependents_settle(job_id: str) -> list[str]:
-    """Called in the transaction that ended ``job_id`` (after :func:`chain_lock`): queue each
+    """Called in the transaction that ended ``job_id``, after its status change: queue each
     dependent whose dependencies are now all met, or cancel each waiting dependent if this
     ending does not satisfy it. Returns the ids of the dependents cancelled (their own endings
     still to be processed by the caller: transitively, without recursion)."""
+    jobs_lock([job_id])  # a submission adding a dependent has committed, or will see the end
     links = list(
         JobDependency.objects.filter(depends_on_id=job_id)
-        .order_by("job_id")
+        .order_by("job__created_at", "job_id")
         .values_list("job_id", "accept_partial")
     )
     if not links:
@@ -237,6 +254,8 @@ def dependents_settle(job_id: str) -> list[str]:
     type, status = Job.objects.filter(pk=job_id).values_list("type", "status").get()
     cancelled: list[str] = []
     for dependent, accept_partial in links:
+        # Its other dependencies' endings decide for it one at a time, each seeing the others.
+        jobs_lock([dependent])
         if accepted(status, accept_partial):
             _release_if_ready(dependent)
         elif _refuses(status, accept_partial):

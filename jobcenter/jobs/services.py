@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from jobcenter.core.errors import InvalidState, PermissionDenied, ServiceError
 from jobcenter.core.uploads import uploads_expire, uploads_expire_unowned, uploads_named
-from jobcenter.jobs.chains import chain_lock, retry_dependencies, waiting_for
+from jobcenter.jobs.chains import jobs_lock, retry_dependencies, waiting_for
 from jobcenter.jobs.choices import (
     ACTIVE_STATUSES,
     RETRYABLE_STATUSES,
@@ -114,12 +114,13 @@ def job_cancel(*, job: Job, user: AbstractBaseUser | None = None) -> Job:
     _require_role(user, job.project, Role.OPERATOR)
     now = timezone.now()
     stamp = {"cancel_requested_by": user, "cancel_requested_at": now}
-    # Two transactions: only the ending of a waiting job settles dependents, and takes the
-    # chains' lock before the job's row (as every ending does after its own row: a finishing
-    # worker holds its job's row, so the lock is not taken around the running -> cancelling
-    # update, which ends nothing).
+    # Two transactions. Only the ending of a waiting job settles its dependents
+    # (jobs.chains): it takes the job's chain lock before its row, as an ending that settles
+    # dependents takes the lock, then the dependent's row. A running job's row may be held by
+    # its finishing worker, which then wants the job's lock: the running -> cancelling update
+    # (which ends nothing) takes no lock.
     with transaction.atomic():
-        chain_lock()
+        jobs_lock([job.pk])
         # Non-cancellable jobs (graph deletion) are refused even while waiting: cancelling a
         # waiting deletion would leave its graph marked as being deleted for ever.
         ended = Job.objects.filter(pk=job.pk, status=JobStatus.WAITING, cancellable=True).update(
