@@ -17,6 +17,10 @@ Printed:
 - lost: jobs that did not succeed (or never ended) once the queue drained (must be 0);
 - per-link overhead: a job's ``started_at`` minus its dependency's ``finished_at``, median,
   p95 and max (goal: median <= 100 ms on PostgreSQL);
+- where a link's time goes (medians): the dependency's end to its dependent's release (the
+  rest of the ending transaction: the ``released`` event), the release to a worker taking the
+  task (the engine's ``started_at``: commit, wake-up, the queue's read), and that to the job's
+  claim (``started_at``);
 - the baseline, measured first in the same run on the same idle workers: ``--baseline`` jobs
   (default 20) submitted one at a time with no dependency, ``started_at`` minus
   ``created_at`` (a new job's own wait for a worker; a link cannot cost less).
@@ -72,11 +76,12 @@ def main() -> None:
     os.environ["JOBCENTER_JOB_KINDS"] = "tests.jobs.echo_kind"
     data = django_in_tempdir("jobcenter-bench-chains-", args.database)
     from django.db import connection
+    from django_tasks_db.models import DBTaskResult
 
     from jobcenter.graphs.services import graph_create
     from jobcenter.jobs.chains import ChainStep, chain_submit
-    from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
-    from jobcenter.jobs.models import Job, JobDependency
+    from jobcenter.jobs.choices import TERMINAL_STATUSES, EventKind, JobStatus
+    from jobcenter.jobs.models import Job, JobDependency, JobEvent
     from jobcenter.projects.services import project_create
     from tests.jobs.echo_kind import job_submit_echo
 
@@ -173,6 +178,27 @@ def main() -> None:
         print(
             f"per-link overhead (start minus dependency's end), {len(overheads):,} links: "
             f"median {ms(statistics.median(overheads))}, p95 {ms(p95)}, max {ms(overheads[-1])}"
+        )
+    released = dict(JobEvent.objects.filter(kind=EventKind.RELEASED).values_list("job_id", "at"))
+    taken = {
+        task.args_kwargs["args"][0]: task.started_at
+        for task in DBTaskResult.objects.exclude(started_at=None)
+    }
+    parts: list[tuple[float, float, float]] = []
+    for job_id, dep_id in JobDependency.objects.values_list("job_id", "depends_on_id"):
+        if job_id in released and job_id in taken and jobs[job_id][1] and jobs[dep_id][2]:
+            parts.append(
+                (
+                    (released[job_id] - jobs[dep_id][2]).total_seconds(),
+                    (taken[job_id] - released[job_id]).total_seconds(),
+                    (jobs[job_id][1] - taken[job_id]).total_seconds(),
+                )
+            )
+    if parts:
+        ending, wake, claim = (statistics.median(p) for p in zip(*parts, strict=True))
+        print(
+            f"  of which: end to release {ms(ending)}, release to task taken {ms(wake)}, "
+            f"task taken to claim {ms(claim)}"
         )
     if baseline:
         print(
