@@ -18,6 +18,16 @@ DEPENDS_ON_HELP = (
 ACCEPT_PARTIAL_HELP = "Also run after a dependency that partially failed."
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false only (JSON): DRF would also take 0, 1, "yes"... (a form field, where every
+    value is text, uses DRF's own)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class DependsOnSerializer(serializers.Serializer):
     """The fields by which any submitted job names the jobs it waits for."""
 
@@ -28,7 +38,7 @@ class DependsOnSerializer(serializers.Serializer):
         max_length=MAX_DEPENDENCIES,
         help_text=DEPENDS_ON_HELP,
     )
-    accept_partial = serializers.BooleanField(
+    accept_partial = StrictBooleanField(
         required=False, default=False, help_text=ACCEPT_PARTIAL_HELP
     )
 
@@ -98,7 +108,7 @@ class ChainStepSerializer(serializers.Serializer):
         help_text="Steps of this chain (their index, from 0) and existing jobs (their id) this "
         "step waits for.",
     )
-    accept_partial = serializers.BooleanField(
+    accept_partial = StrictBooleanField(
         required=False, default=False, help_text=ACCEPT_PARTIAL_HELP
     )
 
