@@ -238,6 +238,27 @@ def retry_dependencies(job: Job) -> Dependencies | None:
 # --- endings --------------------------------------------------------------------------------
 
 
+def dependents_lock(job_id: str) -> None:
+    """Called first in the transaction that ended ``job_id``: take its lock and, when the
+    ending may cancel its dependents (any other status than succeeded), the locks of every job
+    waiting for it, transitively, in creation order. (A cascade that took them as it went would
+    take them in the order of the chain, not of creation, and could wait for a submission that
+    waits for it.) A dependent added meanwhile is newer than all of them: taken last, in order."""
+    jobs_lock([job_id])
+    status = Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
+    if status in (None, JobStatus.SUCCEEDED):
+        return
+    found: dict[str, Any] = {}
+    frontier = [job_id]
+    while frontier:
+        rows = JobDependency.objects.filter(
+            depends_on_id__in=frontier, job__status=JobStatus.WAITING
+        ).values_list("job_id", "job__created_at")
+        frontier = [pk for pk, _ in rows if pk not in found]
+        found.update(rows)
+    jobs_lock([pk for pk, _ in sorted(found.items(), key=lambda item: (item[1], item[0]))])
+
+
 def dependents_settle(job_id: str) -> list[str]:
     """Called in the transaction that ended ``job_id``, after its status change: queue each
     dependent whose dependencies are now all met, or cancel each waiting dependent if this

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import Sum
 
-from jobcenter.jobs.chains import dependents_settle
+from jobcenter.jobs.chains import dependents_lock, dependents_settle
 from jobcenter.jobs.choices import JobType
 from jobcenter.jobs.models import Job, JobFile
 from jobcenter.notifications.services import JobEnding, deliveries_enqueue
@@ -23,6 +23,7 @@ def _when(value: Any) -> str | None:
 def job_ended(job_id: str) -> None:
     """Queue the deliveries of this ended job (none when no webhook of its project wants it),
     and settle the jobs that depend on it (and, for those cancelled, theirs...)."""
+    dependents_lock(job_id)
     ended = [job_id]
     while ended:
         current = ended.pop()

@@ -422,3 +422,30 @@ def test_a_failing_dependency_races_the_submission_of_its_dependent(graph, opera
         if "job" in made:
             assert state(made["job"]) == (JobStatus.CANCELLED, False)
         assert not Job.objects.filter(status=JobStatus.WAITING, task_id="").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cascade_races_a_submission_waiting_for_two_of_its_jobs(graph, operator):
+    """A failing job cancels two branches (J1 -> Ka, J2 -> Kb, Kb created before Ka) while a
+    new job is submitted to wait for Ka and Kb, 30 times: no deadlock, and the new job is either
+    refused (they had ended) or cancelled with them; never left waiting."""
+    for _ in range(30):
+        dep = pagerank(graph, operator)
+        j1 = job_after(graph, dep, user=operator)
+        j2 = job_after(graph, dep, user=operator)
+        kb = job_after(graph, j2, user=operator)
+        ka = job_after(graph, j1, user=operator)
+        job_claim(job_id=dep.pk, worker_id="w1")
+        made: dict[str, Job] = {}
+
+        def submit(ka=ka, kb=kb, made=made):
+            with contextlib.suppress(InvalidState):
+                made["job"] = job_after(graph, kb, ka, user=operator)
+
+        errors = _run_threads(_finish(dep, JobStatus.FAILED, "w1"), submit)
+        assert not errors, errors
+        for job in (j1, j2, ka, kb):
+            assert state(job) == (JobStatus.CANCELLED, False)
+        if "job" in made:
+            assert state(made["job"]) == (JobStatus.CANCELLED, False)
+        assert not Job.objects.filter(status=JobStatus.WAITING, task_id="").exists()
