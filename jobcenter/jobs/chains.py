@@ -390,6 +390,16 @@ def chain_submit(*, project: Any, steps: Sequence[ChainStep]) -> list[Job]:
             raise _in_step(exc, index) from None
     created: dict[int, Job] = {}
     with transaction.atomic():
+        # Every existing job the chain waits for, locked at once in creation order: the steps
+        # lock them again one by one (a no-op) after the chain's own, newer jobs.
+        named = {job_id for deps in existing.values() for job_id in deps.ids}
+        jobs_lock(
+            list(
+                Job.objects.filter(pk__in=named, project=project)
+                .order_by("created_at", "pk")
+                .values_list("pk", flat=True)
+            )
+        )
         for index in order:
             step = steps[index]
             deps = existing[index]
