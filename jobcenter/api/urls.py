@@ -8,6 +8,7 @@ from jobcenter.api import docs
 from jobcenter.api.views import (
     algorithms,
     auth,
+    chains,
     exports,
     graphs,
     imports,
@@ -101,6 +102,7 @@ v1 = [
         projects.MemberDetailView.as_view(),
         name="project-member",
     ),
+    path("projects/<str:project>/chains/", chains.ChainView.as_view(), name="project-chains"),
     path(
         "projects/<str:project>/webhooks/",
         webhooks.WebhookListView.as_view(),

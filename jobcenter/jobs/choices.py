@@ -71,3 +71,5 @@ class EventKind(models.TextChoices):
     FINISHED = "finished", "Finished"
     REQUEUED = "requeued", "Requeued"
     RECOVERED = "recovered", "Recovered"
+    # The jobs it depended on ended as it needs: it was handed to the task engine.
+    RELEASED = "released", "Dependencies met"

@@ -1,6 +1,8 @@
 """What happens with a job's ending, in the ending's own transaction: its webhook deliveries
-are queued (the outbox of jobcenter.notifications; docs/notifications.md). Every ending calls
-:func:`job_ended`: the worker's ``transitions`` and the cancel of a waiting job."""
+are queued (the outbox of jobcenter.notifications; docs/notifications.md), and the jobs that
+depend on it are queued or cancelled (jobcenter.jobs.chains; a cancelled one's ending is
+processed the same way, transitively). Every ending calls :func:`job_ended`: the worker's
+``transitions`` and the cancel of a waiting job."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 
 from django.db.models import Sum
 
+from jobcenter.jobs.chains import dependents_lock, dependents_settle
 from jobcenter.jobs.choices import JobType
 from jobcenter.jobs.models import Job, JobFile
 from jobcenter.notifications.services import JobEnding, deliveries_enqueue
@@ -18,7 +21,17 @@ def _when(value: Any) -> str | None:
 
 
 def job_ended(job_id: str) -> None:
-    """Queue the deliveries of this ended job (none when no webhook of its project wants it)."""
+    """Queue the deliveries of this ended job (none when no webhook of its project wants it),
+    and settle the jobs that depend on it (and, for those cancelled, theirs...)."""
+    dependents_lock(job_id)
+    ended = [job_id]
+    while ended:
+        current = ended.pop()
+        _deliveries_enqueue(current)
+        ended.extend(dependents_settle(current))
+
+
+def _deliveries_enqueue(job_id: str) -> None:
     job = Job.objects.select_related("project").get(pk=job_id)
     data: dict[str, Any] = {
         "id": job.pk,

@@ -21,6 +21,7 @@ from django.db.models.lookups import (
 )
 from django.db.models.sql.where import AND
 
+from jobcenter.jobs.chains import has_dependencies
 from jobcenter.jobs.choices import ACTIVE_STATUSES, JobStatus
 from jobcenter.jobs.filtersets import NULLABLE_ORDERING_FIELDS
 from jobcenter.jobs.models import Job
@@ -56,10 +57,16 @@ def count_bounded(qs: QuerySet, *, limit: int | None = None) -> BoundedCount:
 
 
 def job_rows(ids: list[str]) -> list[Job]:
-    """The jobs of ``ids``, in that order, with what a list row shows of them (one query)."""
+    """The jobs of ``ids``, in that order, with what a list row shows of them (one query;
+    ``has_dependencies``: whether it waits for other jobs, jobs.chains)."""
     if not ids:
         return []
-    by_id = {job.pk: job for job in Job.objects.filter(pk__in=ids).select_related(*JOB_ROW_RELATED)}
+    rows = (
+        Job.objects.filter(pk__in=ids)
+        .select_related(*JOB_ROW_RELATED)
+        .annotate(has_dependencies=has_dependencies())
+    )
+    by_id = {job.pk: job for job in rows}
     return [by_id[pk] for pk in ids if pk in by_id]
 
 

@@ -264,3 +264,26 @@ class JobThroughput(models.Model):
 
     def __str__(self) -> str:
         return f"throughput of job {self.job_id}"
+
+
+class JobDependency(models.Model):
+    """``job`` waits for ``depends_on`` (same project) to end in an accepted state: succeeded,
+    or also partially failed when ``accept_partial`` (one flag per job, kept on each of its
+    links). While any link is unmet the job stays ``waiting`` with no engine task
+    (jobcenter.jobs.chains)."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="dependency_links")
+    depends_on = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="dependent_links")
+    accept_partial = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["job", "depends_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "depends_on"], name="unique_job_dependency")
+        ]
+        # The unique constraint's index reads a job's dependencies; this one its dependents
+        # (what an ending releases or cancels).
+        indexes = [models.Index(fields=["depends_on", "job"], name="job_dependents")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} after {self.depends_on_id}"

@@ -277,3 +277,66 @@ def graphs_last_analysed(*, limit: int) -> QuerySet[Graph]:
 def job_waiting_exists() -> bool:
     """Whether any job waits for a worker."""
     return Job.objects.filter(status=JobStatus.WAITING).exists()
+
+
+# --- chains (issue 17) ------------------------------------------------------------------------
+
+
+@dataclass
+class JobLinks:
+    """A job's place in a chain: the jobs it depends on, the jobs that depend on it, and (while
+    it waits for them) those of its dependencies that have not ended as it needs."""
+
+    depends_on: list[Job]
+    dependents: list[Job]
+    waiting_for: list[Job]
+    accept_partial: bool
+
+
+def job_links(*, job: Job) -> JobLinks:
+    """Two small queries (each an index range): a job has at most a hundred dependencies."""
+    from jobcenter.jobs.chains import accepted
+    from jobcenter.jobs.models import JobDependency
+
+    links = list(
+        JobDependency.objects.filter(job_id=job.pk)
+        .select_related("depends_on")
+        .order_by("depends_on_id")
+    )
+    depends_on = [link.depends_on for link in links]
+    accept_partial = bool(links) and links[0].accept_partial
+    dependents = list(Job.objects.filter(dependency_links__depends_on_id=job.pk).order_by("pk"))
+    waiting_for = (
+        [dep for dep in depends_on if not accepted(dep.status, accept_partial)]
+        if job.status == JobStatus.WAITING
+        else []
+    )
+    return JobLinks(depends_on, dependents, waiting_for, accept_partial)
+
+
+def jobs_waiting_for(jobs: Iterable[Job]) -> dict[str, list[Job]]:
+    """For the jobs of a page that wait for dependencies (waiting, not queued): the
+    dependencies they still wait for, by job id. One query, and none when no row waits (rows
+    annotated with ``chains.has_dependencies()`` say so)."""
+    from jobcenter.jobs.chains import accepted
+    from jobcenter.jobs.models import JobDependency
+
+    held = [
+        job.pk
+        for job in jobs
+        if job.status == JobStatus.WAITING
+        and not job.task_id
+        and getattr(job, "has_dependencies", True)  # rows of listing.job_rows know
+    ]
+    found: dict[str, list[Job]] = {}
+    if not held:
+        return found
+    links = (
+        JobDependency.objects.filter(job_id__in=held)
+        .select_related("depends_on")
+        .order_by("job_id", "depends_on_id")
+    )
+    for link in links:
+        if not accepted(link.depends_on.status, link.accept_partial):
+            found.setdefault(link.job_id, []).append(link.depends_on)
+    return found

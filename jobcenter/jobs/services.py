@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from jobcenter.core.errors import InvalidState, PermissionDenied, ServiceError
 from jobcenter.core.uploads import uploads_expire, uploads_expire_unowned, uploads_named
+from jobcenter.jobs.chains import jobs_lock, retry_dependencies, waiting_for
 from jobcenter.jobs.choices import (
     ACTIVE_STATUSES,
     RETRYABLE_STATUSES,
@@ -88,14 +89,18 @@ def job_retryable(job: Job) -> bool:
 
 
 def job_retry(*, job: Job, user: AbstractBaseUser | None = None) -> Job:
-    """A new job with the same request, linked to the original (which must have finished)."""
+    """A new job with the same request, linked to the original (which must have finished).
+    A job that depended on others depends on the same ones again (a dependency that did not
+    succeed is replaced by its newest retry: ``chains.retry_dependencies``); it is refused
+    while one of them is still failed or cancelled."""
     if job.status not in TERMINAL_STATUSES:
         raise InvalidState(f"job {job.pk} is still {job.get_status_display().lower()}")
     if (refused := _retry_refused(job)) is not None:
         raise InvalidState(refused)
     kind = kind_for(job.type)
     assert kind is not None
-    return kind.retry(job, user)
+    with waiting_for(retry_dependencies(job)):
+        return kind.retry(job, user)
 
 
 # --- cancellation ---------------------------------------------------------------------------
@@ -103,33 +108,43 @@ def job_retry(*, job: Job, user: AbstractBaseUser | None = None) -> Job:
 
 def job_cancel(*, job: Job, user: AbstractBaseUser | None = None) -> Job:
     """Cancel a job: a waiting one ends at once, a running one moves to cancelling and its
-    worker stops it (observed within about a second). Raises InvalidState when the job has
+    worker stops it (observed within about a second). The jobs that depend on it end
+    cancelled with it, transitively (when it ends). Raises InvalidState when the job has
     finished or cannot be cancelled."""
     _require_role(user, job.project, Role.OPERATOR)
     now = timezone.now()
     stamp = {"cancel_requested_by": user, "cancel_requested_at": now}
+    # Two transactions. Only the ending of a waiting job settles its dependents
+    # (jobs.chains): it takes the job's chain lock before its row, as an ending that settles
+    # dependents takes the lock, then the dependent's row. A running job's row may be held by
+    # its finishing worker, which then wants the job's lock: the running -> cancelling update
+    # (which ends nothing) takes no lock.
     with transaction.atomic():
+        jobs_lock([job.pk])
         # Non-cancellable jobs (graph deletion) are refused even while waiting: cancelling a
         # waiting deletion would leave its graph marked as being deleted for ever.
-        if Job.objects.filter(pk=job.pk, status=JobStatus.WAITING, cancellable=True).update(
+        ended = Job.objects.filter(pk=job.pk, status=JobStatus.WAITING, cancellable=True).update(
             status=JobStatus.CANCELLED, finished_at=now, cancellable=False, **stamp
-        ):
+        )
+        if ended:
             _event(job.pk, EventKind.CANCEL_REQUESTED, actor=user)
             _event(job.pk, EventKind.FINISHED, message="cancelled before it started")
             job_ended(job.pk)
-        elif Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, cancellable=True).update(
-            status=JobStatus.CANCELLING, **stamp
-        ):
-            _event(job.pk, EventKind.CANCEL_REQUESTED, actor=user)
-        else:
-            job.refresh_from_db()
-            if job.status == JobStatus.CANCELLING:
-                return job  # already being cancelled: asking again is harmless
-            if job.status in TERMINAL_STATUSES:
-                raise InvalidState(
-                    f"job {job.pk} has already finished ({job.get_status_display().lower()})"
-                )
-            raise InvalidState(f"job {job.pk} cannot be cancelled now")
+    if not ended:
+        with transaction.atomic():
+            if Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, cancellable=True).update(
+                status=JobStatus.CANCELLING, **stamp
+            ):
+                _event(job.pk, EventKind.CANCEL_REQUESTED, actor=user)
+            else:
+                job.refresh_from_db()
+                if job.status == JobStatus.CANCELLING:
+                    return job  # already being cancelled: asking again is harmless
+                if job.status in TERMINAL_STATUSES:
+                    raise InvalidState(
+                        f"job {job.pk} has already finished ({job.get_status_display().lower()})"
+                    )
+                raise InvalidState(f"job {job.pk} cannot be cancelled now")
     job.refresh_from_db()
     return job
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from jobcenter.core.errors import InvalidState, PermissionDenied
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
+from jobcenter.jobs.chains import dependencies_record
 from jobcenter.jobs.choices import EventKind
 from jobcenter.jobs.dispatch import dispatch, record_event
 from jobcenter.jobs.models import Job
@@ -48,7 +49,8 @@ def submit_graph_job(
     require_ready: bool = True,
     retry_of: Job | None = None,
 ) -> Job:
-    """Create a job of a registered kind (cancellable as its kind says) and queue it."""
+    """Create a job of a registered kind (cancellable as its kind says) and queue it, unless
+    it was submitted inside ``chains.waiting_for`` and must wait for other jobs first."""
     kind = kind_for(type)
     if kind is None:
         raise LookupError(f"no job kind {type!r} is registered")
@@ -72,8 +74,10 @@ def submit_graph_job(
             submitted_by=user,
             retry_of=retry_of,
         )
+        waits = dependencies_record(job)
         record_event(job.id, EventKind.SUBMITTED, actor=user)
-        dispatch(job)
+        if not waits:
+            dispatch(job)
     return job
 
 

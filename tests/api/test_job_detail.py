@@ -38,6 +38,8 @@ JOB_KEYS = {
     "lines_per_second",
     "seconds_remaining",
 }
+# A job's place in a chain (issue 17).
+CHAIN_KEYS = {"depends_on", "accept_partial", "dependents", "waiting_for"}
 # An import's line totals over its data files (null for other jobs).
 TOTAL_KEYS = {"successful_lines", "failed_lines", "failed_lines_kept", "committed_lines"}
 FILE_KEYS = {
@@ -61,7 +63,7 @@ FILE_KEYS = {
 def test_detail_has_the_request_as_submitted_and_every_file(api, graph, operator):
     job = ges_movie_import(graph, user=operator, delimiter=",")
     body = api.get(f"/api/v1/jobs/{job.pk}/").json()
-    assert set(body) == JOB_KEYS | TOTAL_KEYS | {"request", "phase", "files"}
+    assert set(body) == JOB_KEYS | TOTAL_KEYS | {"request", "phase", "files"} | CHAIN_KEYS
     assert body["request"]["request"]["delimiter"] == ","
     assert body["request"]["request"]["vertexset_path"].endswith("ges_movie/vertex.csv")
     assert [f["role"] for f in body["files"]] == ["schema", "vertex", "edge"]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from jobcenter.api.pagination import MAX_LIMIT
 from jobcenter.jobs.models import Job
 from tests.api.conftest import assert_error
-from tests.api.test_job_detail import FILE_KEYS, JOB_KEYS, TOTAL_KEYS
+from tests.api.test_job_detail import CHAIN_KEYS, FILE_KEYS, JOB_KEYS, TOTAL_KEYS
 from tests.factories.jobs import make_job
 
 URL = "/api/v1/jobs/"
@@ -168,7 +168,7 @@ def test_every_state_has_the_same_keys_with_nulls_not_missing_keys(api, jobs):
         assert waiting[key] is None
     for job in jobs.values():
         detail = api.get(f"{URL}{job.pk}/").json()
-        assert set(detail) == JOB_KEYS | TOTAL_KEYS | {"request", "phase", "files"}
+        assert set(detail) == JOB_KEYS | TOTAL_KEYS | {"request", "phase", "files"} | CHAIN_KEYS
         assert all(set(f) == FILE_KEYS for f in detail["files"])
 
 

@@ -135,6 +135,26 @@ SERVER_CHECKED: dict[str, dict[str, str]] = {
         "url": "whether its host is in the server's JOBCENTER_WEBHOOK_ALLOWED_HOSTS",
     },
 }
+# Issue 17: any submitted job may name jobs it waits for; a chain's steps are checked by their
+# kinds' own rules (the schema shows the keys every step has).
+for _label in (
+    "POST /api/v1/graphs/{graph_id}/import/",
+    "POST /api/v1/graphs/{graph_id}/algorithms/",
+    "POST /api/v1/graphs/{graph_id}/query/",
+    "POST /api/v1/graphs/{graph_id}/indexes/",
+    "POST /api/v1/graphs/{graph_id}/export/",
+    "POST /api/v1/graphs/{graph_id}/operations/",
+    "POST /api/v1/graphs/{graph_id}/start/",
+    "POST /api/v1/graphs/{graph_id}/close/",
+    "POST /api/v1/jobs/{job_id}/result/export/",
+):
+    SERVER_CHECKED.setdefault(_label, {})["depends_on"] = (
+        "whether the jobs exist in the project, and whether this kind of job can wait"
+    )
+SERVER_CHECKED["POST /api/v1/projects/{project}/chains/"] = {
+    "steps": "each step's own keys, checked as its kind's endpoint checks them, and whether "
+    "the graphs, jobs and steps it names exist",
+}
 PAGINATED = (
     "GET /api/v1/jobs/",
     "GET /api/v1/graphs/",
@@ -434,6 +454,14 @@ def fuzz(world, db, in_process_wsgi) -> dict[str, str]:
                 {"username": "outsider", "role": "viewer"},
             ],
             "POST /api/v1/auth/token/": [{"username": "boss", "password": "pw-boss"}],
+            "POST /api/v1/projects/{project}/chains/": [
+                {
+                    "steps": [
+                        {"type": "algorithm", "graph": world["movies"], "algorithm": "pagerank"},
+                        {"type": "close_graph", "graph": world["movies"], "depends_on": [0]},
+                    ]
+                }
+            ],
         },
     )
     return {"Authorization": f"Token {token_for(world['boss'])}"}

@@ -226,3 +226,29 @@ def unsaved_job(
         finished_at=finished_at if terminal else None,
         **fields,
     )
+
+
+def job_after(
+    graph: Graph, *depends_on: Job, user: Any = None, accept_partial: bool = False
+) -> Job:
+    """A pagerank job on ``graph`` submitted through its service to wait for ``depends_on``
+    (issue 17, job chains)."""
+    from jobcenter.jobs.chains import dependencies_resolve, waiting_for
+    from jobcenter.jobs.kinds.algorithm import job_submit_algorithm
+
+    deps = dependencies_resolve(
+        project=graph.project, ids=[job.pk for job in depends_on], accept_partial=accept_partial
+    )
+    with waiting_for(deps):
+        return job_submit_algorithm(graph=graph, algorithm="pagerank", user=user)
+
+
+def job_end(job: Job, status: JobStatus, *, worker: str = "w1") -> Job:
+    """Play the worker: claim ``job`` and end it ``status`` (cancelled: through cancelling)."""
+    assert job_claim(job_id=job.pk, worker_id=worker) is not None
+    if status == JobStatus.CANCELLED:
+        Job.objects.filter(pk=job.pk).update(status=JobStatus.CANCELLING)
+    reason = "" if status == JobStatus.SUCCEEDED else f"it ended {status}"
+    assert job_finish(job_id=job.pk, worker_id=worker, status=status, fail_reason=reason)
+    job.refresh_from_db()
+    return job

@@ -6,12 +6,13 @@ from typing import Any
 
 from rest_framework import serializers
 
+from jobcenter.api.serializers.chains import ACCEPT_PARTIAL_HELP, DependsOnSerializer
 from jobcenter.api.serializers.fields import ObjectField, TextField, TextOrFileField, parse_object
 from jobcenter.graphs.formats import GesImportRequest, GraphScopeImportRequest, ImportRequest
 from jobcenter.graphs.services import IMPORT_FORMATS
 
 
-class ImportInputSerializer(serializers.Serializer):
+class ImportInputSerializer(DependsOnSerializer):
     """An import of files already on the server, under the import roots."""
 
     format = serializers.ChoiceField(choices=IMPORT_FORMATS)
@@ -51,9 +52,13 @@ class ImportInputSerializer(serializers.Serializer):
         return GraphScopeImportRequest(mapping=data["mapping"])
 
 
-class ImportUploadSerializer(serializers.Serializer):
+class ImportUploadSerializer(DependsOnSerializer):
     """An import whose files are uploaded with the request (multipart/form-data)."""
 
+    # Form fields are text: "true" / "false" (DependsOnSerializer's is JSON's true / false).
+    accept_partial = serializers.BooleanField(
+        required=False, default=False, help_text=ACCEPT_PARTIAL_HELP
+    )
     format = serializers.ChoiceField(choices=IMPORT_FORMATS)
     schema = serializers.FileField(required=False, help_text="GES: schema.xml.")
     vertices = serializers.ListField(

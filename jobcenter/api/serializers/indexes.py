@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from jobcenter.api.serializers.chains import DependsOnSerializer
 from jobcenter.api.serializers.fields import TextField
 
 
@@ -14,7 +15,7 @@ class IndexSerializer(serializers.Serializer):
     property = serializers.CharField(allow_null=True)
 
 
-class IndexInputSerializer(serializers.Serializer):
+class IndexInputSerializer(DependsOnSerializer):
     target = serializers.ChoiceField(choices=["vertices", "edges"], default="vertices")
     label = TextField(max_length=256)
     property = TextField(max_length=256)

@@ -21,7 +21,13 @@ from jobcenter.core.times import utc_iso
 from jobcenter.jobs.choices import FILE_STATES, EventKind, FileRole, JobDialect, JobStatus, JobType
 from jobcenter.jobs.filtersets import JobFilterSet
 from jobcenter.jobs.registry import kind_of
-from jobcenter.jobs.selectors import file_status, import_line_totals, job_seconds_remaining
+from jobcenter.jobs.selectors import (
+    JobLinks,
+    file_status,
+    import_line_totals,
+    job_links,
+    job_seconds_remaining,
+)
 
 
 class JobSerializer(serializers.Serializer):
@@ -166,6 +172,14 @@ TOTALS_HELP = {
 
 
 INTEGER_OR_NULL = {"type": "integer", "nullable": True}
+JOB_IDS = {"type": "array", "items": {"type": "string"}}
+
+
+def _links(job: Any) -> JobLinks:
+    """The job's chain links, read once per rendering."""
+    if getattr(job, "chain_links", None) is None:
+        job.chain_links = job_links(job=job)
+    return job.chain_links
 
 
 def _total(name: str) -> serializers.SerializerMethodField:
@@ -188,6 +202,20 @@ class JobDetailSerializer(JobSerializer):
     failed_lines_kept = _total("failed_lines_kept")
     committed_lines = _total("committed_lines")
     files = JobFileSerializer(many=True, read_only=True, source="file_rows")
+    depends_on = serializers.SerializerMethodField(
+        help_text="Ids of the jobs this job depends on (it runs once they have succeeded)."
+    )
+    accept_partial = serializers.SerializerMethodField(
+        help_text="Whether a dependency that partially failed counts as done (else it cancels "
+        "this job)."
+    )
+    dependents = serializers.SerializerMethodField(
+        help_text="Ids of the jobs depending on this one."
+    )
+    waiting_for = serializers.SerializerMethodField(
+        help_text="While the job waits: ids of the dependencies that have not ended yet "
+        "(empty once it may run, and for jobs that are not waiting)."
+    )
 
     @staticmethod
     def _totals(job: Any, name: str) -> int | None:
@@ -211,6 +239,22 @@ class JobDetailSerializer(JobSerializer):
     def get_committed_lines(self, job: Any) -> int | None:
         return self._totals(job, "committed_lines")
 
+    @extend_schema_field(JOB_IDS)
+    def get_depends_on(self, job: Any) -> list[str]:
+        return [str(dep.pk) for dep in _links(job).depends_on]
+
+    @extend_schema_field({"type": "boolean"})
+    def get_accept_partial(self, job: Any) -> bool:
+        return _links(job).accept_partial
+
+    @extend_schema_field(JOB_IDS)
+    def get_dependents(self, job: Any) -> list[str]:
+        return [str(dep.pk) for dep in _links(job).dependents]
+
+    @extend_schema_field(JOB_IDS)
+    def get_waiting_for(self, job: Any) -> list[str]:
+        return [str(dep.pk) for dep in _links(job).waiting_for]
+
     def to_representation(self, job: Any) -> dict[str, Any]:
         data = super().to_representation(job)
         data["request"] = job.request
@@ -219,6 +263,8 @@ class JobDetailSerializer(JobSerializer):
         for name in TOTALS_HELP:
             data[name] = None if totals is None else getattr(totals, name)
         data["files"] = JobFileSerializer(job.file_rows, many=True).data
+        for name in ("depends_on", "accept_partial", "dependents", "waiting_for"):
+            data[name] = getattr(self, f"get_{name}")(job)
         return data
 
 

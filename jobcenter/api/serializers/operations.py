@@ -6,11 +6,12 @@ from typing import Any
 
 from rest_framework import serializers
 
+from jobcenter.api.serializers.chains import DependsOnSerializer
 from jobcenter.api.serializers.fields import TextField
 from jobcenter.jobs.services import GRAPH_OPERATIONS
 
 
-class GraphOperationInputSerializer(serializers.Serializer):
+class GraphOperationInputSerializer(DependsOnSerializer):
     operation = serializers.ChoiceField(choices=list(GRAPH_OPERATIONS))
     path = TextField(
         max_length=1024,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from jobcenter.api.serializers.chains import DependsOnSerializer
 from jobcenter.api.serializers.fields import ObjectField, TextField, WholeNumberField
 
 
-class QueryInputSerializer(serializers.Serializer):
+class QueryInputSerializer(DependsOnSerializer):
     """A filtered query; the fields are checked against the graph's schema by the service."""
 
     target = serializers.ChoiceField(choices=["vertices", "edges"], default="vertices")

@@ -15,7 +15,7 @@ from jobcenter.api.serializers.exports import (
 )
 from jobcenter.api.views.base import GRAPH_ID, JOB_ID, ApiView, path_ref, validated
 from jobcenter.api.views.jobs import SUBMITTED, submitted
-from jobcenter.api.views.submit import GraphJobSubmitView
+from jobcenter.api.views.submit import GraphJobSubmitView, submit_waiting
 from jobcenter.graphs.models import Graph
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.selectors import job_get
@@ -55,5 +55,11 @@ class JobResultExportView(ApiView):
     def post(self, request: Request, job_id: str) -> Response:
         source = job_get(user=request.user, job_id=path_ref(job_id, "job", "job_id"))
         data = validated(ResultExportInputSerializer, request.data)
-        job = job_submit_export(source_job=source, path=data["path"], user=request.user)
+        job = submit_waiting(
+            project=source.project,
+            data=data,
+            submit=lambda: job_submit_export(
+                source_job=source, path=data["path"], user=request.user
+            ),
+        )
         return submitted(job)

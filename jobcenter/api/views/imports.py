@@ -14,6 +14,7 @@ from jobcenter.api.serializers.jobs import JobDetailSerializer
 from jobcenter.api.views.base import GRAPH_ID, ApiView, created
 from jobcenter.api.views.graphs import graph_for
 from jobcenter.api.views.jobs import job_detail_data, job_url
+from jobcenter.api.views.submit import submit_waiting
 from jobcenter.jobs.services import job_submit_import_request
 
 
@@ -29,8 +30,8 @@ class GraphImportView(ApiView):
             "GraphScope `mapping`). multipart/form-data: upload the files (GES `schema`, "
             "`vertices`, `edges`, `options`; GraphScope `files` and `mapping`). The whole "
             "request is checked (paths, schema, mappings) before the job is queued. "
-            "`dry_run`: every line is validated and nothing is written to the graph. Needs the "
-            "operator role."
+            "`dry_run`: every line is validated and nothing is written to the graph. "
+            "`depends_on`: jobs this import waits for. Needs the operator role."
         ),
         parameters=[GRAPH_ID],
         request={
@@ -51,11 +52,15 @@ class GraphImportView(ApiView):
         )
         data = serializer_class(data=request.data)
         data.is_valid(raise_exception=True)
-        job = job_submit_import_request(
-            graph=graph,
-            request=data.import_request(),
-            user=request.user,
-            name=data.validated_data["name"],
-            dry_run=data.validated_data["dry_run"],
+        job = submit_waiting(
+            project=graph.project,
+            data=dict(data.validated_data),
+            submit=lambda: job_submit_import_request(
+                graph=graph,
+                request=data.import_request(),
+                user=request.user,
+                name=data.validated_data["name"],
+                dry_run=data.validated_data["dry_run"],
+            ),
         )
         return created(job_detail_data(job), job_url(job))

@@ -7,9 +7,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jobcenter.api.views.base import GRAPH_ID, ApiView
+from jobcenter.api.serializers.chains import DependsOnSerializer
+from jobcenter.api.views.base import GRAPH_ID, ApiView, validated
 from jobcenter.api.views.graphs import graph_for
 from jobcenter.api.views.jobs import SUBMITTED, submitted
+from jobcenter.api.views.submit import submit_waiting
 from jobcenter.jobs.kinds.close_graph import job_submit_close_graph
 from jobcenter.jobs.kinds.start_graph import job_submit_start_graph
 
@@ -26,12 +28,19 @@ class GraphStartView(ApiView):
             "`JOBCENTER_GRAPH_MEMORY_MB` fails its job with the reason. Needs the operator role."
         ),
         parameters=[GRAPH_ID],
-        request=None,
+        request=DependsOnSerializer,
         responses=SUBMITTED,
     )
     def post(self, request: Request, graph_id: str) -> Response:
         graph = graph_for(request, graph_id)
-        return submitted(job_submit_start_graph(graph=graph, user=request.user))
+        data = validated(DependsOnSerializer, request.data)
+        return submitted(
+            submit_waiting(
+                project=graph.project,
+                data=data,
+                submit=lambda: job_submit_start_graph(graph=graph, user=request.user),
+            )
+        )
 
 
 class GraphCloseView(ApiView):
@@ -45,9 +54,16 @@ class GraphCloseView(ApiView):
             "there was nothing to release. Needs the operator role."
         ),
         parameters=[GRAPH_ID],
-        request=None,
+        request=DependsOnSerializer,
         responses=SUBMITTED,
     )
     def post(self, request: Request, graph_id: str) -> Response:
         graph = graph_for(request, graph_id)
-        return submitted(job_submit_close_graph(graph=graph, user=request.user))
+        data = validated(DependsOnSerializer, request.data)
+        return submitted(
+            submit_waiting(
+                project=graph.project,
+                data=data,
+                submit=lambda: job_submit_close_graph(graph=graph, user=request.user),
+            )
+        )

@@ -60,6 +60,7 @@ def _detail_context(request: HttpRequest, job: Job, nav: Nav) -> dict[str, Any]:
         "totals": job_selectors.import_line_totals(job, files) if files else None,
         "poll_seconds": POLL_SECONDS,
         "logs": [f for f in files if f.log or f.cause],
+        "chain": job_selectors.job_links(job=job),
     }
 
 

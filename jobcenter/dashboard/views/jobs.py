@@ -35,6 +35,7 @@ from jobcenter.graphs.selectors import graph_list as graph_list_selector
 from jobcenter.jobs import listing as job_listing
 from jobcenter.jobs import selectors as job_selectors
 from jobcenter.jobs import services as job_services
+from jobcenter.jobs.chains import has_dependencies
 from jobcenter.jobs.choices import ACTIVE_STATUSES, RETRYABLE_STATUSES, JobStatus, JobType
 from jobcenter.jobs.downloads import csv_download, jobs_csv, jobs_filename
 from jobcenter.jobs.filtersets import ORDERING_FIELDS, JobFilterSet
@@ -277,6 +278,7 @@ def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
     for name in DATE_FILTERS:
         # Dates are sent with the browser's offset (dashboard.js); the input shows the day.
         values[name] = (params.get(name) or "")[:10]
+    _mark_waits(rows)
     return Listing(
         project=project,
         params=params,
@@ -293,6 +295,13 @@ def build_listing(*, user: Any, project: Project, params: QueryDict) -> Listing:
         sort=sort,
         values=values,
     )
+
+
+def _mark_waits(rows: list[Job]) -> None:
+    """Each row that waits for other jobs knows which (``job.waits_for``; issue 17)."""
+    waits = job_selectors.jobs_waiting_for(rows)
+    for job in rows:
+        job.waits_for = waits.get(job.pk, [])  # type: ignore[attr-defined]
 
 
 def _filter_options(user: Any, project: Project) -> dict[str, Any]:
@@ -345,13 +354,16 @@ def job_list_live(request: HttpRequest) -> HttpResponse:
     if nav.current is None:
         return HttpResponse(status=HTMX_STOP_POLLING)
     scope = job_selectors.job_list(user=request.user).filter(project=nav.current)
-    jobs = list(scope.filter(pk__in=ids)) if ids else []
+    jobs = (
+        list(scope.filter(pk__in=ids).annotate(has_dependencies=has_dependencies())) if ids else []
+    )
     counts = _status_counts(scope, params)
     statuses = [s for s in params.getlist("status") if s in JobStatus.values]
     total = job_listing.counts_total(counts.by_status[s] for s in statuses) if statuses else None
     if total is None:  # no status chosen, or one not counted: what the page counts
         filterset = JobFilterSet(_filter_data(params), queryset=scope)
         total = counts.total if not statuses else job_listing.count_bounded(filterset.qs)
+    _mark_waits(jobs)
     finished = [job for job in jobs if not job.is_active]
     context = {
         "jobs": jobs,

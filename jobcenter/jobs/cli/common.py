@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from jobcenter.jobs.choices import TERMINAL_STATUSES
 from jobcenter.jobs.models import FailedLine, Job
-from jobcenter.jobs.selectors import file_status, job_failed_lines, job_files
+from jobcenter.jobs.selectors import file_status, job_failed_lines, job_files, job_links
 
 
 def _iso(value: Any) -> str | None:
@@ -67,6 +67,12 @@ def job_dict(job: Job, *, files: bool = False) -> dict[str, Any]:
         data["failed_lines"] = [
             failed_line_dict(line) for line in job_failed_lines(job=job)[:SHOWN_FAILED_LINES]
         ]
+        links = job_links(job=job)  # its place in a chain (issue 17)
+        data["depends_on"] = [dep.pk for dep in links.depends_on]
+        data["dependents"] = [dep.pk for dep in links.dependents]
+        data["waiting_for"] = [
+            {"id": dep.pk, "type": dep.type, "status": dep.status} for dep in links.waiting_for
+        ]
     return data
 
 
@@ -102,6 +108,15 @@ class JobsCommandBase(BaseCommand):
         ]
         if data.get("fail_reason"):
             lines.append(f"  reason: {data['fail_reason']}")
+        if data.get("waiting_for"):
+            waits = ", ".join(
+                f"{w['id']} ({w['type']}, {w['status']})" for w in data["waiting_for"]
+            )
+            lines.append(f"  waiting for: {waits}")
+        if data.get("depends_on"):
+            lines.append(f"  depends on: {', '.join(data['depends_on'])}")
+        if data.get("dependents"):
+            lines.append(f"  dependents: {', '.join(data['dependents'])}")
         for f in data.get("files", []):
             lines.append(
                 f"  {f['role']:<6} {f['path']}: {f['status'] or '-'}  total={f['total_lines']} "

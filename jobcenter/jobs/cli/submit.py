@@ -16,6 +16,7 @@ from jobcenter.core.paths import RootedResolver, path_problem, shown
 from jobcenter.graphs.formats import GesImportRequest, GraphScopeImportRequest, ImportRequest
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.services import graph_create, graph_schema_parse
+from jobcenter.jobs.chains import dependencies_resolve, waiting_for
 from jobcenter.jobs.cli.common import JobsCommandBase, job_dict
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_submit_import_request
@@ -78,6 +79,18 @@ def add_submit_parsers(sub: Any) -> None:
         "--dry-run",
         action="store_true",
         help="validate every line as the import would, and write nothing to the graph",
+    )
+    submit.add_argument(
+        "--depends-on",
+        action="append",
+        default=[],
+        metavar="JOB_ID",
+        help="wait for this job of the project to succeed first (repeat for several)",
+    )
+    submit.add_argument(
+        "--accept-partial",
+        action="store_true",
+        help="with --depends-on: also run after a dependency that partially failed",
     )
     submit.add_argument("--user", help="act as this user (default: first superuser)")
     submit.add_argument("--wait", action="store_true", help="follow progress until the end")
@@ -142,10 +155,22 @@ class SubmitCommands(JobsCommandBase):
                 max_errors=options["max_errors"],
                 max_error_percent=options["max_error_percent"],
             )
+        if options["accept_partial"] and not options["depends_on"]:
+            raise CommandError("--accept-partial needs --depends-on")
         try:
-            return job_submit_import_request(
-                graph=graph, request=request, user=user, dry_run=options["dry_run"]
+            deps = (
+                dependencies_resolve(
+                    project=project,
+                    ids=options["depends_on"],
+                    accept_partial=options["accept_partial"],
+                )
+                if options["depends_on"]
+                else None
             )
+            with waiting_for(deps):
+                return job_submit_import_request(
+                    graph=graph, request=request, user=user, dry_run=options["dry_run"]
+                )
         except ServiceError as exc:
             resolver = RootedResolver.for_project(project.pk)
             raise CommandError(_as_typed(exc.message, typed, resolver)) from exc

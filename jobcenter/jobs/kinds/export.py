@@ -23,9 +23,10 @@ from jobcenter.graphs.query import snapshot, stored_schema
 from jobcenter.graphs.schema import GraphSchema
 from jobcenter.graphs.values import LIST_SEPARATOR
 from jobcenter.graphs.whole_graph import colliding_key, count_rows, stream_edges, stream_vertices
+from jobcenter.jobs.chains import will_wait_for
 from jobcenter.jobs.choices import JobDialect, JobStatus, JobType
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.registry import Kind, Number, register
+from jobcenter.jobs.registry import Kind, Number, kind_of, register
 from jobcenter.jobs.results import ResultReader
 from jobcenter.jobs.submit import (
     require_ready,
@@ -60,7 +61,12 @@ def job_submit_export(
         raise InvalidInput("export either a graph or a job's result", field="source")
     if source_job is not None:
         require_role(user, source_job.project, Role.OPERATOR)
-        if source_job.status != JobStatus.SUCCEEDED or not result_exists(source_job.pk):
+        # A job this export depends on (a chain: "then export the result") has its result
+        # once it succeeds; the export waits for it.
+        waits = will_wait_for(source_job.pk) and kind_of(source_job.type).result_rows
+        if not waits and (
+            source_job.status != JobStatus.SUCCEEDED or not result_exists(source_job.pk)
+        ):
             raise InvalidState(f"job {source_job.pk} has no result to export", field="job")
         target = export_target(path, field="path")
         params = {"source": "result", "job": source_job.pk, "path": str(target)}

@@ -60,6 +60,7 @@ from jobcenter.graphs.services import (
 )
 from jobcenter.graphs.store import GraphStore
 from jobcenter.jobs import transitions
+from jobcenter.jobs.chains import dependencies_record
 from jobcenter.jobs.choices import EventKind, JobDialect, JobStatus, JobType
 from jobcenter.jobs.dispatch import dispatch as _dispatch
 from jobcenter.jobs.dispatch import record_event as _event
@@ -126,8 +127,10 @@ def job_submit_import(
             dry_run=dry_run,
         )
         JobFile.objects.bulk_create(_job_files(job, plan))
+        waits = dependencies_record(job)  # the jobs it waits for (jobs.chains), if any
         _event(job.id, EventKind.SUBMITTED, actor=user)
-        _dispatch(job)
+        if not waits:
+            _dispatch(job)
     return job
 
 

@@ -36,7 +36,8 @@ def test_the_fast_job_rendering_is_drfs(jobs, project, operator, zone):
             detail = JobDetailSerializer(job).data
             assert detail == drf_rendering(JobDetailSerializer(), job)
             totals = ["successful_lines", "failed_lines", "failed_lines_kept", "committed_lines"]
-            assert list(detail) == [*fast, "request", "phase", *totals, "files"]
+            chain = ["depends_on", "accept_partial", "dependents", "waiting_for"]  # issue 17
+            assert list(detail) == [*fast, "request", "phase", *totals, "files", *chain]
 
 
 def test_a_job_fresh_from_a_service_renders_the_same(graph, operator):
