@@ -6,11 +6,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from jobcenter.jobs.choices import CLAIMED_STATUSES, TERMINAL_STATUSES, FileRole, JobStatus
-from jobcenter.jobs.models import Job, JobFile
+from jobcenter.jobs.choices import (
+    CLAIMED_STATUSES,
+    TERMINAL_STATUSES,
+    EventKind,
+    FileRole,
+    JobStatus,
+)
+from jobcenter.jobs.models import Job, JobEvent, JobFile
 
 # Upper bounds (seconds) of the job duration histogram's buckets (+Inf is added).
 DURATION_BUCKETS = (0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
@@ -28,6 +46,7 @@ class JobFigures:
     now: datetime
     by_kind_status: dict[tuple[str, str], int] = field(default_factory=dict)
     waiting: int = 0
+    held: int = 0
     oldest_waiting_age: float = 0.0
     lines_loaded: int = 0
     lines_failed: int = 0
@@ -69,8 +88,19 @@ def job_figures() -> JobFigures:
     figures = JobFigures(now=now)
     for row in Job.objects.values("type", "status").annotate(n=Count("pk")).order_by():
         figures.by_kind_status[(row["type"], row["status"])] = row["n"]
-    waiting = Job.objects.filter(status=JobStatus.WAITING).aggregate(
-        n=Count("pk"), oldest=Min("created_at")
+    # A job held by its dependencies (no task yet) waits for them, not for a worker; a released
+    # one has waited for a worker since its release.
+    held = Q(status=JobStatus.WAITING, task_id="")
+    figures.held = Job.objects.filter(held).count()
+    released_at = (
+        JobEvent.objects.filter(job=OuterRef("pk"), kind=EventKind.RELEASED)
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    waiting = (
+        Job.objects.filter(status=JobStatus.WAITING)
+        .exclude(held)
+        .aggregate(n=Count("pk"), oldest=Min(Coalesce(Subquery(released_at), "created_at")))
     )
     figures.waiting = waiting["n"]
     if waiting["oldest"] is not None:

@@ -30,8 +30,14 @@ class JobcenterCollector(Collector):
         )
         yield GaugeMetricFamily(
             "jobcenter_queue_oldest_waiting_age_seconds",
-            "Age of the oldest waiting job (0: none waits).",
+            "How long the job waiting longest for a worker has waited, since its submission or "
+            "its dependencies' release (0: none waits).",
             value=figures.oldest_waiting_age,
+        )
+        yield GaugeMetricFamily(
+            "jobcenter_jobs_held",
+            "Waiting jobs held until the jobs they depend on end (not yet in the queue).",
+            value=figures.held,
         )
         lines = CounterMetricFamily(
             "jobcenter_import_lines",

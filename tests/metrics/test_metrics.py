@@ -112,3 +112,30 @@ def test_metrics_need_the_token(client, db, token, header):
 def test_metrics_refuse_other_methods(client, db, token):
     response = client.post("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 405
+
+
+def test_jobs_held_by_their_dependencies_are_not_in_the_queue(client, project, token):
+    """A chain's later jobs wait for their dependencies, not for a worker: they are counted
+    apart, and a released job's wait for a worker counts from its release."""
+    from jobcenter.jobs.choices import JobStatus
+    from jobcenter.jobs.models import JobEvent
+    from tests.factories.jobs import job_after, job_end
+
+    graph = ges_graph(project)
+    first = ges_movie_import(graph)
+    second = job_after(graph, first)
+    third = job_after(graph, second)
+    Job.objects.filter(pk__in=[second.pk, third.pk]).update(
+        created_at=timezone.now() - timedelta(hours=2)
+    )
+    samples = scrape(client)
+    assert samples[("jobcenter_queue_depth", ())] == 1  # the import alone
+    assert samples[("jobcenter_jobs_held", ())] == 2
+    assert samples[("jobcenter_queue_oldest_waiting_age_seconds", ())] < 60
+
+    job_end(first, JobStatus.SUCCEEDED)  # releases the second job, two hours after its submission
+    assert JobEvent.objects.filter(job=second, kind="released").exists()
+    samples = scrape(client)
+    assert samples[("jobcenter_queue_depth", ())] == 1
+    assert samples[("jobcenter_jobs_held", ())] == 1
+    assert samples[("jobcenter_queue_oldest_waiting_age_seconds", ())] < 60
