@@ -105,8 +105,17 @@ def test_an_id_as_shown_finds_links_and_copies_the_job(
         expect(rows).to_have_count(1)
         expect(page.locator(f"#job-{target.pk}")).to_be_visible()
 
-    # the row's copy button copies the whole id
-    page.locator(f"#job-{target.pk} .copy-btn").click()
+    # the row's copy button shows its icon (one static file, drawn as the button's mask) ...
+    button = page.locator(f"#job-{target.pk} .copy-btn")
+    icon = button.evaluate(
+        "b => { const s = getComputedStyle(b, '::before');"
+        " return [s.webkitMaskImage || s.maskImage, s.width]; }"
+    )
+    assert "copy" in icon[0] and icon[1] == "14px", icon
+    icon_url = re.search(r'url\("?([^")]+)', icon[0]).group(1)
+    assert page.request.get(icon_url).ok, icon_url
+    # ... and copies the whole id
+    button.click()
     expect(page.locator("#announcer")).to_have_text("Job id copied")  # and a "Copied" flash
     assert page.evaluate("navigator.clipboard.readText()") == target.pk
 
