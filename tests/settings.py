@@ -44,7 +44,9 @@ if TEST_DB == "postgres":
     if IN_WORKER:
         default["NAME"] = "test_jobcenter"
 else:
-    test_name = str(DATA_DIR / "test.sqlite3")
+    # A worker started with a data directory of its own (another machine, played) names the
+    # test database it shares in JOBCENTER_TEST_SQLITE.
+    test_name = os.environ.get("JOBCENTER_TEST_SQLITE") or str(DATA_DIR / "test.sqlite3")
     default = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": test_name if IN_WORKER else str(DATA_DIR / "jobcenter.sqlite3"),

@@ -22,12 +22,14 @@ values as JSON arrays, absent values as NULL.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jobcenter.graphs.plan import ParallelEdge
 
@@ -61,15 +63,31 @@ class StoreError(Exception):
     """The store file cannot be used (corrupt, locked for too long, disk full...)."""
 
 
+class StoreMissing(StoreError):
+    """The store was to be opened, not created, and is not there (``str()`` says where)."""
+
+
 class GraphStore:
     """One graph's data. Not thread-safe: one store object per thread."""
 
-    def __init__(self, path: Path | str, *, timeout: float = 30.0) -> None:
+    def __init__(self, path: Path | str, *, timeout: float = 30.0, create: bool = True) -> None:
+        """Open the store at ``path``; ``create``: make it when it is not there (otherwise
+        :class:`StoreMissing`: a graph that has data must never be read as an empty one)."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            target: Path | str = self.path
+        elif not self.path.is_file():
+            raise StoreMissing(f"graph store {self.path} does not exist")
+        else:  # mode=rw: removed meanwhile, it is still not created
+            target = f"file:{quote(os.fsencode(self.path.resolve()))}?mode=rw"
         try:
             self.conn = sqlite3.connect(
-                self.path, isolation_level=None, timeout=timeout, check_same_thread=False
+                target,
+                isolation_level=None,
+                timeout=timeout,
+                check_same_thread=False,
+                uri=not create,
             )
             # 16 KiB pages: bulk appends write about 20% faster than with the 4 KiB default
             # (only takes effect when the file is new).
@@ -79,6 +97,8 @@ class GraphStore:
             )
             self.conn.executescript(SCHEMA_SQL)
         except sqlite3.Error as exc:
+            if not create and not self.path.is_file():
+                raise StoreMissing(f"graph store {self.path} does not exist") from exc
             raise StoreError(f"graph store {self.path.name} cannot be opened: {exc}") from exc
         self.in_transaction = False
 

@@ -21,10 +21,13 @@ import itertools
 import logging
 import os
 import shutil
+import socket
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from django.conf import settings
 
 from jobcenter.core.exports import export_display
 from jobcenter.graphs.choices import GraphStatus
@@ -32,7 +35,7 @@ from jobcenter.graphs.compute import AlgorithmFailed, AlgorithmStopped, Control
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import PlanError
 from jobcenter.graphs.services import graph_lock_acquire, graph_lock_release
-from jobcenter.graphs.store import GraphStore, StoreError
+from jobcenter.graphs.store import GraphStore, StoreError, StoreMissing
 from jobcenter.jobs import transitions
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
@@ -194,7 +197,20 @@ ENDS_EARLY = (
 
 
 def open_store(graph: Graph) -> GraphStore:
-    return GraphStore(graph.store_path)
+    """The graph's store. Only a graph that never had data (no committed write yet:
+    ``data_updated_at`` unset) may get a new, empty store here; for any other, a store missing
+    from this worker is :class:`StoreMissing` naming the graph and the worker's data directory
+    (read as an empty graph, it would give a wrong answer that looks right)."""
+    # Read now, not when the job began: a write may have committed while it waited.
+    fresh = not Graph.objects.filter(pk=graph.pk, data_updated_at__isnull=False).exists()
+    try:
+        return GraphStore(graph.store_path, create=fresh)
+    except StoreMissing:
+        raise StoreMissing(
+            f"graph {graph.name!r} has data, but its store is missing on this worker "
+            f"({socket.gethostname()}): {graph.store_path.name} is not in "
+            f"{settings.JOBCENTER_GRAPH_DIR} (data directory {settings.DATA_DIR})"
+        ) from None
 
 
 def write_rows(

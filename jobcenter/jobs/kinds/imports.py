@@ -57,7 +57,7 @@ from jobcenter.graphs.services import (
     graph_lock_release,
     graph_record_import,
 )
-from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.store import StoreMissing
 from jobcenter.jobs import transitions
 from jobcenter.jobs.choices import EventKind, JobDialect, JobStatus, JobType
 from jobcenter.jobs.dispatch import dispatch as _dispatch
@@ -68,6 +68,7 @@ from jobcenter.jobs.runner import Heartbeat, end_stopped, ts
 from jobcenter.jobs.submit import require_ready as _ready
 from jobcenter.jobs.submit import require_role as _require_role
 from jobcenter.jobs.throughput import ThroughputSampler
+from jobcenter.jobs.work import open_store
 from jobcenter.projects.choices import Role
 
 LOCK_POLL_SECONDS = 1.0
@@ -382,7 +383,7 @@ def import_graph(*, job: Job, worker_id: str) -> None:
             progress.phase = "waiting for the graph"
             if stop.wait(LOCK_POLL_SECONDS):
                 raise ImportStopped()
-        store = GraphStore(graph.store_path)
+        store = open_store(graph)
         try:
             summary = run_import(
                 plan,
@@ -401,7 +402,7 @@ def import_graph(*, job: Job, worker_id: str) -> None:
         beat.finish()
         end_stopped(job=job, worker_id=worker_id, reason=beat.reason, **tracker.final())
         return
-    except (ImportAborted, PlanError) as exc:
+    except (ImportAborted, PlanError, StoreMissing) as exc:
         beat.finish()
         finish(
             job_id=job.pk,

@@ -99,8 +99,8 @@ def start_graph(*, job: Job, worker_id: str) -> None:
 def _start(run: Run, job: Job) -> dict[str, Any]:
     graph = run.graph()
     path = graph.store_path
-    if not path.exists():
-        raise JobFailed(_no_data(graph))
+    if graph.data_updated_at is None and not path.exists():
+        raise JobFailed(_no_data(graph))  # (a graph with data has a store: open_store says)
     epoch = graph.memory_epoch
     if not RESIDENT.holds(path):  # a stopped or failed start keeps nothing it loaded
         run.on_stop.append(lambda: RESIDENT.forget(path))
