@@ -10,7 +10,7 @@ import pytest
 
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.query import data_version
-from jobcenter.graphs.store import GraphStore, store_counts
+from jobcenter.graphs.stores.sqlite import SqliteStore, store_counts
 from jobcenter.jobs.choices import TERMINAL_STATUSES
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import kind_of
@@ -69,7 +69,7 @@ def _graph_state(graph: Graph) -> tuple:
     graph.refresh_from_db()
     data: tuple = ({"vertices": {}, "edges": {}}, (0, None), 0)
     if graph.store_path.exists():
-        store = GraphStore(graph.store_path)
+        store = SqliteStore(graph.store_path)
         try:
             data = (store.counts(), data_version(store), store.width())
         finally:

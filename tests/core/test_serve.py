@@ -26,7 +26,7 @@ import pytest
 from django.conf import settings
 
 from jobcenter.graphs.models import Graph
-from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.stores.sqlite import SqliteStore
 from jobcenter.jobs.choices import TERMINAL_STATUSES, EventKind, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_submit_import
@@ -185,7 +185,7 @@ def status_of(job: Job) -> str:
 def graph_counts(graph: Graph) -> dict:
     if not graph.store_path.exists():
         return {"vertices": {}, "edges": {}}
-    store = GraphStore(graph.store_path)
+    store = SqliteStore(graph.store_path)
     try:
         return store.counts()
     finally:

@@ -27,7 +27,7 @@ from playwright.sync_api import (
 from jobcenter.dashboard import common
 from jobcenter.dashboard.views import jobs as job_list_views
 from jobcenter.graphs.models import Graph
-from jobcenter.graphs.store import store_counts
+from jobcenter.graphs.stores.sqlite import store_counts
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_submit_import

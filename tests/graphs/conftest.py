@@ -13,7 +13,7 @@ from jobcenter.graphs.formats import ges, graphscope
 from jobcenter.graphs.loader import run_import
 from jobcenter.graphs.plan import FileProgress, ImportPlan, ImportProgress, ImportSummary
 from jobcenter.graphs.schema import GraphSchema
-from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.stores.sqlite import SqliteStore
 from tests.factories.files import shared_data
 
 MOVIE_SCHEMA = """<?xml version="1.0"?>
@@ -56,7 +56,7 @@ class Workspace:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.resolve = RootedResolver([root, shared_data()])
-        self.store = GraphStore(root / "graph.sqlite3")
+        self.store = SqliteStore(root / "graph.sqlite3")
         self.schema: GraphSchema | None = None
         self.runs = 0
 

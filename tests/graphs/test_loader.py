@@ -310,10 +310,10 @@ def test_a_refused_commit_gate_stores_nothing(workspace, small_graph):
 
 def test_store_backed_key_index_gives_the_same_result(workspace, tmp_path):
     """Graphs too big for the in-memory key index are looked up in the store instead."""
-    from jobcenter.graphs.store import GraphStore
+    from jobcenter.graphs.stores.sqlite import SqliteStore
 
     memory = workspace.ges_movie()
-    other = GraphStore(tmp_path / "other.sqlite3")
+    other = SqliteStore(tmp_path / "other.sqlite3")
     workspace.store, kept = other, workspace.store
     try:
         movie = shared_data("ges_movie")

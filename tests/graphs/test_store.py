@@ -6,18 +6,17 @@ import sqlite3
 
 import pytest
 
-from jobcenter.graphs.store import GraphStore, delete_store, store_counts
+from jobcenter.graphs.stores.sqlite import SqliteStore, delete_store, store_counts
 
 # These tests write rows and commit records by hand, not through imports.
 pytestmark = pytest.mark.unchecked_stores
 
 
 def test_an_import_transaction_commits_with_its_summary(tmp_path):
-    store = GraphStore(tmp_path / "g.sqlite3")
+    store = SqliteStore(tmp_path / "g.sqlite3")
     store.begin(width=1, schema={"labels": []})
-    store.add_vertices(store.vertex_sql(1), [(1, "", "a", "n", 5), (2, "", "b", "n", None)])
-    insert, delete = store.edge_sqls(1, "allow", True)
-    assert store.add_edges(insert, [("e", 1, 2, 0.5)], policy="allow", delete=delete) == 0
+    store.add_vertices([(1, "", "a", "n", 5), (2, "", "b", "n", None)])
+    assert store.add_edges([("e", 1, 2, 0.5)]) == 0
     store.commit(job_id="j1", summary={"lines_total": 3})
     assert store.counts() == {"vertices": {"n": 2}, "edges": {"e": 1}}
     assert store.applied_summary("j1") == {"lines_total": 3}
@@ -27,15 +26,15 @@ def test_an_import_transaction_commits_with_its_summary(tmp_path):
 
 
 def test_rollback_and_a_second_commit_of_one_job_leave_no_trace(tmp_path):
-    store = GraphStore(tmp_path / "g.sqlite3")
+    store = SqliteStore(tmp_path / "g.sqlite3")
     store.begin(width=0, schema={})
-    store.add_vertices(store.vertex_sql(0), [(1, "", "a", "n")])
+    store.add_vertices([(1, "", "a", "n")])
     store.rollback()
     assert store.counts() == {"vertices": {}, "edges": {}}
     store.begin(width=0, schema={})
     store.commit(job_id="j", summary={})
     store.begin(width=0, schema={})
-    store.add_vertices(store.vertex_sql(0), [(1, "", "a", "n")])
+    store.add_vertices([(1, "", "a", "n")])
     with pytest.raises(sqlite3.IntegrityError):  # a job's data can never be committed twice
         store.commit(job_id="j", summary={})
     store.rollback()
@@ -44,16 +43,14 @@ def test_rollback_and_a_second_commit_of_one_job_leave_no_trace(tmp_path):
 
 
 def test_columns_grow_with_the_schema_and_keys_are_unique_per_scope(tmp_path):
-    store = GraphStore(tmp_path / "g.sqlite3")
+    store = SqliteStore(tmp_path / "g.sqlite3")
     store.begin(width=1, schema={})
     store.commit(job_id="a", summary={})
     store.begin(width=3, schema={})
     assert store.width() == 3
-    store.add_vertices(
-        store.vertex_sql(3), [(1, "p", "1", "p", 1, 2, 3), (2, "q", "1", "q", 1, 2, 3)]
-    )
+    store.add_vertices([(1, "p", "1", "p", 1, 2, 3), (2, "q", "1", "q", 1, 2, 3)])
     with pytest.raises(sqlite3.IntegrityError):
-        store.add_vertices(store.vertex_sql(3), [(3, "p", "1", "p", 0, 0, 0)])
+        store.add_vertices([(3, "p", "1", "p", 0, 0, 0)])
     store.commit(job_id="b", summary={})
     assert store.find_vid("q", "1") == 2 and store.find_vid("q", "2") is None
     store.close()
@@ -61,11 +58,11 @@ def test_columns_grow_with_the_schema_and_keys_are_unique_per_scope(tmp_path):
 
 def test_a_writer_waits_for_the_other_and_readers_do_not(tmp_path):
     path = tmp_path / "g.sqlite3"
-    writer, other = GraphStore(path), GraphStore(path, timeout=0.2)
+    writer, other = SqliteStore(path), SqliteStore(path, timeout=0.2)
     writer.begin(width=0, schema={})
-    writer.add_vertices(writer.vertex_sql(0), [(1, "", "a", "n")])
+    writer.add_vertices([(1, "", "a", "n")])
     assert other.counts() == {"vertices": {}, "edges": {}}  # WAL: reads see the last commit
-    from jobcenter.graphs.store import StoreError
+    from jobcenter.graphs.stores.base import StoreError
 
     with pytest.raises(StoreError, match="busy"):
         other.begin(width=0, schema={})
@@ -77,7 +74,7 @@ def test_a_writer_waits_for_the_other_and_readers_do_not(tmp_path):
 
 def test_delete_store_removes_the_files(tmp_path):
     path = tmp_path / "g.sqlite3"
-    store = GraphStore(path)
+    store = SqliteStore(path)
     store.close()
     assert store_counts(path) == {"vertices": {}, "edges": {}}
     delete_store(path)

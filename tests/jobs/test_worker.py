@@ -8,7 +8,7 @@ import time
 import pytest
 
 from jobcenter.graphs.models import Graph
-from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.stores.sqlite import SqliteStore
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_cancel, job_submit_import
@@ -27,7 +27,7 @@ def status_of(job: Job) -> str:
 def graph_counts(graph: Graph) -> dict:
     if not graph.store_path.exists():
         return {"vertices": {}, "edges": {}}
-    store = GraphStore(graph.store_path)
+    store = SqliteStore(graph.store_path)
     try:
         return store.counts()
     finally:

@@ -57,7 +57,8 @@ from jobcenter.graphs.services import (
     graph_lock_release,
     graph_record_import,
 )
-from jobcenter.graphs.store import StoreMissing
+from jobcenter.graphs.stores.base import StoreMissing
+from jobcenter.graphs.stores.factory import open_store
 from jobcenter.jobs import transitions
 from jobcenter.jobs.choices import EventKind, JobDialect, JobStatus, JobType
 from jobcenter.jobs.dispatch import dispatch as _dispatch
@@ -68,7 +69,6 @@ from jobcenter.jobs.runner import Heartbeat, end_stopped, ts
 from jobcenter.jobs.submit import require_ready as _ready
 from jobcenter.jobs.submit import require_role as _require_role
 from jobcenter.jobs.throughput import ThroughputSampler
-from jobcenter.jobs.work import open_store
 from jobcenter.projects.choices import Role
 
 LOCK_POLL_SECONDS = 1.0
