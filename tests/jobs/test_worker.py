@@ -8,7 +8,7 @@ import time
 import pytest
 
 from jobcenter.graphs.models import Graph
-from jobcenter.graphs.stores.sqlite import SqliteStore
+from jobcenter.graphs.stores.factory import open_store, store_exists
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_cancel, job_submit_import
@@ -25,9 +25,9 @@ def status_of(job: Job) -> str:
 
 
 def graph_counts(graph: Graph) -> dict:
-    if not graph.store_path.exists():
+    if not store_exists(graph):
         return {"vertices": {}, "edges": {}}
-    store = SqliteStore(graph.store_path)
+    store = open_store(graph)
     try:
         return store.counts()
     finally:

@@ -74,6 +74,11 @@ class GraphStore(ABC):
 
     @classmethod
     @abstractmethod
+    def key_of(cls, location: Any) -> str:
+        """The :attr:`identity` of the store at ``location``, without opening it."""
+
+    @classmethod
+    @abstractmethod
     def delete(cls, location: Any) -> None:
         """Remove the store and everything in it (nothing when there is none)."""
 

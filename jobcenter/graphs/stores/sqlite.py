@@ -152,6 +152,10 @@ class SqliteStore(GraphStore):
         return Path(location).exists()
 
     @classmethod
+    def key_of(cls, location: Path) -> str:
+        return str(Path(location).resolve())
+
+    @classmethod
     def delete(cls, location: Path) -> None:
         """Remove a graph's store file and its WAL companions."""
         delete_store(location)
@@ -197,7 +201,7 @@ class SqliteStore(GraphStore):
 
     @property
     def identity(self) -> str:
-        return str(self.path.resolve())
+        return self.key_of(self.path)
 
     def close(self) -> None:
         try:
@@ -564,6 +568,101 @@ def _edge_sqls(width: int, policy: ParallelEdge, ignore_label: bool) -> tuple[st
     else:  # ... or (label, src, dst)
         delete = "DELETE FROM edge WHERE src = ?2 AND dst = ?3 AND label = ?1"
     return insert, delete
+
+
+_LABEL_INDEX = re.compile(r"^lp_(vertex|edge)_[0-9a-f]{16}_p(\d+)$")
+
+
+class BackupWriter:
+    """A backup file written row by row: a SQLite store file (the one backup format, so a
+    backup of any store restores into any other)."""
+
+    def __init__(self, target: Path, *, width: int, schema: dict[str, Any] | None) -> None:
+        self.target = target
+        self.conn = sqlite3.connect(target, isolation_level=None)
+        self.conn.executescript("PRAGMA page_size=16384; PRAGMA journal_mode=OFF;" + SCHEMA_SQL)
+        for i in range(width):
+            self.conn.execute(f"ALTER TABLE vertex ADD COLUMN p{i}")
+            self.conn.execute(f"ALTER TABLE edge ADD COLUMN p{i}")
+        self.conn.execute("BEGIN")
+        if schema is not None:
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('schema', ?)", (json.dumps(schema),)
+            )
+        cols = "".join(f", p{i}" for i in range(width))
+        marks = ", ?" * width
+        vertex = f"INSERT INTO vertex(vid, scope, key, label{cols}) VALUES (?, ?, ?, ?{marks})"  # noqa: S608
+        edge = f"INSERT INTO edge(eid, label, src, dst{cols}) VALUES (?, ?, ?, ?{marks})"  # noqa: S608
+        self.inserts = {"vertex": vertex, "edge": edge}
+
+    def add(self, table: str, rows: Sequence[tuple]) -> None:
+        """``vertex``: ``(vid, scope, key, label, p0..)``; ``edge``: ``(eid, label, src, dst,
+        p0..)`` rows."""
+        self.conn.executemany(self.inserts[table], rows)
+
+    def add_imports(self, rows: Iterable[tuple[str, str, float]]) -> None:
+        self.conn.executemany(
+            "INSERT INTO imports(job_id, summary, committed_at) VALUES (?, ?, ?)", rows
+        )
+
+    def add_index(self, name: str, label: str) -> None:
+        match = _LABEL_INDEX.match(name)
+        if match:
+            self.conn.execute(
+                f"CREATE INDEX {name} ON {match.group(1)}(p{match.group(2)}) "
+                f"WHERE label = {sql_text(label)}"
+            )
+
+    def finish(self) -> None:
+        self.conn.execute("COMMIT")
+        self.conn.close()
+
+    def discard(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+        self.target.unlink(missing_ok=True)
+
+
+class BackupReader:
+    """A backup file (a SQLite store file, checked with :meth:`SqliteStore.inspect_backup`)
+    read row by row."""
+
+    def __init__(self, source: Path) -> None:
+        self.conn = sqlite3.connect(readonly_uri(source), uri=True)
+        cols = self.conn.execute("PRAGMA table_info(vertex)").fetchall()
+        self.width = sum(1 for c in cols if re.fullmatch(r"p\d+", c[1]))
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        self.schema: dict[str, Any] | None = json.loads(row[0]) if row else None
+
+    def rows(self, table: str, *, chunk: int = 20_000) -> Iterator[list[tuple]]:
+        cols = "".join(f", p{i}" for i in range(self.width))
+        if table == "vertex":
+            sql = f"SELECT vid, scope, key, label{cols} FROM vertex ORDER BY vid"  # noqa: S608
+        else:
+            sql = f"SELECT eid, label, src, dst{cols} FROM edge ORDER BY eid"  # noqa: S608
+        cursor = self.conn.execute(sql)
+        while rows := cursor.fetchmany(chunk):
+            yield rows
+
+    def imports(self) -> list[tuple[str, str, float]]:
+        return self.conn.execute("SELECT job_id, summary, committed_at FROM imports").fetchall()
+
+    def indexes(self) -> list[tuple[str, str, int, str]]:
+        """``(target, label, column, name)`` of the backup's label-property indexes."""
+        out = []
+        rows = self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name LIKE 'lp_%'"
+        ).fetchall()
+        for name, sql in rows:
+            match = _LABEL_INDEX.match(name)
+            label = re.search(r"WHERE label = '((?:[^']|'')*)'", sql or "")
+            if match and label:
+                target = "vertices" if match.group(1) == "vertex" else "edges"
+                out.append((target, label.group(1).replace("''", "'"), int(match.group(2)), name))
+        return out
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def delete_store(path: Path | str) -> None:
