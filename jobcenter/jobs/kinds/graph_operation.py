@@ -171,9 +171,9 @@ def _delete(*, job: Job, worker_id: str) -> None:
             if stop.wait(LOCK_POLL_SECONDS):
                 return  # lost: the sweeper ended this job
         phase[0] = "deleting"
-        key = store_key(graph)
+        key, doomed = store_key(graph), Graph(pk=graph.pk)  # (delete() clears graph.pk)
         graph.delete()
-        store_delete(graph)
+        store_delete(doomed)
         RESIDENT.forget(key)
     finally:
         beat.finish()
