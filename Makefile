@@ -70,11 +70,13 @@ run: install
 run-pg: install postgresql-server
 	@exec $(PY) -m jobcenter.core.run_pg -- $(MAKE) --no-print-directory run WORKERS=2
 
+# Two passes: on SQLite with the SQLite graph store, on PostgreSQL with the PostgreSQL graph
+# store (the stores' own tests run on both backends in each pass).
 test: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	JOBCENTER_TEST_DB=sqlite $(VENV)/bin/pytest
-	JOBCENTER_TEST_DB=postgres $(VENV)/bin/pytest
+	JOBCENTER_TEST_DB=postgres JOBCENTER_GRAPH_STORE=postgresql $(VENV)/bin/pytest
 
 lint:
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

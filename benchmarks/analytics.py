@@ -106,7 +106,7 @@ def algorithms(args: argparse.Namespace) -> None:
     import igraph as ig
 
     from jobcenter.graphs.build import build_graph
-    from jobcenter.graphs.store import GraphStore
+    from jobcenter.graphs.stores.sqlite import SqliteStore
     from jobcenter.jobs.models import Job
     from jobcenter.jobs.resident import warm_after_job
     from jobcenter.jobs.services import job_submit_algorithm
@@ -114,7 +114,7 @@ def algorithms(args: argparse.Namespace) -> None:
     request = write_graph(data / "imports" / "g", vertices=args.vertices, edges=args.edges)
     graph = imported_graph(data, "g", request)
     imported = Job.objects.filter(graph=graph, type="import").latest("created_at")
-    store = GraphStore(graph.store_path)
+    store = SqliteStore(graph.store_path)
     g, _ = build_graph(store)
     store.close()
     print(f"graph: {g.vcount()} vertices, {g.ecount()} edges; load {os.getloadavg()}")
@@ -160,7 +160,7 @@ def algorithms(args: argparse.Namespace) -> None:
 def query(args: argparse.Namespace) -> None:
     data = django_in_tempdir("jobcenter-bench-query-")
     from jobcenter.graphs.query import explain, parse_query, run_query, stored_schema
-    from jobcenter.graphs.store import GraphStore
+    from jobcenter.graphs.stores.sqlite import SqliteStore
     from jobcenter.jobs.services import job_submit_index, job_submit_query
 
     request = write_graph(data / "imports" / "q", vertices=args.vertices, edges=0)
@@ -173,7 +173,7 @@ def query(args: argparse.Namespace) -> None:
     }
 
     def first_page() -> tuple[float, str]:
-        store = GraphStore(graph.store_path)
+        store = SqliteStore(graph.store_path)
         spec = parse_query(raw, stored_schema(store), max_limit=1_000_000)
         times = []
         for _ in range(5):

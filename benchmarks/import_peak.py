@@ -45,7 +45,7 @@ def main() -> None:
     from jobcenter.graphs.formats.ges import build_import_plan
     from jobcenter.graphs.loader import run_import
     from jobcenter.graphs.plan import ImportProgress
-    from jobcenter.graphs.store import GraphStore
+    from jobcenter.graphs.stores.sqlite import SqliteStore
 
     root = Path(tempfile.mkdtemp(prefix="jobcenter-peak-"))
     try:
@@ -54,7 +54,7 @@ def main() -> None:
         before = peak_mb()
         plan = build_import_plan(files, existing=None, resolve=RootedResolver([root]))
         progress = ImportProgress.for_plan(plan)
-        store = GraphStore(root / "graph.sqlite3")
+        store = SqliteStore(root / "graph.sqlite3")
         wall, cpu = time.perf_counter(), time.process_time()
         summary = run_import(plan, store, job_id="j", progress=progress, commit_gate=lambda s: True)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

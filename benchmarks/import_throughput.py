@@ -151,11 +151,11 @@ def our_load(files: dict[str, str], target: Path, root: Path, *, dry_run: bool =
     from jobcenter.graphs.formats.ges import build_import_plan
     from jobcenter.graphs.loader import run_import
     from jobcenter.graphs.plan import ImportProgress
-    from jobcenter.graphs.store import GraphStore
+    from jobcenter.graphs.stores.sqlite import SqliteStore
 
     plan = build_import_plan(files, existing=None, resolve=RootedResolver([root]))
     progress = ImportProgress.for_plan(plan)
-    store = GraphStore(target)
+    store = SqliteStore(target)
     summary = run_import(
         plan, store, job_id="j", progress=progress, commit_gate=lambda s: True, dry_run=dry_run
     )

@@ -37,7 +37,7 @@ def main() -> None:
     from jobcenter.graphs.loader import run_import
     from jobcenter.graphs.plan import ImportProgress
     from jobcenter.graphs.services import graph_create, graph_import_plan
-    from jobcenter.graphs.store import GraphStore
+    from jobcenter.graphs.stores.sqlite import SqliteStore
     from jobcenter.jobs.models import Job
     from jobcenter.jobs.runner import execute_job
     from jobcenter.jobs.selectors import job_files
@@ -55,7 +55,7 @@ def main() -> None:
         graph = graph_create(project=project, name=f"bare{round_no}", dialect="ges")
         plan = graph_import_plan(graph=graph, params=params)
         progress = ImportProgress.for_plan(plan)
-        store = GraphStore(graph.store_path)
+        store = SqliteStore(graph.store_path)
         started = time.perf_counter()
         run_import(
             plan, store, job_id=f"bare{round_no}", progress=progress, commit_gate=lambda s: True

@@ -71,7 +71,7 @@ def main() -> None:
 
     from jobcenter.graphs.build import build_graph
     from jobcenter.graphs.services import graph_create
-    from jobcenter.graphs.store import GraphStore
+    from jobcenter.graphs.stores.sqlite import SqliteStore
     from jobcenter.jobs.services import job_submit_algorithm, job_submit_import
     from jobcenter.projects.services import project_create
 
@@ -105,7 +105,7 @@ def main() -> None:
             f"{time.perf_counter() - started:.1f}s"
         )
         graph.refresh_from_db()
-        store = GraphStore(graph.store_path)
+        store = SqliteStore(graph.store_path)
         g, _ = build_graph(store)
         store.close()
         print(f"graph: {g.vcount():,} vertices, {g.ecount():,} edges")

@@ -233,6 +233,11 @@ LOGGING = {
 JOBCENTER_IMPORT_ROOTS = env_paths("JOBCENTER_IMPORT_ROOTS", [DATA_DIR / "imports"])
 JOBCENTER_UPLOAD_DIR = DATA_DIR / "uploads"
 JOBCENTER_GRAPH_DIR = DATA_DIR / "graphs"
+# Where graph data lives (jobcenter/graphs/stores/): "sqlite", one file per graph under
+# JOBCENTER_GRAPH_DIR (the default), or "postgresql", one schema per graph on the server of
+# JOBCENTER_GRAPH_STORE_URL (a libpq URL), else on the job database's (DATABASE_URL).
+JOBCENTER_GRAPH_STORE = env_str("JOBCENTER_GRAPH_STORE", "sqlite")
+JOBCENTER_GRAPH_STORE_URL = env_str("JOBCENTER_GRAPH_STORE_URL", "")
 # Failed-line records kept per file (all failures are still counted).
 JOBCENTER_MAX_FAILED_RECORDS = env_int("JOBCENTER_MAX_FAILED_RECORDS", 10_000)
 # Graphs with up to this many vertices are imported with an in-memory vertex key index

@@ -24,6 +24,14 @@ def _no_graph_held_between_tests() -> Iterator[None]:
     RESIDENT.clear()
 
 
+@pytest.fixture(autouse=True)
+def _sqlite_store_when_marked(request: pytest.FixtureRequest) -> None:
+    """Tests marked ``sqlite_store`` are about the SQLite store's files: they run on it
+    whatever ``JOBCENTER_GRAPH_STORE`` the pass uses."""
+    if request.node.get_closest_marker("sqlite_store"):
+        request.getfixturevalue("settings").JOBCENTER_GRAPH_STORE = "sqlite"
+
+
 @pytest.fixture
 def admin_user(db):
     return user_create("root", superuser=True)
@@ -135,6 +143,11 @@ def imports_dir() -> Path:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
+        "sqlite_store: run on the SQLite graph store whatever JOBCENTER_GRAPH_STORE says (the "
+        "test is about its files)",
+    )
+    config.addinivalue_line(
+        "markers",
         "unchecked_stores(reason): do not check the graph store invariants after this test "
         "(it writes stores by hand on purpose)",
     )
@@ -178,7 +191,22 @@ def pytest_runtest_call(item: pytest.Item):
         facts = invariants.check_store(path)
         if with_db:
             invariants.check_jobs(facts, graph_id=path.stem if in_graph_dir else None)
+    if with_db and settings.JOBCENTER_GRAPH_STORE == "postgresql":
+        _check_postgresql_stores(invariants)
     return result
+
+
+def _check_postgresql_stores(invariants) -> None:
+    """The same invariants for the PostgreSQL stores of the graphs the test left."""
+    from jobcenter.graphs.models import Graph
+    from jobcenter.graphs.stores.factory import graph_store_url
+    from jobcenter.graphs.stores.postgresql import PostgresStore, schema_name
+
+    url = graph_store_url()
+    for graph_id in Graph.objects.values_list("pk", flat=True):
+        if PostgresStore.exists((url, schema_name(graph_id))):
+            facts = invariants.check_postgresql_store(url, schema_name(graph_id))
+            invariants.check_jobs(facts, graph_id=graph_id)
 
 
 _STORES_BEFORE = pytest.StashKey[dict]()

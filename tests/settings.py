@@ -45,7 +45,8 @@ if TEST_DB == "postgres":
     if IN_WORKER:
         default["NAME"] = "test_jobcenter"
 else:
-    # Workers playing other machines have data directories of their own (tests/machines.py).
+    # A worker started with a data directory of its own (another machine, played) names the
+    # test database it shares in JOBCENTER_TEST_SQLITE.
     test_name = os.environ.get("JOBCENTER_TEST_SQLITE") or str(DATA_DIR / "test.sqlite3")
     # How long a process waits for another's write lock (a test worker may be given less).
     busy = float(os.environ.get("JOBCENTER_TEST_SQLITE_BUSY", "20"))

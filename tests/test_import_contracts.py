@@ -1,6 +1,7 @@
 """The layer rules of pyproject.toml's [tool.importlinter] hold (docs/architecture.md): faces never
 import each other, faces over the job core over graphs and credentials over projects over core,
-the graph engine imports no Django, no import cycles inside an app."""
+the graph engine imports no Django, no face nor job module names a graph store backend, no import
+cycles inside an app."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CONTRACTS = ("faces-independent", "layers", "engine-no-django", "no-cycles")
+CONTRACTS = ("faces-independent", "layers", "engine-no-django", "store-backends", "no-cycles")
 
 
 def test_every_import_contract_is_kept():

@@ -36,7 +36,7 @@ from jobcenter.graphs.compute import AlgorithmFailed, Control
 from jobcenter.graphs.plan import PlanError
 from jobcenter.graphs.query import snapshot
 from jobcenter.graphs.schema import GraphSchema
-from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.stores.base import GraphStore
 
 
 @dataclass(frozen=True)

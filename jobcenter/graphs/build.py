@@ -19,28 +19,26 @@ from operator import itemgetter
 from typing import Any
 
 from jobcenter.graphs.compute import AlgorithmFailed, Control
-from jobcenter.graphs.query import data_version, snapshot, sql_text, stored_schema
+from jobcenter.graphs.query import data_version, snapshot, stored_schema
 from jobcenter.graphs.resident import RESIDENT, ResidentGraph, ResidentGraphs
 from jobcenter.graphs.schema import GraphSchema
-from jobcenter.graphs.store import GraphStore
-from jobcenter.graphs.whole_graph import count_rows
+from jobcenter.graphs.stores.base import GraphStore
 
 
 def find_vertices(store: GraphStore, key: str) -> list[tuple[int, str, str]]:
     """``(vid, scope, label)`` of every vertex whose id is ``key`` (one per scope)."""
-    return store.conn.execute(
-        "SELECT vid, scope, label FROM vertex WHERE key = ? ORDER BY scope", (key,)
-    ).fetchall()
+    return store.find_vertices(key)
 
 
-def weight_expression(schema: GraphSchema, prop: str) -> str:
-    """SQL for an edge's weight: property ``prop`` of its label, NULL where it has none."""
-    cases = []
+def weight_columns(schema: GraphSchema, prop: str) -> dict[str, int]:
+    """Edge label -> the column of its property ``prop`` (labels without one are left out:
+    their edges weigh 1.0)."""
+    columns = {}
     for label in schema.edge_labels():
         index = label.property_index(prop)
         if index >= 0:
-            cases.append(f"WHEN {sql_text(label.name)} THEN p{index}")
-    return f"CASE label {' '.join(cases)} END" if cases else "NULL"
+            columns[label.name] = index
+    return columns
 
 
 # --- the graph from the store --------------------------------------------------------------------
@@ -62,14 +60,11 @@ class VertexNumbering:
 
 
 def vertex_numbering(store: GraphStore) -> VertexNumbering:
-    low, high, n = store.conn.execute("SELECT min(vid), max(vid), count(*) FROM vertex").fetchone()
-    if n == 0 or high - low + 1 == n:
+    low, high, n = store.vid_range()
+    if n == 0 or high - low + 1 == n:  # type: ignore[operator]
         return VertexNumbering(n=int(n), base=low or 0, vids=None)
-    vids = array("q", (r[0] for r in store.conn.execute("SELECT vid FROM vertex ORDER BY vid")))
+    vids = array("q", store.vids())
     return VertexNumbering(n=int(n), base=None, vids=vids)
-
-
-SCAN_CACHE_SIZE = -1024  # KiB of page cache while the edges are read (SQLite's notation)
 
 
 def build_graph(
@@ -85,7 +80,7 @@ def build_graph(
     edge in the store) with one numeric edge property as its ``weight`` attribute (1.0 where
     an edge has none), and its vertex numbering.
 
-    The edges stream out of SQLite into igraph's own conversion, a chunk at a time, so no list
+    The edges stream out of the store into igraph's own conversion, a chunk at a time, so no list
     of all edges exists (it cost about 170 bytes an edge on top of the graph). Why not arrays:
     python-igraph's wheel is built for the stable ABI, where an edge buffer (a memoryview, a
     NumPy array) is turned into a Python list of pairs first; an iterable of pairs is
@@ -97,21 +92,14 @@ def build_graph(
 
     numbering = vertex_numbering(store)
     if total is None:
-        total = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
+        total = store.count_edges()
     schema = stored_schema(store) or GraphSchema(id_scope="global")
-    wexpr = weight_expression(schema, weight) if weight else None
-    columns = "src, dst" if numbering.vids is not None else "src - ?1, dst - ?1"
-    if wexpr:
-        columns += f", coalesce(CAST({wexpr} AS REAL), 1.0)"
-    params = () if numbering.vids is not None else (numbering.base,)
-    # One pass over the edges: the store's page cache (64 MiB) would fill up for nothing and
-    # still be held while igraph indexes the edges, the load's peak.
-    # (Counting the edges filled it already: shrunk, it frees those pages, then given back.)
-    cache_size = store.conn.execute("PRAGMA cache_size").fetchone()[0]
-    store.conn.execute(f"PRAGMA cache_size = {SCAN_CACHE_SIZE}")
+    wcolumns = weight_columns(schema, weight) if weight else None
+    stream = store.edge_stream(
+        base=numbering.base if numbering.vids is None else None, weights=wcolumns, chunk=chunk
+    )
     _return_free_heap()
-    cursor = store.conn.execute(f"SELECT {columns} FROM edge", params)  # noqa: S608
-    weights = array("d") if wexpr else None
+    weights = array("d") if wcolumns is not None else None
     position = (
         {vid: i for i, vid in enumerate(numbering.vids)} if numbering.vids is not None else None
     )
@@ -123,10 +111,7 @@ def build_graph(
         # once the graph is built.
         read = 0
         try:
-            while True:
-                rows = cursor.fetchmany(chunk)
-                if not rows:
-                    break
+            for rows in stream.chunks():
                 read += len(rows)
                 if weights is not None:
                     weights.extend(map(itemgetter(2), rows))
@@ -149,8 +134,7 @@ def build_graph(
             n=numbering.n, edges=itertools.chain.from_iterable(chunks()), directed=True
         )
     finally:
-        cursor.close()
-        store.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
+        stream.close()
     if failed:
         raise failed[0]
     if weights is not None:
@@ -169,7 +153,7 @@ def _return_free_heap() -> None:
 
 def vertex_names(store: GraphStore) -> list[tuple[str, str]]:
     """``(key, label)`` of every vertex in vid order (index i of :class:`VertexNumbering`)."""
-    return store.conn.execute("SELECT key, label FROM vertex ORDER BY vid").fetchall()
+    return store.vertex_names()
 
 
 @dataclass
@@ -190,7 +174,7 @@ class LoadedGraph:
 
 
 def _resident_key(store: GraphStore, weight: str | None) -> tuple:
-    return (str(store.path.resolve()), data_version(store), weight)
+    return (store.identity, data_version(store), weight)
 
 
 def load_graph(
@@ -218,7 +202,7 @@ def load_graph(
             names_key,
         )
     if edges is None:
-        edges = store.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
+        edges = store.count_edges()
     total = edges
     control.set_phase("loading graph", 0.0, total)
 
@@ -246,7 +230,7 @@ def warm_graph(store: GraphStore, *, stop: threading.Event | None = None) -> Loa
     ``stop`` set ends the loading between chunks with :class:`AlgorithmStopped`."""
     control = Control(stop=stop) if stop is not None else Control()
     with snapshot(store):
-        vertices, edges = count_rows(store)
+        vertices, edges = store.count_rows()
         if ResidentGraphs.estimate(vertices, edges, weighted=False) > RESIDENT.budget():
             return None
         return load_graph(store, weight=None, control=control, edges=edges)

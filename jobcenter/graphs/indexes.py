@@ -1,15 +1,17 @@
-"""Label-property indexes: partial indexes ``ON vertex(p{i}) WHERE label = ?`` (or on edges) that
-queries filtering or sorting on one label's property use; named, built and listed here."""
+"""Label-property indexes: an index on one label's property column among vertices or edges,
+which queries filtering or sorting on that property use; named and listed here, built by the
+store's backend."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from typing import Any
 
-from jobcenter.graphs.query import invalid_parameter, sql_text
+from jobcenter.graphs.query import invalid_parameter
 from jobcenter.graphs.schema import GraphSchema
-from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.stores.base import GraphStore
 
 # --- label-property indexes ---------------------------------------------------------------------
 
@@ -34,31 +36,31 @@ def resolve_index(schema: GraphSchema | None, target: str, label: str, prop: str
     return column
 
 
-def create_index(store: GraphStore, target: str, label: str, column: int) -> str:
-    """``CREATE INDEX`` on ``p{column}`` for rows of ``label`` (a partial index). Call it in a
-    write transaction; returns the index name."""
+def create_index(
+    store: GraphStore,
+    target: str,
+    label: str,
+    column: int,
+    *,
+    before_commit: Callable[[], None] | None = None,
+) -> str:
+    """Index ``p{column}`` of the rows of ``label`` in a write transaction of its own
+    (``before_commit`` runs before it commits); returns the index name."""
     name = index_name(target, label, column)
-    table = "vertex" if target == "vertices" else "edge"
-    store.conn.execute(
-        f"CREATE INDEX IF NOT EXISTS {name} ON {table}(p{column}) WHERE label = {sql_text(label)}"
-    )
+    store.create_label_index(target, label, column, name, before_commit=before_commit)
     return name
 
 
 def list_indexes(store: GraphStore) -> list[dict[str, Any]]:
-    rows = store.conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name LIKE 'lp_%'"
-    ).fetchall()
     out = []
-    for name, sql in rows:
+    for name, label in store.label_indexes():
         match = _INDEX_NAME.match(name)
-        label = re.search(r"WHERE label = '((?:[^']|'')*)'", sql or "")
-        if match and label:
+        if match:
             out.append(
                 {
                     "name": name,
                     "target": "vertices" if match.group(1) == "vertex" else "edges",
-                    "label": label.group(1).replace("''", "'"),
+                    "label": label,
                     "column": int(match.group(2)),
                 }
             )

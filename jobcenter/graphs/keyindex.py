@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.stores.base import GraphStore
 
 # Graphs with up to this many vertices get an in-memory key index (about 100 MB at the limit).
 INDEX_CAPACITY = 1_000_000

@@ -83,7 +83,7 @@ from jobcenter.graphs.rows import (
     lines_of,
 )
 from jobcenter.graphs.schema import GraphSchema
-from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.stores.base import GraphStore
 from jobcenter.graphs.values import BadValue
 
 BATCH_ROWS = 20_000
@@ -122,10 +122,6 @@ class Loader(ChunkedReading):
         self._raw_lines: RawLines | None = None  # the file being read, for failed lines' text
         self._batch: list[tuple] = []  # rows accepted and not yet written (columnar path)
         self._count = 0  # records since the last checkpoint (columnar path)
-        self._vertex_sql = store.vertex_sql(self.width)
-        self._edge_insert, self._edge_delete = store.edge_sqls(
-            self.width, plan.parallel_edge, plan.ignore_label
-        )
 
     # -- failures --------------------------------------------------------------------------
 
@@ -307,7 +303,7 @@ class Loader(ChunkedReading):
                 raise
 
     def _write_vertices(self, fp: FileProgress, batch: list[tuple]) -> None:
-        self.store.add_vertices(self._vertex_sql, batch)
+        self.store.add_vertices(batch)
         self.index.written()
         fp.successful_lines += len(batch)
         self.vertices_added += len(batch)
@@ -327,19 +323,12 @@ class Loader(ChunkedReading):
             last = {identity(row): row for row in batch}
             if len(last) != len(batch):
                 rows = list(last.values())
-            changes = self.store.conn.total_changes
-        ignored = self.store.add_edges(
-            self._edge_insert,
-            rows,
-            policy=self.plan.parallel_edge,
-            delete=self._edge_delete,
-            ignore_label=self.plan.ignore_label,
-        )
+        ignored = self.store.add_edges(rows)  # override: the stored edges it replaced
         if override:
             # Every line adds its edge and removes the edges it replaces: those of the graph
             # (deleted) and earlier lines of its batch (never inserted), so the counts do not
             # depend on where batches end; the store holds added - removed more edges.
-            replaced = self.store.conn.total_changes - changes - len(rows) + len(batch) - len(rows)
+            replaced = ignored + len(batch) - len(rows)
             fp.ignored_lines += replaced
             self.edges_added += len(batch)
             self.edges_removed += replaced
@@ -437,7 +426,12 @@ def run_import(
         fp.bytes_total = scan.size
         fp.total_lines = max(0, scan.lines - (1 if spec.csv.header_row else 0))
         scans.append(scan)
-    store.begin(width=store_width(plan), schema=plan.schema.to_dict())
+    store.begin(
+        width=store_width(plan),
+        schema=plan.schema.to_dict(),
+        parallel_edge=plan.parallel_edge,
+        ignore_label=plan.ignore_label,
+    )
     gc_was_enabled = gc.isenabled()
     try:
         cleared = {"vertices": {}, "edges": {}}

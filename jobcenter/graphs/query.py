@@ -1,32 +1,29 @@
-"""Reading a graph store for analytics: filtered queries (parsed, compiled to SQL, run), and
-what every analytics read shares (``snapshot``, ``data_version``, ``stored_schema``).
-Label-property indexes are in ``indexes.py``, whole-graph reads (exports, backups, counts) in
-``whole_graph.py``, the graph for the graph library (edges streamed out, vertex look-ups) in
-``build.py``.
+"""Reading a graph store for analytics: filtered queries (parsed and validated here, compiled
+and run by the store's backend, rows shaped here), and what every analytics read shares
+(``snapshot``, ``data_version``, ``stored_schema``). Label-property indexes are in
+``indexes.py``, the graph for the graph library (edges streamed out, vertex look-ups) in
+``build.py``; the SQL of each store is in its backend (``stores/``).
 
-Everything here reads through a :class:`~jobcenter.graphs.store.GraphStore` connection and keeps
-its SQL in this package (the store's layout is described in ``store.py``). Reads run inside
-one read transaction (``snapshot``), so they see the last committed import and never half of
-a running one (SQLite WAL).
+Reads run inside one read transaction (``snapshot``), so they see the last committed import and
+never half of a running one.
 
 Property ``name`` can sit in a different column for each label (``p{i}`` with ``i`` its
-position in that label), so a predicate or a sort key over several labels is compiled to one
-``label = ? AND p{i} ...`` branch per label. A query on one label property is answered from a
-partial index ``ON vertex(p{i}) WHERE label = ?`` when one was built
-(:func:`jobcenter.graphs.indexes.create_index`).
+position in that label): a backend compiles a predicate or a sort key over several labels to
+one branch per label, and answers a query on one label property from its label-property index
+when one was built (:func:`jobcenter.graphs.indexes.create_index`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 from jobcenter.graphs.plan import PlanError
 from jobcenter.graphs.schema import GraphSchema, LabelDef, PropertyDef
-from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.stores.base import GraphStore
 from jobcenter.graphs.values import BadValue, scalar_converter
 
 PREDICATES = ("=", "!=", "<", "<=", ">", ">=", "in", "range", "contains")
@@ -37,25 +34,19 @@ NUMERIC_TYPES = frozenset({"int", "long", "uint32", "uint64", "float", "double",
 _INT_TYPES = frozenset({"int", "long", "uint32", "uint64"})
 
 
-@contextlib.contextmanager
-def snapshot(store: GraphStore) -> Iterator[None]:
+def snapshot(store: GraphStore) -> AbstractContextManager[None]:
     """One read transaction: every read inside sees the same committed state."""
-    store.conn.execute("BEGIN")
-    try:
-        yield
-    finally:
-        store.conn.execute("COMMIT")
+    return store.snapshot()
 
 
 def data_version(store: GraphStore) -> tuple:
-    """Changes whenever the graph's data changes (every write commits an ``imports`` row)."""
-    row = store.conn.execute("SELECT count(*), max(committed_at) FROM imports").fetchone()
-    return (row[0], row[1])
+    """Changes whenever the graph's data changes (every write commits an import record)."""
+    return store.data_version()
 
 
 def stored_schema(store: GraphStore) -> GraphSchema | None:
-    row = store.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-    return GraphSchema.from_dict(json.loads(row[0])) if row else None
+    raw = store.stored_schema()
+    return GraphSchema.from_dict(raw) if raw else None
 
 
 # --- query specifications ---------------------------------------------------------------------
@@ -117,8 +108,8 @@ class QuerySpec:
 
 
 # Pseudo-properties every row has: vertices their id and label, edges their endpoints and label.
-VERTEX_FIELDS = {"id": "v.key", "label": "v.label"}
-EDGE_FIELDS = {"source": "s.key", "target": "d.key", "label": "e.label"}
+VERTEX_FIELDS = frozenset({"id", "label"})
+EDGE_FIELDS = frozenset({"source", "target", "label"})
 
 
 def invalid_parameter(name: str, why: str) -> PlanError:
@@ -198,7 +189,7 @@ def parse_query(raw: Any, schema: GraphSchema | None, *, max_limit: int) -> Quer
 
 
 def _property_of(
-    name: Any, labels: Sequence[LabelDef], pseudo: dict[str, str], where: str
+    name: Any, labels: Sequence[LabelDef], pseudo: frozenset[str], where: str
 ) -> PropertyDef | None:
     """The property definition (its type) or None for a pseudo-property (text)."""
     if not isinstance(name, str) or not name:
@@ -260,141 +251,6 @@ def _typed(prop: PropertyDef | None, value: Any, where: str) -> Any:
         raise invalid_parameter(where, exc.message) from None
 
 
-# --- compiling a query to SQL -------------------------------------------------------------------
-
-
-@dataclass
-class _Sql:
-    where: list[str] = field(default_factory=list)
-    params: list[Any] = field(default_factory=list)
-
-
-def _column_cases(
-    name: str, labels: Sequence[LabelDef], alias: str
-) -> list[tuple[LabelDef, PropertyDef, str]]:
-    out = []
-    for label in labels:
-        index = label.property_index(name)
-        if index >= 0:
-            out.append((label, label.properties[index], f"{alias}.p{index}"))
-    return out
-
-
-def _predicate_sql(column: str, prop: PropertyDef | None, flt: Filter) -> tuple[str, list[Any]]:
-    p, values = flt.predicate, list(flt.values)
-    if p in ("=", "!=", "<", "<=", ">", ">="):
-        return f"{column} {p} ?", values
-    if p == "in":
-        return f"{column} IN ({', '.join('?' * len(values))})", values
-    if p == "range":
-        return f"{column} BETWEEN ? AND ?", values
-    # contains: an element of a list/set, or a piece of a text
-    if prop is not None and prop.cardinality != "single":
-        return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value = ?)", values  # noqa: S608
-    return f"instr({column}, ?) > 0", values
-
-
-class CompiledQuery:
-    """SQL for one :class:`QuerySpec` against one store's schema."""
-
-    def __init__(self, spec: QuerySpec, schema: GraphSchema) -> None:
-        self.spec = spec
-        vertices = spec.target == "vertices"
-        candidates = schema.vertex_labels() if vertices else schema.edge_labels()
-        by_name = {label.name: label for label in candidates}
-        self.labels = [by_name[n] for n in spec.labels if n in by_name] or list(candidates)
-        alias = "v" if vertices else "e"
-        pseudo = VERTEX_FIELDS if vertices else EDGE_FIELDS
-        sql = _Sql()
-        if spec.labels:
-            names = [label.name for label in self.labels]
-            if len(names) == 1:
-                sql.where.append(f"{alias}.label = ?")
-            else:
-                sql.where.append(f"{alias}.label IN ({', '.join('?' * len(names))})")
-            sql.params.extend(names)
-        for flt in spec.filters:
-            if flt.property in pseudo:
-                clause, params = _predicate_sql(pseudo[flt.property], None, flt)
-                sql.where.append(clause)
-                sql.params.extend(params)
-                continue
-            branches = []
-            for label, prop, column in _column_cases(flt.property, self.labels, alias):
-                clause, params = _predicate_sql(column, prop, flt)
-                if len(self.labels) == 1 and spec.labels:
-                    branches.append(clause)  # the label is already required above
-                else:
-                    branches.append(f"({alias}.label = ? AND {clause})")
-                    sql.params.append(label.name)
-                sql.params.extend(params)
-            sql.where.append("(" + " OR ".join(branches) + ")" if branches else "0")
-        order = []
-        for sort in spec.sorts:
-            direction = "DESC" if sort.descending else "ASC"
-            if sort.property in pseudo:
-                order.append(f"{pseudo[sort.property]} {direction}")
-                continue
-            cases = _column_cases(sort.property, self.labels, alias)
-            if len(cases) == 1 and len(self.labels) == 1:
-                expr = cases[0][2]
-            else:
-                whens = " ".join(f"WHEN {sql_text(lbl.name)} THEN {col}" for lbl, _p, col in cases)
-                expr = f"CASE {alias}.label {whens} END"
-            if any(f.property == sort.property for f in spec.filters):
-                order.append(f"{expr} {direction}")  # filtered: no NULLs left to place
-            else:  # NULLs (no value) last in either direction
-                order.append(f"{expr} IS NULL, {expr} {direction}")
-        if order:
-            # Ties in row order, in the direction of the last key, so that an index on that
-            # key (whose entries end with the row id) gives the whole order.
-            last = "DESC" if spec.sorts[-1].descending else "ASC"
-            order.append(f"{alias}.{'vid' if vertices else 'eid'} {last}")
-        # Without sort keys the rows come in the order of the scan SQLite picks (row order,
-        # or an index's order): the first page of an indexed filter needs no sorting at all.
-        self.where = " AND ".join(sql.where) or "1"
-        self.params = sql.params
-        self.order = ", ".join(order)
-
-    def select(self, width: int) -> tuple[str, list[Any]]:
-        alias = "v" if self.spec.target == "vertices" else "e"
-        cols = "".join(f", {alias}.p{i}" for i in range(width))
-        if self.spec.target == "vertices":
-            head = f"SELECT v.key, v.label{cols} FROM vertex v"  # noqa: S608
-        else:
-            head = (
-                f"SELECT s.key, d.key, e.label{cols} FROM edge e "  # noqa: S608
-                "JOIN vertex s ON s.vid = e.src JOIN vertex d ON d.vid = e.dst"
-            )
-        sql = f"{head} WHERE {self.where}"
-        if self.order:
-            sql += f" ORDER BY {self.order}"
-        params = list(self.params)
-        if self.spec.limit is not None or self.spec.offset:
-            sql += " LIMIT ? OFFSET ?"
-            params += [self.spec.limit if self.spec.limit is not None else -1, self.spec.offset]
-        return sql, params
-
-    def count(self) -> tuple[str, list[Any]]:
-        """How many rows match, whatever the offset and limit (edges join their endpoints
-        only when a condition is on them)."""
-        if self.spec.target == "vertices":
-            head = "SELECT count(*) FROM vertex v"
-        elif any(f.property in ("source", "target") for f in self.spec.filters):
-            head = (
-                "SELECT count(*) FROM edge e "
-                "JOIN vertex s ON s.vid = e.src JOIN vertex d ON d.vid = e.dst"
-            )
-        else:
-            head = "SELECT count(*) FROM edge e"
-        return f"{head} WHERE {self.where}", list(self.params)
-
-
-def sql_text(text: str) -> str:
-    """``text`` as an SQL string literal (for the few places a parameter cannot go)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 def decode_value(prop: PropertyDef, value: Any) -> Any:
     """A stored value as JSON-ready data (lists/sets back to arrays, bools to booleans)."""
     if value is None:
@@ -425,11 +281,6 @@ class RowShaper:
         return (*row[:lead], json.dumps(props, ensure_ascii=False, separators=(",", ":")))
 
 
-# Page cache of a streaming query's connection: a scan reads every page once, so a big cache
-# buys nothing and would make the worker's memory grow with the graph up to its size.
-QUERY_CACHE_KIB = 8192
-
-
 def run_query(
     store: GraphStore,
     spec: QuerySpec,
@@ -439,26 +290,17 @@ def run_query(
     """The query's rows, shaped, in chunks (memory: one chunk, whatever the graph's size);
     the caller stops between chunks by leaving the loop."""
     schema = stored_schema(store) or GraphSchema(id_scope="global")
-    store.conn.execute(f"PRAGMA cache_size=-{QUERY_CACHE_KIB}")
-    compiled = CompiledQuery(spec, schema)
-    sql, params = compiled.select(store.width())
     shape = RowShaper(schema, spec.target)
-    cursor = store.conn.execute(sql, params)
-    while rows := cursor.fetchmany(chunk):
+    for rows in store.query_rows(spec, schema, chunk=chunk):
         yield [shape(r) for r in rows]
 
 
 def count_matches(store: GraphStore, spec: QuerySpec) -> int:
     """How many vertices or edges match ``spec``'s labels and conditions (its offset and
     limit aside): what a query job reports as its matches."""
-    schema = stored_schema(store) or GraphSchema(id_scope="global")
-    sql, params = CompiledQuery(spec, schema).count()
-    return int(store.conn.execute(sql, params).fetchone()[0])
+    return store.count_matches(spec, stored_schema(store) or GraphSchema(id_scope="global"))
 
 
 def explain(store: GraphStore, spec: QuerySpec) -> str:
-    """SQLite's plan for the query (tests and benchmarks check that an index is used)."""
-    schema = stored_schema(store) or GraphSchema(id_scope="global")
-    sql, params = CompiledQuery(spec, schema).select(store.width())
-    rows = store.conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
-    return "\n".join(str(r[-1]) for r in rows)
+    """The backend's plan for the query (tests and benchmarks check that an index is used)."""
+    return store.explain(spec, stored_schema(store) or GraphSchema(id_scope="global"))

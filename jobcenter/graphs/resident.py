@@ -9,12 +9,10 @@ data is never served from an old copy.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 # Sizes are estimates from measured figures (python-igraph 1.0, 1,000,000 edges and 200,000
@@ -85,9 +83,12 @@ class ResidentGraphs:
     def used(self) -> int:
         return sum(entry.nbytes for entry in self._graphs.values())
 
-    def forget(self, store_path: str | os.PathLike) -> None:
+    # A graph is named by its store's identity (GraphStore.identity: the resolved path of a
+    # SQLite file, the server and schema of a PostgreSQL store), as the keys' first item.
+
+    def forget(self, store: str) -> None:
         """Drop every copy of one graph (its store was cleared, restored or deleted)."""
-        path = str(Path(store_path).resolve())
+        path = store
         with self._lock:
             for key in [k for k in self._graphs if k[0] == path]:
                 del self._graphs[key]
@@ -100,21 +101,21 @@ class ResidentGraphs:
     # make room for another graph, only by forget() (closed, cleared, deleted) or a newer
     # version of its data.
 
-    def pin(self, store_path: str | os.PathLike) -> None:
+    def pin(self, store: str) -> None:
         with self._lock:
-            self._pinned.add(str(Path(store_path).resolve()))
+            self._pinned.add(store)
 
-    def unpin(self, store_path: str | os.PathLike) -> None:
+    def unpin(self, store: str) -> None:
         with self._lock:
-            self._pinned.discard(str(Path(store_path).resolve()))
+            self._pinned.discard(store)
 
     def pinned(self) -> set[str]:
         with self._lock:
             return set(self._pinned)
 
-    def pinned_bytes(self, *, besides: str | os.PathLike | None = None) -> int:
+    def pinned_bytes(self, *, besides: str | None = None) -> int:
         """Memory held by pinned copies (of graphs other than ``besides``)."""
-        skip = str(Path(besides).resolve()) if besides is not None else None
+        skip = besides
         with self._lock:
             return sum(
                 entry.nbytes
@@ -122,9 +123,9 @@ class ResidentGraphs:
                 if self._is_pinned(key) and key[0] != skip
             )
 
-    def holds(self, store_path: str | os.PathLike) -> bool:
+    def holds(self, store: str) -> bool:
         """Whether an unweighted copy of the graph is held (of any version of its data)."""
-        path = str(Path(store_path).resolve())
+        path = store
         with self._lock:
             return any(k[0] == path and k[2] is None for k in self._graphs)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -61,11 +60,11 @@ def graph_index_list(*, graph: Graph) -> list[dict]:
     """The label-property indexes built on a graph: ``{name, target, label, property}``."""
     from jobcenter.graphs.indexes import list_indexes
     from jobcenter.graphs.schema import GraphSchema
-    from jobcenter.graphs.store import GraphStore
+    from jobcenter.graphs.stores.factory import open_store, store_exists
 
-    if not graph.store_path.exists():
+    if not store_exists(graph):
         return []
-    store = GraphStore(graph.store_path)
+    store = open_store(graph, create=False)
     try:
         indexes = list_indexes(store)
     finally:
@@ -105,7 +104,7 @@ def graph_labels_with_property(*, graph: Graph, target: str, property: str) -> l
 # --- the graph list's figures (issue 13) ---------------------------------------------------------
 
 logger = logging.getLogger("jobcenter.graphs")
-# Per process: store path -> (data version, (vertices, edges)).
+# Per process: store key -> (data version, (vertices, edges)).
 _COUNTS: dict[str, tuple[tuple, tuple[int, int]]] = {}
 _COUNTS_LOCK = threading.Lock()
 
@@ -115,17 +114,21 @@ def graph_data_counts(*, graph: Graph) -> tuple[int, int] | None:
     cannot be read. Counting reads the whole of both tables, so it is done once per data
     version of the graph (every write commits one) in each process; otherwise this reads the
     version alone (one small table)."""
-    from jobcenter.graphs.whole_graph import store_data_counts
+    from jobcenter.graphs.stores.factory import (
+        store_data_counts,
+        store_errors,
+        store_exists,
+        store_key,
+    )
 
-    path = graph.store_path
-    if not path.exists():
+    if not store_exists(graph):
         return (0, 0)  # nothing imported yet
-    key = str(path)
+    key = store_key(graph)
     with _COUNTS_LOCK:
         known = _COUNTS.get(key)
     try:
-        version, counts = store_data_counts(path, unless_version=known[0] if known else None)
-    except sqlite3.Error as exc:
+        version, counts = store_data_counts(graph, unless_version=known[0] if known else None)
+    except store_errors() as exc:
         logger.warning("graph %s: its store cannot be read: %s", graph.pk, exc)
         return None
     if counts is None and known is not None:

@@ -14,7 +14,7 @@ from jobcenter.graphs.build import warm_graph
 from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.compute import AlgorithmStopped
 from jobcenter.graphs.models import Graph
-from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.stores.factory import open_store, store_exists
 from jobcenter.jobs import selectors as job_selectors
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
@@ -30,10 +30,10 @@ def warm(graph: Graph) -> bool:
     cannot be (being deleted, never written, larger than the memory budget, the worker is
     shutting down). Never raises: a graph that fails to load here fails its algorithm jobs
     with the reason instead."""
-    if graph.status != GraphStatus.READY or not graph.store_path.exists():
+    if graph.status != GraphStatus.READY or not store_exists(graph):
         return False
     try:
-        store = GraphStore(graph.store_path)
+        store = open_store(graph)
         try:
             loaded = warm_graph(store, stop=SHUTDOWN)
         finally:

@@ -14,6 +14,7 @@ this module.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -316,7 +317,8 @@ def job_recover_stale(*, stale_after: float, dead_workers: Sequence[str] = ()) -
     never started are queued again (see :func:`_jobs_redeliver`). Returns the ids of the jobs
     recovered.
     """
-    from jobcenter.graphs.store import GraphStore
+    from jobcenter.graphs.stores.base import StoreMissing
+    from jobcenter.graphs.stores.factory import open_store, store_exists
 
     silent_since = database_now() - timedelta(seconds=stale_after)
     cutoff = timezone.now() - timedelta(seconds=stale_after)  # for the engine's own times
@@ -327,12 +329,13 @@ def job_recover_stale(*, stale_after: float, dead_workers: Sequence[str] = ()) -
     ).select_related("graph")
     for job in stale:
         summary = None
-        if job.graph is not None and job.graph.store_path.exists():
-            store = GraphStore(job.graph.store_path)
-            try:
-                summary = store.applied_summary(job.pk)
-            finally:
-                store.close()
+        if job.graph is not None and store_exists(job.graph):
+            with contextlib.suppress(StoreMissing):  # (removed meanwhile: nothing committed)
+                store = open_store(job.graph, create=False)
+                try:
+                    summary = store.applied_summary(job.pk)
+                finally:
+                    store.close()
         if (
             summary is None
             and job.worker_id in dead_workers

@@ -4,12 +4,12 @@ graph operations): :class:`Run`, one job in a worker with its heartbeat, its
 of files written under the export roots.
 
 A cancel is seen within a heartbeat interval and stops the work between chunks, inside igraph
-(the forked child that computes is killed) or inside SQLite (a progress handler interrupts the
+(the forked child that computes is killed) or inside the store (its cancel hook interrupts the
 running statement). Results go to a temporary file and are published only after the commit
 gate, so a stopped job keeps nothing. The phase the work is in (``Control.phase``) is stored on
 the job with every heartbeat.
 
-Graph access: reads (algorithms, queries, exports, backups) run in one SQLite read transaction
+Graph access: reads (algorithms, queries, exports, backups) run in one store read transaction
 on the last committed data: an import running meanwhile is invisible until it commits. Writes
 (index build, clear, restore) take the graph's write lock first and wait for a running write
 to end. A graph being deleted fails the job clearly.
@@ -21,7 +21,6 @@ import itertools
 import logging
 import os
 import shutil
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,8 @@ from jobcenter.graphs.compute import AlgorithmFailed, AlgorithmStopped, Control
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import PlanError
 from jobcenter.graphs.services import graph_lock_acquire, graph_lock_release
-from jobcenter.graphs.store import GraphStore, StoreError
+from jobcenter.graphs.stores.base import GraphStore, StoreError
+from jobcenter.graphs.stores.factory import store_errors
 from jobcenter.jobs import transitions
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
@@ -43,7 +43,6 @@ logger = logging.getLogger("jobcenter.jobs")
 
 
 LOCK_POLL_SECONDS = 0.5
-SQLITE_CHECK_STEPS = 20_000  # VM steps between two looks at the stop flag inside a statement
 
 
 class JobFailed(Exception):
@@ -95,10 +94,9 @@ class Run:
             self.graph()  # deleted meanwhile?
         self.locked_graph = graph.pk
 
-    def watch_sqlite(self, store: GraphStore) -> None:
+    def watch_store(self, store: GraphStore) -> None:
         """Let a stop interrupt the store's running statement (a long scan, an index build)."""
-        stop = self.control.stop
-        store.conn.set_progress_handler(lambda: 1 if stop.is_set() else 0, SQLITE_CHECK_STEPS)
+        store.watch(self.control.stop)
 
     def gate(self) -> None:
         """The point of no return (see transitions.job_commit_gate)."""
@@ -109,7 +107,7 @@ class Run:
         self.beat.start()
         try:
             result = work(self)
-        except ENDS_EARLY as exc:
+        except (*ENDS_EARLY, *store_errors()) as exc:
             self._cleanup()
             self.beat.finish()  # before reading why it was stopped
             self._end_early(exc)
@@ -133,10 +131,11 @@ class Run:
             self._unpublish()
 
     def _end_early(self, exc: BaseException) -> None:
-        """End the job as ``exc`` says: stopped (asked to, or SQLite interrupted because it
-        was), else failed with the reason."""
+        """End the job as ``exc`` says: stopped (asked to, or the store interrupted because
+        it was), else failed with the reason."""
+        errors = store_errors()
         stopped = isinstance(exc, AlgorithmStopped | Interrupted) or (
-            isinstance(exc, sqlite3.Error) and self.control.stop.is_set()
+            isinstance(exc, errors) and self.control.stop.is_set()
         )
         if stopped:
             end_stopped(
@@ -145,7 +144,7 @@ class Run:
                 reason=self.beat.reason,
                 progress=self.control.progress,
             )
-        elif isinstance(exc, sqlite3.Error):
+        elif isinstance(exc, errors):
             self._finish(JobStatus.FAILED, fail_reason=f"graph store error: {exc}")
         else:
             reason = exc.message if isinstance(exc, PlanError) else str(exc)
@@ -180,7 +179,8 @@ class Interrupted(Exception):
     pass
 
 
-# What ends a job before its work is done, as stopped or failed (see Run._end_early).
+# What ends a job before its work is done, as stopped or failed (see Run._end_early), besides
+# the store driver's errors (stores.factory.store_errors()).
 ENDS_EARLY = (
     AlgorithmStopped,
     Interrupted,
@@ -189,12 +189,7 @@ ENDS_EARLY = (
     InvalidResult,
     PlanError,
     StoreError,
-    sqlite3.Error,
 )
-
-
-def open_store(graph: Graph) -> GraphStore:
-    return GraphStore(graph.store_path)
 
 
 def write_rows(

@@ -10,7 +10,7 @@ import pytest
 
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.query import data_version
-from jobcenter.graphs.store import GraphStore, store_counts
+from jobcenter.graphs.stores.factory import open_store, store_exists
 from jobcenter.jobs.choices import TERMINAL_STATUSES
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import kind_of
@@ -64,12 +64,22 @@ def _outcome(api, job_id: str) -> tuple:
     return job["status"], files, lines, result
 
 
+def _counts(graph: Graph) -> dict:
+    if not store_exists(graph):
+        return {"vertices": {}, "edges": {}}
+    store = open_store(graph)
+    try:
+        return store.counts()
+    finally:
+        store.close()
+
+
 def _graph_state(graph: Graph) -> tuple:
     """The graph's data as every reader sees it (a store not made yet reads as an empty one)."""
     graph.refresh_from_db()
     data: tuple = ({"vertices": {}, "edges": {}}, (0, None), 0)
-    if graph.store_path.exists():
-        store = GraphStore(graph.store_path)
+    if store_exists(graph):
+        store = open_store(graph)
         try:
             data = (store.counts(), data_version(store), store.width())
         finally:
@@ -92,7 +102,7 @@ def test_a_dry_run_counts_like_the_import_and_writes_nothing(
     worker_factory()
     _ended(*dry)
     assert (_graph_state(movies), _graph_state(modern)) == empty
-    assert store_counts(movies.store_path) == {"vertices": {}, "edges": {}}
+    assert _counts(movies) == {"vertices": {}, "edges": {}}
     shown = [api.get(f"/api/v1/jobs/{i}/").json() for i in dry]
     assert [(j["dry_run"], j["status"]) for j in shown] == [
         (True, "partially_failed"),
@@ -109,7 +119,7 @@ def test_a_dry_run_counts_like_the_import_and_writes_nothing(
     for d, r in zip(dry, real, strict=True):
         assert _outcome(api, d) == _outcome(api, r)
     assert api.get(f"/api/v1/jobs/{real[0]}/").json()["dry_run"] is False
-    assert store_counts(modern.store_path)["vertices"] == {"person": 4, "software": 2}
+    assert _counts(modern)["vertices"] == {"person": 4, "software": 2}
     loaded = (_graph_state(movies), _graph_state(modern))
     assert loaded != empty
 

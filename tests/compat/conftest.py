@@ -15,12 +15,12 @@ from tests.factories.files import shared_data
 def graph_counts(graph_id: str) -> dict:
     """Vertices and edges per label in a graph's store, read directly."""
     from jobcenter.graphs.models import Graph
-    from jobcenter.graphs.store import GraphStore
+    from jobcenter.graphs.stores.factory import open_store, store_exists
 
     graph = Graph.objects.get(pk=graph_id)
-    if not graph.store_path.exists():
+    if not store_exists(graph):
         return {"vertices": {}, "edges": {}}
-    store = GraphStore(graph.store_path)
+    store = open_store(graph)
     try:
         return store.counts()
     finally:

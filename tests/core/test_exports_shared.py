@@ -12,7 +12,7 @@ import pytest
 
 from jobcenter.core.errors import InvalidInput
 from jobcenter.graphs.models import Graph
-from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.stores.factory import open_store
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.runner import execute_job
@@ -47,7 +47,7 @@ def movies(project, operator) -> Graph:
 
 
 def rows(graph: Graph) -> tuple[list, list]:
-    store = GraphStore(graph.store_path)
+    store = open_store(graph)
     try:
         return store.vertices(), store.edges()
     finally:

@@ -14,7 +14,8 @@ from jobcenter.core.errors import InvalidInput
 from jobcenter.core.exports import backup_source, export_target
 from jobcenter.core.paths import RootedResolver
 from jobcenter.graphs.plan import PlanError
-from jobcenter.graphs.whole_graph import NotABackup, inspect_backup
+from jobcenter.graphs.stores.base import NotABackup
+from jobcenter.graphs.stores.factory import inspect_backup
 from tests.names import FITS, SIZES, deep_path, name_of
 
 MAX_MESSAGE = 400  # characters: a message quotes a long path shortened

@@ -26,7 +26,7 @@ import pytest
 from django.conf import settings
 
 from jobcenter.graphs.models import Graph
-from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.stores.factory import open_store, store_exists
 from jobcenter.jobs.choices import TERMINAL_STATUSES, EventKind, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import register, unregister
@@ -186,9 +186,9 @@ def status_of(job: Job) -> str:
 
 
 def graph_counts(graph: Graph) -> dict:
-    if not graph.store_path.exists():
+    if not store_exists(graph):
         return {"vertices": {}, "edges": {}}
-    store = GraphStore(graph.store_path)
+    store = open_store(graph)
     try:
         return store.counts()
     finally:

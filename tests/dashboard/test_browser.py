@@ -27,13 +27,12 @@ from playwright.sync_api import (
 from jobcenter.dashboard import common
 from jobcenter.dashboard.views import jobs as job_list_views
 from jobcenter.graphs.models import Graph
-from jobcenter.graphs.store import store_counts
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_submit_import
 from jobcenter.jobs.transitions import FileUpdate, job_finish
 from tests.factories.files import shared_data, write_ges_files
-from tests.factories.graphs import ges_graph
+from tests.factories.graphs import ges_graph, graph_store_counts
 from tests.factories.jobs import ges_movie_import, make_job, run_job
 from tests.factories.waiting import wait_for
 
@@ -195,7 +194,7 @@ def test_watch_a_running_import_and_cancel_it(
     first = ges_movie_import(graph, user=operator)
     worker_factory()
     wait_for(lambda: status_of(first) in TERMINAL_STATUSES, timeout=60)
-    before = store_counts(graph.store_path)
+    before = graph_store_counts(graph)
     assert sum(before["vertices"].values()) == 6
     job = job_submit_import(
         graph=graph, params={"format": "ges", "request": big_ges_files}, user=operator
@@ -262,7 +261,7 @@ def test_watch_a_running_import_and_cancel_it(
     expect(page.locator("#count-running")).to_have_text("0")
     expect(page.locator("#announcer")).to_contain_text(f"Job {job.pk[-8:]} cancelled")
     assert status_of(job) == JobStatus.CANCELLED
-    assert store_counts(graph.store_path) == before
+    assert graph_store_counts(graph) == before
 
     # nothing on screen is active any more: the polling stopped (286)
     wait_for_stop(tab)
@@ -371,7 +370,7 @@ def test_submit_an_import_through_the_form(tab, project, operator, worker_factor
     expect(page.locator("#failed-lines table tbody tr")).to_have_count(8)
     expect(page.locator("#retry-job")).to_be_visible()
     assert status_of(job) == JobStatus.PARTIALLY_FAILED
-    assert sum(store_counts(graph.store_path)["edges"].values()) == 5
+    assert sum(graph_store_counts(graph)["edges"].values()) == 5
 
 
 def test_create_a_graph_through_the_form(tab, project, operator):

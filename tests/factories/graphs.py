@@ -19,3 +19,17 @@ def graphscope_graph(project: Project, name: str = "modern") -> Graph:
     definition = yaml.safe_load(shared_data("modern_graph", "graph.yaml").read_text())
     schema = graph_schema_parse(dialect="graphscope", source=definition)
     return graph_create(project=project, name=name, dialect="graphscope", schema=schema)
+
+
+def graph_store_counts(graph: Graph) -> dict:
+    """Vertices and edges per label in the graph's store (whichever backend holds it), empty
+    when it has none yet."""
+    from jobcenter.graphs.stores.factory import open_store, store_exists
+
+    if not store_exists(graph):
+        return {"vertices": {}, "edges": {}}
+    store = open_store(graph, create=False)
+    try:
+        return store.counts()
+    finally:
+        store.close()

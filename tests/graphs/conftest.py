@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from jobcenter.graphs.formats import ges, graphscope
 from jobcenter.graphs.loader import run_import
 from jobcenter.graphs.plan import FileProgress, ImportPlan, ImportProgress, ImportSummary
 from jobcenter.graphs.schema import GraphSchema
-from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.stores.base import GraphStore
+from jobcenter.graphs.stores.sqlite import SqliteStore
 from tests.factories.files import shared_data
 
 MOVIE_SCHEMA = """<?xml version="1.0"?>
@@ -51,12 +53,14 @@ class Run:
 
 
 class Workspace:
-    """A directory under the import roots, a graph store, and ways to import into it."""
+    """A directory under the import roots, a graph store (of ``backend``), and ways to import
+    into it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, backend: str = "sqlite") -> None:
         self.root = root
         self.resolve = RootedResolver([root, shared_data()])
-        self.store = GraphStore(root / "graph.sqlite3")
+        self.backend = backend
+        self.store = new_store(backend, root)
         self.schema: GraphSchema | None = None
         self.runs = 0
 
@@ -103,11 +107,40 @@ class Workspace:
         )
 
 
+def new_store(backend: str, root: Path) -> GraphStore:
+    """A new, empty store of ``backend``: a file under ``root``, or a schema of its own on the
+    tests' PostgreSQL server (removed by :func:`drop_store`)."""
+    if backend == "sqlite":
+        return SqliteStore(root / "graph.sqlite3")
+    from jobcenter.graphs.stores.postgresql import PostgresStore
+    from tests.pgcluster import graph_store_server
+
+    return PostgresStore(graph_store_server(), f"g_{uuid.uuid4().hex}", create=True)
+
+
+def drop_store(store: GraphStore) -> None:
+    store.close()
+    if not isinstance(store, SqliteStore):
+        type(store).delete((store.conninfo, store.schema))  # type: ignore[attr-defined]
+
+
 @pytest.fixture
-def workspace(tmp_path: Path) -> Workspace:
-    space = Workspace(tmp_path)
+def store_backend() -> str:
+    """The backend of ``workspace``'s store: SQLite unless a test module asks for both
+    (``both_stores``)."""
+    return "sqlite"
+
+
+both_stores = pytest.fixture(params=["sqlite", "postgresql"], name="store_backend")(
+    lambda request: request.param
+)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, store_backend: str) -> Workspace:
+    space = Workspace(tmp_path, store_backend)
     yield space
-    space.store.close()
+    drop_store(space.store)
 
 
 @pytest.fixture

@@ -126,6 +126,30 @@ def check_store(path: Path | str) -> StoreFacts:
         conn.execute("COMMIT")
     finally:
         conn.close()
+    return _check_rows(path, dangling, vertices, edges, rows)
+
+
+def check_postgresql_store(conninfo: str, schema: str) -> StoreFacts:
+    """:func:`check_store` for a PostgreSQL store (its schema on the server of ``conninfo``)."""
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn, conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        s = f'"{schema}"'
+        dangling = conn.execute(
+            f"SELECT e.eid, e.label, e.src, e.dst FROM {s}.edge e "  # noqa: S608
+            f"LEFT JOIN {s}.vertex v ON v.vid = e.src LEFT JOIN {s}.vertex d ON d.vid = e.dst "
+            "WHERE v.vid IS NULL OR d.vid IS NULL LIMIT 5"
+        ).fetchall()
+        vertices = conn.execute(f"SELECT count(*) FROM {s}.vertex").fetchone()[0]  # noqa: S608
+        edges = conn.execute(f"SELECT count(*) FROM {s}.edge").fetchone()[0]  # noqa: S608
+        rows = conn.execute(
+            f"SELECT job_id, summary FROM {s}.imports ORDER BY committed_at, job_id"  # noqa: S608
+        ).fetchall()
+    return _check_rows(Path(schema), dangling, vertices, edges, rows)
+
+
+def _check_rows(path: Path, dangling: list, vertices: int, edges: int, rows: list) -> StoreFacts:
     if dangling:
         shown = ", ".join(f"edge {eid} {label} {src}->{dst}" for eid, label, src, dst in dangling)
         raise StoreInvariantError(f"{path}: edges with an endpoint that is not stored: {shown}")

@@ -10,6 +10,10 @@ from jobcenter.graphs.compute import AlgorithmFailed, Control
 from jobcenter.graphs.plan import PlanError
 from jobcenter.graphs.query import snapshot, stored_schema
 from jobcenter.graphs.resident import RESIDENT, ResidentGraph, ResidentGraphs
+from tests.graphs.conftest import both_stores
+
+# Every test here runs on both graph store backends.
+store_backend = both_stores
 
 SCHEMA = """<?xml version="1.0"?><PMML version="3.0"><labels>
 <label name="n"><properties><property name="v" cardinality="single" dataType="int"/></properties></label>

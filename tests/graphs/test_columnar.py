@@ -357,16 +357,16 @@ def test_beyond_the_key_index_capacity_keys_are_looked_up_in_batches(
     """Past ``index_capacity`` the keys are in the store: a run's keys are looked up with one
     statement (``find_vids``), not line by line (``find_vid``, left to the lines the columnar
     path hands back)."""
-    from jobcenter.graphs.store import GraphStore
+    from jobcenter.graphs.stores.sqlite import SqliteStore
 
     calls: Counter = Counter()
-    original = GraphStore.find_vid
+    original = SqliteStore.find_vid
 
     def counting(self, scope, key):
         calls[key] += 1
         return original(self, scope, key)
 
-    monkeypatch.setattr(GraphStore, "find_vid", counting)
+    monkeypatch.setattr(SqliteStore, "find_vid", counting)
     vertices = "".join(f"u{i},user,N{i},{i}\n" for i in range(2000))
     vertices += "u5,user,Again,1\n"  # a duplicate id: handed back, looked up alone
     edges = "".join(f"u{i % 2000},u{(i * 7) % 2000},rate,{i % 10}.5\n" for i in range(6000))

@@ -15,7 +15,8 @@ from jobcenter.jobs.services import job_submit_graph_operation
 from tests.factories.graphs import ges_graph
 from tests.factories.jobs import ges_movie_import
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# About the SQLite store (its files read, damaged and changed by hand).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sqlite_store]
 
 
 @pytest.mark.unchecked_stores("removes an edge by hand to show the counts are not read again")

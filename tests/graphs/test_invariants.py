@@ -18,6 +18,9 @@ from tests.factories.graphs import ges_graph
 from tests.factories.jobs import ges_movie_import
 from tests.graphs.invariants import StoreInvariantError, check_jobs, check_store
 
+# The invariants are checked on SQLite store files.
+pytestmark = pytest.mark.sqlite_store
+
 # Tests that leave a damaged store (or job rows) behind on purpose, once the checker has caught it.
 DAMAGED = pytest.mark.unchecked_stores
 VERTICES = "ann,user,Ann,31\nbob,user,Bob,40\ncid,user,Cid,x\n"

@@ -9,6 +9,10 @@ import yaml
 
 from jobcenter.graphs.plan import ErrorThreshold, ImportAborted, ImportStopped
 from tests.factories.files import shared_data
+from tests.graphs.conftest import both_stores, drop_store, new_store
+
+# Every test here runs on both graph store backends.
+store_backend = both_stores
 
 VERTICES = "ann,user,Ann,31\nbob,user,Bob,40\ncid,user,Cid,22\n"
 
@@ -310,10 +314,8 @@ def test_a_refused_commit_gate_stores_nothing(workspace, small_graph):
 
 def test_store_backed_key_index_gives_the_same_result(workspace, tmp_path):
     """Graphs too big for the in-memory key index are looked up in the store instead."""
-    from jobcenter.graphs.store import GraphStore
-
     memory = workspace.ges_movie()
-    other = GraphStore(tmp_path / "other.sqlite3")
+    other = new_store(workspace.backend, tmp_path / "other")
     workspace.store, kept = other, workspace.store
     try:
         movie = shared_data("ges_movie")
@@ -326,7 +328,7 @@ def test_store_backed_key_index_gives_the_same_result(workspace, tmp_path):
         assert stored.failed() == memory.failed()
         assert other.vertices() == kept.vertices() and other.edges() == kept.edges()
     finally:
-        other.close()
+        drop_store(other)
         workspace.store = kept
 
 

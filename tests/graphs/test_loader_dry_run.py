@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from jobcenter.graphs.query import data_version
-from tests.graphs.conftest import Workspace
+from tests.graphs.conftest import Workspace, both_stores
+
+# Every test here runs on both graph store backends.
+store_backend = both_stores
 
 VERTICES = "a1,user,Ann,30\nb1,user,Bob,x\na1,user,Dup,31\nc1,user,Cid,40\n"
 EDGES = "a1,c1,friends\na1,zz,friends\nc1,s1,friends\nb1,a1,friends\n"

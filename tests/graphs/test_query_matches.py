@@ -6,6 +6,10 @@ from __future__ import annotations
 import pytest
 
 from jobcenter.graphs.query import count_matches, parse_query, stored_schema
+from tests.graphs.conftest import both_stores
+
+# Every test here runs on both graph store backends.
+store_backend = both_stores
 
 
 @pytest.fixture

@@ -1,83 +1,159 @@
-"""The graph store on its own: transactions, columns, summaries, removal."""
+"""The graph store on its own, on both backends: transactions, columns, summaries, removal."""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
+import psycopg
 import pytest
 
-from jobcenter.graphs.store import GraphStore, delete_store, store_counts
+from jobcenter.graphs.stores.base import GraphStore, StoreError, StoreMissing
+from jobcenter.graphs.stores.sqlite import SqliteStore, delete_store, store_counts
+from tests.graphs.conftest import both_stores, drop_store, new_store
 
 # These tests write rows and commit records by hand, not through imports.
 pytestmark = pytest.mark.unchecked_stores
+store_backend = both_stores
+
+INTEGRITY = {"sqlite": sqlite3.IntegrityError, "postgresql": psycopg.IntegrityError}
 
 
-def test_an_import_transaction_commits_with_its_summary(tmp_path):
-    store = GraphStore(tmp_path / "g.sqlite3")
+@pytest.fixture
+def store(tmp_path: Path, store_backend: str) -> Iterator[GraphStore]:
+    made = new_store(store_backend, tmp_path)
+    yield made
+    drop_store(made)
+
+
+def reopen(store: GraphStore, **options) -> GraphStore:
+    """Another connection to the same store."""
+    if isinstance(store, SqliteStore):
+        return SqliteStore(store.path, create=False, **options)
+    return type(store)(store.conninfo, store.schema, create=False, **options)  # type: ignore[attr-defined]
+
+
+def test_an_import_transaction_commits_with_its_summary(store):
     store.begin(width=1, schema={"labels": []})
-    store.add_vertices(store.vertex_sql(1), [(1, "", "a", "n", 5), (2, "", "b", "n", None)])
-    insert, delete = store.edge_sqls(1, "allow", True)
-    assert store.add_edges(insert, [("e", 1, 2, 0.5)], policy="allow", delete=delete) == 0
+    store.add_vertices([(1, "", "a", "n", 5), (2, "", "b", "n", None)])
+    assert store.add_edges([("e", 1, 2, 0.5)]) == 0
     store.commit(job_id="j1", summary={"lines_total": 3})
     assert store.counts() == {"vertices": {"n": 2}, "edges": {"e": 1}}
     assert store.applied_summary("j1") == {"lines_total": 3}
     assert store.applied_summary("other") is None
     assert store.edges() == [("a", "b", "e", 0.5)]
-    store.close()
 
 
-def test_rollback_and_a_second_commit_of_one_job_leave_no_trace(tmp_path):
-    store = GraphStore(tmp_path / "g.sqlite3")
+def test_rollback_and_a_second_commit_of_one_job_leave_no_trace(store, store_backend):
     store.begin(width=0, schema={})
-    store.add_vertices(store.vertex_sql(0), [(1, "", "a", "n")])
+    store.add_vertices([(1, "", "a", "n")])
     store.rollback()
     assert store.counts() == {"vertices": {}, "edges": {}}
     store.begin(width=0, schema={})
     store.commit(job_id="j", summary={})
     store.begin(width=0, schema={})
-    store.add_vertices(store.vertex_sql(0), [(1, "", "a", "n")])
-    with pytest.raises(sqlite3.IntegrityError):  # a job's data can never be committed twice
+    store.add_vertices([(1, "", "a", "n")])
+    with pytest.raises(INTEGRITY[store_backend]):  # a job's data can never be committed twice
         store.commit(job_id="j", summary={})
     store.rollback()
     assert store.counts() == {"vertices": {}, "edges": {}}
-    store.close()
 
 
-def test_columns_grow_with_the_schema_and_keys_are_unique_per_scope(tmp_path):
-    store = GraphStore(tmp_path / "g.sqlite3")
+def test_columns_grow_with_the_schema_and_keys_are_unique_per_scope(store, store_backend):
     store.begin(width=1, schema={})
     store.commit(job_id="a", summary={})
     store.begin(width=3, schema={})
     assert store.width() == 3
-    store.add_vertices(
-        store.vertex_sql(3), [(1, "p", "1", "p", 1, 2, 3), (2, "q", "1", "q", 1, 2, 3)]
-    )
-    with pytest.raises(sqlite3.IntegrityError):
-        store.add_vertices(store.vertex_sql(3), [(3, "p", "1", "p", 0, 0, 0)])
+    store.add_vertices([(1, "p", "1", "p", 1, 2, 3), (2, "q", "1", "q", 1, 2, 3)])
+    with pytest.raises(INTEGRITY[store_backend]):
+        store.add_vertices([(3, "p", "1", "p", 0, 0, 0)])
     store.commit(job_id="b", summary={})
     assert store.find_vid("q", "1") == 2 and store.find_vid("q", "2") is None
-    store.close()
 
 
-def test_a_writer_waits_for_the_other_and_readers_do_not(tmp_path):
-    path = tmp_path / "g.sqlite3"
-    writer, other = GraphStore(path), GraphStore(path, timeout=0.2)
+def test_a_rolled_back_write_leaves_the_columns_as_they_were(store):
+    store.begin(width=1, schema={})
+    store.commit(job_id="a", summary={})
+    store.begin(width=4, schema={})
+    store.add_vertices([(1, "", "x", "n", 1, 2, 3, 4)])
+    store.rollback()
+    assert store.width() == 1 and store.vertices() == []
+
+
+def test_a_writer_waits_for_the_other_and_readers_do_not(store):
+    writer, other = store, reopen(store, timeout=0.2)
     writer.begin(width=0, schema={})
-    writer.add_vertices(writer.vertex_sql(0), [(1, "", "a", "n")])
-    assert other.counts() == {"vertices": {}, "edges": {}}  # WAL: reads see the last commit
-    from jobcenter.graphs.store import StoreError
-
+    writer.add_vertices([(1, "", "a", "n")])
+    assert other.counts() == {"vertices": {}, "edges": {}}  # reads see the last commit
     with pytest.raises(StoreError, match="busy"):
         other.begin(width=0, schema={})
     writer.commit(job_id="j", summary={})
     assert other.counts()["vertices"] == {"n": 1}
-    writer.close()
     other.close()
+
+
+def test_parallel_edges_are_ignored_or_replaced_as_the_policy_says(store):
+    store.begin(width=1, schema={})
+    store.add_vertices([(1, "", "a", "n", None), (2, "", "b", "n", None)])
+    store.add_edges([("e", 1, 2, 1.0)])
+    store.commit(job_id="a", summary={})
+    store.begin(width=1, schema={}, parallel_edge="ignore", ignore_label=True)
+    store.ensure_endpoint_index()
+    # the stored edge and the batch's second (2, 1) change nothing
+    assert store.add_edges([("e", 1, 2, 5.0), ("e", 2, 1, 2.0), ("f", 2, 1, 3.0)]) == 2
+    store.commit(job_id="b", summary={})
+    assert [e[2:] for e in store.edges()] == [("e", 1.0), ("e", 2.0)]
+    store.begin(width=1, schema={}, parallel_edge="override", ignore_label=False)
+    assert store.add_edges([("e", 1, 2, 9.0), ("f", 1, 2, 4.0)]) == 1  # replaced (e, a, b)
+    store.commit(job_id="c", summary={})
+    assert sorted(e[2:] for e in store.edges()) == [("e", 2.0), ("e", 9.0), ("f", 4.0)]
+
+
+def test_values_keep_their_types_and_odd_characters(store):
+    values = [7, -(2**62), 0.25, "tab\there", "new\nline", "back\\slash", '["a", "b"]', None]
+    store.begin(width=len(values), schema={})
+    store.add_vertices([(1, "s\tcope", "k\\ey", "l\nabel", *values)])
+    store.commit(job_id="a", summary={})
+    assert store.vertices() == [("k\\ey", "l\nabel", *values)]
+    assert store.find_vid("s\tcope", "k\\ey") == 1
+
+
+def test_a_store_that_must_exist_is_never_created(tmp_path, store_backend):
+    store = new_store(store_backend, tmp_path)
+    drop_store(store)
+    if isinstance(store, SqliteStore):
+        delete_store(store.path)
+    with pytest.raises(StoreMissing):
+        reopen(store)
+    assert not type(store).exists(
+        store.path if isinstance(store, SqliteStore) else (store.conninfo, store.schema)  # type: ignore[attr-defined]
+    )
+
+
+def test_a_stop_interrupts_a_running_statement(store):
+    """The cancel hook jobs use (``Run.watch_store``), on a statement of minutes."""
+    stop = threading.Event()
+    store.watch(stop)
+    threading.Timer(0.3, stop.set).start()
+    if isinstance(store, SqliteStore):
+        slow = (
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1e12) "
+            "SELECT count(*) FROM n"
+        )
+    else:
+        slow = "SELECT pg_sleep(120)"
+    started = time.monotonic()
+    with pytest.raises(store.errors):
+        store.conn.execute(slow).fetchone()  # type: ignore[attr-defined]
+    assert time.monotonic() - started < 5
 
 
 def test_delete_store_removes_the_files(tmp_path):
     path = tmp_path / "g.sqlite3"
-    store = GraphStore(path)
+    store = SqliteStore(path)
     store.close()
     assert store_counts(path) == {"vertices": {}, "edges": {}}
     delete_store(path)

@@ -143,12 +143,12 @@ def test_a_job_finished_from_its_commit_record_gets_its_files_counts_from_it(gra
     from jobcenter.graphs.loader import run_import
     from jobcenter.graphs.plan import ImportProgress
     from jobcenter.graphs.services import graph_import_plan
-    from jobcenter.graphs.store import GraphStore
+    from jobcenter.graphs.stores.factory import open_store
     from jobcenter.jobs.selectors import job_files
 
     job = running(graph, "host:1")
     plan = graph_import_plan(graph=graph, params=job.params)
-    store = GraphStore(graph.store_path)
+    store = open_store(graph)
     try:
         run_import(plan, store, job_id=job.pk, progress=ImportProgress.for_plan(plan))
     finally:

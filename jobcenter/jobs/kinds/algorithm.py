@@ -18,6 +18,7 @@ from jobcenter.core.errors import InvalidInput
 from jobcenter.graphs.algorithms import parse_algorithm, run_algorithm
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import PlanError
+from jobcenter.graphs.stores.factory import open_store, store_exists
 from jobcenter.jobs.choices import JobDialect, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import Kind, Number, register
@@ -29,17 +30,16 @@ from jobcenter.jobs.submit import (
     retry_graph,
     submit_graph_job,
 )
-from jobcenter.jobs.work import Run, open_store, write_rows
+from jobcenter.jobs.work import Run, write_rows
 
 
 def _vertex_finder(graph: Graph) -> Any:
     from jobcenter.graphs.build import find_vertices
-    from jobcenter.graphs.store import GraphStore
 
     def find(key: str) -> list[tuple[int, str, str]]:
-        if not graph.store_path.exists():
+        if not store_exists(graph):
             return []
-        store = GraphStore(graph.store_path)
+        store = open_store(graph)
         try:
             return find_vertices(store, key)
         finally:
@@ -85,7 +85,7 @@ def algorithm(*, job: Job, worker_id: str) -> None:
         graph = run.graph()
         store = open_store(graph)
         try:
-            run.watch_sqlite(store)
+            run.watch_store(store)
             result = run_algorithm(
                 store, job.params["algorithm"], job.params["parameters"], run.control
             )

@@ -17,13 +17,13 @@ again, as any job on a graph that was never started does.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.resident import RESIDENT
+from jobcenter.graphs.stores.factory import store_key
 from jobcenter.jobs.choices import JobDialect, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import Kind, register
@@ -60,9 +60,8 @@ def job_submit_close_graph(
 # --- worker -----------------------------------------------------------------------------------
 
 
-def _held(path: Path) -> bool:
-    resolved = str(path.resolve())
-    return any(key[0] == resolved for key in RESIDENT.held())
+def _held(key: str) -> bool:
+    return any(held[0] == key for held in RESIDENT.held())
 
 
 def close_graph(*, job: Job, worker_id: str) -> None:
@@ -83,9 +82,10 @@ def _close(run: Run, job: Job) -> dict[str, Any]:
             kept_in_memory=False, memory_epoch=epoch + 1
         ):
             break
-    held_here = _held(graph.store_path)
-    RESIDENT.forget(graph.store_path)
-    RESIDENT.unpin(graph.store_path)
+    key = store_key(graph)
+    held_here = _held(key)
+    RESIDENT.forget(key)
+    RESIDENT.unpin(key)
     _SEEN[graph.pk] = epoch + 1  # this worker's copies are gone already
     if was_started or held_here:
         message = (
@@ -120,9 +120,9 @@ def drop_closed(*, idle: bool) -> None:
         if _SEEN.get(gid, 0) == epoch:
             continue
         _SEEN[gid] = epoch
-        path = Graph(id=gid).store_path
-        if _held(path):
-            RESIDENT.forget(path)
+        key = store_key(Graph(id=gid))
+        if _held(key):
+            RESIDENT.forget(key)
             logger.info("graph %s was closed: dropped from memory", gid)
 
 

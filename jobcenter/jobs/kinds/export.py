@@ -21,8 +21,8 @@ from jobcenter.graphs.formats.ges import schema_xml
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.query import snapshot, stored_schema
 from jobcenter.graphs.schema import GraphSchema
+from jobcenter.graphs.stores.factory import open_store
 from jobcenter.graphs.values import LIST_SEPARATOR
-from jobcenter.graphs.whole_graph import colliding_key, count_rows, stream_edges, stream_vertices
 from jobcenter.jobs.chains import will_wait_for
 from jobcenter.jobs.choices import JobDialect, JobStatus, JobType
 from jobcenter.jobs.models import Job
@@ -35,7 +35,7 @@ from jobcenter.jobs.submit import (
     retry_graph,
     submit_graph_job,
 )
-from jobcenter.jobs.work import JobFailed, Run, open_store, publish, staging_path
+from jobcenter.jobs.work import JobFailed, Run, publish, staging_path
 from jobcenter.projects.choices import Role
 
 
@@ -169,30 +169,30 @@ def _export_graph(job: Job, worker_id: str) -> None:
         staging = staging_path(target, run)
         staging.mkdir()
         try:
-            run.watch_sqlite(store)
+            run.watch_store(store)
             with snapshot(store):
                 schema = stored_schema(store) or (
                     GraphSchema.from_dict(graph.schema) if graph.schema else None
                 )
                 if schema is None or not schema.labels:
                     raise JobFailed(f"graph {graph.name!r} has no schema to export")
-                if schema.id_scope != "global" and (clash := colliding_key(store)):
+                if schema.id_scope != "global" and (clash := store.colliding_key()):
                     raise JobFailed(
                         f"vertex id {clash[0]!r} is used by labels {', '.join(clash[1])}: GES "
                         "vertex ids are global, so this graph cannot be exported in GES format"
                     )
-                vertices, edges = count_rows(store)
+                vertices, edges = store.count_rows()
                 control.set_phase("exporting", 1.0, vertices + edges)
                 (staging / "schema.xml").write_text(schema_xml(schema), encoding="utf-8")
                 props = {label.name: label.properties for label in schema.labels}
                 done = 0
                 for name, stream, lead in (
-                    ("vertex.csv", stream_vertices, 2),
-                    ("edge.csv", stream_edges, 3),
+                    ("vertex.csv", store.stream_vertices, 2),
+                    ("edge.csv", store.stream_edges, 3),
                 ):
                     with (staging / name).open("w", newline="", encoding="utf-8") as handle:
                         writer = csv.writer(handle, lineterminator="\n")
-                        for rows in stream(store):
+                        for rows in stream():
                             for row in rows:
                                 label_props = props.get(row[lead - 1], ())
                                 writer.writerow(

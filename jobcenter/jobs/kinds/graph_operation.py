@@ -11,7 +11,6 @@ and schema replaced by a backup).
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -28,14 +27,12 @@ from jobcenter.graphs.query import stored_schema
 from jobcenter.graphs.resident import RESIDENT
 from jobcenter.graphs.schema import GraphSchema
 from jobcenter.graphs.services import graph_lock_acquire
-from jobcenter.graphs.store import delete_store
-from jobcenter.graphs.whole_graph import (
-    NotABackup,
-    count_rows,
+from jobcenter.graphs.stores.base import NotABackup
+from jobcenter.graphs.stores.factory import (
     inspect_backup,
-    page_count,
-    readonly_uri,
-    record_operation,
+    open_store,
+    store_delete,
+    store_key,
 )
 from jobcenter.jobs import transitions
 from jobcenter.jobs.choices import EventKind, JobDialect, JobStatus, JobType
@@ -49,7 +46,7 @@ from jobcenter.jobs.submit import (
     retry_graph,
     submit_graph_job,
 )
-from jobcenter.jobs.work import Interrupted, JobFailed, Run, open_store, publish, staging_path
+from jobcenter.jobs.work import Interrupted, JobFailed, Run, publish, staging_path
 from jobcenter.projects.choices import Role
 
 GRAPH_OPERATIONS = ("delete", "clear", "backup", "restore")
@@ -174,10 +171,10 @@ def _delete(*, job: Job, worker_id: str) -> None:
             if stop.wait(LOCK_POLL_SECONDS):
                 return  # lost: the sweeper ended this job
         phase[0] = "deleting"
-        store_path = graph.store_path
+        key, doomed = store_key(graph), Graph(pk=graph.pk)  # (delete() clears graph.pk)
         graph.delete()
-        delete_store(store_path)
-        RESIDENT.forget(store_path)
+        store_delete(doomed)
+        RESIDENT.forget(key)
     finally:
         beat.finish()
     transitions.job_finish(job_id=job.pk, worker_id=worker_id, status=JobStatus.SUCCEEDED)
@@ -188,7 +185,7 @@ def _clear(run: Run, job: Job) -> dict[str, Any]:
     run.lock(graph)
     store = open_store(graph)
     try:
-        vertices, edges = count_rows(store)
+        vertices, edges = store.count_rows()
         run.control.set_phase("clearing", 10.0, vertices + edges)
         schema = stored_schema(store)
         store.begin(width=store.width(), schema=schema.to_dict() if schema else graph.schema)
@@ -199,7 +196,7 @@ def _clear(run: Run, job: Job) -> dict[str, Any]:
         run.control.done = vertices + edges
     finally:
         store.close()
-    RESIDENT.forget(graph.store_path)
+    RESIDENT.forget(store_key(graph))
     Graph.objects.filter(pk=graph.pk).update(data_updated_at=timezone.now())
     return summary
 
@@ -211,24 +208,16 @@ def _backup(run: Run, job: Job) -> dict[str, Any]:
     staging = staging_path(target, run)
     store = open_store(graph)
     try:
-        pages = page_count(store)
-        run.control.set_phase("copying", 1.0, pages)
-        copy = sqlite3.connect(staging)
-        try:
+        run.control.set_phase("copying", 1.0, store.backup_size())
 
-            def progress(status: int, remaining: int, total: int) -> None:
-                run.control.done = total - remaining
-                run.control.progress = 1.0 + 98.0 * (total - remaining) / max(1, total)
-                if run.control.stop.is_set():
-                    raise Interrupted()
+        def progress(done: int, total: int) -> None:
+            run.control.done = done
+            run.control.progress = 1.0 + 98.0 * done / max(1, total)
+            if run.control.stop.is_set():
+                raise Interrupted()
 
-            store.conn.backup(copy, pages=1024, progress=progress)
-            # A backup is one self-contained file: reading it (a restore) then needs no -wal
-            # or -shm beside it, whose names might not fit next to a long backup name.
-            copy.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            copy.close()
-        vertices, edges = count_rows(store)
+        store.backup(staging, progress=progress)
+        vertices, edges = store.count_rows()
     finally:
         store.close()
     run.gate()
@@ -257,18 +246,13 @@ def _restore(run: Run, job: Job) -> dict[str, Any]:
     store = open_store(graph)
     try:
         run.control.set_phase("restoring", 10.0)
-        backup = sqlite3.connect(readonly_uri(source), uri=True)
-        try:
-            run.gate()
-            backup.backup(store.conn)
-        finally:
-            backup.close()
+        store.restore(source, before=run.gate)
         # A new data version, so that no cached copy of the old data is ever used.
-        record_operation(store, job.pk, {"operation": "restore", "path": export_display(source)})
-        vertices, edges = count_rows(store)
+        store.record_operation(job.pk, {"operation": "restore", "path": export_display(source)})
+        vertices, edges = store.count_rows()
     finally:
         store.close()
-    RESIDENT.forget(graph.store_path)
+    RESIDENT.forget(store_key(graph))
     Graph.objects.filter(pk=graph.pk).update(
         schema=schema.to_dict() if schema else {}, data_updated_at=timezone.now()
     )

@@ -58,7 +58,8 @@ from jobcenter.graphs.services import (
     graph_lock_release,
     graph_record_import,
 )
-from jobcenter.graphs.store import GraphStore
+from jobcenter.graphs.stores.base import StoreMissing
+from jobcenter.graphs.stores.factory import open_store
 from jobcenter.jobs import transitions
 from jobcenter.jobs.chains import dependencies_record
 from jobcenter.jobs.choices import EventKind, JobDialect, JobStatus, JobType
@@ -387,7 +388,7 @@ def import_graph(*, job: Job, worker_id: str) -> None:
             progress.phase = "waiting for the graph"
             if stop.wait(LOCK_POLL_SECONDS):
                 raise ImportStopped()
-        store = GraphStore(graph.store_path)
+        store = open_store(graph)
         try:
             summary = run_import(
                 plan,
@@ -406,7 +407,7 @@ def import_graph(*, job: Job, worker_id: str) -> None:
         beat.finish()
         end_stopped(job=job, worker_id=worker_id, reason=beat.reason, **tracker.final())
         return
-    except (ImportAborted, PlanError) as exc:
+    except (ImportAborted, PlanError, StoreMissing) as exc:
         beat.finish()
         finish(
             job_id=job.pk,

@@ -16,7 +16,7 @@ from jobcenter.core.errors import InvalidInput
 from jobcenter.graphs.indexes import create_index
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import PlanError
-from jobcenter.graphs.whole_graph import label_size
+from jobcenter.graphs.stores.factory import open_store
 from jobcenter.jobs.choices import JobDialect, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import Kind, Number, register
@@ -27,7 +27,7 @@ from jobcenter.jobs.submit import (
     retry_graph,
     submit_graph_job,
 )
-from jobcenter.jobs.work import Run, open_store
+from jobcenter.jobs.work import Run
 
 
 def job_submit_index(
@@ -80,18 +80,10 @@ def index(*, job: Job, worker_id: str) -> None:
         store = open_store(graph)
         control = run.control
         try:
-            rows = label_size(store, target, label)
+            rows = store.label_size(target, label)
             control.set_phase("building index", 5.0, rows)
-            run.watch_sqlite(store)
-            try:
-                store.conn.execute("BEGIN IMMEDIATE")
-                name = create_index(store, target, label, column)
-                run.gate()
-                store.conn.execute("COMMIT")
-            except BaseException:
-                if store.conn.in_transaction:
-                    store.conn.execute("ROLLBACK")
-                raise
+            run.watch_store(store)
+            name = create_index(store, target, label, column, before_commit=run.gate)
             control.done = rows
         finally:
             store.close()

@@ -16,7 +16,7 @@ from jobcenter.core.errors import InvalidInput
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.plan import PlanError
 from jobcenter.graphs.query import QuerySpec, count_matches, run_query, snapshot
-from jobcenter.graphs.whole_graph import table_size
+from jobcenter.graphs.stores.factory import open_store
 from jobcenter.jobs.choices import JobDialect, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import Kind, Number, register
@@ -28,7 +28,7 @@ from jobcenter.jobs.submit import (
     retry_graph,
     submit_graph_job,
 )
-from jobcenter.jobs.work import Run, open_store
+from jobcenter.jobs.work import Run
 
 
 def job_submit_query(
@@ -78,9 +78,9 @@ def query(*, job: Job, worker_id: str) -> None:
         )
         writer = run.writer = ResultWriter(job.pk, kind=spec.target, columns=columns)
         try:
-            run.watch_sqlite(store)
+            run.watch_store(store)
             with snapshot(store):
-                total = table_size(store, spec.target)
+                total = store.table_size(spec.target)
                 wanted = min(total, spec.limit) if spec.limit is not None else total
                 control.set_phase("querying", 1.0, wanted)
                 for rows in run_query(store, spec):

@@ -29,7 +29,7 @@ from jobcenter.graphs.choices import GraphStatus
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.query import snapshot
 from jobcenter.graphs.resident import RESIDENT, ResidentGraphs
-from jobcenter.graphs.whole_graph import count_rows
+from jobcenter.graphs.stores.factory import open_store, store_exists, store_key
 from jobcenter.jobs.choices import JobDialect, JobType
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import Kind, register
@@ -37,7 +37,7 @@ from jobcenter.jobs.resident import warm
 from jobcenter.jobs.results import names_snapshot
 from jobcenter.jobs.selectors import job_waiting_exists
 from jobcenter.jobs.submit import require_ready, retry_common, retry_graph, submit_graph_job
-from jobcenter.jobs.work import JobFailed, Run, open_store
+from jobcenter.jobs.work import JobFailed, Run
 
 logger = logging.getLogger("jobcenter.jobs")
 
@@ -62,7 +62,7 @@ def job_submit_start_graph(
 ) -> Job:
     """Queue the loading of ``graph`` into the workers' memory (operator role)."""
     require_ready(graph, user)
-    if not graph.store_path.exists():
+    if not store_exists(graph):
         raise InvalidState(_no_data(graph), field="graph")
     return submit_graph_job(
         graph=graph,
@@ -98,17 +98,17 @@ def start_graph(*, job: Job, worker_id: str) -> None:
 
 def _start(run: Run, job: Job) -> dict[str, Any]:
     graph = run.graph()
-    path = graph.store_path
-    if not path.exists():
-        raise JobFailed(_no_data(graph))
+    path = store_key(graph)
+    if graph.data_updated_at is None and not store_exists(graph):
+        raise JobFailed(_no_data(graph))  # (a graph with data has a store: open_store says)
     epoch = graph.memory_epoch
     if not RESIDENT.holds(path):  # a stopped or failed start keeps nothing it loaded
         run.on_stop.append(lambda: RESIDENT.forget(path))
     store = open_store(graph)
     try:
-        run.watch_sqlite(store)
+        run.watch_store(store)
         with snapshot(store):
-            vertices, edges = count_rows(store)
+            vertices, edges = store.count_rows()
             if vertices == 0:
                 raise JobFailed(f"graph {graph.name!r} has no vertex: there is nothing to load")
             need = ResidentGraphs.estimate(vertices, edges, weighted=False)
@@ -164,7 +164,7 @@ def keep_started(*, idle: bool) -> None:
             "id", "memory_epoch"
         )
     )
-    paths = {str(Graph(id=gid).store_path.resolve()): (gid, epoch) for gid, epoch in started}
+    paths = {store_key(Graph(id=gid)): (gid, epoch) for gid, epoch in started}
     for path in RESIDENT.pinned() - paths.keys():
         RESIDENT.unpin(path)
     for path in paths:

@@ -59,6 +59,7 @@ def test_each_graph_with_its_counts_and_last_import(oscar, project, operator):
     assert Job.objects.get(graph=movies).status == JobStatus.PARTIALLY_FAILED
 
 
+@pytest.mark.sqlite_store
 def test_a_graph_whose_store_cannot_be_read_still_lists(oscar, project):
     broken = ges_graph(project, name="broken")
     broken.store_path.parent.mkdir(parents=True, exist_ok=True)

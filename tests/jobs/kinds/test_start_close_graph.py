@@ -9,6 +9,7 @@ import pytest
 from jobcenter.core.errors import InvalidState, PermissionDenied
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.resident import RESIDENT
+from jobcenter.graphs.stores.factory import store_key
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.kinds.close_graph import job_submit_close_graph
 from jobcenter.jobs.kinds.start_graph import job_submit_start_graph
@@ -52,7 +53,7 @@ def test_start_holds_the_graph_for_algorithm_jobs_and_close_releases_it(movies, 
     assert start.result["graph"] == "movies" and start.result["vertices"] > 0
     assert (start.progress, start.phase) == (100.0, "")
     assert Graph.objects.get(pk=movies.pk).kept_in_memory
-    assert str(movies.store_path.resolve()) in RESIDENT.pinned()
+    assert store_key(movies) in RESIDENT.pinned()
     assert loaded_from(movies) == "memory"
 
     close = run(job_submit_close_graph(graph=movies, user=operator))

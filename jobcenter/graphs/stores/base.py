@@ -1,0 +1,328 @@
+"""The graph store interface: what every caller (the loader, the key index, analytics reads,
+the jobs) may ask of a graph's store. A backend (``sqlite.py``) implements it with all of its
+SQL; nothing outside a backend runs SQL on a store.
+
+One store object serves one thread (the loader's writer thread takes it over while it writes).
+
+The data model every backend keeps:
+
+- vertices ``(vid, scope, key, label, p0..pN)``: ``key`` the vertex id as text, unique within
+  ``scope`` ("" for GES, whose ids are global; the vertex type for GraphScope); ``vid`` given by
+  the loader's key index. Property ``i`` of a label is column ``p{i}``;
+- edges ``(eid, label, src, dst, p0..pN)``, ``src``/``dst`` vertex vids, ``eid`` in insertion
+  order;
+- the import records ``(job id, summary, committed at)``, written in the transaction of the data
+  they describe: recovery reads them to tell a committed import from one that died before;
+- the store's schema (normalised JSON).
+
+Values: integers and floats as numbers, bool as 0/1, dates as ISO text, list and set values as
+JSON arrays (text), absent values as NULL.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from jobcenter.graphs.plan import ParallelEdge
+
+if TYPE_CHECKING:
+    from jobcenter.graphs.schema import GraphSchema
+
+
+class StoreError(Exception):
+    """The store cannot be used (corrupt, locked for too long, disk full...)."""
+
+
+class StoreMissing(StoreError):
+    """The store was to be opened, not created, and is not there (``str()`` says where)."""
+
+
+class NotABackup(Exception):
+    """The file is not a usable backup of a graph store; ``str()`` says why."""
+
+
+Counts = dict[str, dict[str, int]]  # {"vertices": {label: n}, "edges": {label: n}}
+# A validated filtered query, jobcenter.graphs.query.QuerySpec (not imported here: query.py
+# reads through the stores, so the stores do not import it).
+QuerySpec = Any
+
+
+class GraphStore(ABC):
+    """One graph's data (see the module's docstring)."""
+
+    #: the exceptions the backend's driver raises (a job ends "graph store error" on them)
+    errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    in_transaction: bool = False
+
+    # -- the backend's operations on a store it has not opened ----------------------------------
+    # ``location`` is the backend's address of one graph's store (a file, a schema...).
+
+    @classmethod
+    @abstractmethod
+    def open(cls, location: Any, *, create: bool) -> GraphStore:
+        """Open the store at ``location``; ``create``: make it when it is not there, otherwise
+        :class:`StoreMissing` (a graph that has data is never read as an empty one)."""
+
+    @classmethod
+    @abstractmethod
+    def exists(cls, location: Any) -> bool: ...
+
+    @classmethod
+    @abstractmethod
+    def key_of(cls, location: Any) -> str:
+        """The :attr:`identity` of the store at ``location``, without opening it."""
+
+    @classmethod
+    @abstractmethod
+    def delete(cls, location: Any) -> None:
+        """Remove the store and everything in it (nothing when there is none)."""
+
+    @classmethod
+    @abstractmethod
+    def data_counts(
+        cls, location: Any, *, unless_version: tuple | None = None
+    ) -> tuple[tuple, tuple[int, int] | None]:
+        """The data version and the vertex and edge counts, read in one snapshot without
+        waiting for a running write; the counts are None when the version is
+        ``unless_version`` (the caller has them already). One of :attr:`errors` when the store
+        cannot be read."""
+
+    @classmethod
+    @abstractmethod
+    def inspect_backup(cls, path: Path) -> dict[str, Any] | None:
+        """The schema of a backup file (normalised form) after checking that it is one of
+        this backend's backups; :class:`NotABackup` saying why not."""
+
+    # -- an open store ----------------------------------------------------------------------------
+
+    @property
+    @abstractmethod
+    def identity(self) -> str:
+        """Names this graph's data the same way in every process (the resident graphs' key)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Roll back a write left open and let the connection go."""
+
+    # -- reading --------------------------------------------------------------------------------
+
+    @abstractmethod
+    def snapshot(self) -> AbstractContextManager[None]:
+        """One read transaction: every read inside sees the same committed state (a running
+        import is not seen, nor waited for)."""
+
+    @abstractmethod
+    def width(self) -> int:
+        """How many property columns the tables have."""
+
+    @abstractmethod
+    def counts(self) -> Counts:
+        """Vertices and edges per label."""
+
+    @abstractmethod
+    def count_rows(self) -> tuple[int, int]:
+        """How many vertices and edges."""
+
+    @abstractmethod
+    def count_edges(self) -> int: ...
+
+    @abstractmethod
+    def data_version(self) -> tuple:
+        """Changes whenever the graph's data changes (every write commits an import record)."""
+
+    @abstractmethod
+    def stored_schema(self) -> dict[str, Any] | None:
+        """The schema the data was written with (normalised form), None before any write."""
+
+    @abstractmethod
+    def applied_summary(self, job_id: str) -> dict | None:
+        """The summary an import committed with, or None when that job committed nothing."""
+
+    @abstractmethod
+    def vertices(self, label: str | None = None) -> list[tuple]:
+        """Every vertex as ``(key, label, p0..)``, in insertion order (tests, small reads)."""
+
+    @abstractmethod
+    def edges(self, label: str | None = None) -> list[tuple]:
+        """Every edge as ``(source key, target key, label, p0..)``, in insertion order."""
+
+    @abstractmethod
+    def table_size(self, target: str) -> int:
+        """Rows ever given an id among ``target`` (vertices/edges): an upper bound, O(1)."""
+
+    @abstractmethod
+    def label_size(self, target: str, label: str) -> int: ...
+
+    @abstractmethod
+    def colliding_key(self) -> tuple[str, list[str]] | None:
+        """A vertex key used in two scopes, with the labels using it."""
+
+    @abstractmethod
+    def stream_vertices(self, *, chunk: int = 10_000) -> Iterator[list[tuple]]:
+        """Every vertex as ``(key, label, p0..)`` in insertion order, in chunks (exports)."""
+
+    @abstractmethod
+    def stream_edges(self, *, chunk: int = 10_000) -> Iterator[list[tuple]]:
+        """Every edge as ``(source key, target key, label, p0..)`` in insertion order."""
+
+    # -- vertex keys and the graph for the graph library -----------------------------------------
+
+    @abstractmethod
+    def max_vid(self) -> int: ...
+
+    @abstractmethod
+    def vertex_count(self) -> int: ...
+
+    @abstractmethod
+    def vertex_keys(self) -> Iterable[tuple[str, str, int]]:
+        """Every ``(scope, key, vid)``, for building an in-memory key index."""
+
+    @abstractmethod
+    def find_vid(self, scope: str, key: str) -> int | None: ...
+
+    @abstractmethod
+    def find_vids(self, scope: str, keys: Sequence[str]) -> list[tuple[str, int]]:
+        """``(key, vid)`` of those of ``keys`` that are vertices of ``scope`` (one round trip
+        for a whole batch of keys)."""
+
+    @abstractmethod
+    def find_vertices(self, key: str) -> list[tuple[int, str, str]]:
+        """``(vid, scope, label)`` of every vertex whose id is ``key`` (one per scope)."""
+
+    @abstractmethod
+    def vid_range(self) -> tuple[int | None, int | None, int]:
+        """``(lowest vid, highest vid, vertices)``."""
+
+    @abstractmethod
+    def vids(self) -> Iterator[int]:
+        """Every vid, ascending."""
+
+    @abstractmethod
+    def vertex_names(self) -> list[tuple[str, str]]:
+        """``(key, label)`` of every vertex in vid order."""
+
+    @abstractmethod
+    def edge_stream(
+        self, *, base: int | None, weights: dict[str, int] | None, chunk: int
+    ) -> EdgeStream:
+        """Every edge as ``(src, dst)`` (``src - base, dst - base`` when ``base`` is given),
+        with a third value when ``weights`` maps edge labels to the column of their weight
+        (the value as a float, 1.0 where it is absent), a chunk at a time, in no set order but
+        the same for every column. A scan reads every row once: it must not fill a cache."""
+
+    # -- writing: one transaction per import ----------------------------------------------------
+
+    @abstractmethod
+    def begin(
+        self,
+        *,
+        width: int,
+        schema: dict[str, Any],
+        parallel_edge: ParallelEdge = "allow",
+        ignore_label: bool = True,
+    ) -> None:
+        """Start the write transaction (waits for another writer of this graph: StoreError
+        "busy" after the store's timeout), make room for ``width`` property columns and keep
+        ``schema``. Edge rows added in it follow ``parallel_edge``: ``ignore``/``override``
+        identify an edge by ``(src, dst)``, or by ``(label, src, dst)`` unless
+        ``ignore_label``."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Remove every vertex and edge (inside the write transaction)."""
+
+    @abstractmethod
+    def ensure_endpoint_index(self) -> None:
+        """Index edges by their endpoints (inside the write transaction; kept from then on)."""
+
+    @abstractmethod
+    def add_vertices(self, rows: Sequence[tuple]) -> None:
+        """``(vid, scope, key, label, p0..p{width-1})`` rows."""
+
+    @abstractmethod
+    def add_edges(self, rows: Sequence[tuple]) -> int:
+        """``(label, src, dst, p0..)`` rows. Returns, under ``ignore``, how many rows changed
+        nothing (the edge existed); under ``override``, how many stored edges the rows
+        replaced (removed first); under ``allow``, 0."""
+
+    @abstractmethod
+    def commit(self, *, job_id: str, summary: dict[str, Any]) -> None:
+        """Commit the data with its import record (one job's data commits once at most)."""
+
+    @abstractmethod
+    def rollback(self) -> None: ...
+
+    @abstractmethod
+    def record_operation(self, job_id: str, summary: dict[str, Any]) -> None:
+        """Note a write that did not go through an import as a new data version."""
+
+    # -- filtered queries and label-property indexes --------------------------------------------
+
+    @abstractmethod
+    def query_rows(
+        self, spec: QuerySpec, schema: GraphSchema, *, chunk: int
+    ) -> Iterator[list[tuple]]:
+        """The rows of a validated query, as stored (``vertices``: key, label, p0..; edges:
+        source key, target key, label, p0..), in chunks."""
+
+    @abstractmethod
+    def count_matches(self, spec: QuerySpec, schema: GraphSchema) -> int:
+        """How many rows match ``spec``'s labels and conditions (its offset and limit aside)."""
+
+    @abstractmethod
+    def explain(self, spec: QuerySpec, schema: GraphSchema) -> str:
+        """The backend's plan for the query (tests check that an index is used)."""
+
+    @abstractmethod
+    def create_label_index(
+        self,
+        target: str,
+        label: str,
+        column: int,
+        name: str,
+        *,
+        before_commit: Callable[[], None] | None = None,
+    ) -> None:
+        """Index column ``p{column}`` of ``label``'s rows among ``target``, in a write
+        transaction of its own; ``before_commit`` runs before it commits (it may raise)."""
+
+    @abstractmethod
+    def label_indexes(self) -> list[tuple[str, str]]:
+        """``(name, label)`` of every label-property index built."""
+
+    # -- backup, restore, size, cancel ------------------------------------------------------------
+
+    @abstractmethod
+    def backup_size(self) -> int:
+        """The units :meth:`backup` reports progress in."""
+
+    @abstractmethod
+    def backup(self, target: Path, *, progress: Callable[[int, int], None]) -> None:
+        """A consistent copy of the store written to the file ``target``; ``progress(done,
+        total)`` is called as it goes and may raise to stop."""
+
+    @abstractmethod
+    def restore(self, source: Path, *, before: Callable[[], None] | None = None) -> None:
+        """Replace the store's data and schema by a backup's (checked with
+        :meth:`inspect_backup` first); ``before`` runs at the point of no return."""
+
+    @abstractmethod
+    def watch(self, stop: threading.Event) -> None:
+        """Let ``stop`` interrupt a running statement (a long scan, an index build): it then
+        raises one of :attr:`errors`."""
+
+
+class EdgeStream(ABC):
+    """An open scan of every edge (see :meth:`GraphStore.edge_stream`)."""
+
+    @abstractmethod
+    def chunks(self) -> Iterator[list[tuple]]: ...
+
+    @abstractmethod
+    def close(self) -> None:
+        """End the scan (also when it was not read to its end)."""
