@@ -159,3 +159,61 @@ def test_delete_store_removes_the_files(tmp_path):
     delete_store(path)
     assert not list(tmp_path.iterdir())
     assert store_counts(path) == {"vertices": {}, "edges": {}}
+
+
+def test_the_small_reads_of_many_graphs_keep_one_connection(tmp_path):
+    """Whether a graph's PostgreSQL store exists and how big it is are asked once per graph of
+    a list page: they share one kept connection (per process and thread) rather than opening
+    one each (milliseconds of authentication apiece). Counted by the server's own session
+    statistics."""
+    from jobcenter.graphs.stores.postgresql import PostgresStore
+    from tests.pgcluster import graph_store_server
+
+    stores = [new_store("postgresql", tmp_path) for _ in range(5)]
+    for store in stores:
+        store.close()
+    locations = [(store.conninfo, store.schema) for store in stores]  # type: ignore[attr-defined]
+    PostgresStore.exists(locations[0])  # a connection kept from here on
+
+    def sessions(watcher: psycopg.Connection) -> int:
+        watcher.execute("SELECT pg_stat_force_next_flush()")
+        row = watcher.execute(
+            "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+        return int(row[0])
+
+    try:
+        with psycopg.connect(graph_store_server(), autocommit=True) as watcher:
+            before = sessions(watcher)
+            for _ in range(4):
+                for location in locations:
+                    assert PostgresStore.exists(location)
+                    assert PostgresStore.data_counts(location)[1] == (0, 0)
+            time.sleep(1.5)  # sessions that ended report their statistics as they end
+            assert sessions(watcher) - before <= 1  # (the watcher's own)
+    finally:
+        for store in stores:
+            drop_store(store)
+
+
+def test_a_kept_connection_the_server_dropped_is_replaced(tmp_path):
+    """The server restarted or an operator ended the session: the next small read reconnects
+    instead of failing."""
+    from jobcenter.graphs.stores.postgresql import SMALL_READS_APP, PostgresStore
+    from tests.pgcluster import graph_store_server
+
+    store = new_store("postgresql", tmp_path)
+    location = (store.conninfo, store.schema)  # type: ignore[attr-defined]
+    try:
+        assert PostgresStore.exists(location)
+        with psycopg.connect(graph_store_server(), autocommit=True) as admin:
+            ended = admin.execute(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = %s AND pid <> pg_backend_pid()",
+                (SMALL_READS_APP,),
+            ).fetchone()
+        assert ended is not None and ended[0] >= 1
+        assert PostgresStore.exists(location)
+        assert PostgresStore.data_counts(location)[1] == (0, 0)
+    finally:
+        drop_store(store)

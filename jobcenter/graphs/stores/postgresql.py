@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 import threading
 import time
@@ -102,6 +103,36 @@ def _sql_text_p(text: str) -> str:
     return _sql_text(text).replace("%", "%%")
 
 
+# The name the connections of :func:`_small_reads` carry in ``pg_stat_activity``.
+SMALL_READS_APP = "jobcenter graph store"
+_SMALL_READS = threading.local()
+
+
+def _small_read(conninfo: str, read: Callable[[psycopg.Connection], Any]) -> Any:
+    """``read(conn)`` on a connection for the reads the store answers without a store object
+    (does a graph's store exist, how big is it), kept per process and thread so that a page
+    listing fifty graphs does not open a hundred connections (each costs milliseconds of
+    authentication). A kept connection found broken (the server restarted) is replaced once."""
+    if getattr(_SMALL_READS, "pid", None) != os.getpid():  # a forked child opens its own
+        _SMALL_READS.pid, _SMALL_READS.conns = os.getpid(), {}
+    conns: dict[str, psycopg.Connection] = _SMALL_READS.conns
+    while True:
+        conn = conns.get(conninfo)
+        kept = conn is not None and not conn.closed
+        if conn is None or conn.closed:
+            conn = psycopg.connect(conninfo, autocommit=True, application_name=SMALL_READS_APP)
+            conns[conninfo] = conn
+        try:
+            return read(conn)
+        except psycopg.OperationalError:
+            if not conn.broken:
+                raise
+            conns.pop(conninfo, None)
+            conn.close()
+            if not kept:
+                raise
+
+
 class PostgresStore(GraphStore):
     """One graph's data in its schema. Not thread-safe: one store object per thread."""
 
@@ -163,8 +194,7 @@ class PostgresStore(GraphStore):
     @classmethod
     def exists(cls, location: tuple[str, str]) -> bool:
         conninfo, schema = location
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            return cls._exists(conn, schema)
+        return _small_read(conninfo, lambda conn: cls._exists(conn, schema))
 
     @classmethod
     def key_of(cls, location: tuple[str, str]) -> str:
@@ -187,22 +217,26 @@ class PostgresStore(GraphStore):
     ) -> tuple[tuple, tuple[int, int] | None]:
         conninfo, schema = location
         s = pgsql.Identifier(schema)
-        with psycopg.connect(conninfo, autocommit=True) as conn, conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            row = conn.execute(
-                pgsql.SQL("SELECT count(*), max(committed_at) FROM {}.imports").format(s)
-            ).fetchone()
-            assert row is not None
-            version = (row[0], row[1])
-            if version == unless_version:
-                return version, None
-            counts = conn.execute(
-                pgsql.SQL(
-                    "SELECT (SELECT count(*) FROM {s}.vertex), (SELECT count(*) FROM {s}.edge)"
-                ).format(s=s)
-            ).fetchone()
-            assert counts is not None
-            return version, (int(counts[0]), int(counts[1]))
+
+        def read(conn: psycopg.Connection) -> tuple[tuple, tuple[int, int] | None]:
+            with conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                row = conn.execute(
+                    pgsql.SQL("SELECT count(*), max(committed_at) FROM {}.imports").format(s)
+                ).fetchone()
+                assert row is not None
+                version = (row[0], row[1])
+                if version == unless_version:
+                    return version, None
+                counts = conn.execute(
+                    pgsql.SQL(
+                        "SELECT (SELECT count(*) FROM {s}.vertex), (SELECT count(*) FROM {s}.edge)"
+                    ).format(s=s)
+                ).fetchone()
+                assert counts is not None
+                return version, (int(counts[0]), int(counts[1]))
+
+        return _small_read(conninfo, read)
 
     @classmethod
     def inspect_backup(cls, path: Path) -> dict[str, Any] | None:
