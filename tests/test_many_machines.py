@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from jobcenter.core.ids import worker_id_for
 from jobcenter.graphs.models import Graph
+from jobcenter.graphs.services import graph_create, graph_schema_parse
 from jobcenter.graphs.stores.factory import open_store, store_delete, store_exists
 from jobcenter.jobs.chains import ChainStep, chain_submit
 from jobcenter.jobs.choices import TERMINAL_STATUSES, EventKind, JobStatus
@@ -42,6 +44,30 @@ from tests.pgcluster import graph_store_server
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 GRAPHS = 5
+GRAPHSCOPE = 4  # the GraphScope graph; the others are GES graphs
+# The GraphScope graph holds what a GES graph of GES_SCHEMA holds: vertices n(id, v) keyed by
+# id, edges e(w) from n to n.
+DEFINITION = {
+    "vertex_types": [
+        {
+            "type_name": "n",
+            "primary_keys": ["id"],
+            "properties": [
+                {"property_name": "id", "property_type": {"string": {"long_text": ""}}},
+                {"property_name": "v", "property_type": {"primitive_type": "DT_SIGNED_INT32"}},
+            ],
+        }
+    ],
+    "edge_types": [
+        {
+            "type_name": "e",
+            "vertex_type_pair_relations": [{"source_vertex": "n", "destination_vertex": "n"}],
+            "properties": [
+                {"property_name": "w", "property_type": {"primitive_type": "DT_DOUBLE"}}
+            ],
+        }
+    ],
+}
 # A worker beats often (a cancel lands at once) and is lost after a few silent seconds; every
 # worker sweeps, so another machine's sweep ends a killed worker's job.
 QUICK = {
@@ -75,6 +101,51 @@ def write_append_files(directory: Path, *, vertices: int, edges: int) -> dict[st
         "vertexset_path": str(directory / "vertices.csv"),
         "edgeset_path": str(directory / "edges.csv"),
     }
+
+
+def uploaded(path: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(Path(path).name, Path(path).read_bytes())
+
+
+def graphscope_mapping(parts: list[dict[str, str]]) -> dict:
+    """A GraphScope import (it replaces the graph's data) of the vertex and edge files of
+    ``parts`` (GES files: each line ``key,n,v`` or ``src,dst,e,w``)."""
+    return {
+        "loading_config": {
+            "data_source": {"location": "/"},
+            "import_option": "overwrite",
+            "format": {"metadata": {"delimiter": ",", "header_row": False}},
+        },
+        "vertex_mappings": [
+            {
+                "type_name": "n",
+                "inputs": [part["vertexset_path"] for part in parts],
+                "column_mappings": [
+                    {"column": {"index": 0}, "property": "id"},
+                    {"column": {"index": 2}, "property": "v"},
+                ],
+            }
+        ],
+        "edge_mappings": [
+            {
+                "type_triplet": {"edge": "e", "source_vertex": "n", "destination_vertex": "n"},
+                "inputs": [part["edgeset_path"] for part in parts],
+                "source_vertex_mappings": [{"column": {"index": 0}, "property": "id"}],
+                "destination_vertex_mappings": [{"column": {"index": 1}, "property": "id"}],
+                "column_mappings": [{"column": {"index": 3}, "property": "w"}],
+            }
+        ],
+    }
+
+
+def make_graphs(project, prefix: str) -> list[Graph]:
+    schema = graph_schema_parse(dialect="graphscope", source={"schema": DEFINITION})
+    return [
+        graph_create(project=project, name=f"{prefix}{i}", dialect="graphscope", schema=schema)
+        if i == GRAPHSCOPE
+        else ges_graph(project, name=f"{prefix}{i}")
+        for i in range(GRAPHS)
+    ]
 
 
 @dataclass
@@ -171,13 +242,43 @@ def play(
     played = Played()
     user = graphs[0].project.members.get(username="oscar")
 
+    def upload(graph: Graph, request: dict[str, str]) -> Job:
+        """An import of uploaded files through the API: the web stores them in the shared
+        storage, the worker that claims the job fetches them."""
+        response = api.post(
+            f"/api/v1/graphs/{graph.pk}/import/",
+            {
+                "format": "ges",
+                "schema": uploaded(request["schema_path"]),
+                "vertices": [uploaded(request["vertexset_path"])],
+                "edges": [uploaded(request["edgeset_path"])],
+                "options": '{"delimiter": ","}',
+            },
+            format="multipart",
+        )
+        assert response.status_code == 201, response.content
+        return played.add(Job.objects.get(pk=response.json()["id"]))
+
     def ges(graph: Graph, request: dict[str, str]) -> Job:
         return played.add(
             job_submit_import(graph=graph, params={"format": "ges", "request": request}, user=user)
         )
 
+    def graphscope(graph: Graph, parts: list[dict[str, str]]) -> Job:
+        return played.add(
+            job_submit_import(
+                graph=graph,
+                params={"format": "graphscope", "mapping": graphscope_mapping(parts)},
+                user=user,
+            )
+        )
+
     # 1. an import into each graph (5)
-    for i, job in enumerate([ges(g, files.base[i]) for i, g in enumerate(graphs)]):
+    firsts = [
+        graphscope(g, [files.base[i]]) if i == GRAPHSCOPE else ges(g, files.base[i])
+        for i, g in enumerate(graphs)
+    ]
+    for i, job in enumerate(firsts):
         job = ended(job)
         assert job.status == JobStatus.SUCCEEDED, (job.status, job.fail_reason)
         v, e = base_size(i)
@@ -225,7 +326,8 @@ def play(
         assert (export.result["vertices"], export.result["edges"]) == (v, e)
 
     # 3. a big import on graph 1, cancelled part-way, with a pagerank chained after it (2);
-    # the kill (1); appends onto graphs 2-4 (3); exports of two pagerank results (2)
+    # the kill (1); appends of uploaded files onto graphs 2-4 (3); exports of two pagerank
+    # results (2)
     cancelled, after = chain_submit(
         project=graphs[1].project,
         steps=[
@@ -245,7 +347,9 @@ def play(
     played.add(cancelled)
     played.add(after)
     killed = ges(graphs[0], files.big) if kill else None
-    appends = {i: ges(graphs[i], files.append[i]) for i in (2, 3, 4)}
+    appends = {i: upload(graphs[i], files.append[i]) for i in (2, 3)}
+    # the GraphScope graph: its data replaced with the base and appended files
+    appends[GRAPHSCOPE] = graphscope(graphs[GRAPHSCOPE], [files.base[4], files.append[4]])
     result_exports = [
         played.add(
             job_submit_export(source_job=ended(ranks[i]), path=f"{exports}/rank{i}.csv", user=user)
@@ -265,12 +369,17 @@ def play(
         assert job.result["rows"] == base_size(i)[0]
     assert counts(graphs[1]) == expected_counts(1, appended=False)  # as before the cancel
 
-    # 4. the appends onto graphs 0 and 1 (the killed and the cancelled import's graphs) (2)
-    appends |= {i: ges(graphs[i], files.append[i]) for i in (0, 1)}
+    # 4. the uploaded appends onto graphs 0 and 1 (the killed and the cancelled import's graphs) (2)
+    appends |= {i: upload(graphs[i], files.append[i]) for i in (0, 1)}
     for i, job in sorted(appends.items()):
         job = ended(job)
         assert job.status == JobStatus.SUCCEEDED, (i, job.status, job.fail_reason)
-        assert (job.result["vertices_added"], job.result["edges_added"]) == append_size(i)
+        added = (job.result["vertices_added"], job.result["edges_added"])
+        if i == GRAPHSCOPE:
+            total = expected_counts(i, appended=True)
+            assert added == (total["vertices"]["n"], total["edges"]["e"])
+        else:
+            assert added == append_size(i)
         assert counts(graphs[i]) == expected_counts(i, appended=True)
     for graph in graphs:
         assert Graph.objects.get(pk=graph.pk).write_lock == ""
@@ -313,7 +422,7 @@ def test_thirty_jobs_on_three_worker_machines_equal_a_one_worker_run(
         swept.append(lost)
 
     started = time.monotonic()
-    graphs = [ges_graph(project, name=f"many{i}") for i in range(GRAPHS)]
+    graphs = make_graphs(project, "many")
     played = play(graphs, files, api, "multi", kill=kill)
     assert len(played.jobs) == 30 and len(swept) == 1
     ran_on = set(
@@ -329,7 +438,7 @@ def test_thirty_jobs_on_three_worker_machines_equal_a_one_worker_run(
 
     start("solo")
     started = time.monotonic()
-    solo = [ges_graph(project, name=f"solo{i}") for i in range(GRAPHS)]
+    solo = make_graphs(project, "solo")
     assert len(play(solo, files, api, "solo").jobs) == 29
     print(f"three workers: {many:.1f}s, one worker: {time.monotonic() - started:.1f}s")
     for mine, theirs in zip(graphs, solo, strict=True):
