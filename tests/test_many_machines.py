@@ -4,7 +4,7 @@ its own) and three real ``db_worker`` processes, each with its own ``JOBCENTER_D
 only common local directories are the shared storage (uploads, results), the import root and
 the export root, which every machine sees (mounted shares).
 
-Thirty mixed jobs over five graphs all end right, a ``kill -9`` of the worker running an import
+Thirty mixed jobs over five graphs (four GES graphs, one GraphScope graph) all end right, a ``kill -9`` of the worker running an import
 is swept by another worker ("worker lost", the graph as before), and the final graphs equal
 those of a one-worker run of the same jobs (minus the killed import)."""
 
@@ -236,8 +236,8 @@ def play(
     exports: str,
     kill: Callable[[Job], None] | None = None,
 ) -> Played:
-    """The job list, submitted through the services in phases (the jobs of a phase run at
-    once on whichever workers claim them), every job checked as it ends. ``kill``: also a
+    """The job list, submitted through the services and the API in phases (the jobs of a
+    phase run at once on whichever workers claim them), every job checked as it ends. ``kill``: also a
     big import on graph 0, handed to ``kill`` once it runs (it must be ended "worker lost")."""
     played = Played()
     user = graphs[0].project.members.get(username="oscar")
@@ -433,6 +433,14 @@ def test_thirty_jobs_on_three_worker_machines_equal_a_one_worker_run(
     # No machine but the shared ones holds graph data: the stores are on PostgreSQL.
     for n in "abc":
         assert not list((machines.data_dir(f"worker-{n}") / "graphs").glob("*.sqlite3"))
+    # The four uploaded appends (two data files each) went through the shared storage, each
+    # fetched by the one worker that imported it.
+    fetched = [
+        path.name
+        for n in "abc"
+        for path in (machines.data_dir(f"worker-{n}") / "uploads").rglob("*.csv")
+    ]
+    assert len(fetched) == 8, fetched
     for worker in workers:
         worker.stop()
 
