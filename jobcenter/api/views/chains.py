@@ -25,6 +25,7 @@ from jobcenter.api.views.algorithms import GraphAlgorithmView
 from jobcenter.api.views.base import ApiView, path_ref
 from jobcenter.api.views.exports import GraphExportView
 from jobcenter.api.views.indexes import GraphIndexView
+from jobcenter.api.views.memory import GraphCloseView, GraphStartView
 from jobcenter.api.views.operations import GraphOperationView
 from jobcenter.api.views.projects import PROJECT, _project
 from jobcenter.api.views.queries import GraphQueryView
@@ -33,17 +34,18 @@ from jobcenter.core.errors import InvalidInput, NotFound
 from jobcenter.graphs.models import Graph
 from jobcenter.graphs.selectors import graph_list
 from jobcenter.jobs.chains import ChainStep, chain_submit
-from jobcenter.jobs.kinds.close_graph import job_submit_close_graph
-from jobcenter.jobs.kinds.start_graph import job_submit_start_graph
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_submit_export, job_submit_import_request
 
 # The kinds whose step body is that of a graph's submit view (checked by its serializer).
 GRAPH_VIEWS: dict[str, type[GraphJobSubmitView]] = {
+    "export": GraphExportView,  # of a whole graph (of a job's result: the step's own path)
     "algorithm": GraphAlgorithmView,
     "query": GraphQueryView,
     "index": GraphIndexView,
     "graph_operation": GraphOperationView,
+    "start_graph": GraphStartView,
+    "close_graph": GraphCloseView,
 }
 COMMON_KEYS = set(ChainStepSerializer().fields)
 # What a kind's serializer also reads but the chain's step decides.
@@ -69,9 +71,15 @@ EXAMPLE = {
 }
 
 
-def _body(serializer_class: type[serializers.Serializer], step: dict[str, Any]) -> dict[str, Any]:
-    """The step's own keys checked by its kind's serializer (errors named inside the step)."""
-    serializer = serializer_class(data=_raw_body(step))
+def _body(
+    serializer_class: type[serializers.Serializer], step: dict[str, Any], type: str
+) -> dict[str, Any]:
+    """The step's own keys checked by its kind's serializer (errors named inside the step). A
+    kind whose body is only what the step decides (start_graph, close_graph) takes no key."""
+    body = _raw_body(step)
+    if body and not set(serializer_class().fields) - _STEP_ONLY:
+        raise drf.ValidationError({sorted(body)[0]: [f"not used by a {type} step"]})
+    serializer = serializer_class(data=body)
     serializer.is_valid(raise_exception=True)
     data = dict(serializer.validated_data)
     for name in _STEP_ONLY:
@@ -112,7 +120,7 @@ class _Steps:
     ) -> Submit:
         user = self.user
         if type == "export" and "job" in common:
-            data = _body(ResultExportInputSerializer, raw)
+            data = _body(ResultExportInputSerializer, raw, type)
             if "graph" in common:
                 raise drf.ValidationError({"graph": ["not used by the export of a job's result"]})
             source = common["job"]
@@ -140,19 +148,8 @@ class _Steps:
                 name=values["name"],
                 dry_run=values["dry_run"],
             )
-        if type == "export":
-            view: GraphJobSubmitView = GraphExportView()
-        elif type in GRAPH_VIEWS:
-            view = GRAPH_VIEWS[type]()
-        else:
-            starts = {"start_graph": job_submit_start_graph, "close_graph": job_submit_close_graph}
-            extra = set(_raw_body(raw))
-            if extra:
-                name = sorted(extra)[0]
-                raise drf.ValidationError({name: [f"not used by a {type} step"]})
-            service = starts[type]
-            return lambda created: service(graph=graph, user=user)
-        data = _body(view.input_serializer, raw)
+        view = GRAPH_VIEWS[type]()
+        data = _body(view.input_serializer, raw, type)
         return lambda created: view.submit(graph=graph, data=data, user=user)
 
     def _job(self, job_id: str) -> Job:

@@ -3,21 +3,22 @@ algorithm jobs find it held) and close it (released everywhere)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework.request import Request
-from rest_framework.response import Response
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from jobcenter.api.serializers.chains import DependsOnSerializer
-from jobcenter.api.views.base import GRAPH_ID, ApiView, validated
-from jobcenter.api.views.graphs import graph_for
-from jobcenter.api.views.jobs import SUBMITTED, submitted
-from jobcenter.api.views.submit import submit_waiting
+from jobcenter.api.views.base import GRAPH_ID
+from jobcenter.api.views.jobs import SUBMITTED
+from jobcenter.api.views.submit import GraphJobSubmitView
+from jobcenter.graphs.models import Graph
 from jobcenter.jobs.kinds.close_graph import job_submit_close_graph
 from jobcenter.jobs.kinds.start_graph import job_submit_start_graph
+from jobcenter.jobs.models import Job
 
 
-class GraphStartView(ApiView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         tags=["analytics"],
         operation_id="graphs_start",
         summary="Start a graph: load it into the workers' memory (a job)",
@@ -31,20 +32,14 @@ class GraphStartView(ApiView):
         request=DependsOnSerializer,
         responses=SUBMITTED,
     )
-    def post(self, request: Request, graph_id: str) -> Response:
-        graph = graph_for(request, graph_id)
-        data = validated(DependsOnSerializer, request.data)
-        return submitted(
-            submit_waiting(
-                project=graph.project,
-                data=data,
-                submit=lambda: job_submit_start_graph(graph=graph, user=request.user),
-            )
-        )
+)
+class GraphStartView(GraphJobSubmitView):
+    def submit(self, *, graph: Graph, data: dict[str, Any], user: Any) -> Job:
+        return job_submit_start_graph(graph=graph, user=user)
 
 
-class GraphCloseView(ApiView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         tags=["analytics"],
         operation_id="graphs_close",
         summary="Close a graph: release it from the workers' memory (a job)",
@@ -57,13 +52,7 @@ class GraphCloseView(ApiView):
         request=DependsOnSerializer,
         responses=SUBMITTED,
     )
-    def post(self, request: Request, graph_id: str) -> Response:
-        graph = graph_for(request, graph_id)
-        data = validated(DependsOnSerializer, request.data)
-        return submitted(
-            submit_waiting(
-                project=graph.project,
-                data=data,
-                submit=lambda: job_submit_close_graph(graph=graph, user=request.user),
-            )
-        )
+)
+class GraphCloseView(GraphJobSubmitView):
+    def submit(self, *, graph: Graph, data: dict[str, Any], user: Any) -> Job:
+        return job_submit_close_graph(graph=graph, user=user)

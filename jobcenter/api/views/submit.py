@@ -1,9 +1,10 @@
 """What the views that submit a job on a graph share: the graph named by the path (404 when
 the user may not see it), the body checked by the view's input serializer (a 400 naming the
 field), the job submitted by the kind's service, and the answer (the job, its URL in
-``Location``). A view names its serializer and says how its service is called; its OpenAPI
-description stays on it (``extend_schema_view(post=...)``). Every body may name jobs the new
-one waits for (``depends_on``, ``accept_partial``: :func:`submit_waiting`)."""
+``Location``). A view names its serializer (none: the body is only ``depends_on``) and says
+how its service is called; its OpenAPI description stays on it (``extend_schema_view(post=...)``).
+Every body may name jobs the new one waits for (``depends_on``, ``accept_partial``:
+:func:`submit_waiting`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jobcenter.api.serializers.chains import dependency_fields
+from jobcenter.api.serializers.chains import DependsOnSerializer, dependency_fields
 from jobcenter.api.views.base import ApiView, validated
 from jobcenter.api.views.graphs import graph_for
 from jobcenter.api.views.jobs import submitted
@@ -39,7 +40,8 @@ def submit_waiting(*, project: Any, data: dict[str, Any], submit: Callable[[], J
 class GraphJobSubmitView(ApiView):
     # No docstring: it would become every operation's text.
 
-    input_serializer: type[serializers.Serializer]
+    # A kind whose body is only the jobs it waits for keeps this one.
+    input_serializer: type[serializers.Serializer] = DependsOnSerializer
     submitted_status = 201
 
     def submit(self, *, graph: Graph, data: dict[str, Any], user: Any) -> Job:
