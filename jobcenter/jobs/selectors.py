@@ -97,6 +97,15 @@ def job_get(*, user: AbstractBaseUser | AnonymousUser | None, job_id: str) -> Jo
     return job
 
 
+def job_get_in_project(*, project: Project, job_id: str) -> Job:
+    """A job of ``project`` (whose access the caller has checked), named by a request's ``job``
+    field; a job of another project is not told apart from none."""
+    job = Job.objects.filter(pk=job_id, project=project).first()
+    if job is None:
+        raise NotFound(f"job {job_id!r} does not exist", field="job")
+    return job
+
+
 def import_committed(job: Job) -> bool | None:
     """Whether an import's data is in its graph. An import is one store transaction, committed
     at its end or not at all: None while the job is active; True once it committed (the job

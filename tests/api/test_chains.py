@@ -208,6 +208,22 @@ def test_import_then_pagerank_then_export_in_one_request(api, graph, operator):
     assert Job.objects.get(pk=ids[2]).params["job"] == ids[1]
 
 
+def test_a_chain_exports_the_result_of_an_existing_job_of_its_project(api, graph, operator, other):
+    source = pagerank(graph, operator)
+    step = {"type": "export", "job": source.pk, "path": "ranks.csv"}
+    response = api.post(CHAINS, {"steps": [step]}, format="json")
+    assert response.status_code == 201, response.content
+    (export,) = response.json()["jobs"]
+    assert (export["type"], export["status"]) == ("export", "waiting")
+    assert deps(export["id"]) == [source.pk]
+    assert Job.objects.get(pk=export["id"]).params["job"] == source.pk
+    before = Job.objects.count()
+    response = api.post(CHAINS, {"steps": [{**step, "job": other["job"].pk}]}, format="json")
+    body = assert_error(response, 404)
+    assert body["message"] == f"steps.0.depends_on: job '{other['job'].pk}' does not exist"
+    assert Job.objects.count() == before
+
+
 @pytest.mark.parametrize(
     ("steps", "status", "field", "message"),
     [

@@ -35,6 +35,7 @@ from jobcenter.graphs.models import Graph
 from jobcenter.graphs.selectors import graph_list
 from jobcenter.jobs.chains import ChainStep, chain_submit
 from jobcenter.jobs.models import Job
+from jobcenter.jobs.selectors import job_get_in_project
 from jobcenter.jobs.services import job_submit_export, job_submit_import_request
 
 # The kinds whose step body is that of a graph's submit view (checked by its serializer).
@@ -130,7 +131,11 @@ class _Steps:
                 path_ref(source, "job", "job")
 
             def export_result(created: Mapping[int, Job]) -> Job:
-                job = created[source] if isinstance(source, int) else self._job(source)
+                job = (
+                    created[source]
+                    if isinstance(source, int)
+                    else job_get_in_project(project=self.project, job_id=source)
+                )
                 return job_submit_export(source_job=job, path=data["path"], user=user)
 
             return export_result
@@ -151,12 +156,6 @@ class _Steps:
         view = GRAPH_VIEWS[type]()
         data = _body(view.input_serializer, raw, type)
         return lambda created: view.submit(graph=graph, data=data, user=user)
-
-    def _job(self, job_id: str) -> Job:
-        job = Job.objects.filter(pk=job_id, project=self.project).first()
-        if job is None:
-            raise NotFound(f"job {job_id!r} does not exist", field="job")
-        return job
 
 
 def _raw_body(raw: dict[str, Any]) -> dict[str, Any]:
