@@ -11,37 +11,16 @@ from django.core.management.base import CommandError
 
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import Job
-from tests.factories.files import shared_data
 from tests.factories.jobs import job_end
-from tests.factories.projects import project_with_members, user_create
+from tests.factories.projects import project_with_members
 from tests.jobs.test_commands import run
 
 
-def _submit(*extra: str, project: str = "alpha") -> dict:
-    movie = shared_data("ges_movie")
-    return run(
-        "submit-import",
-        "--project",
-        project,
-        "--graph",
-        "movies",
-        "--create-graph",
-        "--format",
-        "ges",
-        "--schema",
-        str(movie / "schema.xml"),
-        "--vertices",
-        str(movie / "vertex.csv"),
-        *extra,
-    )
-
-
 @pytest.mark.django_db
-def test_submit_import_waits_for_the_jobs_named(project):
-    user_create("root", superuser=True)
-    first = _submit()
-    second = _submit()
-    after = _submit("--depends-on", first["id"], "--depends-on", second["id"])
+def test_submit_import_waits_for_the_jobs_named(submit_import):
+    first = submit_import()
+    second = submit_import()
+    after = submit_import("--depends-on", first["id"], "--depends-on", second["id"])
     assert after["status"] == "waiting"
     assert after["depends_on"] == sorted([first["id"], second["id"]])
     assert [w["id"] for w in after["waiting_for"]] == sorted([first["id"], second["id"]])
@@ -62,28 +41,26 @@ def test_submit_import_waits_for_the_jobs_named(project):
 
 
 @pytest.mark.django_db
-def test_accept_partial_lets_it_run_after_a_partial_failure(project):
-    user_create("root", superuser=True)
-    first = _submit()
-    after = _submit("--depends-on", first["id"], "--accept-partial")
+def test_accept_partial_lets_it_run_after_a_partial_failure(submit_import):
+    first = submit_import()
+    after = submit_import("--depends-on", first["id"], "--accept-partial")
     job_end(Job.objects.get(pk=first["id"]), JobStatus.PARTIALLY_FAILED)
     job = Job.objects.get(pk=after["id"])
     assert job.status == JobStatus.WAITING and job.task_id
 
 
 @pytest.mark.django_db
-def test_bad_dependencies_are_command_errors_and_nothing_is_created(project):
-    user_create("root", superuser=True)
+def test_bad_dependencies_are_command_errors_and_nothing_is_created(submit_import):
     project_with_members("beta")
-    theirs = _submit(project="beta")
+    theirs = submit_import(project="beta")
     before = Job.objects.count()
     with pytest.raises(CommandError, match=f"job '{theirs['id']}' does not exist"):
-        _submit("--depends-on", theirs["id"])
+        submit_import("--depends-on", theirs["id"])
     with pytest.raises(CommandError, match="job 'nope' does not exist"):
-        _submit("--depends-on", "nope")
+        submit_import("--depends-on", "nope")
     with pytest.raises(CommandError, match="--accept-partial needs --depends-on"):
-        _submit("--accept-partial")
+        submit_import("--accept-partial")
     failed = job_end(Job.objects.get(pk=theirs["id"]), JobStatus.FAILED)
     with pytest.raises(CommandError, match="has already ended: a job cannot wait for it"):
-        _submit("--depends-on", failed.pk, project="beta")
+        submit_import("--depends-on", failed.pk, project="beta")
     assert Job.objects.count() == before

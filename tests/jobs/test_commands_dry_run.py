@@ -9,35 +9,13 @@ import pytest
 from django.core.management import call_command
 
 from jobcenter.jobs.models import Job
-from tests.factories.files import shared_data
-from tests.factories.projects import user_create
 from tests.jobs.test_commands import run
 
 
-def _submit(*extra: str) -> dict:
-    movie = shared_data("ges_movie")
-    return run(
-        "submit-import",
-        "--project",
-        "alpha",
-        "--graph",
-        "movies",
-        "--create-graph",
-        "--format",
-        "ges",
-        "--schema",
-        str(movie / "schema.xml"),
-        "--vertices",
-        str(movie / "vertex.csv"),
-        *extra,
-    )
-
-
 @pytest.mark.django_db
-def test_submit_import_dry_run(project):
-    user_create("root", superuser=True)
-    dry = _submit("--dry-run")
-    real = _submit()
+def test_submit_import_dry_run(submit_import):
+    dry = submit_import("--dry-run")
+    real = submit_import()
     assert (dry["dry_run"], real["dry_run"]) == (True, False)
     assert Job.objects.get(pk=dry["id"]).dry_run and not Job.objects.get(pk=real["id"]).dry_run
     assert run("show", dry["id"])["dry_run"] is True
