@@ -23,25 +23,8 @@ def run(*args: str) -> dict | list:
 
 
 @pytest.mark.django_db
-def test_submit_list_show_cancel_ges(project):
-    user_create("root", superuser=True)
-    movie = shared_data("ges_movie")
-    job = run(
-        "submit-import",
-        "--project",
-        "alpha",
-        "--graph",
-        "movies",
-        "--create-graph",
-        "--format",
-        "ges",
-        "--schema",
-        str(movie / "schema.xml"),
-        "--vertices",
-        str(movie / "vertex.csv"),
-        "--edges",
-        str(movie / "edge.csv"),
-    )
+def test_submit_list_show_cancel_ges(submit_import):
+    job = submit_import("--edges", str(shared_data("ges_movie", "edge.csv")))
     assert job["status"] == "waiting" and job["submitted_by"] == "root"
     assert [f["role"] for f in job["files"]] == ["schema", "vertex", "edge"]
     listed = run("list", "--project", "alpha")
