@@ -10,7 +10,8 @@ from jobcenter.graphs.indexes import create_index, list_indexes, resolve_index
 from jobcenter.graphs.plan import PlanError
 from jobcenter.graphs.query import explain, parse_query, run_query, stored_schema
 from jobcenter.graphs.stores.sqlite import SqliteStore
-from tests.graphs.conftest import both_stores
+from tests.factories.files import shared_data
+from tests.graphs.conftest import Workspace, both_stores, drop_store
 
 # Every test here runs on both graph store backends.
 store_backend = both_stores
@@ -156,3 +157,55 @@ def test_resolve_index_names_the_parameter(movie):
     with pytest.raises(PlanError) as info:
         resolve_index(stored_schema(movie), "vertices", "alien", "Age")
     assert info.value.field == "label"
+
+
+# Label names that PostgreSQL's statement templates and quoting must not trip over.
+ODD = {"movie": "mo{vie}", "rate": "ra%t'e}"}
+
+
+def weighted_edges(store, label: str) -> list[tuple]:
+    stream = store.edge_stream(base=None, weights={label: 0}, chunk=10)
+    return [row for rows in stream.chunks() for row in rows]
+
+
+@pytest.fixture
+def odd_movie(workspace, tmp_path, store_backend):
+    """ges_movie with label names full of template and quoting characters, and movie's Title
+    named Name (so a sort on Name spans two labels); also the plain ges_movie's weighted edges
+    (rate's Score)."""
+    movie = shared_data("ges_movie")
+    schema = (movie / "schema.xml").read_text()
+    schema = schema.replace('name="Title"', 'name="Name"')
+    vertices = (movie / "vertex.csv").read_text()
+    edges = (movie / "edge.csv").read_text()
+    for old, new in ODD.items():
+        schema = schema.replace(f'<label name="{old}">', f'<label name="{new}">')
+        vertices = vertices.replace(f",{old},", f",{new},")
+        edges = edges.replace(f",{old},", f",{new},")
+    plan = workspace.ges_plan(
+        schema_path=workspace.write("schema.xml", schema),
+        vertexset_path=workspace.write("v.csv", vertices),
+        edgeset_path=workspace.write("e.csv", edges),
+    )
+    run = workspace.run(plan)
+    plain = Workspace(tmp_path / "plain", store_backend)  # ges_movie's own bad lines, no more
+    try:
+        assert run.failed() == plain.ges_movie().failed()
+        assert workspace.store.count_rows() == plain.store.count_rows()
+        return workspace.store, weighted_edges(plain.store, "rate")
+    finally:
+        drop_store(plain.store)
+
+
+def test_label_names_with_braces_quotes_and_percent(odd_movie):
+    store, plain_weighted = odd_movie
+    names = ids(q(store, sort=[{"property": "Name"}, {"property": "id"}]))
+    # one sort over both labels: "Ada L", "Eric M", "Heat", "Lethal Weapon", "Up", "Vivian W"
+    assert names == ["Ada", "Eric", "Heat", "Lethal Weapon", "Up", "Vivian"]
+    column = resolve_index(stored_schema(store), "vertices", ODD["movie"], "Year")
+    name = create_index(store, "vertices", ODD["movie"], column)
+    assert list_indexes(store) == [
+        {"name": name, "target": "vertices", "label": ODD["movie"], "column": column}
+    ]
+    assert weighted_edges(store, ODD["rate"]) == plain_weighted
+    assert any(w != 1.0 for *_, w in plain_weighted)

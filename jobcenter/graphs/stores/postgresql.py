@@ -94,8 +94,10 @@ def _lock_key(schema: str) -> int:
 
 
 def _sql_text(text: str) -> str:
-    """``text`` as an SQL string literal in a statement sent without parameters."""
-    return "'" + text.replace("'", "''") + "'"
+    """``text`` as an SQL string literal in a statement template (``pgsql.SQL(...).format``:
+    braces doubled) sent without parameters. Label names may hold any of ``'{}%``."""
+    quoted = "'" + text.replace("'", "''") + "'"
+    return quoted.replace("{", "{{").replace("}", "}}")
 
 
 def _sql_text_p(text: str) -> str:
