@@ -12,6 +12,7 @@ import psycopg
 import pyarrow as pa
 import pytest
 
+from jobcenter.graphs.indexes import index_name
 from jobcenter.graphs.stores.base import (
     Columns,
     GraphStore,
@@ -209,6 +210,40 @@ def test_edge_batches_continue_the_edge_ids_whatever_the_policy(store):
         ("b", "b", "g", None),
         ("a", "a", "h", None),
     ]
+
+
+def test_a_first_load_keeps_the_indexes_and_readers_never_wait(store):
+    """The first edges of a graph (which the PostgreSQL store loads into a table of their own
+    and swaps in at commit): the edge indexes made before are there after, a reader during
+    the load sees the graph as it was without waiting, a rolled back load leaves it so."""
+    store.begin(width=1, schema={}, parallel_edge="ignore")
+    store.ensure_endpoint_index()
+    store.add_vertices([(1, "", "a", "n", None), (2, "", "b", "n", None)])
+    store.commit(job_id="a", summary={})
+    name = index_name("edges", "e", 0)
+    store.create_label_index("edges", "e", 0, name)
+    reader = reopen(store)
+    batch = RowBatch([("e", 1, 2, 7.5)])
+    batch.add(Columns([Same("e"), pa.array([2, 1]), pa.array([1, 1]), pa.array([1.0, 2.0])], 2))
+    for job in ("b", "c"):
+        store.begin(width=1, schema={})
+        store.add_edge_batch(batch)
+        started = time.monotonic()
+        assert reader.counts()["edges"] == {}
+        assert time.monotonic() - started < 2
+        if job == "b":
+            store.rollback()
+            assert store.edges() == [] and store.label_indexes() == [(name, "e")]
+        else:
+            store.commit(job_id=job, summary={})
+    assert reader.edges() == [("a", "b", "e", 7.5), ("b", "a", "e", 1.0), ("a", "a", "e", 2.0)]
+    assert store.label_indexes() == [(name, "e")]
+    store.begin(width=1, schema={}, parallel_edge="ignore")
+    store.ensure_endpoint_index()
+    assert store.add_edges([("f", 1, 2, None), ("f", 2, 2, None)]) == 1
+    store.commit(job_id="d", summary={})
+    assert reader.edges()[3:] == [("b", "b", "f", None)]
+    reader.close()
 
 
 def test_a_store_that_must_exist_is_never_created(tmp_path, store_backend):
