@@ -58,13 +58,14 @@ class ChunkedReading:
             return
         write = self._write_edges if spec.role == "edge" else self._write_vertices
         writer: BatchWriter | None = None
-        if spec.role == "edge" and self.index.in_memory:  # the store is the writer's alone
+        if self.index.in_memory:  # the store is the writer's alone (keys are looked up here)
 
             def write(fp: FileProgress, batch: RowBatch) -> None:
                 fp.successful_lines += len(batch)
                 writer.put(fp, batch)  # type: ignore[union-attr]
 
-            writer = BatchWriter(self._store_edges)
+            edges = spec.role == "edge"
+            writer = BatchWriter(self._store_edges if edges else self._store_vertices)
         if scan.bom:
             self._notes[index].append(
                 "the UTF-8 byte order mark (BOM) at the start of the file was skipped"

@@ -303,9 +303,13 @@ class Loader(ChunkedReading):
                 raise
 
     def _write_vertices(self, fp: FileProgress, batch: RowBatch) -> None:
+        self._store_vertices(fp, batch)
+        fp.successful_lines += len(batch)
+
+    def _store_vertices(self, fp: FileProgress, batch: RowBatch) -> None:
+        """The store side of :meth:`_write_vertices` (on the writer thread, when there is one)."""
         self.store.add_vertex_batch(batch)
         self.index.written()
-        fp.successful_lines += len(batch)
         self.vertices_added += len(batch)
 
     def _write_edges(self, fp: FileProgress, batch: RowBatch) -> None:
