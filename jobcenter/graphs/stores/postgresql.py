@@ -919,7 +919,20 @@ def _plain(column: Any, n: int = 0) -> pa.Array:
         return pa.repeat(column.value, n)
     if isinstance(column, pa.Array):
         return column
+    if type(column) is range and column.step == 1:
+        return _numbers(column.start, len(column))
     return pa.array(column)
+
+
+_COUNTING = [pa.array(range(1 << 16), pa.int64())]
+
+
+def _numbers(first: int, n: int) -> pa.Array:
+    """``first, first + 1, ...`` (``n`` of them), computed by Arrow (``pa.array(range())``
+    takes a Python int per number)."""
+    while len(_COUNTING[0]) < n:
+        _COUNTING[0] = pa.concat_arrays([_COUNTING[0], pc.add(_COUNTING[0], len(_COUNTING[0]))])
+    return pc.add(_COUNTING[0].slice(0, n), first)
 
 
 def _json_values(values: list) -> pa.Array:
@@ -947,11 +960,14 @@ def _json_column(column: Any, n: int) -> pa.Array:
     if pa.types.is_integer(kind):
         return pc.cast(column, pa.string())
     if pa.types.is_floating(kind):
+        text = pc.cast(column, pa.string())
+        # Only a whole number (printed without a point, or with "e+") may need more than
+        # Arrow's text: the rest is Python's digits, in value and scale.
+        if not pc.any(pc.match_substring_regex(text, r"^-?[0-9]+$|e\+")).as_py():
+            return text
         whole = pc.and_(pc.equal(pc.floor(column), column), pc.less(pc.abs(column), 1e16))
         as_int = pc.cast(pc.cast(pc.if_else(whole, column, 0.0), pa.int64()), pa.string())
-        return pc.if_else(
-            whole, pc.binary_join_element_wise(as_int, ".0", ""), pc.cast(column, pa.string())
-        )
+        return pc.if_else(whole, pc.binary_join_element_wise(as_int, ".0", ""), text)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         if pc.any(pc.match_substring_regex(column, _CONTROL)).as_py():
             return _json_values(column.to_pylist())
