@@ -9,7 +9,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import csv
-import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ from jobcenter.graphs.keyindex import ScopeKeys
 from jobcenter.graphs.plan import FileProgress, FileSpec, ImportAborted, ImportStopped, Reason
 from jobcenter.graphs.reading import FileScan, RawLines, is_utf8, parse_error
 from jobcenter.graphs.rows import LineError, RowBuilder, first_line, lines_of, rows_scope
+from jobcenter.graphs.stores.base import RowBatch
 from jobcenter.graphs.values import BadValue
 from jobcenter.graphs.writer import BatchWriter
 
@@ -31,7 +31,7 @@ class ChunkedReading:
     ``fail``, ``_reader``, ``_write_*``, ``_finish_file``...)."""
 
     batch_rows: int
-    _batch: list[tuple]
+    _batch: RowBatch
     _count: int
 
     def _load_columnar(
@@ -58,13 +58,14 @@ class ChunkedReading:
             return
         write = self._write_edges if spec.role == "edge" else self._write_vertices
         writer: BatchWriter | None = None
-        if spec.role == "edge" and self.index.in_memory:  # the store is the writer's alone
+        if self.index.in_memory:  # the store is the writer's alone (keys are looked up here)
 
-            def write(fp: FileProgress, batch: list[tuple]) -> None:
+            def write(fp: FileProgress, batch: RowBatch) -> None:
                 fp.successful_lines += len(batch)
                 writer.put(fp, batch)  # type: ignore[union-attr]
 
-            writer = BatchWriter(self._store_edges)
+            edges = spec.role == "edge"
+            writer = BatchWriter(self._store_edges if edges else self._store_vertices)
         if scan.bom:
             self._notes[index].append(
                 "the UTF-8 byte order mark (BOM) at the start of the file was skipped"
@@ -98,7 +99,7 @@ class ChunkedReading:
         fp: FileProgress,
         chunks: Chunks,
         build: RowBuilder,
-        write: Callable[[FileProgress, list[tuple]], None],
+        write: Callable[[FileProgress, RowBatch], None],
         rows: columnar.Rows,
     ) -> None:
         """:meth:`_stream` over byte chunks: the ordinary lines of a chunk go through ``rows``
@@ -155,7 +156,7 @@ class ChunkedReading:
             self._count += 1
             return True
 
-        self._batch = []
+        self._batch = RowBatch()
         self._count = 0  # records since the last checkpoint
         try:
             while True:
@@ -179,18 +180,18 @@ class ChunkedReading:
             fp.successful_lines += len(self._batch)
             raise
         finally:
-            self._batch = []
+            self._batch = RowBatch()
 
     def _flush(
         self,
         fp: FileProgress,
-        write: Callable[[FileProgress, list[tuple]], None],
+        write: Callable[[FileProgress, RowBatch], None],
         read: int | None,
     ) -> None:
         """End of a slice of records: write the batch, publish, stop if asked."""
         if self._batch:
             write(fp, self._batch)
-            self._batch = []
+            self._batch = RowBatch()
         self._count = 0
         self._checkpoint_bytes(fp, read)
 
@@ -202,7 +203,7 @@ class ChunkedReading:
         rows: columnar.Rows,
         delimiter: str,
         build: RowBuilder,
-        write: Callable[[FileProgress, list[tuple]], None],
+        write: Callable[[FileProgress, RowBatch], None],
         record: Callable[[], bool],
         scope: str | None,
     ) -> None:
@@ -243,7 +244,7 @@ class ChunkedReading:
             """The ``n`` valid lines from ``made[p]`` into the batch; returns the next ``p``."""
             batch = self._batch
             if not vertex:
-                batch.extend(made[p : p + n])
+                batch.add(made.slice(p, n))
                 return p + n
             names = keys[p : p + n]  # type: ignore[index]
             if new.keys().isdisjoint(names) and taken.isdisjoint(names) and len(set(names)) == n:
@@ -251,15 +252,16 @@ class ChunkedReading:
                 vids = range(vid, vid + n)
                 new.update(zip(names, vids, strict=True))
                 self.index.next_vid = vid + n
-                batch.extend(map(operator.add, zip(vids), made[p : p + n]))
+                batch.add(made.slice(p, n).with_first(vids))
                 return p + n
+            rows = list(made.slice(p, n).rows())
             for q in range(p, p + n):
                 key = keys[q]  # type: ignore[index]
                 if key not in taken and key not in new:
                     vid = self.index.next_vid
                     new[key] = vid
                     self.index.next_vid = vid + 1
-                    batch.append((vid, *made[q]))
+                    batch.append((vid, *rows[q - p]))
                     continue
                 # a duplicate id: the per-line builder says so
                 raw = text[positions[q]].as_py()

@@ -11,7 +11,9 @@ the line. So what this module gets wrong can only be speed, never a result.
 
 Per run and per label: split the lines into fields (``split_pattern``), check the column count
 and the label, resolve keys (``index_in`` against the key index's keys), check and convert
-every property column, and zip the columns into rows.
+every property column; the valid lines' rows stay Arrow columns
+(:class:`~jobcenter.graphs.stores.base.Columns`), which a store writes as they are or turns
+into rows.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import compress, repeat
+from itertools import compress
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from jobcenter.graphs.schema import LabelDef, PropertyDef
+from jobcenter.graphs.stores.base import Columns, Same
 from jobcenter.graphs.values import BadValue, converter
 
 # The forms recognised per type: what both Python and pyarrow read, and always in range.
@@ -52,11 +55,11 @@ _NULL = pa.scalar(None, pa.string())
 @dataclass
 class Run:
     """What a run gave: ``positions`` of the lines that are valid (ascending, indexes into the
-    run), their ``rows`` and, for vertex lines, their ``keys``. Edge rows are store rows;
-    vertex rows lack their leading vid (given in file order by the loader)."""
+    run), their ``rows`` (as columns) and, for vertex lines, their ``keys``. Edge rows are
+    store rows; vertex rows lack their leading vid (given in file order by the loader)."""
 
     positions: list[int]
-    rows: list[tuple]
+    rows: Columns
     keys: list[str] | None = None
     invalid: list[int] = dataclasses.field(default_factory=list)  # the other lines
 
@@ -72,7 +75,7 @@ def supported(label: LabelDef) -> bool:
     return prop is not None and (prop.type in _KEY_FORMS or prop.type in _STRING_KEYS)
 
 
-def _values(column: pa.Array, prop: PropertyDef) -> tuple[list, pa.Array | None]:
+def _values(column: pa.Array, prop: PropertyDef) -> tuple[Any, pa.Array | None]:
     """The stored values of one property column and which are recognised (None: all)."""
     empty = pc.equal(column, "")
     kind = prop.type
@@ -83,11 +86,11 @@ def _values(column: pa.Array, prop: PropertyDef) -> tuple[list, pa.Array | None]
         ok = pc.match_substring_regex(column, f"^({form})?$")
         clean = pc.if_else(pc.and_(ok, pc.invert(empty)), column, _NULL)
         target = pa.int64() if kind in _INT_FORMS else pa.float64()
-        return pc.cast(clean, target).to_pylist(), ok
+        return pc.cast(clean, target), ok
     if kind == "bool":
         code = pc.index_in(column, value_set=pa.array(_BOOLS))
         ok = pc.or_(pc.is_valid(code), empty)
-        return pc.cast(pc.greater_equal(code, 4), pa.int64()).to_pylist(), ok
+        return pc.cast(pc.greater_equal(code, 4), pa.int64()), ok
     if kind == "enum":
         allowed = pa.array(list(prop.enum_values), pa.string())
         ok = pc.or_(pc.is_in(column, value_set=allowed), empty)
@@ -97,10 +100,10 @@ def _values(column: pa.Array, prop: PropertyDef) -> tuple[list, pa.Array | None]
         ok = pc.less_equal(pc.utf8_length(column), prop.max_length)
     else:
         ok = None
-    return pc.if_else(empty, _NULL, column).to_pylist(), ok
+    return pc.if_else(empty, _NULL, column), ok
 
 
-def _python_values(column: pa.Array, prop: PropertyDef) -> tuple[list, pa.Array | None]:
+def _python_values(column: pa.Array, prop: PropertyDef) -> tuple[Any, pa.Array | None]:
     """Types converted by their per-line converter, value by value (dates, lists, sets)."""
     convert = converter(prop)
     values: list = []
@@ -116,7 +119,10 @@ def _python_values(column: pa.Array, prop: PropertyDef) -> tuple[list, pa.Array 
         except BadValue:
             values.append(None)
             ok.append(False)
-    return values, (None if all(ok) else pa.array(ok, pa.bool_()))
+    flags = None if all(ok) else pa.array(ok, pa.bool_())
+    if all(type(v) is str or v is None for v in values):  # dates, lists as JSON text
+        return pa.array(values, pa.string()), flags
+    return values, flags
 
 
 def _and(a: pa.Array | None, b: pa.Array | None) -> pa.Array | None:
@@ -201,7 +207,7 @@ class Rows:
         """The run of one label's lines (``where`` they are in the run) and which of them
         are valid (None: all)."""
         if len(fields) == 0:
-            return Run([], [], [] if self.kind == "vertex" else None), None
+            return Run([], Columns([], 0), [] if self.kind == "vertex" else None), None
         name = part.label.name
         ok: pa.Array | None = None
         leading: list[Any] = []
@@ -214,10 +220,10 @@ class Rows:
             if form is not None:
                 ok = pc.and_(ok, pc.match_substring_regex(key, f"^({form})$"))
             keys = key.to_pylist()
-            leading = [repeat(scope), keys, repeat(name)]
+            leading = [Same(scope), key, Same(name)]
         else:
             assert self.ends is not None
-            leading = [repeat(name)]
+            leading = [Same(name)]
             (source, source_scope), (target, target_scope) = self.ends
             sources = pc.list_element(fields, source)
             targets = pc.list_element(fields, target)
@@ -228,36 +234,72 @@ class Rows:
                 ends = [self.lookup(source_scope, sources), self.lookup(target_scope, targets)]
             for vids in ends:
                 ok = _and(ok, pc.is_valid(vids))
-                leading.append(vids.to_pylist())
+                leading.append(vids)
         values: list[Any] = []
         for prop, column in zip(part.label.properties, part.props, strict=True):
             if column is None:
-                values.append(repeat(None))
+                values.append(Same(None))
                 continue
             got, good = _values(pc.list_element(fields, column), prop)
             values.append(got)
             ok = _and(ok, good)
-        values += [repeat(None)] * (self.width - len(part.label.properties))
-        rows = zip(*leading, *values, strict=False)  # repeat() columns are endless
+        values += [Same(None)] * (self.width - len(part.label.properties))
+        rows = Columns([*leading, *values], len(fields))
         if ok is None or pc.all(ok).as_py():
-            return Run(where.to_pylist(), list(rows), keys), None
+            return Run(where.to_pylist(), rows, keys), None
         flags = ok.to_pylist()
         positions = list(compress(where.to_pylist(), flags))
-        chosen = list(compress(rows, flags))
         kept = list(compress(keys, flags)) if keys is not None else None
-        return Run(positions, chosen, kept), ok
+        return Run(positions, rows.filter(pc.fill_null(ok, False)), kept), ok
 
 
 def _merge(runs: list[Run], vertex: bool) -> Run:
     """The runs of several labels as one, in line order."""
+    if not runs:
+        return Run([], Columns([], 0), [] if vertex else None)
     order = sorted(
         (position, k, n) for k, run in enumerate(runs) for n, position in enumerate(run.positions)
     )
+    starts = [0]
+    for run in runs:
+        starts.append(starts[-1] + run.rows.length)
+    picks = pa.array([starts[k] + n for _, k, n in order], pa.int64())
+    columns = [
+        _merged([run.rows.columns[i] for run in runs], [run.rows.length for run in runs], picks)
+        for i in range(len(runs[0].rows.columns))
+    ]
     return Run(
         [position for position, _, _ in order],
-        [runs[k].rows[n] for _, k, n in order],
+        Columns(columns, len(order)),
         [runs[k].keys[n] for _, k, n in order] if vertex else None,  # type: ignore[index]
     )
+
+
+def _merged(columns: list[Any], lengths: list[int], picks: pa.Array) -> Any:
+    """One column of several runs, its rows taken in ``picks`` order: an Arrow array when the
+    runs' values have one type, else a Python list."""
+    if all(type(c) is Same for c in columns) and len({c.value for c in columns}) == 1:
+        return columns[0]
+    types = {c.type for c in columns if isinstance(c, pa.Array)}
+    if len(types) <= 1 and all(type(c) is Same or isinstance(c, pa.Array) for c in columns):
+        kind = types.pop() if types else pa.array([columns[0].value]).type
+        try:
+            parts = [
+                _filled(c.value, n, kind) if type(c) is Same else c
+                for c, n in zip(columns, lengths, strict=True)
+            ]
+            return pc.take(pa.concat_arrays(parts), picks)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            pass
+    values: list[Any] = []
+    for c, n in zip(columns, lengths, strict=True):
+        values.extend(Columns([c], n).rows())
+    flat = [row[0] for row in values]
+    return [flat[i] for i in picks.to_pylist()]
+
+
+def _filled(value: Any, n: int, kind: pa.DataType) -> pa.Array:
+    return pa.nulls(n, kind) if value is None else pa.repeat(pa.scalar(value, kind), n)
 
 
 def key_form(label: LabelDef) -> str | None:

@@ -83,7 +83,7 @@ from jobcenter.graphs.rows import (
     lines_of,
 )
 from jobcenter.graphs.schema import GraphSchema
-from jobcenter.graphs.stores.base import GraphStore
+from jobcenter.graphs.stores.base import GraphStore, RowBatch
 from jobcenter.graphs.values import BadValue
 
 BATCH_ROWS = 20_000
@@ -120,7 +120,7 @@ class Loader(ChunkedReading):
         self._kept: list[int] = [0 for _ in plan.files]
         self._notes: list[list[str]] = [[] for _ in plan.files]  # said in the log, after counts
         self._raw_lines: RawLines | None = None  # the file being read, for failed lines' text
-        self._batch: list[tuple] = []  # rows accepted and not yet written (columnar path)
+        self._batch = RowBatch()  # rows accepted and not yet written (columnar path)
         self._count = 0  # records since the last checkpoint (columnar path)
 
     # -- failures --------------------------------------------------------------------------
@@ -246,7 +246,7 @@ class Loader(ChunkedReading):
         fp: FileProgress,
         handle: Any,
         build: RowBuilder,
-        write: Callable[[FileProgress, list[tuple]], None],
+        write: Callable[[FileProgress, RowBatch], None],
     ) -> None:
         """Read a file record by record: ``build`` turns a line into a store row or raises
         :class:`LineError`/:class:`BadValue`; good rows go to the store in batches."""
@@ -284,7 +284,7 @@ class Loader(ChunkedReading):
                             line = first_line(last, row)
                             self.fail(index, fp, line, last, exc.reason, exc.message)
                     if batch:
-                        write(fp, batch)
+                        write(fp, RowBatch(batch))
                         batch = []
                         append = batch.append
                     self._checkpoint(fp, handle)
@@ -296,23 +296,27 @@ class Loader(ChunkedReading):
                 self.fail(index, fp, last, last, Reason.MALFORMED, parse_error(exc))
             except UnicodeDecodeError:  # the file fails as a whole; its accepted lines stay
                 if batch:  # (their keys are in the index already)
-                    write(fp, batch)
+                    write(fp, RowBatch(batch))
                 raise
             except ImportAborted:  # nothing is written; the lines of this batch were valid
                 fp.successful_lines += len(batch)
                 raise
 
-    def _write_vertices(self, fp: FileProgress, batch: list[tuple]) -> None:
-        self.store.add_vertices(batch)
-        self.index.written()
+    def _write_vertices(self, fp: FileProgress, batch: RowBatch) -> None:
+        self._store_vertices(fp, batch)
         fp.successful_lines += len(batch)
+
+    def _store_vertices(self, fp: FileProgress, batch: RowBatch) -> None:
+        """The store side of :meth:`_write_vertices` (on the writer thread, when there is one)."""
+        self.store.add_vertex_batch(batch)
+        self.index.written()
         self.vertices_added += len(batch)
 
-    def _write_edges(self, fp: FileProgress, batch: list[tuple]) -> None:
+    def _write_edges(self, fp: FileProgress, batch: RowBatch) -> None:
         fp.successful_lines += len(batch)
         self._store_edges(fp, batch)
 
-    def _store_edges(self, fp: FileProgress, batch: list[tuple]) -> None:
+    def _store_edges(self, fp: FileProgress, batch: RowBatch) -> None:
         """The store side of :meth:`_write_edges` (on the writer thread, when there is one)."""
         rows = batch
         override = self.plan.parallel_edge == "override"
@@ -320,10 +324,10 @@ class Loader(ChunkedReading):
             # One statement deletes the edges a batch replaces, the next inserts the batch, so
             # within a batch the last line of an edge must win before they run.
             identity = (lambda r: r[1:3]) if self.plan.ignore_label else (lambda r: r[:3])
-            last = {identity(row): row for row in batch}
+            last = {identity(row): row for row in batch.rows()}
             if len(last) != len(batch):
-                rows = list(last.values())
-        ignored = self.store.add_edges(rows)  # override: the stored edges it replaced
+                rows = RowBatch(list(last.values()))
+        ignored = self.store.add_edge_batch(rows)  # override: the stored edges it replaced
         if override:
             # Every line adds its edge and removes the edges it replaces: those of the graph
             # (deleted) and earlier lines of its batch (never inserted), so the counts do not

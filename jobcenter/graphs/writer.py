@@ -15,7 +15,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-Write = Callable[[Any, list[tuple]], None]
+from jobcenter.graphs.stores.base import RowBatch
+
+Write = Callable[[Any, RowBatch], None]
 
 
 class BatchWriter:
@@ -24,7 +26,7 @@ class BatchWriter:
 
     def __init__(self, write: Write) -> None:
         self.write = write
-        self.queue: queue.Queue[tuple[Any, list[tuple]] | None] = queue.Queue(self.DEPTH)
+        self.queue: queue.Queue[tuple[Any, RowBatch] | None] = queue.Queue(self.DEPTH)
         self.error: BaseException | None = None  # raised once in the loader's thread
         self.failed = False  # a write failed: the batches after it are not written
         self.thread = threading.Thread(target=self._work, name="jobcenter-store-writer")
@@ -42,7 +44,7 @@ class BatchWriter:
                 except BaseException as exc:  # raised again in the loader's thread
                     self.error, self.failed = exc, True
 
-    def put(self, fp: Any, batch: list[tuple]) -> None:
+    def put(self, fp: Any, batch: RowBatch) -> None:
         self._raise()
         self.queue.put((fp, batch))
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from jobcenter.graphs import chunks, columnar, loader
 from jobcenter.graphs.formats import graphscope
 from jobcenter.graphs.plan import ImportAborted
-from tests.graphs.conftest import Run, Workspace
+from tests.graphs.conftest import Run, Workspace, drop_store
 
 RANDOM = settings(
     max_examples=60,
@@ -139,14 +139,17 @@ def observe(run: Run, error: BaseException | None, workspace: Workspace) -> str:
     return repr(seen).replace(str(workspace.root), "ROOT")
 
 
-def import_both(tmp: Path, make_plan, options: dict, *, chunk_bytes: int, batch: int) -> tuple:
-    """The same plan through the columnar and the per-line path, each into a store of its own."""
+def import_both(
+    tmp: Path, make_plan, options: dict, *, chunk_bytes: int, batch: int, backend: str = "sqlite"
+) -> tuple:
+    """The same plan through the columnar and the per-line path, each into a store of its own
+    (of ``backend``)."""
     seen = []
     kept = loader.COLUMNAR, loader.BATCH_ROWS, chunks.CHUNK_BYTES
     try:
         for columnar in (True, False):
             loader.COLUMNAR, loader.BATCH_ROWS, chunks.CHUNK_BYTES = columnar, batch, chunk_bytes
-            workspace = Workspace(Path(tempfile.mkdtemp(dir=tmp)))
+            workspace = Workspace(Path(tempfile.mkdtemp(dir=tmp)), backend)
             try:
                 plan = make_plan(workspace)
                 run = Run(plan)
@@ -159,7 +162,7 @@ def import_both(tmp: Path, make_plan, options: dict, *, chunk_bytes: int, batch:
                     error = exc
                 seen.append(observe(run, error, workspace))
             finally:
-                workspace.store.close()
+                drop_store(workspace.store)
     finally:
         loader.COLUMNAR, loader.BATCH_ROWS, chunks.CHUNK_BYTES = kept
     return seen[0], seen[1]
@@ -208,6 +211,36 @@ def test_ges_files_give_the_same_result_through_both_paths(
 
     tmp = tmp_path_factory.mktemp("columnar")
     fast, reference = import_both(tmp, make_plan, options, chunk_bytes=chunk_bytes, batch=batch)
+    assert fast == reference
+
+
+@settings(RANDOM, max_examples=15)
+@given(
+    vertices=st.lists(vertex_line(), max_size=30),
+    edges=st.lists(edge_line(), max_size=30),
+    chunk_bytes=st.sampled_from([1, 40, 1 << 20]),
+    batch=st.sampled_from([1, 3, 20_000]),
+    setup=run_options(),
+)
+def test_ges_files_give_the_same_stored_graph_on_the_postgresql_store(
+    tmp_path_factory, vertices, edges, chunk_bytes, batch, setup
+):
+    """The PostgreSQL store writes the columnar path's Arrow columns as they are: the stored
+    graph is the one the per-line path's Python rows give."""
+    options, request = setup
+
+    def make_plan(workspace: Workspace):
+        return workspace.ges_plan(
+            schema_path=workspace.write("schema.xml", SCHEMA),
+            vertexset_path=workspace.write("v.csv", _file(vertices, b"\n")),
+            edgeset_path=workspace.write("e.csv", _file(edges, b"\n")),
+            **request,
+        )
+
+    tmp = tmp_path_factory.mktemp("columnar")
+    fast, reference = import_both(
+        tmp, make_plan, options, chunk_bytes=chunk_bytes, batch=batch, backend="postgresql"
+    )
     assert fast == reference
 
 

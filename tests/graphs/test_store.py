@@ -9,9 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+import pyarrow as pa
 import pytest
 
-from jobcenter.graphs.stores.base import GraphStore, StoreError, StoreMissing
+from jobcenter.graphs.indexes import index_name
+from jobcenter.graphs.stores.base import (
+    Columns,
+    GraphStore,
+    RowBatch,
+    Same,
+    StoreError,
+    StoreMissing,
+)
 from jobcenter.graphs.stores.sqlite import SqliteStore, delete_store, store_counts
 from tests.graphs.conftest import both_stores, drop_store, new_store
 
@@ -119,6 +128,122 @@ def test_values_keep_their_types_and_odd_characters(store):
     store.commit(job_id="a", summary={})
     assert store.vertices() == [("k\\ey", "l\nabel", *values)]
     assert store.find_vid("s\tcope", "k\\ey") == 1
+
+
+FLOATS = [5.0, -0.0, 12.5, 0.1 + 0.2, 1e15, 1e16, 1.5e16, 123456789012345.6, 2.0**53 + 2]
+FLOATS += [1e-4, 1e-5, 2.5e-7, 1e300, -1e-300, -7.0, 99999999999999.9, None]
+TEXTS = ['quo"te', "back\\slash", '\\"both\\\\', "\u00e9\u6f22\U0001f600", ",comma", "", None]
+TEXTS += ["plain", "a;b", "  spaced  "]
+CONTROLS = ["tab\there", "new\nline", "bell\x07", "esc\x1b[0m", None, "ok", "cr\r", "", "x", "y"]
+
+
+def _typed(rows: list[tuple]) -> list[tuple]:
+    """Rows with each value's type, so that 5 and 5.0 differ."""
+    return [tuple((type(v).__name__, v) for v in row) for row in rows]
+
+
+def test_arrow_columns_are_stored_as_the_same_python_rows_would_be(store):
+    """A batch's Arrow pieces (the columnar path's) store the values its Python rows would,
+    type for type, and pieces keep their order."""
+    n = len(FLOATS)
+    ints = [7, -(2**62), 0, None, 2**62, -1, 1, None, 5, 6, 7, 8, 9, 10, 11, 12, 13][:n]
+    texts = (TEXTS * 2)[:n]
+    controls = (CONTROLS * 2)[:n]
+    keys = [f"k{i}" for i in range(n)]
+    columns = Columns(
+        [
+            range(1, n + 1),
+            Same(""),
+            pa.array(keys),
+            Same("l"),
+            pa.array(ints, pa.int64()),
+            pa.array(FLOATS, pa.float64()),
+            pa.array(texts, pa.string()),
+            pa.array(controls, pa.string()),
+            Same(None),
+            Same("same"),
+            pa.nulls(n),
+        ],
+        n,
+    )
+    rows = [
+        (n + 1 + i, "", f"r{i}", "l", ints[i], FLOATS[i], texts[i], controls[i], None, "same", None)
+        for i in range(n)
+    ]
+    batch = RowBatch()
+    batch.add(columns.slice(0, 5))
+    batch.append(rows[0])
+    batch.add(columns.slice(5, n - 5))
+    for row in rows[1:]:
+        batch.append(row)
+    store.begin(width=7, schema={})
+    store.add_vertex_batch(batch)
+    store.commit(job_id="a", summary={})
+    stored = store.vertices()
+    assert [v[0] for v in stored] == keys + [f"r{i}" for i in range(n)]
+    assert _typed([v[2:] for v in stored[:n]]) == _typed([v[2:] for v in stored[n:]])
+    assert stored[n][2:] == rows[0][4:]  # and the rows' values as they were
+
+
+def test_edge_batches_continue_the_edge_ids_whatever_the_policy(store):
+    """Edges written from Arrow in one import, then edges of other policies and imports:
+    every edge is there once, in insertion order."""
+    store.begin(width=1, schema={})
+    store.add_vertices([(1, "", "a", "n", None), (2, "", "b", "n", None)])
+    batch = RowBatch()
+    batch.add(Columns([Same("e"), pa.array([1, 2]), pa.array([2, 1]), pa.array([1.5, None])], 2))
+    assert store.add_edge_batch(batch) == 0
+    store.commit(job_id="a", summary={})
+    store.begin(width=1, schema={}, parallel_edge="override", ignore_label=True)
+    store.ensure_endpoint_index()
+    assert store.add_edges([("f", 1, 2, 3.0)]) == 1  # replaces (a, b)
+    store.commit(job_id="b", summary={})
+    store.begin(width=1, schema={})
+    store.add_edges([("g", 2, 2, None)])
+    store.commit(job_id="c", summary={})
+    store.begin(width=1, schema={}, parallel_edge="ignore", ignore_label=False)
+    assert store.add_edges([("h", 1, 1, None)]) == 0
+    store.commit(job_id="d", summary={})
+    assert store.edges() == [
+        ("b", "a", "e", None),
+        ("a", "b", "f", 3.0),
+        ("b", "b", "g", None),
+        ("a", "a", "h", None),
+    ]
+
+
+def test_a_first_load_keeps_the_indexes_and_readers_never_wait(store):
+    """The first edges of a graph (which the PostgreSQL store loads into a table of their own
+    and swaps in at commit): the edge indexes made before are there after, a reader during
+    the load sees the graph as it was without waiting, a rolled back load leaves it so."""
+    store.begin(width=1, schema={}, parallel_edge="ignore")
+    store.ensure_endpoint_index()
+    store.add_vertices([(1, "", "a", "n", None), (2, "", "b", "n", None)])
+    store.commit(job_id="a", summary={})
+    name = index_name("edges", "e", 0)
+    store.create_label_index("edges", "e", 0, name)
+    reader = reopen(store)
+    batch = RowBatch([("e", 1, 2, 7.5)])
+    batch.add(Columns([Same("e"), pa.array([2, 1]), pa.array([1, 1]), pa.array([1.0, 2.0])], 2))
+    for job in ("b", "c"):
+        store.begin(width=1, schema={})
+        store.add_edge_batch(batch)
+        started = time.monotonic()
+        assert reader.counts()["edges"] == {}
+        assert time.monotonic() - started < 2
+        if job == "b":
+            store.rollback()
+            assert store.edges() == [] and store.label_indexes() == [(name, "e")]
+        else:
+            store.commit(job_id=job, summary={})
+    assert reader.edges() == [("a", "b", "e", 7.5), ("b", "a", "e", 1.0), ("a", "a", "e", 2.0)]
+    assert store.label_indexes() == [(name, "e")]
+    store.begin(width=1, schema={}, parallel_edge="ignore")
+    store.ensure_endpoint_index()
+    assert store.add_edges([("f", 1, 2, None), ("f", 2, 2, None)]) == 1
+    store.commit(job_id="d", summary={})
+    assert reader.edges()[3:] == [("b", "b", "f", None)]
+    reader.close()
 
 
 def test_a_store_that_must_exist_is_never_created(tmp_path, store_backend):

@@ -17,6 +17,11 @@ The data model every backend keeps:
 
 Values: integers and floats as numbers, bool as 0/1, dates as ISO text, list and set values as
 JSON arrays (text), absent values as NULL.
+
+The loader hands rows over in a :class:`RowBatch`: pieces of Arrow columns (the lines the
+columnar path built) and lists of Python rows (the lines built one by one), in line order. A
+backend that writes from Arrow (PostgreSQL's ``COPY``) takes the columns as they are; the
+others take Python rows through :meth:`RowBatch.rows` (the default ``add_*_batch``).
 """
 
 from __future__ import annotations
@@ -25,8 +30,12 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from itertools import chain, compress, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from jobcenter.graphs.plan import ParallelEdge
 
@@ -50,6 +59,107 @@ Counts = dict[str, dict[str, int]]  # {"vertices": {label: n}, "edges": {label: 
 # A validated filtered query, jobcenter.graphs.query.QuerySpec (not imported here: query.py
 # reads through the stores, so the stores do not import it).
 QuerySpec = Any
+
+
+# A column of :class:`Columns`: an Arrow array, a Python list (values of mixed types), a
+# ``range`` (vids given in one go) or :class:`Same` (one value in every row).
+Column = Any
+
+
+class Same:
+    """One value in every row of a column (a label, a scope; None: an absent property)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class Columns:
+    """Store rows as columns, ``length`` rows (see :data:`Column`)."""
+
+    __slots__ = ("columns", "length")
+
+    def __init__(self, columns: list[Column], length: int) -> None:
+        self.columns = columns
+        self.length = length
+
+    def slice(self, start: int, length: int) -> Columns:
+        if start == 0 and length == self.length:
+            return self
+        end = start + length
+        return Columns(
+            [c if type(c) is Same else c[start:end] for c in self.columns],  # arrays: zero-copy
+            length,
+        )
+
+    def filter(self, mask: pa.Array) -> Columns:
+        """The rows where ``mask`` (an Arrow bool array without nulls) is true."""
+        flags: list[bool] | None = None
+        out: list[Column] = []
+        for c in self.columns:
+            if type(c) is Same:
+                out.append(c)
+            elif isinstance(c, pa.Array):
+                out.append(pc.filter(c, mask))
+            else:
+                flags = mask.to_pylist() if flags is None else flags
+                out.append(list(compress(c, flags)))
+        return Columns(out, pc.sum(pc.cast(mask, pa.int64())).as_py() or 0)
+
+    def with_first(self, column: Column) -> Columns:
+        """These rows with ``column`` in front (a vertex row's vid)."""
+        return Columns([column, *self.columns], self.length)
+
+    def rows(self) -> Iterator[tuple]:
+        """The rows as Python tuples (column by column, as the columnar path always built them)."""
+        columns = [
+            repeat(c.value, self.length)
+            if type(c) is Same
+            else c.to_pylist()
+            if isinstance(c, pa.Array)
+            else c
+            for c in self.columns
+        ]
+        return zip(*columns, strict=False)
+
+
+class RowBatch:
+    """The rows of one store write, in order: pieces of :class:`Columns` and lists of Python
+    rows (``append`` adds to the last list)."""
+
+    __slots__ = ("_tail", "pieces", "size")
+
+    def __init__(self, rows: list[tuple] | None = None) -> None:
+        self.pieces: list[Columns | list[tuple]] = []
+        self._tail: list[tuple] | None = None
+        self.size = 0
+        if rows:
+            self.pieces.append(rows)
+            self._tail = rows
+            self.size = len(rows)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def append(self, row: tuple) -> None:
+        if self._tail is None:
+            self._tail = []
+            self.pieces.append(self._tail)
+        self._tail.append(row)
+        self.size += 1
+
+    def add(self, columns: Columns) -> None:
+        if columns.length:
+            self.pieces.append(columns)
+            self._tail = None
+            self.size += columns.length
+
+    def rows(self) -> list[tuple]:
+        """Every row as a Python tuple (the default adapter of the stores that take rows)."""
+        if len(self.pieces) == 1 and type(self.pieces[0]) is list:
+            return self.pieces[0]
+        return list(chain.from_iterable(p if type(p) is list else p.rows() for p in self.pieces))
 
 
 class GraphStore(ABC):
@@ -249,6 +359,14 @@ class GraphStore(ABC):
         """``(label, src, dst, p0..)`` rows. Returns, under ``ignore``, how many rows changed
         nothing (the edge existed); under ``override``, how many stored edges the rows
         replaced (removed first); under ``allow``, 0."""
+
+    def add_vertex_batch(self, batch: RowBatch) -> None:
+        """:meth:`add_vertices` of a batch (a backend that writes Arrow columns overrides it)."""
+        self.add_vertices(batch.rows())
+
+    def add_edge_batch(self, batch: RowBatch) -> int:
+        """:meth:`add_edges` of a batch (the same)."""
+        return self.add_edges(batch.rows())
 
     @abstractmethod
     def commit(self, *, job_id: str, summary: dict[str, Any]) -> None:

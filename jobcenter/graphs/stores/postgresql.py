@@ -17,7 +17,9 @@ numeric, and a label-property index on a column serves its queries. List and set
 kept as their JSON text (a jsonb string), as the SQLite store keeps them.
 
 Writes: an import runs on the store's own connection (never Django's) in one transaction, its
-batches written with ``COPY``, so that a cancel, an error-threshold abort or a crash leaves the
+batches written with ``COPY ... (FORMAT csv)`` straight from the loader's Arrow columns (the CSV
+made by Arrow's writer, property values turned into JSON text column by column: no Python
+object per line), so that a cancel, an error-threshold abort or a crash leaves the
 graph as it was; the import record commits with the data. Two writers of one graph exclude each
 other with a session advisory lock on the graph (across machines: it lives in the server).
 Property columns a write needs are added before its transaction (an ``ALTER TABLE`` inside it
@@ -40,15 +42,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict
 
 from jobcenter.graphs.plan import ParallelEdge
 from jobcenter.graphs.stores import sqlite as sqlite_backup
 from jobcenter.graphs.stores.base import (
+    Columns,
     EdgeStream,
     GraphStore,
     QuerySpec,
+    RowBatch,
+    Same,
     StoreError,
     StoreMissing,
 )
@@ -164,6 +172,8 @@ class PostgresStore(GraphStore):
         self._width = 0
         self._policy: ParallelEdge = "allow"
         self._ignore_label = True
+        self._next_eid: int | None = None  # the eid of the next edge COPY gives (allow)
+        self._fresh = False  # this write's edges go to a table of their own (see _edge_target)
         self._watcher: threading.Thread | None = None
         self._closed = threading.Event()
 
@@ -513,6 +523,8 @@ class PostgresStore(GraphStore):
             raise
         self._width = max(width, current)
         self._policy, self._ignore_label = parallel_edge, ignore_label
+        self._next_eid = None
+        self._fresh = False
 
     def clear(self) -> None:
         self.conn.execute(self._sql("DELETE FROM {s}.edge"))
@@ -551,22 +563,95 @@ class PostgresStore(GraphStore):
                     )
                 write(row)
 
-    def add_vertices(self, rows: Sequence[tuple]) -> None:
-        with self._batch():
-            self._add_vertices(rows)
+    def _copy_batch(self, statement: str, batch: RowBatch, lead: int, first: int | None) -> None:
+        """COPY ``batch`` in CSV made by Arrow (see :func:`_csv`); ``first``: the rows get a
+        leading column numbered from it (an edge's eid, a staged row's order)."""
+        with self.conn.cursor().copy(self._sql(statement + " FROM STDIN (FORMAT csv)")) as copy:
+            for piece in batch.pieces:
+                size = piece.length if type(piece) is Columns else len(piece)
+                if first is not None:
+                    column = range(first, first + size)
+                    first += size
+                    piece = (
+                        piece.with_first(column)
+                        if type(piece) is Columns
+                        else [(n, *row) for n, row in zip(column, piece, strict=True)]
+                    )
+                    data = _csv(piece, lead + 1)
+                else:
+                    data = _csv(piece, lead)
+                copy.write(data)
 
-    def _add_vertices(self, rows: Sequence[tuple]) -> None:
-        cols = "".join(f", p{i}" for i in range(self._width))
-        self._copy(f"COPY {{s}}.vertex(vid, scope, key, label{cols}) FROM STDIN", rows, 4)
+    def add_vertices(self, rows: Sequence[tuple]) -> None:
+        self.add_vertex_batch(RowBatch(list(rows)))
+
+    def add_vertex_batch(self, batch: RowBatch) -> None:
+        with self._batch():
+            cols = "".join(f", p{i}" for i in range(self._width))
+            self._copy_batch(f"COPY {{s}}.vertex(vid, scope, key, label{cols})", batch, 4, None)
 
     def add_edges(self, rows: Sequence[tuple]) -> int:
-        with self._batch():
-            return self._add_edges(rows)
+        return self.add_edge_batch(RowBatch(list(rows)))
 
-    def _add_edges(self, rows: Sequence[tuple]) -> int:
+    def add_edge_batch(self, batch: RowBatch) -> int:
+        if self._policy == "allow" and self._next_eid is None:
+            self._edge_target()
+        with self._batch():
+            return self._add_edges(batch)
+
+    def _edge_target(self) -> None:
+        """Where this write's edges go (allow): the eids are given here (the graph's only
+        writer holds its lock; the identity's nextval per row would cost more than the rest of
+        the row; commit moves the identity past them). The first edges of a graph without
+        any go to a new table without indexes, swapped in at commit once its indexes are built
+        (an index built once costs a third of one kept up row by row); readers meanwhile see
+        the old, empty table, and never wait but for the swap."""
+        self._next_eid = int(self._one("SELECT coalesce(max(eid), 0) + 1 FROM {s}.edge")[0])
+        if self._next_eid == 1 and not self._one("SELECT EXISTS (SELECT 1 FROM {s}.edge)")[0]:
+            self.conn.execute(self._sql("CREATE TABLE {s}.edge_load (LIKE {s}.edge)"))
+            self._fresh = True
+
+    def _swap_edges(self) -> None:
+        """The new edge table takes the old one's place, with the old one's indexes."""
+        indexes = self.conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s "
+            "AND tablename = 'edge' AND indexname <> 'edge_pkey' ORDER BY indexname",
+            (self.schema,),
+        ).fetchall()
+        self.conn.execute(
+            self._sql("ALTER TABLE {s}.edge_load ADD CONSTRAINT edge_load_pkey PRIMARY KEY (eid)")
+        )
+        for n, (name, definition) in enumerate(indexes):
+            head = re.match(r"CREATE (UNIQUE )?INDEX (\S+) ON (\S+)\.edge ", definition)
+            if head is None:
+                raise StoreError(f"graph store {self.schema}: index {name} cannot be rebuilt")
+            create = pgsql.SQL("CREATE " + (head.group(1) or "") + "INDEX {} ON {}.edge_load ")
+            self.conn.execute(
+                create.format(pgsql.Identifier(f"edge_load_{n}"), self._s)
+                + pgsql.SQL(definition[head.end() :])  # type: ignore[arg-type]
+            )
+        self.conn.execute(self._sql("DROP TABLE {s}.edge"))
+        self.conn.execute(self._sql("ALTER TABLE {s}.edge_load RENAME TO edge"))
+        self.conn.execute(self._sql("ALTER INDEX {s}.edge_load_pkey RENAME TO edge_pkey"))
+        for n, (name, _definition) in enumerate(indexes):
+            self.conn.execute(
+                pgsql.SQL("ALTER INDEX {}.{} RENAME TO {}").format(
+                    self._s, pgsql.Identifier(f"edge_load_{n}"), pgsql.Identifier(name)
+                )
+            )
+        self.conn.execute(
+            self._sql("ALTER TABLE {s}.edge ALTER COLUMN eid ADD GENERATED BY DEFAULT AS IDENTITY")
+        )
+        self._fresh = False
+
+    def _add_edges(self, rows: RowBatch) -> int:
         cols = "".join(f", p{i}" for i in range(self._width))
         if self._policy == "allow":
-            self._copy(f"COPY {{s}}.edge(label, src, dst{cols}) FROM STDIN", rows, 3)
+            assert self._next_eid is not None
+            first = self._next_eid
+            table = "edge_load" if self._fresh else "edge"
+            self._copy_batch(f"COPY {{s}}.{table}(eid, label, src, dst{cols})", rows, 3, first)
+            self._next_eid = first + len(rows)
             return 0
         # ignore / override: the batch goes to a staging table, then into the edges.
         props = "".join(f", p{i} jsonb" for i in range(self._width))
@@ -575,11 +660,7 @@ class PostgresStore(GraphStore):
             f"(n bigint, label text, src bigint, dst bigint{props}) ON COMMIT DROP"
         )
         self.conn.execute("TRUNCATE edge_batch")
-        self._copy(
-            f"COPY edge_batch(n, label, src, dst{cols}) FROM STDIN",
-            ((n, *row) for n, row in enumerate(rows)),
-            4,
-        )
+        self._copy_batch(f"COPY edge_batch(n, label, src, dst{cols})", rows, 3, 0)
         same = "e.src = b.src AND e.dst = b.dst" + (
             "" if self._ignore_label else " AND e.label = b.label"
         )
@@ -607,6 +688,16 @@ class PostgresStore(GraphStore):
         return len(rows) - int(inserted)
 
     def commit(self, *, job_id: str, summary: dict[str, Any]) -> None:
+        if self._fresh:
+            self._swap_edges()
+        if self._next_eid is not None and self._next_eid > 1:  # the identity goes on after
+            self.conn.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'eid'), "
+                "greatest(%s, (SELECT last_value FROM pg_sequences "
+                "WHERE schemaname = %s AND sequencename = %s)), true)",
+                (f"{self.schema}.edge", self._next_eid - 1, self.schema, "edge_eid_seq"),
+            )  # the eids COPY gave
+        self._next_eid = None
         self.conn.execute(
             self._sql("INSERT INTO {s}.imports(job_id, summary, committed_at) VALUES (%s, %s, %s)"),
             (job_id, json.dumps(summary), time.time()),
@@ -619,6 +710,7 @@ class PostgresStore(GraphStore):
     def rollback(self) -> None:
         if self.conn.closed:
             return
+        self._fresh, self._next_eid = False, None  # (a new edge table goes with the rollback)
         if self.in_transaction:
             self.conn.execute("ROLLBACK")
             self.in_transaction = False
@@ -802,6 +894,88 @@ class PostgresStore(GraphStore):
 
         self._watcher = threading.Thread(target=watch, name="jobcenter-store-watch", daemon=True)
         self._watcher.start()
+
+
+_CSV = pcsv.WriteOptions(include_header=False)
+_CONTROL = r"[\x00-\x1f]"  # the characters JSON escapes as \uXXXX (or \n, \t...)
+
+
+def _csv(piece: Columns | list[tuple], lead: int) -> pa.Buffer:
+    """A batch's piece as COPY's CSV: ``lead`` plain columns (ints; texts always quoted, so
+    "" is an empty text), then the property values as jsonb text (NULL: unquoted empty)."""
+    if type(piece) is list:
+        columns = [list(column) for column in zip(*piece, strict=True)]
+        arrays = [_plain(c) for c in columns[:lead]] + [_json_values(c) for c in columns[lead:]]
+    else:
+        n = piece.length
+        arrays = [_plain(c, n) for c in piece.columns[:lead]]
+        arrays += [_json_column(c, n) for c in piece.columns[lead:]]
+    sink = pa.BufferOutputStream()
+    table = pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(arrays))])
+    pcsv.write_csv(table, sink, _CSV)
+    return sink.getvalue()
+
+
+def _plain(column: Any, n: int = 0) -> pa.Array:
+    if type(column) is Same:
+        return pa.repeat(column.value, n)
+    if isinstance(column, pa.Array):
+        return column
+    if type(column) is range and column.step == 1:
+        return _numbers(column.start, len(column))
+    return pa.array(column)
+
+
+_COUNTING = [pa.array(range(1 << 16), pa.int64())]
+
+
+def _numbers(first: int, n: int) -> pa.Array:
+    """``first, first + 1, ...`` (``n`` of them), computed by Arrow (``pa.array(range())``
+    takes a Python int per number)."""
+    while len(_COUNTING[0]) < n:
+        _COUNTING[0] = pa.concat_arrays([_COUNTING[0], pc.add(_COUNTING[0], len(_COUNTING[0]))])
+    return pc.add(_COUNTING[0].slice(0, n), first)
+
+
+def _json_values(values: list) -> pa.Array:
+    """Python values as jsonb text: a number as it prints, a text as its JSON string."""
+    return pa.array(
+        [None if v is None else json.dumps(v, ensure_ascii=False) for v in values], pa.string()
+    )
+
+
+def _json_column(column: Any, n: int) -> pa.Array:
+    """A property column as jsonb text, computed by Arrow for the types the columnar path
+    makes, as :func:`_json_values` would make it: an int as it prints; a float as Python's
+    ``repr`` (Arrow prints the same shortest digits, only a whole number below 1e16 needs its
+    ".0" so that it stays a float, the rest differ in notation only, not in value or scale); a
+    text as its JSON string."""
+    if type(column) is Same:
+        if column.value is None:
+            return pa.nulls(n, pa.string())
+        return pa.repeat(json.dumps(column.value, ensure_ascii=False), n)
+    if not isinstance(column, pa.Array):
+        return _json_values(list(column))
+    kind = column.type
+    if pa.types.is_null(kind):
+        return pa.nulls(len(column), pa.string())
+    if pa.types.is_integer(kind):
+        return pc.cast(column, pa.string())
+    if pa.types.is_floating(kind):
+        text = pc.cast(column, pa.string())
+        # Only a whole number (printed without a point, or with "e+") may need more than
+        # Arrow's text: the rest is Python's digits, in value and scale.
+        if not pc.any(pc.match_substring_regex(text, r"^-?[0-9]+$|e\+")).as_py():
+            return text
+        whole = pc.and_(pc.equal(pc.floor(column), column), pc.less(pc.abs(column), 1e16))
+        as_int = pc.cast(pc.cast(pc.if_else(whole, column, 0.0), pa.int64()), pa.string())
+        return pc.if_else(whole, pc.binary_join_element_wise(as_int, ".0", ""), text)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        if pc.any(pc.match_substring_regex(column, _CONTROL)).as_py():
+            return _json_values(column.to_pylist())
+        escaped = pc.replace_substring(pc.replace_substring(column, "\\", "\\\\"), '"', '\\"')
+        return pc.binary_join_element_wise('"', escaped, '"', "")
+    return _json_values(column.to_pylist())
 
 
 class _PostgresEdgeStream(EdgeStream):
