@@ -148,6 +148,19 @@ def algorithms(args: argparse.Namespace) -> None:
         imports[store_name] = Job.objects.filter(graph=graphs[store_name], type="import").latest(
             "created_at"
         )
+    for store_name in stores:  # what every job pays to open its graph's store
+        use_store(store_name)
+        opens = []
+        for _ in range(40):
+            started = time.perf_counter()
+            store = open_store(graphs[store_name])
+            store.data_version()
+            store.close()
+            opens.append(time.perf_counter() - started)
+        print(
+            f"{store_name} store: open, data_version(), close: median "
+            f"{statistics.median(opens) * 1000:.1f} ms of 40"
+        )
     use_store(stores[0])
     store = open_store(graphs[stores[0]])
     g, _ = build_graph(store)
