@@ -219,6 +219,14 @@ def main() -> None:
     ratio = statistics.median(
         t["rate"] / o["rate"] for o, t in zip(results["one"], results["two"], strict=True)
     )
+    per_line = med("one", "cpu_workers", True) + med("one", "cpu_server", True)
+    cores = os.cpu_count() or 1
+    ceiling = cores / per_line
+    print(
+        f"one import: {per_line * 1e6:.2f} ms of CPU per 1,000 lines (worker + server), "
+        f"{per_line * med('one', 'rate'):.2f} cores busy; {cores} cores give at most "
+        f"{ceiling:,.0f} lines/s in all = {ceiling / med('one', 'rate'):.2f}x one import alone"
+    )
     print(
         f"two at once / one alone, lines/s (median of the rounds' ratios): {ratio:.2f} "
         f"(target >= 1.6); load average now " + " / ".join(f"{x:.2f}" for x in os.getloadavg())
