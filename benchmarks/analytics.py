@@ -14,6 +14,12 @@ imported into a graph store; then, in the same run,
   with ``warm_after_job``, the call the worker's task makes; that load is timed apart), the
   next job, and a job on a worker that does not hold the graph (reads the store and builds).
 
+``--store sqlite|postgresql|both`` (``algorithms`` and ``query``): the graph store the graph is
+imported into and read from, through ``jobcenter.graphs.stores.factory`` as every job does
+(``postgresql``: a throwaway server, fsync off, as the test suite starts one; the job database
+stays SQLite); ``both``: the same graph imported into each, and each round measures both, in
+alternating order, against the same library call.
+
 ``query``: a graph of ``--vertices`` vertices (label n, int property v uniform in 0..999999,
 no edges); first page (100 rows) of ``v BETWEEN a AND b`` sorted by v, before and after an
 index job, timed on the store; then the whole query as a job.
@@ -24,7 +30,8 @@ means the peak does not grow with the graph.
 
 Run:
   .venv/bin/python benchmarks/analytics.py algorithms [--edges 1000000 --vertices 200000]
-  .venv/bin/python benchmarks/analytics.py query [--vertices 1000000]
+      [--store sqlite|postgresql|both]
+  .venv/bin/python benchmarks/analytics.py query [--vertices 1000000] [--store ...]
   .venv/bin/python benchmarks/analytics.py query-memory
 """
 
@@ -41,7 +48,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import REPO, django_in_tempdir
+from _setup import REPO, describe_run, django_in_tempdir
 
 SCHEMA = (
     '<?xml version="1.0"?><PMML version="3.0"><labels>'
@@ -97,7 +104,27 @@ def run_job(job) -> tuple[float, object]:
     return elapsed, job
 
 
+def stores_of(args: argparse.Namespace) -> list[str]:
+    """The graph stores to measure, in order. For the PostgreSQL one: a throwaway server (fsync
+    off, as the test suite starts one: tests/pgcluster.py), named before Django reads settings."""
+    stores = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
+    if "postgresql" in stores:
+        from tests.pgcluster import graph_store_server
+
+        os.environ["JOBCENTER_GRAPH_STORE_URL"] = graph_store_server()
+    return stores
+
+
+def use_store(name: str) -> None:
+    """Every store the code opens from now on is of backend ``name`` (read per call by
+    jobcenter.graphs.stores.factory)."""
+    from django.conf import settings
+
+    settings.JOBCENTER_GRAPH_STORE = name
+
+
 def algorithms(args: argparse.Namespace) -> None:
+    stores = stores_of(args)
     data = django_in_tempdir("jobcenter-bench-algo-")
     # First: it configures OpenMP for forked computations before igraph loads (as a worker).
     from jobcenter.graphs.resident import RESIDENT  # isort: skip
@@ -106,15 +133,36 @@ def algorithms(args: argparse.Namespace) -> None:
     import igraph as ig
 
     from jobcenter.graphs.build import build_graph
-    from jobcenter.graphs.stores.sqlite import SqliteStore
+    from jobcenter.graphs.stores.factory import open_store
     from jobcenter.jobs.models import Job
     from jobcenter.jobs.resident import warm_after_job
     from jobcenter.jobs.services import job_submit_algorithm
 
+    print(f"measured: {describe_run()}; graph stores: {', '.join(stores)}")
     request = write_graph(data / "imports" / "g", vertices=args.vertices, edges=args.edges)
-    graph = imported_graph(data, "g", request)
-    imported = Job.objects.filter(graph=graph, type="import").latest("created_at")
-    store = SqliteStore(graph.store_path)
+    graphs, imports = {}, {}
+    for store_name in stores:
+        use_store(store_name)
+        print(f"{store_name} store: ", end="")
+        graphs[store_name] = imported_graph(data, f"g-{store_name}", request)
+        imports[store_name] = Job.objects.filter(graph=graphs[store_name], type="import").latest(
+            "created_at"
+        )
+    for store_name in stores:  # what every job pays to open its graph's store
+        use_store(store_name)
+        opens = []
+        for _ in range(40):
+            started = time.perf_counter()
+            store = open_store(graphs[store_name])
+            store.data_version()
+            store.close()
+            opens.append(time.perf_counter() - started)
+        print(
+            f"{store_name} store: open, data_version(), close: median "
+            f"{statistics.median(opens) * 1000:.1f} ms of 40"
+        )
+    use_store(stores[0])
+    store = open_store(graphs[stores[0]])
     g, _ = build_graph(store)
     store.close()
     print(f"graph: {g.vcount()} vertices, {g.ecount()} edges; load {os.getloadavg()}")
@@ -124,47 +172,66 @@ def algorithms(args: argparse.Namespace) -> None:
         "connected_components": lambda: ig.GraphBase.connected_components(g, "weak"),
     }
     for name, call in library.items():
-        lib_times, loads, first, cold, warm = [], [], [], [], []
-        for _ in range(args.rounds):
+        lib_times: list[float] = []
+        times = {s: {"load": [], "first": [], "cold": [], "warm": []} for s in stores}
+        results = {}
+        for round_ in range(args.rounds):
             started = time.perf_counter()
             call()
             lib_times.append(time.perf_counter() - started)
-            # As a worker does after an import: load the new data, then the first job runs.
-            RESIDENT.clear()
-            started = time.perf_counter()
-            assert warm_after_job(imported.pk)
-            loads.append(time.perf_counter() - started)
-            elapsed, job = run_job(job_submit_algorithm(graph=graph, algorithm=name))
-            assert job.result["graph_loaded_from"] == "memory"
-            first.append(elapsed)
-            # A worker that does not hold the graph (memory budget, warming at start off).
-            RESIDENT.clear()
-            elapsed, job = run_job(job_submit_algorithm(graph=graph, algorithm=name))
-            assert job.result["graph_loaded_from"] == "store"
-            cold.append(elapsed)
-            elapsed, job = run_job(job_submit_algorithm(graph=graph, algorithm=name))
-            warm.append(elapsed)
+            for store_name in stores if round_ % 2 == 0 else stores[::-1]:
+                use_store(store_name)
+                graph, measured = graphs[store_name], times[store_name]
+                # As a worker does after an import: load the new data, then the first job runs.
+                RESIDENT.clear()
+                started = time.perf_counter()
+                assert warm_after_job(imports[store_name].pk)
+                measured["load"].append(time.perf_counter() - started)
+                elapsed, job = run_job(job_submit_algorithm(graph=graph, algorithm=name))
+                assert job.result["graph_loaded_from"] == "memory"
+                measured["first"].append(elapsed)
+                # A worker that does not hold the graph (memory budget, warming at start off).
+                RESIDENT.clear()
+                elapsed, job = run_job(job_submit_algorithm(graph=graph, algorithm=name))
+                assert job.result["graph_loaded_from"] == "store"
+                measured["cold"].append(elapsed)
+                elapsed, job = run_job(job_submit_algorithm(graph=graph, algorithm=name))
+                measured["warm"].append(elapsed)
+                results[store_name] = job.result["total"]
         base = statistics.median(lib_times)
 
         def cell(times: list[float], base: float = base) -> str:
             return f"{statistics.median(times):.3f}s ({statistics.median(times) / base:.2f}x)"
 
-        print(
-            f"{name}: library {base:.3f}s | first job after import {cell(first)} "
-            f"[loading after the import {statistics.median(loads):.3f}s] | "
-            f"next job {cell(warm)} | job on a worker without the graph {cell(cold)} | "
-            f"result rows {job.result['total']}"
-        )
+        for store_name in stores:
+            measured = times[store_name]
+            print(
+                f"{name}, {store_name} store: library {base:.3f}s | first job after import "
+                f"{cell(measured['first'])} [loading after the import "
+                f"{statistics.median(measured['load']):.3f}s] | next job {cell(measured['warm'])}"
+                f" | job on a worker without the graph {cell(measured['cold'])} | result rows "
+                f"{results[store_name]}"
+            )
+    print(f"load average now {os.getloadavg()}")
 
 
 def query(args: argparse.Namespace) -> None:
+    stores = stores_of(args)
     data = django_in_tempdir("jobcenter-bench-query-")
+    print(f"measured: {describe_run()}; graph stores: {', '.join(stores)}")
+    request = write_graph(data / "imports" / "q", vertices=args.vertices, edges=0)
+    for store_name in stores:
+        use_store(store_name)
+        print(f"{store_name} store:")
+        query_one(data, f"q-{store_name}", request)
+
+
+def query_one(data: Path, name: str, request: dict[str, str]) -> None:
     from jobcenter.graphs.query import explain, parse_query, run_query, stored_schema
-    from jobcenter.graphs.stores.sqlite import SqliteStore
+    from jobcenter.graphs.stores.factory import open_store
     from jobcenter.jobs.services import job_submit_index, job_submit_query
 
-    request = write_graph(data / "imports" / "q", vertices=args.vertices, edges=0)
-    graph = imported_graph(data, "q", request)
+    graph = imported_graph(data, name, request)
     raw = {
         "labels": ["n"],
         "filters": [{"property": "v", "predicate": "range", "values": [400_000, 600_000]}],
@@ -173,7 +240,7 @@ def query(args: argparse.Namespace) -> None:
     }
 
     def first_page() -> tuple[float, str]:
-        store = SqliteStore(graph.store_path)
+        store = open_store(graph)
         spec = parse_query(raw, stored_schema(store), max_limit=1_000_000)
         times = []
         for _ in range(5):
@@ -252,6 +319,12 @@ def main() -> None:
     parser.add_argument("--edges", type=int, default=1_000_000)
     parser.add_argument("--vertices", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--store",
+        choices=["sqlite", "postgresql", "both"],
+        default="sqlite",
+        help="the graph store (algorithms, query); both: each in the same run, rounds alternating",
+    )
     parser.add_argument("--data", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mode == "algorithms":

@@ -12,10 +12,15 @@ after every import. Then, rounds alternating, in the same run:
   moment this process sees the job finished (polled every 2 ms), and ``finished_at -
   created_at`` as the rows say.
 
+``--store sqlite|postgresql``: the graph store of the worker and of this process (through
+``jobcenter.graphs.stores.factory``); ``postgresql`` puts the graphs on the job database's server
+(``--database postgres``), else on a throwaway server (fsync off, as tests/pgcluster.py starts).
+
 Also: the worker's CPU time while idle for ``--idle`` seconds (what watching for new tasks costs).
 
 Run:
-  .venv/bin/python benchmarks/worker_wakeup.py [--database postgres] [--rounds 11]
+  .venv/bin/python benchmarks/worker_wakeup.py [--database postgres] [--store postgresql]
+      [--rounds 11]
 """
 
 from __future__ import annotations
@@ -55,12 +60,18 @@ def wait_terminal(job_id: str, timeout: float = 600) -> object:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--vertices", type=int, default=200_000)
     parser.add_argument("--edges", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--idle", type=float, default=10.0)
     args = parser.parse_args()
 
+    os.environ["JOBCENTER_GRAPH_STORE"] = args.store  # this process's and the worker's
+    if args.store == "postgresql" and args.database == "sqlite":
+        from tests.pgcluster import graph_store_server
+
+        os.environ["JOBCENTER_GRAPH_STORE_URL"] = graph_store_server()
     data = django_in_tempdir("jobcenter-bench-wakeup-", args.database)
     from analytics import write_graph
 
@@ -71,11 +82,11 @@ def main() -> None:
 
     from jobcenter.graphs.build import build_graph
     from jobcenter.graphs.services import graph_create
-    from jobcenter.graphs.stores.sqlite import SqliteStore
+    from jobcenter.graphs.stores.factory import open_store
     from jobcenter.jobs.services import job_submit_algorithm, job_submit_import
     from jobcenter.projects.services import project_create
 
-    print(f"measured: {describe_run()}")
+    print(f"measured: {describe_run()}; graph store {args.store}")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if connection.vendor == "postgresql":
         settings_dict = connection.settings_dict
@@ -105,7 +116,7 @@ def main() -> None:
             f"{time.perf_counter() - started:.1f}s"
         )
         graph.refresh_from_db()
-        store = SqliteStore(graph.store_path)
+        store = open_store(graph)
         g, _ = build_graph(store)
         store.close()
         print(f"graph: {g.vcount():,} vertices, {g.ecount():,} edges")
