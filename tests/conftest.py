@@ -24,6 +24,16 @@ def _no_graph_held_between_tests() -> Iterator[None]:
     RESIDENT.clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_kept_graph_store_connections(django_db_setup) -> Iterator[None]:
+    """The PostgreSQL graph store's kept connections end before the test database is dropped
+    (torn down before ``django_db_setup``, which it depends on)."""
+    yield
+    from jobcenter.graphs.stores.postgresql import close_kept_connections
+
+    close_kept_connections()
+
+
 @pytest.fixture(autouse=True)
 def _sqlite_store_when_marked(request: pytest.FixtureRequest) -> None:
     """Tests marked ``sqlite_store`` are about the SQLite store's files: they run on it

@@ -342,3 +342,62 @@ def test_a_kept_connection_the_server_dropped_is_replaced(tmp_path):
         assert PostgresStore.data_counts(location)[1] == (0, 0)
     finally:
         drop_store(store)
+
+
+def _backend(store: GraphStore) -> int:
+    return store.conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[attr-defined]
+
+
+def test_a_closed_stores_connection_serves_the_next_store_as_new(tmp_path):
+    """Opening a connection costs a job on a graph held in memory more than its work on the
+    store: a closed store leaves its connection to the next store of the thread, with the
+    session as new (settings reset, no advisory lock left), and one the server ended since is
+    replaced."""
+    from jobcenter.graphs.stores.postgresql import PostgresStore
+    from tests.pgcluster import graph_store_server
+
+    first = new_store("postgresql", tmp_path)
+    location = (first.conninfo, first.schema)  # type: ignore[attr-defined]
+    try:
+        pid = _backend(first)
+        first.conn.execute("SET enable_seqscan = off")  # type: ignore[attr-defined]
+        first.conn.execute("SELECT pg_advisory_lock(42)")  # type: ignore[attr-defined]
+        first.close()
+        second = PostgresStore.open(location, create=False)
+        assert _backend(second) == pid
+        assert second.conn.execute("SHOW enable_seqscan").fetchone() == ("on",)
+        with psycopg.connect(graph_store_server(), autocommit=True) as admin:
+            locks = admin.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = %s", (pid,)
+            ).fetchone()
+            assert locks == (0,)
+            second.close()
+            assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+        third = PostgresStore.open(location, create=False)
+        assert _backend(third) != pid
+        assert third.count_rows() == (0, 0)
+        third.close()
+    finally:
+        drop_store(first)
+
+
+def test_a_cancelled_stores_connection_is_not_kept(tmp_path):
+    """A cancel request may reach the server after the statement it was meant for: the
+    connection of a store that sent one does not serve another store."""
+    from jobcenter.graphs.stores.postgresql import PostgresStore
+
+    store = new_store("postgresql", tmp_path)
+    location = (store.conninfo, store.schema)  # type: ignore[attr-defined]
+    try:
+        pid = _backend(store)
+        stop = threading.Event()
+        store.watch(stop)
+        stop.set()
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            store.conn.execute("SELECT pg_sleep(10)")  # type: ignore[attr-defined]
+        store.close()
+        other = PostgresStore.open(location, create=False)
+        assert _backend(other) != pid
+        other.close()
+    finally:
+        drop_store(store)
