@@ -2,7 +2,8 @@
 
 igraph's C loops do not check for interruption, so a computation that may take longer than a
 cancel may wait runs in a forked child process that is killed on a stop; one known to be short
-runs in the worker itself (see :meth:`Control.compute`).
+runs in the worker itself (see :meth:`Control.compute`). An idle worker keeps that child forked
+ahead (the standby, :func:`standby_keep`).
 """
 
 from __future__ import annotations
@@ -74,9 +75,11 @@ class Control:
         loops (measured with python-igraph 1.0: a signal raised during label propagation or
         all-pairs BFS is only seen when the call returns), so the only stop that always lands
         within the cancel deadline is killing the process that computes. The child shares the
-        built graph copy-on-write; only the result travels back. Why ``vector``: unpickling
-        200,000 floats costs the worker about 10 ms (a Python object each) where an array's
-        bytes are copied in microseconds, and the result file stores such an array anyway."""
+        built graph copy-on-write; only the result travels back. The child is the standby
+        forked ahead when it can take the call (:func:`standby_keep`), else forked now. Why
+        ``vector``: unpickling 200,000 floats costs the worker about 10 ms (a Python object
+        each) where an array's bytes are copied in microseconds, and the result file stores
+        such an array anyway."""
         self.check()
         if not hasattr(os, "fork") or self._short():
             try:
@@ -417,7 +420,7 @@ def _prefault_heap(size: int) -> None:
     """In the standby, while it waits: have ``size`` bytes of heap faulted in and kept, so that
     the computation's own allocations find them ready. A freshly forked child pays a page
     fault for every page it allocates or first writes (measured with pagerank at 1,000,000
-    edges: 12,800 faults, against 4,000 after this with 64 MB), and those cost more than the
+    edges: 12,800 faults, against 4,500 after this with 44 MB), and those cost more than the
     fork. glibc only (Linux): allocations are kept on the heap (not mapped afresh each) and the
     heap is not given back; elsewhere, nothing."""
     if size <= 0 or not sys.platform.startswith("linux"):
