@@ -279,7 +279,12 @@ def _alive(pid: int) -> bool:
 def _fork_standby(graphs: tuple[Any, ...], heap_bytes: int) -> _Standby:
     command_read, command_write = os.pipe()
     result_read, result_write = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        for fd in (command_read, command_write, result_read, result_write):
+            os.close(fd)
+        raise
     if pid == 0:  # the standby: wait for one call, compute it, send, leave
         code = 1
         try:
