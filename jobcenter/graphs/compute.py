@@ -207,11 +207,14 @@ class _Standby:
     results: int  # the read end, where the result comes back
     graphs: tuple[Any, ...]  # held here: no other object takes their identity meanwhile
 
-    def close(self) -> None:
-        """End the standby (it was not used): kill it and collect it off this thread."""
+    def close(self, *, collected: bool = False) -> None:
+        """End the standby (it was not used): kill it and collect it off this thread; only
+        close its pipes when it was ``collected`` already (its pid may be another's now)."""
         for fd in (self.commands, self.results):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        if collected:
+            return
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
         _reap(self.pid, wait=False)
@@ -235,11 +238,12 @@ def standby_keep(graphs: Iterable[Any], *, heap_bytes: int = 0) -> int | None:
         return None
     with _STANDBY_LOCK:
         current = _STANDBY
-        if current is not None and _same(current.graphs, held) and _alive(current.pid):
+        alive = current is not None and _alive(current.pid)
+        if alive and _same(current.graphs, held):
             return current.pid
         _STANDBY = None
     if current is not None:
-        current.close()
+        current.close(collected=not alive)  # (killed from outside, say)
     standby = _fork_standby(held, min(heap_bytes, STANDBY_HEAP_MAX_BYTES))
     with _STANDBY_LOCK:
         old, _STANDBY = _STANDBY, standby
@@ -270,6 +274,7 @@ def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
 
 
 def _alive(pid: int) -> bool:
+    """Whether child ``pid`` runs; one that ended is collected here."""
     try:
         return os.waitpid(pid, os.WNOHANG)[0] == 0
     except ChildProcessError:

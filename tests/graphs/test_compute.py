@@ -4,9 +4,11 @@ for it, or the standby forked ahead), or in the worker itself when it is known t
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from array import array
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +174,29 @@ def test_a_standby_of_other_graphs_is_replaced_and_collected(graphs):
     fourth = standby_keep([old, new])
     standby_drop()
     assert standby_pid() is None and gone(fourth)
+
+
+def dead(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX"
+    except OSError:
+        return True
+
+
+def test_a_standby_killed_from_outside_is_replaced_and_computations_go_on(graphs):
+    g, _ = graphs
+    standby = standby_keep([g])
+    os.kill(standby, signal.SIGKILL)
+    while not dead(standby):
+        time.sleep(0.01)
+    pid, vertices = Control().compute(lambda: (os.getpid(), g.vcount()))
+    assert vertices == 2_000 and pid != standby  # a child forked for it
+    assert gone(standby)
+
+    standby = standby_keep([g])
+    os.kill(standby, signal.SIGKILL)
+    while not dead(standby):
+        time.sleep(0.01)
+    again = standby_keep([g])  # the idle worker's next look
+    assert again not in (None, standby) and gone(standby)
+    assert Control().compute(lambda: (os.getpid(), g.vcount())) == (again, 2_000)
