@@ -97,6 +97,16 @@ class ResidentGraphs:
         with self._lock:
             return list(self._graphs)
 
+    def largest(self) -> int:
+        """The estimated size of the largest graph held (0: none)."""
+        with self._lock:
+            return max((entry.nbytes for entry in self._graphs.values()), default=0)
+
+    def graph_objects(self) -> list[Any]:
+        """The igraph objects held (what a standby child is forked with)."""
+        with self._lock:
+            return [entry.graph for entry in self._graphs.values()]
+
     # A started graph (a start graph job) is pinned: its unweighted copy is never dropped to
     # make room for another graph, only by forget() (closed, cleared, deleted) or a newer
     # version of its data.

@@ -50,6 +50,9 @@ class Kind:
     - ``between_jobs(idle=)``: what every worker does before each job (``idle=False``: quick)
       and while it waits for one (``idle=True``) to keep in step with this kind's jobs run by
       other workers (start and close graph: the graphs held in memory); ``None``: nothing.
+    - ``computes``: its handler computes on graphs held in memory (``Control.compute``): an
+      idle worker's standby child (graphs/compute.py) is kept for its jobs, and ended before
+      the jobs of other kinds (it shares the worker's memory copy-on-write).
 
     What the faces ask of a kind instead of switching on its type (``Job.kind``):
 
@@ -74,6 +77,7 @@ class Kind:
     phases: tuple[str, ...] = ()
     result: str = ""
     between_jobs: Callable[..., None] | None = None
+    computes: bool = False
     loads_files: bool = False
     result_rows: bool = False
     named_by: str = ""

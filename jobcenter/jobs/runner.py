@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from jobcenter.core.ids import worker_id_for
+from jobcenter.graphs.compute import standby_drop
 from jobcenter.jobs import transitions
 from jobcenter.jobs.choices import JobStatus
 from jobcenter.jobs.models import FailedLine, Job, JobFile
@@ -155,6 +156,8 @@ def execute_job(*, job_id: str) -> None:
         logger.info("job %s was not waiting; nothing to do", job_id)
         return
     kind = kind_for(job.type)
+    if kind is None or not kind.computes:
+        standby_drop()  # its memory is the worker's, copied as this job writes it
     try:
         if kind is None:
             raise RuntimeError(f"no handler for job type {job.type!r}")

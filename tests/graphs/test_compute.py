@@ -1,16 +1,26 @@
-"""A computation run so that a stop lands in time: in a forked child that a stop kills, or in
-the worker itself when it is known to be short."""
+"""A computation run so that a stop lands in time: in a forked child that a stop kills (forked
+for it, or the standby forked ahead), or in the worker itself when it is known to be short."""
 
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from array import array
+from pathlib import Path
 
 import pytest
 
-from jobcenter.graphs.compute import INLINE_SECONDS, AlgorithmFailed, AlgorithmStopped, Control
+from jobcenter.graphs.compute import (
+    INLINE_SECONDS,
+    AlgorithmFailed,
+    AlgorithmStopped,
+    Control,
+    standby_drop,
+    standby_keep,
+    standby_pid,
+)
 
 
 def test_stop_while_isolated_algorithm_runs_kills_it_at_once():
@@ -71,3 +81,122 @@ def test_the_child_that_computed_is_collected():
     while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not os.path.exists(f"/proc/{pid}"), "the child is left a zombie"
+
+
+# --- the standby child: forked ahead, it serves the next computation --------------------------
+
+
+@pytest.fixture
+def graphs():
+    import igraph as ig
+
+    yield ig.Graph.Erdos_Renyi(n=2_000, m=10_000, directed=True), ig.Graph.Ring(3_000)
+    standby_drop()
+
+
+def gone(pid: int, timeout: float = 5) -> bool:
+    """Whether process ``pid`` ended and was collected (no zombie left)."""
+    deadline = time.monotonic() + timeout
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return not os.path.exists(f"/proc/{pid}")
+
+
+def test_a_standby_child_computes_the_next_computation(graphs):
+    g, _ = graphs
+    standby = standby_keep([g])
+    assert standby is not None and standby != os.getpid()
+    assert standby_keep([g]) == standby  # the same graphs: the same standby
+    assert Control().compute(lambda: (os.getpid(), g.vcount())) == (standby, 2_000)
+    assert standby_pid() is None  # one computation each
+    assert gone(standby)
+
+    standby = standby_keep([g])
+    values = Control().compute(lambda: g.pagerank(damping=0.85), vector="d")
+    assert isinstance(values, array) and values.typecode == "d"
+    assert list(values) == pytest.approx(g.pagerank(damping=0.85))
+    assert gone(standby)
+
+    standby_keep([g])
+    with pytest.raises(AlgorithmFailed, match="ZeroDivisionError"):
+        Control().compute(lambda: g.vcount() / 0)
+
+
+def test_stop_kills_the_standby_computing_at_once(graphs):
+    g, _ = graphs
+    standby = standby_keep([g])
+    control = Control()
+    threading.Timer(0.3, control.stop.set).start()
+    started = time.monotonic()
+    with pytest.raises(AlgorithmStopped):
+        control.compute(lambda: [g.community_label_propagation() for _ in range(100_000)])
+    assert time.monotonic() - started < 2
+    assert gone(standby)
+
+
+SCALE = 1
+CURRENT: object = None
+
+
+def test_the_standby_never_computes_on_a_graph_it_was_not_forked_with(graphs):
+    global SCALE, CURRENT
+    old, new = graphs  # ``new``: say, the graph's data after a re-import
+    CURRENT = old
+    standby = standby_keep([old])
+    # a graph loaded after the standby's fork: computed by a child forked for it
+    pid, vertices = Control().compute(lambda: (os.getpid(), new.vcount()))
+    assert (vertices, standby_pid()) == (3_000, standby) and pid != standby
+    # the same through a module global rebound since the fork
+    CURRENT = new
+    pid, vertices = Control().compute(lambda: (os.getpid(), CURRENT.vcount()))
+    assert (vertices, standby_pid()) == (3_000, standby) and pid != standby
+    # other values the call reads are the worker's of now, not those of the fork
+    SCALE = 2
+    try:
+        assert Control().compute(lambda: (os.getpid(), old.vcount() * SCALE)) == (standby, 4_000)
+    finally:
+        SCALE = 1
+    # a call that cannot be sent (a lock does not pickle): a child forked for it
+    standby = standby_keep([old])
+    lock = threading.Lock()
+    pid, locked = Control().compute(lambda: (os.getpid(), lock.locked()))
+    assert (locked, standby_pid()) == (False, standby) and pid != standby
+
+
+def test_a_standby_of_other_graphs_is_replaced_and_collected(graphs):
+    old, new = graphs
+    first = standby_keep([old])
+    second = standby_keep([new])  # the graph held now is another (a new version of its data)
+    assert second not in (None, first) and gone(first)
+    assert Control().compute(lambda: (os.getpid(), new.vcount())) == (second, 3_000)
+    third = standby_keep([new])
+    assert standby_keep([]) is None and gone(third)  # no graph held: no standby
+    fourth = standby_keep([old, new])
+    standby_drop()
+    assert standby_pid() is None and gone(fourth)
+
+
+def dead(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX"
+    except OSError:
+        return True
+
+
+def test_a_standby_killed_from_outside_is_replaced_and_computations_go_on(graphs):
+    g, _ = graphs
+    standby = standby_keep([g])
+    os.kill(standby, signal.SIGKILL)
+    while not dead(standby):
+        time.sleep(0.01)
+    pid, vertices = Control().compute(lambda: (os.getpid(), g.vcount()))
+    assert vertices == 2_000 and pid != standby  # a child forked for it
+    assert gone(standby)
+
+    standby = standby_keep([g])
+    os.kill(standby, signal.SIGKILL)
+    while not dead(standby):
+        time.sleep(0.01)
+    again = standby_keep([g])  # the idle worker's next look
+    assert again not in (None, standby) and gone(standby)
+    assert Control().compute(lambda: (os.getpid(), g.vcount())) == (again, 2_000)

@@ -11,7 +11,7 @@ import pytest
 
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
-from jobcenter.jobs.results import result_path
+from jobcenter.jobs.results import ResultReader, result_path
 from jobcenter.jobs.services import job_cancel, job_submit_algorithm, job_submit_import
 from tests.factories.files import random_ges_files
 from tests.factories.graphs import ges_graph
@@ -88,9 +88,9 @@ def test_worker_keeps_graphs_in_memory_for_algorithm_jobs(project, worker_factor
     finished(imported)
     # the worker loads the imported graph as soon as the import ended (no job was waiting)
     wait_for(lambda: "loaded into memory: 3000 vertices, 12000 edges" in worker.output())
-    pagerank = finished(job_submit_algorithm(graph=graph, algorithm="pagerank"))
-    assert pagerank.result["graph_loaded_from"] == "memory"
-    assert pagerank.result["total"] == 3_000
+    louvain = finished(job_submit_algorithm(graph=graph, algorithm="louvain"))
+    assert louvain.result["graph_loaded_from"] == "memory"
+    assert louvain.result["total"] == 3_000
 
     # a worker that starts loads the graphs of the latest algorithm jobs before taking jobs
     worker.stop()
@@ -109,3 +109,55 @@ def test_worker_keeps_graphs_in_memory_for_algorithm_jobs(project, worker_factor
         "memory",
     )
     assert first.result["outputs"] == second.result["outputs"]
+
+
+def children_of(pid: int) -> set[int]:
+    """The live child processes of process ``pid`` (Linux's /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+def test_an_idle_worker_keeps_a_standby_child_with_the_graph_of_now(
+    project, worker_factory, imports_dir
+):
+    """Its next computation starts without a fork (graphs/compute.py); a standby child serves
+    one computation, and the one forked after a re-import holds the new data. (Louvain: never
+    estimated short, so always computed in a child.)"""
+    graph = ges_graph(project)
+    files = random_ges_files(imports_dir / "standby-1", vertices=3_000, edges=12_000, seed=4)
+    imported = job_submit_import(graph=graph, params={"format": "ges", "request": files})
+    worker = worker_factory()
+    finished(imported)
+    wait_for(lambda: "loaded into memory: 3000 vertices, 12000 edges" in worker.output())
+    wait_for(lambda: len(children_of(worker.pid)) == 1)  # forked while idle
+    (standby,) = children_of(worker.pid)
+    louvain = finished(job_submit_algorithm(graph=graph, algorithm="louvain"))
+    assert louvain.result["graph_loaded_from"] == "memory"
+    assert louvain.result["total"] == 3_000
+    # it served that computation and ended; the idle worker forked the next one
+    wait_for(lambda: len(children_of(worker.pid) - {standby}) == 1)
+    assert standby not in children_of(worker.pid)
+    (standby,) = children_of(worker.pid)
+
+    # a re-import: 1,000 more vertices (the first 3,000 are there already) and more edges
+    files = random_ges_files(imports_dir / "standby-2", vertices=4_000, edges=6_000, seed=5)
+    again = job_submit_import(graph=graph, params={"format": "ges", "request": files})
+    wait_for(lambda: status_of(again) in TERMINAL_STATUSES, timeout=60)
+    assert status_of(again) == JobStatus.PARTIALLY_FAILED  # the 3,000 known ids
+    wait_for(lambda: "loaded into memory: 4000 vertices, 18000 edges" in worker.output())
+    wait_for(lambda: len(children_of(worker.pid) - {standby}) == 1)
+    assert standby not in children_of(worker.pid)  # replaced: it held the old data
+    after = finished(job_submit_algorithm(graph=graph, algorithm="louvain"))
+    assert after.result["graph_loaded_from"] == "memory"
+    assert after.result["total"] == 4_000  # the new data, not the standby's old copy
+    with ResultReader(after.pk) as reader:
+        assert {row[0] for row in reader.iter_rows()} == {f"v{i}" for i in range(4_000)}

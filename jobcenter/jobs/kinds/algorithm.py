@@ -166,6 +166,7 @@ KIND = register(
         handler=algorithm,
         retry=retry,
         cancellable=True,
+        computes=True,
         result_rows=True,
         named_by="algorithm",
         phases=("loading graph", "building graph", "computing", "writing result"),

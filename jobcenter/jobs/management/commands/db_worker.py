@@ -36,9 +36,10 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from jobcenter.core.dbstats import database_statistics_refresh
+from jobcenter.graphs.compute import standby_drop
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 from jobcenter.jobs.registry import between_jobs
-from jobcenter.jobs.resident import warm_recent
+from jobcenter.jobs.resident import keep_standby, warm_recent
 from jobcenter.jobs.runner import SHUTDOWN, shutdown
 from jobcenter.jobs.services import job_results_expire
 from jobcenter.jobs.transitions import job_recover_stale
@@ -91,8 +92,10 @@ class JobcenterWorker(Worker):
                 close_old_connections()
                 if self.running and taken is None:
                     between_jobs(idle=True)  # e.g. load the started graphs this worker lacks
+                    keep_standby()  # the next computation's child, forked ahead
                     doorbell.wait(mark, self.interval, SHUTDOWN)
         finally:
+            standby_drop()
             doorbell.close()
 
     def _take(self) -> tuple[DBTaskResult | None, bool]:
