@@ -1,27 +1,180 @@
 """The vertex key index of one import: vertex key -> vid, in memory up to a capacity, looked up
-in the store beyond it (one statement per batch of keys for the columnar path)."""
+in the store beyond it (one statement per batch of keys for the columnar path).
+
+In memory, a scope's keys are a :class:`KeyTable`: Arrow arrays sorted by the keys' 64-bit
+hashes, with a bucket directory, so a chunk's keys are looked up natively at a cost per key
+that does not grow with the key count, in about 40 bytes per key (a Python dict took about
+100). Keys accepted since the last merge wait in a dict (``new``) that is merged into the
+table when it grows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from itertools import compress
+
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from jobcenter.graphs.stores.base import GraphStore
 
-# Graphs with up to this many vertices get an in-memory key index (about 100 MB at the limit).
-INDEX_CAPACITY = 1_000_000
+# Graphs with up to this many vertices get an in-memory key index (about 40 bytes per key of
+# up to 8 bytes: about 400 MB at the limit).
+INDEX_CAPACITY = 10_000_000
+# New keys wait in a dict (about 100 bytes each) until this many, or a quarter of the table,
+# then are merged into the table (a merge sorts the table again: geometric growth keeps the
+# total cost of the merges within a few sorts of the final table).
+MERGE_KEYS = 1 << 18
+
+Hasher = Callable[[pa.Array], pa.Array]  # string keys -> uint64 hashes
+
+
+def key_hashes(keys: pa.Array) -> pa.Array:
+    """64-bit hashes of string keys: polars' hash with its fixed default seeds (the same in
+    one process, which is all the index needs: it is built anew for every import)."""
+    return pl.from_arrow(keys).hash().to_arrow()
+
+
+def _view(array: pa.Array, fmt: str) -> memoryview:
+    """The values of a fixed-width Arrow array without nulls, indexable from Python."""
+    width = 8
+    buffer = array.buffers()[1]
+    start = array.offset * width
+    return memoryview(buffer).cast("B")[start : start + len(array) * width].cast(fmt)
+
+
+_UNKNOWN = object()
+
+
+class KeyTable:
+    """Keys -> vids: ``hashes`` (uint64, ascending), ``vids`` and ``keys`` (the keys
+    themselves, to tell keys with the same hash apart) in the same order, and ``start``, the
+    position of the first entry of each bucket of hashes (the top bits of a hash) and the end.
+    A look-up reads its bucket from the first entry with its hash on and compares the real key:
+    two keys with the same hash never answer for each other."""
+
+    def __init__(self, hasher: Hasher = key_hashes) -> None:
+        self.hasher = hasher
+        self.hashes = pa.array([], pa.uint64())
+        self.vids = pa.array([], pa.int64())
+        self.keys = pa.array([], pa.large_string())
+        self._shift = 63
+        self._start = pa.array([0, 0, 0], pa.int64())
+        self._views()
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def add(self, keys: pa.Array, vids: pa.Array) -> None:
+        """Add keys that are not in the table (the caller knows they are new)."""
+        if not len(keys):
+            return
+        keys = keys.cast(pa.large_string())
+        hashes = pa.concat_arrays([self.hashes, self.hasher(keys).cast(pa.uint64())])
+        order = pc.sort_indices(hashes)
+        self.hashes = pc.take(hashes, order)
+        self.vids = pc.take(pa.concat_arrays([self.vids, vids.cast(pa.int64())]), order)
+        self.keys = pc.take(pa.concat_arrays([self.keys, keys]), order)
+        bits = max(1, (len(self.hashes) - 1).bit_length() - 1)  # buckets: n/2 to n
+        self._shift = 64 - bits
+        buckets = pl.from_arrow(pc.shift_right(self.hashes, pa.scalar(self._shift, pa.uint64())))
+        counts = buckets.value_counts()
+        start = pl.zeros((1 << bits) + 1, pl.Int64, eager=True)
+        start.scatter(counts.to_series(0).cast(pl.Int64) + 1, counts.to_series(1).cast(pl.Int64))
+        self._start = start.cum_sum().to_arrow()
+        self._views()
+
+    def _views(self) -> None:
+        self._start_of = _view(self._start, "q")
+        self._hash_of = _view(self.hashes, "Q")
+        self._vid_of = _view(self.vids, "q")
+
+    def find(self, keys: pa.Array) -> pa.Array:
+        """The vids of ``keys`` (int64, null: not in the table), at once."""
+        m = len(keys)
+        if not len(self.hashes) or not m:
+            return pa.nulls(m, pa.int64())
+        keys = keys.cast(pa.large_string())
+        hashes = self.hasher(keys).cast(pa.uint64())
+        bucket = pc.shift_right(hashes, pa.scalar(self._shift, pa.uint64()))
+        low = pc.take(self._start, bucket)
+        high = pc.take(self._start, pc.add(bucket, 1))
+        live = pc.less(low, high)
+        if keys.null_count:
+            live = pc.and_(live, pc.is_valid(keys))
+        query = pc.indices_nonzero(live)
+        at, end, wanted = pc.filter(low, live), pc.filter(high, live), pc.filter(hashes, live)
+        hit_query: list[pa.Array] = []
+        hit_at: list[pa.Array] = []
+        while len(query):
+            there = pc.take(self.hashes, at)
+            same_hash = pc.equal(there, wanted)
+            keep = pc.and_(pc.less(pc.add(at, 1), end), pc.less_equal(there, wanted))
+            if pc.any(same_hash).as_py():
+                cq, ca = pc.filter(query, same_hash), pc.filter(at, same_hash)
+                same = pc.equal(pc.take(self.keys, ca), pc.take(keys, cq))
+                hit_query.append(pc.filter(cq, same))
+                hit_at.append(pc.filter(ca, same))
+                found = pc.replace_with_mask(same_hash, same_hash, same)
+                keep = pc.and_(keep, pc.invert(found))
+            query, at = pc.filter(query, keep), pc.add(pc.filter(at, keep), 1)
+            end, wanted = pc.filter(end, keep), pc.filter(wanted, keep)
+        result = pl.repeat(None, m, dtype=pl.Int64, eager=True)
+        if hit_query:
+            where = pl.from_arrow(pa.concat_arrays(hit_query))
+            vids = pc.take(self.vids, pa.concat_arrays(hit_at))
+            if len(where):
+                result.scatter(where, pl.from_arrow(vids))
+        return result.to_arrow()
+
+    def get(self, key: str) -> int | None:
+        """The vid of one key (None: not in the table)."""
+        if not len(self.hashes):
+            return None
+        h = self.hasher(pa.array([key], pa.large_string()))[0].as_py()
+        bucket = h >> self._shift
+        hash_of = self._hash_of
+        for i in range(self._start_of[bucket], self._start_of[bucket + 1]):
+            there = hash_of[i]
+            if there == h and self.keys[i].as_py() == key:
+                return self._vid_of[i]
+            if there > h:
+                break
+        return None
 
 
 class ScopeKeys:
-    """Vertex keys of one scope -> vids, in memory. ``get`` is the dict's own method, so the
-    row builders' lookups cost one dict probe; a builder records a stored line's new key in
-    ``new`` (here the same dict) once the line's values converted, never before."""
+    """Vertex keys of one scope -> vids, in memory: the merged :class:`KeyTable` and ``new``,
+    where a builder records a stored line's new key once the line's values converted, never
+    before. ``get`` answers one key (the per-line builders); ``memo`` holds what the last
+    batched look-ups (:meth:`VertexIndex.prefetch`) found, so lines judged one by one next to a
+    run do not each hash their key alone."""
 
     def __init__(self, index: VertexIndex) -> None:
         self.index = index
-        self.keys: dict[str, int] = {}
-        self.get = self.keys.get
-        self.new = self.keys
+        self.table = KeyTable(index.hasher)
+        self.new: dict[str, int] = {}
+        self.memo: dict[str, int | None] = {}
+
+    def get(self, key: str) -> int | None:
+        vid = self.new.get(key)
+        if vid is not None:
+            return vid
+        known = self.memo.get(key, _UNKNOWN)
+        if known is _UNKNOWN:
+            return self.table.get(key)
+        return known  # type: ignore[return-value]
+
+    def settle(self, *, force: bool = False) -> None:
+        """Merge ``new`` into the table when it has grown (``force``: whatever it holds)."""
+        n = len(self.new)
+        if n and (force or n >= max(MERGE_KEYS, len(self.table) // 4)):
+            self.table.add(
+                pa.array(list(self.new), pa.large_string()),
+                pa.array(list(self.new.values()), pa.int64()),
+            )
+            self.new.clear()
+            self.memo.clear()
 
 
 class StoredScopeKeys:
@@ -32,10 +185,16 @@ class StoredScopeKeys:
         self.index = index
         self.scope = scope
         self.new: dict[str, int] = {}
+        self.memo: dict[str, int | None] = {}
 
     def get(self, key: str) -> int | None:
         vid = self.new.get(key)
-        return vid if vid is not None else self.index.store.find_vid(self.scope, key)
+        if vid is not None:
+            return vid
+        known = self.memo.get(key, _UNKNOWN)
+        if known is _UNKNOWN:
+            return self.index.store.find_vid(self.scope, key)
+        return known  # type: ignore[return-value]
 
 
 class VertexIndex:
@@ -43,22 +202,47 @@ class VertexIndex:
     it as given), edges find their endpoints here. A vertex line takes ``next_vid`` and puts
     its key in its scope's ``new`` only once its values converted, so a line that fails leaves
     no key behind (no edge can point at a vertex that was not stored). In memory while the
-    graph has at most ``capacity`` vertices (about 100 bytes each); beyond that, looked up in
-    the store, slower but with memory that does not grow with the graph."""
+    graph has at most ``capacity`` vertices (:class:`KeyTable`); beyond that, looked up in the
+    store, in batches, with memory that does not grow with the graph."""
 
-    def __init__(self, store: GraphStore, *, capacity: int, expected_new: int) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        *,
+        capacity: int,
+        expected_new: int,
+        hasher: Hasher = key_hashes,
+    ) -> None:
         self.store = store
+        self.hasher = hasher
         self.next_vid = store.max_vid() + 1
         self.in_memory = store.vertex_count() + expected_new <= capacity
         self.scopes: dict[str, ScopeKeys | StoredScopeKeys] = {}
-        # While a columnar run registers keys, ``new`` keeps them after they are written
-        # (the run's duplicate check reads ``new`` and one batched look-up of the store).
+        # While a columnar run registers keys, ``new`` keeps them (no merge, nothing cleared):
+        # the run's duplicate check reads ``new`` and one batched look-up made at its start.
         self.hold = False
-        # scope -> (keys in the index when built, keys, vids): the columnar look-ups' arrays
-        self._key_arrays: dict[str, tuple[int, pa.Array, pa.Array]] = {}
         if self.in_memory:
-            for scope, key, vid in store.vertex_keys():
-                self.scope(scope).keys[key] = vid  # type: ignore[union-attr]
+            self._load(store.vertex_keys())
+
+    def _load(self, rows: Iterable[tuple[str, str, int]]) -> None:
+        """The stored keys into the tables, merged in geometrically growing batches."""
+        pending: dict[str, tuple[list[str], list[int]]] = {}
+
+        def merge(scope: str) -> None:
+            keys, vids = pending.pop(scope)
+            table = self.scope(scope).table  # type: ignore[union-attr]
+            table.add(pa.array(keys, pa.large_string()), pa.array(vids, pa.int64()))
+
+        for scope, key, vid in rows:
+            batch = pending.get(scope)
+            if batch is None:
+                batch = pending[scope] = ([], [])
+            batch[0].append(key)
+            batch[1].append(vid)
+            if len(batch[0]) >= MERGE_KEYS and len(batch[0]) >= len(self.scope(scope).table):  # type: ignore[union-attr]
+                merge(scope)
+        for scope in list(pending):
+            merge(scope)
 
     def scope(self, scope: str) -> ScopeKeys | StoredScopeKeys:
         keys = self.scopes.get(scope)
@@ -70,31 +254,60 @@ class VertexIndex:
     def vids(self, scope: str, keys: pa.Array) -> pa.Array:
         """Vids of ``keys`` in ``scope`` (null: no such vertex), for a whole run at once."""
         known = self.scope(scope)
-        if isinstance(known, ScopeKeys) and len(known.keys) > 2 * len(keys):
-            # Many more keys than lines: hashing all the keys for each run costs more than
-            # looking the run's distinct keys up in the dict.
-            names = pc.unique(keys)
-            vids = pa.array(list(map(known.keys.get, names.to_pylist())), pa.int64())
-        elif isinstance(known, ScopeKeys):
-            cached = self._key_arrays.get(scope)
-            if cached is None or cached[0] != len(known.keys):  # keys are only ever added
-                cached = (
-                    len(known.keys),
-                    pa.array(list(known.keys), pa.string()),
-                    pa.array(list(known.keys.values()), pa.int64()),
-                )
-                self._key_arrays[scope] = cached
-            _, names, vids = cached
-        else:
-            wanted = pc.unique(keys).to_pylist()
-            found = dict(self.store.find_vids(scope, wanted))
-            found.update((k, known.new[k]) for k in wanted if k in known.new)
-            names = pa.array(list(found), pa.string())
-            vids = pa.array(list(found.values()), pa.int64())
+        if isinstance(known, ScopeKeys):
+            known.settle(force=True)  # edge files add no keys: one merge per file at most
+            return known.table.find(keys)
+        wanted = pc.unique(keys).to_pylist()
+        found = dict(self.store.find_vids(scope, wanted))
+        found.update((k, known.new[k]) for k in wanted if k in known.new)
+        names = pa.array(list(found), pa.string())
+        vids = pa.array(list(found.values()), pa.int64())
         return pc.take(vids, pc.index_in(keys, value_set=names))
+
+    def present(self, scope: str, keys: list[str]) -> set[str]:
+        """Which of ``keys`` are vertices of ``scope`` already (``new`` aside), in one look-up;
+        what it found is kept in the scope's ``memo`` for the per-line builders."""
+        known = self.scope(scope)
+        if isinstance(known, ScopeKeys):
+            known.settle()
+            vids = known.table.find(pa.array(keys, pa.large_string()))
+            if vids.null_count == len(vids):
+                return set()
+            pairs = zip(keys, vids.to_pylist(), strict=True)
+            found = list(compress(pairs, pc.is_valid(vids).to_pylist()))
+        else:
+            found = self.store.find_vids(scope, keys)
+        self._remember(known, found)
+        return {k for k, _ in found}
+
+    def prefetch(self, scope: str, keys: list[str]) -> None:
+        """Look ``keys`` up at once for lines about to be judged one by one: their answers
+        (found or not) go to the scope's ``memo``."""
+        if not keys:
+            return
+        known = self.scope(scope)
+        if isinstance(known, ScopeKeys):
+            vids = known.table.find(pa.array(keys, pa.large_string())).to_pylist()
+            self._remember(known, zip(keys, vids, strict=True))
+        else:
+            found = dict(self.store.find_vids(scope, keys))
+            self._remember(known, ((k, found.get(k)) for k in keys))
+
+    @staticmethod
+    def _remember(
+        known: ScopeKeys | StoredScopeKeys, found: Iterable[tuple[str, int | None]]
+    ) -> None:
+        if len(known.memo) > MERGE_KEYS:
+            known.memo.clear()
+        known.memo.update(found)
 
     def written(self) -> None:
         """The accepted vertices are in the store now."""
-        if not self.in_memory and not self.hold:
-            for keys in self.scopes.values():
+        if self.hold:
+            return
+        for keys in self.scopes.values():
+            if isinstance(keys, ScopeKeys):
+                keys.settle()
+            else:
                 keys.new.clear()
+                keys.memo.clear()
