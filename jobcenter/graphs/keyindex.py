@@ -37,7 +37,7 @@ def key_hashes(keys: pa.Array) -> pa.Array:
 
 def _view(array: pa.Array, fmt: str) -> memoryview:
     """The values of a fixed-width Arrow array without nulls, indexable from Python."""
-    width = 8
+    width = array.type.bit_width // 8
     buffer = array.buffers()[1]
     start = array.offset * width
     return memoryview(buffer).cast("B")[start : start + len(array) * width].cast(fmt)
@@ -78,7 +78,7 @@ class KeyTable:
         self.vids = pa.array([], pa.int64())
         self.keys = pa.array([], pa.large_string())
         self._shift = 63
-        self._start = pa.array([0, 0, 0], pa.int64())
+        self._start = pa.array([0, 0, 0], pa.int32())
         self._views()
 
     def __len__(self) -> int:
@@ -94,56 +94,81 @@ class KeyTable:
         self.hashes = pc.take(hashes, order)
         self.vids = pc.take(pa.concat_arrays([self.vids, vids.cast(pa.int64())]), order)
         self.keys = pc.take(pa.concat_arrays([self.keys, keys]), order)
-        bits = max(1, (len(self.hashes) - 1).bit_length() - 1)  # buckets: n/2 to n
+        bits = max(1, (len(self.hashes) - 1).bit_length())  # buckets: n to 2n
         self._shift = 64 - bits
         buckets = pl.from_arrow(pc.shift_right(self.hashes, pa.scalar(self._shift, pa.uint64())))
         counts = buckets.value_counts()
-        start = pl.zeros((1 << bits) + 1, pl.Int64, eager=True)
-        start.scatter(counts.to_series(0).cast(pl.Int64) + 1, counts.to_series(1).cast(pl.Int64))
+        kind = pl.Int32 if len(self.hashes) < 2**31 else pl.Int64
+        start = pl.zeros((1 << bits) + 1, kind, eager=True)
+        start.scatter(counts.to_series(0).cast(pl.Int64) + 1, counts.to_series(1).cast(kind))
         self._start = start.cum_sum().to_arrow()
         self._views()
 
     def _views(self) -> None:
-        self._start_of = _view(self._start, "q")
+        self._start_of = _view(self._start, "i" if self._start.type == pa.int32() else "q")
         self._hash_of = _view(self.hashes, "Q")
         self._vid_of = _view(self.vids, "q")
 
     def find(self, keys: pa.Array) -> pa.Array:
-        """The vids of ``keys`` (int64, null: not in the table), at once."""
-        m = len(keys)
-        if not len(self.hashes) or not m:
+        """The vids of ``keys`` (int64, null: not in the table), at once: a key's bucket is
+        read from its first entry to the first entry with the key's hash (one step for most
+        keys: there are about as many buckets as keys), then the real keys are compared, and
+        a key whose hash another key has too is compared on along the entries with it."""
+        m, n = len(keys), len(self.hashes)
+        if not n or not m:
             return pa.nulls(m, pa.int64())
         keys = keys.cast(pa.large_string())
+        if n <= 2 * m:  # hashing the table's keys costs no more than hashing the asked ones
+            return pc.take(self.vids, pc.index_in(keys, value_set=self.keys))
         hashes = self.hasher(keys).cast(pa.uint64())
         bucket = pc.shift_right(hashes, pa.scalar(self._shift, pa.uint64()))
-        low = pc.take(self._start, bucket)
-        high = pc.take(self._start, pc.add(bucket, 1))
+        low = pc.take(self._start, bucket).cast(pa.int64())
+        high = pc.take(self._start, pc.add(bucket, 1)).cast(pa.int64())
+        there = pc.take(self.hashes, pc.min_element_wise(low, n - 1))
         live = pc.less(low, high)
         if keys.null_count:
             live = pc.and_(live, pc.is_valid(keys))
-        query = pc.indices_nonzero(live)
-        at, end, wanted = pc.filter(low, live), pc.filter(high, live), pc.filter(hashes, live)
+        first = pc.and_(live, pc.equal(there, hashes))
+        query: list[pa.Array] = [pc.indices_nonzero(first)]
+        at: list[pa.Array] = [pc.filter(low, first)]
+        on = pc.and_(live, pc.less(there, hashes))  # the bucket goes on past a smaller hash
+        q = pc.indices_nonzero(on)
+        step, end, wanted = pc.add(pc.filter(low, on), 1), pc.filter(high, on), None
+        while len(q):
+            inside = pc.less(step, end)
+            q, step, end = pc.filter(q, inside), pc.filter(step, inside), pc.filter(end, inside)
+            wanted = pc.take(hashes, q)
+            there = pc.take(self.hashes, step)
+            same = pc.equal(there, wanted)
+            query.append(pc.filter(q, same))
+            at.append(pc.filter(step, same))
+            on = pc.less(there, wanted)
+            q, step, end = pc.filter(q, on), pc.add(pc.filter(step, on), 1), pc.filter(end, on)
+        ordered = not any(len(a) for a in query[1:])  # all found in one step: in key order
+        q, step = pa.concat_arrays(query), pa.concat_arrays(at)  # first entries with the hash
         hit_query: list[pa.Array] = []
         hit_at: list[pa.Array] = []
-        while len(query):
-            there = pc.take(self.hashes, at)
-            same_hash = pc.equal(there, wanted)
-            keep = pc.and_(pc.less(pc.add(at, 1), end), pc.less_equal(there, wanted))
-            if pc.any(same_hash).as_py():
-                cq, ca = pc.filter(query, same_hash), pc.filter(at, same_hash)
-                same = pc.equal(pc.take(self.keys, ca), pc.take(keys, cq))
-                hit_query.append(pc.filter(cq, same))
-                hit_at.append(pc.filter(ca, same))
-                found = pc.replace_with_mask(same_hash, same_hash, same)
-                keep = pc.and_(keep, pc.invert(found))
-            query, at = pc.filter(query, keep), pc.add(pc.filter(at, keep), 1)
-            end, wanted = pc.filter(end, keep), pc.filter(wanted, keep)
+        while len(q):
+            same = pc.equal(pc.take(self.keys, step), pc.take(keys, q))
+            hit_query.append(pc.filter(q, same))
+            hit_at.append(pc.filter(step, same))
+            other = pc.invert(same)  # another key with the same hash: the next entry on
+            q, step = pc.filter(q, other), pc.add(pc.filter(step, other), 1)
+            if len(q):
+                there = pc.take(self.hashes, pc.min_element_wise(step, n - 1))
+                on = pc.and_(pc.less(step, n), pc.equal(there, pc.take(hashes, q)))
+                q, step = pc.filter(q, on), pc.filter(step, on)
+        if not hit_query:
+            return pa.nulls(m, pa.int64())
+        where = pa.concat_arrays(hit_query)
+        vids = pc.take(self.vids, pa.concat_arrays(hit_at))
+        if len(where) == m:  # every key found
+            if ordered and len(hit_query) == 1:
+                return vids
+            return pc.take(vids, pc.sort_indices(where))
         result = pl.repeat(None, m, dtype=pl.Int64, eager=True)
-        if hit_query:
-            where = pl.from_arrow(pa.concat_arrays(hit_query))
-            vids = pc.take(self.vids, pa.concat_arrays(hit_at))
-            if len(where):
-                result.scatter(where, pl.from_arrow(vids))
+        if len(where):
+            result.scatter(pl.from_arrow(where), pl.from_arrow(vids))
         return result.to_arrow()
 
     def get(self, key: str) -> int | None:
