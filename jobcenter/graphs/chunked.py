@@ -355,8 +355,11 @@ class ChunkedReading:
             assert rows.ends is not None
             columns = list(rows.ends)
         split = [(t.replace(quote, "") if quote else t).split(delimiter) for t in texts if t]
+        wanted: dict[str, list[str]] = {}  # per scope: one look-up
         for column, scope in columns:
-            keys = [fields[column] for fields in split if len(fields) > column]
+            keys = wanted.setdefault(scope, [])
+            keys += [fields[column] for fields in split if len(fields) > column]
+        for scope, keys in wanted.items():
             self.index.prefetch(scope, keys)
 
     def _checkpoint_bytes(self, fp: FileProgress, read: int | None) -> None:

@@ -166,7 +166,7 @@ class KeyTable:
             if ordered and len(hit_query) == 1:
                 return vids
             return pc.take(vids, pc.sort_indices(where))
-        result = pl.repeat(None, m, dtype=pl.Int64, eager=True)
+        result = pl.from_arrow(pa.nulls(m, pa.int64()))
         if len(where):
             result.scatter(pl.from_arrow(where), pl.from_arrow(vids))
         return result.to_arrow()
