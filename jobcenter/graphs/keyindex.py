@@ -5,14 +5,14 @@ In memory, a scope's keys are a :class:`KeyTable`: Arrow arrays sorted by the ke
 hashes, with a bucket directory, so a chunk's keys are looked up natively at a cost per key
 that does not grow with the key count, in about 40 bytes per key (a Python dict took about
 100). Keys accepted since the last merge wait in a dict (``new``) that is merged into the
-table when it grows."""
+table when it grows. polars (the hash) is imported only when a table is big enough to need
+it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from itertools import compress
 
-import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -32,6 +32,8 @@ Hasher = Callable[[pa.Array], pa.Array]  # string keys -> uint64 hashes
 def key_hashes(keys: pa.Array) -> pa.Array:
     """64-bit hashes of string keys: polars' hash with its fixed default seeds (the same in
     one process, which is all the index needs: it is built anew for every import)."""
+    import polars as pl
+
     return pl.from_arrow(keys).hash().to_arrow()
 
 
@@ -66,34 +68,43 @@ def _arrow_keys(keys: list[str]) -> tuple[pa.Array, list[str]]:
 
 
 class KeyTable:
-    """Keys -> vids: ``hashes`` (uint64, ascending), ``vids`` and ``keys`` (the keys
-    themselves, to tell keys with the same hash apart) in the same order, and ``start``, the
-    position of the first entry of each bucket of hashes (the top bits of a hash) and the end.
-    A look-up reads its bucket from the first entry with its hash on and compares the real key:
-    two keys with the same hash never answer for each other."""
+    """Keys -> vids: ``keys`` and ``vids``, and once indexed (when a look-up needs it),
+    ``hashes``, the keys' hashes: the three sorted by hash, and ``start``, the position of the
+    first entry of each bucket of hashes (the top bits of a hash) and the end. A look-up reads
+    its bucket from the first entry with its hash on and compares the real key: two keys with
+    the same hash never answer for each other."""
 
     def __init__(self, hasher: Hasher = key_hashes) -> None:
         self.hasher = hasher
-        self.hashes = pa.array([], pa.uint64())
         self.vids = pa.array([], pa.int64())
         self.keys = pa.array([], pa.large_string())
+        self.hashes: pa.Array | None = pa.array([], pa.uint64())
         self._shift = 63
         self._start = pa.array([0, 0, 0], pa.int32())
         self._views()
 
     def __len__(self) -> int:
-        return len(self.hashes)
+        return len(self.keys)
 
     def add(self, keys: pa.Array, vids: pa.Array) -> None:
         """Add keys that are not in the table (the caller knows they are new)."""
         if not len(keys):
             return
-        keys = keys.cast(pa.large_string())
-        hashes = pa.concat_arrays([self.hashes, self.hasher(keys).cast(pa.uint64())])
+        self.keys = pa.concat_arrays([self.keys, keys.cast(pa.large_string())])
+        self.vids = pa.concat_arrays([self.vids, vids.cast(pa.int64())])
+        self.hashes = None  # indexed again when needed
+
+    def _index(self) -> None:
+        """Sort by hash and build the bucket directory (after keys were added)."""
+        if self.hashes is not None:
+            return
+        import polars as pl
+
+        hashes = self.hasher(self.keys).cast(pa.uint64())
         order = pc.sort_indices(hashes)
         self.hashes = pc.take(hashes, order)
-        self.vids = pc.take(pa.concat_arrays([self.vids, vids.cast(pa.int64())]), order)
-        self.keys = pc.take(pa.concat_arrays([self.keys, keys]), order)
+        self.vids = pc.take(self.vids, order)
+        self.keys = pc.take(self.keys, order)
         bits = max(1, (len(self.hashes) - 1).bit_length())  # buckets: n to 2n
         self._shift = 64 - bits
         buckets = pl.from_arrow(pc.shift_right(self.hashes, pa.scalar(self._shift, pa.uint64())))
@@ -114,12 +125,15 @@ class KeyTable:
         read from its first entry to the first entry with the key's hash (one step for most
         keys: there are about as many buckets as keys), then the real keys are compared, and
         a key whose hash another key has too is compared on along the entries with it."""
-        m, n = len(keys), len(self.hashes)
+        m, n = len(keys), len(self.keys)
         if not n or not m:
             return pa.nulls(m, pa.int64())
         keys = keys.cast(pa.large_string())
         if n <= 2 * m:  # hashing the table's keys costs no more than hashing the asked ones
             return pc.take(self.vids, pc.index_in(keys, value_set=self.keys))
+        self._index()
+        import polars as pl
+
         hashes = self.hasher(keys).cast(pa.uint64())
         bucket = pc.shift_right(hashes, pa.scalar(self._shift, pa.uint64()))
         low = pc.take(self._start, bucket).cast(pa.int64())
@@ -173,10 +187,9 @@ class KeyTable:
 
     def get(self, key: str) -> int | None:
         """The vid of one key (None: not in the table)."""
-        if not len(self.hashes):
+        if not len(self.keys) or not _encodable(key):
             return None
-        if not _encodable(key):
-            return None
+        self._index()
         h = self.hasher(pa.array([key], pa.large_string())).cast(pa.uint64())[0].as_py()
         bucket = h >> self._shift
         hash_of = self._hash_of
