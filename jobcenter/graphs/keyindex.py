@@ -100,19 +100,29 @@ class KeyTable:
             return
         import polars as pl
 
-        hashes = self.hasher(self.keys).cast(pa.uint64())
+        n = len(self.keys)
+        step = 1 << 16  # hashed a slice at a time: the hasher's copies stay small
+        hashes = pa.concat_arrays(
+            [self.hasher(self.keys.slice(i, step)).cast(pa.uint64()) for i in range(0, n, step)]
+        )
         order = pc.sort_indices(hashes)
         self.hashes = pc.take(hashes, order)
+        del hashes
         self.vids = pc.take(self.vids, order)
         self.keys = pc.take(self.keys, order)
-        bits = max(1, (len(self.hashes) - 1).bit_length())  # buckets: n to 2n
+        del order
+        bits = max(1, (n - 1).bit_length())  # buckets: n to 2n
         self._shift = 64 - bits
-        buckets = pl.from_arrow(pc.shift_right(self.hashes, pa.scalar(self._shift, pa.uint64())))
-        counts = buckets.value_counts()
-        kind = pl.Int32 if len(self.hashes) < 2**31 else pl.Int64
-        start = pl.zeros((1 << bits) + 1, kind, eager=True)
-        start.scatter(counts.to_series(0).cast(pl.Int64) + 1, counts.to_series(1).cast(kind))
-        self._start = start.cum_sum().to_arrow()
+        buckets = pc.shift_right(self.hashes, pa.scalar(self._shift, pa.uint64()))
+        # A bucket starts where the bucket number changes; an empty one where the next starts.
+        change = pc.not_equal(buckets.slice(1), buckets.slice(0, n - 1))
+        after = pc.add(pc.indices_nonzero(change), pa.scalar(1, pa.uint64()))
+        at = pa.concat_arrays([pa.array([0], pa.uint64()), after])
+        kind = pl.Int32 if n < 2**31 else pl.Int64
+        start = pl.from_arrow(pa.nulls((1 << bits) + 1, pa.int64())).cast(kind)
+        start.scatter(pl.from_arrow(pc.take(buckets, at)), pl.from_arrow(at).cast(kind))
+        start[1 << bits] = n
+        self._start = start.fill_null(strategy="backward").to_arrow()
         self._views()
 
     def _views(self) -> None:
