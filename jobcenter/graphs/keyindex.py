@@ -5,8 +5,7 @@ In memory, a scope's keys are a :class:`KeyTable`: Arrow arrays sorted by the ke
 hashes, with a bucket directory, so a chunk's keys are looked up natively at a cost per key
 that does not grow with the key count, in about 40 bytes per key (a Python dict took about
 100). Keys accepted since the last merge wait in a dict (``new``) that is merged into the
-table when it grows. polars (the hash) is imported only when a table is big enough to need
-it."""
+table when it grows."""
 
 from __future__ import annotations
 
@@ -29,12 +28,54 @@ MERGE_KEYS = 1 << 18
 Hasher = Callable[[pa.Array], pa.Array]  # string keys -> uint64 hashes
 
 
-def key_hashes(keys: pa.Array) -> pa.Array:
-    """64-bit hashes of string keys: polars' hash with its fixed default seeds (the same in
-    one process, which is all the index needs: it is built anew for every import)."""
-    import polars as pl
+_MASK = (1 << 64) - 1
+_K0, _K1, _K2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+_U64 = {k: pa.scalar(k, pa.uint64()) for k in (_K0, _K1, _K2, 29, 32)}
+_PAD = pa.scalar(b"\0" * 8, pa.large_binary())
 
-    return pl.from_arrow(keys).hash().to_arrow()
+
+def _mixed(h: pa.Array, word: pa.Array) -> pa.Array:
+    h = pc.multiply(pc.bit_wise_xor(h, word), _U64[_K1])
+    return pc.bit_wise_xor(h, pc.shift_right(h, _U64[32]))
+
+
+def _word(padded: pa.Array, at: int) -> pa.Array:
+    """Bytes ``at`` to ``at + 8`` of each (NUL-padded) key, as a little-endian uint64."""
+    return pc.binary_slice(padded, at, at + 8).cast(pa.binary(8)).view(pa.uint64())
+
+
+def key_hashes(keys: pa.Array) -> pa.Array:
+    """64-bit hashes of string keys (uint64; null keys hash to 0): the key's UTF-8 bytes read
+    as little-endian 64-bit words, each mixed in by a multiply and a shift, as
+    :func:`key_hash` does for one key. Arrow kernels only, a word at a time."""
+    data = keys.cast(pa.large_binary())
+    lengths = pc.fill_null(pc.binary_length(data), 0)
+    h = pc.multiply(pc.cast(lengths, pa.uint64()), _U64[_K0])
+    longest = pc.max(lengths).as_py() or 0
+    padded = pc.binary_join_element_wise(data, _PAD, pa.scalar(b"", pa.large_binary()))
+    for at in range(0, longest, 8):
+        live = pc.greater(lengths, at)
+        if pc.all(live).as_py():
+            h = _mixed(h, _word(padded, at))
+        elif at == 0:  # empty keys take no word
+            h = pc.if_else(live, _mixed(h, _word(padded, at)), h)
+        else:
+            h = pc.replace_with_mask(
+                h, live, _mixed(pc.filter(h, live), _word(pc.filter(padded, live), at))
+            )
+    h = pc.multiply(pc.bit_wise_xor(h, pc.shift_right(h, _U64[29])), _U64[_K2])
+    return pc.fill_null(pc.bit_wise_xor(h, pc.shift_right(h, _U64[32])), 0)
+
+
+def key_hash(key: str) -> int:
+    """:func:`key_hashes` of one key, in Python."""
+    data = key.encode()
+    h = (len(data) * _K0) & _MASK
+    for at in range(0, len(data), 8):
+        h = ((h ^ int.from_bytes(data[at : at + 8], "little")) * _K1) & _MASK
+        h ^= h >> 32
+    h = ((h ^ (h >> 29)) * _K2) & _MASK
+    return h ^ (h >> 32)
 
 
 def _view(array: pa.Array, fmt: str) -> memoryview:
@@ -76,6 +117,11 @@ class KeyTable:
 
     def __init__(self, hasher: Hasher = key_hashes) -> None:
         self.hasher = hasher
+        self.hash_one: Callable[[str], int] = (
+            key_hash
+            if hasher is key_hashes
+            else lambda key: hasher(pa.array([key], pa.large_string())).cast(pa.uint64())[0].as_py()
+        )
         self.vids = pa.array([], pa.int64())
         self.keys = pa.array([], pa.large_string())
         self.hashes: pa.Array | None = pa.array([], pa.uint64())
@@ -98,8 +144,6 @@ class KeyTable:
         """Sort by hash and build the bucket directory (after keys were added)."""
         if self.hashes is not None:
             return
-        import polars as pl
-
         n = len(self.keys)
         step = 1 << 16  # hashed a slice at a time: the hasher's copies stay small
         hashes = pa.concat_arrays(
@@ -118,11 +162,11 @@ class KeyTable:
         change = pc.not_equal(buckets.slice(1), buckets.slice(0, n - 1))
         after = pc.add(pc.indices_nonzero(change), pa.scalar(1, pa.uint64()))
         at = pa.concat_arrays([pa.array([0], pa.uint64()), after])
-        kind = pl.Int32 if n < 2**31 else pl.Int64
-        start = pl.from_arrow(pa.nulls((1 << bits) + 1, pa.int64())).cast(kind)
-        start.scatter(pl.from_arrow(pc.take(buckets, at)), pl.from_arrow(at).cast(kind))
-        start[1 << bits] = n
-        self._start = start.fill_null(strategy="backward").to_arrow()
+        number = pc.indices_nonzero(pc.is_null(pa.nulls(1 << bits)))  # 0, 1, ... buckets - 1
+        first = pc.take(at, pc.index_in(number, value_set=pc.take(buckets, at)))
+        start = pa.concat_arrays([first, pa.array([n], pa.uint64())])
+        kind = pa.int32() if n < 2**31 else pa.int64()
+        self._start = pc.fill_null_backward(start).cast(kind)
         self._views()
 
     def _views(self) -> None:
@@ -142,8 +186,6 @@ class KeyTable:
         if n <= 2 * m:  # hashing the table's keys costs no more than hashing the asked ones
             return pc.take(self.vids, pc.index_in(keys, value_set=self.keys))
         self._index()
-        import polars as pl
-
         hashes = self.hasher(keys).cast(pa.uint64())
         bucket = pc.shift_right(hashes, pa.scalar(self._shift, pa.uint64()))
         low = pc.take(self._start, bucket).cast(pa.int64())
@@ -186,21 +228,17 @@ class KeyTable:
             return pa.nulls(m, pa.int64())
         where = pa.concat_arrays(hit_query)
         vids = pc.take(self.vids, pa.concat_arrays(hit_at))
-        if len(where) == m:  # every key found
-            if ordered and len(hit_query) == 1:
-                return vids
-            return pc.take(vids, pc.sort_indices(where))
-        result = pl.from_arrow(pa.nulls(m, pa.int64()))
-        if len(where):
-            result.scatter(pl.from_arrow(where), pl.from_arrow(vids))
-        return result.to_arrow()
+        if len(where) == m and ordered and len(hit_query) == 1:  # every key, in order
+            return vids
+        every = pc.indices_nonzero(pc.is_null(pa.nulls(m)))  # 0, 1, ... m - 1
+        return pc.take(vids, pc.index_in(every, value_set=where))
 
     def get(self, key: str) -> int | None:
         """The vid of one key (None: not in the table)."""
         if not len(self.keys) or not _encodable(key):
             return None
         self._index()
-        h = self.hasher(pa.array([key], pa.large_string())).cast(pa.uint64())[0].as_py()
+        h = self.hash_one(key)
         bucket = h >> self._shift
         hash_of = self._hash_of
         for i in range(self._start_of[bucket], self._start_of[bucket + 1]):
