@@ -9,6 +9,7 @@ table when it grows."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from itertools import compress
 
@@ -159,14 +160,27 @@ class KeyTable:
         self._shift = 64 - bits
         buckets = pc.shift_right(self.hashes, pa.scalar(self._shift, pa.uint64()))
         # A bucket starts where the bucket number changes; an empty one where the next starts.
+        # Built a range of buckets at a time (the arrays of all bucket numbers would be big).
         change = pc.not_equal(buckets.slice(1), buckets.slice(0, n - 1))
         after = pc.add(pc.indices_nonzero(change), pa.scalar(1, pa.uint64()))
         at = pa.concat_arrays([pa.array([0], pa.uint64()), after])
-        number = pc.indices_nonzero(pc.is_null(pa.nulls(1 << bits)))  # 0, 1, ... buckets - 1
-        first = pc.take(at, pc.index_in(number, value_set=pc.take(buckets, at)))
-        start = pa.concat_arrays([first, pa.array([n], pa.uint64())])
+        del change, after
+        present = pc.take(buckets, at)  # the bucket numbers that have entries, ascending
+        del buckets
         kind = pa.int32() if n < 2**31 else pa.int64()
-        self._start = pc.fill_null_backward(start).cast(kind)
+        of_present = _view(present, "Q")
+        width = 1 << 16
+        pieces = []
+        for low in range(0, 1 << bits, width):
+            high = min(low + width, 1 << bits)
+            a, b = bisect_left(of_present, low), bisect_left(of_present, high)
+            number = pc.add(
+                pc.indices_nonzero(pc.is_null(pa.nulls(high - low))), pa.scalar(low, pa.uint64())
+            )
+            found = pc.index_in(number, value_set=present.slice(a, b - a))
+            pieces.append(pc.take(at.slice(a, b - a), found).cast(kind))
+        pieces.append(pa.array([n], kind))
+        self._start = pc.fill_null_backward(pa.concat_arrays(pieces))
         self._views()
 
     def _views(self) -> None:
