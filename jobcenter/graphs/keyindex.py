@@ -181,6 +181,8 @@ class KeyTable:
             pieces.append(pc.take(at.slice(a, b - a), found).cast(kind))
         pieces.append(pa.array([n], kind))
         self._start = pc.fill_null_backward(pa.concat_arrays(pieces))
+        del pieces, at, present
+        pa.default_memory_pool().release_unused()  # the sort's copies, back to the system
         self._views()
 
     def _views(self) -> None:
@@ -291,10 +293,11 @@ class ScopeKeys:
         n = len(self.new)
         if n and (force or n >= max(self.index.merge_keys, len(self.table) // 4)):
             keys, kept = _arrow_keys(list(self.new))
-            self.table.add(keys, pa.array([self.new[k] for k in kept], pa.int64()))
+            vids = pa.array([self.new[k] for k in kept], pa.int64())
             left = {k: self.new[k] for k in self.new if not _encodable(k)} if n > len(kept) else {}
-            self.new.clear()
+            self.new.clear()  # before the table grows: the dict's memory first
             self.new.update(left)  # (none in practice: a line with such a key fails)
+            self.table.add(keys, vids)
             self.memo.clear()
 
 
