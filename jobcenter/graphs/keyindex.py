@@ -30,9 +30,9 @@ Hasher = Callable[[pa.Array], pa.Array]  # string keys -> uint64 hashes
 
 
 _MASK = (1 << 64) - 1
-_K0, _K1, _K2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
-_U64 = {k: pa.scalar(k, pa.uint64()) for k in (_K0, _K1, _K2, 29, 32)}
-_PAD = pa.scalar(b"\0" * 8, pa.large_binary())
+_K0, _K1 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9
+_U64 = {k: pa.scalar(k, pa.uint64()) for k in (_K0, _K1, 32)}
+_HEAD = 32  # a key's first 32 bytes are hashed word by word, and a longer key's last 8
 
 
 def _mixed(h: pa.Array, word: pa.Array) -> pa.Array:
@@ -40,43 +40,46 @@ def _mixed(h: pa.Array, word: pa.Array) -> pa.Array:
     return pc.bit_wise_xor(h, pc.shift_right(h, _U64[32]))
 
 
-def _word(padded: pa.Array, at: int) -> pa.Array:
-    """Bytes ``at`` to ``at + 8`` of each (NUL-padded) key, as a little-endian uint64."""
-    return pc.binary_slice(padded, at, at + 8).cast(pa.binary(8)).view(pa.uint64())
+def _words(data: pa.Array, at: int) -> pa.Array:
+    """Bytes ``at`` to ``at + 8`` of each key (8 bytes there), as little-endian uint64s."""
+    return (
+        pc.binary_slice(data, at, at + 8 if at >= 0 else None).cast(pa.binary(8)).view(pa.uint64())
+    )
 
 
 def key_hashes(keys: pa.Array) -> pa.Array:
-    """64-bit hashes of string keys (uint64; null keys hash to 0): the key's UTF-8 bytes read
-    as little-endian 64-bit words, each mixed in by a multiply and a shift, as
-    :func:`key_hash` does for one key. Arrow kernels only, a word at a time."""
-    data = keys.cast(pa.large_binary())
-    lengths = pc.fill_null(pc.binary_length(data), 0)
+    """64-bit hashes of string keys (uint64; null keys hash to 0): the key's length, then its
+    first 32 bytes as little-endian 64-bit words (NUL-padded) and a longer key's last 8 bytes,
+    each mixed in by a multiply and a shift, as :func:`key_hash` does for one key. Keys equal
+    in all that collide: the index tells them apart by the keys themselves."""
+    text = keys.cast(pa.large_string())
+    lengths = pc.fill_null(pc.binary_length(text), 0)
     h = pc.multiply(pc.cast(lengths, pa.uint64()), _U64[_K0])
-    longest = pc.max(lengths).as_py() or 0
-    padded = pc.binary_join_element_wise(data, _PAD, pa.scalar(b"", pa.large_binary()))
-    for at in range(0, longest, 8):
-        live = pc.greater(lengths, at)
-        if pc.all(live).as_py():
-            h = _mixed(h, _word(padded, at))
-        elif at == 0:  # empty keys take no word
-            h = pc.if_else(live, _mixed(h, _word(padded, at)), h)
-        else:
-            h = pc.replace_with_mask(
-                h, live, _mixed(pc.filter(h, live), _word(pc.filter(padded, live), at))
-            )
-    h = pc.multiply(pc.bit_wise_xor(h, pc.shift_right(h, _U64[29])), _U64[_K2])
-    return pc.fill_null(pc.bit_wise_xor(h, pc.shift_right(h, _U64[32])), 0)
+    width = -(-min(pc.max(lengths).as_py() or 0, _HEAD) // 8) * 8
+    if width:
+        padded = pc.ascii_rpad(text, width=width, padding="\0").cast(pa.large_binary())
+        for at in range(0, width, 8):
+            mixed = _mixed(h, _words(padded, at))
+            live = pc.greater(lengths, at)
+            h = mixed if pc.all(live).as_py() else pc.if_else(live, mixed, h)
+    long = pc.greater(lengths, _HEAD)
+    if pc.any(long).as_py():
+        tails = _words(pc.filter(text.cast(pa.large_binary()), long), -8)
+        h = pc.replace_with_mask(h, long, _mixed(pc.filter(h, long), tails))
+    return pc.fill_null(h, 0)  # (the buckets read the top bits: a multiply mixed them last)
 
 
 def key_hash(key: str) -> int:
     """:func:`key_hashes` of one key, in Python."""
     data = key.encode()
     h = (len(data) * _K0) & _MASK
-    for at in range(0, len(data), 8):
-        h = ((h ^ int.from_bytes(data[at : at + 8], "little")) * _K1) & _MASK
+    words = [data[at : at + 8] for at in range(0, min(len(data), _HEAD), 8)]
+    if len(data) > _HEAD:
+        words.append(data[-8:])
+    for word in words:
+        h = ((h ^ int.from_bytes(word, "little")) * _K1) & _MASK
         h ^= h >> 32
-    h = ((h ^ (h >> 29)) * _K2) & _MASK
-    return h ^ (h >> 32)
+    return h
 
 
 def _view(array: pa.Array, fmt: str) -> memoryview:
