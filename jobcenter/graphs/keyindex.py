@@ -31,7 +31,9 @@ Hasher = Callable[[pa.Array], pa.Array]  # string keys -> uint64 hashes
 
 _MASK = (1 << 64) - 1
 _K0, _K1 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9
-_U64 = {k: pa.scalar(k, pa.uint64()) for k in (_K0, _K1, 32)}
+# Arrow scalars, not Python ints: pyarrow tries to import numpy for each Python int argument.
+_U64 = {k: pa.scalar(k, pa.uint64()) for k in (_K0, _K1, 32, 0, 1)}
+_I64 = {k: pa.scalar(k, pa.int64()) for k in (0, 1)}
 _HEAD = 32  # a key's first 32 bytes are hashed word by word, and a longer key's last 8
 
 
@@ -53,20 +55,20 @@ def key_hashes(keys: pa.Array) -> pa.Array:
     each mixed in by a multiply and a shift, as :func:`key_hash` does for one key. Keys equal
     in all that collide: the index tells them apart by the keys themselves."""
     text = keys.cast(pa.large_string())
-    lengths = pc.fill_null(pc.binary_length(text), 0)
+    lengths = pc.fill_null(pc.binary_length(text), _I64[0])
     h = pc.multiply(pc.cast(lengths, pa.uint64()), _U64[_K0])
     width = -(-min(pc.max(lengths).as_py() or 0, _HEAD) // 8) * 8
     if width:
         padded = pc.ascii_rpad(text, width=width, padding="\0").cast(pa.large_binary())
         for at in range(0, width, 8):
             mixed = _mixed(h, _words(padded, at))
-            live = pc.greater(lengths, at)
+            live = pc.greater(lengths, pa.scalar(at, pa.int64()))
             h = mixed if pc.all(live).as_py() else pc.if_else(live, mixed, h)
-    long = pc.greater(lengths, _HEAD)
+    long = pc.greater(lengths, pa.scalar(_HEAD, pa.int64()))
     if pc.any(long).as_py():
         tails = _words(pc.filter(text.cast(pa.large_binary()), long), -8)
         h = pc.replace_with_mask(h, long, _mixed(pc.filter(h, long), tails))
-    return pc.fill_null(h, 0)  # (the buckets read the top bits: a multiply mixed them last)
+    return pc.fill_null(h, _U64[0])  # (the buckets read the top bits: a multiply mixed them last)
 
 
 def key_hash(key: str) -> int:
@@ -208,49 +210,61 @@ class KeyTable:
         hashes = self.hasher(keys).cast(pa.uint64())
         bucket = pc.shift_right(hashes, pa.scalar(self._shift, pa.uint64()))
         low = pc.take(self._start, bucket).cast(pa.int64())
-        high = pc.take(self._start, pc.add(bucket, 1)).cast(pa.int64())
-        there = pc.take(self.hashes, pc.min_element_wise(low, n - 1))
+        high = pc.take(self._start, pc.add(bucket, _U64[1])).cast(pa.int64())
+        last = pa.scalar(n - 1, pa.int64())
+        at = pc.min_element_wise(low, last)
+        there = pc.take(self.hashes, at)
         live = pc.less(low, high)
         if keys.null_count:
             live = pc.and_(live, pc.is_valid(keys))
+        # Most keys are the first entry of their bucket: all compared at once.
         first = pc.and_(live, pc.equal(there, hashes))
-        query: list[pa.Array] = [pc.indices_nonzero(first)]
-        at: list[pa.Array] = [pc.filter(low, first)]
-        on = pc.and_(live, pc.less(there, hashes))  # the bucket goes on past a smaller hash
+        if pc.sum(first).as_py() * 2 > m:
+            same = pc.and_(first, pc.equal(pc.take(self.keys, at), keys))
+        else:
+            same = pc.replace_with_mask(
+                first,
+                first,
+                pc.equal(pc.take(self.keys, pc.filter(at, first)), pc.filter(keys, first)),
+            )
+        result = pc.if_else(same, pc.take(self.vids, at), pa.scalar(None, pa.int64()))
+        # The others read on along their bucket: past smaller hashes, and past other keys
+        # with their hash (the entries with one hash are next to each other).
+        on = pc.and_(pc.and_(live, pc.invert(same)), pc.less_equal(there, hashes))
         q = pc.indices_nonzero(on)
-        step, end, wanted = pc.add(pc.filter(low, on), 1), pc.filter(high, on), None
-        while len(q):
-            inside = pc.less(step, end)
-            q, step, end = pc.filter(q, inside), pc.filter(step, inside), pc.filter(end, inside)
-            wanted = pc.take(hashes, q)
-            there = pc.take(self.hashes, step)
-            same = pc.equal(there, wanted)
-            query.append(pc.filter(q, same))
-            at.append(pc.filter(step, same))
-            on = pc.less(there, wanted)
-            q, step, end = pc.filter(q, on), pc.add(pc.filter(step, on), 1), pc.filter(end, on)
-        ordered = not any(len(a) for a in query[1:])  # all found in one step: in key order
-        q, step = pa.concat_arrays(query), pa.concat_arrays(at)  # first entries with the hash
+        step, end = pc.add(pc.filter(low, on), _I64[1]), pc.filter(high, on)
+        wanted = pc.filter(hashes, on)
         hit_query: list[pa.Array] = []
         hit_at: list[pa.Array] = []
         while len(q):
-            same = pc.equal(pc.take(self.keys, step), pc.take(keys, q))
-            hit_query.append(pc.filter(q, same))
-            hit_at.append(pc.filter(step, same))
-            other = pc.invert(same)  # another key with the same hash: the next entry on
-            q, step = pc.filter(q, other), pc.add(pc.filter(step, other), 1)
-            if len(q):
-                there = pc.take(self.hashes, pc.min_element_wise(step, n - 1))
-                on = pc.and_(pc.less(step, n), pc.equal(there, pc.take(hashes, q)))
-                q, step = pc.filter(q, on), pc.filter(step, on)
-        if not hit_query:
-            return pa.nulls(m, pa.int64())
-        where = pa.concat_arrays(hit_query)
-        vids = pc.take(self.vids, pa.concat_arrays(hit_at))
-        if len(where) == m and ordered and len(hit_query) == 1:  # every key, in order
-            return vids
-        every = pc.indices_nonzero(pc.is_null(pa.nulls(m)))  # 0, 1, ... m - 1
-        return pc.take(vids, pc.index_in(every, value_set=where))
+            inside = pc.less(step, end)
+            q, step, end = pc.filter(q, inside), pc.filter(step, inside), pc.filter(end, inside)
+            wanted = pc.filter(wanted, inside)
+            if not len(q):
+                break
+            there = pc.take(self.hashes, step)
+            equal = pc.equal(there, wanted)
+            go = pc.less_equal(there, wanted)
+            if pc.any(equal).as_py():
+                cq, cs = pc.filter(q, equal), pc.filter(step, equal)
+                ok = pc.equal(pc.take(self.keys, cs), pc.take(keys, cq))
+                hit_query.append(pc.filter(cq, ok))
+                hit_at.append(pc.filter(cs, ok))
+                go = pc.and_(go, pc.invert(pc.replace_with_mask(equal, equal, ok)))
+            q, step, end = (
+                pc.filter(q, go),
+                pc.add(pc.filter(step, go), _I64[1]),
+                pc.filter(end, go),
+            )
+            wanted = pc.filter(wanted, go)
+        where = pa.concat_arrays(hit_query) if hit_query else None
+        if where is not None and len(where):
+            order = pc.sort_indices(where)
+            every = pc.indices_nonzero(pc.is_null(pa.nulls(m)))  # 0, 1, ... m - 1
+            found = pc.is_in(every, value_set=where)
+            vids = pc.take(pc.take(self.vids, pa.concat_arrays(hit_at)), order)
+            result = pc.replace_with_mask(result, found, vids)
+        return result
 
     def get(self, key: str) -> int | None:
         """The vid of one key (None: not in the table)."""
