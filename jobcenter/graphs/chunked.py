@@ -209,6 +209,7 @@ class ChunkedReading:
             write(fp, self._batch)
             self._batch = []
         self._count = 0
+        self.index.settle()  # new keys into the key tables (not within a run: ``hold``)
         self._checkpoint_bytes(fp, read)
 
     def _run(

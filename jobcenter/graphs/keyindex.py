@@ -449,12 +449,20 @@ class VertexIndex:
         known.memo.update(found)
 
     def written(self) -> None:
-        """The accepted vertices are in the store now."""
+        """The accepted vertices are in the store now (for keys looked up in the store; an
+        in-memory index merges its new keys in :meth:`settle`, on the reading thread, as a
+        writer thread may call this)."""
+        if self.in_memory or self.hold:
+            return
+        for keys in self.scopes.values():
+            keys.new.clear()
+            keys.memo.clear()
+
+    def settle(self) -> None:
+        """Between batches (not during a run, ``hold``): merge the new keys that have grown
+        into the tables. Called by the reading thread only."""
         if self.hold:
             return
         for keys in self.scopes.values():
             if isinstance(keys, ScopeKeys):
                 keys.settle()
-            else:
-                keys.new.clear()
-                keys.memo.clear()

@@ -88,7 +88,7 @@ def test_the_index_merges_new_keys_in_batches_and_stays_exact(workspace, small_g
             key = f"n{batch}-{i}" if i else f"n{batch}"
             scope.new[key] = expected[key] = index.next_vid
             index.next_vid += 1
-        index.written()  # between batches: ``new`` merged once it has grown
+        index.settle()  # between batches: ``new`` merged once it has grown
         sizes.append(len(scope.table))
         asked = [*expected, "n99", "s500"]
         want = [expected.get(k) for k in asked]
