@@ -156,8 +156,16 @@ def our_load(files: dict[str, str], target: Path, root: Path, *, dry_run: bool =
     plan = build_import_plan(files, existing=None, resolve=RootedResolver([root]))
     progress = ImportProgress.for_plan(plan)
     store = SqliteStore(target)
+    # The key index's capacity as a worker reads it (e.g. 0: keys looked up in the store).
+    capacity = os.environ.get("JOBCENTER_IMPORT_INDEX_CAPACITY")
     summary = run_import(
-        plan, store, job_id="j", progress=progress, commit_gate=lambda s: True, dry_run=dry_run
+        plan,
+        store,
+        job_id="j",
+        progress=progress,
+        commit_gate=lambda s: True,
+        dry_run=dry_run,
+        **({"index_capacity": int(capacity)} if capacity else {}),
     )
     stored = sum(n for kind in store.counts().values() for n in kind.values())
     store.close()

@@ -241,8 +241,8 @@ JOBCENTER_GRAPH_STORE_URL = env_str("JOBCENTER_GRAPH_STORE_URL", "")
 # Failed-line records kept per file (all failures are still counted).
 JOBCENTER_MAX_FAILED_RECORDS = env_int("JOBCENTER_MAX_FAILED_RECORDS", 10_000)
 # Graphs with up to this many vertices are imported with an in-memory vertex key index
-# (about 100 bytes a vertex); bigger ones look keys up in the graph store (slower, flat memory).
-JOBCENTER_IMPORT_INDEX_CAPACITY = env_int("JOBCENTER_IMPORT_INDEX_CAPACITY", 1_000_000)
+# (about 40 bytes a vertex); bigger ones look keys up in the graph store (slower, flat memory).
+JOBCENTER_IMPORT_INDEX_CAPACITY = env_int("JOBCENTER_IMPORT_INDEX_CAPACITY", 10_000_000)
 # Seconds between progress/heartbeat writes of a running job.
 JOBCENTER_HEARTBEAT_INTERVAL = env_float("JOBCENTER_HEARTBEAT_INTERVAL", 1.0)
 # A running job whose heartbeat is older than this is ended as "worker lost".

@@ -17,7 +17,6 @@ import pyarrow.compute as pc
 
 from jobcenter.graphs import columnar
 from jobcenter.graphs.chunks import Chunks, special_bytes
-from jobcenter.graphs.keyindex import ScopeKeys
 from jobcenter.graphs.plan import FileProgress, FileSpec, ImportAborted, ImportStopped, Reason
 from jobcenter.graphs.reading import FileScan, RawLines, is_utf8, parse_error
 from jobcenter.graphs.rows import LineError, RowBuilder, first_line, lines_of, rows_scope
@@ -158,16 +157,34 @@ class ChunkedReading:
 
         self._batch = RowBatch()
         self._count = 0  # records since the last checkpoint
+        quote = spec.csv.quotechar or ""
+        prefetched = 0  # the chunk (by its first line) whose keys were looked up at once
         try:
             while True:
                 if chunks.i >= chunks.count and not chunks.load():
                     break
                 if chunks.all_special:
+                    if prefetched != chunks.first:  # its keys at once, for csv.reader's records
+                        prefetched = chunks.first
+                        lines = chunks.lines.slice(chunks.i)
+                        texts = [
+                            b.decode(encoding, errors="surrogateescape") for b in lines.to_pylist()
+                        ]
+                        self._prefetch(rows, spec.csv.delimiter, quote, texts)
                     if not record():
                         break
                 else:
                     self._run(
-                        index, fp, chunks, rows, spec.csv.delimiter, build, write, record, scope
+                        index,
+                        fp,
+                        chunks,
+                        rows,
+                        spec.csv.delimiter,
+                        build,
+                        write,
+                        record,
+                        scope,
+                        quote,
                     )
                 if self._count >= self.batch_rows:
                     self._flush(fp, write, chunks.bytes_read)
@@ -193,6 +210,7 @@ class ChunkedReading:
             write(fp, self._batch)
             self._batch = RowBatch()
         self._count = 0
+        self.index.settle()  # new keys into the key tables (not within a run: ``hold``)
         self._checkpoint_bytes(fp, read)
 
     def _run(
@@ -206,6 +224,7 @@ class ChunkedReading:
         write: Callable[[FileProgress, RowBatch], None],
         record: Callable[[], bool],
         scope: str | None,
+        quote: str,
     ) -> None:
         """The rest of the current chunk (from ``chunks.i``) into ``self._batch``: its lines
         built at once by ``rows``, then taken in order. Ends with the chunk, or when a special
@@ -229,16 +248,17 @@ class ChunkedReading:
         new: dict[str, int] = {}
         if vertex:
             assert keys is not None
-            scope_keys = self.index.scope(scope)  # type: ignore[arg-type]
-            new = scope_keys.new
-            if isinstance(scope_keys, ScopeKeys):
-                taken = scope_keys.keys.keys()  # the same dict as ``new``
-            else:  # one look-up for the run; keys it registers stay in ``new`` meanwhile
-                taken = {k for k, _ in self.store.find_vids(scope, keys)}  # type: ignore[arg-type]
-                self.index.hold = True
+            new = self.index.scope(scope).new  # type: ignore[arg-type]
+            # One look-up for the run; keys it registers stay in ``new`` meanwhile.
+            taken = self.index.present(scope, keys)  # type: ignore[arg-type]
+            self.index.hold = True
         invalid = run.invalid
         # The text of the lines handed back, fetched in one go.
         texts = pc.take(text, pa.array(invalid, pa.int64())).to_pylist() if invalid else []
+        if invalid or special:  # their keys looked up at once, for the per-line builders
+            self._prefetch(
+                rows, delimiter, quote, texts + [chunks.text(start + s) for s in special]
+            )
 
         def take(p: int, n: int) -> int:
             """The ``n`` valid lines from ``made[p]`` into the batch; returns the next ``p``."""
@@ -328,6 +348,22 @@ class ChunkedReading:
             chunks.i = start + total
         finally:
             self.index.hold = False
+
+    def _prefetch(self, rows: columnar.Rows, delimiter: str, quote: str, texts: list[str]) -> None:
+        """Look up at once the keys of lines about to be judged one by one (their fields
+        split plainly, quotes dropped: a key read wrongly is only looked up again alone)."""
+        if rows.key is not None:
+            columns = [(rows.key[0], rows.key[1])]
+        else:
+            assert rows.ends is not None
+            columns = list(rows.ends)
+        split = [(t.replace(quote, "") if quote else t).split(delimiter) for t in texts if t]
+        wanted: dict[str, list[str]] = {}  # per scope: one look-up
+        for column, scope in columns:
+            keys = wanted.setdefault(scope, [])
+            keys += [fields[column] for fields in split if len(fields) > column]
+        for scope, keys in wanted.items():
+            self.index.prefetch(scope, keys)
 
     def _checkpoint_bytes(self, fp: FileProgress, read: int | None) -> None:
         """:meth:`_checkpoint` of the columnar path (``read``: bytes read so far)."""

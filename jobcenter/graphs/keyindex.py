@@ -1,27 +1,321 @@
 """The vertex key index of one import: vertex key -> vid, in memory up to a capacity, looked up
-in the store beyond it (one statement per batch of keys for the columnar path)."""
+in the store beyond it (one statement per batch of keys for the columnar path).
+
+In memory, a scope's keys are a :class:`KeyTable`: Arrow arrays sorted by the keys' 64-bit
+hashes, with a bucket directory, so a chunk's keys are looked up natively at a cost per key
+that does not grow with the key count, in about 40 bytes per key (a Python dict took about
+100). Keys accepted since the last merge wait in a dict (``new``) that is merged into the
+table when it grows."""
 
 from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from itertools import compress
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from jobcenter.graphs.stores.base import GraphStore
 
-# Graphs with up to this many vertices get an in-memory key index (about 100 MB at the limit).
-INDEX_CAPACITY = 1_000_000
+# Graphs with up to this many vertices get an in-memory key index (about 40 bytes per key of
+# up to 8 bytes: about 400 MB at the limit).
+INDEX_CAPACITY = 10_000_000
+# New keys wait in a dict (about 100 bytes each) until this many, or a quarter of the table,
+# then are merged into the table (a merge sorts the table again: geometric growth keeps the
+# total cost of the merges within a few sorts of the final table).
+MERGE_KEYS = 1 << 18
+
+Hasher = Callable[[pa.Array], pa.Array]  # string keys -> uint64 hashes
+
+
+_MASK = (1 << 64) - 1
+_K0, _K1 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9
+# Arrow scalars, not Python ints: pyarrow tries to import numpy for each Python int argument.
+_U64 = {k: pa.scalar(k, pa.uint64()) for k in (_K0, _K1, 32, 0, 1)}
+_I64 = {k: pa.scalar(k, pa.int64()) for k in (0, 1)}
+_HEAD = 32  # a key's first 32 bytes are hashed word by word, and a longer key's last 8
+
+
+def _mixed(h: pa.Array, word: pa.Array) -> pa.Array:
+    h = pc.multiply(pc.bit_wise_xor(h, word), _U64[_K1])
+    return pc.bit_wise_xor(h, pc.shift_right(h, _U64[32]))
+
+
+def _words(data: pa.Array, at: int) -> pa.Array:
+    """Bytes ``at`` to ``at + 8`` of each key (8 bytes there), as little-endian uint64s."""
+    return (
+        pc.binary_slice(data, at, at + 8 if at >= 0 else None).cast(pa.binary(8)).view(pa.uint64())
+    )
+
+
+def key_hashes(keys: pa.Array) -> pa.Array:
+    """64-bit hashes of string keys (uint64; null keys hash to 0): the key's length, then its
+    first 32 bytes as little-endian 64-bit words (NUL-padded) and a longer key's last 8 bytes,
+    each mixed in by a multiply and a shift, as :func:`key_hash` does for one key. Keys equal
+    in all that collide: the index tells them apart by the keys themselves."""
+    text = keys.cast(pa.large_string())
+    lengths = pc.fill_null(pc.binary_length(text), _I64[0])
+    h = pc.multiply(pc.cast(lengths, pa.uint64()), _U64[_K0])
+    width = -(-min(pc.max(lengths).as_py() or 0, _HEAD) // 8) * 8
+    if width:
+        padded = pc.ascii_rpad(text, width=width, padding="\0").cast(pa.large_binary())
+        for at in range(0, width, 8):
+            mixed = _mixed(h, _words(padded, at))
+            live = pc.greater(lengths, pa.scalar(at, pa.int64()))
+            h = mixed if pc.all(live).as_py() else pc.if_else(live, mixed, h)
+    long = pc.greater(lengths, pa.scalar(_HEAD, pa.int64()))
+    if pc.any(long).as_py():
+        tails = _words(pc.filter(text.cast(pa.large_binary()), long), -8)
+        h = pc.replace_with_mask(h, long, _mixed(pc.filter(h, long), tails))
+    return pc.fill_null(h, _U64[0])  # (the buckets read the top bits: a multiply mixed them last)
+
+
+def key_hash(key: str) -> int:
+    """:func:`key_hashes` of one key, in Python."""
+    data = key.encode()
+    h = (len(data) * _K0) & _MASK
+    words = [data[at : at + 8] for at in range(0, min(len(data), _HEAD), 8)]
+    if len(data) > _HEAD:
+        words.append(data[-8:])
+    for word in words:
+        h = ((h ^ int.from_bytes(word, "little")) * _K1) & _MASK
+        h ^= h >> 32
+    return h
+
+
+def _view(array: pa.Array, fmt: str) -> memoryview:
+    """The values of a fixed-width Arrow array without nulls, indexable from Python."""
+    width = array.type.bit_width // 8
+    buffer = array.buffers()[1]
+    start = array.offset * width
+    return memoryview(buffer).cast("B")[start : start + len(array) * width].cast(fmt)
+
+
+_UNKNOWN = object()
+
+
+def _encodable(key: str) -> bool:
+    try:
+        key.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _arrow_keys(keys: list[str]) -> tuple[pa.Array, list[str]]:
+    """``keys`` as an Arrow array, and the list of those in it: text with lone surrogates
+    (bytes that did not decode, read with ``surrogateescape``) cannot be an Arrow string, nor
+    is it the key of any stored line, so it is left out."""
+    try:
+        return pa.array(keys, pa.large_string()), keys
+    except UnicodeEncodeError:
+        kept = [k for k in keys if _encodable(k)]
+        return pa.array(kept, pa.large_string()), kept
+
+
+class KeyTable:
+    """Keys -> vids: ``keys`` and ``vids``, and once indexed (when a look-up needs it),
+    ``hashes``, the keys' hashes: the three sorted by hash, and ``start``, the position of the
+    first entry of each bucket of hashes (the top bits of a hash) and the end. A look-up reads
+    its bucket from the first entry with its hash on and compares the real key: two keys with
+    the same hash never answer for each other."""
+
+    def __init__(self, hasher: Hasher = key_hashes) -> None:
+        self.hasher = hasher
+        self.hash_one: Callable[[str], int] = (
+            key_hash
+            if hasher is key_hashes
+            else lambda key: hasher(pa.array([key], pa.large_string())).cast(pa.uint64())[0].as_py()
+        )
+        self.vids = pa.array([], pa.int64())
+        self.keys = pa.array([], pa.large_string())
+        self.hashes: pa.Array | None = pa.array([], pa.uint64())
+        self._shift = 63
+        self._start = pa.array([0, 0, 0], pa.int32())
+        self._views()
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def add(self, keys: pa.Array, vids: pa.Array) -> None:
+        """Add keys that are not in the table (the caller knows they are new)."""
+        if not len(keys):
+            return
+        self.keys = pa.concat_arrays([self.keys, keys.cast(pa.large_string())])
+        self.vids = pa.concat_arrays([self.vids, vids.cast(pa.int64())])
+        self.hashes = None  # indexed again when needed
+
+    def _index(self) -> None:
+        """Sort by hash and build the bucket directory (after keys were added)."""
+        if self.hashes is not None:
+            return
+        n = len(self.keys)
+        step = 1 << 16  # hashed a slice at a time: the hasher's copies stay small
+        hashes = pa.concat_arrays(
+            [self.hasher(self.keys.slice(i, step)).cast(pa.uint64()) for i in range(0, n, step)]
+        )
+        order = pc.sort_indices(hashes)
+        self.hashes = pc.take(hashes, order)
+        del hashes
+        self.vids = pc.take(self.vids, order)
+        self.keys = pc.take(self.keys, order)
+        del order
+        bits = max(1, (n - 1).bit_length())  # buckets: n to 2n
+        self._shift = 64 - bits
+        buckets = pc.shift_right(self.hashes, pa.scalar(self._shift, pa.uint64()))
+        # A bucket starts where the bucket number changes; an empty one where the next starts.
+        # Built a range of buckets at a time (the arrays of all bucket numbers would be big).
+        change = pc.not_equal(buckets.slice(1), buckets.slice(0, n - 1))
+        after = pc.add(pc.indices_nonzero(change), pa.scalar(1, pa.uint64()))
+        at = pa.concat_arrays([pa.array([0], pa.uint64()), after])
+        del change, after
+        present = pc.take(buckets, at)  # the bucket numbers that have entries, ascending
+        del buckets
+        kind = pa.int32() if n < 2**31 else pa.int64()
+        of_present = _view(present, "Q")
+        width = 1 << 16
+        pieces = []
+        for low in range(0, 1 << bits, width):
+            high = min(low + width, 1 << bits)
+            a, b = bisect_left(of_present, low), bisect_left(of_present, high)
+            number = pc.add(
+                pc.indices_nonzero(pc.is_null(pa.nulls(high - low))), pa.scalar(low, pa.uint64())
+            )
+            found = pc.index_in(number, value_set=present.slice(a, b - a))
+            pieces.append(pc.take(at.slice(a, b - a), found).cast(kind))
+        pieces.append(pa.array([n], kind))
+        self._start = pc.fill_null_backward(pa.concat_arrays(pieces))
+        del pieces, at, present
+        pa.default_memory_pool().release_unused()  # the sort's copies, back to the system
+        self._views()
+
+    def _views(self) -> None:
+        self._start_of = _view(self._start, "i" if self._start.type == pa.int32() else "q")
+        self._hash_of = _view(self.hashes, "Q")
+        self._vid_of = _view(self.vids, "q")
+
+    def find(self, keys: pa.Array) -> pa.Array:
+        """The vids of ``keys`` (int64, null: not in the table), at once: a key's bucket is
+        read from its first entry to the first entry with the key's hash (one step for most
+        keys: there are about as many buckets as keys), then the real keys are compared, and
+        a key whose hash another key has too is compared on along the entries with it."""
+        m, n = len(keys), len(self.keys)
+        if not n or not m:
+            return pa.nulls(m, pa.int64())
+        keys = keys.cast(pa.large_string())
+        if n <= 2 * m:  # hashing the table's keys costs no more than hashing the asked ones
+            return pc.take(self.vids, pc.index_in(keys, value_set=self.keys))
+        self._index()
+        hashes = self.hasher(keys).cast(pa.uint64())
+        bucket = pc.shift_right(hashes, pa.scalar(self._shift, pa.uint64()))
+        low = pc.take(self._start, bucket).cast(pa.int64())
+        high = pc.take(self._start, pc.add(bucket, _U64[1])).cast(pa.int64())
+        last = pa.scalar(n - 1, pa.int64())
+        at = pc.min_element_wise(low, last)
+        there = pc.take(self.hashes, at)
+        live = pc.less(low, high)
+        if keys.null_count:
+            live = pc.and_(live, pc.is_valid(keys))
+        # Most keys are the first entry of their bucket: all compared at once.
+        first = pc.and_(live, pc.equal(there, hashes))
+        if pc.sum(first).as_py() * 2 > m:
+            same = pc.and_(first, pc.equal(pc.take(self.keys, at), keys))
+        else:
+            same = pc.replace_with_mask(
+                first,
+                first,
+                pc.equal(pc.take(self.keys, pc.filter(at, first)), pc.filter(keys, first)),
+            )
+        result = pc.if_else(same, pc.take(self.vids, at), pa.scalar(None, pa.int64()))
+        # The others read on along their bucket: past smaller hashes, and past other keys
+        # with their hash (the entries with one hash are next to each other).
+        on = pc.and_(pc.and_(live, pc.invert(same)), pc.less_equal(there, hashes))
+        q = pc.indices_nonzero(on)
+        step, end = pc.add(pc.filter(low, on), _I64[1]), pc.filter(high, on)
+        wanted = pc.filter(hashes, on)
+        hit_query: list[pa.Array] = []
+        hit_at: list[pa.Array] = []
+        while len(q):
+            inside = pc.less(step, end)
+            q, step, end = pc.filter(q, inside), pc.filter(step, inside), pc.filter(end, inside)
+            wanted = pc.filter(wanted, inside)
+            if not len(q):
+                break
+            there = pc.take(self.hashes, step)
+            equal = pc.equal(there, wanted)
+            go = pc.less_equal(there, wanted)
+            if pc.any(equal).as_py():
+                cq, cs = pc.filter(q, equal), pc.filter(step, equal)
+                ok = pc.equal(pc.take(self.keys, cs), pc.take(keys, cq))
+                hit_query.append(pc.filter(cq, ok))
+                hit_at.append(pc.filter(cs, ok))
+                go = pc.and_(go, pc.invert(pc.replace_with_mask(equal, equal, ok)))
+            q, step, end = (
+                pc.filter(q, go),
+                pc.add(pc.filter(step, go), _I64[1]),
+                pc.filter(end, go),
+            )
+            wanted = pc.filter(wanted, go)
+        where = pa.concat_arrays(hit_query) if hit_query else None
+        if where is not None and len(where):
+            order = pc.sort_indices(where)
+            every = pc.indices_nonzero(pc.is_null(pa.nulls(m)))  # 0, 1, ... m - 1
+            found = pc.is_in(every, value_set=where)
+            vids = pc.take(pc.take(self.vids, pa.concat_arrays(hit_at)), order)
+            result = pc.replace_with_mask(result, found, vids)
+        return result
+
+    def get(self, key: str) -> int | None:
+        """The vid of one key (None: not in the table)."""
+        if not len(self.keys) or not _encodable(key):
+            return None
+        self._index()
+        h = self.hash_one(key)
+        bucket = h >> self._shift
+        hash_of = self._hash_of
+        for i in range(self._start_of[bucket], self._start_of[bucket + 1]):
+            there = hash_of[i]
+            if there == h and self.keys[i].as_py() == key:
+                return self._vid_of[i]
+            if there > h:
+                break
+        return None
 
 
 class ScopeKeys:
-    """Vertex keys of one scope -> vids, in memory. ``get`` is the dict's own method, so the
-    row builders' lookups cost one dict probe; a builder records a stored line's new key in
-    ``new`` (here the same dict) once the line's values converted, never before."""
+    """Vertex keys of one scope -> vids, in memory: the merged :class:`KeyTable` and ``new``,
+    where a builder records a stored line's new key once the line's values converted, never
+    before. ``get`` answers one key (the per-line builders); ``memo`` holds what the last
+    batched look-ups (:meth:`VertexIndex.prefetch`) found, so lines judged one by one next to a
+    run do not each hash their key alone."""
 
     def __init__(self, index: VertexIndex) -> None:
         self.index = index
-        self.keys: dict[str, int] = {}
-        self.get = self.keys.get
-        self.new = self.keys
+        self.table = KeyTable(index.hasher)
+        self.new: dict[str, int] = {}
+        self.memo: dict[str, int | None] = {}
+
+    def get(self, key: str) -> int | None:
+        vid = self.new.get(key)
+        if vid is not None:
+            return vid
+        known = self.memo.get(key, _UNKNOWN)
+        if known is _UNKNOWN:
+            return self.table.get(key)
+        return known  # type: ignore[return-value]
+
+    def settle(self, *, force: bool = False) -> None:
+        """Merge ``new`` into the table when it has grown (``force``: whatever it holds)."""
+        n = len(self.new)
+        if n and (force or n >= max(self.index.merge_keys, len(self.table) // 4)):
+            keys, kept = _arrow_keys(list(self.new))
+            vids = pa.array([self.new[k] for k in kept], pa.int64())
+            left = {k: self.new[k] for k in self.new if not _encodable(k)} if n > len(kept) else {}
+            self.new.clear()  # before the table grows: the dict's memory first
+            self.new.update(left)  # (none in practice: a line with such a key fails)
+            self.table.add(keys, vids)
+            self.memo.clear()
 
 
 class StoredScopeKeys:
@@ -32,10 +326,16 @@ class StoredScopeKeys:
         self.index = index
         self.scope = scope
         self.new: dict[str, int] = {}
+        self.memo: dict[str, int | None] = {}
 
     def get(self, key: str) -> int | None:
         vid = self.new.get(key)
-        return vid if vid is not None else self.index.store.find_vid(self.scope, key)
+        if vid is not None:
+            return vid
+        known = self.memo.get(key, _UNKNOWN)
+        if known is _UNKNOWN:
+            return self.index.store.find_vid(self.scope, key)
+        return known  # type: ignore[return-value]
 
 
 class VertexIndex:
@@ -43,22 +343,51 @@ class VertexIndex:
     it as given), edges find their endpoints here. A vertex line takes ``next_vid`` and puts
     its key in its scope's ``new`` only once its values converted, so a line that fails leaves
     no key behind (no edge can point at a vertex that was not stored). In memory while the
-    graph has at most ``capacity`` vertices (about 100 bytes each); beyond that, looked up in
-    the store, slower but with memory that does not grow with the graph."""
+    graph has at most ``capacity`` vertices (:class:`KeyTable`); beyond that, looked up in the
+    store, in batches, with memory that does not grow with the graph."""
 
-    def __init__(self, store: GraphStore, *, capacity: int, expected_new: int) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        *,
+        capacity: int,
+        expected_new: int,
+        hasher: Hasher = key_hashes,
+        merge_keys: int = MERGE_KEYS,
+    ) -> None:
         self.store = store
+        self.hasher = hasher
+        self.merge_keys = merge_keys
         self.next_vid = store.max_vid() + 1
         self.in_memory = store.vertex_count() + expected_new <= capacity
         self.scopes: dict[str, ScopeKeys | StoredScopeKeys] = {}
-        # While a columnar run registers keys, ``new`` keeps them after they are written
-        # (the run's duplicate check reads ``new`` and one batched look-up of the store).
+        # While a columnar run registers keys, ``new`` keeps them (no merge, nothing cleared):
+        # the run's duplicate check reads ``new`` and one batched look-up made at its start.
         self.hold = False
-        # scope -> (keys in the index when built, keys, vids): the columnar look-ups' arrays
-        self._key_arrays: dict[str, tuple[int, pa.Array, pa.Array]] = {}
         if self.in_memory:
-            for scope, key, vid in store.vertex_keys():
-                self.scope(scope).keys[key] = vid  # type: ignore[union-attr]
+            self._load(store.vertex_keys())
+
+    def _load(self, rows: Iterable[tuple[str, str, int]]) -> None:
+        """The stored keys into the tables, merged in geometrically growing batches."""
+        pending: dict[str, tuple[list[str], list[int]]] = {}
+
+        def merge(scope: str) -> None:
+            keys, vids = pending.pop(scope)
+            table = self.scope(scope).table  # type: ignore[union-attr]
+            table.add(pa.array(keys, pa.large_string()), pa.array(vids, pa.int64()))
+
+        for scope, key, vid in rows:
+            batch = pending.get(scope)
+            if batch is None:
+                batch = pending[scope] = ([], [])
+            keys, vids = batch
+            keys.append(key)
+            vids.append(vid)
+            table = self.scope(scope).table  # type: ignore[union-attr]
+            if len(keys) >= max(self.merge_keys, len(table) // 4):
+                merge(scope)
+        for scope in list(pending):
+            merge(scope)
 
     def scope(self, scope: str) -> ScopeKeys | StoredScopeKeys:
         keys = self.scopes.get(scope)
@@ -70,31 +399,70 @@ class VertexIndex:
     def vids(self, scope: str, keys: pa.Array) -> pa.Array:
         """Vids of ``keys`` in ``scope`` (null: no such vertex), for a whole run at once."""
         known = self.scope(scope)
-        if isinstance(known, ScopeKeys) and len(known.keys) > 2 * len(keys):
-            # Many more keys than lines: hashing all the keys for each run costs more than
-            # looking the run's distinct keys up in the dict.
-            names = pc.unique(keys)
-            vids = pa.array(list(map(known.keys.get, names.to_pylist())), pa.int64())
-        elif isinstance(known, ScopeKeys):
-            cached = self._key_arrays.get(scope)
-            if cached is None or cached[0] != len(known.keys):  # keys are only ever added
-                cached = (
-                    len(known.keys),
-                    pa.array(list(known.keys), pa.string()),
-                    pa.array(list(known.keys.values()), pa.int64()),
-                )
-                self._key_arrays[scope] = cached
-            _, names, vids = cached
-        else:
-            wanted = pc.unique(keys).to_pylist()
-            found = dict(self.store.find_vids(scope, wanted))
-            found.update((k, known.new[k]) for k in wanted if k in known.new)
-            names = pa.array(list(found), pa.string())
-            vids = pa.array(list(found.values()), pa.int64())
+        if isinstance(known, ScopeKeys):
+            known.settle(force=True)  # edge files add no keys: one merge per file at most
+            return known.table.find(keys)
+        wanted = pc.unique(keys).to_pylist()
+        found = dict(self.store.find_vids(scope, wanted))
+        found.update((k, known.new[k]) for k in wanted if k in known.new)
+        names = pa.array(list(found), pa.string())
+        vids = pa.array(list(found.values()), pa.int64())
         return pc.take(vids, pc.index_in(keys, value_set=names))
 
+    def present(self, scope: str, keys: list[str]) -> set[str]:
+        """Which of ``keys`` are vertices of ``scope`` already (``new`` aside), in one look-up;
+        what it found is kept in the scope's ``memo`` for the per-line builders."""
+        known = self.scope(scope)
+        if isinstance(known, ScopeKeys):
+            known.settle()
+            array, kept = _arrow_keys(keys)
+            vids = known.table.find(array)
+            if vids.null_count == len(vids):
+                return set()
+            pairs = zip(kept, vids.to_pylist(), strict=True)
+            found = list(compress(pairs, pc.is_valid(vids).to_pylist()))
+        else:
+            found = self.store.find_vids(scope, keys)
+        self._remember(known, found)
+        return {k for k, _ in found}
+
+    def prefetch(self, scope: str, keys: list[str]) -> None:
+        """Look ``keys`` up at once for lines about to be judged one by one: their answers
+        (found or not) go to the scope's ``memo``."""
+        if not keys:
+            return
+        known = self.scope(scope)
+        if isinstance(known, ScopeKeys):
+            array, kept = _arrow_keys(keys)
+            self._remember(known, zip(kept, known.table.find(array).to_pylist(), strict=True))
+        else:
+            kept = _arrow_keys(keys)[1]
+            found = dict(self.store.find_vids(scope, kept))
+            self._remember(known, ((k, found.get(k)) for k in kept))
+
+    @staticmethod
+    def _remember(
+        known: ScopeKeys | StoredScopeKeys, found: Iterable[tuple[str, int | None]]
+    ) -> None:
+        if len(known.memo) > MERGE_KEYS:
+            known.memo.clear()
+        known.memo.update(found)
+
     def written(self) -> None:
-        """The accepted vertices are in the store now."""
-        if not self.in_memory and not self.hold:
-            for keys in self.scopes.values():
-                keys.new.clear()
+        """The accepted vertices are in the store now (for keys looked up in the store; an
+        in-memory index merges its new keys in :meth:`settle`, on the reading thread, as a
+        writer thread may call this)."""
+        if self.in_memory or self.hold:
+            return
+        for keys in self.scopes.values():
+            keys.new.clear()
+            keys.memo.clear()
+
+    def settle(self) -> None:
+        """Between batches (not during a run, ``hold``): merge the new keys that have grown
+        into the tables. Called by the reading thread only."""
+        if self.hold:
+            return
+        for keys in self.scopes.values():
+            if isinstance(keys, ScopeKeys):
+                keys.settle()

@@ -287,6 +287,7 @@ class Loader(ChunkedReading):
                         write(fp, RowBatch(batch))
                         batch = []
                         append = batch.append
+                    self.index.settle()  # new keys into the key tables, as they grow
                     self._checkpoint(fp, handle)
                     if reader.line_num == before:
                         break

@@ -1,0 +1,142 @@
+"""The vertex key index: hash-sorted key tables, exact when keys share a hash, growing across
+batches, and its batched look-ups for the lines judged one by one."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from jobcenter.graphs.keyindex import INDEX_CAPACITY, KeyTable, ScopeKeys, VertexIndex
+
+
+def _by_length(keys: pa.Array) -> pa.Array:
+    """A hash under which every two keys of one length collide (all in the first bucket)."""
+    return pc.cast(pc.utf8_length(keys), pa.uint64())
+
+
+def _by_length_high(keys: pa.Array) -> pa.Array:
+    """The same collisions, spread over the top bits (so over the buckets)."""
+    return pc.shift_left(_by_length(keys), pa.scalar(59, pa.uint64()))
+
+
+def _by_last_char(keys: pa.Array) -> pa.Array:
+    """Eleven hashes in eleven buckets: by the key's last character (a digit or not)."""
+    last = pc.index_in(pc.utf8_slice_codeunits(keys, -1), value_set=pa.array(list("0123456789")))
+    return pc.shift_left(pc.cast(pc.fill_null(last, 10), pa.uint64()), pa.scalar(58, pa.uint64()))
+
+
+def _found(find, keys: list[str], size: int = 50) -> list[int | None]:
+    """``find`` over ``keys`` in slices: fewer keys than half the table's are looked up by
+    their hashes (more, by hashing the table's keys: both ways are checked)."""
+    return [
+        v for i in range(0, len(keys), size) for v in find(pa.array(keys[i : i + size])).to_pylist()
+    ]
+
+
+@pytest.mark.parametrize("hasher", [_by_length, _by_length_high, _by_last_char])
+def test_keys_with_the_same_hash_never_answer_for_each_other(hasher):
+    table = KeyTable(hasher)
+    stored = [str(i) for i in range(0, 900, 3)]  # 300 keys, in a few hashes
+    table.add(pa.array(stored), pa.array([10 * int(k) for k in stored], pa.int64()))
+    asked = [str(i) for i in range(-50, 950)] + ["", "x", "300"]
+    want = [10 * int(k) if k in set(stored) else None for k in asked]
+    assert table.find(pa.array(asked)).to_pylist() == want
+    assert _found(table.find, asked) == want
+    assert [table.get(k) for k in asked] == want
+    with_nulls = pa.array(["3", None, "4", "6"])
+    assert _found(table.find, ["3", None, "4", "6"]) == [30, None, None, 60]
+    assert table.find(with_nulls).to_pylist() == [30, None, None, 60]
+
+
+def test_a_table_grows_across_batches_and_finds_every_key():
+    table = KeyTable()
+    added: dict[str, int] = {}
+    for batch in range(6):
+        keys = [f"k{batch}-{i}" for i in range(batch * 700)]
+        table.add(pa.array(keys, pa.string()), pa.array(range(len(added), len(added) + len(keys))))
+        added.update(zip(keys, range(len(added), len(added) + len(keys)), strict=True))
+        asked = [*added, "k9-1", "nope"]
+        assert len(table) == len(added)
+        assert table.find(pa.array(asked)).to_pylist() == [added.get(k) for k in asked]
+        assert _found(table.find, asked) == [added.get(k) for k in asked]
+    assert table.get("k5-3499") == added["k5-3499"] and table.get("k5-3500") is None
+
+
+@pytest.mark.parametrize("hasher", [None, _by_length_high])
+def test_the_index_merges_new_keys_in_batches_and_stays_exact(workspace, small_graph, hasher):
+    """Keys from the store and keys added batch by batch (merged into the table as ``new``
+    grows) are all found, in their own scope only; a key looked up while absent is found
+    once added, whether still in ``new`` or merged."""
+    vertices = "".join(f"s{i},user,N{i},{i}\n" for i in range(200))
+    workspace.run(small_graph(vertices=vertices))
+    expected = {key: vid for _, key, vid in workspace.store.vertex_keys()}
+    assert len(expected) == 200
+    options = {} if hasher is None else {"hasher": hasher}
+    index = VertexIndex(
+        workspace.store, capacity=10_000, expected_new=3000, merge_keys=24, **options
+    )
+    assert index.in_memory and index.next_vid == max(expected.values()) + 1
+    scope = index.scope("")
+    assert isinstance(scope, ScopeKeys) and len(scope.table) == 200
+    index.prefetch("", ["n7", "s7"])  # n7 is not there yet
+    sizes = []
+    for batch in range(10):
+        for i in range(batch * 12):
+            key = f"n{batch}-{i}" if i else f"n{batch}"
+            scope.new[key] = expected[key] = index.next_vid
+            index.next_vid += 1
+        index.settle()  # between batches: ``new`` merged once it has grown
+        sizes.append(len(scope.table))
+        asked = [*expected, "n99", "s500"]
+        want = [expected.get(k) for k in asked]
+        assert index.vids("", pa.array(asked)).to_pylist() == want
+        assert _found(lambda keys: index.vids("", keys), asked) == want
+        assert [scope.get(k) for k in asked] == want
+    assert sizes[0] == 200 and len(set(sizes)) > 3  # merged in steps
+    assert len(scope.table) == len(expected) and not scope.new  # edges: all merged
+    assert scope.get("n7") == expected["n7"]
+    assert index.present("", ["s3", "n3", "n42", "s1"]) == {"s3", "n3", "s1"}
+    assert index.vids("user", pa.array(["s1", "s2"])).to_pylist() == [None, None]  # scopes
+
+
+def test_the_default_capacity_keeps_millions_of_vertices_in_memory(workspace):
+    index = VertexIndex(workspace.store, capacity=INDEX_CAPACITY, expected_new=5_000_000)
+    assert index.in_memory
+
+
+@pytest.mark.parametrize("capacity", [None, 0])
+def test_lines_judged_one_by_one_have_their_keys_looked_up_in_batches(
+    workspace, small_graph, monkeypatch, capacity
+):
+    """Quoted lines (read by csv.reader) and lines the columnar path hands back are judged
+    one by one, but their endpoints were looked up with their chunk's: no key is hashed and
+    looked up alone (in memory) or fetched alone from the store (beyond the capacity)."""
+    from jobcenter.graphs.stores.sqlite import SqliteStore
+
+    calls: Counter = Counter()
+    table_get, store_get = KeyTable.get, SqliteStore.find_vid
+
+    def counting_table(self, key):
+        calls[key] += 1
+        return table_get(self, key)
+
+    def counting_store(self, scope, key):
+        calls[key] += 1
+        return store_get(self, scope, key)
+
+    monkeypatch.setattr(KeyTable, "get", counting_table)
+    monkeypatch.setattr(SqliteStore, "find_vid", counting_store)
+    vertices = "".join(f"u{i},user,N{i},{i}\n" for i in range(3000))
+    quoted = "".join(f'"u{i}","u{(i * 7) % 3000}",rate,"{i % 10}.5"\n' for i in range(3000))
+    plain = "".join(
+        f"u{i},u{(i * 3) % 3000},rate,{'x' if i % 10 == 0 else '2.5'}\n" for i in range(3000)
+    )
+    options = {} if capacity is None else {"index_capacity": capacity}
+    run = workspace.run(small_graph(vertices=vertices, edges=quoted + plain), **options)
+    assert run.summary.vertices_added == 3000
+    assert run.summary.edges_added == 3000 + 2700
+    assert Counter(reason for _, _, reason in run.failed()) == {"bad_type": 300}
+    assert sum(calls.values()) == 0, calls
