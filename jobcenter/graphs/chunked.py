@@ -260,11 +260,17 @@ class ChunkedReading:
                 rows, delimiter, quote, texts + [chunks.text(start + s) for s in special]
             )
 
+        # A store that takes rows gets them made once for the run, not piece by piece.
+        made_rows = None if self.index.store.takes_columns else list(made.rows())
+
         def take(p: int, n: int) -> int:
             """The ``n`` valid lines from ``made[p]`` into the batch; returns the next ``p``."""
             batch = self._batch
             if not vertex:
-                batch.add(made.slice(p, n))
+                if made_rows is not None:
+                    batch.extend(made_rows[p : p + n])
+                else:
+                    batch.add(made.slice(p, n))
                 return p + n
             names = keys[p : p + n]  # type: ignore[index]
             if new.keys().isdisjoint(names) and taken.isdisjoint(names) and len(set(names)) == n:
@@ -272,9 +278,14 @@ class ChunkedReading:
                 vids = range(vid, vid + n)
                 new.update(zip(names, vids, strict=True))
                 self.index.next_vid = vid + n
-                batch.add(made.slice(p, n).with_first(vids))
+                if made_rows is not None:
+                    batch.extend(
+                        [(v, *row) for v, row in zip(vids, made_rows[p : p + n], strict=True)]
+                    )
+                else:
+                    batch.add(made.slice(p, n).with_first(vids))
                 return p + n
-            rows = list(made.slice(p, n).rows())
+            rows = made_rows[p : p + n] if made_rows is not None else list(made.slice(p, n).rows())
             for q in range(p, p + n):
                 key = keys[q]  # type: ignore[index]
                 if key not in taken and key not in new:

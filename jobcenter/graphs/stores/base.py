@@ -149,6 +149,13 @@ class RowBatch:
         self._tail.append(row)
         self.size += 1
 
+    def extend(self, rows: list[tuple]) -> None:
+        if self._tail is None:
+            self._tail = []
+            self.pieces.append(self._tail)
+        self._tail.extend(rows)
+        self.size += len(rows)
+
     def add(self, columns: Columns) -> None:
         if columns.length:
             self.pieces.append(columns)
@@ -167,6 +174,9 @@ class GraphStore(ABC):
 
     #: the exceptions the backend's driver raises (a job ends "graph store error" on them)
     errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    #: the backend writes :class:`Columns` pieces as they are (otherwise the loader hands it
+    #: Python rows, made once per run of lines: many small pieces would each pay a conversion)
+    takes_columns: ClassVar[bool] = False
     in_transaction: bool = False
 
     # -- the backend's operations on a store it has not opened ----------------------------------

@@ -196,6 +196,7 @@ class PostgresStore(GraphStore):
     """One graph's data in its schema. Not thread-safe: one store object per thread."""
 
     errors = (psycopg.Error,)
+    takes_columns = True
 
     def __init__(self, conninfo: str, schema: str, *, timeout: float = 30.0, create: bool) -> None:
         self.conninfo = conninfo
