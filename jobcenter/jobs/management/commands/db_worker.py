@@ -36,7 +36,7 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from jobcenter.core.dbstats import database_statistics_refresh
-from jobcenter.graphs.compute import standby_drop
+from jobcenter.graphs.compute import standby_drop, standby_pid
 from jobcenter.jobs.models import FailedLine, Job, JobEvent, JobFile
 from jobcenter.jobs.registry import between_jobs
 from jobcenter.jobs.resident import keep_standby, warm_recent
@@ -76,6 +76,7 @@ class JobcenterWorker(Worker):
         if self.startup_delay and self.interval:
             time.sleep(random.random())  # spreads workers started together
         doorbell = doorbell_for(DBTaskResult.objects.db)
+        looked_after_fork = False
         try:
             while self.running:
                 close_old_connections()
@@ -92,7 +93,17 @@ class JobcenterWorker(Worker):
                 close_old_connections()
                 if self.running and taken is None:
                     between_jobs(idle=True)  # e.g. load the started graphs this worker lacks
-                    keep_standby()  # the next computation's child, forked ahead
+                    held = standby_pid()
+                    forked = keep_standby() not in (None, held)
+                    if forked and not looked_after_fork:
+                        # The pages this loop writes are shared with the new standby now, and
+                        # the first look at the queue after a fork copies about a thousand of
+                        # them (5 to 30 ms). Look again at once, while idle, so that the look
+                        # that finds the next job does not pay for them (once per fork: a
+                        # standby that keeps dying is not forked again without a wait).
+                        looked_after_fork = True
+                        continue
+                    looked_after_fork = False
                     doorbell.wait(mark, self.interval, SHUTDOWN)
         finally:
             standby_drop()
