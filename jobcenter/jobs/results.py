@@ -237,24 +237,34 @@ class ResultWriter:
         """The compact form of a one-value-per-vertex result: the values (and, when not every
         vertex has one, their vertex indices) as arrays; ids and labels stay in the shared
         names snapshot ``names_key``. Rows read back the same as row by row."""
-        try:  # whole numbers (components, communities...) as such; array() checks in C
-            packed = array("q", values)
-        except TypeError:
-            packed = array("d", values)
-        # A sum is finite when every term is (NaN and Infinity propagate): one quick pass, and
-        # a search for the culprit only when the sum is not (it may just overflow).
-        if packed.typecode == "d" and not math.isfinite(sum(packed)):
+        if isinstance(values, array) and values.typecode in ("q", "d"):
+            packed = values  # as a computation returns them (Control.compute's vector=)
+        else:
+            try:  # whole numbers (components, communities...) as such; array() checks in C
+                packed = array("q", values)
+            except TypeError:
+                packed = array("d", values)
+        if packed.typecode == "d" and not _all_finite(packed):
             for i, value in enumerate(packed):
                 if not math.isfinite(value):
                     raise InvalidResult(
                         f"the result cannot be stored: the value of vertex index {i} is "
                         f"{value!r}, not a finite number"
                     )
-        blobs = [("values", packed.typecode, packed.tobytes())]
+        blobs = [("values", packed)]
         if indices is not None:
-            blobs.append(("indices", "q", array("q", indices).tobytes()))
+            blobs.append(("indices", array("q", indices)))
         self.conn.execute("CREATE TABLE arrays (name TEXT PRIMARY KEY, type TEXT, data BLOB)")
-        self.conn.executemany("INSERT INTO arrays VALUES (?, ?, ?)", blobs)
+        for name, blob in blobs:
+            # Written in place (an empty blob of the size, then its bytes): binding the bytes
+            # has SQLite copy them into a record first (3 to 4 ms at 200,000 values).
+            data = memoryview(blob).cast("B")
+            row = self.conn.execute(
+                "INSERT INTO arrays VALUES (?, ?, zeroblob(?))", (name, blob.typecode, len(data))
+            ).lastrowid
+            if len(data):
+                with self.conn.blobopen("arrays", "data", row) as handle:
+                    handle.write(data)
         self.conn.execute("INSERT INTO meta VALUES ('names', ?)", (names_key,))
         self.names_key = names_key
         self.count = len(values)
@@ -263,6 +273,16 @@ class ResultWriter:
         with contextlib.suppress(sqlite3.Error):
             self.conn.close()
         self.temp.unlink(missing_ok=True)
+
+
+def _all_finite(values: array) -> bool:
+    """Whether no value of an array of doubles is NaN or infinite: one vectorized pass over
+    its buffer (not copied), 0.1 ms at 200,000 values against 1.4 ms for Python's sum()."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    doubles = pa.Array.from_buffers(pa.float64(), len(values), [None, pa.py_buffer(values)])
+    return pc.all(pc.is_finite(doubles)).as_py() is not False  # None: no values
 
 
 @dataclass(frozen=True)

@@ -41,3 +41,20 @@ def test_check_json_names_the_place():
         check_json({"a": [1, math.inf]}, "result")
     with pytest.raises(InvalidResult, match="not plain JSON"):
         check_json({"a": {1, 2}}, "result")
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+def test_vertex_values_as_a_computation_returns_them_must_be_finite_too(db, bad):
+    """An array of doubles (what ``Control.compute(..., vector="d")`` returns) is stored as it
+    is, checked as a list is; an empty one is a result of no vertices."""
+    from array import array
+
+    writer = ResultWriter("d" * 32, kind="vertices", columns=["id", "label", "v"])
+    with pytest.raises(InvalidResult) as info:
+        writer.add_vertex_values(names_key="k", values=array("d", [0.5, 1.0, bad]), indices=None)
+    assert f"vertex index 2 is {bad!r}" in str(info.value)
+    writer.discard()
+    empty = ResultWriter("e" * 32, kind="vertices", columns=["id", "label", "v"])
+    empty.add_vertex_values(names_key="k", values=array("d"), indices=array("q"))
+    assert empty.finish()["total"] == 0
+    empty.discard()
