@@ -98,7 +98,7 @@ class JobcenterWorker(Worker):
                     if forked and not looked_after_fork:
                         # The pages this loop writes are shared with the new standby now, and
                         # the first look at the queue after a fork copies about a thousand of
-                        # them (5 to 30 ms). Look again at once, while idle, so that the look
+                        # them (5 to 40 ms). Look again at once, while idle, so that the look
                         # that finds the next job does not pay for them (once per fork: a
                         # standby that keeps dying is not forked again without a wait).
                         looked_after_fork = True
