@@ -128,6 +128,8 @@ def import_memory_pool() -> Iterator[None]:
         with _pool_lock:
             _pool_users -= 1
             if _pool_users == 0 and _pool_before is not None:
+                # what the import's pool keeps goes back before the graph load that follows
+                pa.default_memory_pool().release_unused()
                 pa.set_memory_pool(_pool_before)
                 _pool_before = None
 
