@@ -417,3 +417,46 @@ def _wait(predicate, timeout: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met")
         time.sleep(0.001)
+
+
+def test_pyarrow_allocates_outside_mimalloc_during_an_import_only(workspace, small_graph):
+    """Issue 14, the import's peak: mimalloc kept 20 to 40 MB more resident through an import."""
+    import pyarrow as pa
+
+    before = pa.default_memory_pool()
+    during: list[str] = []
+
+    def gate(summary) -> bool:
+        during.append(pa.default_memory_pool().backend_name)
+        return True
+
+    plan = small_graph(vertices=VERTICES, edges="ann,bob,friends\nbob,cid,friends\n")
+    workspace.run(plan, commit_gate=gate)
+    assert during and during[0] in ("jemalloc", "system")
+    assert pa.default_memory_pool().backend_name == before.backend_name
+
+
+def test_sqlite_appends_edges_with_a_small_page_cache_and_restores_it(workspace, small_graph):
+    """Issue 14, the import's peak: appended edges need only the table's last pages cached."""
+    if workspace.backend != "sqlite":
+        pytest.skip("the SQLite store's page cache")
+    conn = workspace.store.conn
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
+    during: list[int] = []
+
+    def gate(summary) -> bool:
+        during.append(conn.execute("PRAGMA cache_size").fetchone()[0])
+        return True
+
+    plan = small_graph(vertices=VERTICES, edges="ann,bob,friends\nbob,cid,friends\n")
+    workspace.run(plan, commit_gate=gate)
+    assert during == [-8192]  # KiB (stores.sqlite.APPEND_CACHE_KIB); the connection's: -65536
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == before
+    # a refused commit (rollback) restores it too
+    _run, error = workspace.attempt(
+        small_graph(vertices="dan,user,Dan,50\n", edges="dan,ann,friends\n"),
+        commit_gate=lambda s: bool(during.append(0)),
+    )
+    assert isinstance(error, ImportStopped)
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == before
+    assert workspace.store.counts()["edges"] == {"friends": 2}

@@ -80,6 +80,10 @@ ENDPOINT_INDEX = "CREATE INDEX IF NOT EXISTS edge_endpoints ON edge(src, dst)"
 
 SQLITE_CHECK_STEPS = 20_000  # VM steps between two looks at the stop flag inside a statement
 SCAN_CACHE_SIZE = -1024  # KiB of page cache while the edges are read (SQLite's notation)
+# Page cache while an import appends edges with no endpoint look-ups (parallel edges allowed):
+# appends touch only the table's last pages, so the 64 MiB cache of the connection would only
+# hold pages already written (issue 14: the import's peak). Restored at commit or rollback.
+APPEND_CACHE_KIB = 8192
 # Page cache of a streaming query's connection: a scan reads every page once, so a big cache
 # buys nothing and would make the worker's memory grow with the graph up to its size.
 QUERY_CACHE_KIB = 8192
@@ -140,6 +144,7 @@ class SqliteStore(GraphStore):
         self._edge_insert = self._edge_delete = ""
         self._policy: ParallelEdge = "allow"
         self._ignore_label = True
+        self._cache_before: int | None = None  # the cache size while edges are appended
 
     # -- the backend's operations ---------------------------------------------------------------
 
@@ -406,6 +411,9 @@ class SqliteStore(GraphStore):
             deleted = conn.total_changes - before
             conn.executemany(self._edge_insert, rows)
             return deleted
+        if self._policy == "allow" and self._cache_before is None:
+            self._cache_before = conn.execute("PRAGMA cache_size").fetchone()[0]
+            conn.execute(f"PRAGMA cache_size=-{APPEND_CACHE_KIB}")
         before = conn.total_changes
         conn.executemany(self._edge_insert, rows)
         if self._policy == "ignore":
@@ -419,11 +427,18 @@ class SqliteStore(GraphStore):
         )
         self.conn.execute("COMMIT")
         self.in_transaction = False
+        self._restore_cache()
 
     def rollback(self) -> None:
         if self.in_transaction:
             self.conn.execute("ROLLBACK")
             self.in_transaction = False
+        self._restore_cache()
+
+    def _restore_cache(self) -> None:
+        if self._cache_before is not None:
+            self.conn.execute(f"PRAGMA cache_size={int(self._cache_before)}")
+            self._cache_before = None
 
     def record_operation(self, job_id: str, summary: dict[str, Any]) -> None:
         self.conn.execute(
