@@ -436,10 +436,10 @@ def test_pyarrow_allocates_outside_mimalloc_during_an_import_only(workspace, sma
     assert pa.default_memory_pool().backend_name == before.backend_name
 
 
+@pytest.mark.parametrize("store_backend", ["sqlite"])  # the SQLite store's page cache
 def test_sqlite_appends_edges_with_a_small_page_cache_and_restores_it(workspace, small_graph):
     """Issue 14, the import's peak: appended edges need only the table's last pages cached."""
-    if workspace.backend != "sqlite":
-        pytest.skip("the SQLite store's page cache")
+    assert workspace.backend == "sqlite"
     conn = workspace.store.conn
     before = conn.execute("PRAGMA cache_size").fetchone()[0]
     during: list[int] = []
