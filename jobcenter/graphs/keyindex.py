@@ -283,16 +283,14 @@ class KeyTable:
         return None
 
 
-class ScopeKeys:
-    """Vertex keys of one scope -> vids, in memory: the merged :class:`KeyTable` and ``new``,
-    where a builder records a stored line's new key once the line's values converted, never
-    before. ``get`` answers one key (the per-line builders); ``memo`` holds what the last
-    batched look-ups (:meth:`VertexIndex.prefetch`) found, so lines judged one by one next to a
-    run do not each hash their key alone."""
+class _Keys:
+    """``get`` answers one key (the per-line builders): from ``new`` (keys of lines accepted
+    but not yet merged or written), else ``memo`` (what the last batched look-ups,
+    :meth:`VertexIndex.prefetch`, found, so lines judged one by one next to a run do not each
+    look their key up alone), else :meth:`_find`."""
 
     def __init__(self, index: VertexIndex) -> None:
         self.index = index
-        self.table = KeyTable(index.hasher)
         self.new: dict[str, int] = {}
         self.memo: dict[str, int | None] = {}
 
@@ -302,8 +300,24 @@ class ScopeKeys:
             return vid
         known = self.memo.get(key, _UNKNOWN)
         if known is _UNKNOWN:
-            return self.table.get(key)
+            return self._find(key)
         return known  # type: ignore[return-value]
+
+    def _find(self, key: str) -> int | None:
+        raise NotImplementedError
+
+
+class ScopeKeys(_Keys):
+    """Vertex keys of one scope -> vids, in memory: the merged :class:`KeyTable` and ``new``,
+    where a builder records a stored line's new key once the line's values converted, never
+    before."""
+
+    def __init__(self, index: VertexIndex) -> None:
+        super().__init__(index)
+        self.table = KeyTable(index.hasher)
+
+    def _find(self, key: str) -> int | None:
+        return self.table.get(key)
 
     def settle(self, *, force: bool = False) -> None:
         """Merge ``new`` into the table when it has grown (``force``: whatever it holds)."""
@@ -318,24 +332,16 @@ class ScopeKeys:
             self.memo.clear()
 
 
-class StoredScopeKeys:
+class StoredScopeKeys(_Keys):
     """Vertex keys of one scope looked up in the store (graphs too big for memory). Keys of
     lines accepted since the last vertex batch was written are held in ``new`` until then."""
 
     def __init__(self, index: VertexIndex, scope: str) -> None:
-        self.index = index
+        super().__init__(index)
         self.scope = scope
-        self.new: dict[str, int] = {}
-        self.memo: dict[str, int | None] = {}
 
-    def get(self, key: str) -> int | None:
-        vid = self.new.get(key)
-        if vid is not None:
-            return vid
-        known = self.memo.get(key, _UNKNOWN)
-        if known is _UNKNOWN:
-            return self.index.store.find_vid(self.scope, key)
-        return known  # type: ignore[return-value]
+    def _find(self, key: str) -> int | None:
+        return self.index.store.find_vid(self.scope, key)
 
 
 class VertexIndex:

@@ -457,26 +457,17 @@ def run_import(
     lives in memory (see :class:`VertexIndex`).
     """
     with import_memory_pool():
-        return _run_import(
-            plan,
-            store,
-            job_id=job_id,
-            progress=progress,
-            commit_gate=commit_gate,
-            index_capacity=index_capacity,
-            dry_run=dry_run,
-        )
+        return _run_import(plan, store, job_id, progress, commit_gate, index_capacity, dry_run)
 
 
 def _run_import(
     plan: ImportPlan,
     store: GraphStore,
-    *,
     job_id: str,
     progress: ImportProgress,
-    commit_gate: CommitGate | None = None,
-    index_capacity: int = INDEX_CAPACITY,
-    dry_run: bool = False,
+    commit_gate: CommitGate | None,
+    index_capacity: int,
+    dry_run: bool,
 ) -> ImportSummary:
     scans: list[FileScan | None] = []
     progress.phase = "reading files"
