@@ -435,6 +435,7 @@ def store_width(plan: ImportPlan) -> int:
     return max((len(label.properties) for label in plan.schema.labels), default=0)
 
 
+@import_memory_pool()
 def run_import(
     plan: ImportPlan,
     store: GraphStore,
@@ -456,19 +457,6 @@ def run_import(
     other error, nothing was written. ``index_capacity``: up to this many vertices the key index
     lives in memory (see :class:`VertexIndex`).
     """
-    with import_memory_pool():
-        return _run_import(plan, store, job_id, progress, commit_gate, index_capacity, dry_run)
-
-
-def _run_import(
-    plan: ImportPlan,
-    store: GraphStore,
-    job_id: str,
-    progress: ImportProgress,
-    commit_gate: CommitGate | None,
-    index_capacity: int,
-    dry_run: bool,
-) -> ImportSummary:
     scans: list[FileScan | None] = []
     progress.phase = "reading files"
     for spec, fp in zip(plan.files, progress.files, strict=True):
