@@ -113,83 +113,96 @@ def _sql_text_p(text: str) -> str:
     return _sql_text(text).replace("%", "%%")
 
 
-# The name the connections of :func:`_small_reads` carry in ``pg_stat_activity``.
+class _Keeper:
+    """Idle connections kept per process, thread and conninfo: opening one costs 12 to 17 ms
+    of authentication, more than a small read or a job on a graph held in memory spends on
+    the store. A forked child starts with none of its own (the parent's sockets are not its to
+    use)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _conns(self, *, create: bool) -> dict[str, psycopg.Connection] | None:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            if not create:
+                return None
+            local.pid, local.conns = os.getpid(), {}
+        return local.conns
+
+    def take(self, conninfo: str) -> psycopg.Connection | None:
+        """The connection kept for ``conninfo`` (now the caller's), or None."""
+        conns = self._conns(create=True)
+        assert conns is not None
+        conn = conns.pop(conninfo, None)
+        if conn is not None and (conn.closed or conn.broken):
+            conn.close()
+            return None
+        return conn
+
+    def put(self, conninfo: str, conn: psycopg.Connection, *, reset: bool) -> None:
+        """Keep ``conn`` for the next :meth:`take` of this thread, its session as new when
+        ``reset`` (settings reset, no advisory lock), or close it when that is not sure (not
+        idle, one already kept, or this process and thread never took one)."""
+        from psycopg.pq import TransactionStatus
+
+        conns = self._conns(create=False)
+        if (
+            conns is None
+            or conninfo in conns
+            or conn.closed
+            or conn.broken
+            or conn.info.transaction_status != TransactionStatus.IDLE
+        ):
+            conn.close()
+            return
+        if reset:
+            try:
+                conn.execute("RESET ALL; SELECT pg_advisory_unlock_all()")
+            except psycopg.Error:
+                conn.close()
+                return
+        conns[conninfo] = conn
+
+    def close_all(self) -> None:
+        """Close the connections this process and thread keep."""
+        conns = self._conns(create=False)
+        if conns is not None:
+            for conn in conns.values():
+                conn.close()
+            conns.clear()
+
+
+# The name the connections of :func:`_small_read` carry in ``pg_stat_activity``.
 SMALL_READS_APP = "jobcenter graph store"
-_SMALL_READS = threading.local()
+_SMALL_READS = _Keeper()
+_STORES = _Keeper()
 
 
 def _small_read(conninfo: str, read: Callable[[psycopg.Connection], Any]) -> Any:
     """``read(conn)`` on a connection for the reads the store answers without a store object
-    (does a graph's store exist, how big is it), kept per process and thread so that a page
-    listing fifty graphs does not open a hundred connections (each costs milliseconds of
-    authentication). A kept connection found broken (the server restarted) is replaced once."""
-    if getattr(_SMALL_READS, "pid", None) != os.getpid():  # a forked child opens its own
-        _SMALL_READS.pid, _SMALL_READS.conns = os.getpid(), {}
-    conns: dict[str, psycopg.Connection] = _SMALL_READS.conns
+    (does a graph's store exist, how big is it), kept so that a page listing fifty graphs does
+    not open a hundred connections. A kept connection found broken (the server restarted) is
+    replaced once."""
     while True:
-        conn = conns.get(conninfo)
-        kept = conn is not None and not conn.closed
-        if conn is None or conn.closed:
+        conn = _SMALL_READS.take(conninfo)
+        kept = conn is not None
+        if conn is None:
             conn = psycopg.connect(conninfo, autocommit=True, application_name=SMALL_READS_APP)
-            conns[conninfo] = conn
         try:
             return read(conn)
         except psycopg.OperationalError:
-            if not conn.broken:
+            if not conn.broken or not kept:
                 raise
-            conns.pop(conninfo, None)
-            conn.close()
-            if not kept:
-                raise
-
-
-_IDLE = threading.local()
-
-
-def _store_connection(conninfo: str) -> tuple[psycopg.Connection, bool]:
-    """A connection for a store object: the one the last closed store of this process and
-    thread left idle (opening one costs 12 to 17 ms of authentication, more than a job on a
-    graph held in memory spends on the store), or a new one. True: it was kept."""
-    if getattr(_IDLE, "pid", None) != os.getpid():  # a forked child opens its own
-        _IDLE.pid, _IDLE.conns = os.getpid(), {}
-    conn = _IDLE.conns.pop(conninfo, None)
-    if conn is not None and not conn.closed and not conn.broken:
-        return conn, True
-    return psycopg.connect(conninfo, autocommit=True), False
-
-
-def _keep_connection(conninfo: str, conn: psycopg.Connection) -> None:
-    """Leave a closed store's connection for the next store of this thread, its session as
-    new (settings reset, no advisory lock), or close it when that is not sure."""
-    from psycopg.pq import TransactionStatus
-
-    idle = getattr(_IDLE, "conns", None)
-    if (
-        idle is None
-        or getattr(_IDLE, "pid", None) != os.getpid()
-        or conninfo in idle
-        or conn.closed
-        or conn.broken
-        or conn.info.transaction_status != TransactionStatus.IDLE
-    ):
-        conn.close()
-        return
-    try:
-        conn.execute("RESET ALL; SELECT pg_advisory_unlock_all()")
-    except psycopg.Error:
-        conn.close()
-        return
-    idle[conninfo] = conn
+        finally:
+            _SMALL_READS.put(conninfo, conn, reset=False)  # closes a broken one
 
 
 def close_kept_connections() -> None:
     """Close the connections this thread keeps for small reads and the next store (a test
     database is dropped only when no session uses it)."""
-    for local in (_SMALL_READS, _IDLE):
-        if getattr(local, "pid", None) == os.getpid():
-            for conn in local.conns.values():
-                conn.close()
-            local.conns = {}
+    _SMALL_READS.close_all()
+    _STORES.close_all()
 
 
 class PostgresStore(GraphStore):
@@ -204,7 +217,9 @@ class PostgresStore(GraphStore):
         self.timeout = timeout
         self._s = pgsql.Identifier(schema)
         try:
-            self.conn, kept = _store_connection(conninfo)
+            kept_conn = _STORES.take(conninfo)
+            kept = kept_conn is not None
+            self.conn = kept_conn or psycopg.connect(conninfo, autocommit=True)
             try:
                 exists = self._exists(self.conn, schema)
             except psycopg.OperationalError:
@@ -334,7 +349,7 @@ class PostgresStore(GraphStore):
             kept = not self._cancelled
         finally:
             if kept:
-                _keep_connection(self.conninfo, self.conn)
+                _STORES.put(self.conninfo, self.conn, reset=True)
             else:
                 self.conn.close()
 
