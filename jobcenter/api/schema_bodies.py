@@ -14,6 +14,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerial
 
 from jobcenter.api.schema import ANY_TEXT, BLANK_ALLOWED, NO_NUL, NOT_BLANK, TEXT, filter_schema
 from jobcenter.api.serializers.algorithms import AlgorithmInputSerializer
+from jobcenter.api.serializers.chains import DependsOnSerializer
 from jobcenter.api.serializers.fields import TextField
 from jobcenter.api.serializers.graphs import GraphCreateSerializer
 from jobcenter.api.serializers.imports import ImportInputSerializer, ImportUploadSerializer
@@ -75,6 +76,17 @@ def bulk_filter_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "minProperties": 1,
     }
+
+
+class DependsOnScheme(_Refined):
+    """The body of a kind that takes no key of its own (start_graph, close_graph: their views'
+    ``takes_keys``): any other key is refused. Its subclasses, the bodies of the other kinds,
+    are left as they are."""
+
+    target_class = DependsOnSerializer
+
+    def refine(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {**schema, "additionalProperties": False}
 
 
 class BulkFilterScheme(_Refined):

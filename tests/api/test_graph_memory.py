@@ -74,4 +74,19 @@ def test_who_may_start_and_close(api, viewer_api, client_for, graph, movies, oth
 def test_a_graph_without_data_cannot_be_started(api, graph):
     body = assert_error(api.post(f"{URL}{graph.pk}/start/"), 409, "invalid_state", "graph")
     assert body["message"] == "graph 'movies' has no data yet: import into it before starting it"
-    assert api.post(f"{URL}{graph.pk}/start/", {"x": 1}, format="json").status_code == 409
+    body = {"depends_on": [], "accept_partial": False}
+    assert api.post(f"{URL}{graph.pk}/start/", body, format="json").status_code == 409
+
+
+@pytest.mark.parametrize("action", ["start", "close"])
+def test_a_key_start_and_close_do_not_take_is_refused(api, movies, action):
+    """Their body is only the jobs they wait for: any other key is a 400 naming it, as in a
+    chain step of the same kind (test_chains), not ignored, and no job is submitted."""
+    response = api.post(f"{URL}{movies.pk}/{action}/", {"path": "x.csv", "x": 1}, format="json")
+    body = assert_error(response, 400, "invalid", "path")
+    assert body["errors"] == {
+        "path": ["not used: this body takes only depends_on and accept_partial"]
+    }
+    assert not Job.objects.filter(type__in=("start_graph", "close_graph")).exists()
+    body = {"depends_on": [], "accept_partial": True}
+    assert api.post(f"{URL}{movies.pk}/{action}/", body, format="json").status_code == 201

@@ -43,6 +43,10 @@ class DependsOnSerializer(serializers.Serializer):
     )
 
 
+# The keys of :class:`DependsOnSerializer`: what every submit body may hold besides its kind's own.
+DEPENDENCY_KEYS = frozenset({"depends_on", "accept_partial"})
+
+
 def dependency_fields(data: dict[str, Any]) -> tuple[list[str], bool]:
     """Take the dependency fields out of a validated body (the rest goes to the service)."""
     return list(data.pop("depends_on", None) or []), bool(data.pop("accept_partial", False))

@@ -8,12 +8,12 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions as drf
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from jobcenter.api.schema import errors, ok
 from jobcenter.api.serializers.chains import (
+    DEPENDENCY_KEYS,
     ChainInputSerializer,
     ChainRequestSerializer,
     ChainResultSerializer,
@@ -22,7 +22,7 @@ from jobcenter.api.serializers.chains import (
 from jobcenter.api.serializers.exports import ResultExportInputSerializer
 from jobcenter.api.serializers.imports import ImportInputSerializer
 from jobcenter.api.views.algorithms import GraphAlgorithmView
-from jobcenter.api.views.base import ApiView, path_ref
+from jobcenter.api.views.base import ApiView, path_ref, validated
 from jobcenter.api.views.exports import GraphExportView
 from jobcenter.api.views.indexes import GraphIndexView
 from jobcenter.api.views.memory import GraphCloseView, GraphStartView
@@ -49,8 +49,6 @@ GRAPH_VIEWS: dict[str, type[GraphJobSubmitView]] = {
     "close_graph": GraphCloseView,
 }
 COMMON_KEYS = set(ChainStepSerializer().fields)
-# What a kind's serializer also reads but the chain's step decides.
-_STEP_ONLY = {"depends_on", "accept_partial"}
 
 Submit = Callable[[Mapping[int, Job]], Job]
 
@@ -72,20 +70,9 @@ EXAMPLE = {
 }
 
 
-def _body(
-    serializer_class: type[serializers.Serializer], step: dict[str, Any], type: str
-) -> dict[str, Any]:
-    """The step's own keys checked by its kind's serializer (errors named inside the step). A
-    kind whose body is only what the step decides (start_graph, close_graph) takes no key."""
-    body = _raw_body(step)
-    if body and not set(serializer_class().fields) - _STEP_ONLY:
-        raise drf.ValidationError({sorted(body)[0]: [f"not used by a {type} step"]})
-    serializer = serializer_class(data=body)
-    serializer.is_valid(raise_exception=True)
-    data = dict(serializer.validated_data)
-    for name in _STEP_ONLY:
-        data.pop(name, None)
-    return data
+def _body(data: dict[str, Any]) -> dict[str, Any]:
+    """A step's body as its kind's endpoint checked it, less what the step itself decides."""
+    return {k: v for k, v in data.items() if k not in DEPENDENCY_KEYS}
 
 
 class _Steps:
@@ -121,7 +108,7 @@ class _Steps:
     ) -> Submit:
         user = self.user
         if type == "export" and "job" in common:
-            data = _body(ResultExportInputSerializer, raw, type)
+            data = _body(validated(ResultExportInputSerializer, _raw_body(raw)))
             if "graph" in common:
                 raise drf.ValidationError({"graph": ["not used by the export of a job's result"]})
             source = common["job"]
@@ -154,7 +141,7 @@ class _Steps:
                 dry_run=values["dry_run"],
             )
         view = GRAPH_VIEWS[type]()
-        data = _body(view.input_serializer, raw, type)
+        data = _body(view.body(_raw_body(raw), unused=f"not used by a {type} step"))
         return lambda created: view.submit(graph=graph, data=data, user=user)
 
 

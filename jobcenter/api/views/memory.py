@@ -34,6 +34,8 @@ from jobcenter.jobs.models import Job
     )
 )
 class GraphStartView(GraphJobSubmitView):
+    takes_keys = False
+
     def submit(self, *, graph: Graph, data: dict[str, Any], user: Any) -> Job:
         return job_submit_start_graph(graph=graph, user=user)
 
@@ -54,5 +56,7 @@ class GraphStartView(GraphJobSubmitView):
     )
 )
 class GraphCloseView(GraphJobSubmitView):
+    takes_keys = False
+
     def submit(self, *, graph: Graph, data: dict[str, Any], user: Any) -> Job:
         return job_submit_close_graph(graph=graph, user=user)
