@@ -1,4 +1,6 @@
-"""Shared by the PostgreSQL benchmarks: a throwaway server of their own and CPU accounting."""
+"""Shared by the PostgreSQL benchmarks: a throwaway server of their own (holding the job
+database: :func:`django_on_server`) and CPU accounting. Their worker processes: _setup.py
+``start_worker``, as every benchmark's."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from _setup import REPO  # noqa: F401  (puts this checkout first on sys.path)
+from _setup import django_in_tempdir  # (puts this checkout first on sys.path)
 
 from jobcenter.core.localpg import LocalPostgres
 
@@ -30,6 +32,16 @@ def throwaway_server(*, durable: bool = True, **settings: str) -> LocalPostgres:
 
     atexit.register(stop)
     return pg
+
+
+def django_on_server(
+    prefix: str, *, durable: bool = True, **settings: str
+) -> tuple[Path, LocalPostgres]:
+    """A fresh data directory and the job database (``jobcenter``) on a new throwaway server
+    (:func:`throwaway_server` with ``durable`` and ``settings``), Django set up and migrated."""
+    pg = throwaway_server(durable=durable, **settings)
+    pg.create_database("jobcenter")
+    return django_in_tempdir(prefix, url=pg.url("jobcenter")), pg
 
 
 def cpu_seconds(pid: int) -> float:

@@ -1,10 +1,13 @@
-"""Shared set-up for benchmarks: a throwaway data directory and a migrated SQLite database."""
+"""Shared set-up for benchmarks: a throwaway data directory, a migrated job database, and
+worker processes."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -17,8 +20,6 @@ if sys.path[:1] != [str(REPO)]:
 def describe_run() -> str:
     """What is measured: the commit (and whether the tree differs from it), the code's path,
     the database, the machine's cores and load."""
-    import subprocess
-
     from django.db import connection
 
     import jobcenter
@@ -40,17 +41,20 @@ def describe_run() -> str:
     )
 
 
-def django_in_tempdir(prefix: str, database: str = "sqlite") -> Path:
+def django_in_tempdir(prefix: str, database: str = "sqlite", *, url: str | None = None) -> Path:
     """Point jobcenter at a fresh data dir, set Django up and migrate. Returns the dir.
 
     ``database``: "sqlite" (the data dir's job database) or "postgres" (a throwaway server
-    started as the test suite starts one, tests/pgcluster.py, stopped when this process ends)."""
+    started as the test suite starts one, tests/pgcluster.py, stopped when this process ends).
+    ``url``: the job database is that one instead (benchmarks/_pg.py ``django_on_server``)."""
     data = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ["JOBCENTER_DATA_DIR"] = str(data)
     os.environ.setdefault("JOBCENTER_IMPORT_ROOTS", str(data / "imports"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "jobcenter.settings"
     os.environ.pop("DATABASE_URL", None)
-    if database == "postgres":
+    if url is not None:
+        os.environ["DATABASE_URL"] = url
+    elif database == "postgres":
         from tests.pgcluster import start_cluster
 
         url = start_cluster()
@@ -62,3 +66,49 @@ def django_in_tempdir(prefix: str, database: str = "sqlite") -> Path:
 
     call_command("migrate", verbosity=0)
     return data
+
+
+def worker_env() -> dict[str, str]:
+    """The environment of a worker process: this process's, unbuffered output, and on
+    PostgreSQL the job database this process's Django uses."""
+    from django.db import connection
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if connection.vendor == "postgresql":
+        sd = connection.settings_dict
+        env["DATABASE_URL"] = f"postgres://{sd['USER']}@{sd['HOST']}:{sd['PORT']}/{sd['NAME']}"
+    return env
+
+
+def start_worker(
+    *options: str,
+    env: Mapping[str, str] | None = None,
+    log: Path | None = None,
+    checkout: Path = REPO,
+) -> subprocess.Popen:
+    """A worker process, ``manage.py db_worker --no-reload`` of ``checkout`` (this one unless
+    a benchmark compares another) with ``options``, as ``make run`` and the test suite start
+    one. ``env``: this process's environment unless given (output unbuffered either way);
+    its output is appended to ``log`` (None: dropped)."""
+    command = [sys.executable, str(checkout / "manage.py"), "db_worker", "--no-reload", *options]
+    out = subprocess.DEVNULL if log is None else log.open("a")
+    try:
+        return subprocess.Popen(
+            command,
+            cwd=checkout,
+            env={**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    finally:
+        if log is not None:
+            out.close()  # the worker has its own copy of the descriptor
+
+
+def stop_workers(workers: Iterable[subprocess.Popen], timeout: float = 60) -> None:
+    """SIGTERM to every worker at once (each finishes the task it runs), then wait for each."""
+    workers = list(workers)
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.wait(timeout=timeout)

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import REPO, describe_run, django_in_tempdir
+from _setup import REPO, describe_run, django_in_tempdir, start_worker, stop_workers
 
 
 def write_files(directory: Path, *, vertices: int, edge_bytes: int) -> dict[str, str]:
@@ -140,25 +140,18 @@ def main() -> None:
         actual = os.path.getsize(files["edgeset_path"])
         for code, checkout in codes:
             log = data / f"worker-{label.replace(' ', '')}-{code.replace(' ', '-')}.log"
-            with log.open("w") as out:
-                worker = subprocess.Popen(
-                    [sys.executable, str(checkout / "manage.py"), "db_worker", "--no-reload",
-                     "--interval", "0.1", "--no-startup-delay"],
-                    cwd=checkout,
-                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )  # fmt: skip
-                try:
-                    time.sleep(3)
-                    idle = peak_rss_mb(worker.pid)
-                    graph = graph_create(project=project, name=f"{label} {code}", dialect="ges")
-                    job = job_submit_import(graph=graph, params={"format": "ges", "request": files})
-                    seen = watch_import_and_load(worker, job.pk, log)
-                    job.refresh_from_db()
-                finally:
-                    worker.terminate()
-                    worker.wait(timeout=60)
+            worker = start_worker(
+                "--interval", "0.1", "--no-startup-delay", log=log, checkout=checkout
+            )
+            try:
+                time.sleep(3)
+                idle = peak_rss_mb(worker.pid)
+                graph = graph_create(project=project, name=f"{label} {code}", dialect="ges")
+                job = job_submit_import(graph=graph, params={"format": "ges", "request": files})
+                seen = watch_import_and_load(worker, job.pk, log)
+                job.refresh_from_db()
+            finally:
+                stop_workers([worker])
             elapsed = seen["import_seconds"]
             print(
                 f"{label} edge file ({actual / 1024**2:,.0f} MiB, {job.lines_total:,} lines, "

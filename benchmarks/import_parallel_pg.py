@@ -32,41 +32,27 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _pg import cpu_seconds, sched_seconds, server_cpu, throwaway_server
-from _setup import REPO, describe_run
+from _pg import cpu_seconds, django_on_server, sched_seconds, server_cpu
+from _setup import describe_run, start_worker, stop_workers
 from queue_pg import WaitSampler
 
+from jobcenter.core.localpg import LocalPostgres
 
-def setup(fast: bool) -> tuple[Path, object]:
+
+def setup(fast: bool) -> tuple[Path, LocalPostgres]:
     """A data directory, the job database and graph store (one server), Django migrated."""
-    data = Path(tempfile.mkdtemp(prefix="jobcenter-bench-import2-"))
     os.environ.update(
-        JOBCENTER_DATA_DIR=str(data),
-        JOBCENTER_IMPORT_ROOTS=str(data / "imports"),
-        DJANGO_SETTINGS_MODULE="jobcenter.settings",
         JOBCENTER_GRAPH_STORE="postgresql",
         JOBCENTER_WARM_ON_START="0",
         JOBCENTER_GRAPH_MEMORY_MB="1",
     )
-    os.environ.pop("DATABASE_URL", None)
     os.environ.pop("JOBCENTER_GRAPH_STORE_URL", None)
-    pg = throwaway_server(durable=not fast)
-    pg.create_database("jobcenter")
-    os.environ["DATABASE_URL"] = pg.url("jobcenter")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return data, pg
+    return django_on_server("jobcenter-bench-import2-", durable=not fast)
 
 
 def wal_lsn() -> int:
@@ -105,19 +91,8 @@ def main() -> None:
         f"(manage.py db_worker), JOBCENTER_GRAPH_STORE=postgresql, PostgreSQL {durability}"
     )
     project = project_create(name="bench")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    log = (data / "workers.log").open("w")
-    command = [sys.executable, str(REPO / "manage.py"), "db_worker", "--no-reload"]
-    workers = [
-        subprocess.Popen(
-            [*command, "--queue-name", "*"],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        for _ in range(2)
-    ]
+    log = data / "workers.log"
+    workers = [start_worker("--queue-name", "*", log=log) for _ in range(2)]
     made = 0
 
     def side(count: int) -> dict[str, float]:
@@ -194,11 +169,7 @@ def main() -> None:
                     + " / ".join(f"{x:.2f}" for x in os.getloadavg())
                 )
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=60)
-        log.close()
+        stop_workers(workers)
 
     def med(name: str, key: str, per_line: bool = False) -> float:
         values = [r[key] / (r["lines"] if per_line else 1) for r in results[name]]

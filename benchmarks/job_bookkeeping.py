@@ -13,15 +13,13 @@ Run: .venv/bin/python benchmarks/job_bookkeeping.py [--edges 1000000] [--rounds 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import REPO, django_in_tempdir
+from _setup import django_in_tempdir, start_worker, stop_workers
 
 from tests.factories.files import write_ges_files
 
@@ -102,22 +100,7 @@ def main() -> None:
     idle_job = Job.objects.order_by("-created_at").first()
     idle = [read_detail(idle_job.pk) for _ in range(200)]
 
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "manage.py"),
-            "db_worker",
-            "--no-reload",
-            "--interval",
-            "0.1",
-            "--no-startup-delay",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker("--interval", "0.1", "--no-startup-delay")
     try:
         job = job_submit_import(graph=graph, params={"format": "ges", "request": big})
         while Job.objects.get(pk=job.pk).status == "waiting":
@@ -128,8 +111,7 @@ def main() -> None:
             time.sleep(0.02)
         final = Job.objects.get(pk=job.pk)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        stop_workers([worker])
 
     def summary(values: list[float]) -> str:
         values = sorted(values)

@@ -34,29 +34,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import REPO, describe_run, django_in_tempdir
-
-
-def start_worker(env: dict[str, str], log: Path, interval: float) -> subprocess.Popen:
-    """A worker started as the test suite starts one (tests/conftest.py, WorkerProcess)."""
-    command = [
-        sys.executable,
-        str(REPO / "manage.py"),
-        "db_worker",
-        "--interval",
-        str(interval),
-        "--no-startup-delay",
-        "--no-reload",
-    ]
-    return subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT
-    )
+from _setup import describe_run, django_in_tempdir, start_worker, stop_workers, worker_env
 
 
 def main() -> None:
@@ -75,7 +58,6 @@ def main() -> None:
 
     os.environ["JOBCENTER_JOB_KINDS"] = "tests.jobs.echo_kind"
     data = django_in_tempdir("jobcenter-bench-chains-", args.database)
-    from django.db import connection
     from django_tasks_db.models import DBTaskResult
 
     from jobcenter.graphs.services import graph_create
@@ -91,10 +73,7 @@ def main() -> None:
         f"{args.chains} chains of {args.length} echo jobs ({total:,} jobs), {args.workers} "
         f"workers (poll interval {args.interval} s), {in_flight} chain(s) in flight"
     )
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    if connection.vendor == "postgresql":
-        sd = connection.settings_dict
-        env["DATABASE_URL"] = f"postgres://{sd['USER']}@{sd['HOST']}:{sd['PORT']}/{sd['NAME']}"
+    env = worker_env()
     project = project_create(name="bench")
     graph = graph_create(project=project, name="g", dialect="ges")
 
@@ -109,7 +88,9 @@ def main() -> None:
         return chain_submit(project=project, steps=steps)
 
     log = data / "workers.log"
-    workers = [start_worker(env, log, args.interval) for _ in range(args.workers)]
+    # As the test suite starts one (tests/conftest.py, WorkerProcess).
+    options = ("--interval", str(args.interval), "--no-startup-delay")
+    workers = [start_worker(*options, env=env, log=log) for _ in range(args.workers)]
     time.sleep(2)  # the workers are up (their start-up is not a link's cost)
     try:
         baseline: list[float] = []
@@ -139,9 +120,7 @@ def main() -> None:
             print("timed out: what had not ended counts as lost")
         elapsed = time.perf_counter() - started
     finally:
-        for worker in workers:
-            worker.terminate()
-            worker.wait(timeout=60)
+        stop_workers(workers)
 
     jobs = {
         pk: (status, started_at, finished_at)

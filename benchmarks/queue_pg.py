@@ -44,47 +44,33 @@ import argparse
 import collections
 import os
 import re
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _pg import cpu_seconds, sched_seconds, server_cpu, throwaway_server
-from _setup import REPO, describe_run
+from _pg import cpu_seconds, django_on_server, sched_seconds, server_cpu
+from _setup import describe_run, django_in_tempdir, start_worker, stop_workers
+
+from jobcenter.core.localpg import LocalPostgres
 
 STARTED = re.compile(r"Task id=(\S+) path=\S+ state=RUNNING")
 
 
-def setup(database: str, fast: bool) -> tuple[Path, object]:
+def setup(database: str, fast: bool) -> tuple[Path, LocalPostgres | None]:
     """A data directory, the job database (and the server), Django set up and migrated."""
-    data = Path(tempfile.mkdtemp(prefix="jobcenter-bench-queue-"))
-    os.environ.update(
-        JOBCENTER_DATA_DIR=str(data),
-        JOBCENTER_IMPORT_ROOTS=str(data / "imports"),
-        DJANGO_SETTINGS_MODULE="jobcenter.settings",
-        JOBCENTER_JOB_KINDS="tests.jobs.echo_kind",
-        JOBCENTER_WARM_ON_START="0",
+    os.environ.update(JOBCENTER_JOB_KINDS="tests.jobs.echo_kind", JOBCENTER_WARM_ON_START="0")
+    prefix = "jobcenter-bench-queue-"
+    if database != "postgres":
+        return django_in_tempdir(prefix), None
+    data, pg = django_on_server(
+        prefix, durable=not fast, shared_preload_libraries="'pg_stat_statements'"
     )
-    os.environ.pop("DATABASE_URL", None)
-    pg = None
-    if database == "postgres":
-        pg = throwaway_server(durable=not fast, shared_preload_libraries="'pg_stat_statements'")
-        pg.create_database("jobcenter")
-        os.environ["DATABASE_URL"] = pg.url("jobcenter")
-    import django
+    from django.db import connection
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    if pg is not None:
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     return data, pg
 
 
@@ -163,25 +149,8 @@ def main() -> None:
     project = project_create(name="bench")
     graph = graph_create(project=project, name="g", dialect="ges")
 
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     logs = [data / f"worker-{n}.log" for n in range(args.workers)]
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                str(REPO / "manage.py"),
-                "db_worker",
-                "--no-reload",
-                "--queue-name",
-                "*",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        for log in logs
-    ]
+    workers = [start_worker("--queue-name", "*", log=log) for log in logs]
 
     def finished() -> int:
         return Job.objects.filter(status=JobStatus.SUCCEEDED).count()
@@ -244,10 +213,7 @@ def main() -> None:
         wait_all(args.jobs + args.paced)
         time.sleep(1)  # the last tasks' own bookkeeping (set_successful)
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=60)
+        stop_workers(workers)
 
     total = args.jobs + args.paced
     jobs = list(Job.objects.values_list("pk", "task_id", "status", "attempt", "created_at"))

@@ -30,7 +30,6 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -38,7 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import REPO, describe_run, django_in_tempdir
+from _setup import describe_run, django_in_tempdir, start_worker, stop_workers, worker_env
 
 
 class Inbox:
@@ -86,16 +85,6 @@ class Inbox:
             return len(self.arrivals)
 
 
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, str(REPO / "manage.py"), "db_worker", "--no-reload", "--queue-name", "*"],
-        cwd=REPO,
-        env=env,
-        stdout=log.open("a"),
-        stderr=subprocess.STDOUT,
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
@@ -114,7 +103,6 @@ def main() -> None:
     os.environ.update(knobs)
     data = django_in_tempdir("jobcenter-bench-webhooks-", args.database)
     from django.conf import settings
-    from django.db import connection
 
     from jobcenter.graphs.services import graph_create
     from jobcenter.jobs.choices import TERMINAL_STATUSES
@@ -130,10 +118,7 @@ def main() -> None:
         f"{settings.JOBCENTER_WEBHOOK_POLL_INTERVAL} s, retry base "
         f"{settings.JOBCENTER_WEBHOOK_RETRY_BASE} s"
     )
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    if connection.vendor == "postgresql":
-        sd = connection.settings_dict
-        env["DATABASE_URL"] = f"postgres://{sd['USER']}@{sd['HOST']}:{sd['PORT']}/{sd['NAME']}"
+    env = worker_env()
 
     inbox = Inbox()
     server = inbox.start()
@@ -145,7 +130,7 @@ def main() -> None:
         project=project, user=user, url=f"http://127.0.0.1:{server.server_address[1]}/hook"
     )
     log = data / "workers.log"
-    workers = [start_worker(env, log) for _ in range(args.workers)]
+    workers = [start_worker("--queue-name", "*", env=env, log=log) for _ in range(args.workers)]
     killed = False
     try:
         started = time.perf_counter()
@@ -154,7 +139,7 @@ def main() -> None:
             if args.kill_worker_at and not killed and inbox.received() >= args.kill_worker_at:
                 workers[0].send_signal(signal.SIGKILL)
                 workers[0].wait()
-                workers[0] = start_worker(env, log)
+                workers[0] = start_worker("--queue-name", "*", env=env, log=log)
                 killed = True
                 print(f"killed a worker (SIGKILL) after {inbox.received():,} deliveries")
         submitted = time.perf_counter() - started
@@ -166,7 +151,7 @@ def main() -> None:
             if args.kill_worker_at and not killed and inbox.received() >= args.kill_worker_at:
                 workers[0].send_signal(signal.SIGKILL)
                 workers[0].wait()
-                workers[0] = start_worker(env, log)
+                workers[0] = start_worker("--queue-name", "*", env=env, log=log)
                 killed = True
                 print(f"killed a worker (SIGKILL) after {inbox.received():,} deliveries")
             if ended == args.jobs and pending == 0:
@@ -177,9 +162,7 @@ def main() -> None:
         total = time.perf_counter() - started
         time.sleep(0.5)  # the last answers' records
     finally:
-        for worker in workers:
-            worker.terminate()
-            worker.wait(timeout=60)
+        stop_workers(workers)
         server.shutdown()
 
     jobs = dict(Job.objects.values_list("pk", "finished_at"))

@@ -28,13 +28,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import REPO, describe_run, django_in_tempdir
+from _setup import describe_run, django_in_tempdir, start_worker, stop_workers, worker_env
 
 
 def cpu_seconds(pid: int) -> float:
@@ -78,8 +77,6 @@ def main() -> None:
     # First: it configures OpenMP for forked computations before igraph loads (as a worker).
     from jobcenter.graphs import compute  # noqa: F401  # isort: skip
 
-    from django.db import connection
-
     from jobcenter.graphs.build import build_graph
     from jobcenter.graphs.services import graph_create
     from jobcenter.graphs.stores.factory import open_store
@@ -87,21 +84,7 @@ def main() -> None:
     from jobcenter.projects.services import project_create
 
     print(f"measured: {describe_run()}; graph store {args.store}")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    if connection.vendor == "postgresql":
-        settings_dict = connection.settings_dict
-        env["DATABASE_URL"] = (
-            f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}"
-            f"/{settings_dict['NAME']}"
-        )
-    log = (data / "worker.log").open("w")
-    worker = subprocess.Popen(
-        [sys.executable, str(REPO / "manage.py"), "db_worker", "--no-reload", "--queue-name", "*"],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    worker = start_worker("--queue-name", "*", env=worker_env(), log=data / "worker.log")
     try:
         request = write_graph(data / "imports" / "g", vertices=args.vertices, edges=args.edges)
         project = project_create(name="bench")
@@ -172,9 +155,7 @@ def main() -> None:
             f"{statistics.median(worker_cpu) / statistics.median(cpu_library):.2f}x igraph's CPU"
         )
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-        log.close()
+        stop_workers([worker])
 
 
 if __name__ == "__main__":
