@@ -8,7 +8,9 @@ import signal
 import threading
 import time
 from array import array
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -228,3 +230,29 @@ def test_the_standby_computes_in_heap_it_faulted_in_ahead(graphs):
     # without the heap faulted in ahead, as in a child forked for the computation
     pid, faults = Control().compute(lambda: (os.getpid(), faults_writing(size)))
     assert pid != standby and faults > 3_000
+
+
+def worker_faults(compute: Callable[[], Any]) -> tuple[Any, int]:
+    """``compute()``'s result and this process's minor page faults while it ran."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    value = compute()
+    return value, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+@pytest.mark.parametrize("standby", [False, True])
+def test_an_array_from_a_child_is_read_into_its_own_memory(graphs, standby):
+    g, _ = graphs
+    count = 1_000_000  # 8 MB of doubles: many reads from the pipe
+    if standby:
+        standby_keep([g])
+    values, faults = worker_faults(
+        lambda: Control().compute(lambda: [i / 7 for i in range(count)], vector="d")
+    )
+    assert values.typecode == "d" and len(values) == count
+    assert values[0] == 0.0 and values[count - 1] == (count - 1) / 7 and values[777] == 111.0
+    values.append(1.0)  # the caller's own array
+    # its pages are written once (2,000), not also as chunks read and then joined (6,000)
+    assert faults < 3_000, f"{faults} page faults receiving 8 MB"
+    assert list(Control().compute(lambda: [], vector="q")) == []
