@@ -472,7 +472,7 @@ def _prefault_heap(size: int) -> None:
     """In the standby, while it waits: have ``size`` bytes of heap faulted in and kept, so that
     the computation's own allocations find them ready. A freshly forked child pays a page
     fault for every page it allocates or first writes (pagerank at 1,000,000 edges: 12,600
-    faults, 3,400 after this with 44 MB). glibc only (Linux); elsewhere, nothing.
+    faults, 4,700 after this with 44 MB). glibc only (Linux); elsewhere, nothing.
 
     The heap is grown in blocks below glibc's mmap threshold (a block at or above it would be
     mapped apart and unmapped when freed: faulted in for nothing), its pages populated by the
