@@ -8,7 +8,9 @@ import signal
 import threading
 import time
 from array import array
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -200,3 +202,57 @@ def test_a_standby_killed_from_outside_is_replaced_and_computations_go_on(graphs
     again = standby_keep([g])  # the idle worker's next look
     assert again not in (None, standby) and gone(standby)
     assert Control().compute(lambda: (os.getpid(), g.vcount())) == (again, 2_000)
+
+
+def faults_writing(size: int) -> int:
+    """Minor page faults of this process while it allocates ``size`` bytes and writes them."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    block = bytearray(size)  # malloc'd and zeroed: every page written
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    del block
+    return faults
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/stat").exists() or os.confstr("CS_GNU_LIBC_VERSION") is None,
+    reason="the heap faulted in ahead is for glibc on Linux",
+)
+def test_the_standby_computes_in_heap_it_faulted_in_ahead(graphs):
+    g, _ = graphs
+    size = 16 << 20  # 4,096 pages, each a fault when the memory is new to the process
+    standby = standby_keep([g], heap_bytes=64 << 20)
+    time.sleep(0.5)  # the standby faults its heap in while it waits
+    pid, faults = Control().compute(lambda: (os.getpid(), faults_writing(size)))
+    assert pid == standby
+    assert faults < 1_000, f"{faults} page faults writing 16 MB in the standby"
+    # without the heap faulted in ahead, as in a child forked for the computation
+    pid, faults = Control().compute(lambda: (os.getpid(), faults_writing(size)))
+    assert pid != standby and faults > 3_000
+
+
+def worker_faults(compute: Callable[[], Any]) -> tuple[Any, int]:
+    """``compute()``'s result and this process's minor page faults while it ran."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    value = compute()
+    return value, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+@pytest.mark.parametrize("standby", [False, True])
+def test_an_array_from_a_child_is_read_into_its_own_memory(graphs, standby):
+    g, _ = graphs
+    count = 1_000_000  # 8 MB of doubles: many reads from the pipe
+    if standby:
+        standby_keep([g])
+    values, faults = worker_faults(
+        lambda: Control().compute(lambda: [i / 7 for i in range(count)], vector="d")
+    )
+    assert values.typecode == "d" and len(values) == count
+    assert values[0] == 0.0 and values[count - 1] == (count - 1) / 7 and values[777] == 111.0
+    values.append(1.0)  # the caller's own array
+    # its pages are written once (2,000), not also as chunks read and then joined (6,000)
+    assert faults < 3_000, f"{faults} page faults receiving 8 MB"
+    assert list(Control().compute(lambda: [], vector="q")) == []
