@@ -339,9 +339,21 @@ class StoredScopeKeys(_Keys):
     def __init__(self, index: VertexIndex, scope: str) -> None:
         super().__init__(index)
         self.scope = scope
+        self._arrow_new: tuple[tuple[int, int], pa.Array, pa.Array] | None = None
 
     def _find(self, key: str) -> int | None:
         return self.index.store.find_vid(self.scope, key)
+
+    def arrow_new(self) -> tuple[pa.Array, pa.Array]:
+        """``new`` as Arrow arrays (keys, vids), made again only when it changed: the keys
+        of a columnar run's last batch stay in ``new`` through the edge files after it
+        (:meth:`VertexIndex.written` clears it only after a write outside a run), and every
+        edge run asks for them. ``new`` only grows between two clears."""
+        stamp = (self.index.writes, len(self.new))
+        if self._arrow_new is None or self._arrow_new[0] != stamp:
+            names, kept = _arrow_keys(list(self.new))
+            self._arrow_new = stamp, names, pa.array([self.new[k] for k in kept], pa.int64())
+        return self._arrow_new[1], self._arrow_new[2]
 
 
 class VertexIndex:
@@ -370,6 +382,7 @@ class VertexIndex:
         # While a columnar run registers keys, ``new`` keeps them (no merge, nothing cleared):
         # the run's duplicate check reads ``new`` and one batched look-up made at its start.
         self.hold = False
+        self.writes = 0  # times the keys in ``new`` were cleared as written (store look-ups)
         if self.in_memory:
             self._load(store.vertex_keys())
 
@@ -408,12 +421,19 @@ class VertexIndex:
         if isinstance(known, ScopeKeys):
             known.settle(force=True)  # edge files add no keys: one merge per file at most
             return known.table.find(keys)
-        wanted = pc.unique(keys).to_pylist()
-        found = dict(self.store.find_vids(scope, wanted))
-        found.update((k, known.new[k]) for k in wanted if k in known.new)
-        names = pa.array(list(found), pa.string())
-        vids = pa.array(list(found.values()), pa.int64())
-        return pc.take(vids, pc.index_in(keys, value_set=names))
+        # Each distinct key once, sorted (neighbours share the store index's pages), in one
+        # statement that answers with an array: no Python object per key.
+        keys = keys.cast(pa.large_string())
+        wanted = pc.drop_null(pc.unique(keys))
+        wanted = pc.take(wanted, pc.sort_indices(wanted))
+        vids = self.store.key_vids(scope, wanted)
+        if known.new:  # accepted, not yet written: answered here, as before
+            names, fresh = known.arrow_new()
+            at = pc.index_in(wanted, value_set=names)
+            mine = pc.is_valid(at)
+            if pc.any(mine).as_py():
+                vids = pc.replace_with_mask(vids, mine, pc.take(fresh, pc.filter(at, mine)))
+        return pc.take(vids, pc.index_in(keys, value_set=wanted))
 
     def present(self, scope: str, keys: list[str]) -> set[str]:
         """Which of ``keys`` are vertices of ``scope`` already (``new`` aside), in one look-up;
@@ -460,6 +480,7 @@ class VertexIndex:
         writer thread may call this)."""
         if self.in_memory or self.hold:
             return
+        self.writes += 1
         for keys in self.scopes.values():
             keys.new.clear()
             keys.memo.clear()

@@ -140,3 +140,38 @@ def test_lines_judged_one_by_one_have_their_keys_looked_up_in_batches(
     assert run.summary.edges_added == 3000 + 2700
     assert Counter(reason for _, _, reason in run.failed()) == {"bad_type": 300}
     assert sum(calls.values()) == 0, calls
+
+
+@pytest.mark.parametrize("store_backend", ["sqlite", "postgresql"])
+def test_past_the_capacity_endpoints_are_one_array_look_up_in_the_store(
+    workspace, small_graph, monkeypatch, store_backend
+):
+    """Past ``index_capacity`` an edge run's endpoints are looked up in the store once, as one
+    Arrow array of its distinct keys, sorted (``key_vids``); a dry run's vertices are never
+    found by the imports after it, those of an earlier import are."""
+    kind = type(workspace.store)
+    asked: list[list[str]] = []
+    key_vids = kind.key_vids
+
+    def spying(self, scope, keys):
+        asked.append(keys.to_pylist())
+        return key_vids(self, scope, keys)
+
+    monkeypatch.setattr(kind, "key_vids", spying)
+    dry = "".join(f"d{i},user,D{i},{i}\n" for i in range(50))
+    workspace.run(small_graph(vertices=dry, edges="d1,d2,rate,1.5\n"), dry_run=True)
+    vertices = "".join(f"u{i},user,N{i},{i}\n" for i in range(2000))
+    edges = "".join(f"u{i % 2000},u{(i * 7) % 2000},rate,{i % 10}.5\n" for i in range(6000))
+    edges += "u1,d5,rate,1\nd6,u2,rate,1\n"
+    run = workspace.run(small_graph(vertices=vertices, edges=edges), index_capacity=100)
+    assert run.failed() == [(2, 6001, "missing_vertex"), (2, 6002, "missing_vertex")]
+    assert run.summary.edges_added == 6000
+    more = "".join(f"w{i},user,W{i},{i}\n" for i in range(300))
+    later = "".join(f"w{i},u{1999 - i},rate,0.5\n" for i in range(300)) + "d7,w1,rate,1\n"
+    run = workspace.run(small_graph(vertices=more, edges=later), index_capacity=100)
+    assert run.failed() == [(2, 301, "missing_vertex")]
+    assert workspace.store.edges()[-1][:4] == ("w299", "u1700", "rate", 0.5)
+    assert workspace.store.edges()[5999][:4] == ("u1999", "u1993", "rate", 9.5)
+    assert asked and all(keys == sorted(set(keys)) for keys in asked)
+    assert {"u0", "u1999", "d5", "d6"} <= set().union(*asked)
+    assert sum(len(keys) for keys in asked) < 2 * (2000 + 2 + 600 + 1)  # each key once a run

@@ -502,6 +502,15 @@ class PostgresStore(GraphStore):
             (scope, list(keys)),
         )
 
+    def key_vids(self, scope: str, keys: pa.Array) -> pa.Array:
+        # One array of vids in the keys' order (one row back, not a row per key).
+        (found,) = self._one(
+            "SELECT array_agg(v.vid ORDER BY u.i) FROM unnest(%s::text[]) WITH ORDINALITY "
+            "u(key, i) LEFT JOIN {s}.vertex v ON v.scope = %s AND v.key = u.key",
+            (keys.to_pylist(), scope),
+        )
+        return pa.array(found or [], pa.int64())
+
     def find_vertices(self, key: str) -> list[tuple[int, str, str]]:
         return self._all(
             "SELECT vid, scope, label FROM {s}.vertex WHERE key = %s ORDER BY scope", (key,)
