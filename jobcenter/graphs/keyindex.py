@@ -114,6 +114,26 @@ def _arrow_keys(keys: list[str]) -> tuple[pa.Array, list[str]]:
         return pa.array(kept, pa.large_string()), kept
 
 
+def _fill(vids: pa.Array, keys: pa.Array, names: pa.Array, fresh: pa.Array) -> pa.Array:
+    """``vids`` (of ``keys``) with the null ones taken from ``names`` -> ``fresh`` where
+    ``names`` has the key. (A key in both has one vid: the store's rows came from ``fresh``.)
+    The hash table is made of the few keys not found, not of all of ``names``."""
+    missing = pc.is_null(vids)
+    absent = pc.filter(keys, missing)
+    at = pc.index_in(names, value_set=absent)  # per name: its place among the absent keys
+    hit = pc.is_valid(at)
+    if not pc.any(hit).as_py():
+        return vids
+    places, values = pc.filter(at, hit), pc.filter(fresh, hit)
+    every = pc.indices_nonzero(pc.is_null(pa.nulls(len(absent))))  # 0, 1, ... len - 1
+    filled = pc.replace_with_mask(
+        pa.nulls(len(absent), pa.int64()),
+        pc.is_in(every, value_set=places),
+        pc.take(values, pc.sort_indices(places)),
+    )
+    return pc.replace_with_mask(vids, missing, filled)
+
+
 class KeyTable:
     """Keys -> vids: ``keys`` and ``vids``, and once indexed (when a look-up needs it),
     ``hashes``, the keys' hashes: the three sorted by hash, and ``start``, the position of the
@@ -423,17 +443,14 @@ class VertexIndex:
             return known.table.find(keys)
         # Each distinct key once, sorted (neighbours share the store index's pages), in one
         # statement that answers with an array: no Python object per key.
-        keys = keys.cast(pa.large_string())
-        wanted = pc.drop_null(pc.unique(keys))
-        wanted = pc.take(wanted, pc.sort_indices(wanted))
-        vids = self.store.key_vids(scope, wanted)
-        if known.new:  # accepted, not yet written: answered here, as before
-            names, fresh = known.arrow_new()
-            at = pc.index_in(wanted, value_set=names)
-            mine = pc.is_valid(at)
-            if pc.any(mine).as_py():
-                vids = pc.replace_with_mask(vids, mine, pc.take(fresh, pc.filter(at, mine)))
-        return pc.take(vids, pc.index_in(keys, value_set=wanted))
+        coded = pc.dictionary_encode(keys.cast(pa.large_string()))  # nulls: null indices
+        distinct = coded.dictionary
+        order = pc.sort_indices(distinct)
+        vids = self.store.key_vids(scope, pc.take(distinct, order))
+        if known.new and vids.null_count:  # accepted, not yet written: answered here
+            vids = _fill(vids, pc.take(distinct, order), *known.arrow_new())
+        # Back from sorted to the dictionary's order, then to the keys'.
+        return pc.take(pc.take(vids, pc.sort_indices(order)), coded.indices)
 
     def present(self, scope: str, keys: list[str]) -> set[str]:
         """Which of ``keys`` are vertices of ``scope`` already (``new`` aside), in one look-up;
@@ -447,8 +464,15 @@ class VertexIndex:
                 return set()
             pairs = zip(kept, vids.to_pylist(), strict=True)
             found = list(compress(pairs, pc.is_valid(vids).to_pylist()))
-        else:
-            found = self.store.find_vids(scope, keys)
+        else:  # as an edge run's endpoints (:meth:`vids`): sorted, one array each way
+            distinct = pc.unique(_arrow_keys(keys)[0])
+            distinct = pc.take(distinct, pc.sort_indices(distinct))
+            vids = self.store.key_vids(scope, distinct)
+            found = []
+            if vids.null_count < len(vids):
+                hit = pc.is_valid(vids)
+                names, values = pc.filter(distinct, hit), pc.filter(vids, hit)
+                found = list(zip(names.to_pylist(), values.to_pylist(), strict=True))
         self._remember(known, found)
         return {k for k, _ in found}
 

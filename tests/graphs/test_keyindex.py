@@ -175,3 +175,26 @@ def test_past_the_capacity_endpoints_are_one_array_look_up_in_the_store(
     assert asked and all(keys == sorted(set(keys)) for keys in asked)
     assert {"u0", "u1999", "d5", "d6"} <= set().union(*asked)
     assert sum(len(keys) for keys in asked) < 2 * (2000 + 2 + 600 + 1)  # each key once a run
+
+
+def test_past_the_capacity_keys_not_yet_written_are_answered_from_new(workspace, small_graph):
+    """Beyond the capacity a run's look-up asks the store, and keys accepted but not yet
+    written (``new``) are answered from there, as they grow and once they are written."""
+    vertices = "".join(f"s{i},user,N{i},{i}\n" for i in range(50))
+    workspace.run(small_graph(vertices=vertices))
+    stored = {key: vid for _, key, vid in workspace.store.vertex_keys()}
+    index = VertexIndex(workspace.store, capacity=0, expected_new=100)
+    scope = index.scope("")
+    assert not index.in_memory and not isinstance(scope, ScopeKeys)
+    asked = pa.array(["n1", "s3", None, "n2", "s3", "zz", "n1", "s49"])
+    s3, s49 = stored["s3"], stored["s49"]
+    assert index.vids("", asked).to_pylist() == [None, s3, None, None, s3, None, None, s49]
+    assert index.next_vid == 51
+    scope.new["n1"] = 51
+    assert index.vids("", asked).to_pylist() == [51, s3, None, None, s3, None, 51, s49]
+    scope.new["n2"] = 52  # ``new`` grew: its Arrow form is made again
+    assert index.vids("", asked).to_pylist() == [51, s3, None, 52, s3, None, 51, s49]
+    assert index.present("", ["s1", "n1", "s1", "zz"]) == {"s1"}  # ``new`` aside
+    index.written()  # (nothing was written: n1 and n2 are no vertices after all)
+    assert index.vids("", asked).to_pylist() == [None, s3, None, None, s3, None, None, s49]
+    assert index.vids("", pa.array(list(stored))).to_pylist() == list(stored.values())
