@@ -102,6 +102,8 @@ def test_key_vids_answers_a_batch_of_keys_in_their_order(store, monkeypatch):
     assert vids.to_pylist() == [30, 21, None, *range(len(odd), 0, -1)]
     assert store.key_vids("movie", pa.array(["0", "1", "late"])).to_pylist() == [None, 20, None]
     assert store.key_vids("", pa.array([], pa.large_string())).to_pylist() == []
+    assert store.key_vids("", pa.array([""])).to_pylist() == [odd.index("") + 1]
+    assert store.key_vids("", pa.array(["", "late"])).to_pylist() == [odd.index("") + 1, 30]
     store.rollback()
     assert store.key_vids("", pa.array(["late", "tab\there"])).to_pylist() == [None, 3]
 
