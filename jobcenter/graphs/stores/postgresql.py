@@ -113,10 +113,6 @@ def _sql_text_p(text: str) -> str:
     return _sql_text(text).replace("%", "%%")
 
 
-# Between the keys of a batch sent by ``key_vids`` (chr(31), the unit separator).
-_KEY_SEP = "\x1f"
-_KEY_SEP_SCALAR = pa.scalar(_KEY_SEP, pa.large_string())
-
 # The name the connections of :func:`_small_reads` carry in ``pg_stat_activity``.
 SMALL_READS_APP = "jobcenter graph store"
 _SMALL_READS = threading.local()
@@ -194,6 +190,11 @@ def close_kept_connections() -> None:
             for conn in local.conns.values():
                 conn.close()
             local.conns = {}
+
+
+# Between the keys of a batch sent by ``key_vids`` (chr(31), the unit separator).
+_KEY_SEP = "\x1f"
+_KEY_SEP_SCALAR = pa.scalar(_KEY_SEP, pa.large_string())
 
 
 class PostgresStore(GraphStore):
