@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
-from itertools import compress
+from itertools import compress, islice
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -401,7 +401,10 @@ class VertexIndex:
         self.scopes: dict[str, ScopeKeys | StoredScopeKeys] = {}
         # While a columnar run registers keys, ``new`` keeps them (no merge, nothing cleared):
         # the run's duplicate check reads ``new`` and one batched look-up made at its start.
-        self.hold = False
+        self._hold = False
+        # Per scope, how many of ``new``'s first keys were written during the run (the store
+        # has them): dropped when it ends, so ``new`` never holds more than about a run.
+        self._written: dict[str, int] = {}
         self.writes = 0  # times the keys in ``new`` were cleared as written (store look-ups)
         if self.in_memory:
             self._load(store.vertex_keys())
@@ -498,13 +501,35 @@ class VertexIndex:
             known.memo.clear()
         known.memo.update(found)
 
+    @property
+    def hold(self) -> bool:
+        return self._hold
+
+    @hold.setter
+    def hold(self, value: bool) -> None:
+        self._hold = value
+        if not value and self._written:
+            self.writes += 1
+            for scope, n in self._written.items():
+                keys = self.scopes[scope]
+                rest = list(islice(keys.new.items(), n, None))  # accepted since, not written
+                keys.new.clear()
+                keys.new.update(rest)
+                keys.memo.clear()
+            self._written.clear()
+
     def written(self) -> None:
         """The accepted vertices are in the store now (for keys looked up in the store; an
         in-memory index merges its new keys in :meth:`settle`, on the reading thread, as a
-        writer thread may call this)."""
-        if self.in_memory or self.hold:
+        writer thread may call this). During a run (``hold``) the keys written are dropped
+        from ``new`` when the run ends (``new`` only grows meanwhile: they are its first)."""
+        if self.in_memory:
+            return
+        if self.hold:
+            self._written = {scope: len(keys.new) for scope, keys in self.scopes.items()}
             return
         self.writes += 1
+        self._written.clear()
         for keys in self.scopes.values():
             keys.new.clear()
             keys.memo.clear()

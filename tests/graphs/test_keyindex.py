@@ -198,3 +198,35 @@ def test_past_the_capacity_keys_not_yet_written_are_answered_from_new(workspace,
     index.written()  # (nothing was written: n1 and n2 are no vertices after all)
     assert index.vids("", asked).to_pylist() == [None, s3, None, None, s3, None, None, s49]
     assert index.vids("", pa.array(list(stored))).to_pylist() == list(stored.values())
+
+
+def test_past_the_capacity_new_keys_stay_within_a_run_of_the_columnar_path(
+    workspace, small_graph, monkeypatch
+):
+    """Beyond the capacity ``new`` holds the keys accepted but not yet known to be written:
+    the batches a columnar run writes are dropped from it when the run ends (not during it:
+    the run's duplicate check reads them), so it never grows with the vertex count."""
+    from jobcenter.graphs import chunks, loader
+
+    monkeypatch.setattr(loader, "BATCH_ROWS", 100)  # several writes in each run
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 4096)  # about 200 lines a run
+    held: list[int] = []
+    present = VertexIndex.present
+
+    def spying(self, scope, keys):
+        held.append(len(self.scope(scope).new))
+        return present(self, scope, keys)
+
+    monkeypatch.setattr(VertexIndex, "present", spying)
+    lines = [f"u{i:05},user,N{i},{i}\n" for i in range(6000)]
+    lines[150] = "u00010,user,Again,1\n"  # a duplicate of a key written earlier in its run
+    lines[5999] = "u00020,user,Again,2\n"  # and of one written many runs before
+    edges = "u00001,u05998,rate,1.5\nu00150,u00002,rate,1.5\n"
+    run = workspace.run(small_graph(vertices="".join(lines), edges=edges), index_capacity=0)
+    assert run.failed() == [
+        (1, 151, "duplicate_id"),
+        (1, 6000, "duplicate_id"),
+        (2, 2, "missing_vertex"),
+    ]
+    assert run.summary.vertices_added == 5998 and run.summary.edges_added == 1
+    assert len(held) > 20 and max(held) < 600, held
