@@ -365,10 +365,9 @@ class StoredScopeKeys(_Keys):
         return self.index.store.find_vid(self.scope, key)
 
     def arrow_new(self) -> tuple[pa.Array, pa.Array]:
-        """``new`` as Arrow arrays (keys, vids), made again only when it changed: the keys
-        of a columnar run's last batch stay in ``new`` through the edge files after it
-        (:meth:`VertexIndex.written` clears it only after a write outside a run), and every
-        edge run asks for them. ``new`` only grows between two clears."""
+        """``new`` as Arrow arrays (keys, vids), made again only when it changed (each run
+        of an edge file asks while keys wait in ``new``). ``new`` only grows between two
+        clears, which count in ``index.writes``."""
         stamp = (self.index.writes, len(self.new))
         if self._arrow_new is None or self._arrow_new[0] != stamp:
             names, kept = _arrow_keys(list(self.new))
