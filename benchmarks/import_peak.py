@@ -11,6 +11,7 @@ Run: .venv/bin/python benchmarks/import_peak.py --megabytes 1024 [--vertices 100
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -56,7 +57,16 @@ def main() -> None:
         progress = ImportProgress.for_plan(plan)
         store = SqliteStore(root / "graph.sqlite3")
         wall, cpu = time.perf_counter(), time.process_time()
-        summary = run_import(plan, store, job_id="j", progress=progress, commit_gate=lambda s: True)
+        # The key index's capacity as a worker reads it (e.g. 100000: keys past it in the store).
+        capacity = os.environ.get("JOBCENTER_IMPORT_INDEX_CAPACITY")
+        summary = run_import(
+            plan,
+            store,
+            job_id="j",
+            progress=progress,
+            commit_gate=lambda s: True,
+            **({"index_capacity": int(capacity)} if capacity else {}),
+        )
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         store.close()
         print(

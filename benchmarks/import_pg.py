@@ -68,7 +68,15 @@ def ours(url: str, files: dict[str, str], root: Path) -> int:
     location = (url, f"g_{uuid.uuid4().hex}")
     store = PostgresStore.open(location, create=True)
     try:
-        summary = run_import(plan, store, job_id="j", progress=ImportProgress.for_plan(plan))
+        # The key index's capacity as a worker reads it (e.g. 0: keys looked up in the store).
+        capacity = os.environ.get("JOBCENTER_IMPORT_INDEX_CAPACITY")
+        summary = run_import(
+            plan,
+            store,
+            job_id="j",
+            progress=ImportProgress.for_plan(plan),
+            **({"index_capacity": int(capacity)} if capacity else {}),
+        )
         loaded = sum(n for kind in store.counts().values() for n in kind.values())
     finally:
         store.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
-from itertools import compress
+from itertools import compress, islice
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -112,6 +112,26 @@ def _arrow_keys(keys: list[str]) -> tuple[pa.Array, list[str]]:
     except UnicodeEncodeError:
         kept = [k for k in keys if _encodable(k)]
         return pa.array(kept, pa.large_string()), kept
+
+
+def _fill(vids: pa.Array, keys: pa.Array, names: pa.Array, fresh: pa.Array) -> pa.Array:
+    """``vids`` (of ``keys``) with the null ones taken from ``names`` -> ``fresh`` where
+    ``names`` has the key. (A key in both has one vid: the store's rows came from ``fresh``.)
+    The hash table is made of the few keys not found, not of all of ``names``."""
+    missing = pc.is_null(vids)
+    absent = pc.filter(keys, missing)
+    at = pc.index_in(names, value_set=absent)  # per name: its place among the absent keys
+    hit = pc.is_valid(at)
+    if not pc.any(hit).as_py():
+        return vids
+    places, values = pc.filter(at, hit), pc.filter(fresh, hit)
+    every = pc.indices_nonzero(pc.is_null(pa.nulls(len(absent))))  # 0, 1, ... len - 1
+    filled = pc.replace_with_mask(
+        pa.nulls(len(absent), pa.int64()),
+        pc.is_in(every, value_set=places),
+        pc.take(values, pc.sort_indices(places)),
+    )
+    return pc.replace_with_mask(vids, missing, filled)
 
 
 class KeyTable:
@@ -339,9 +359,20 @@ class StoredScopeKeys(_Keys):
     def __init__(self, index: VertexIndex, scope: str) -> None:
         super().__init__(index)
         self.scope = scope
+        self._arrow_new: tuple[tuple[int, int], pa.Array, pa.Array] | None = None
 
     def _find(self, key: str) -> int | None:
         return self.index.store.find_vid(self.scope, key)
+
+    def arrow_new(self) -> tuple[pa.Array, pa.Array]:
+        """``new`` as Arrow arrays (keys, vids), made again only when it changed (each run
+        of an edge file asks while keys wait in ``new``). ``new`` only grows between two
+        clears, which count in ``index.writes``."""
+        stamp = (self.index.writes, len(self.new))
+        if self._arrow_new is None or self._arrow_new[0] != stamp:
+            names, kept = _arrow_keys(list(self.new))
+            self._arrow_new = stamp, names, pa.array([self.new[k] for k in kept], pa.int64())
+        return self._arrow_new[1], self._arrow_new[2]
 
 
 class VertexIndex:
@@ -369,7 +400,11 @@ class VertexIndex:
         self.scopes: dict[str, ScopeKeys | StoredScopeKeys] = {}
         # While a columnar run registers keys, ``new`` keeps them (no merge, nothing cleared):
         # the run's duplicate check reads ``new`` and one batched look-up made at its start.
-        self.hold = False
+        self._hold = False
+        # Per scope, how many of ``new``'s first keys were written during the run (the store
+        # has them): dropped when it ends, so ``new`` never holds more than about a run.
+        self._written: dict[str, int] = {}
+        self.writes = 0  # times the keys in ``new`` were cleared as written (store look-ups)
         if self.in_memory:
             self._load(store.vertex_keys())
 
@@ -408,12 +443,16 @@ class VertexIndex:
         if isinstance(known, ScopeKeys):
             known.settle(force=True)  # edge files add no keys: one merge per file at most
             return known.table.find(keys)
-        wanted = pc.unique(keys).to_pylist()
-        found = dict(self.store.find_vids(scope, wanted))
-        found.update((k, known.new[k]) for k in wanted if k in known.new)
-        names = pa.array(list(found), pa.string())
-        vids = pa.array(list(found.values()), pa.int64())
-        return pc.take(vids, pc.index_in(keys, value_set=names))
+        # Each distinct key once, sorted (neighbours share the store index's pages), in one
+        # statement that answers with an array: no Python object per key.
+        coded = pc.dictionary_encode(keys.cast(pa.large_string()))  # nulls: null indices
+        distinct = coded.dictionary
+        order = pc.sort_indices(distinct)
+        vids = self.store.key_vids(scope, pc.take(distinct, order))
+        if known.new and vids.null_count:  # accepted, not yet written: answered here
+            vids = _fill(vids, pc.take(distinct, order), *known.arrow_new())
+        # Back from sorted to the dictionary's order, then to the keys'.
+        return pc.take(pc.take(vids, pc.sort_indices(order)), coded.indices)
 
     def present(self, scope: str, keys: list[str]) -> set[str]:
         """Which of ``keys`` are vertices of ``scope`` already (``new`` aside), in one look-up;
@@ -427,8 +466,15 @@ class VertexIndex:
                 return set()
             pairs = zip(kept, vids.to_pylist(), strict=True)
             found = list(compress(pairs, pc.is_valid(vids).to_pylist()))
-        else:
-            found = self.store.find_vids(scope, keys)
+        else:  # as an edge run's endpoints (:meth:`vids`): sorted, one array each way
+            distinct = pc.unique(_arrow_keys(keys)[0])
+            distinct = pc.take(distinct, pc.sort_indices(distinct))
+            vids = self.store.key_vids(scope, distinct)
+            found = []
+            if vids.null_count < len(vids):
+                hit = pc.is_valid(vids)
+                names, values = pc.filter(distinct, hit), pc.filter(vids, hit)
+                found = list(zip(names.to_pylist(), values.to_pylist(), strict=True))
         self._remember(known, found)
         return {k for k, _ in found}
 
@@ -454,12 +500,35 @@ class VertexIndex:
             known.memo.clear()
         known.memo.update(found)
 
+    @property
+    def hold(self) -> bool:
+        return self._hold
+
+    @hold.setter
+    def hold(self, value: bool) -> None:
+        self._hold = value
+        if not value and self._written:
+            self.writes += 1
+            for scope, n in self._written.items():
+                keys = self.scopes[scope]
+                rest = list(islice(keys.new.items(), n, None))  # accepted since, not written
+                keys.new.clear()
+                keys.new.update(rest)
+                keys.memo.clear()
+            self._written.clear()
+
     def written(self) -> None:
         """The accepted vertices are in the store now (for keys looked up in the store; an
         in-memory index merges its new keys in :meth:`settle`, on the reading thread, as a
-        writer thread may call this)."""
-        if self.in_memory or self.hold:
+        writer thread may call this). During a run (``hold``) the keys written are dropped
+        from ``new`` when the run ends (``new`` only grows meanwhile: they are its first)."""
+        if self.in_memory:
             return
+        if self.hold:
+            self._written = {scope: len(keys.new) for scope, keys in self.scopes.items()}
+            return
+        self.writes += 1
+        self._written.clear()
         for keys in self.scopes.values():
             keys.new.clear()
             keys.memo.clear()

@@ -140,3 +140,93 @@ def test_lines_judged_one_by_one_have_their_keys_looked_up_in_batches(
     assert run.summary.edges_added == 3000 + 2700
     assert Counter(reason for _, _, reason in run.failed()) == {"bad_type": 300}
     assert sum(calls.values()) == 0, calls
+
+
+@pytest.mark.parametrize("store_backend", ["sqlite", "postgresql"])
+def test_past_the_capacity_endpoints_are_one_array_look_up_in_the_store(
+    workspace, small_graph, monkeypatch, store_backend
+):
+    """Past ``index_capacity`` an edge run's endpoints are looked up in the store once, as one
+    Arrow array of its distinct keys, sorted (``key_vids``); a dry run's vertices are never
+    found by the imports after it, those of an earlier import are."""
+    kind = type(workspace.store)
+    asked: list[list[str]] = []
+    key_vids = kind.key_vids
+
+    def spying(self, scope, keys):
+        asked.append(keys.to_pylist())
+        return key_vids(self, scope, keys)
+
+    monkeypatch.setattr(kind, "key_vids", spying)
+    dry = "".join(f"d{i},user,D{i},{i}\n" for i in range(50))
+    workspace.run(small_graph(vertices=dry, edges="d1,d2,rate,1.5\n"), dry_run=True)
+    vertices = "".join(f"u{i},user,N{i},{i}\n" for i in range(2000))
+    edges = "".join(f"u{i % 2000},u{(i * 7) % 2000},rate,{i % 10}.5\n" for i in range(6000))
+    edges += "u1,d5,rate,1\nd6,u2,rate,1\n"
+    run = workspace.run(small_graph(vertices=vertices, edges=edges), index_capacity=100)
+    assert run.failed() == [(2, 6001, "missing_vertex"), (2, 6002, "missing_vertex")]
+    assert run.summary.edges_added == 6000
+    more = "".join(f"w{i},user,W{i},{i}\n" for i in range(300))
+    later = "".join(f"w{i},u{1999 - i},rate,0.5\n" for i in range(300)) + "d7,w1,rate,1\n"
+    run = workspace.run(small_graph(vertices=more, edges=later), index_capacity=100)
+    assert run.failed() == [(2, 301, "missing_vertex")]
+    assert workspace.store.edges()[-1][:4] == ("w299", "u1700", "rate", 0.5)
+    assert workspace.store.edges()[5999][:4] == ("u1999", "u1993", "rate", 9.5)
+    assert asked and all(keys == sorted(set(keys)) for keys in asked)
+    assert {"u0", "u1999", "d5", "d6"} <= set().union(*asked)
+    assert sum(len(keys) for keys in asked) < 2 * (2000 + 2 + 600 + 1)  # each key once a run
+
+
+def test_past_the_capacity_keys_not_yet_written_are_answered_from_new(workspace, small_graph):
+    """Beyond the capacity a run's look-up asks the store, and keys accepted but not yet
+    written (``new``) are answered from there, as they grow and once they are written."""
+    vertices = "".join(f"s{i},user,N{i},{i}\n" for i in range(50))
+    workspace.run(small_graph(vertices=vertices))
+    stored = {key: vid for _, key, vid in workspace.store.vertex_keys()}
+    index = VertexIndex(workspace.store, capacity=0, expected_new=100)
+    scope = index.scope("")
+    assert not index.in_memory and not isinstance(scope, ScopeKeys)
+    asked = pa.array(["n1", "s3", None, "n2", "s3", "zz", "n1", "s49"])
+    s3, s49 = stored["s3"], stored["s49"]
+    assert index.vids("", asked).to_pylist() == [None, s3, None, None, s3, None, None, s49]
+    assert index.next_vid == 51
+    scope.new["n1"] = 51
+    assert index.vids("", asked).to_pylist() == [51, s3, None, None, s3, None, 51, s49]
+    scope.new["n2"] = 52  # ``new`` grew: its Arrow form is made again
+    assert index.vids("", asked).to_pylist() == [51, s3, None, 52, s3, None, 51, s49]
+    assert index.present("", ["s1", "n1", "s1", "zz"]) == {"s1"}  # ``new`` aside
+    index.written()  # (nothing was written: n1 and n2 are no vertices after all)
+    assert index.vids("", asked).to_pylist() == [None, s3, None, None, s3, None, None, s49]
+    assert index.vids("", pa.array(list(stored))).to_pylist() == list(stored.values())
+
+
+def test_past_the_capacity_new_keys_stay_within_a_run_of_the_columnar_path(
+    workspace, small_graph, monkeypatch
+):
+    """Beyond the capacity ``new`` holds the keys accepted but not yet known to be written:
+    the batches a columnar run writes are dropped from it when the run ends (not during it:
+    the run's duplicate check reads them), so it never grows with the vertex count."""
+    from jobcenter.graphs import chunks, loader
+
+    monkeypatch.setattr(loader, "BATCH_ROWS", 100)  # several writes in each run
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 4096)  # about 200 lines a run
+    held: list[int] = []
+    present = VertexIndex.present
+
+    def spying(self, scope, keys):
+        held.append(len(self.scope(scope).new))
+        return present(self, scope, keys)
+
+    monkeypatch.setattr(VertexIndex, "present", spying)
+    lines = [f"u{i:05},user,N{i},{i}\n" for i in range(6000)]
+    lines[150] = "u00010,user,Again,1\n"  # a duplicate of a key written earlier in its run
+    lines[5999] = "u00020,user,Again,2\n"  # and of one written many runs before
+    edges = "u00001,u05998,rate,1.5\nu00150,u00002,rate,1.5\n"
+    run = workspace.run(small_graph(vertices="".join(lines), edges=edges), index_capacity=0)
+    assert run.failed() == [
+        (1, 151, "duplicate_id"),
+        (1, 6000, "duplicate_id"),
+        (2, 2, "missing_vertex"),
+    ]
+    assert run.summary.vertices_added == 5998 and run.summary.edges_added == 1
+    assert len(held) > 20 and max(held) < 600, held

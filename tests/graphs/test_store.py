@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from jobcenter.graphs.indexes import index_name
+from jobcenter.graphs.stores import sqlite as sqlite_store
 from jobcenter.graphs.stores.base import (
     Columns,
     GraphStore,
@@ -81,6 +82,30 @@ def test_columns_grow_with_the_schema_and_keys_are_unique_per_scope(store, store
         store.add_vertices([(3, "p", "1", "p", 0, 0, 0)])
     store.commit(job_id="b", summary={})
     assert store.find_vid("q", "1") == 2 and store.find_vid("q", "2") is None
+
+
+def test_key_vids_answers_a_batch_of_keys_in_their_order(store, monkeypatch):
+    """The batched look-up of an import past the key index's capacity: one vid per key, in
+    the keys' order, null where the scope has no such vertex; keys that JSON or SQL would
+    escape are compared as they are; this transaction's rows are seen, rolled-back ones never."""
+    monkeypatch.setattr(sqlite_store, "KEY_VIDS_BATCH", 3)  # several statements
+    odd = ['say "hi"', "back\\slash", "tab\there", "unit\x1fsep", "é€😀", "", "%s", "a,b"]
+    store.begin(width=0, schema={})
+    store.add_vertices([(i + 1, "", key, "n") for i, key in enumerate(odd)])
+    store.add_vertices([(20, "movie", "1", "movie"), (21, "", "1", "n")])
+    store.commit(job_id="a", summary={})
+    store.begin(width=0, schema={})
+    store.add_vertices([(30, "", "late", "n")])  # not committed yet: the import's own
+    asked = ["late", "1", "nobody", *reversed(odd)]
+    vids = store.key_vids("", pa.array(asked, pa.large_string()))
+    assert vids.type == pa.int64()
+    assert vids.to_pylist() == [30, 21, None, *range(len(odd), 0, -1)]
+    assert store.key_vids("movie", pa.array(["0", "1", "late"])).to_pylist() == [None, 20, None]
+    assert store.key_vids("", pa.array([], pa.large_string())).to_pylist() == []
+    assert store.key_vids("", pa.array([""])).to_pylist() == [odd.index("") + 1]
+    assert store.key_vids("", pa.array(["", "late"])).to_pylist() == [odd.index("") + 1, 30]
+    store.rollback()
+    assert store.key_vids("", pa.array(["late", "tab\there"])).to_pylist() == [None, 3]
 
 
 def test_a_rolled_back_write_leaves_the_columns_as_they_were(store):
