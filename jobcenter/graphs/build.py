@@ -124,6 +124,10 @@ def build_graph(
                 del rows  # one chunk alive at a time: this one goes before the next is read
                 if on_chunk is not None:
                     on_chunk(read, total)
+            # Every edge is in igraph's vector now: what reading them left free (SQLite's
+            # scan, the chunks' lists) goes back before igraph indexes them, the load's peak.
+            stream.close()
+            _return_free_heap()
             if on_read is not None:
                 on_read()
         except BaseException as exc:
@@ -145,7 +149,12 @@ def build_graph(
 def _return_free_heap() -> None:
     """Give the C heap's free pages back to the system before the load's peak: glibc keeps
     what was freed (by the import before, say) for later allocations, but igraph's vectors
-    are allocations of their own (mapped apart), so that memory would only add to the peak."""
+    are allocations of their own (mapped apart), so that memory would only add to the peak.
+    pyarrow's default pool (mimalloc) keeps what it freed until asked too: about 20 MB after
+    an import (docs/benchmarks.md). pyarrow is not imported for this."""
+    pyarrow = sys.modules.get("pyarrow")
+    if pyarrow is not None:
+        pyarrow.default_memory_pool().release_unused()
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None).malloc_trim(0)
