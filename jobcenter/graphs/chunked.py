@@ -287,8 +287,11 @@ class ChunkedReading:
                 rows, delimiter, quote, texts + [chunks.text(start + s) for s in special]
             )
 
-        # A store that takes rows gets them made once for the run, not piece by piece.
-        made_rows = None if self.index.store.takes_columns else list(made.rows())
+        # A store that takes rows gets them made once for a run cut into many pieces (by the
+        # lines judged one by one), not piece by piece; a run in one piece (a batch's worth at
+        # most) goes as columns, made into rows on the writer's thread (issue 14).
+        cut = bool(invalid or special)
+        made_rows = list(made.rows()) if cut and not self.index.store.takes_columns else None
 
         def take(p: int, n: int) -> int:
             """The ``n`` valid lines from ``made[p]`` into the batch; returns the next ``p``."""

@@ -123,6 +123,18 @@ class Columns:
         ]
         return zip(*columns, strict=False)
 
+    def flat(self) -> list:
+        """The rows' values in one list, row after row (no tuple made per row)."""
+        n, width = self.length, len(self.columns)
+        out: list = [None] * (n * width)
+        for k, c in enumerate(self.columns):
+            if type(c) is Same:
+                if c.value is not None:
+                    out[k::width] = [c.value] * n
+            else:
+                out[k::width] = c.to_pylist() if isinstance(c, pa.Array) else list(c)
+        return out
+
 
 class RowBatch:
     """The rows of one store write, in order: pieces of :class:`Columns` and lists of Python
@@ -161,6 +173,20 @@ class RowBatch:
             self.pieces.append(columns)
             self._tail = None
             self.size += columns.length
+
+    def flat(self, width: int) -> list | None:
+        """Every row's values in one list, row after row (None: a row is not ``width`` long)."""
+        parts: list[list] = []
+        for p in self.pieces:
+            if type(p) is list:
+                if set(map(len, p)) != {width}:
+                    return None
+                parts.append(list(chain.from_iterable(p)))
+            else:
+                if len(p.columns) != width:
+                    return None
+                parts.append(p.flat())
+        return parts[0] if len(parts) == 1 else list(chain.from_iterable(parts))
 
     def rows(self) -> list[tuple]:
         """Every row as a Python tuple (the default adapter of the stores that take rows)."""

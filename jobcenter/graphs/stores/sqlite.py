@@ -47,6 +47,7 @@ from jobcenter.graphs.stores.base import (
     GraphStore,
     NotABackup,
     QuerySpec,
+    RowBatch,
     StoreError,
     StoreMissing,
 )
@@ -425,20 +426,44 @@ class SqliteStore(GraphStore):
     def add_vertices(self, rows: Sequence[tuple]) -> None:
         self._insert(self._vertex_sql, self._vertex_many, self._width + 4, rows)
 
+    def add_vertex_batch(self, batch: RowBatch) -> None:
+        self._insert_batch(self._vertex_sql, self._vertex_many, self._width + 4, batch)
+
+    def add_edge_batch(self, batch: RowBatch) -> int:
+        if self._policy != "allow":
+            return self.add_edges(batch.rows())
+        self._append_cache()
+        self._insert_batch(self._edge_insert, self._edge_many, self._width + 3, batch)
+        return 0
+
     def _insert(self, one: str, many: str, values: int, rows: Sequence[tuple]) -> None:
-        """``rows`` of ``values`` values inserted in order: whole groups by ``many``
-        (``self._per_insert`` rows a statement), the rest by ``one`` (and every row by ``one``
-        when a row's length is not ``values``: its statement says what is wrong)."""
-        per = self._per_insert
-        full = len(rows) - len(rows) % per if per > 1 else 0
-        if full and set(map(len, rows)) == {values}:
-            flat = list(chain.from_iterable(rows[:full] if full < len(rows) else rows))
-            step = values * per
-            self.conn.executemany(many, [flat[i : i + step] for i in range(0, len(flat), step)])
+        """``rows`` of ``values`` values inserted in order (see :meth:`_insert_flat`; every
+        row by ``one`` when a row's length is not ``values``: its statement says what is
+        wrong)."""
+        if len(rows) >= self._per_insert > 1 and set(map(len, rows)) == {values}:
+            self._insert_flat(one, many, values, list(chain.from_iterable(rows)))
+        elif rows:
+            self.conn.executemany(one, rows)
+
+    def _insert_batch(self, one: str, many: str, values: int, batch: RowBatch) -> None:
+        flat = batch.flat(values) if len(batch) >= self._per_insert > 1 else None
+        if flat is None:
+            self._insert(one, many, values, batch.rows())
         else:
-            full = 0
-        if full < len(rows):
-            self.conn.executemany(one, rows[full:] if full else rows)
+            self._insert_flat(one, many, values, flat)
+
+    def _insert_flat(self, one: str, many: str, values: int, flat: list) -> None:
+        """Rows of ``values`` values each, given as one list of their values row after row,
+        inserted in order: whole groups by ``many`` (``self._per_insert`` rows a statement),
+        the rest by ``one``."""
+        step = values * self._per_insert
+        full = len(flat) - len(flat) % step
+        if full:
+            self.conn.executemany(many, [flat[i : i + step] for i in range(0, full, step)])
+        if full < len(flat):
+            self.conn.executemany(
+                one, [flat[i : i + values] for i in range(full, len(flat), values)]
+            )
 
     def add_edges(self, rows: Sequence[tuple]) -> int:
         conn = self.conn
@@ -449,9 +474,8 @@ class SqliteStore(GraphStore):
             deleted = conn.total_changes - before
             conn.executemany(self._edge_insert, rows)
             return deleted
-        if self._policy == "allow" and self._cache_before is None:
-            self._cache_before = conn.execute("PRAGMA cache_size").fetchone()[0]
-            conn.execute(f"PRAGMA cache_size=-{APPEND_CACHE_KIB}")
+        if self._policy == "allow":
+            self._append_cache()
         before = conn.total_changes
         if self._policy == "allow":
             self._insert(self._edge_insert, self._edge_many, self._width + 3, rows)
@@ -460,6 +484,11 @@ class SqliteStore(GraphStore):
         if self._policy == "ignore":
             return len(rows) - (conn.total_changes - before)
         return 0
+
+    def _append_cache(self) -> None:
+        if self._cache_before is None:
+            self._cache_before = self.conn.execute("PRAGMA cache_size").fetchone()[0]
+            self.conn.execute(f"PRAGMA cache_size=-{APPEND_CACHE_KIB}")
 
     def commit(self, *, job_id: str, summary: dict[str, Any]) -> None:
         self.conn.execute(
