@@ -201,7 +201,8 @@ class GraphStore(ABC):
     #: the exceptions the backend's driver raises (a job ends "graph store error" on them)
     errors: ClassVar[tuple[type[BaseException], ...]] = ()
     #: the backend writes :class:`Columns` pieces as they are (otherwise the loader hands it
-    #: Python rows, made once per run of lines: many small pieces would each pay a conversion)
+    #: Python rows, made once per run of lines, when lines judged one by one cut the run into
+    #: many small pieces: each would pay a conversion)
     takes_columns: ClassVar[bool] = False
     in_transaction: bool = False
 
