@@ -17,6 +17,7 @@ from jobcenter.graphs.stores.base import (
     Columns,
     GraphStore,
     RowBatch,
+    RunRows,
     Same,
     StoreError,
     StoreMissing,
@@ -457,3 +458,34 @@ def test_a_row_of_the_wrong_length_fails_its_statement(tmp_path):
         store.add_edges([("e", 1, 2), ("e", 1, 2, 0.5, 9)] + [("e", 1, 2, 0.5)] * 200)
     store.rollback()
     store.close()
+
+
+@pytest.mark.parametrize("policy", ["allow", "override"])
+def test_pieces_of_one_run_are_stored_in_their_places(tmp_path, policy):
+    """A run's rows handed over in pieces (RunPart) between Python rows: each piece's rows,
+    in order, as written through the batch's values (allow) or its rows (override)."""
+    n = 400
+    run = RunRows(
+        Columns(
+            [Same("e"), pa.array(range(n)), range(1, n + 1), pa.array([i / 4 for i in range(n)])], n
+        )
+    )
+    batch = RowBatch()
+    expected = []
+    for start, length in [(0, 150), (151, 1), (153, 200), (390, 10)]:
+        batch.add(run.part(start, length))
+        expected += [("e", i, i + 1, i / 4) for i in range(start, start + length)]
+        batch.append(("f", start, start + 2, None))
+        expected.append(("f", start, start + 2, None))
+    store = SqliteStore(tmp_path / "g.db")
+    store.begin(width=1, schema={})
+    store.add_vertices([(v, "", f"k{v}", "n", None) for v in range(n + 2)])
+    store.commit(job_id="v", summary={})
+    store.begin(width=1, schema={}, parallel_edge=policy)
+    if policy != "allow":
+        store.ensure_endpoint_index()
+    store.add_edge_batch(batch)
+    store.commit(job_id="e", summary={})
+    stored = store.conn.execute("SELECT label, src, dst, p0 FROM edge ORDER BY eid").fetchall()
+    store.close()
+    assert _typed(stored) == _typed(expected)

@@ -136,6 +136,52 @@ class Columns:
         return out
 
 
+class RunRows:
+    """A run's rows (:class:`Columns`) written in several pieces (:class:`RunPart`): made
+    into Python values once, when the first piece is written (on the writer's thread), not
+    piece by piece nor on the thread that reads the file (issue 14)."""
+
+    __slots__ = ("_flat", "_rows", "columns")
+
+    def __init__(self, columns: Columns) -> None:
+        self.columns = columns
+        self._flat: list | None = None
+        self._rows: list[tuple] | None = None
+
+    def flat(self) -> list:
+        if self._flat is None:
+            self._flat = self.columns.flat()
+        return self._flat
+
+    def rows(self) -> list[tuple]:
+        if self._rows is None:
+            self._rows = list(self.columns.rows())
+        return self._rows
+
+    def part(self, start: int, length: int) -> RunPart:
+        return RunPart(self, start, length)
+
+
+class RunPart:
+    """Rows ``start`` to ``start + length`` of a :class:`RunRows`."""
+
+    __slots__ = ("length", "run", "start")
+
+    def __init__(self, run: RunRows, start: int, length: int) -> None:
+        self.run, self.start, self.length = run, start, length
+
+    @property
+    def columns(self) -> list[Column]:
+        return self.run.columns.columns
+
+    def rows(self) -> Iterator[tuple]:
+        return iter(self.run.rows()[self.start : self.start + self.length])
+
+    def flat(self) -> list:
+        width = len(self.run.columns.columns)
+        return self.run.flat()[self.start * width : (self.start + self.length) * width]
+
+
 class RowBatch:
     """The rows of one store write, in order: pieces of :class:`Columns` and lists of Python
     rows (``append`` adds to the last list)."""
@@ -143,7 +189,7 @@ class RowBatch:
     __slots__ = ("_tail", "pieces", "size")
 
     def __init__(self, rows: list[tuple] | None = None) -> None:
-        self.pieces: list[Columns | list[tuple]] = []
+        self.pieces: list[Columns | RunPart | list[tuple]] = []
         self._tail: list[tuple] | None = None
         self.size = 0
         if rows:
@@ -168,7 +214,7 @@ class RowBatch:
         self._tail.extend(rows)
         self.size += len(rows)
 
-    def add(self, columns: Columns) -> None:
+    def add(self, columns: Columns | RunPart) -> None:
         if columns.length:
             self.pieces.append(columns)
             self._tail = None
