@@ -23,7 +23,7 @@ from jobcenter.graphs.chunks import Chunks, special_bytes
 from jobcenter.graphs.plan import FileProgress, FileSpec, ImportAborted, ImportStopped, Reason
 from jobcenter.graphs.reading import FileScan, RawLines, is_utf8, parse_error
 from jobcenter.graphs.rows import LineError, RowBuilder, first_line, lines_of, rows_scope
-from jobcenter.graphs.stores.base import RowBatch
+from jobcenter.graphs.stores.base import RowBatch, RunRows
 from jobcenter.graphs.values import BadValue
 from jobcenter.graphs.writer import BatchWriter
 
@@ -287,15 +287,21 @@ class ChunkedReading:
                 rows, delimiter, quote, texts + [chunks.text(start + s) for s in special]
             )
 
-        # A store that takes rows gets them made once for the run, not piece by piece.
-        made_rows = None if self.index.store.takes_columns else list(made.rows())
+        # A store that takes rows gets them made once for a run cut into many pieces (by the
+        # lines judged one by one), not piece by piece; a run in one piece (a batch's worth at
+        # most) goes as columns, made into rows on the writer's thread (issue 14).
+        # Edge rows of such a run go in pieces of one RunRows, made into values at once on
+        # the writer's thread (issue 14).
+        cut = bool(invalid or special) and not self.index.store.takes_columns
+        made_rows = list(made.rows()) if cut and vertex else None
+        shared = RunRows(made) if cut and not vertex else None
 
         def take(p: int, n: int) -> int:
             """The ``n`` valid lines from ``made[p]`` into the batch; returns the next ``p``."""
             batch = self._batch
             if not vertex:
-                if made_rows is not None:
-                    batch.extend(made_rows[p : p + n])
+                if shared is not None:
+                    batch.add(shared.part(p, n))
                 else:
                     batch.add(made.slice(p, n))
                 return p + n

@@ -125,6 +125,15 @@ def _python_values(column: pa.Array, prop: PropertyDef) -> tuple[Any, pa.Array |
     return values, flags
 
 
+def _kept(values: pa.Array, mask: pa.Array) -> pa.Array:
+    """``pc.filter(values, mask)`` (``mask`` without nulls), not copied when every value is
+    kept: a run's lines are mostly of one label and length, and the filter of its fields
+    copied all their bytes."""
+    if len(mask) == len(values) and pc.all(mask).as_py() and not mask.null_count:
+        return values
+    return pc.filter(values, mask)
+
+
 def _and(a: pa.Array | None, b: pa.Array | None) -> pa.Array | None:
     if a is None:
         return b
@@ -179,19 +188,19 @@ class Rows:
             least = min(part.columns or 0 for part in self.parts)
             base = pc.greater_equal(counts, max(least, self.label_column + 1))
             where = pc.indices_nonzero(base)
-            fields, counts = pc.filter(fields, base), pc.filter(counts, base)
+            fields, counts = _kept(fields, base), _kept(counts, base)
             labels = pc.list_element(fields, self.label_column)
             taken = None  # of the lines in ``where``: those valid
             for part in self.parts:
                 mask = pc.and_(pc.equal(labels, part.label.name), pc.equal(counts, part.columns))
-                run, ok = self._part(part, pc.filter(fields, mask), pc.filter(where, mask))
+                run, ok = self._part(part, _kept(fields, mask), _kept(where, mask))
                 runs.append(run)
                 valid = mask if ok is None else pc.replace_with_mask(mask, mask, ok)
                 taken = valid if taken is None else pc.or_(taken, valid)
         else:
             part = self.parts[0]
             base = pc.greater_equal(counts, part.min_columns)
-            run, taken = self._part(part, pc.filter(fields, base), pc.indices_nonzero(base))
+            run, taken = self._part(part, _kept(fields, base), pc.indices_nonzero(base))
             runs.append(run)
         if taken is None:
             valid = base

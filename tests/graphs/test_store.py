@@ -18,6 +18,7 @@ from jobcenter.graphs.stores.base import (
     Columns,
     GraphStore,
     RowBatch,
+    RunRows,
     Same,
     StoreError,
     StoreMissing,
@@ -426,3 +427,90 @@ def test_a_cancelled_stores_connection_is_not_kept(tmp_path):
         other.close()
     finally:
         drop_store(store)
+
+
+def test_big_batches_keep_their_rows_order_and_values(store):
+    """Batches of several statements' worth of rows (SQLite inserts 128 rows a statement and
+    the rest one by one): Arrow pieces and Python rows mixed, every row stored once, in
+    order, each value as the row had it."""
+    n = 300
+    weights = [None if i % 7 == 0 else i / 3 for i in range(n)]
+    edges = RowBatch()
+    edges.add(
+        Columns([Same("e"), pa.array(range(1, n + 1)), range(2, n + 2), pa.array(weights)], n)
+    )
+    extra = [("f", i, i + 1, float(i)) for i in range(1, 140)]
+    for row in extra:
+        edges.append(row)
+    edges.add(Columns([Same("e"), pa.array([5, 6]), pa.array([6, 5]), Same(None)], 2))
+    vertices = RowBatch()
+    vertices.add(
+        Columns(
+            [
+                range(1, n + 2),
+                Same(""),
+                pa.array([f"k{i}" for i in range(n + 1)]),
+                Same("n"),
+                pa.array(range(n + 1)),
+            ],
+            n + 1,
+        )
+    )
+    vertices.append((n + 2, "", "last", "n", "text"))
+    store.begin(width=1, schema={})
+    store.add_vertex_batch(vertices)
+    assert store.add_edge_batch(edges) == 0
+    store.add_edges([("g", 1, 2, 0.25)] * 129)
+    store.commit(job_id="a", summary={})
+    key = {i + 1: f"k{i}" for i in range(n + 1)} | {n + 2: "last"}
+    expected = (
+        [("e", key[i + 1], key[i + 2], weights[i]) for i in range(n)]
+        + [(label, key[s], key[d], w) for label, s, d, w in extra]
+        + [("e", key[5], key[6], None), ("e", key[6], key[5], None)]
+        + [("g", key[1], key[2], 0.25)] * 129
+    )
+    assert _typed([(label, s, d, w) for s, d, label, w in store.edges()]) == _typed(expected)
+    stored = store.vertices()
+    assert [v[0] for v in stored] == [key[i] for i in range(1, n + 3)]
+    assert _typed([v[2:] for v in stored]) == _typed([(i,) for i in range(n + 1)] + [("text",)])
+
+
+def test_a_row_of_the_wrong_length_fails_its_statement(tmp_path):
+    store = SqliteStore(tmp_path / "g.db")
+    store.begin(width=1, schema={})
+    with pytest.raises(sqlite3.ProgrammingError, match="bindings"):
+        # one value short, then one too many: together as many values as two rows
+        store.add_edges([("e", 1, 2), ("e", 1, 2, 0.5, 9)] + [("e", 1, 2, 0.5)] * 200)
+    store.rollback()
+    store.close()
+
+
+@pytest.mark.parametrize("policy", ["allow", "override"])
+def test_pieces_of_one_run_are_stored_in_their_places(tmp_path, policy):
+    """A run's rows handed over in pieces (RunPart) between Python rows: each piece's rows,
+    in order, as written through the batch's values (allow) or its rows (override)."""
+    n = 400
+    run = RunRows(
+        Columns(
+            [Same("e"), pa.array(range(n)), range(1, n + 1), pa.array([i / 4 for i in range(n)])], n
+        )
+    )
+    batch = RowBatch()
+    expected = []
+    for start, length in [(0, 150), (151, 1), (153, 200), (390, 10)]:
+        batch.add(run.part(start, length))
+        expected += [("e", i, i + 1, i / 4) for i in range(start, start + length)]
+        batch.append(("f", start, start + 2, None))
+        expected.append(("f", start, start + 2, None))
+    store = SqliteStore(tmp_path / "g.db")
+    store.begin(width=1, schema={})
+    store.add_vertices([(v, "", f"k{v}", "n", None) for v in range(n + 2)])
+    store.commit(job_id="v", summary={})
+    store.begin(width=1, schema={}, parallel_edge=policy)
+    if policy != "allow":
+        store.ensure_endpoint_index()
+    store.add_edge_batch(batch)
+    store.commit(job_id="e", summary={})
+    stored = store.conn.execute("SELECT label, src, dst, p0 FROM edge ORDER BY eid").fetchall()
+    store.close()
+    assert _typed(stored) == _typed(expected)

@@ -123,6 +123,64 @@ class Columns:
         ]
         return zip(*columns, strict=False)
 
+    def flat(self) -> list:
+        """The rows' values in one list, row after row (no tuple made per row)."""
+        n, width = self.length, len(self.columns)
+        out: list = [None] * (n * width)
+        for k, c in enumerate(self.columns):
+            if type(c) is Same:
+                if c.value is not None:
+                    out[k::width] = [c.value] * n
+            else:
+                out[k::width] = c.to_pylist() if isinstance(c, pa.Array) else list(c)
+        return out
+
+
+class RunRows:
+    """A run's rows (:class:`Columns`) written in several pieces (:class:`RunPart`): made
+    into Python values once, when the first piece is written (on the writer's thread), not
+    piece by piece nor on the thread that reads the file (issue 14)."""
+
+    __slots__ = ("_flat", "_rows", "columns")
+
+    def __init__(self, columns: Columns) -> None:
+        self.columns = columns
+        self._flat: list | None = None
+        self._rows: list[tuple] | None = None
+
+    def flat(self) -> list:
+        if self._flat is None:
+            self._flat = self.columns.flat()
+        return self._flat
+
+    def rows(self) -> list[tuple]:
+        if self._rows is None:
+            self._rows = list(self.columns.rows())
+        return self._rows
+
+    def part(self, start: int, length: int) -> RunPart:
+        return RunPart(self, start, length)
+
+
+class RunPart:
+    """Rows ``start`` to ``start + length`` of a :class:`RunRows`."""
+
+    __slots__ = ("length", "run", "start")
+
+    def __init__(self, run: RunRows, start: int, length: int) -> None:
+        self.run, self.start, self.length = run, start, length
+
+    @property
+    def columns(self) -> list[Column]:
+        return self.run.columns.columns
+
+    def rows(self) -> Iterator[tuple]:
+        return iter(self.run.rows()[self.start : self.start + self.length])
+
+    def flat(self) -> list:
+        width = len(self.run.columns.columns)
+        return self.run.flat()[self.start * width : (self.start + self.length) * width]
+
 
 class RowBatch:
     """The rows of one store write, in order: pieces of :class:`Columns` and lists of Python
@@ -131,7 +189,7 @@ class RowBatch:
     __slots__ = ("_tail", "pieces", "size")
 
     def __init__(self, rows: list[tuple] | None = None) -> None:
-        self.pieces: list[Columns | list[tuple]] = []
+        self.pieces: list[Columns | RunPart | list[tuple]] = []
         self._tail: list[tuple] | None = None
         self.size = 0
         if rows:
@@ -156,11 +214,25 @@ class RowBatch:
         self._tail.extend(rows)
         self.size += len(rows)
 
-    def add(self, columns: Columns) -> None:
+    def add(self, columns: Columns | RunPart) -> None:
         if columns.length:
             self.pieces.append(columns)
             self._tail = None
             self.size += columns.length
+
+    def flat(self, width: int) -> list | None:
+        """Every row's values in one list, row after row (None: a row is not ``width`` long)."""
+        parts: list[list] = []
+        for p in self.pieces:
+            if type(p) is list:
+                if set(map(len, p)) != {width}:
+                    return None
+                parts.append(list(chain.from_iterable(p)))
+            else:
+                if len(p.columns) != width:
+                    return None
+                parts.append(p.flat())
+        return parts[0] if len(parts) == 1 else list(chain.from_iterable(parts))
 
     def rows(self) -> list[tuple]:
         """Every row as a Python tuple (the default adapter of the stores that take rows)."""
@@ -175,7 +247,8 @@ class GraphStore(ABC):
     #: the exceptions the backend's driver raises (a job ends "graph store error" on them)
     errors: ClassVar[tuple[type[BaseException], ...]] = ()
     #: the backend writes :class:`Columns` pieces as they are (otherwise the loader hands it
-    #: Python rows, made once per run of lines: many small pieces would each pay a conversion)
+    #: Python rows, made once per run of lines, when lines judged one by one cut the run into
+    #: many small pieces: each would pay a conversion)
     takes_columns: ClassVar[bool] = False
     in_transaction: bool = False
 
