@@ -474,8 +474,10 @@ def _prefault_heap(size: int) -> None:
     fault for every page it allocates or first writes (pagerank at 1,000,000 edges: 12,600
     faults, 4,700 after this with 44 MB). glibc only (Linux); elsewhere, nothing.
 
-    The heap is grown in blocks below glibc's mmap threshold (a block at or above it would be
-    mapped apart and unmapped when freed: faulted in for nothing), its pages populated by the
+    The heap is taken in 1 MiB blocks, the free holes first (malloc's best fit; a hole whose
+    pages were given back by ``malloc_trim`` faults again) and then a new top, all below
+    glibc's mmap threshold (a block at or above it would be mapped apart and unmapped when
+    freed: faulted in for nothing), its pages populated by the
     kernel in one call each (``MADV_POPULATE_WRITE``, Linux 5.14: about 60% of the CPU of
     writing them, which takes a fault per page), then freed, and kept: allocations up to the
     threshold come from the heap and it is not given back (a one-computation process)."""
@@ -497,7 +499,7 @@ def _prefault_heap(size: int) -> None:
         blocks, left = [], size
         try:
             while left > 0:
-                length = min(left, _HEAP_BLOCK - page)  # with its header, below the threshold
+                length = min(left, _FAULT_BLOCK - page)  # with its header, within a block
                 block = libc.malloc(length)
                 if not block:
                     break
@@ -512,6 +514,10 @@ def _prefault_heap(size: int) -> None:
 
 
 _HEAP_BLOCK = 32 << 20
+# Faulted in a block at a time: malloc fills the heap's free holes first (best fit), so the
+# holes a computation's allocations would take are populated too, not only a new top (after
+# malloc_trim, the holes' pages are given back: faults again; 32 MiB blocks passed them by).
+_FAULT_BLOCK = 1 << 20
 _MADV_POPULATE_WRITE = 23
 
 

@@ -232,6 +232,29 @@ def test_the_standby_computes_in_heap_it_faulted_in_ahead(graphs):
     assert pid != standby and faults > 3_000
 
 
+@pytest.mark.skipif(
+    not Path("/proc/self/stat").exists() or os.confstr("CS_GNU_LIBC_VERSION") is None,
+    reason="page faults of glibc's heap on Linux",
+)
+def test_the_standby_faults_in_the_heaps_free_holes_too(graphs):
+    """A worker's heap has free holes after an import and a load, their pages given back by
+    malloc_trim: the computation's allocations take those holes first (best fit), so faulting
+    in only a new top of the heap left them to fault again (4,100 faults below)."""
+    import ctypes
+
+    g, _ = graphs
+    held = [bytearray(100_000) for _ in range(240)]  # 24 MB of the heap (each below mmap's)
+    pin = bytearray(100_000)  # keeps the hole from being the heap's top
+    del held
+    ctypes.CDLL(None).malloc_trim(0)  # the hole's pages given back, as a worker does
+    standby = standby_keep([g], heap_bytes=64 << 20)
+    time.sleep(0.5)
+    pid, faults = Control().compute(lambda: (os.getpid(), faults_writing(16 << 20)))
+    assert pid == standby
+    assert faults < 1_000, f"{faults} page faults writing 16 MB in the standby"
+    del pin
+
+
 def worker_faults(compute: Callable[[], Any]) -> tuple[Any, int]:
     """``compute()``'s result and this process's minor page faults while it ran."""
     import resource
