@@ -149,7 +149,7 @@ class ChunkedReading:
                 row = next(reader)
             except StopIteration:
                 return False
-            except csv.Error as exc:  # as _stream: the slice of records restarts after it
+            except csv.Error as exc:  # as _stream: the refused record counts in its slice
                 last = chunks.line - 1
                 self.fail(
                     index,
@@ -160,7 +160,7 @@ class ChunkedReading:
                     parse_error(exc),
                     lambda: chunks.raw(last, last),
                 )
-                self._count = 0
+                self._count += 1
                 return True
             last = chunks.line - 1
             if row:

@@ -308,11 +308,15 @@ class Loader(ChunkedReading):
         append = batch.append
         # Records are read in slices of at most BATCH_ROWS (blank and failed ones included),
         # so the per-record loop has no batch-size test; a slice that reads nothing ends it.
+        # A record csv.reader refuses counts too: the slice goes on after it with what is left
+        # (restarted, a file with one every few hundred lines was one batch, no checkpoint).
+        budget = BATCH_ROWS
         while True:
             try:
                 while True:
                     before = reader.line_num
-                    for row in islice(reader, BATCH_ROWS):
+                    read = 0
+                    for read, row in enumerate(islice(reader, budget), 1):  # noqa: B007 (see csv.Error)
                         if not row:
                             continue  # blank lines are not data lines
                         try:
@@ -327,12 +331,14 @@ class Loader(ChunkedReading):
                         append = batch.append
                     self.index.settle()  # new keys into the key tables, as they grow
                     self._checkpoint(fp, handle)
-                    if reader.line_num == before:
+                    if budget and reader.line_num == before:
                         break
+                    budget = BATCH_ROWS
                 break
             except csv.Error as exc:  # e.g. a field over the size limit; go on after it
                 last = reader.line_num
                 self.fail(index, fp, last, last, Reason.MALFORMED, parse_error(exc))
+                budget = max(budget - read - 1, 0)  # 0: the batch is written next
             except UnicodeDecodeError:  # the file fails as a whole; its accepted lines stay
                 if batch:  # (their keys are in the index already)
                     write(fp, RowBatch(batch))

@@ -302,6 +302,51 @@ def test_stop_rolls_everything_back(workspace, small_graph):
     assert workspace.store.applied_summary("j") is None
 
 
+@pytest.mark.parametrize("columnar", [True, False], ids=["columnar", "by-record"])
+def test_records_that_break_the_csv_parser_do_not_hold_back_batches(
+    workspace, small_graph, monkeypatch, columnar
+):
+    """A record csv.reader refuses (a CR outside quotes) counted as one record of its batch:
+    it restarted the count, so a file with one every few hundred lines was written in one
+    batch at its end, with no progress and no cancel until then (and memory growing with the
+    file)."""
+    from jobcenter.graphs import loader
+    from tests.graphs.conftest import Run
+
+    monkeypatch.setattr(loader, "BATCH_ROWS", 1_000)
+    monkeypatch.setattr(loader, "COLUMNAR", columnar)
+    workspace.run(small_graph(vertices=VERTICES))
+    before = workspace.store.counts()
+    edges = "".join(
+        "ann,bob,rate,1\r5\n" if i % 200 == 199 else "ann,bob,rate,1\n" for i in range(120_000)
+    )
+    plan = small_graph(vertices="zed,user,Z,1\n", edges=edges)
+    run = Run(plan)
+    seen: list[int] = []
+
+    def stop_at_the_first_batch() -> None:
+        _wait(lambda: run.progress.files[2].successful_lines > 0, timeout=60)
+        seen.append(run.progress.files[2].successful_lines)
+        run.progress.stop.set()
+
+    watcher = threading.Thread(target=stop_at_the_first_batch)
+    watcher.start()
+    with pytest.raises(ImportStopped):
+        loader.run_import(
+            plan,
+            workspace.store,
+            job_id="j",
+            progress=run.progress,
+            commit_gate=lambda summary: pytest.fail("the import should have stopped"),
+        )
+    watcher.join()
+    # Batches of 1,000 records: the first is published, and the stop seen, long before the
+    # file's end (119,400 lines at once before; the bounds leave room for a slow watcher).
+    assert 0 < seen[0] < 60_000
+    assert run.progress.files[2].successful_lines < 60_000
+    assert workspace.store.counts() == before
+
+
 def test_a_refused_commit_gate_stores_nothing(workspace, small_graph):
     _run, error = workspace.attempt(
         small_graph(vertices=VERTICES), commit_gate=lambda summary: False
