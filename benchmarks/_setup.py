@@ -41,6 +41,33 @@ def describe_run() -> str:
     )
 
 
+def import_files(
+    files: Mapping[str, str], store: object, root: Path, *, dry_run: bool = False
+) -> tuple:
+    """``run_import`` of a GES request's ``files`` (paths under ``root``) into ``store``, as an
+    import job runs it, with the key index's capacity a worker reads
+    (``JOBCENTER_IMPORT_INDEX_CAPACITY``, e.g. 0: keys looked up in the store). Returns the
+    summary and the progress (its per-file counts)."""
+    from jobcenter.core.paths import RootedResolver
+    from jobcenter.graphs.formats.ges import build_import_plan
+    from jobcenter.graphs.loader import run_import
+    from jobcenter.graphs.plan import ImportProgress
+
+    plan = build_import_plan(dict(files), existing=None, resolve=RootedResolver([root]))
+    progress = ImportProgress.for_plan(plan)
+    capacity = os.environ.get("JOBCENTER_IMPORT_INDEX_CAPACITY")
+    summary = run_import(
+        plan,
+        store,  # type: ignore[arg-type]
+        job_id="j",
+        progress=progress,
+        commit_gate=lambda s: True,
+        dry_run=dry_run,
+        **({"index_capacity": int(capacity)} if capacity else {}),
+    )
+    return summary, progress
+
+
 def django_in_tempdir(prefix: str, database: str = "sqlite", *, url: str | None = None) -> Path:
     """Point jobcenter at a fresh data dir, set Django up and migrate. Returns the dir.
 

@@ -11,7 +11,6 @@ Run: .venv/bin/python benchmarks/import_peak.py --megabytes 1024 [--vertices 100
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -19,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import REPO
+from _setup import REPO, import_files
 from import_memory import write_files
 
 sys.path.insert(0, str(REPO))
@@ -42,10 +41,7 @@ def main() -> None:
 
     settings.configure()  # RootedResolver reads no settings when given its roots
     django.setup()
-    from jobcenter.core.paths import RootedResolver
-    from jobcenter.graphs.formats.ges import build_import_plan
-    from jobcenter.graphs.loader import run_import
-    from jobcenter.graphs.plan import ImportProgress
+    import jobcenter.graphs.loader  # noqa: F401 (imported before the peak is read)
     from jobcenter.graphs.stores.sqlite import SqliteStore
 
     root = Path(tempfile.mkdtemp(prefix="jobcenter-peak-"))
@@ -53,20 +49,9 @@ def main() -> None:
         size = int(args.megabytes * 1024**2)
         files = write_files(root, vertices=args.vertices, edge_bytes=size)
         before = peak_mb()
-        plan = build_import_plan(files, existing=None, resolve=RootedResolver([root]))
-        progress = ImportProgress.for_plan(plan)
         store = SqliteStore(root / "graph.sqlite3")
         wall, cpu = time.perf_counter(), time.process_time()
-        # The key index's capacity as a worker reads it (e.g. 100000: keys past it in the store).
-        capacity = os.environ.get("JOBCENTER_IMPORT_INDEX_CAPACITY")
-        summary = run_import(
-            plan,
-            store,
-            job_id="j",
-            progress=progress,
-            commit_gate=lambda s: True,
-            **({"index_capacity": int(capacity)} if capacity else {}),
-        )
+        summary, _ = import_files(files, store, root)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         store.close()
         print(

@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import REPO
+from _setup import REPO, import_files
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 sys.path.insert(0, str(REPO))
@@ -58,25 +58,12 @@ def bare(url: str, files: dict[str, str]) -> None:
 
 
 def ours(url: str, files: dict[str, str], root: Path) -> int:
-    from jobcenter.core.paths import RootedResolver
-    from jobcenter.graphs.formats.ges import build_import_plan
-    from jobcenter.graphs.loader import run_import
-    from jobcenter.graphs.plan import ImportProgress
     from jobcenter.graphs.stores.postgresql import PostgresStore
 
-    plan = build_import_plan(files, existing=None, resolve=RootedResolver([root]))
     location = (url, f"g_{uuid.uuid4().hex}")
     store = PostgresStore.open(location, create=True)
     try:
-        # The key index's capacity as a worker reads it (e.g. 0: keys looked up in the store).
-        capacity = os.environ.get("JOBCENTER_IMPORT_INDEX_CAPACITY")
-        summary = run_import(
-            plan,
-            store,
-            job_id="j",
-            progress=ImportProgress.for_plan(plan),
-            **({"index_capacity": int(capacity)} if capacity else {}),
-        )
+        summary, _ = import_files(files, store, root)
         loaded = sum(n for kind in store.counts().values() for n in kind.values())
     finally:
         store.close()

@@ -49,7 +49,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import REPO
+from _setup import REPO, import_files
 
 from tests.factories.files import write_ges_files
 
@@ -147,26 +147,10 @@ def bare_load(files: dict[str, str], target: Path, messy: bool) -> dict:
 
 
 def our_load(files: dict[str, str], target: Path, root: Path, *, dry_run: bool = False) -> dict:
-    from jobcenter.core.paths import RootedResolver
-    from jobcenter.graphs.formats.ges import build_import_plan
-    from jobcenter.graphs.loader import run_import
-    from jobcenter.graphs.plan import ImportProgress
     from jobcenter.graphs.stores.sqlite import SqliteStore
 
-    plan = build_import_plan(files, existing=None, resolve=RootedResolver([root]))
-    progress = ImportProgress.for_plan(plan)
     store = SqliteStore(target)
-    # The key index's capacity as a worker reads it (e.g. 0: keys looked up in the store).
-    capacity = os.environ.get("JOBCENTER_IMPORT_INDEX_CAPACITY")
-    summary = run_import(
-        plan,
-        store,
-        job_id="j",
-        progress=progress,
-        commit_gate=lambda s: True,
-        dry_run=dry_run,
-        **({"index_capacity": int(capacity)} if capacity else {}),
-    )
+    summary, progress = import_files(files, store, root, dry_run=dry_run)
     stored = sum(n for kind in store.counts().values() for n in kind.values())
     store.close()
     if dry_run and stored:
