@@ -89,7 +89,7 @@ def test_an_upload_is_imported_and_its_result_read_on_other_machines(
 
 def test_a_worker_killed_on_one_machine_is_swept_by_another(machines, project, imports_dir):
     graph = ges_graph(project)
-    files = write_ges_files(imports_dir / "big", vertices=20_000, edges=2_000_000)
+    files = write_ges_files(imports_dir / "big", vertices=20_000, edges=6_000_000)
     job = job_submit_import(graph=graph, params={"format": "ges", "request": files})
     quick = {"JOBCENTER_STALE_AFTER": "3", "JOBCENTER_SWEEP_INTERVAL": "0.5"}
     worker_a = machines("worker-a", "directory", JOBCENTER_HEARTBEAT_INTERVAL="0.2", **quick)

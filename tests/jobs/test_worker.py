@@ -42,6 +42,12 @@ def graph_counts(graph: Graph) -> dict:
 QUICK_BEAT = "0.2"
 
 
+# Edges of an import still reading when its first progress shows (about a second in, at the
+# first heartbeat): the tests that stop, cancel or kill a running import act then. 2,000,000
+# were 1.4M to 1.8M lines read by then (the loader at 1.5M lines/s), too close to its end.
+STILL_READING = 6_000_000
+
+
 def big_import(graph: Graph, imports_dir, *, edges: int = 600_000) -> Job:
     files = write_ges_files(imports_dir / f"big-{graph.pk}", vertices=20_000, edges=edges)
     return job_submit_import(graph=graph, params={"format": "ges", "request": files})
@@ -91,7 +97,7 @@ def test_cancel_running_import_leaves_graph_unchanged(project, worker_factory, i
     worker_factory(JOBCENTER_HEARTBEAT_INTERVAL=QUICK_BEAT)
     wait_for(lambda: status_of(first) in TERMINAL_STATUSES, timeout=60)
     before = graph_counts(graph)
-    job = big_import(graph, imports_dir, edges=2_000_000)
+    job = big_import(graph, imports_dir, edges=STILL_READING)
     wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
     requested = time.monotonic()
     job_cancel(job=Job.objects.get(pk=job.pk))
@@ -104,7 +110,7 @@ def test_cancel_running_import_leaves_graph_unchanged(project, worker_factory, i
 
 def test_killed_worker_job_is_recovered_and_rolled_back(project, worker_factory, imports_dir):
     graph = ges_graph(project)
-    job = big_import(graph, imports_dir, edges=2_000_000)
+    job = big_import(graph, imports_dir, edges=STILL_READING)
     worker = worker_factory(
         JOBCENTER_STALE_AFTER="3",
         JOBCENTER_SWEEP_INTERVAL="0.5",
@@ -124,7 +130,7 @@ def test_killed_worker_job_is_recovered_and_rolled_back(project, worker_factory,
 
 def test_worker_shutdown_requeues_running_job(project, worker_factory, imports_dir):
     graph = ges_graph(project)
-    job = big_import(graph, imports_dir, edges=2_000_000)
+    job = big_import(graph, imports_dir, edges=STILL_READING)
     worker = worker_factory()
     wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
     started = time.monotonic()
@@ -136,7 +142,7 @@ def test_worker_shutdown_requeues_running_job(project, worker_factory, imports_d
     worker_factory()
     wait_for(lambda: status_of(job) in TERMINAL_STATUSES, timeout=120)
     assert status_of(job) == JobStatus.SUCCEEDED
-    assert sum(graph_counts(graph)["edges"].values()) == 2_000_000
+    assert sum(graph_counts(graph)["edges"].values()) == STILL_READING
 
 
 def test_a_stop_signal_reaches_a_running_import_at_once(project, worker_factory, imports_dir):
@@ -144,7 +150,7 @@ def test_a_stop_signal_reaches_a_running_import_at_once(project, worker_factory,
     heartbeat does not wait for the next one: the import stops at once, rolls back and is back
     in the queue within half a second."""
     graph = ges_graph(project)
-    job = big_import(graph, imports_dir, edges=6_000_000)
+    job = big_import(graph, imports_dir, edges=STILL_READING)
     worker = worker_factory()
     wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
     last_beat = Job.objects.get(pk=job.pk).heartbeat_at
@@ -165,7 +171,7 @@ def test_a_stop_signal_delivered_twice_is_one_graceful_stop(project, worker_fact
     terminal) delivers the same stop twice within milliseconds: the job still goes back to the
     queue instead of being left running by a forced exit."""
     graph = ges_graph(project)
-    job = big_import(graph, imports_dir, edges=2_000_000)
+    job = big_import(graph, imports_dir, edges=STILL_READING)
     worker = worker_factory()
     wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
     worker.proc.send_signal(signal.SIGINT)

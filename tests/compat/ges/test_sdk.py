@@ -132,7 +132,7 @@ def test_ges_sdk_job_center(project, operator, ges_sdk, worker_factory, imports_
     # a running import: the "running" filter finds it, the service plane can stop it, and it
     # ends with the graph as it was
     before = graph_counts(other.pk)
-    big_files = write_ges_files(imports_dir / "big", vertices=20_000, edges=1_500_000)
+    big_files = write_ges_files(imports_dir / "big", vertices=20_000, edges=4_500_000)
     big = value(sdk("import_graph2", graph_id="other", body=big_files))["job_id"]
     wait_for(lambda: Job.objects.get(pk=big).lines_done > 0, timeout=60)
     body = value(sdk("list_jobs2", status="running"))

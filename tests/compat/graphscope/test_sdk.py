@@ -99,7 +99,7 @@ def test_sdk_graph_and_bulk_loading_lifecycle(
     # cancel a running import: it ends CANCELLED and the graph is as it was
     before = graph_counts(graph_id)
     updated_before = ok(sdk("get_graph", graph_id=graph_id))["data_update_time"]
-    files = big_modern_files(imports_dir / "big-modern", persons=20_000, knows=1_500_000)
+    files = big_modern_files(imports_dir / "big-modern", persons=20_000, knows=4_500_000)
     big = ok(sdk("bulk_loading", graph_id=graph_id, mapping=big_mapping(files)))["job_id"]
     running = ok(sdk("wait_running", job_id=big, timeout=60))
     assert (running["status"], running["end_time"]) == ("RUNNING", 0)  # 0 until it ends
