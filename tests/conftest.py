@@ -14,6 +14,8 @@ from tests.factories.projects import project_with_members, user_create
 
 REPO = Path(__file__).resolve().parent.parent
 
+pytest_plugins = ["tests.hang_guard"]
+
 
 @pytest.fixture(autouse=True)
 def _no_graph_held_between_tests() -> Iterator[None]:
