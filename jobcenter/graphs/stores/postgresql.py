@@ -24,8 +24,10 @@ graph as it was; the import record commits with the data. Two writers of one gra
 other with a session advisory lock on the graph (across machines: it lives in the server).
 Property columns a write needs are added before its transaction (an ``ALTER TABLE`` inside it
 would keep every reader of the graph waiting until it commits) and dropped again if it rolls
-back. Reads run in one ``REPEATABLE READ`` read-only transaction (:meth:`PostgresStore.snapshot`):
-they see the last committed write and never wait for a running one.
+back. A write that grew a table by more than a tenth analyses it before it commits (see
+:data:`ANALYZE_AFTER_GROWTH`). Reads run in one ``REPEATABLE READ`` read-only transaction
+(:meth:`PostgresStore.snapshot`): they see the last committed write and never wait for a
+running one.
 """
 
 from __future__ import annotations
@@ -87,6 +89,12 @@ CREATE TABLE IF NOT EXISTS {s}.imports (
 """
 
 SERVER_CURSOR_ROWS = 10_000
+
+# A write that grows a table by more than this share of its rows (or writes to one never
+# analysed) analyses it before it commits. Planned from the table as it was, the next reads
+# went wrong by orders of magnitude: right after 6M edges were loaded, an anti-join of the edges
+# with a vertex table taken for empty ran as a nested loop for minutes, until autovacuum came.
+ANALYZE_AFTER_GROWTH = 0.1
 
 
 def schema_name(graph_id: str) -> str:
@@ -247,6 +255,7 @@ class PostgresStore(GraphStore):
         self._reading = False
         self._locked = False
         self._added: list[int] = []  # property columns this write added (dropped on rollback)
+        self._grown = {"vertex": 0, "edge": 0}  # rows this write added to each table
         self._width = 0
         self._policy: ParallelEdge = "allow"
         self._ignore_label = True
@@ -636,6 +645,7 @@ class PostgresStore(GraphStore):
         self._policy, self._ignore_label = parallel_edge, ignore_label
         self._next_eid = None
         self._fresh = False
+        self._grown = {"vertex": 0, "edge": 0}
 
     def clear(self) -> None:
         self.conn.execute(self._sql("DELETE FROM {s}.edge"))
@@ -700,6 +710,7 @@ class PostgresStore(GraphStore):
         with self._batch():
             cols = "".join(f", p{i}" for i in range(self._width))
             self._copy_batch(f"COPY {{s}}.vertex(vid, scope, key, label{cols})", batch, 4, None)
+        self._grown["vertex"] += len(batch)
 
     def add_edges(self, rows: Sequence[tuple]) -> int:
         return self.add_edge_batch(RowBatch(list(rows)))
@@ -708,7 +719,9 @@ class PostgresStore(GraphStore):
         if self._policy == "allow" and self._next_eid is None:
             self._edge_target()
         with self._batch():
-            return self._add_edges(batch)
+            replaced = self._add_edges(batch)
+        self._grown["edge"] += len(batch)
+        return replaced
 
     def _edge_target(self) -> None:
         """Where this write's edges go (allow): the eids are given here (the graph's only
@@ -809,6 +822,7 @@ class PostgresStore(GraphStore):
                 (f"{self.schema}.edge", self._next_eid - 1, self.schema, "edge_eid_seq"),
             )  # the eids COPY gave
         self._next_eid = None
+        self._analyze_grown()
         self.conn.execute(
             self._sql("INSERT INTO {s}.imports(job_id, summary, committed_at) VALUES (%s, %s, %s)"),
             (job_id, json.dumps(summary), time.time()),
@@ -817,6 +831,31 @@ class PostgresStore(GraphStore):
         self.in_transaction = False
         self._added = []
         self._unlock()
+
+    def _analyze_grown(self) -> None:
+        """Fresh statistics for the tables this write grew by more than
+        :data:`ANALYZE_AFTER_GROWTH` (in its transaction: they commit with the rows)."""
+        grown = {table: rows for table, rows in self._grown.items() if rows}
+        if not grown:
+            return
+        estimates = dict(
+            self.conn.execute(
+                "SELECT relname, reltuples FROM pg_class WHERE relnamespace = "
+                "(SELECT oid FROM pg_namespace WHERE nspname = %s) AND relname = ANY(%s)",
+                (self.schema, list(grown)),
+            ).fetchall()
+        )
+        stale = [
+            table
+            for table, rows in grown.items()
+            if estimates.get(table, -1) < 0 or rows > ANALYZE_AFTER_GROWTH * estimates[table]
+        ]
+        if stale:
+            self._analyze(stale)
+
+    def _analyze(self, tables: Sequence[str]) -> None:
+        names = pgsql.SQL(", ").join(pgsql.Identifier(self.schema, t) for t in tables)
+        self.conn.execute(pgsql.SQL("ANALYZE {}").format(names))
 
     def rollback(self) -> None:
         if self.conn.closed:
@@ -978,6 +1017,7 @@ class PostgresStore(GraphStore):
                         f"WHERE label = {_sql_text(label)}"
                     )
                 )
+            self._analyze(["vertex", "edge"])  # every row replaced
             self.conn.execute("COMMIT")
             self.in_transaction = False
             self._added = []
@@ -1166,9 +1206,11 @@ class _CompiledQuery:
                 )
                 expr = f"CASE {alias}.label {whens} END"
             order.append(f"{expr} {direction} NULLS LAST")
-        if order:
-            last = "DESC" if spec.sorts[-1].descending else "ASC"
-            order.append(f"{alias}.{'vid' if vertices else 'eid'} {last}")
+        # Ties, and a query without sort keys, in row order: every query is a page (it has a
+        # limit), and pages taken one after another must not overlap or miss a row, whatever
+        # plan the statistics of the moment give (a hash join returns rows in its own order).
+        last = "DESC" if spec.sorts and spec.sorts[-1].descending else "ASC"
+        order.append(f"{alias}.{'vid' if vertices else 'eid'} {last}")
         self.where = " AND ".join(where) or "true"
         self.params = params
         self.order = ", ".join(order)
