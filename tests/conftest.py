@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -143,10 +144,39 @@ def worker_factory(transactional_db) -> Iterator:
 
 
 @pytest.fixture
-def imports_dir() -> Path:
+def imports_dir() -> Iterator[Path]:
+    """The import root tests write their files to; what a test wrote is removed after it."""
     path = Path(settings.IMPORTS_DIR)
     path.mkdir(parents=True, exist_ok=True)
-    return path
+    before = set(path.iterdir())
+    yield path
+    for entry in set(path.iterdir()) - before:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def _graph_stores_removed_after_committing_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that commits (a transactional one: real workers, servers) has the graph stores of
+    its graphs removed after it, before its database is emptied: a pass loads some ten
+    gigabytes through such tests, more than a CI machine's temporary directory may hold.
+    Tests in one transaction roll back and leave no store that lasts."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+        or (marker is not None and marker.kwargs.get("transaction"))
+    ):
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # torn down after this fixture
+    yield
+    from jobcenter.graphs.models import Graph
+    from jobcenter.graphs.stores.factory import store_delete
+
+    for graph in Graph.objects.all():
+        store_delete(graph)
 
 
 # -- graph store invariants after every test (tests/graphs/invariants.py) ------------------------
