@@ -29,6 +29,9 @@ logger = logging.getLogger("jobcenter.jobs")
 CHANNEL = "jobcenter_tasks"
 # How often an idle SQLite worker looks at data_version.
 SQLITE_POLL = 0.01
+# How long an idle PostgreSQL worker's wait for a notification lasts before it looks at its
+# stop flag again (a notification ends the wait at once).
+PG_STOP_LOOK = 0.25
 
 
 def announce(using: str = DEFAULT_DB_ALIAS) -> None:
@@ -128,7 +131,15 @@ class PostgresDoorbell:
         self._receive(0)
 
     def wait(self, mark: Any, timeout: float, stop: threading.Event | None = None) -> bool:
-        return self._receive(timeout)
+        # A signal does not end the driver's wait (it resumes after the handler), so the wait
+        # goes in slices, and a stop is seen within one instead of after the whole interval.
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or (stop is not None and stop.is_set()):
+                return False
+            if self._receive(min(PG_STOP_LOOK, left) if stop is not None else left):
+                return True
 
     def close(self) -> None:
         if self.db is not None:

@@ -90,3 +90,18 @@ def test_an_idle_worker_starts_a_new_job_at_once(project, worker_factory):
         assert Job.objects.get(pk=job.pk).status == JobStatus.PARTIALLY_FAILED
         delays.append(started_after_submit(job))
     assert max(delays) < 5, delays
+
+
+def test_an_idle_worker_waiting_on_its_doorbell_stops_at_once(project, worker_factory):
+    """A stop signal ends an idle worker's wait for new tasks: on PostgreSQL the driver's wait
+    for a notification resumed after the signal, and a worker with a 30 s interval took the
+    whole interval (then was killed) to stop."""
+    graph = ges_graph(project)
+    worker = worker_factory(interval=30)
+    job = ges_movie_import(graph)
+    wait_for(lambda: Job.objects.get(pk=job.pk).status in TERMINAL_STATUSES, timeout=60)
+    time.sleep(0.5)  # the worker has looked at the queue, found nothing, and waits
+    sent = time.monotonic()
+    assert worker.stop(timeout=5) == 0, worker.output()
+    took = time.monotonic() - sent
+    assert took < 2, f"the idle worker stopped {took:.2f}s after the signal"
