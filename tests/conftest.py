@@ -162,7 +162,7 @@ def _graph_stores_removed_after_committing_tests(request: pytest.FixtureRequest)
     """A test that commits (a transactional one: real workers, servers) has the graph stores of
     its graphs removed after it, before its database is emptied: a pass loads some ten
     gigabytes through such tests, more than a CI machine's temporary directory may hold.
-    Tests in one transaction roll back and leave no store that lasts."""
+    (The other tests write small graphs; their stores stay until the pass ends.)"""
     marker = request.node.get_closest_marker("django_db")
     if not (
         {"transactional_db", "live_server"} & set(request.fixturenames)
