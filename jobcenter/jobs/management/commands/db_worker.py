@@ -181,8 +181,8 @@ def sweep_forever(stop: threading.Event, interval: float) -> None:
 class Command(BaseWorkerCommand):
     help = "Run a jobcenter worker: executes queued jobs and recovers jobs of dead workers."
     # The system checks load the URLconf, and with it every view, DRF, drf-spectacular and
-    # psycopg: memory a worker, which serves no request, holds for nothing (the web server
-    # runs the checks at its start).
+    # psycopg: memory a worker, which serves no request, holds for nothing (``serve`` and
+    # ``migrate`` run the checks).
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
