@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from django.db import connection
 
 from jobcenter.graphs.models import Graph
 from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
@@ -44,12 +47,46 @@ def loaded_from(graph: Graph) -> str:
 
 @contextmanager
 def paused(worker: WorkerProcess) -> Iterator[None]:
-    """The worker stopped (SIGSTOP) while it is idle: the other one takes every job."""
-    os.kill(worker.pid, signal.SIGSTOP)
+    """The worker stopped (SIGSTOP): the other one takes every job. Never stopped in the middle
+    of a write to the job database (a look at the queue, a heartbeat): on SQLite it would hold
+    the write lock, and this test's own writes would wait for it until they failed ("database
+    is locked", seen once in a clean-clone run). Such a moment is let pass: resumed, stopped
+    again."""
+    for _ in range(200):
+        os.kill(worker.pid, signal.SIGSTOP)
+        wait_for(lambda: _state(worker.pid) == "T", timeout=5, interval=0.001)
+        if not _job_database_locked():
+            break
+        os.kill(worker.pid, signal.SIGCONT)
+        time.sleep(0.005)
+    else:
+        raise AssertionError("the worker held the job database's write lock at every try")
     try:
         yield
     finally:
         os.kill(worker.pid, signal.SIGCONT)
+
+
+def _state(pid: int) -> str:
+    """The process state letter of /proc/<pid>/stat (T: stopped)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0]
+
+
+def _job_database_locked() -> bool:
+    """Whether another process holds the write lock of the SQLite job database (never, on
+    PostgreSQL: a stopped worker's open transaction holds no lock this test's writes need)."""
+    if connection.vendor != "sqlite":
+        return False
+    probe = sqlite3.connect(connection.settings_dict["NAME"], timeout=0)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        probe.close()
 
 
 @pytest.fixture
