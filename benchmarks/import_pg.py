@@ -18,8 +18,10 @@ Run: .venv/bin/python benchmarks/import_pg.py [--edges 1000000] [--rounds 3] [--
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -89,6 +91,7 @@ def main() -> None:
     url = args.url or graph_store_server()
     print(f"load average before: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
     root = Path(tempfile.mkdtemp(prefix="import-pg-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     files = write_ges_files(root / "graph", vertices=args.vertices, edges=args.edges)
     lines = args.vertices + args.edges
     times: dict[str, list[tuple[float, float]]] = {"bare": [], "jobcenter": []}
