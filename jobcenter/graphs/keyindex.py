@@ -3,9 +3,9 @@ in the store beyond it (one statement per batch of keys for the columnar path).
 
 In memory, a scope's keys are a :class:`KeyTable`: Arrow arrays sorted by the keys' 64-bit
 hashes, with a bucket directory, so a chunk's keys are looked up natively at a cost per key
-that does not grow with the key count, in about 40 bytes per key (a Python dict took about
-100). Keys accepted since the last merge wait in a dict (``new``) that is merged into the
-table when it grows."""
+that grows only as the table outgrows the CPU's caches, in about 45 bytes per key (a Python
+dict took about 100). Keys accepted since the last merge wait in a dict (``new``) that is
+merged into the table when it grows."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ import pyarrow.compute as pc
 
 from jobcenter.graphs.stores.base import GraphStore
 
-# Graphs with up to this many vertices get an in-memory key index (about 40 bytes per key of
-# up to 8 bytes: about 400 MB at the limit).
+# Graphs with up to this many vertices get an in-memory key index (about 45 bytes per key of
+# up to 8 bytes: about 450 MB at the limit).
 INDEX_CAPACITY = 10_000_000
 # New keys wait in a dict (about 100 bytes each) until this many, or a quarter of the table,
 # then are merged into the table (a merge sorts the table again: geometric growth keeps the
@@ -33,7 +33,10 @@ _MASK = (1 << 64) - 1
 _K0, _K1 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9
 # Arrow scalars, not Python ints: pyarrow tries to import numpy for each Python int argument.
 _U64 = {k: pa.scalar(k, pa.uint64()) for k in (_K0, _K1, 32, 0, 1)}
-_I64 = {k: pa.scalar(k, pa.int64()) for k in (0, 1)}
+# Keys of 1 to SHORT bytes have hashes no other such key has (see :func:`short_keys`): two
+# of them with one hash are the same key, so they are not compared.
+SHORT = 7
+_I64 = {k: pa.scalar(k, pa.int64()) for k in (0, 1, SHORT)}
 _HEAD = 32  # a key's first 32 bytes are hashed word by word, and a longer key's last 8
 
 
@@ -69,6 +72,19 @@ def key_hashes(keys: pa.Array) -> pa.Array:
         tails = _words(pc.filter(text.cast(pa.large_binary()), long), -8)
         h = pc.replace_with_mask(h, long, _mixed(pc.filter(h, long), tails))
     return pc.fill_null(h, _U64[0])  # (the buckets read the top bits: a multiply mixed them last)
+
+
+def short_keys(keys: pa.Array) -> pa.Array:
+    """Which keys are 1 to :data:`SHORT` bytes long. Their :func:`key_hashes` are all
+    different: such a key mixes one word, its bytes padded with NULs, into its length times
+    ``_K0``, and a multiply by an odd number and ``h ^ (h >> 32)`` lose nothing; so two with one
+    hash have ``L1 * _K0 ^ w1 == L2 * _K0 ^ w2``; with one length, one word (the same key); with
+    two lengths of at most 7 the words' top bytes are 0, while those of ``L1 * _K0`` and
+    ``L2 * _K0`` differ for every two lengths from 1 to 7 (tests/graphs/test_keyindex.py)."""
+    lengths = pc.binary_length(keys)
+    return pc.fill_null(
+        pc.and_(pc.greater(lengths, _I64[0]), pc.less_equal(lengths, _I64[SHORT])), False
+    )
 
 
 def key_hash(key: str) -> int:
@@ -151,6 +167,10 @@ class KeyTable:
         self.vids = pa.array([], pa.int64())
         self.keys = pa.array([], pa.large_string())
         self.hashes: pa.Array | None = pa.array([], pa.uint64())
+        # Per entry (once indexed): a short key, never compared with a short key of its hash
+        # (None: every key is compared, the hasher is not :func:`key_hashes`).
+        self.exact_short = hasher is key_hashes
+        self.short: pa.Array | None = None
         self._shift = 63
         self._start = pa.array([0, 0, 0], pa.int32())
         self._views()
@@ -181,7 +201,11 @@ class KeyTable:
         self.vids = pc.take(self.vids, order)
         self.keys = pc.take(self.keys, order)
         del order
-        bits = max(1, (n - 1).bit_length())  # buckets: n to 2n
+        self.short = short_keys(self.keys) if self.exact_short else None
+        # Buckets: 2n to 4n. With n to 2n, up to a third of the keys were not the first entry
+        # of their bucket and went on reading (a pass of kernels a step): 500,000 keys,
+        # 20 against 12 ms a look-up of 92,000 keys; the directory takes 8 to 16 bytes a key.
+        bits = max(1, (n - 1).bit_length()) + 1
         self._shift = 64 - bits
         buckets = pc.shift_right(self.hashes, pa.scalar(self._shift, pa.uint64()))
         # A bucket starts where the bucket number changes; an empty one where the next starts.
@@ -216,10 +240,12 @@ class KeyTable:
         self._vid_of = _view(self.vids, "q")
 
     def find(self, keys: pa.Array) -> pa.Array:
-        """The vids of ``keys`` (int64, null: not in the table), at once: a key's bucket is
-        read from its first entry to the first entry with the key's hash (one step for most
-        keys: there are about as many buckets as keys), then the real keys are compared, and
-        a key whose hash another key has too is compared on along the entries with it."""
+        """The vids of ``keys`` (int64, null: not in the table), at once: a key reads the
+        entries from its bucket's first on, past smaller hashes, to the first with its hash
+        (one step for most keys: there are two to four buckets a key), then the real keys are
+        compared, and a key whose hash another key has too is compared on along the entries
+        with it. An empty bucket's start is the next bucket's: its hashes are all greater, so
+        no end of the bucket is needed to stop."""
         m, n = len(keys), len(self.keys)
         if not n or not m:
             return pa.nulls(m, pa.int64())
@@ -229,61 +255,60 @@ class KeyTable:
         self._index()
         hashes = self.hasher(keys).cast(pa.uint64())
         bucket = pc.shift_right(hashes, pa.scalar(self._shift, pa.uint64()))
-        low = pc.take(self._start, bucket).cast(pa.int64())
-        high = pc.take(self._start, pc.add(bucket, _U64[1])).cast(pa.int64())
-        last = pa.scalar(n - 1, pa.int64())
-        at = pc.min_element_wise(low, last)
+        end, last = pa.scalar(n, pa.int64()), pa.scalar(n - 1, pa.int64())
+        # (A start of n, past the last entry: read from the last, whose hash is smaller.)
+        at = pc.min_element_wise(pc.take(self._start, bucket).cast(pa.int64()), last)
         there = pc.take(self.hashes, at)
-        live = pc.less(low, high)
-        if keys.null_count:
-            live = pc.and_(live, pc.is_valid(keys))
-        # Most keys are the first entry of their bucket: all compared at once.
-        first = pc.and_(live, pc.equal(there, hashes))
-        if pc.sum(first).as_py() * 2 > m:
-            same = pc.and_(first, pc.equal(pc.take(self.keys, at), keys))
-        else:
+        valid = pc.is_valid(keys) if keys.null_count else None
+        # Most keys are the first entry of their bucket: all compared at once (but for two
+        # short keys with one hash: the same key).
+        first = pc.equal(there, hashes)
+        if valid is not None:
+            first = pc.and_(first, valid)
+        same = first
+        compare = first
+        if self.short is not None:
+            compare = pc.and_not(first, pc.and_(short_keys(keys), pc.take(self.short, at)))
+        asked = pc.sum(compare).as_py() or 0
+        if asked * 2 > m:
+            same = pc.and_not(first, pc.and_(compare, pc.not_equal(pc.take(self.keys, at), keys)))
+        elif asked:
             same = pc.replace_with_mask(
                 first,
-                first,
-                pc.equal(pc.take(self.keys, pc.filter(at, first)), pc.filter(keys, first)),
+                compare,
+                pc.equal(pc.take(self.keys, pc.filter(at, compare)), pc.filter(keys, compare)),
             )
         result = pc.if_else(same, pc.take(self.vids, at), pa.scalar(None, pa.int64()))
-        # The others read on along their bucket: past smaller hashes, and past other keys
-        # with their hash (the entries with one hash are next to each other).
-        on = pc.and_(pc.and_(live, pc.invert(same)), pc.less_equal(there, hashes))
-        q = pc.indices_nonzero(on)
-        step, end = pc.add(pc.filter(low, on), _I64[1]), pc.filter(high, on)
-        wanted = pc.filter(hashes, on)
+        # The others read on: past smaller hashes, and past other keys with their hash (the
+        # entries with one hash are next to each other), while inside the table.
+        on = pc.and_(pc.invert(same), pc.less_equal(there, hashes))
+        if valid is not None:
+            on = pc.and_(on, valid)
+        q = pc.indices_nonzero(on).cast(pa.int64())
+        step, wanted = pc.add(pc.filter(at, on), _I64[1]), pc.filter(hashes, on)
         hit_query: list[pa.Array] = []
         hit_at: list[pa.Array] = []
         while len(q):
             inside = pc.less(step, end)
-            q, step, end = pc.filter(q, inside), pc.filter(step, inside), pc.filter(end, inside)
-            wanted = pc.filter(wanted, inside)
-            if not len(q):
-                break
+            if not pc.all(inside).as_py():
+                q, step, wanted = (pc.filter(a, inside) for a in (q, step, wanted))
+                if not len(q):
+                    break
             there = pc.take(self.hashes, step)
             equal = pc.equal(there, wanted)
-            go = pc.less_equal(there, wanted)
+            go = pc.less(there, wanted)
             if pc.any(equal).as_py():
                 cq, cs = pc.filter(q, equal), pc.filter(step, equal)
                 ok = pc.equal(pc.take(self.keys, cs), pc.take(keys, cq))
                 hit_query.append(pc.filter(cq, ok))
                 hit_at.append(pc.filter(cs, ok))
-                go = pc.and_(go, pc.invert(pc.replace_with_mask(equal, equal, ok)))
-            q, step, end = (
-                pc.filter(q, go),
-                pc.add(pc.filter(step, go), _I64[1]),
-                pc.filter(end, go),
-            )
-            wanted = pc.filter(wanted, go)
-        where = pa.concat_arrays(hit_query) if hit_query else None
-        if where is not None and len(where):
-            order = pc.sort_indices(where)
-            every = pc.indices_nonzero(pc.is_null(pa.nulls(m)))  # 0, 1, ... m - 1
-            found = pc.is_in(every, value_set=where)
-            vids = pc.take(pc.take(self.vids, pa.concat_arrays(hit_at)), order)
-            result = pc.replace_with_mask(result, found, vids)
+                go = pc.or_(go, pc.replace_with_mask(equal, equal, pc.invert(ok)))
+            q, wanted = pc.filter(q, go), pc.filter(wanted, go)
+            step = pc.add(pc.filter(step, go), _I64[1])
+        if hit_query:
+            vids = pc.take(self.vids, pa.concat_arrays(hit_at))
+            found = pc.scatter(vids, pa.concat_arrays(hit_query), max_index=m - 1)
+            result = pc.coalesce(result, found)
         return result
 
     def get(self, key: str) -> int | None:

@@ -9,7 +9,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from jobcenter.graphs.keyindex import INDEX_CAPACITY, KeyTable, ScopeKeys, VertexIndex
+from jobcenter.graphs.keyindex import (
+    _K0,
+    INDEX_CAPACITY,
+    SHORT,
+    KeyTable,
+    ScopeKeys,
+    VertexIndex,
+    key_hashes,
+    short_keys,
+)
 
 
 def _by_length(keys: pa.Array) -> pa.Array:
@@ -230,3 +239,58 @@ def test_past_the_capacity_new_keys_stay_within_a_run_of_the_columnar_path(
     ]
     assert run.summary.vertices_added == 5998 and run.summary.edges_added == 1
     assert len(held) > 20 and max(held) < 600, held
+
+
+def test_keys_of_one_to_seven_bytes_have_hashes_no_other_such_key_has():
+    # The argument of short_keys: the lengths' multiples of _K0 differ in their top byte.
+    mask = (1 << 64) - 1
+    for a in range(1, SHORT + 1):
+        for b in range(a + 1, SHORT + 1):
+            assert ((a * _K0) & mask) ^ ((b * _K0) & mask) >= 1 << 56
+    # And by brute force: every key of one or two bytes of some alphabet, and of each length
+    # up to 7, with the keys' bytes differing where hash words end and lengths change.
+    alphabet = [chr(c) for c in range(1, 128)] + ["é", "ß"]
+    keys = alphabet + [a + b for a in alphabet for b in alphabet]
+    keys += [prefix + "\0" * n for prefix in ("a", "ab", "é") for n in range(0, 6)]
+    keys += [
+        "".join(str((i * 7 + j) % 10) for j in range(length))
+        for i in range(3000)
+        for length in range(1, 8)
+    ]
+    keys = sorted({k for k in keys if 1 <= len(k.encode()) <= SHORT})
+    array = pa.array(keys, pa.large_string())
+    assert pc.all(short_keys(array)).as_py()
+    assert len(set(key_hashes(array).to_pylist())) == len(keys)
+    assert short_keys(pa.array(["", "12345678", "1234567", None])).to_pylist() == [
+        False,
+        False,
+        True,
+        False,
+    ]
+
+
+def test_short_keys_are_found_without_comparing_and_never_answer_for_long_ones():
+    stored = [f"v{i}" for i in range(3000)] + [f"long-key-{i:08d}" for i in range(3000)]
+    asked = stored[::7] + [f"v{i}" for i in range(3000, 3400)] + ["long-key-99999999", "vv", ""]
+    want = {k: i for i, k in enumerate(stored)}
+
+    def table_with(hasher, short: bool) -> KeyTable:
+        table = KeyTable()
+        table.hasher = hasher  # (a table made with key_hashes takes short keys as exact)
+        table.exact_short = short
+        table.add(pa.array(stored), pa.array(range(len(stored)), pa.int64()))
+        return table
+
+    for short in (True, False):
+        table = table_with(key_hashes, short)
+        assert _found(table.find, asked, 100) == [want.get(k) for k in asked]
+        assert [table.get(k) for k in asked] == [want.get(k) for k in asked]
+    # Under a hash where every two keys of one length collide, a short key and a long one
+    # are still compared: the shortcut needs both to be short...
+    by_length = table_with(_by_length_high, True)
+    mixed = [k for k in asked if len(k) > SHORT] + ["long-key-00000003"]
+    assert _found(by_length.find, mixed, 100) == [want.get(k) for k in mixed]
+    # ...and it is taken (two short keys of one hash here answer for each other): so the
+    # exactness of short keys rests on key_hashes, pinned by the test above.
+    found = by_length.find(pa.array(["v1", "v2", "v3"] + ["x"] * 17)).to_pylist()
+    assert found[0] == found[1] == found[2] is not None
