@@ -267,6 +267,8 @@ class ChunkedReading:
                 blank[s] = True
             text = pc.if_else(pa.array(blank), pa.scalar(b"", pa.binary()), lines)
             text = text.cast(pa.string())
+        if chunks.crlf:  # the CR of a CRLF ending (a line with any other CR is special)
+            text = pc.utf8_rtrim(text, characters="\r")
         run = rows.run(text)
         positions, made, keys = run.positions, run.rows, run.keys
         total = len(lines)

@@ -3,12 +3,12 @@
 Each chunk is split into lines natively (one pyarrow ``split_pattern`` call); the lines that
 the columnar path cannot take as they are, the *special* lines, are found with one scan
 of the chunk per byte (``bytes.find``; a regex when a byte range is special): a quote or escape
-character, a CR, a NUL, bytes that do not decode (the pre-pass knows those lines), and
-non-ASCII bytes when the encoding is not utf-8. Runs of ordinary lines
-go to the vectorized row builders; special lines go, record by record, through ``csv.reader``
-fed by :class:`Chunks` itself (a quoted record may run on into the next chunk: the reader
-pulls the lines it needs). Line numbers are counted as everywhere in the loader (the
-loader's module docstring): by LF, from 1.
+character, a CR (but for the CR of a CRLF ending, which the run strips), a NUL, bytes that do
+not decode (the pre-pass knows those lines), and non-ASCII bytes when the encoding is not
+utf-8. Runs of ordinary lines go to the vectorized row builders; special lines go, record by
+record, through ``csv.reader`` fed by :class:`Chunks` itself (a quoted record may run on into
+the next chunk: the reader pulls the lines it needs). Line numbers are counted as everywhere
+in the loader (the loader's module docstring): by LF, from 1.
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ class Chunks:
         self.first = 1
         self.last_has_lf = True  # the chunk's last line ended with LF
         self.special: list[int] = []  # indexes of special lines in the chunk, ascending
+        self.crlf = False  # some lines end with CRLF (the CR is in ``lines``)
         self.all_special = False
         self._held: dict[int, bytes] = {}  # special lines' bytes
         self.bytes_read = 0
@@ -159,6 +160,12 @@ class Chunks:
         for number in self.bad[start : bisect.bisect_left(self.bad, high)]:
             special.add(number - low)
         index, pos = 0, 0
+        # A CR right before the LF is the line's ending (CRLF), which the columnar path strips
+        # (``crlf``): looked for in the chunk with those CRs taken out (the LFs stay, and with
+        # them every line's number); any other CR is special still.
+        self.crlf = b"\r\n" in data
+        if self.crlf:
+            data = data.replace(b"\r\n", b"\n")
         find = self.special_bytes.finder(data)
         limit = SPECIAL_SHARE * self.count
         while len(special) <= limit:

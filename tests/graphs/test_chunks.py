@@ -1,4 +1,4 @@
-"""The chunks of the columnar reading (:mod:`jobcenter.graphs.chunks`): special bytes."""
+"""The chunks of the columnar reading (:mod:`jobcenter.graphs.chunks`): special bytes, CRLF."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from jobcenter.graphs.chunks import special_bytes
+from jobcenter.graphs.chunks import Chunks, special_bytes
 
 
 @pytest.mark.parametrize(
@@ -34,3 +34,28 @@ def test_special_bytes_are_found_where_a_regex_finds_them(quote, escape, utf8):
         every.append(at)
         pos = at + 1
     assert every == expected
+
+
+def test_crlf_endings_are_not_special_and_other_crs_are(tmp_path):
+    # A file written with CRLF endings is read in runs as its LF twin is, not record by
+    # record (a chunk with more than a quarter of special lines would be); its lines keep
+    # their CRs (csv.reader reads the special ones from them).
+    path = tmp_path / "v.csv"
+    path.write_bytes(
+        b'a,1\r\nb,2\r\n\r\nc,3\r\r\nd,\r4\r\ne,5\n"f\r\n",6\r\n' + b"h,8\r\n" * 20 + b"g,7\r"
+    )
+    chunks = Chunks(path, "utf-8", bom=False, special=special_bytes('"', None, True), bad_lines=[])
+    assert chunks.load()
+    assert chunks.crlf and not chunks.all_special
+    # CRCRLF (3), a CR inside the line (4), a quoted field (6, 7); then a CR ending the file
+    assert chunks.special == [3, 4, 6, 7]
+    assert chunks.lines.to_pylist()[:3] == [b"a,1\r", b"b,2\r", b"\r"]
+    chunks.i = chunks.count
+    assert chunks.load() and chunks.special == [0] and chunks.lines.to_pylist() == [b"g,7\r"]
+    lf = tmp_path / "lf.csv"
+    lf.write_bytes(b"a,1\nb,2\n" * 100)
+    twin = Chunks(lf, "utf-8", bom=False, special=special_bytes('"', None, True), bad_lines=[8])
+    assert twin.load() and not twin.crlf
+    assert twin.special == [7]  # line 8, which the pre-pass found bad
+    chunks.close()
+    twin.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from jobcenter.graphs.formats import graphscope
+from tests.graphs.conftest import MOVIE_SCHEMA, Workspace, drop_store
 from tests.graphs.test_loader_integrity import DEFINITION
 
 BOM_NOTE = "the UTF-8 byte order mark (BOM) at the start of the file was skipped"
@@ -213,3 +214,52 @@ def test_a_utf16_file_named_as_utf8_fails_as_a_file(workspace, small_graph):
         "save it as UTF-8"
     )
     assert run.files[1].log == run.files[1].cause + "\n"
+
+
+def test_a_crlf_file_gives_what_its_lf_twin_gives(tmp_path):
+    # CRLF files are read in runs (a CR before the LF is the ending): every count, failed
+    # line (number, reason, message, raw text) and stored row as with LF endings.
+    vertices = [b"v%d,user,N%d,%d" % (i, i, i) for i in range(400)]
+    vertices[5] = b"v5,user,N5,x"  # bad_type
+    vertices[7] = b"v1,user,dup,1"  # duplicate_id
+    vertices[9] = b""  # blank
+    vertices[11] = b"v11,user,N\r11,1"  # a CR inside: malformed
+    vertices[13] = b"v13,user,N13,13\r"  # CRCRLF (with the CRLF ending): an ending
+    vertices[15] = b'v15,user,"two\nlines",15'  # a quoted field over two lines
+    vertices[17] = b"v17,user"  # column_count
+    edges = [b"v%d,v%d,rate,%d.5" % (i, (i * 7) % 400, i) for i in range(400)]
+    edges[3] = b"v3,v5,rate,1"  # missing_vertex (v5 failed)
+    edges[4] = b"v4,v6,rate,y"  # bad_type
+    edges[6] = b"v6,v7,friends"
+    results = []
+    for name, ending in (("lf", b"\n"), ("crlf", b"\r\n")):
+        space = Workspace(tmp_path / name)
+        try:
+            plan = space.ges_plan(
+                schema_path=space.write("schema.xml", MOVIE_SCHEMA),
+                vertexset_path=space.write("v.csv", b"".join(v + ending for v in vertices)),
+                edgeset_path=space.write("e.csv", b"".join(e + ending for e in edges)),
+            )
+            run = space.run(plan)
+            results.append(
+                (
+                    [(f.total_lines, f.successful_lines, f.failed_lines) for f in run.files],
+                    sorted(
+                        (f.file_index, f.line_number, str(f.reason), f.message, f.raw)
+                        for f in run.progress.failed
+                    ),
+                    space.store.vertices(),
+                    space.store.edges(),
+                )
+            )
+        finally:
+            drop_store(space.store)
+    assert results[0] == results[1]
+    files, failed, stored, _ = results[1]
+    assert files[1] == (399, 395, 4) and len(stored) == 395  # 400 lines, one blank
+    assert [(line, reason) for index, line, reason, _, _ in failed if index == 1] == [
+        (6, "bad_type"),
+        (8, "duplicate_id"),
+        (12, "malformed"),
+        (19, "column_count"),  # (line 16 and 17: one record)
+    ]
