@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from jobcenter.graphs.chunks import Chunks, special_bytes
+from jobcenter.graphs.chunks import CRLF_PASSED, Chunks, special_bytes
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,18 @@ def test_crlf_endings_are_not_special_and_other_crs_are(tmp_path):
     assert twin.special == [7]  # line 8, which the pre-pass found bad
     chunks.close()
     twin.close()
+
+
+@pytest.mark.parametrize("plain", [0, 20, CRLF_PASSED + 50])
+def test_crlf_lines_are_passed_one_by_one_or_their_crs_taken_out_alike(tmp_path, plain):
+    # Past CRLF_PASSED endings a chunk is scanned again with the CRLFs' CRs taken out: the
+    # special lines are the same (CRCRLF and CRCRCRLF too).
+    odd = [b"c,3\r\r", b"d,\r4\r", b"x\r\r\r", b'"q",1\r', b"\x00,1\r", b"e,5"]
+    lines = [b"h,%d\r" % i for i in range(plain)] + odd + [b"k,1\r"] * 40 + odd
+    path = tmp_path / "v.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    chunks = Chunks(path, "utf-8", bom=False, special=special_bytes('"', None, True), bad_lines=[])
+    assert chunks.load() and chunks.crlf and not chunks.all_special
+    at = [plain + i for i in range(5)] + [plain + 46 + i for i in range(5)]
+    assert chunks.special == at
+    chunks.close()
