@@ -262,10 +262,12 @@ class ChunkedReading:
         try:
             text = lines.cast(pa.string())
         except pa.ArrowInvalid:  # undecodable lines (special): blank them for the build
-            blank = [False] * len(lines)
-            for s in special:
-                blank[s] = True
-            text = pc.if_else(pa.array(blank), pa.scalar(b"", pa.binary()), lines)
+            blank = pc.scatter(
+                pa.repeat(pa.scalar(True), len(special)),
+                pa.array(special, pa.int64()),
+                max_index=len(lines) - 1,
+            )
+            text = pc.if_else(pc.fill_null(blank, False), pa.scalar(b"", pa.binary()), lines)
             text = text.cast(pa.string())
         if chunks.crlf:  # the CR of a CRLF ending (a line with any other CR is special)
             text = pc.utf8_rtrim(text, characters="\r")

@@ -22,7 +22,6 @@ import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import compress
 from typing import Any
 
 import pyarrow as pa
@@ -256,10 +255,10 @@ class Rows:
         rows = Columns([*leading, *values], len(fields))
         if ok is None or pc.all(ok).as_py():
             return Run(where.to_pylist(), rows, keys), None
-        flags = ok.to_pylist()
-        positions = list(compress(where.to_pylist(), flags))
-        kept = list(compress(keys, flags)) if keys is not None else None
-        return Run(positions, rows.filter(pc.fill_null(ok, False)), kept), ok
+        good = pc.fill_null(ok, False)
+        positions = pc.filter(where, good).to_pylist()
+        kept = pc.filter(key, good).to_pylist() if keys is not None else None
+        return Run(positions, rows.filter(good), kept), ok
 
 
 def _merge(runs: list[Run], vertex: bool) -> Run:
