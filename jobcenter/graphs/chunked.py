@@ -70,7 +70,17 @@ class ChunkedReading:
         rows: columnar.Rows,
     ) -> None:
         options = spec.csv
-        special = special_bytes(options.quotechar, options.escapechar, is_utf8(options.encoding))
+        # Quoted fields without quotes, delimiters or CRs inside are read in runs (chunks.py).
+        quoting = (
+            (options.quotechar, options.delimiter)
+            if options.quotechar and options.quotechar != options.delimiter
+            else None
+        )
+        special = special_bytes(
+            None if quoting else options.quotechar,
+            options.escapechar,
+            is_utf8(options.encoding),
+        )
         try:
             chunks = Chunks(
                 spec.path,
@@ -78,6 +88,7 @@ class ChunkedReading:
                 bom=scan.bom,
                 special=special,
                 bad_lines=scan.bad_lines,
+                quoting=quoting,
             )
         except OSError as exc:
             self._file_error(fp, f"cannot read the file: {exc.strerror or exc}")
@@ -271,7 +282,9 @@ class ChunkedReading:
             text = text.cast(pa.string())
         if chunks.crlf:  # the CR of a CRLF ending (a line with any other CR is special)
             text = pc.utf8_rtrim(text, characters="\r")
-        run = rows.run(text)
+        # A quoted line here has its quotes around whole fields only: dropped for its fields.
+        unquote = quote if chunks.quoted else ""
+        run = rows.run(text, unquote)
         positions, made, keys = run.positions, run.rows, run.keys
         total = len(lines)
         vertex = scope is not None
@@ -334,7 +347,9 @@ class ChunkedReading:
                 # a duplicate id: the per-line builder says so
                 raw = text[positions[q]].as_py()
                 try:
-                    batch.append(build(raw.split(delimiter)))
+                    batch.append(
+                        build((raw.replace(unquote, "") if unquote else raw).split(delimiter))
+                    )
                 except (LineError, BadValue) as exc:
                     number = first + start + positions[q]
                     self.fail(
@@ -374,7 +389,8 @@ class ChunkedReading:
                         if not raw:
                             continue  # blank lines are not data lines
                         try:
-                            self._batch.append(build(raw.split(delimiter)))
+                            fields = (raw.replace(unquote, "") if unquote else raw).split(delimiter)
+                            self._batch.append(build(fields))
                         except (LineError, BadValue) as exc:
                             number = first + start + line
                             self.fail(

@@ -81,6 +81,35 @@ def special_bytes(quotechar: str | None, escapechar: str | None, utf8: bool) -> 
     return SpecialBytes(tuple(chars), re.compile(pattern))
 
 
+class _Quoting:
+    """Lines with quotes that need no ``csv.reader``: each field unquoted (no quote) or
+    wrapped whole in one pair of quotes with no quote, delimiter, CR or LF inside, then an
+    optional CR (a CRLF ending). Such a line's fields are the line split at the delimiter,
+    the quotes dropped, as ``csv.reader`` reads them (but for a line of one empty quoted field,
+    which is no blank line: special)."""
+
+    def __init__(self, quote: str, delimiter: str) -> None:
+        self.quote, self.byte = quote, quote.encode("ascii")
+        q, d = (f"\\x{ord(c):02x}" for c in (quote, delimiter))  # (RE2's escape of any byte)
+        field = f"(?:{q}[^{q}{d}\\r]*{q}|[^{q}{d}\\r]*)"
+        self.simple = f"^{field}(?:{d}{field})*\\r?$"
+        self.empty = f"^{q}{q}\\r?$"
+
+    def complex_lines(self, lines: pa.Array, special: set[int]) -> bool:
+        """Add the lines with quotes that are not simple to ``special``; whether any line
+        has quotes."""
+        at = pc.indices_nonzero(pc.match_substring(lines, self.quote))
+        if not len(at):
+            return False
+        taken = pc.take(lines, at)
+        simple = pc.and_not(
+            pc.match_substring_regex(taken, self.simple),
+            pc.match_substring_regex(taken, self.empty),
+        )
+        special.update(pc.filter(at, pc.invert(simple)).to_pylist())
+        return True
+
+
 class Chunks:
     """The file's lines, a chunk at a time. ``lines`` holds the current chunk's lines (without
     their LF) and ``i`` the next line not consumed; ``first`` is the number of ``lines[0]``.
@@ -96,6 +125,7 @@ class Chunks:
         special: SpecialBytes,
         bad_lines: Iterable[int],
         chunk_bytes: int | None = None,
+        quoting: tuple[str, str] | None = None,
     ) -> None:
         self.handle = path.open("rb")
         self.encoding = encoding
@@ -112,6 +142,11 @@ class Chunks:
         self.last_has_lf = True  # the chunk's last line ended with LF
         self.special: list[int] = []  # indexes of special lines in the chunk, ascending
         self.crlf = False  # some lines end with CRLF (the CR is in ``lines``)
+        # ``quoting``: (quote, delimiter), the quote not among ``special``'s bytes: a line whose
+        # quotes only wrap whole fields (no quote, delimiter or CR inside) is not special; its
+        # run drops the quotes (``quoted``: some lines of the chunk have them).
+        self.quoting = _Quoting(*quoting) if quoting else None
+        self.quoted = False
         self.all_special = False
         self._held: dict[int, bytes] = {}  # special lines' bytes
         self.bytes_read = 0
@@ -170,6 +205,9 @@ class Chunks:
         self.crlf = False
         if not self._scan(data, special, limit, CRLF_PASSED):
             self._scan(data.replace(b"\r\n", b"\n"), special, limit, None)
+        self.quoted = False
+        if self.quoting is not None and len(special) <= limit and self.quoting.byte in data:
+            self.quoted = self.quoting.complex_lines(self.lines, special)
         self.all_special = oversized or len(special) > limit
         self.special = sorted(special)
         self._held: dict[int, bytes] = {}

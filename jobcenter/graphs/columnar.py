@@ -179,8 +179,12 @@ class Rows:
         self.key = key
         self.ends = ends
 
-    def run(self, lines: pa.Array) -> Run:
+    def run(self, lines: pa.Array, unquote: str = "") -> Run:
+        """The rows of ``lines``; ``unquote``: a quote character that wraps whole fields only
+        (where it is in a line at all; lines with other quotes are not taken from the run)."""
         fields = pc.split_pattern(lines, self.delimiter)
+        if unquote:
+            fields = pa.ListArray.from_arrays(fields.offsets, pc.ascii_trim(fields.values, unquote))
         counts = pc.list_value_length(fields)
         runs: list[Run] = []
         if self.label_column is not None:
