@@ -9,8 +9,8 @@ Two generated GES graphs of ``--vertices`` vertex lines and ``--edges`` edge lin
   missing source, missing target, CR outside quotes, undecodable bytes, quoted fields,
   CRLF endings, blank lines). The benchmark knows what each line must give and checks the
   loader's counts per reason against it exactly.
-- ``crlf`` (asked for with ``--files``): the clean graph with CRLF line endings, as files
-  written on Windows are.
+- ``crlf`` and ``quoted`` (asked for with ``--files``): the clean graph with CRLF line
+  endings, as files written on Windows are, and with every field in quotes.
 
 Sides (rounds alternate their order; each runs in a fresh process, which reports its wall time
 and its CPU time, user + sys of all its threads):
@@ -32,7 +32,7 @@ and its CPU time, user + sys of all its threads):
   Parquet file.
 
 Run: .venv/bin/python benchmarks/import_throughput.py [--edges 1000000] [--rounds 5]
-     [--files clean,messy,crlf] [--sides bare,jobcenter,duckdb,polars,dryrun]
+     [--files clean,messy,crlf,quoted] [--sides bare,jobcenter,duckdb,polars,dryrun]
 """
 
 from __future__ import annotations
@@ -339,13 +339,17 @@ def main() -> None:
     print(f"load average before: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for kind in args.files.split(","):
         expected = None
-        if kind in ("clean", "crlf"):
+        if kind in ("clean", "crlf", "quoted"):
             files = write_ges_files(root / kind, vertices=args.vertices, edges=args.edges)
             lines = args.vertices + args.edges
-            if kind == "crlf":  # as written on Windows
-                for role in ("vertexset_path", "edgeset_path"):
-                    path = Path(files[role])
-                    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+            for role in ("vertexset_path", "edgeset_path") if kind != "clean" else ():
+                path = Path(files[role])
+                data = path.read_bytes()
+                if kind == "crlf":  # as written on Windows
+                    data = data.replace(b"\n", b"\r\n")
+                else:  # every field in quotes, as some exporters write them
+                    data = b'"' + data.replace(b",", b'","').replace(b"\n", b'"\n"')[:-1]
+                path.write_bytes(data)
         else:
             files, expected = write_messy_graph(
                 root / kind, vertices=args.vertices, edges=args.edges
