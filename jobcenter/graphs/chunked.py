@@ -70,10 +70,12 @@ class ChunkedReading:
         rows: columnar.Rows,
     ) -> None:
         options = spec.csv
-        # Quoted fields without quotes, delimiters or CRs inside are read in runs (chunks.py).
+        # Quoted fields without quotes, delimiters or CRs inside are read in runs (chunks.py;
+        # its patterns take ASCII characters: with others, every quoted line is special).
+        quote, delimiter = options.quotechar, options.delimiter
         quoting = (
-            (options.quotechar, options.delimiter)
-            if options.quotechar and options.quotechar != options.delimiter
+            (quote, delimiter)
+            if quote and quote != delimiter and quote.isascii() and delimiter.isascii()
             else None
         )
         special = special_bytes(
