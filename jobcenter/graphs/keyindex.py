@@ -9,7 +9,6 @@ merged into the table when it grows."""
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from itertools import compress, islice
 
@@ -208,8 +207,9 @@ class KeyTable:
         bits = max(1, (n - 1).bit_length()) + 1
         self._shift = 64 - bits
         buckets = pc.shift_right(self.hashes, pa.scalar(self._shift, pa.uint64()))
-        # A bucket starts where the bucket number changes; an empty one where the next starts.
-        # Built a range of buckets at a time (the arrays of all bucket numbers would be big).
+        # A bucket starts where the bucket number changes; an empty one where the next starts
+        # (and past the last, the end: ``n``): the starts scattered to their buckets, the gaps
+        # filled from the next.
         change = pc.not_equal(buckets.slice(1), buckets.slice(0, n - 1))
         after = pc.add(pc.indices_nonzero(change), pa.scalar(1, pa.uint64()))
         at = pa.concat_arrays([pa.array([0], pa.uint64()), after])
@@ -217,20 +217,15 @@ class KeyTable:
         present = pc.take(buckets, at)  # the bucket numbers that have entries, ascending
         del buckets
         kind = pa.int32() if n < 2**31 else pa.int64()
-        of_present = _view(present, "Q")
-        width = 1 << 16
-        pieces = []
-        for low in range(0, 1 << bits, width):
-            high = min(low + width, 1 << bits)
-            a, b = bisect_left(of_present, low), bisect_left(of_present, high)
-            number = pc.add(
-                pc.indices_nonzero(pc.is_null(pa.nulls(high - low))), pa.scalar(low, pa.uint64())
-            )
-            found = pc.index_in(number, value_set=present.slice(a, b - a))
-            pieces.append(pc.take(at.slice(a, b - a), found).cast(kind))
-        pieces.append(pa.array([n], kind))
-        self._start = pc.fill_null_backward(pa.concat_arrays(pieces))
-        del pieces, at, present
+        size = 1 << bits
+        starts = pc.scatter(
+            pa.concat_arrays([at.cast(kind), pa.array([n], kind)]),
+            pa.concat_arrays([present.cast(pa.int64()), pa.array([size], pa.int64())]),
+            max_index=size,
+        )
+        del at, present
+        self._start = pc.fill_null_backward(starts)
+        del starts
         pa.default_memory_pool().release_unused()  # the sort's copies, back to the system
         self._views()
 
