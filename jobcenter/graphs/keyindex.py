@@ -63,7 +63,9 @@ def key_hashes(keys: pa.Array) -> pa.Array:
     if width:
         padded = pc.ascii_rpad(text, width=width, padding="\0").cast(pa.large_binary())
         for at in range(0, width, 8):
-            mixed = _mixed(h, _words(padded, at))
+            # (keys of at most 8 bytes: padded to exactly 8, so each is its word)
+            word = padded.cast(pa.binary(8)).view(pa.uint64()) if width == 8 else _words(padded, at)
+            mixed = _mixed(h, word)
             live = pc.greater(lengths, pa.scalar(at, pa.int64()))
             h = mixed if pc.all(live).as_py() else pc.if_else(live, mixed, h)
     long = pc.greater(lengths, pa.scalar(_HEAD, pa.int64()))

@@ -3,6 +3,7 @@ batches, and its batched look-ups for the lines judged one by one."""
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 
 import pyarrow as pa
@@ -16,6 +17,7 @@ from jobcenter.graphs.keyindex import (
     KeyTable,
     ScopeKeys,
     VertexIndex,
+    key_hash,
     key_hashes,
     short_keys,
 )
@@ -294,3 +296,16 @@ def test_short_keys_are_found_without_comparing_and_never_answer_for_long_ones()
     # exactness of short keys rests on key_hashes, pinned by the test above.
     found = by_length.find(pa.array(["v1", "v2", "v3"] + ["x"] * 17)).to_pylist()
     assert found[0] == found[1] == found[2] is not None
+
+
+@pytest.mark.parametrize("longest", [1, 7, 8, 9, 16, 33, 40])
+def test_key_hashes_are_key_hash_of_each_key(longest):
+    # The batched hash (Arrow kernels; keys of at most 8 bytes take a shorter way) and the
+    # one-key hash in Python (``get``) agree for every length and byte.
+    rng = random.Random(longest)
+    alphabet = ["a", "Z", "0", "\0", "é", "日", " ", ","]
+    keys = [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, longest))) for _ in range(300)
+    ]
+    keys = [k for k in keys if len(k.encode()) <= longest] + ["x" * longest]
+    assert key_hashes(pa.array(keys)).to_pylist() == [key_hash(k) for k in keys]
