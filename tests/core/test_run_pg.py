@@ -106,7 +106,9 @@ def test_make_run_pg_serves_on_its_own_postgresql_with_two_workers_and_stops_it_
         output = first.ctrl_c()
     finally:
         first.kill()
-    assert "\nStopped.\nPostgreSQL stopped.\n" in output, output  # the server last
+    # the server last: its line right after ours (the output's lines are joined without a
+    # last newline, so it may end the output)
+    assert "\nStopped.\nPostgreSQL stopped.\n" in output + "\n", output
     wait_for(lambda: all(gone(pid) for pid in [*processes, *server]), timeout=30)
     assert not pg.running()
 
@@ -123,5 +125,5 @@ def test_make_run_pg_serves_on_its_own_postgresql_with_two_workers_and_stops_it_
         output = again.ctrl_c()
     finally:
         again.kill()
-    assert "\nStopped.\nPostgreSQL stopped.\n" in output, output
+    assert "\nStopped.\nPostgreSQL stopped.\n" in output + "\n", output
     assert not pg.running()
