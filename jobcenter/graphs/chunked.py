@@ -96,6 +96,8 @@ class ChunkedReading:
             self._file_error(fp, f"cannot read the file: {exc.strerror or exc}")
             return
         write = self._write_edges if spec.role == "edge" else self._write_vertices
+        if self.index.in_memory:  # (before this file's writer thread starts)
+            self.index.store.keys_in_memory()
         writer: BatchWriter | None = None
         if self.index.in_memory:  # the store is the writer's alone (keys are looked up here)
 

@@ -192,6 +192,9 @@ class KeyTable:
         if self.hashes is not None:
             return
         n = len(self.keys)
+        # Memory the import freed (chunks, batches) back to the system first: the sort's
+        # copies come on top of what is held here (the 1 GB import's peak is in this sort).
+        pa.default_memory_pool().release_unused()
         step = 1 << 16  # hashed a slice at a time: the hasher's copies stay small
         hashes = pa.concat_arrays(
             [self.hasher(self.keys.slice(i, step)).cast(pa.uint64()) for i in range(0, n, step)]
@@ -212,23 +215,23 @@ class KeyTable:
         # A bucket starts where the bucket number changes; an empty one where the next starts
         # (and past the last, the end: ``n``): the starts scattered to their buckets, the gaps
         # filled from the next.
-        change = pc.not_equal(buckets.slice(1), buckets.slice(0, n - 1))
-        after = pc.add(pc.indices_nonzero(change), pa.scalar(1, pa.uint64()))
-        at = pa.concat_arrays([pa.array([0], pa.uint64()), after])
-        del change, after
-        present = pc.take(buckets, at)  # the bucket numbers that have entries, ascending
-        del buckets
         kind = pa.int32() if n < 2**31 else pa.int64()
         size = 1 << bits
-        starts = pc.scatter(
-            pa.concat_arrays([at.cast(kind), pa.array([n], kind)]),
-            pa.concat_arrays([present.cast(pa.int64()), pa.array([size], pa.int64())]),
-            max_index=size,
+        change = pc.indices_nonzero(pc.not_equal(buckets.slice(1), buckets.slice(0, n - 1)))
+        one = pa.scalar(1, kind)
+        at = pa.concat_arrays(
+            [pa.array([0], kind), pc.add(change.cast(kind), one), pa.array([n], kind)]
         )
+        del change
+        present = pc.take(buckets, at.slice(0, len(at) - 1)).cast(pa.int64())  # ascending
+        del buckets
+        present = pa.concat_arrays([present, pa.array([size], pa.int64())])
+        pa.default_memory_pool().release_unused()  # the sort's copies, before the directory's
+        starts = pc.scatter(at, present, max_index=size)
         del at, present
         self._start = pc.fill_null_backward(starts)
         del starts
-        pa.default_memory_pool().release_unused()  # the sort's copies, back to the system
+        pa.default_memory_pool().release_unused()  # the directory's copies, back to the system
         self._views()
 
     def _views(self) -> None:

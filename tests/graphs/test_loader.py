@@ -505,3 +505,34 @@ def test_sqlite_appends_edges_with_a_small_page_cache_and_restores_it(workspace,
     assert isinstance(error, ImportStopped)
     assert conn.execute("PRAGMA cache_size").fetchone()[0] == before
     assert workspace.store.counts()["edges"] == {"friends": 2}
+
+
+@pytest.mark.parametrize("store_backend", ["sqlite"])  # the SQLite store's page cache
+@pytest.mark.parametrize(
+    ("options", "request_", "expected"),
+    [
+        ({}, {}, -8192),  # keys in memory, edges appended: vertices with the small cache too
+        ({"index_capacity": 0}, {}, -65536),  # keys looked up in the store: its cache kept
+        ({}, {"parallel_edge": {"action": "ignore"}}, -65536),  # endpoints looked up
+    ],
+)
+def test_sqlite_writes_vertices_with_a_small_page_cache_when_it_looks_nothing_up(
+    workspace, small_graph, monkeypatch, options, request_, expected
+):
+    """Issue 14, the import's peak: dirty pages of the vertex table and its key index stay
+    cached to the commit, under the sort of the import's key index for the edges."""
+    from jobcenter.graphs.stores.sqlite import SqliteStore
+
+    seen: list[int] = []
+    original = SqliteStore.add_vertex_batch
+
+    def add_vertex_batch(self, batch):
+        seen.append(self.conn.execute("PRAGMA cache_size").fetchone()[0])
+        return original(self, batch)
+
+    monkeypatch.setattr(SqliteStore, "add_vertex_batch", add_vertex_batch)
+    plan = small_graph(vertices=VERTICES, edges="ann,bob,friends\n", **request_)
+    workspace.run(plan, **options)
+    assert seen and set(seen) == {expected}
+    assert workspace.store.conn.execute("PRAGMA cache_size").fetchone()[0] == -65536
+    assert workspace.store.counts()["edges"] == {"friends": 1}

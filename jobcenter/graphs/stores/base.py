@@ -440,6 +440,10 @@ class GraphStore(ABC):
     def ensure_endpoint_index(self) -> None:
         """Index edges by their endpoints (inside the write transaction; kept from then on)."""
 
+    def keys_in_memory(self) -> None:  # noqa: B027 (a hook: a store may have nothing to do)
+        """The import looks no vertex key up in the store (its key index is in memory; inside
+        the write transaction): a store may cache less while it writes."""
+
     @abstractmethod
     def add_vertices(self, rows: Sequence[tuple]) -> None:
         """``(vid, scope, key, label, p0..p{width-1})`` rows."""
