@@ -96,10 +96,9 @@ class ChunkedReading:
             self._file_error(fp, f"cannot read the file: {exc.strerror or exc}")
             return
         write = self._write_edges if spec.role == "edge" else self._write_vertices
-        if self.index.in_memory:  # (before this file's writer thread starts)
-            self.index.store.keys_in_memory()
         writer: BatchWriter | None = None
         if self.index.in_memory:  # the store is the writer's alone (keys are looked up here)
+            self.index.store.keys_in_memory()  # (before the writer thread starts)
 
             def write(fp: FileProgress, batch: RowBatch) -> None:
                 fp.successful_lines += len(batch)
@@ -289,6 +288,11 @@ class ChunkedReading:
         # A quoted line here has its quotes around whole fields only: dropped for its fields.
         unquote = quote if chunks.quoted else ""
         run = rows.run(text, unquote)
+
+        def fields(raw: str) -> list[str]:
+            """A line the run did not take, split as the run splits it."""
+            return (raw.replace(unquote, "") if unquote else raw).split(delimiter)
+
         positions, made, keys = run.positions, run.rows, run.keys
         total = len(lines)
         vertex = scope is not None
@@ -351,9 +355,7 @@ class ChunkedReading:
                 # a duplicate id: the per-line builder says so
                 raw = text[positions[q]].as_py()
                 try:
-                    batch.append(
-                        build((raw.replace(unquote, "") if unquote else raw).split(delimiter))
-                    )
+                    batch.append(build(fields(raw)))
                 except (LineError, BadValue) as exc:
                     number = first + start + positions[q]
                     self.fail(
@@ -393,8 +395,7 @@ class ChunkedReading:
                         if not raw:
                             continue  # blank lines are not data lines
                         try:
-                            fields = (raw.replace(unquote, "") if unquote else raw).split(delimiter)
-                            self._batch.append(build(fields))
+                            self._batch.append(build(fields(raw)))
                         except (LineError, BadValue) as exc:
                             number = first + start + line
                             self.fail(

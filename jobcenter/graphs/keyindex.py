@@ -192,9 +192,6 @@ class KeyTable:
         if self.hashes is not None:
             return
         n = len(self.keys)
-        # Memory the import freed (chunks, batches) back to the system first: the sort's
-        # copies come on top of what is held here (the 1 GB import's peak is in this sort).
-        pa.default_memory_pool().release_unused()
         step = 1 << 16  # hashed a slice at a time: the hasher's copies stay small
         hashes = pa.concat_arrays(
             [self.hasher(self.keys.slice(i, step)).cast(pa.uint64()) for i in range(0, n, step)]
@@ -226,12 +223,11 @@ class KeyTable:
         present = pc.take(buckets, at.slice(0, len(at) - 1)).cast(pa.int64())  # ascending
         del buckets
         present = pa.concat_arrays([present, pa.array([size], pa.int64())])
-        pa.default_memory_pool().release_unused()  # the sort's copies, before the directory's
         starts = pc.scatter(at, present, max_index=size)
         del at, present
         self._start = pc.fill_null_backward(starts)
         del starts
-        pa.default_memory_pool().release_unused()  # the directory's copies, back to the system
+        pa.default_memory_pool().release_unused()  # the sort's copies, back to the system
         self._views()
 
     def _views(self) -> None:
