@@ -40,8 +40,8 @@ def _by_last_char(keys: pa.Array) -> pa.Array:
 
 
 def _found(find, keys: list[str], size: int = 50) -> list[int | None]:
-    """``find`` over ``keys`` in slices: fewer keys than half the table's are looked up by
-    their hashes (more, by hashing the table's keys: both ways are checked)."""
+    """``find`` over ``keys`` in slices: fewer keys than one and a half times the table's are
+    looked up by their hashes (more, by hashing the table's keys: both ways are checked)."""
     return [
         v for i in range(0, len(keys), size) for v in find(pa.array(keys[i : i + size])).to_pylist()
     ]
@@ -296,6 +296,39 @@ def test_short_keys_are_found_without_comparing_and_never_answer_for_long_ones()
     # exactness of short keys rests on key_hashes, pinned by the test above.
     found = by_length.find(pa.array(["v1", "v2", "v3"] + ["x"] * 17)).to_pylist()
     assert found[0] == found[1] == found[2] is not None
+
+
+def _coarse(keys: pa.Array) -> pa.Array:
+    """key_hashes with only their top 11 bits: keys share hashes two or three at a time."""
+    eleven = pa.scalar(53, pa.uint64())
+    return pc.shift_left(pc.shift_right(key_hashes(keys), eleven), eleven)
+
+
+@pytest.mark.parametrize("hasher", [key_hashes, _coarse])
+@pytest.mark.parametrize("seed", range(6))
+def test_batched_look_ups_answer_as_a_dict_for_any_mix_of_keys(seed, hasher):
+    # Tables of short keys only (found by hash alone), of long ones, and of both; asked in
+    # batches small and large against the table (the buckets' reads, and a hash table of the
+    # table's keys), with keys absent, null and longer than the hashed head.
+    rng = random.Random(seed)
+    short_share = [1.0, 0.0, 0.5, 0.9, 0.1, 0.7][seed]
+
+    def key() -> str:
+        if rng.random() < short_share:
+            return "".join(rng.choice("abc01é") for _ in range(rng.randint(1, 6)))
+        return "k" + "".join(rng.choice("xyz9日") for _ in range(rng.randint(7, 40)))
+
+    stored = list(dict.fromkeys(key() for _ in range(3000)))
+    want = {k: 7 * i for i, k in enumerate(stored)}
+    table = KeyTable(hasher)
+    table.add(pa.array(stored), pa.array(list(want.values()), pa.int64()))
+    asked = [rng.choice(stored) if rng.random() < 0.7 else key() for _ in range(4000)]
+    asked = [None if rng.random() < 0.02 else k for k in asked]
+    for size in (7, 90, 1900, 4000):
+        assert _found(table.find, asked, size) == [want.get(k) for k in asked], size
+    assert [table.get(k) for k in asked if k is not None] == [
+        want.get(k) for k in asked if k is not None
+    ]
 
 
 @pytest.mark.parametrize("longest", [1, 7, 8, 9, 16, 33, 40])
