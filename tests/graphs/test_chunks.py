@@ -1,4 +1,4 @@
-"""The chunks of the columnar reading (:mod:`jobcenter.graphs.chunks`): special bytes, CRLF."""
+"""The chunks of the columnar reading (:mod:`jobcenter.graphs.chunks`): special bytes, CRLF, quotes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from jobcenter.graphs import chunks as chunks_module
 from jobcenter.graphs.chunks import CRLF_PASSED, Chunks, special_bytes
 
 
@@ -73,4 +74,29 @@ def test_crlf_lines_are_passed_one_by_one_or_their_crs_taken_out_alike(tmp_path,
     assert chunks.load() and chunks.crlf and not chunks.all_special
     at = [plain + i for i in range(5)] + [plain + 46 + i for i in range(5)]
     assert chunks.special == at
+    chunks.close()
+
+
+@pytest.mark.parametrize("found", [0, 10_000])
+def test_lines_with_quotes_are_found_in_the_bytes_or_the_lines_alike(tmp_path, monkeypatch, found):
+    # A few quote characters in a chunk: their lines found in its bytes; many: every line
+    # searched (QUOTES_FOUND between). The same lines are special either way: those whose
+    # quotes do not wrap whole fields.
+    monkeypatch.setattr(chunks_module, "QUOTES_FOUND", found)
+    lines = [b'"a",1', b"b,2", b'"c"d,3', b'e,"4"', b'"f,g",5', b"h,6", b'"",', b'""', b'i,"7']
+    path = tmp_path / "v.csv"
+    path.write_bytes(b"\n".join(lines * 3) + b'\n"j","8"')
+    chunks = Chunks(
+        path,
+        "utf-8",
+        bom=False,
+        special=special_bytes(None, None, True),
+        bad_lines=[],
+        quoting=('"', ","),
+    )
+    assert chunks.load() and chunks.quoted
+    complex_ = [2, 4, 7, 8]  # "c"d, "f,g", one empty quoted field, an open quote
+    assert chunks.special == [k + 9 * n for n in range(3) for k in complex_]
+    chunks.i = chunks.count  # the last line, which has no LF: in a chunk of its own
+    assert chunks.load() and chunks.quoted and chunks.special == [] and chunks.count == 1
     chunks.close()
