@@ -59,6 +59,7 @@ class ChunkedReading:
     batch_rows: int
     _batch: RowBatch
     _count: int
+    _writer: BatchWriter | None
 
     def _load_columnar(
         self,
@@ -95,17 +96,18 @@ class ChunkedReading:
         except OSError as exc:
             self._file_error(fp, f"cannot read the file: {exc.strerror or exc}")
             return
-        write = self._write_edges if spec.role == "edge" else self._write_vertices
-        writer: BatchWriter | None = None
+        edges = spec.role == "edge"
+        write = self._write_edges if edges else self._write_vertices
         if self.index.in_memory:  # the store is the writer's alone (keys are looked up here)
-            self.index.store.keys_in_memory()  # (before the writer thread starts)
+            writer = self._shared_writer()
+            store_rows = self._store_edges if edges else self._store_vertices
 
             def write(fp: FileProgress, batch: RowBatch) -> None:
                 fp.successful_lines += len(batch)
-                writer.put(fp, batch)  # type: ignore[union-attr]
+                writer.put((store_rows, fp), batch)
 
-            edges = spec.role == "edge"
-            writer = BatchWriter(self._store_edges if edges else self._store_vertices)
+        else:
+            self.close_writer()  # (none in practice: the index is in memory for every file)
         if scan.bom:
             self._notes[index].append(
                 "the UTF-8 byte order mark (BOM) at the start of the file was skipped"
@@ -115,11 +117,10 @@ class ChunkedReading:
             try:
                 self._stream_columnar(index, spec, scan, fp, chunks, build, write, rows)
             except BaseException:
-                if writer is not None:
-                    writer.close(quiet=True)
+                self.close_writer(quiet=True)
                 raise
-            if writer is not None:
-                writer.close()
+            if edges:  # its summary counts the edges the store ignored: all written first
+                self.close_writer()
         except UnicodeDecodeError as exc:  # a decoder that even surrogateescape cannot pass
             self._file_error(fp, f"the file cannot be read as {options.encoding}: {exc.reason}")
             return
@@ -130,6 +131,22 @@ class ChunkedReading:
         fp.bytes_read = fp.bytes_total
         fp.total_lines = fp.successful_lines + fp.failed_lines
         self._finish_file(index, fp)
+
+    def _shared_writer(self) -> BatchWriter:
+        """The store's writer thread, started by the first columnar file and kept for the next
+        while nothing else uses the store: an edge file is read while the vertex file's last
+        batches are written (the thread's join between them cost 0.06 to 0.08 s of 1.1 s)."""
+        if self._writer is None:
+            self.index.store.keys_in_memory()  # (before the writer thread starts)
+            self._writer = BatchWriter(lambda target, batch: target[0](target[1], batch))
+        return self._writer
+
+    def close_writer(self, *, quiet: bool = False) -> None:
+        """Wait for every batch put to be written (then the store is this thread's again);
+        raise a write's error (``quiet``: an error of the caller's own is being raised)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close(quiet=quiet)
 
     def _stream_columnar(
         self,

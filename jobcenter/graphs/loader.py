@@ -13,7 +13,8 @@ How an import runs:
    (and lines with quotes, CRs, NUL or undecodable bytes through ``csv.reader``), which decide
    them and give their reasons, so results are the same as line by line (``COLUMNAR = False``
    reads every file through ``csv.reader``, the reference the tests compare with). Good lines
-   go to the store in batches, for edge files on a second thread (:mod:`~jobcenter.graphs.writer`).
+   go to the store in batches, on a second thread for the columnar path
+   (:mod:`~jobcenter.graphs.writer`).
 3. Between batches the loader publishes its counters (read by the job's heartbeat thread) and
    looks at the stop flag: a cancel rolls the transaction back, so the graph is as it was.
 4. ``commit_gate`` is the point of no return; then the data and the import's summary commit
@@ -88,6 +89,7 @@ from jobcenter.graphs.rows import (
 from jobcenter.graphs.schema import GraphSchema
 from jobcenter.graphs.stores.base import GraphStore, RowBatch
 from jobcenter.graphs.values import BadValue
+from jobcenter.graphs.writer import BatchWriter
 
 BATCH_ROWS = 20_000
 # Runs of ordinary lines go through the vectorized builders (jobcenter/graphs/columnar.py);
@@ -159,6 +161,7 @@ class Loader(ChunkedReading):
         self._notes: list[list[str]] = [[] for _ in plan.files]  # said in the log, after counts
         self._raw_lines: RawLines | None = None  # the file being read, for failed lines' text
         self._batch = RowBatch()  # rows accepted and not yet written (columnar path)
+        self._writer: BatchWriter | None = None  # the store's writer thread (columnar path)
         self._count = 0  # records since the last checkpoint (columnar path)
 
     # -- failures --------------------------------------------------------------------------
@@ -240,6 +243,7 @@ class Loader(ChunkedReading):
         if rows is not None:
             self._load_columnar(index, spec, scan, fp, self.rows.builder(spec), rows)
             return
+        self.close_writer()  # the store is this thread's again
         encoding = "utf-8-sig" if scan.bom else spec.csv.encoding  # utf-8-sig skips the BOM
         try:
             # newline="\n": only LF ends a line (see the module's docstring), as in the scan.
@@ -483,6 +487,7 @@ def run_import(
         ignore_label=plan.ignore_label,
     )
     gc_was_enabled = gc.isenabled()
+    loader: Loader | None = None
     try:
         cleared = {"vertices": {}, "edges": {}}
         if plan.mode in ("init", "overwrite"):
@@ -514,6 +519,7 @@ def run_import(
                 loader.load_schema_file(index, spec)
             else:
                 loader.load_data_file(index, spec, scan)
+        loader.close_writer()
         loader.check_percent(final=True)
         progress.phase = "committing"
         summary = ImportSummary(
@@ -540,9 +546,13 @@ def run_import(
             current.status, current.finished = FileStatus.FAILED, time.time()
             current.total_lines = current.successful_lines + current.failed_lines
         current.cause = str(exc)
+        if loader is not None:
+            loader.close_writer(quiet=True)
         store.rollback()
         raise
     except BaseException:
+        if loader is not None:  # (its thread must be done with the store before the rollback)
+            loader.close_writer(quiet=True)
         store.rollback()
         raise
     finally:
