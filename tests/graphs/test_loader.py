@@ -536,3 +536,39 @@ def test_sqlite_writes_vertices_with_a_small_page_cache_when_it_looks_nothing_up
     assert seen and set(seen) == {expected}
     assert workspace.store.conn.execute("PRAGMA cache_size").fetchone()[0] == -65536
     assert workspace.store.counts()["edges"] == {"friends": 1}
+
+
+def test_one_writer_thread_writes_the_vertex_and_edge_files(workspace, small_graph, monkeypatch):
+    """Issue 14: the edge file is read while the vertex file's last batches are written, by the
+    same thread; the store is the loader's again once the import's writes are done."""
+    store_class = type(workspace.store)
+    threads: list[tuple[str, threading.Thread]] = []
+    for name in ("add_vertex_batch", "add_edge_batch"):
+        original = getattr(store_class, name)
+
+        def spy(self, batch, original=original, name=name):
+            threads.append((name, threading.current_thread()))
+            return original(self, batch)
+
+        monkeypatch.setattr(store_class, name, spy)
+    run = workspace.run(small_graph(vertices=VERTICES, edges="ann,bob,friends\n"))
+    assert [name for name, _ in threads] == ["add_vertex_batch", "add_edge_batch"]
+    (_, first), (_, second) = threads
+    assert first is second and first is not threading.main_thread() and not first.is_alive()
+    assert run.summary.vertices_added == 3 and run.summary.edges_added == 1
+
+
+def test_a_failed_vertex_write_fails_the_import_and_leaves_the_graph_unchanged(
+    workspace, small_graph, monkeypatch
+):
+    workspace.run(small_graph(vertices="dan,user,Dan,50\n", edges=""))
+    store_class = type(workspace.store)
+
+    def add_vertex_batch(self, batch):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(store_class, "add_vertex_batch", add_vertex_batch)
+    _run, error = workspace.attempt(small_graph(vertices=VERTICES, edges="ann,bob,friends\n"))
+    assert str(error) == "the disk is full"
+    assert workspace.store.counts() == {"vertices": {"user": 1}, "edges": {}}
+    assert not [t for t in threading.enumerate() if t.name == "jobcenter-store-writer"]
