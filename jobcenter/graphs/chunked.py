@@ -23,7 +23,7 @@ from jobcenter.graphs.chunks import Chunks, special_bytes
 from jobcenter.graphs.plan import FileProgress, FileSpec, ImportAborted, ImportStopped, Reason
 from jobcenter.graphs.reading import FileScan, RawLines, is_utf8, parse_error
 from jobcenter.graphs.rows import LineError, RowBuilder, first_line, lines_of, rows_scope
-from jobcenter.graphs.stores.base import RowBatch, RunRows
+from jobcenter.graphs.stores.base import Columns, RowBatch, RunPart, RunRows
 from jobcenter.graphs.values import BadValue
 from jobcenter.graphs.writer import BatchWriter
 
@@ -330,46 +330,43 @@ class ChunkedReading:
             )
 
         # A store that takes rows gets them made once for a run cut into many pieces (by the
-        # lines judged one by one), not piece by piece; a run in one piece (a batch's worth at
-        # most) goes as columns, made into rows on the writer's thread (issue 14).
-        # Edge rows of such a run go in pieces of one RunRows, made into values at once on
-        # the writer's thread (issue 14).
+        # lines judged one by one), on the writer's thread, not piece by piece; a run in one
+        # piece (a batch's worth at most), or for a store that takes columns, goes as columns,
+        # made into rows on the writer's thread (issue 14).
         cut = bool(invalid or special) and not self.index.store.takes_columns
-        made_rows = list(made.rows()) if cut and vertex else None
-        shared = RunRows(made) if cut and not vertex else None
+        shared = RunRows(made) if cut else None
+
+        def piece(p: int, n: int, vid: int | None = None) -> Columns | RunPart:
+            """Rows ``p`` to ``p + n`` of the run (vertex rows: with vids from ``vid`` on)."""
+            if shared is not None:
+                return shared.part(p, n, vid)
+            rows = made.slice(p, n)
+            return rows if vid is None else rows.with_first(range(vid, vid + n))
 
         def take(p: int, n: int) -> int:
             """The ``n`` valid lines from ``made[p]`` into the batch; returns the next ``p``."""
             batch = self._batch
             if not vertex:
-                if shared is not None:
-                    batch.add(shared.part(p, n))
-                else:
-                    batch.add(made.slice(p, n))
+                batch.add(piece(p, n))
                 return p + n
             names = keys[p : p + n]  # type: ignore[index]
             if new.keys().isdisjoint(names) and taken.isdisjoint(names) and len(set(names)) == n:
                 vid = self.index.next_vid  # no duplicate among them: vids in one go
-                vids = range(vid, vid + n)
-                new.update(zip(names, vids, strict=True))
+                new.update(zip(names, range(vid, vid + n), strict=True))
                 self.index.next_vid = vid + n
-                if made_rows is not None:
-                    batch.extend(
-                        [(v, *row) for v, row in zip(vids, made_rows[p : p + n], strict=True)]
-                    )
-                else:
-                    batch.add(made.slice(p, n).with_first(vids))
+                batch.add(piece(p, n, vid))
                 return p + n
-            rows = made_rows[p : p + n] if made_rows is not None else list(made.slice(p, n).rows())
+            # Duplicate ids among them: the lines between go in pieces, each duplicate through
+            # the per-line builder, which says so.
+            begin, vid = p, self.index.next_vid
             for q in range(p, p + n):
                 key = keys[q]  # type: ignore[index]
                 if key not in taken and key not in new:
-                    vid = self.index.next_vid
-                    new[key] = vid
-                    self.index.next_vid = vid + 1
-                    batch.append((vid, *rows[q - p]))
+                    new[key] = self.index.next_vid
+                    self.index.next_vid += 1
                     continue
-                # a duplicate id: the per-line builder says so
+                if q > begin:
+                    batch.add(piece(begin, q - begin, vid))
                 raw = text[positions[q]].as_py()
                 try:
                     batch.append(build(fields(raw)))
@@ -384,6 +381,9 @@ class ChunkedReading:
                         exc.message,
                         lambda number=number: chunks.raw(number, number),
                     )
+                begin, vid = q + 1, self.index.next_vid
+            if p + n > begin:
+                batch.add(piece(begin, p + n - begin, vid))
             return p + n
 
         j = p = s = k = 0

@@ -211,6 +211,59 @@ def test_arrow_columns_are_stored_as_the_same_python_rows_would_be(store):
     assert stored[n][2:] == rows[0][4:]  # and the rows' values as they were
 
 
+def test_vertex_pieces_of_one_run_carry_their_vids():
+    """Pieces of a run of vertex rows made once (RunRows, the writer's thread) with the vids
+    given per piece: the same rows and values as the run's columns with those vids in front."""
+    made = Columns(
+        [
+            Same(""),
+            pa.array(["a", "b", "c", "d", "e"]),
+            Same("l"),
+            pa.array([1.5, None, 3.0, 4.0, 5.0]),
+        ],
+        5,
+    )
+    run = RunRows(made)
+    for start, length, vid in [(0, 5, 10), (1, 2, 40), (4, 1, 7), (2, 0, 3)]:
+        part = run.part(start, length, vid)
+        alone = made.slice(start, length).with_first(range(vid, vid + length))
+        assert list(part.rows()) == list(alone.rows())
+        assert part.flat() == alone.flat()
+        assert len(part.columns) == len(alone.columns) == 5
+    batch = RowBatch()
+    batch.add(run.part(0, 2, 1))
+    batch.append((3, "", "x", "l", None))
+    batch.add(run.part(3, 2, 4))
+    assert batch.flat(5) == [
+        1,
+        "",
+        "a",
+        "l",
+        1.5,
+        2,
+        "",
+        "b",
+        "l",
+        None,
+        3,
+        "",
+        "x",
+        "l",
+        None,
+        4,
+        "",
+        "d",
+        "l",
+        4.0,
+        5,
+        "",
+        "e",
+        "l",
+        5.0,
+    ]
+    assert [r[0] for r in batch.rows()] == [1, 2, 3, 4, 5]
+
+
 def test_edge_batches_continue_the_edge_ids_whatever_the_policy(store):
     """Edges written from Arrow in one import, then edges of other policies and imports:
     every edge is there once, in insertion order."""

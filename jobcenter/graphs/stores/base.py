@@ -158,28 +158,43 @@ class RunRows:
             self._rows = list(self.columns.rows())
         return self._rows
 
-    def part(self, start: int, length: int) -> RunPart:
-        return RunPart(self, start, length)
+    def part(self, start: int, length: int, vid: int | None = None) -> RunPart:
+        return RunPart(self, start, length, vid)
 
 
 class RunPart:
-    """Rows ``start`` to ``start + length`` of a :class:`RunRows`."""
+    """Rows ``start`` to ``start + length`` of a :class:`RunRows`; with ``vid``, each row
+    has a leading vid, from ``vid`` on (vertex rows)."""
 
-    __slots__ = ("length", "run", "start")
+    __slots__ = ("length", "run", "start", "vid")
 
-    def __init__(self, run: RunRows, start: int, length: int) -> None:
-        self.run, self.start, self.length = run, start, length
+    def __init__(self, run: RunRows, start: int, length: int, vid: int | None = None) -> None:
+        self.run, self.start, self.length, self.vid = run, start, length, vid
 
     @property
     def columns(self) -> list[Column]:
-        return self.run.columns.columns
+        columns = self.run.columns.columns
+        if self.vid is None:
+            return columns
+        return [range(self.vid, self.vid + self.length), *columns]
 
     def rows(self) -> Iterator[tuple]:
-        return iter(self.run.rows()[self.start : self.start + self.length])
+        rows = self.run.rows()[self.start : self.start + self.length]
+        if self.vid is None:
+            return iter(rows)
+        vids = range(self.vid, self.vid + self.length)
+        return ((vid, *row) for vid, row in zip(vids, rows, strict=True))
 
     def flat(self) -> list:
         width = len(self.run.columns.columns)
-        return self.run.flat()[self.start * width : (self.start + self.length) * width]
+        values = self.run.flat()[self.start * width : (self.start + self.length) * width]
+        if self.vid is None:
+            return values
+        out: list = [None] * (self.length * (width + 1))
+        out[:: width + 1] = range(self.vid, self.vid + self.length)
+        for k in range(width):
+            out[k + 1 :: width + 1] = values[k::width]
+        return out
 
 
 class RowBatch:
