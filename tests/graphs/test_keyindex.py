@@ -342,3 +342,6 @@ def test_key_hashes_are_key_hash_of_each_key(longest):
     ]
     keys = [k for k in keys if len(k.encode()) <= longest] + ["x" * longest]
     assert key_hashes(pa.array(keys)).to_pylist() == [key_hash(k) for k in keys]
+    # a slice (its values start inside the buffer), with nulls (hash 0, as "")
+    sliced = pa.array(["lead" * 3, *keys, None]).slice(1)
+    assert key_hashes(sliced).to_pylist() == [key_hash(k) for k in keys] + [0]
