@@ -84,7 +84,8 @@ lint:
 format:
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
-bench: install
+bench: install  # DuckDB and polars: the throughput benchmark's anchors (issue 14)
+	@$(call quietly,$(PY) -m pip install -e ".[bench]")
 	$(PY) benchmarks/import_throughput.py
 
 clean:
