@@ -10,7 +10,7 @@ builder of :mod:`jobcenter.graphs.loader`, which decides it and gives the reason
 the line. So what this module gets wrong can only be speed, never a result.
 
 Per run and per label: split the lines into fields (``split_pattern``), check the column count
-and the label, resolve keys (``index_in`` against the key index's keys), check and convert
+and the label, resolve keys (one batched look-up in the key index per run), check and convert
 every property column; the valid lines' rows stay Arrow columns
 (:class:`~jobcenter.graphs.stores.base.Columns`), which a store writes as they are or turns
 into rows.
