@@ -231,6 +231,12 @@ def test_text_search_matches_starts_of_words_through_indexes_and_nothing_else(ma
     for alias, index in keys.items():  # each range alone (PostgreSQL: on a table this small)
         one = with_search_keys(Job.objects.all()).filter(_starts_with(alias, "worker lost"))
         with million_job_statistics():
+            if not SQLITE:
+                # On 40 rows a full scan of another index (filtering every row) costs what the
+                # range costs, and the planner took either: each index entry read made as dear
+                # as on a big table, where the range reads few and a full scan all.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL cpu_index_tuple_cost = 1")
             text = plan(one.order_by().values("pk"))
         assert index in text and "Seq Scan" not in text, text
 
