@@ -106,8 +106,6 @@ class ChunkedReading:
                 fp.successful_lines += len(batch)
                 writer.put((store_rows, fp), batch)
 
-        else:
-            self.close_writer()  # (none in practice: the index is in memory for every file)
         if scan.bom:
             self._notes[index].append(
                 "the UTF-8 byte order mark (BOM) at the start of the file was skipped"

@@ -488,6 +488,12 @@ def run_import(
     )
     gc_was_enabled = gc.isenabled()
     loader: Loader | None = None
+
+    def roll_back() -> None:
+        if loader is not None:  # (its writer thread must be done with the store first)
+            loader.close_writer(quiet=True)
+        store.rollback()
+
     try:
         cleared = {"vertices": {}, "edges": {}}
         if plan.mode in ("init", "overwrite"):
@@ -546,14 +552,10 @@ def run_import(
             current.status, current.finished = FileStatus.FAILED, time.time()
             current.total_lines = current.successful_lines + current.failed_lines
         current.cause = str(exc)
-        if loader is not None:
-            loader.close_writer(quiet=True)
-        store.rollback()
+        roll_back()
         raise
     except BaseException:
-        if loader is not None:  # (its thread must be done with the store before the rollback)
-            loader.close_writer(quiet=True)
-        store.rollback()
+        roll_back()
         raise
     finally:
         if gc_was_enabled:
