@@ -345,3 +345,18 @@ def test_key_hashes_are_key_hash_of_each_key(longest):
     # a slice (its values start inside the buffer), with nulls (hash 0, as "")
     sliced = pa.array(["lead" * 3, *keys, None]).slice(1)
     assert key_hashes(sliced).to_pylist() == [key_hash(k) for k in keys] + [0]
+
+
+@pytest.mark.parametrize("long_every", [2, 9, 50, 1000])
+def test_a_few_long_keys_among_short_ones_hash_as_alone(long_every):
+    # Keys of more than 8 bytes, fewer than one in eight, are hashed apart from the others
+    # (which then read one word); more of them, all together: the same hashes either way.
+    rng = random.Random(long_every)
+    keys = [
+        "nobody" + "x" * rng.randint(3, 40) if i % long_every == 0 else f"v{rng.randint(0, 10**6)}"
+        for i in range(2000)
+    ]
+    keys[7] = None
+    want = [0 if k is None else key_hash(k) for k in keys]
+    assert key_hashes(pa.array(keys)).to_pylist() == want
+    assert key_hashes(pa.array(keys).slice(5)).to_pylist() == want[5:]
