@@ -264,6 +264,43 @@ def test_vertex_pieces_of_one_run_carry_their_vids():
     assert [r[0] for r in batch.rows()] == [1, 2, 3, 4, 5]
 
 
+@pytest.mark.parametrize("vertex", [False, True])
+def test_pieces_of_a_run_small_and_big_give_the_runs_values(vertex):
+    """Pieces small (their values sliced from the run's, made once) and big (made from their
+    columns): each gives the run's values for its rows; pieces that continue one another in
+    a batch are joined into one, and their vids must continue too."""
+    n = 100
+    made = Columns([Same("l"), pa.array([f"k{i}" for i in range(n)]), range(n)], n)
+    run = RunRows(made)
+    vid = 1000 if vertex else None
+
+    def alone(start: int, length: int, first: int | None) -> list:
+        rows = made.slice(start, length)
+        return (rows if first is None else rows.with_first(range(first, first + length))).flat()
+
+    for start, length in [(0, 3), (3, 12), (20, 13), (0, n), (99, 1), (50, 0)]:
+        first = None if vid is None else vid + start
+        assert run.part(start, length, first).flat() == alone(start, length, first)
+    batch = RowBatch()
+    for start, length in [(0, 2), (2, 3), (5, 40)]:  # continuing one another: one piece
+        batch.add(run.part(start, length, None if vid is None else vid + start))
+    assert len(batch.pieces) == 1 and len(batch) == 45
+    batch.add(run.part(46, 4, None if vid is None else vid + 45))  # a row between: not joined
+    batch.append(("x",) * (4 if vertex else 3))
+    batch.add(run.part(50, 2, None if vid is None else vid + 50))
+    assert len(batch.pieces) == 4 and len(batch) == 52
+    width = 4 if vertex else 3
+    want = alone(0, 45, vid) + alone(46, 4, None if vid is None else vid + 45)
+    want += ["x"] * width + alone(50, 2, None if vid is None else vid + 50)
+    assert batch.flat(width) == want
+    if vertex:  # the vids do not continue: two pieces
+        other = RowBatch()
+        other.add(run.part(0, 2, 1))
+        other.add(run.part(2, 2, 9))
+        assert len(other.pieces) == 2
+        assert other.flat(4) == alone(0, 2, 1) + alone(2, 2, 9)
+
+
 def test_edge_batches_continue_the_edge_ids_whatever_the_policy(store):
     """Edges written from Arrow in one import, then edges of other policies and imports:
     every edge is there once, in insertion order."""

@@ -136,6 +136,10 @@ class Columns:
         return out
 
 
+# A piece of a run of at least 1/BIG_PART of its rows is made into values on its own.
+BIG_PART = 8
+
+
 class RunRows:
     """A run's rows (:class:`Columns`) written in several pieces (:class:`RunPart`): made
     into Python values once, when the first piece is written (on the writer's thread), not
@@ -178,6 +182,19 @@ class RunPart:
             return columns
         return [range(self.vid, self.vid + self.length), *columns]
 
+    def extend(self, other: RunPart) -> bool:
+        """Take in ``other`` when it continues this part (the rows, and vids, next to them):
+        the pieces of a run cut only by lines that failed are written as one (a messy file's
+        pieces were sliced and joined again on the writer's thread, under the GIL)."""
+        if other.run is not self.run or other.start != self.start + self.length:
+            return False
+        if (self.vid is None) != (other.vid is None):
+            return False
+        if self.vid is not None and other.vid != self.vid + self.length:
+            return False
+        self.length += other.length
+        return True
+
     def rows(self) -> Iterator[tuple]:
         rows = self.run.rows()[self.start : self.start + self.length]
         if self.vid is None:
@@ -186,15 +203,26 @@ class RunPart:
         return ((vid, *row) for vid, row in zip(vids, rows, strict=True))
 
     def flat(self) -> list:
-        width = len(self.run.columns.columns)
+        """The part's values, row after row: a big part's made from its columns (as a run
+        in one piece is: the run's values made and then sliced touched every value twice),
+        small ones sliced from the run's, made once for them all."""
+        columns = self.run.columns
+        if self.length * BIG_PART >= columns.length:
+            part = columns.slice(self.start, self.length)
+            return (part if self.vid is None else part.with_first(self._vids())).flat()
+        width = len(columns.columns)
         values = self.run.flat()[self.start * width : (self.start + self.length) * width]
         if self.vid is None:
             return values
         out: list = [None] * (self.length * (width + 1))
-        out[:: width + 1] = range(self.vid, self.vid + self.length)
+        out[:: width + 1] = self._vids()
         for k in range(width):
             out[k + 1 :: width + 1] = values[k::width]
         return out
+
+    def _vids(self) -> range:
+        assert self.vid is not None
+        return range(self.vid, self.vid + self.length)
 
 
 class RowBatch:
@@ -231,6 +259,10 @@ class RowBatch:
 
     def add(self, columns: Columns | RunPart) -> None:
         if columns.length:
+            last = self.pieces[-1] if self._tail is None and self.pieces else None
+            if type(columns) is RunPart and type(last) is RunPart and last.extend(columns):
+                self.size += columns.length
+                return
             self.pieces.append(columns)
             self._tail = None
             self.size += columns.length
