@@ -520,10 +520,11 @@ def test_a_cancelled_stores_connection_is_not_kept(tmp_path):
 
 
 def test_big_batches_keep_their_rows_order_and_values(store):
-    """Batches of several statements' worth of rows (SQLite inserts 128 rows a statement and
-    the rest one by one): Arrow pieces and Python rows mixed, every row stored once, in
-    order, each value as the row had it."""
-    n = 300
+    """Batches of several statements' worth of rows (SQLite inserts ROWS_PER_INSERT rows a
+    statement and the rest one by one): Arrow pieces and Python rows mixed, every row stored
+    once, in order, each value as the row had it."""
+    per = sqlite_store.ROWS_PER_INSERT
+    n = 2 * per + 300
     weights = [None if i % 7 == 0 else i / 3 for i in range(n)]
     edges = RowBatch()
     edges.add(
@@ -550,14 +551,14 @@ def test_big_batches_keep_their_rows_order_and_values(store):
     store.begin(width=1, schema={})
     store.add_vertex_batch(vertices)
     assert store.add_edge_batch(edges) == 0
-    store.add_edges([("g", 1, 2, 0.25)] * 129)
+    store.add_edges([("g", 1, 2, 0.25)] * (per + 1))
     store.commit(job_id="a", summary={})
     key = {i + 1: f"k{i}" for i in range(n + 1)} | {n + 2: "last"}
     expected = (
         [("e", key[i + 1], key[i + 2], weights[i]) for i in range(n)]
         + [(label, key[s], key[d], w) for label, s, d, w in extra]
         + [("e", key[5], key[6], None), ("e", key[6], key[5], None)]
-        + [("g", key[1], key[2], 0.25)] * 129
+        + [("g", key[1], key[2], 0.25)] * (per + 1)
     )
     assert _typed([(label, s, d, w) for s, d, label, w in store.edges()]) == _typed(expected)
     stored = store.vertices()
@@ -570,7 +571,8 @@ def test_a_row_of_the_wrong_length_fails_its_statement(tmp_path):
     store.begin(width=1, schema={})
     with pytest.raises(sqlite3.ProgrammingError, match="bindings"):
         # one value short, then one too many: together as many values as two rows
-        store.add_edges([("e", 1, 2), ("e", 1, 2, 0.5, 9)] + [("e", 1, 2, 0.5)] * 200)
+        rows = [("e", 1, 2), ("e", 1, 2, 0.5, 9)]
+        store.add_edges(rows + [("e", 1, 2, 0.5)] * 2 * sqlite_store.ROWS_PER_INSERT)
     store.rollback()
     store.close()
 
