@@ -400,30 +400,47 @@ class ChunkedReading:
                     if s < len(special):
                         end = min(end, special[s])
                     # The piece's lines that rows did not take, one by one; the rest at once.
+                    # ``owed``: the run's rows since ``p`` not yet in the batch (an edge's
+                    # wait for a line accepted one by one; a vertex's are taken before each
+                    # such line is built: its key may repeat theirs).
                     k = bisect.bisect_left(invalid, j, k)
                     stop = bisect.bisect_left(invalid, end, k)
                     at = j
-                    for line, raw in zip(invalid[k:stop], texts[k:stop], strict=True):
-                        if line > at:
-                            p = take(p, line - at)
-                        at = line + 1
-                        if not raw:
-                            continue  # blank lines are not data lines
-                        try:
-                            self._batch.append(build(fields(raw)))
-                        except (LineError, BadValue) as exc:
-                            number = first + start + line
-                            self.fail(
-                                index,
-                                fp,
-                                number,
-                                number,
-                                exc.reason,
-                                exc.message,
-                                lambda raw=raw: raw.encode(),  # ordinary: valid utf-8
-                            )
-                    if end > at:
-                        p = take(p, end - at)
+                    owed = 0
+                    try:
+                        for line, raw in zip(invalid[k:stop], texts[k:stop], strict=True):
+                            owed += line - at
+                            at = line + 1
+                            if not raw:
+                                continue  # blank lines are not data lines
+                            if vertex and owed:
+                                p, owed = take(p, owed), 0
+                            try:
+                                row = build(
+                                    (raw.replace(unquote, "") if unquote else raw).split(delimiter)
+                                )
+                            except (LineError, BadValue) as exc:
+                                number = first + start + line
+                                self.fail(
+                                    index,
+                                    fp,
+                                    number,
+                                    number,
+                                    exc.reason,
+                                    exc.message,
+                                    lambda raw=raw: raw.encode(),  # ordinary: valid utf-8
+                                )
+                                continue
+                            if owed:
+                                p, owed = take(p, owed), 0
+                            self._batch.append(row)
+                    except ImportAborted:  # the valid lines before the last failed one count
+                        if owed:
+                            take(p, owed)
+                        raise
+                    owed += end - at
+                    if owed:
+                        p = take(p, owed)
                     k = stop
                     self._count += end - j
                     j = end

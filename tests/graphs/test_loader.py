@@ -254,6 +254,24 @@ def test_an_abort_counts_the_lines_that_passed_validation_before_it(workspace, s
     assert workspace.store.counts() == {"vertices": {}, "edges": {}}
 
 
+def test_an_abort_in_an_edge_file_counts_the_valid_lines_between_failed_ones(
+    workspace, small_graph
+):
+    """Valid lines of a run between two failed lines (the second one aborts) count as valid:
+    the columnar path adds an edge file's valid lines to the batch only when it must."""
+    plan = small_graph(
+        vertices="a,user,A,1\nb,user,B,2\nc,user,C,3\nd,user,D,4\n",
+        edges="a,b,friends\nb,c,friends\nzz,a,friends\nc,d,friends\nd,a,friends\n"
+        "yy,a,friends\na,d,friends\n",
+        error_threshold={"max_count": 1},
+    )
+    run, error = workspace.attempt(plan)
+    assert isinstance(error, ImportAborted)
+    counts = [(f.status, f.total_lines, f.successful_lines, f.failed_lines) for f in run.files]
+    assert counts == [("success", 3, 3, 0), ("success", 4, 4, 0), ("failed", 6, 4, 2)]
+    assert workspace.store.counts() == {"vertices": {}, "edges": {}}
+
+
 def test_error_threshold_by_percent(workspace, small_graph):
     good = "".join(f"g{i},user,G,{i}\n" for i in range(30_000))
     bad = "".join(f"b{i},user,B,x\n" for i in range(5_000))
