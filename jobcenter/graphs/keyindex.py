@@ -216,6 +216,7 @@ class KeyTable:
         self.exact_short = hasher is key_hashes
         self.short: pa.Array | None = None
         self.short_all = False  # every entry is a short key (``short`` is then not read)
+        self.longest = 0  # bytes of the longest key (once indexed)
         self._shift = 63
         self._start = pa.array([0, 0, 0], pa.int32())
         self._views()
@@ -246,6 +247,7 @@ class KeyTable:
         self.vids = pc.take(self.vids, order)
         self.keys = pc.take(self.keys, order)
         del order
+        self.longest = pc.max(pc.binary_length(self.keys)).as_py() or 0
         self.short = short_keys(self.keys) if self.exact_short else None
         self.short_all = self.short is not None and pc.all(self.short).as_py()
         # Buckets: 2n to 4n. With n to 2n, up to a third of the keys were not the first entry
@@ -299,6 +301,14 @@ class KeyTable:
         if 3 * n <= 2 * m:
             return pc.take(self.vids, pc.index_in(keys, value_set=self.keys))
         self._index()
+        # Keys longer than any in the table are in no entry: left out (not hashed, nor
+        # compared; a chunk's endpoints with no vertex, say: with them, every key's hash read
+        # two words, 6.3 against 4.6 ms a look-up of 92,000 keys).
+        lengths = pc.binary_length(keys)
+        if (pc.max(lengths).as_py() or 0) > self.longest:
+            fits = pc.fill_null(pc.less_equal(lengths, pa.scalar(self.longest, pa.int64())), False)
+            found = self.find(pc.filter(keys, fits))
+            return pc.replace_with_mask(pa.nulls(m, pa.int64()), fits, found)
         hashes = self.hasher(keys).cast(pa.uint64())
         short = short_keys(keys) if self.short is not None else None
         at = pc.take(self._start, pc.shift_right(hashes, pa.scalar(self._shift, pa.uint64())))

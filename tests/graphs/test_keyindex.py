@@ -360,3 +360,19 @@ def test_a_few_long_keys_among_short_ones_hash_as_alone(long_every):
     want = [0 if k is None else key_hash(k) for k in keys]
     assert key_hashes(pa.array(keys)).to_pylist() == want
     assert key_hashes(pa.array(keys).slice(5)).to_pylist() == want[5:]
+
+
+def test_keys_longer_than_any_in_the_table_are_not_found_and_the_rest_are():
+    # They are left out of the look-up (never hashed): every other key keeps its answer,
+    # in its place, nulls too.
+    stored = [f"v{i}" for i in range(3000)]
+    table = KeyTable()
+    table.add(pa.array(stored), pa.array(range(0, 6000, 2), pa.int64()))
+    want = dict(zip(stored, range(0, 6000, 2), strict=True))
+    rng = random.Random(5)
+    asked = [rng.choice(stored) for _ in range(4000)]
+    for i in range(0, 4000, 37):
+        asked[i] = "v" + "1" * rng.randint(5, 40)  # longer than any stored key
+    asked[3] = None
+    for size in (90, 1900, 4000):
+        assert _found(table.find, asked, size) == [want.get(k) for k in asked], size
