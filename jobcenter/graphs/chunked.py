@@ -422,13 +422,7 @@ class ChunkedReading:
                             except (LineError, BadValue) as exc:
                                 number = first + start + line
                                 self.fail(
-                                    index,
-                                    fp,
-                                    number,
-                                    number,
-                                    exc.reason,
-                                    exc.message,
-                                    lambda raw=raw: raw.encode(),  # ordinary: valid utf-8
+                                    index, fp, number, number, exc.reason, exc.message, shown=raw
                                 )
                                 continue
                             if owed:

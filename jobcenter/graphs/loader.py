@@ -67,6 +67,7 @@ import pyarrow as pa
 from jobcenter.graphs.chunked import ChunkedReading
 from jobcenter.graphs.keyindex import INDEX_CAPACITY, VertexIndex
 from jobcenter.graphs.plan import (
+    RAW_LINE_LIMIT,
     FailedLine,
     FileProgress,
     FileSpec,
@@ -175,11 +176,14 @@ class Loader(ChunkedReading):
         reason: Reason,
         message: str,
         raw: Callable[[], bytes | None] | None = None,
+        *,
+        shown: str | None = None,
     ) -> None:
         """Count a failed record (lines ``line`` to ``last``); keep it while the file has kept
         fewer than ``plan.max_failed_records``. ``raw``: gives the lines' bytes (with their
         endings) when the caller still has them, else None: then they are read again from the
-        file."""
+        file. ``shown``: instead, the line's text without its ending as it is shown, a line
+        that is valid text with no NUL and no CR at its end (an ordinary line, chunks.py)."""
         fp.failed_lines += 1
         self.failed_total += 1
         self._reasons[index][reason] += 1
@@ -189,9 +193,11 @@ class Loader(ChunkedReading):
             log.append(f"line {line}: {reason}: {message}")
         if self._kept[index] < self.plan.max_failed_records:
             self._kept[index] += 1
-            data = raw() if raw is not None else None
+            data = raw() if raw is not None and shown is None else None
             if self._raw_lines is None:
                 text = ""
+            elif shown is not None:
+                text = shown[:RAW_LINE_LIMIT]
             elif data is not None:
                 text = self._raw_lines.text(data)
             else:

@@ -451,3 +451,23 @@ def test_quoted_fields_under_other_delimiters_give_the_same_result(tmp_path, del
     fast, reference = import_both(tmp_path, make_plan, {}, chunk_bytes=1 << 20, batch=20_000)
     assert fast == reference
     assert repr(f"v{d}3") in fast and repr("é") in fast  # stored, with their delimiter
+
+
+def test_long_failed_lines_are_shown_alike_through_both_paths(tmp_path):
+    # An ordinary line that fails is shown from its text (the columnar path) as the per-line
+    # path shows it from its bytes: its first 1,000 characters, multibyte ones whole.
+    wide = "é日" * 1500
+    vertices = ["v1,m,1.5", f"v2,m,{wide}", f"v3,m,{'x' * 999}", "v4,m,2.5"]
+    edges = [f"v1,v4,k,{wide}", "v1,nobody,k", "v4,v1,k"]
+
+    def make_plan(workspace: Workspace):
+        return workspace.ges_plan(
+            schema_path=workspace.write("schema.xml", SCHEMA),
+            vertexset_path=workspace.write("v.csv", "".join(f"{v}\n" for v in vertices)),
+            edgeset_path=workspace.write("e.csv", "".join(f"{e}\r\n" for e in edges)),
+        )
+
+    fast, reference = import_both(tmp_path, make_plan, {}, chunk_bytes=1 << 20, batch=20_000)
+    assert fast == reference
+    assert repr(f"v2,m,{wide}"[:1000]) in fast and repr(f"v2,m,{wide}"[:1001]) not in fast
+    assert repr("v1,nobody,k") in fast
