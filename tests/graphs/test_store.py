@@ -648,3 +648,69 @@ def test_a_write_that_grows_a_table_leaves_its_statistics_fresh(tmp_path):
         assert estimates() == {"vertex": 25_100, "edge": 251_000}
     finally:
         drop_store(store)
+
+
+@pytest.mark.parametrize("label", ["e", "it's", "日本", "a\0b"])
+def test_columns_of_one_text_are_stored_as_bound_values_would_be(tmp_path, label):
+    """Columns with one text or NULL in every row of a batch (labels, scopes, absent
+    properties) go into SQLite's statements as literals: the rows read back are those that
+    binding every value stores (texts that cannot be literals are bound)."""
+    per = sqlite_store.ROWS_PER_INSERT
+    n = 2 * per + 7
+    run = RunRows(
+        Columns([Same("s"), pa.array([f"k{i}" for i in range(n)]), Same(label), Same(None)], n)
+    )
+    stored = []
+    for literal in (True, False):
+        store = SqliteStore(tmp_path / f"{literal}.db")
+        store.begin(width=1, schema={})
+        vertices, edges = RowBatch(), RowBatch()
+        for start, length in [(0, 3), (3, per), (per + 3, n - per - 3)]:  # small, big, big
+            vertices.add(run.part(start, length, 100 + start))
+        ends = [pa.array(range(100 + i, 100 + n, 2), pa.int64()) for i in (0, 1)]
+        m = len(ends[1])
+        edges.add(Columns([Same(label), ends[0][:m], ends[1], pa.array([0.5] * m)], m))
+        edges.add(Columns([Same(label), ends[1], ends[0][:m], Same(None)], m))
+        if literal:
+            assert vertices.same(5) == {1: "s", 3: label, 4: None}
+            assert edges.same(4) == {0: label}
+            store.add_vertex_batch(vertices)
+            assert store.add_edge_batch(edges) == 0
+        else:
+            store.add_vertices(vertices.rows())
+            assert store.add_edges(edges.rows()) == 0
+        store.commit(job_id="j", summary={})
+        stored.append(
+            (
+                store.conn.execute("SELECT vid, scope, key, label, p0 FROM vertex").fetchall(),
+                store.conn.execute("SELECT eid, label, src, dst, p0 FROM edge").fetchall(),
+            )
+        )
+        store.close()
+    assert _typed(stored[0][0]) == _typed(stored[1][0]) and len(stored[0][0]) == n
+    assert _typed(stored[0][1]) == _typed(stored[1][1]) and len(stored[0][1]) == 2 * m
+    assert stored[0][0][5] == (105, "s", "k5", label, None)
+
+
+def test_a_batch_knows_its_columns_of_one_text_and_leaves_them_out():
+    run = RunRows(Columns([Same("e"), pa.array([1, 2, 3]), Same(None)], 3))
+    batch = RowBatch()
+    batch.add(run.part(0, 3))
+    assert batch.same(3) == {0: "e", 2: None}
+    batch.add(Columns([Same("f"), pa.array([4]), Same(None)], 1))
+    assert batch.same(3) == {2: None}
+    assert batch.flat(3, frozenset({2})) == ["e", 1, "e", 2, "e", 3, "f", 4]
+    batch.append(("e", 5, None))
+    assert batch.same(3) == {}
+    assert batch.flat(3, frozenset({2})) is None
+    # a small piece of a bigger run (sliced from the run's values), without and with vids
+    big = RunRows(Columns([Same("e"), pa.array(range(100)), Same(None)], 100))
+    small = RowBatch()
+    small.add(big.part(10, 5))
+    assert small.same(3) == {0: "e", 2: None}
+    assert small.flat(3, frozenset({0, 2})) == [10, 11, 12, 13, 14]
+    vertex = RowBatch()
+    vertex.add(big.part(10, 2, 7))
+    assert vertex.same(4) == {1: "e", 3: None}
+    assert vertex.flat(4, frozenset({1, 3})) == [7, 10, 8, 11]
+    assert vertex.flat(4, frozenset({0})) == ["e", 10, None, "e", 11, None]

@@ -123,11 +123,14 @@ class Columns:
         ]
         return zip(*columns, strict=False)
 
-    def flat(self) -> list:
-        """The rows' values in one list, row after row (no tuple made per row)."""
-        n, width = self.length, len(self.columns)
+    def flat(self, skip: frozenset[int] = frozenset()) -> list:
+        """The rows' values in one list, row after row (no tuple made per row), but for the
+        columns ``skip`` (their places)."""
+        n = self.length
+        kept = [c for k, c in enumerate(self.columns) if k not in skip]
+        width = len(kept)
         out: list = [None] * (n * width)
-        for k, c in enumerate(self.columns):
+        for k, c in enumerate(kept):
             if type(c) is Same:
                 if c.value is not None:
                     out[k::width] = [c.value] * n
@@ -202,22 +205,27 @@ class RunPart:
         vids = range(self.vid, self.vid + self.length)
         return ((vid, *row) for vid, row in zip(vids, rows, strict=True))
 
-    def flat(self) -> list:
-        """The part's values, row after row: a big part's made from its columns (as a run
-        in one piece is: the run's values made and then sliced touched every value twice),
-        small ones sliced from the run's, made once for them all."""
+    def flat(self, skip: frozenset[int] = frozenset()) -> list:
+        """The part's values, row after row (but for the columns ``skip``): a big part's made
+        from its columns (as a run in one piece is: the run's values made and then sliced
+        touched every value twice), small ones sliced from the run's, made once for them
+        all."""
         columns = self.run.columns
         if self.length * BIG_PART >= columns.length:
             part = columns.slice(self.start, self.length)
-            return (part if self.vid is None else part.with_first(self._vids())).flat()
+            return (part if self.vid is None else part.with_first(self._vids())).flat(skip)
         width = len(columns.columns)
         values = self.run.flat()[self.start * width : (self.start + self.length) * width]
-        if self.vid is None:
+        if self.vid is None and not skip:
             return values
-        out: list = [None] * (self.length * (width + 1))
-        out[:: width + 1] = self._vids()
-        for k in range(width):
-            out[k + 1 :: width + 1] = values[k::width]
+        # The columns kept, (place in the part's rows, place in the run's; None: the vid).
+        lead = [] if self.vid is None else [(0, None)]
+        shift = len(lead)
+        places = [(k + shift, k) for k in range(width)]
+        kept = [(at, k) for at, k in lead + places if at not in skip]
+        out: list = [None] * (self.length * len(kept))
+        for j, (_, k) in enumerate(kept):
+            out[j :: len(kept)] = self._vids() if k is None else values[k::width]
         return out
 
     def _vids(self) -> range:
@@ -267,18 +275,39 @@ class RowBatch:
             self._tail = None
             self.size += columns.length
 
-    def flat(self, width: int) -> list | None:
-        """Every row's values in one list, row after row (None: a row is not ``width`` long)."""
+    def same(self, width: int) -> dict[int, str | None]:
+        """The columns (places in rows of ``width`` values) that hold one text, or None, in
+        every row: a store may write them once per statement, not once per row. None when
+        some rows are Python rows."""
+        found: dict[int, str | None] | None = None
+        for p in self.pieces:
+            if type(p) is list or len(p.columns) != width:
+                return {}
+            here = {
+                k: c.value
+                for k, c in enumerate(p.columns)
+                if type(c) is Same and (c.value is None or type(c.value) is str)
+            }
+            found = (
+                here if found is None else {k: v for k, v in found.items() if here.get(k, 0) == v}
+            )
+            if not found:
+                return {}
+        return found or {}
+
+    def flat(self, width: int, skip: frozenset[int] = frozenset()) -> list | None:
+        """Every row's values in one list, row after row, but for the columns ``skip`` (None:
+        a row is not ``width`` long, or Python rows have columns to skip)."""
         parts: list[list] = []
         for p in self.pieces:
             if type(p) is list:
-                if set(map(len, p)) != {width}:
+                if skip or set(map(len, p)) != {width}:
                     return None
                 parts.append(list(chain.from_iterable(p)))
             else:
                 if len(p.columns) != width:
                     return None
-                parts.append(p.flat())
+                parts.append(p.flat(skip))
         return parts[0] if len(parts) == 1 else list(chain.from_iterable(parts))
 
     def rows(self) -> list[tuple]:

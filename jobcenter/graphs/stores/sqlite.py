@@ -112,6 +112,20 @@ def readonly_uri(path: Path) -> str:
     return f"file:{quote(os.fsencode(path))}?mode=ro"
 
 
+def _literal(value: str | None) -> str | None:
+    """``value`` as an SQL literal (None: NULL), or None when it cannot be one (a NUL,
+    text that is not valid unicode)."""
+    if value is None:
+        return "NULL"
+    if "\0" in value:
+        return None
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return None
+    return sql_text(value)
+
+
 def sql_text(text: str) -> str:
     """``text`` as an SQL string literal (for the few places a parameter cannot go)."""
     return "'" + text.replace("'", "''") + "'"
@@ -164,6 +178,7 @@ class SqliteStore(GraphStore):
         self._policy: ParallelEdge = "allow"
         self._ignore_label = True
         self._cache_before: int | None = None  # the cache size before the small one
+        self._literal_sqls: dict[tuple, tuple[str, str]] = {}
 
     # -- the backend's operations ---------------------------------------------------------------
 
@@ -479,11 +494,45 @@ class SqliteStore(GraphStore):
             self.conn.executemany(one, rows)
 
     def _insert_batch(self, one: str, many: str, values: int, batch: RowBatch) -> None:
-        flat = batch.flat(values) if len(batch) >= self._per_insert > 1 else None
+        if not len(batch) >= self._per_insert > 1:
+            self._insert(one, many, values, batch.rows())
+            return
+        # Columns with one text (or NULL) in every row (a label, a scope, an absent property)
+        # go into the statements as literals: a quarter of an edge's values not bound (1M
+        # edges: 0.42 against 0.32 s of CPU) and not made into Python values.
+        same = {k: v for k, v in batch.same(values).items() if _literal(v) is not None}
+        if same and " VALUES (" in one:
+            flat = batch.flat(values, frozenset(same))
+            if flat is not None:
+                one, many = self._with_literals(one, values, same)
+                self._insert_flat(one, many, values - len(same), flat)
+                return
+        flat = batch.flat(values)
         if flat is None:
             self._insert(one, many, values, batch.rows())
         else:
             self._insert_flat(one, many, values, flat)
+
+    def _with_literals(self, one: str, values: int, same: dict[int, str | None]) -> tuple[str, str]:
+        """``one`` (an INSERT of ``values`` values) and its many-row form, with the columns
+        ``same`` as literals: (single row, ``self._per_insert`` rows)."""
+        key = (one, values, self._per_insert, tuple(sorted(same.items())))
+        made = self._literal_sqls.get(key)
+        if made is None:
+            head, _, _ = one.partition(" VALUES (")
+            group = (
+                "("
+                + ", ".join(_literal(same[k]) if k in same else "?" for k in range(values))
+                + ")"
+            )
+            made = (
+                f"{head} VALUES {group}",
+                f"{head} VALUES " + ", ".join([group] * self._per_insert),
+            )
+            if len(self._literal_sqls) > 64:
+                self._literal_sqls.clear()
+            self._literal_sqls[key] = made
+        return made
 
     def _insert_flat(self, one: str, many: str, values: int, flat: list) -> None:
         """Rows of ``values`` values each, given as one list of their values row after row,
