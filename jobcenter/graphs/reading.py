@@ -155,6 +155,8 @@ def _escape(match: re.Match[str]) -> str:
 def storable_text(text: str) -> str:
     """``text`` as every job database can store it: an undecodable byte shown as ``\\xff``,
     NUL as ``\\x00`` (PostgreSQL refuses NUL; no database takes lone surrogates)."""
+    if text.isascii() and "\0" not in text:  # (most messages: two scans in C, no regex)
+        return text
     return _UNSTORABLE.sub(_escape, text) if _UNSTORABLE.search(text) else text
 
 

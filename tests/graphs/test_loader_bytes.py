@@ -164,7 +164,9 @@ def test_storable_text():
     from jobcenter.graphs.reading import storable_text
 
     assert storable_text("plain é") == "plain é"
+    assert storable_text("plain ascii") == "plain ascii"
     assert storable_text("a\x00b\udcffc\ud800") == "a\\x00b\\xffc\\ud800"
+    assert storable_text("ascii \x00 NUL") == "ascii \\x00 NUL"
 
 
 @pytest.mark.parametrize(
