@@ -52,6 +52,24 @@ class _HeapTrim:
 _TRIM = _HeapTrim()
 
 
+_EMPTY = pa.array([b""], pa.binary())
+
+
+def _blanked(lines: pa.Array, undecodable: list[int], start: int) -> pa.Array:
+    """``lines`` (a chunk's from line ``start``) with the ``undecodable`` ones (indexes in the
+    chunk, ascending) empty: the slices between them joined (0.47 against 0.85 ms a chunk
+    with 90 such lines for a mask and ``if_else``)."""
+    at = bisect.bisect_left(undecodable, start)
+    if at == len(undecodable):
+        return lines
+    parts, prev = [], 0
+    for index in undecodable[at:]:
+        parts += [lines.slice(prev, index - start - prev), _EMPTY]
+        prev = index - start + 1
+    parts.append(lines.slice(prev))
+    return pa.concat_arrays(parts)
+
+
 class ChunkedReading:
     """Part of :class:`~jobcenter.graphs.loader.Loader` (its state and its per-line helpers:
     ``fail``, ``_reader``, ``_write_*``, ``_finish_file``...)."""
@@ -289,7 +307,7 @@ class ChunkedReading:
         lines = chunks.lines.slice(start)
         special = [s - start for s in chunks.special if s >= start]
         try:
-            text = lines.cast(pa.string())
+            text = _blanked(lines, chunks.undecodable, start).cast(pa.string())
         except pa.ArrowInvalid:  # undecodable lines (special): blank them for the build
             blank = pc.scatter(
                 pa.repeat(pa.scalar(True), len(special)),

@@ -162,6 +162,7 @@ class Chunks:
         self.first = 1
         self.last_has_lf = True  # the chunk's last line ended with LF
         self.special: list[int] = []  # indexes of special lines in the chunk, ascending
+        self.undecodable: list[int] = []  # those that do not decode (ascending)
         self.crlf = False  # some lines end with CRLF (the CR is in ``lines``)
         # ``quoting``: (quote, delimiter), the quote not among ``special``'s bytes: a line whose
         # quotes only wrap whole fields (no quote, delimiter or CR inside) is not special; its
@@ -216,8 +217,8 @@ class Chunks:
         special: set[int] = set()
         low, high = self.first, self.first + self.count
         start = bisect.bisect_left(self.bad, low)
-        for number in self.bad[start : bisect.bisect_left(self.bad, high)]:
-            special.add(number - low)
+        self.undecodable = [n - low for n in self.bad[start : bisect.bisect_left(self.bad, high)]]
+        special.update(self.undecodable)
         limit = SPECIAL_SHARE * self.count
         # A CR right before the LF is the line's ending (CRLF), which the columnar path strips
         # (``crlf``); any other CR is special still. A few CRLFs are passed one by one; past
