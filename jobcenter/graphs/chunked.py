@@ -320,7 +320,7 @@ class ChunkedReading:
             text = pc.utf8_rtrim(text, characters="\r")
         # A quoted line here has its quotes around whole fields only: dropped for its fields.
         unquote = quote if chunks.quoted else ""
-        run = rows.run(text, unquote)
+        run = rows.run(text, unquote, chunks.quoted_fields)
 
         def fields(raw: str) -> list[str]:
             """A line the run did not take, split as the run splits it."""

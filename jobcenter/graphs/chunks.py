@@ -106,19 +106,24 @@ class _Quoting:
     which is no blank line: special)."""
 
     def __init__(self, quote: str, delimiter: str) -> None:
-        self.quote, self.byte = quote, quote.encode("ascii")
+        self.quote, self.byte, self.delimiter = quote, quote.encode("ascii"), delimiter
         q, d = (f"\\x{ord(c):02x}" for c in (quote, delimiter))  # (RE2's escape of any byte)
         field = f"(?:{q}[^{q}{d}\\r]*{q}|[^{q}{d}\\r]*)"
         self.simple = f"^{field}(?:{d}{field})*\\r?$"
         self.empty = f"^{q}{q}\\r?$"
 
-    def complex_lines(self, lines: pa.Array, data: bytes, special: set[int]) -> bool:
-        """Add the lines with quotes that are not simple to ``special``; whether any line
-        has quotes. ``data``: the chunk's bytes (``lines`` joined by LF)."""
+    def complex_lines(
+        self, lines: pa.Array, data: bytes, special: set[int]
+    ) -> frozenset[int] | None:
+        """Add the lines with quotes that are not simple to ``special``; returns the fields
+        (their places in a line) that have quotes in the simple ones (empty: no line has
+        quotes; None: any field may, too many lines to look at). ``data``: the chunk's bytes
+        (``lines`` joined by LF)."""
         quotes = data.count(self.byte)
         if not quotes:
-            return False
-        if quotes <= QUOTES_FOUND:  # a few: found in the bytes, line by line
+            return frozenset()
+        few = quotes <= QUOTES_FOUND
+        if few:  # a few: found in the bytes, line by line
             at = pa.array(_lines_with(data, self.byte), pa.int64())
         else:  # many: every line's text searched at once
             at = pc.indices_nonzero(pc.match_substring(lines, self.quote))
@@ -128,7 +133,13 @@ class _Quoting:
             pc.match_substring_regex(taken, self.empty),
         )
         special.update(pc.filter(at, pc.invert(simple)).to_pylist())
-        return True
+        if not few:
+            return None
+        fields: set[int] = set()
+        delimiter = self.delimiter.encode("ascii")
+        for line in pc.filter(taken, simple).to_pylist():
+            fields.update(k for k, field in enumerate(line.split(delimiter)) if self.byte in field)
+        return frozenset(fields) or None  # (a line of one empty quoted field: special)
 
 
 class Chunks:
@@ -169,6 +180,8 @@ class Chunks:
         # run drops the quotes (``quoted``: some lines of the chunk have them).
         self.quoting = _Quoting(*quoting) if quoting else None
         self.quoted = False
+        # The fields with quotes in the quoted lines, by place (None: any may have them).
+        self.quoted_fields: frozenset[int] | None = frozenset()
         self.all_special = False
         self._held: dict[int, bytes] = {}  # special lines' bytes
         self.bytes_read = 0
@@ -227,9 +240,10 @@ class Chunks:
         self.crlf = False
         if not self._scan(data, special, limit, CRLF_PASSED):
             self._scan(data.replace(b"\r\n", b"\n"), special, limit, None)
-        self.quoted = False
+        self.quoted, self.quoted_fields = False, frozenset()
         if self.quoting is not None and len(special) <= limit:
-            self.quoted = self.quoting.complex_lines(self.lines, data, special)
+            self.quoted_fields = self.quoting.complex_lines(self.lines, data, special)
+            self.quoted = self.quoted_fields != frozenset()
         self.all_special = oversized or len(special) > limit
         self.special = sorted(special)
         self._held: dict[int, bytes] = {}

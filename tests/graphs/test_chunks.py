@@ -97,6 +97,10 @@ def test_lines_with_quotes_are_found_in_the_bytes_or_the_lines_alike(tmp_path, m
     assert chunks.load() and chunks.quoted
     complex_ = [2, 4, 7, 8]  # "c"d, "f,g", one empty quoted field, an open quote
     assert chunks.special == [k + 9 * n for n in range(3) for k in complex_]
+    # The fields with quotes in the other quoted lines (trimmed in the run), when they are few
+    fields = frozenset({0, 1}) if found else None
+    assert chunks.quoted_fields == fields
     chunks.i = chunks.count  # the last line, which has no LF: in a chunk of its own
     assert chunks.load() and chunks.quoted and chunks.special == [] and chunks.count == 1
+    assert chunks.quoted_fields == fields
     chunks.close()
