@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
@@ -486,17 +487,23 @@ def test_pyarrow_allocates_outside_mimalloc_during_an_import_only(workspace, sma
     """Issue 14, the import's peak: mimalloc kept 20 to 40 MB more resident through an import."""
     import pyarrow as pa
 
+    from jobcenter.graphs import loader
+
     before = pa.default_memory_pool()
-    during: list[str] = []
+    switch = sys.getswitchinterval()
+    during: list[tuple[str, float]] = []
 
     def gate(summary) -> bool:
-        during.append(pa.default_memory_pool().backend_name)
+        during.append((pa.default_memory_pool().backend_name, sys.getswitchinterval()))
         return True
 
     plan = small_graph(vertices=VERTICES, edges="ann,bob,friends\nbob,cid,friends\n")
     workspace.run(plan, commit_gate=gate)
-    assert during and during[0] in ("jemalloc", "system")
+    assert during and during[0][0] in ("jemalloc", "system")
     assert pa.default_memory_pool().backend_name == before.backend_name
+    # and the GIL changes hands every millisecond meanwhile (the writer thread's Python)
+    assert during[0][1] == pytest.approx(min(switch, loader.IMPORT_SWITCH_INTERVAL))
+    assert sys.getswitchinterval() == switch
 
 
 @pytest.mark.parametrize("store_backend", ["sqlite"])  # the SQLite store's page cache
