@@ -54,7 +54,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import gc
-import sys
 import threading
 import time
 from collections import Counter
@@ -105,11 +104,6 @@ CommitGate = Callable[[ImportSummary], bool]
 _pool_lock = threading.Lock()
 _pool_users = 0
 _pool_before: pa.MemoryPool | None = None
-_switch_before = 0.0
-# The GIL's switch interval while imports run (Python's default is 5 ms): the reading thread,
-# back from each pyarrow call, waits at most this long for the GIL while the writer thread
-# runs Python (1.1M lines: 0.86 -> 0.84 s clean, 1.39 -> 1.36 s messy, in alternating runs).
-IMPORT_SWITCH_INTERVAL = 0.001
 
 
 def _import_pool() -> pa.MemoryPool:
@@ -124,15 +118,12 @@ def import_memory_pool() -> Iterator[None]:
     """pyarrow allocates from jemalloc (else the system allocator) while imports run (the
     pool is process-wide: restored when the last import ends). Its default, mimalloc, kept 20
     to 40 MB more resident through an import (issue 14: the import's peak, docs/benchmarks.md).
-    Arrays keep the pool they came from, so switching is safe at any time. The GIL's switch
-    interval is :data:`IMPORT_SWITCH_INTERVAL` meanwhile (process-wide too)."""
-    global _pool_users, _pool_before, _switch_before
+    Arrays keep the pool they came from, so switching is safe at any time."""
+    global _pool_users, _pool_before
     with _pool_lock:
         if _pool_users == 0:
             _pool_before = pa.default_memory_pool()
             pa.set_memory_pool(_import_pool())
-            _switch_before = sys.getswitchinterval()
-            sys.setswitchinterval(min(_switch_before, IMPORT_SWITCH_INTERVAL))
         _pool_users += 1
     try:
         yield
@@ -144,7 +135,6 @@ def import_memory_pool() -> Iterator[None]:
                 pa.default_memory_pool().release_unused()
                 pa.set_memory_pool(_pool_before)
                 _pool_before = None
-                sys.setswitchinterval(_switch_before)
 
 
 class Loader(ChunkedReading):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 
 import pytest
@@ -487,23 +486,17 @@ def test_pyarrow_allocates_outside_mimalloc_during_an_import_only(workspace, sma
     """Issue 14, the import's peak: mimalloc kept 20 to 40 MB more resident through an import."""
     import pyarrow as pa
 
-    from jobcenter.graphs import loader
-
     before = pa.default_memory_pool()
-    switch = sys.getswitchinterval()
-    during: list[tuple[str, float]] = []
+    during: list[str] = []
 
     def gate(summary) -> bool:
-        during.append((pa.default_memory_pool().backend_name, sys.getswitchinterval()))
+        during.append(pa.default_memory_pool().backend_name)
         return True
 
     plan = small_graph(vertices=VERTICES, edges="ann,bob,friends\nbob,cid,friends\n")
     workspace.run(plan, commit_gate=gate)
-    assert during and during[0][0] in ("jemalloc", "system")
+    assert during and during[0] in ("jemalloc", "system")
     assert pa.default_memory_pool().backend_name == before.backend_name
-    # and the GIL changes hands every millisecond meanwhile (the writer thread's Python)
-    assert during[0][1] == pytest.approx(min(switch, loader.IMPORT_SWITCH_INTERVAL))
-    assert sys.getswitchinterval() == switch
 
 
 @pytest.mark.parametrize("store_backend", ["sqlite"])  # the SQLite store's page cache
