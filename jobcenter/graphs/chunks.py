@@ -116,9 +116,9 @@ class _Quoting:
         self, lines: pa.Array, data: bytes, special: set[int]
     ) -> frozenset[int] | None:
         """Add the lines with quotes that are not simple to ``special``; returns the fields
-        (their places in a line) that have quotes in the simple ones (empty: no line has
-        quotes; None: any field may, too many lines to look at). ``data``: the chunk's bytes
-        (``lines`` joined by LF)."""
+        (their places in a line) that have quotes in the simple ones (empty: no line but
+        special ones has quotes; None: any field may, too many lines to look at). ``data``:
+        the chunk's bytes (``lines`` joined by LF)."""
         quotes = data.count(self.byte)
         if not quotes:
             return frozenset()
@@ -139,7 +139,7 @@ class _Quoting:
         delimiter = self.delimiter.encode("ascii")
         for line in pc.filter(taken, simple).to_pylist():
             fields.update(k for k, field in enumerate(line.split(delimiter)) if self.byte in field)
-        return frozenset(fields) or None  # (a line of one empty quoted field: special)
+        return frozenset(fields)  # (empty when every line with quotes is special)
 
 
 class Chunks:

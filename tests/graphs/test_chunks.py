@@ -104,3 +104,17 @@ def test_lines_with_quotes_are_found_in_the_bytes_or_the_lines_alike(tmp_path, m
     assert chunks.load() and chunks.quoted and chunks.special == [] and chunks.count == 1
     assert chunks.quoted_fields == fields
     chunks.close()
+    # Quotes in special lines only: nothing to take out of the run's fields
+    path.write_bytes(b'a,1\n"c"d,3\nb,2\n')
+    chunks = Chunks(
+        path,
+        "utf-8",
+        bom=False,
+        special=special_bytes(None, None, True),
+        bad_lines=[],
+        quoting=('"', ","),
+    )
+    assert chunks.load() and chunks.special == [1]
+    assert chunks.quoted_fields == (frozenset() if found else None)
+    assert chunks.quoted == (not found)
+    chunks.close()
