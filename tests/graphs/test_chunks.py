@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import random
 import re
+from pathlib import Path
 
 import pytest
 
@@ -77,6 +78,18 @@ def test_crlf_lines_are_passed_one_by_one_or_their_crs_taken_out_alike(tmp_path,
     chunks.close()
 
 
+def _quoted_chunks(path: Path) -> Chunks:
+    """A comma-separated file's chunks, quotes that wrap whole fields read in runs."""
+    return Chunks(
+        path,
+        "utf-8",
+        bom=False,
+        special=special_bytes(None, None, True),
+        bad_lines=[],
+        quoting=('"', ","),
+    )
+
+
 @pytest.mark.parametrize("found", [0, 10_000])
 def test_lines_with_quotes_are_found_in_the_bytes_or_the_lines_alike(tmp_path, monkeypatch, found):
     # A few quote characters in a chunk: their lines found in its bytes; many: every line
@@ -86,14 +99,7 @@ def test_lines_with_quotes_are_found_in_the_bytes_or_the_lines_alike(tmp_path, m
     lines = [b'"a",1', b"b,2", b'"c"d,3', b'e,"4"', b'"f,g",5', b"h,6", b'"",', b'""', b'i,"7']
     path = tmp_path / "v.csv"
     path.write_bytes(b"\n".join(lines * 3) + b'\n"j","8"')
-    chunks = Chunks(
-        path,
-        "utf-8",
-        bom=False,
-        special=special_bytes(None, None, True),
-        bad_lines=[],
-        quoting=('"', ","),
-    )
+    chunks = _quoted_chunks(path)
     assert chunks.load() and chunks.quoted
     complex_ = [2, 4, 7, 8]  # "c"d, "f,g", one empty quoted field, an open quote
     assert chunks.special == [k + 9 * n for n in range(3) for k in complex_]
@@ -106,14 +112,7 @@ def test_lines_with_quotes_are_found_in_the_bytes_or_the_lines_alike(tmp_path, m
     chunks.close()
     # Quotes in special lines only: nothing to take out of the run's fields
     path.write_bytes(b'a,1\n"c"d,3\nb,2\n')
-    chunks = Chunks(
-        path,
-        "utf-8",
-        bom=False,
-        special=special_bytes(None, None, True),
-        bad_lines=[],
-        quoting=('"', ","),
-    )
+    chunks = _quoted_chunks(path)
     assert chunks.load() and chunks.special == [1]
     assert chunks.quoted_fields == (frozenset() if found else None)
     assert chunks.quoted == (not found)
