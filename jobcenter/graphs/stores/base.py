@@ -218,14 +218,12 @@ class RunPart:
         values = self.run.flat()[self.start * width : (self.start + self.length) * width]
         if self.vid is None and not skip:
             return values
-        # The columns kept, (place in the part's rows, place in the run's; None: the vid).
-        lead = [] if self.vid is None else [(0, None)]
-        shift = len(lead)
-        places = [(k + shift, k) for k in range(width)]
-        kept = [(at, k) for at, k in lead + places if at not in skip]
+        # The columns kept, by their place in the run's rows (-1: the vid in front)
+        lead = 0 if self.vid is None else 1
+        kept = [at - lead for at in range(lead + width) if at not in skip]
         out: list = [None] * (self.length * len(kept))
-        for j, (_, k) in enumerate(kept):
-            out[j :: len(kept)] = self._vids() if k is None else values[k::width]
+        for j, k in enumerate(kept):
+            out[j :: len(kept)] = self._vids() if k < 0 else values[k::width]
         return out
 
     def _vids(self) -> range:
@@ -277,7 +275,7 @@ class RowBatch:
 
     def same(self, width: int) -> dict[int, str | None]:
         """The columns (places in rows of ``width`` values) that hold one text, or None, in
-        every row: a store may write them once per statement, not once per row. None when
+        every row: a store may write them once per statement, not once per row. Empty when
         some rows are Python rows."""
         found: dict[int, str | None] | None = None
         for p in self.pieces:
@@ -288,9 +286,9 @@ class RowBatch:
                 for k, c in enumerate(p.columns)
                 if type(c) is Same and (c.value is None or type(c.value) is str)
             }
-            found = (
-                here if found is None else {k: v for k, v in found.items() if here.get(k, 0) == v}
-            )
+            if found is not None:
+                here = {k: v for k, v in found.items() if k in here and here[k] == v}
+            found = here
             if not found:
                 return {}
         return found or {}

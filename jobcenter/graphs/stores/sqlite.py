@@ -28,6 +28,7 @@ on one label property is answered from its partial index when one was built.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -178,7 +179,6 @@ class SqliteStore(GraphStore):
         self._policy: ParallelEdge = "allow"
         self._ignore_label = True
         self._cache_before: int | None = None  # the cache size before the small one
-        self._literal_sqls: dict[tuple, tuple[str, str]] = {}
 
     # -- the backend's operations ---------------------------------------------------------------
 
@@ -500,39 +500,24 @@ class SqliteStore(GraphStore):
         # Columns with one text (or NULL) in every row (a label, a scope, an absent property)
         # go into the statements as literals: a quarter of an edge's values not bound (1M
         # edges: 0.42 against 0.32 s of CPU) and not made into Python values.
-        same = {k: v for k, v in batch.same(values).items() if _literal(v) is not None}
-        if same and " VALUES (" in one:
-            flat = batch.flat(values, frozenset(same))
+        literals = tuple(
+            (k, literal) for k, v in batch.same(values).items() if (literal := _literal(v))
+        )
+        if literals and " VALUES (" in one:
+            flat = batch.flat(values, frozenset(k for k, _ in literals))
             if flat is not None:
-                one, many = self._with_literals(one, values, same)
-                self._insert_flat(one, many, values - len(same), flat)
+                self._insert_flat(
+                    _many_sql(one, values, 1, literals),
+                    _many_sql(one, values, self._per_insert, literals),
+                    values - len(literals),
+                    flat,
+                )
                 return
         flat = batch.flat(values)
         if flat is None:
             self._insert(one, many, values, batch.rows())
         else:
             self._insert_flat(one, many, values, flat)
-
-    def _with_literals(self, one: str, values: int, same: dict[int, str | None]) -> tuple[str, str]:
-        """``one`` (an INSERT of ``values`` values) and its many-row form, with the columns
-        ``same`` as literals: (single row, ``self._per_insert`` rows)."""
-        key = (one, values, self._per_insert, tuple(sorted(same.items())))
-        made = self._literal_sqls.get(key)
-        if made is None:
-            head, _, _ = one.partition(" VALUES (")
-            group = (
-                "("
-                + ", ".join(_literal(same[k]) if k in same else "?" for k in range(values))
-                + ")"
-            )
-            made = (
-                f"{head} VALUES {group}",
-                f"{head} VALUES " + ", ".join([group] * self._per_insert),
-            )
-            if len(self._literal_sqls) > 64:
-                self._literal_sqls.clear()
-            self._literal_sqls[key] = made
-        return made
 
     def _insert_flat(self, one: str, many: str, values: int, flat: list) -> None:
         """Rows of ``values`` values each, given as one list of their values row after row,
@@ -727,11 +712,14 @@ def _vertex_sql(width: int) -> str:
     return f"INSERT INTO vertex(vid, scope, key, label{cols}) VALUES (?, ?, ?, ?{marks})"  # noqa: S608
 
 
-def _many_sql(one: str, values: int, rows: int) -> str:
+@functools.lru_cache(maxsize=64)
+def _many_sql(one: str, values: int, rows: int, literals: tuple[tuple[int, str], ...] = ()) -> str:
     """The single-row INSERT ``one`` (of ``values`` values, ``VALUES (...)`` at its end) made
-    to insert ``rows`` rows."""
+    to insert ``rows`` rows; ``literals``: (place, SQL literal) of values written in the
+    statement, not bound."""
     head, _, _ = one.partition(" VALUES (")
-    group = "(" + ", ".join(["?"] * values) + ")"
+    written = dict(literals)
+    group = "(" + ", ".join(written.get(k, "?") for k in range(values)) + ")"
     return f"{head} VALUES " + ", ".join([group] * rows)
 
 
