@@ -243,6 +243,9 @@ JOBCENTER_MAX_FAILED_RECORDS = env_int("JOBCENTER_MAX_FAILED_RECORDS", 10_000)
 # Graphs with up to this many vertices are imported with an in-memory vertex key index
 # (about 40 bytes a vertex); bigger ones look keys up in the graph store (slower, flat memory).
 JOBCENTER_IMPORT_INDEX_CAPACITY = env_int("JOBCENTER_IMPORT_INDEX_CAPACITY", 10_000_000)
+# A ceiling on each import's pace, in data lines a second (0: as fast as it goes), so that
+# imports leave room for other work on a shared graph store.
+JOBCENTER_IMPORT_MAX_LINES_PER_SECOND = env_int("JOBCENTER_IMPORT_MAX_LINES_PER_SECOND", 0)
 # Seconds between progress/heartbeat writes of a running job.
 JOBCENTER_HEARTBEAT_INTERVAL = env_float("JOBCENTER_HEARTBEAT_INTERVAL", 1.0)
 # A running job whose heartbeat is older than this is ended as "worker lost".

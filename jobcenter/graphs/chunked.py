@@ -483,6 +483,7 @@ class ChunkedReading:
         _TRIM.maybe()
         if read is not None:
             fp.bytes_read = min(read, fp.bytes_total)
+        self.progress.pace()
         if self.progress.stop.is_set():
             raise ImportStopped()
         self.check_percent()

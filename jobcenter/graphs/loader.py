@@ -441,6 +441,7 @@ class Loader(ChunkedReading):
         """Between batches: publish how far the file is read, stop if asked."""
         with contextlib.suppress(OSError, ValueError, AttributeError):
             fp.bytes_read = min(handle.buffer.tell(), fp.bytes_total)
+        self.progress.pace()
         if self.progress.stop.is_set():
             raise ImportStopped()
         self.check_percent()

@@ -9,6 +9,7 @@ Nothing here imports Django: the loader runs the same in a worker, a benchmark o
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -167,10 +168,28 @@ class ImportProgress:
     stop: threading.Event = field(default_factory=threading.Event)
     current_file: int = 0
     phase: str = ""  # what the import is doing now ("reading files", "loading graph"...)
+    # A ceiling on data lines judged a second (0: none), so that an import leaves room on a
+    # shared store; kept by :meth:`pace` between batches.
+    max_lines_per_second: int = 0
+    _paced_from: tuple[float, int] | None = field(default=None, repr=False)
 
     @classmethod
     def for_plan(cls, plan: ImportPlan) -> ImportProgress:
         return cls(files=[FileProgress(role=spec.role) for spec in plan.files])
+
+    def pace(self) -> None:
+        """Between batches: when the import is ahead of ``max_lines_per_second``, wait until
+        it is not (a stop ends the wait at once; the caller checks ``stop`` next)."""
+        if self.max_lines_per_second <= 0:
+            return
+        now, done = time.monotonic(), self.lines_done
+        if self._paced_from is None:
+            self._paced_from = (now, done)
+            return
+        since, first = self._paced_from
+        ahead = (done - first) / self.max_lines_per_second - (now - since)
+        if ahead > 0:
+            self.stop.wait(ahead)
 
     @property
     def data_files(self) -> list[FileProgress]:

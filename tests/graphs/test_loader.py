@@ -590,3 +590,51 @@ def test_a_failed_vertex_write_fails_the_import_and_leaves_the_graph_unchanged(
     assert str(error) == "the disk is full"
     assert workspace.store.counts() == {"vertices": {"user": 1}, "edges": {}}
     assert not [t for t in threading.enumerate() if t.name == "jobcenter-store-writer"]
+
+
+def test_a_pace_ceiling_spreads_an_import_and_a_stop_ends_its_wait(
+    workspace, small_graph, monkeypatch
+):
+    """``max_lines_per_second``: the import takes no less than its lines at that pace (its
+    first slice excepted) and counts and stores everything as usual; a stop while it waits
+    ends the import at once, with nothing written."""
+    import time
+
+    from jobcenter.graphs import chunks, loader
+    from tests.graphs.conftest import Run
+
+    monkeypatch.setattr(loader, "BATCH_ROWS", 1_000)
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 8_192)  # about 500 lines a slice
+    workspace.run(small_graph(vertices=VERTICES))
+    plan = small_graph(vertices="zed,user,Z,1\n", edges="ann,bob,rate,1\n" * 12_000)
+
+    run = Run(plan)
+    run.progress.max_lines_per_second = 10_000
+    began = time.monotonic()
+    loader.run_import(plan, workspace.store, job_id="paced", progress=run.progress)
+    assert time.monotonic() - began >= 1.0  # 12,000 lines at 10,000 a second, less a slice
+    assert [(f.successful_lines, f.failed_lines) for f in run.progress.data_files] == [
+        (1, 0),
+        (12_000, 0),
+    ]
+    assert workspace.store.counts()["edges"] == {"rate": 12_000}
+    before = workspace.store.counts()
+
+    run = Run(plan)
+    run.progress.max_lines_per_second = 200  # a minute for the edges
+    stopped: list[float] = []
+
+    def stop_while_it_waits() -> None:
+        _wait(lambda: run.progress.files[2].successful_lines > 0)
+        time.sleep(0.2)
+        stopped.append(time.monotonic())
+        run.progress.stop.set()
+
+    watcher = threading.Thread(target=stop_while_it_waits)
+    watcher.start()
+    with pytest.raises(ImportStopped):
+        loader.run_import(plan, workspace.store, job_id="stopped", progress=run.progress)
+    ended = time.monotonic()
+    watcher.join()
+    assert ended - stopped[0] < 5.0  # not the minute the pace asked for
+    assert workspace.store.counts() == before

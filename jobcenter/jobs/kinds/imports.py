@@ -379,6 +379,7 @@ def import_graph(*, job: Job, worker_id: str) -> None:
     stop = threading.Event()
     progress = ImportProgress.for_plan(plan)
     progress.stop = stop
+    progress.max_lines_per_second = settings.JOBCENTER_IMPORT_MAX_LINES_PER_SECOND
     tracker = ImportTracker(job, progress)
     beat = Heartbeat(job_id=job.pk, worker_id=worker_id, snapshot=tracker.snapshot, stop_event=stop)
     beat.start()
