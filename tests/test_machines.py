@@ -18,7 +18,7 @@ from jobcenter.jobs.models import Job
 from jobcenter.jobs.results import result_path
 from jobcenter.jobs.services import job_submit_algorithm, job_submit_import
 from tests.api.conftest import token_for
-from tests.factories.files import shared_data, write_ges_files
+from tests.factories.files import PACED, shared_data, write_ges_files
 from tests.factories.graphs import ges_graph
 from tests.factories.waiting import wait_for
 from tests.machines import STORAGE_KINDS, shared_storage_setting, worker_env
@@ -92,7 +92,9 @@ def test_a_worker_killed_on_one_machine_is_swept_by_another(machines, project, i
     files = write_ges_files(imports_dir / "big", vertices=20_000, edges=6_000_000)
     job = job_submit_import(graph=graph, params={"format": "ges", "request": files})
     quick = {"JOBCENTER_STALE_AFTER": "3", "JOBCENTER_SWEEP_INTERVAL": "0.5"}
-    worker_a = machines("worker-a", "directory", JOBCENTER_HEARTBEAT_INTERVAL="0.2", **quick)
+    worker_a = machines(
+        "worker-a", "directory", JOBCENTER_HEARTBEAT_INTERVAL="0.2", **quick, **PACED
+    )
     wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
     lost = Job.objects.get(pk=job.pk).worker_id
     assert Graph.objects.get(pk=graph.pk).write_lock == job.pk

@@ -35,7 +35,7 @@ from jobcenter.jobs.services import (
     job_submit_query,
 )
 from tests.api.conftest import token_for
-from tests.factories.files import GES_SCHEMA, write_ges_files
+from tests.factories.files import GES_SCHEMA, PACED, write_ges_files
 from tests.factories.graphs import ges_graph
 from tests.factories.waiting import wait_for
 from tests.machines import Machines, worker_env
@@ -69,11 +69,13 @@ DEFINITION = {
     ],
 }
 # A worker beats often (a cancel lands at once) and is lost after a few silent seconds; every
-# worker sweeps, so another machine's sweep ends a killed worker's job.
+# worker sweeps, so another machine's sweep ends a killed worker's job. Its imports are paced
+# (the big one is still running when it is cancelled or killed; the others are small).
 QUICK = {
     "JOBCENTER_HEARTBEAT_INTERVAL": "0.2",
     "JOBCENTER_STALE_AFTER": "5",
     "JOBCENTER_SWEEP_INTERVAL": "0.5",
+    **PACED,
 }
 # Vertices v{i} < FILTER_BELOW match the query; every base graph has more.
 FILTER_BELOW = 50

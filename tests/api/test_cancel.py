@@ -8,7 +8,7 @@ import pytest
 from jobcenter.jobs.choices import TERMINAL_STATUSES
 from jobcenter.jobs.models import Job
 from tests.api.conftest import assert_error
-from tests.factories.files import write_ges_files
+from tests.factories.files import PACED, write_ges_files
 from tests.factories.graphs import ges_graph
 from tests.factories.waiting import wait_for
 
@@ -87,7 +87,7 @@ def test_cancelling_a_running_import_through_the_api(
     )
     assert submitted.status_code == 201, submitted.content
     job_id = submitted.json()["id"]
-    worker_factory(JOBCENTER_HEARTBEAT_INTERVAL="0.2")  # the stop lands while it runs
+    worker_factory(JOBCENTER_HEARTBEAT_INTERVAL="0.2", **PACED)  # the stop lands while it runs
     wait_for(lambda: api.get(f"/api/v1/jobs/{job_id}/").json()["lines_done"] > 0, timeout=60)
     assert api.post(f"/api/v1/jobs/{job_id}/cancel/").json()["status"] == "cancelling"
     wait_for(lambda: Job.objects.get(pk=job_id).status in TERMINAL_STATUSES, timeout=30)

@@ -31,7 +31,7 @@ from jobcenter.jobs.choices import TERMINAL_STATUSES, EventKind, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import register, unregister
 from jobcenter.jobs.services import job_submit_import
-from tests.factories.files import write_ges_files
+from tests.factories.files import PACED, write_ges_files
 from tests.factories.graphs import ges_graph
 from tests.factories.waiting import wait_for
 from tests.jobs import sleepy_kind
@@ -39,7 +39,7 @@ from tests.jobs import sleepy_kind
 REPO = Path(__file__).resolve().parents[2]
 
 VERTICES = 20_000
-EDGES = 6_000_000  # seconds of import: still running when the test stops it, however fast
+EDGES = 6_000_000  # at least 30 s of import at PACED: still running when the test stops it
 
 
 def free_port() -> int:
@@ -488,7 +488,7 @@ def test_ctrl_c_on_make_run_requeues_the_import_and_the_next_start_finishes_it(
     project, imports_dir, serve
 ):
     graph, job = big_import(project, imports_dir)
-    server = serve(via_make=True)
+    server = serve(via_make=True, **PACED)
     server.wait_up()
     wait_for(lambda: running_with_progress(job), timeout=60)
     processes = descendants(server.proc.pid)
@@ -615,7 +615,7 @@ def test_a_worker_that_keeps_dying_is_restarted_ever_later_and_said_so(serve):
 @pytest.mark.django_db(transaction=True)
 def test_if_serve_itself_is_killed_its_children_stop_gracefully(project, imports_dir, serve):
     graph, job = big_import(project, imports_dir)
-    server = serve()
+    server = serve(**PACED)
     server.wait_up()
     wait_for(lambda: running_with_progress(job), timeout=60)
     processes = descendants(server.proc.pid)

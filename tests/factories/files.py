@@ -18,6 +18,12 @@ GES_SCHEMA = (
 )
 
 
+#: The environment of a worker whose imports must still be running when a test acts on them
+#: (cancels, stops, kills): a pace no machine can outrun, so a 2,000,000-line import lasts at
+#: least 10 s however fast the machine (the test's stop ends it long before).
+PACED = {"JOBCENTER_IMPORT_MAX_LINES_PER_SECOND": "200000"}
+
+
 def shared_data(*parts: str) -> Path:
     return Path(settings.SHARED_DATA, *parts)
 

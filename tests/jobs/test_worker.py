@@ -13,7 +13,7 @@ from jobcenter.jobs.choices import TERMINAL_STATUSES, JobStatus
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.registry import register, unregister
 from jobcenter.jobs.services import job_cancel, job_submit_import
-from tests.factories.files import write_ges_files
+from tests.factories.files import PACED, write_ges_files
 from tests.factories.graphs import ges_graph
 from tests.factories.jobs import ges_movie_import
 from tests.factories.waiting import wait_for
@@ -42,9 +42,9 @@ def graph_counts(graph: Graph) -> dict:
 QUICK_BEAT = "0.2"
 
 
-# Edges of an import still reading when its first progress shows (about a second in, at the
-# first heartbeat): the tests that stop, cancel or kill a running import act then. 2,000,000
-# were 1.4M to 1.8M lines read by then (the loader at 1.5M lines/s), too close to its end.
+# Edges of an import still reading when the tests that stop, cancel or kill a running import
+# act (at its first progress, about a second in): their workers run it at a pace (PACED)
+# that makes it last at least 30 s, however fast the machine.
 STILL_READING = 6_000_000
 
 
@@ -94,7 +94,7 @@ def test_worker_imports_ges_movie_with_exact_counts(project, worker_factory):
 def test_cancel_running_import_leaves_graph_unchanged(project, worker_factory, imports_dir):
     graph = ges_graph(project)
     first = ges_movie_import(graph)
-    worker_factory(JOBCENTER_HEARTBEAT_INTERVAL=QUICK_BEAT)
+    worker_factory(JOBCENTER_HEARTBEAT_INTERVAL=QUICK_BEAT, **PACED)
     wait_for(lambda: status_of(first) in TERMINAL_STATUSES, timeout=60)
     before = graph_counts(graph)
     job = big_import(graph, imports_dir, edges=STILL_READING)
@@ -115,6 +115,7 @@ def test_killed_worker_job_is_recovered_and_rolled_back(project, worker_factory,
         JOBCENTER_STALE_AFTER="3",
         JOBCENTER_SWEEP_INTERVAL="0.5",
         JOBCENTER_HEARTBEAT_INTERVAL=QUICK_BEAT,
+        **PACED,
     )
     wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
     worker.kill()
@@ -131,7 +132,7 @@ def test_killed_worker_job_is_recovered_and_rolled_back(project, worker_factory,
 def test_worker_shutdown_requeues_running_job(project, worker_factory, imports_dir):
     graph = ges_graph(project)
     job = big_import(graph, imports_dir, edges=STILL_READING)
-    worker = worker_factory()
+    worker = worker_factory(**PACED)
     wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
     started = time.monotonic()
     assert worker.stop() == 0, worker.output()
@@ -151,7 +152,7 @@ def test_a_stop_signal_reaches_a_running_import_at_once(project, worker_factory,
     in the queue within half a second."""
     graph = ges_graph(project)
     job = big_import(graph, imports_dir, edges=STILL_READING)
-    worker = worker_factory()
+    worker = worker_factory(**PACED)
     wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
     last_beat = Job.objects.get(pk=job.pk).heartbeat_at
     wait_for(lambda: Job.objects.get(pk=job.pk).heartbeat_at != last_beat, interval=0.01)
@@ -172,7 +173,7 @@ def test_a_stop_signal_delivered_twice_is_one_graceful_stop(project, worker_fact
     queue instead of being left running by a forced exit."""
     graph = ges_graph(project)
     job = big_import(graph, imports_dir, edges=STILL_READING)
-    worker = worker_factory()
+    worker = worker_factory(**PACED)
     wait_for(lambda: Job.objects.get(pk=job.pk).lines_done > 0, timeout=60)
     worker.proc.send_signal(signal.SIGINT)
     worker.proc.send_signal(signal.SIGTERM)

@@ -16,7 +16,7 @@ from jobcenter.jobs.choices import TERMINAL_STATUSES
 from jobcenter.jobs.models import Job
 from jobcenter.jobs.services import job_submit_import
 from tests.compat.conftest import graph_counts
-from tests.factories.files import shared_data, write_ges_files
+from tests.factories.files import PACED, shared_data, write_ges_files
 from tests.factories.graphs import ges_graph
 from tests.factories.projects import project_with_members
 from tests.factories.waiting import wait_for
@@ -111,7 +111,8 @@ def test_ges_sdk_job_center(project, operator, ges_sdk, worker_factory, imports_
     other = ges_graph(project, "other")
 
     # imports through the SDK (management plane v2) and the service plane, run by a worker
-    worker = worker_factory(JOBCENTER_HEARTBEAT_INTERVAL="0.2")  # a stop lands while it runs
+    # a stop lands while the big import runs
+    worker = worker_factory(JOBCENTER_HEARTBEAT_INTERVAL="0.2", **PACED)
     movie_job = value(sdk("import_graph2", graph_id="movies", body=movie_body()))["job_id"]
     small = write_ges_files(imports_dir / "small", vertices=10, edges=10)
     service = sdk(
