@@ -254,7 +254,12 @@ def run_side(side: str, files: dict[str, str], target: Path, root: Path, messy: 
 
         settings.configure()  # RootedResolver reads no settings when given its roots
         django.setup()
-        import jobcenter.graphs.loader  # noqa: F401 (imports are not part of the load)
+        # Imports are not part of the load: a worker has these from its start (the import
+        # kind imports the formats; their XML parser alone is 20 to 50 ms).
+        import jobcenter.core.paths
+        import jobcenter.graphs.formats.ges
+        import jobcenter.graphs.formats.graphscope
+        import jobcenter.graphs.loader  # noqa: F401
     elif side == "duckdb":
         import duckdb  # noqa: F401
     elif side == "polars":
