@@ -340,10 +340,17 @@ class ChunkedReading:
         invalid = run.invalid
         # The text of the lines handed back, fetched in one go.
         texts = pc.take(text, pa.array(invalid, pa.int64())).to_pylist() if invalid else []
-        if invalid or special:  # their keys looked up at once, for the per-line builders
-            self._prefetch(
-                rows, delimiter, quote, texts + [chunks.text(start + s) for s in special]
-            )
+        # Their keys looked up at once, for the per-line builders: an edge line handed back
+        # had its ends looked up by the run (if it got that far: a line of another label or
+        # column count fails before its builder looks them up); special lines, all of them.
+        asked = [chunks.text(start + s) for s in special]
+        if vertex:
+            asked = texts + asked
+        else:
+            for scope_of_ends, ends, vids in run.looked_up:
+                self.index.remember(scope_of_ends, ends, vids)
+        if asked:
+            self._prefetch(rows, delimiter, quote, asked)
 
         # A store that takes rows gets them made once for a run cut into many pieces (by the
         # lines judged one by one), on the writer's thread, not piece by piece; a run in one

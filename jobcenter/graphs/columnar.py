@@ -61,6 +61,11 @@ class Run:
     rows: Columns
     keys: list[str] | None = None
     invalid: list[int] = dataclasses.field(default_factory=list)  # the other lines
+    # Endpoint look-ups of edge lines that failed for another cause or for them: (scope,
+    # keys, vids or None), what the per-line builders will ask again.
+    looked_up: list[tuple[str, list[str], list[int | None]]] = dataclasses.field(
+        default_factory=list
+    )
 
 
 Lookup = Callable[[str, pa.Array], pa.Array]  # (scope, keys) -> vids, null where not found
@@ -266,8 +271,10 @@ class Rows:
             valid = base
         else:
             valid = pc.replace_with_mask(base, base, taken) if len(taken) else base
+        looked_up = [entry for run in runs for entry in run.looked_up]
         runs = [r for r in runs if r.positions]
         merged = runs[0] if len(runs) == 1 else _merge(runs, self.kind == "vertex")
+        merged.looked_up = looked_up
         if len(merged.positions) < len(lines):
             merged.invalid = pc.indices_nonzero(pc.invert(valid)).to_pylist()
         return merged
@@ -281,6 +288,7 @@ class Rows:
         ok: pa.Array | None = None
         leading: list[Any] = []
         keys: list[str] | None = None
+        looked: list[tuple[str, pa.Array, pa.Array]] = []  # (scope, keys, vids) of the ends
         if self.kind == "vertex":
             assert self.key is not None
             column, scope, form = self.key
@@ -297,10 +305,13 @@ class Rows:
             sources = fields.column(source)
             targets = fields.column(target)
             if source_scope == target_scope:  # one look-up for both ends
-                both = self.lookup(source_scope, pa.concat_arrays([sources, targets]))
+                asked = pa.concat_arrays([sources, targets])
+                both = self.lookup(source_scope, asked)
                 ends = [both.slice(0, len(sources)), both.slice(len(sources))]
+                looked = [(source_scope, asked, both)]
             else:
                 ends = [self.lookup(source_scope, sources), self.lookup(target_scope, targets)]
+                looked = [(source_scope, sources, ends[0]), (target_scope, targets, ends[1])]
             for vids in ends:
                 ok = _and(ok, pc.is_valid(vids))
                 leading.append(vids)
@@ -319,7 +330,16 @@ class Rows:
         good = pc.fill_null(ok, False)
         positions = _sequence(pc.filter(where, good))
         kept = pc.filter(key, good).to_pylist() if keys is not None else None
-        return Run(positions, rows.filter(good), kept), ok
+        run = Run(positions, rows.filter(good), kept)
+        if looked:
+            bad = pc.invert(good)
+            for scope, asked, vids in looked:
+                # (both ends in one look-up: the failed lines' sources, then their targets)
+                mask = bad if len(asked) == len(bad) else pa.concat_arrays([bad, bad])
+                run.looked_up.append(
+                    (scope, pc.filter(asked, mask).to_pylist(), pc.filter(vids, mask).to_pylist())
+                )
+        return run, ok
 
 
 def _sequence(indexes: pa.Array) -> Sequence[int]:

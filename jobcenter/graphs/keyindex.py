@@ -593,6 +593,12 @@ class VertexIndex:
             found = dict(self.store.find_vids(scope, kept))
             self._remember(known, ((k, found.get(k)) for k in kept))
 
+    def remember(self, scope: str, keys: list[str], vids: list[int | None]) -> None:
+        """What a look-up of ``keys`` at once found (vids, None: no vertex), kept for the
+        per-line builders as :meth:`prefetch` keeps it. The answers must still hold: an edge
+        file's, whose lines add no keys."""
+        self._remember(self.scope(scope), zip(keys, vids, strict=True))
+
     @staticmethod
     def _remember(
         known: ScopeKeys | StoredScopeKeys, found: Iterable[tuple[str, int | None]]

@@ -471,3 +471,63 @@ def test_long_failed_lines_are_shown_alike_through_both_paths(tmp_path):
     assert fast == reference
     assert repr(f"v2,m,{wide}"[:1000]) in fast and repr(f"v2,m,{wide}"[:1001]) not in fast
     assert repr("v1,nobody,k") in fast
+
+
+TWO_TYPES = {
+    "vertex_types": [
+        {
+            "type_name": name,
+            "primary_keys": ["id"],
+            "properties": [
+                {"property_name": "id", "property_type": {"primitive_type": "DT_SIGNED_INT64"}}
+            ],
+        }
+        for name in ("person", "movie")
+    ],
+    "edge_types": [
+        {
+            "type_name": "saw",
+            "vertex_type_pair_relations": [
+                {"source_vertex": "person", "destination_vertex": "movie"}
+            ],
+            "properties": [
+                {"property_name": "w", "property_type": {"primitive_type": "DT_DOUBLE"}}
+            ],
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("capacity", [None, 0], ids=["memory", "stored"])
+def test_ends_of_two_vertex_types_are_judged_alike_through_both_paths(tmp_path, capacity):
+    """Edge lines that fail next to a run (a bad value, a missing end of either type, both)
+    are judged by the per-line builder with the ends the run looked up: each end in its own
+    type (person 1 and movie 2 exist, not person 2 nor movie 1)."""
+    edges = [b"1,2,0.5", b"1,2,x", b"2,2,0.5", b"1,1,0.5", b"2,1,x", b"007,2,y", b"1,002,z"]
+
+    def make_plan(workspace: Workspace):
+        workspace.schema = graphscope.parse_graph_definition({"schema": TWO_TYPES})
+        workspace.write("person.csv", b"1\n3\n")
+        workspace.write("movie.csv", b"2\n4\n")
+        workspace.write("saw.csv", _file(edges * 50, b"\n"))
+        triplet = {"edge": "saw", "source_vertex": "person", "destination_vertex": "movie"}
+        return workspace.graphscope_plan(
+            {
+                "loading_config": {
+                    "data_source": {"location": str(workspace.root)},
+                    "import_option": "init",
+                    "format": {"metadata": {"delimiter": ",", "header_row": False}},
+                },
+                "vertex_mappings": [
+                    {"type_name": "person", "inputs": ["person.csv"]},
+                    {"type_name": "movie", "inputs": ["movie.csv"]},
+                ],
+                "edge_mappings": [{"type_triplet": triplet, "inputs": ["saw.csv"]}],
+            }
+        )
+
+    options = {} if capacity is None else {"index_capacity": capacity}
+    fast, reference = import_both(tmp_path, make_plan, options, chunk_bytes=1 << 20, batch=64)
+    assert fast == reference
+    assert "target vertex movie '1' does not exist" in fast
+    assert "source vertex person '2' does not exist" in fast
