@@ -15,6 +15,7 @@ import pytest
 from jobcenter.graphs.indexes import index_name
 from jobcenter.graphs.stores import sqlite as sqlite_store
 from jobcenter.graphs.stores.base import (
+    SMALL_PARTS,
     Columns,
     GraphStore,
     RowBatch,
@@ -281,6 +282,15 @@ def test_pieces_of_a_run_small_and_big_give_the_runs_values(vertex):
     for start, length in [(0, 3), (3, 12), (20, 13), (0, n), (99, 1), (50, 0)]:
         first = None if vid is None else vid + start
         assert run.part(start, length, first).flat() == alone(start, length, first)
+    # the first SMALL_PARTS small pieces are made from their columns, the others sliced from
+    # the run's values (made once): alike, with and without columns left out
+    for start in range(SMALL_PARTS + 4):
+        first = None if vid is None else vid + start
+        values = alone(start, 2, first)
+        assert run.part(start, 2, first).flat() == values
+        width, skip = (4, frozenset({1})) if vertex else (3, frozenset({0}))
+        kept = [v for i, v in enumerate(values) if i % width not in skip]
+        assert run.part(start, 2, first).flat(skip) == kept
     batch = RowBatch()
     for start, length in [(0, 2), (2, 3), (5, 40)]:  # continuing one another: one piece
         batch.add(run.part(start, length, None if vid is None else vid + start))

@@ -139,8 +139,10 @@ class Columns:
         return out
 
 
-# A piece of a run of at least 1/BIG_PART of its rows is made into values on its own.
+# A piece of a run of at least 1/BIG_PART of its rows is made into values on its own, and
+# so are the first SMALL_PARTS smaller ones: the run's values are made at once for the rest.
 BIG_PART = 8
+SMALL_PARTS = 16
 
 
 class RunRows:
@@ -148,12 +150,13 @@ class RunRows:
     into Python values once, when the first piece is written (on the writer's thread), not
     piece by piece nor on the thread that reads the file (issue 14)."""
 
-    __slots__ = ("_flat", "_rows", "columns")
+    __slots__ = ("_flat", "_rows", "columns", "small")
 
     def __init__(self, columns: Columns) -> None:
         self.columns = columns
         self._flat: list | None = None
         self._rows: list[tuple] | None = None
+        self.small = 0  # small pieces made into values on their own
 
     def flat(self) -> list:
         if self._flat is None:
@@ -208,10 +211,14 @@ class RunPart:
     def flat(self, skip: frozenset[int] = frozenset()) -> list:
         """The part's values, row after row (but for the columns ``skip``): a big part's made
         from its columns (as a run in one piece is: the run's values made and then sliced
-        touched every value twice), small ones sliced from the run's, made once for them
-        all."""
-        columns = self.run.columns
-        if self.length * BIG_PART >= columns.length:
+        touched every value twice), and the first few small ones (a run cut only where a
+        batch ends has one or two: the run's values made for one took as long as the whole
+        run's writes of a messy file's batch); the others sliced from the run's, made once
+        for them all (a run cut by many lines judged one by one)."""
+        run, columns = self.run, self.run.columns
+        big = self.length * BIG_PART >= columns.length
+        if big or (run._flat is None and run.small < SMALL_PARTS):
+            run.small += not big
             part = columns.slice(self.start, self.length)
             return (part if self.vid is None else part.with_first(self._vids())).flat(skip)
         width = len(columns.columns)
