@@ -342,8 +342,10 @@ class ChunkedReading:
         texts = pc.take(text, pa.array(invalid, pa.int64())).to_pylist() if invalid else []
         # Their keys looked up at once, for the per-line builders: an edge line handed back
         # had its ends looked up by the run (if it got that far: a line of another label or
-        # column count fails before its builder looks them up); special lines, all of them.
-        asked = [chunks.text(start + s) for s in special]
+        # column count fails before its builder looks them up); special lines, but those that
+        # do not decode (they fail before they are built).
+        skip = set(chunks.undecodable)
+        asked = [chunks.text(start + s) for s in special if start + s not in skip]
         if vertex:
             asked = texts + asked
         else:
