@@ -61,8 +61,8 @@ class Run:
     rows: Columns
     keys: list[str] | None = None
     invalid: list[int] = dataclasses.field(default_factory=list)  # the other lines
-    # Endpoint look-ups of edge lines that failed for another cause or for them: (scope,
-    # keys, vids or None), what the per-line builders will ask again.
+    # The ends looked up for the edge lines that failed here (a missing end, a bad value):
+    # (scope, keys, vids or None), which their per-line builders ask again.
     looked_up: list[tuple[str, list[str], list[int | None]]] = dataclasses.field(
         default_factory=list
     )
