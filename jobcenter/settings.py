@@ -239,21 +239,23 @@ JOBCENTER_GRAPH_DIR = DATA_DIR / "graphs"
 JOBCENTER_GRAPH_STORE = env_str("JOBCENTER_GRAPH_STORE", "sqlite")
 JOBCENTER_GRAPH_STORE_URL = env_str("JOBCENTER_GRAPH_STORE_URL", "")
 # Failed-line records kept per file (all failures are still counted).
-JOBCENTER_MAX_FAILED_RECORDS = env_int("JOBCENTER_MAX_FAILED_RECORDS", 10_000)
+JOBCENTER_MAX_FAILED_RECORDS = env_int("JOBCENTER_MAX_FAILED_RECORDS", 10_000, minimum=0)
 # Graphs with up to this many vertices are imported with an in-memory vertex key index
 # (about 40 bytes a vertex); bigger ones look keys up in the graph store (slower, flat memory).
-JOBCENTER_IMPORT_INDEX_CAPACITY = env_int("JOBCENTER_IMPORT_INDEX_CAPACITY", 10_000_000)
+JOBCENTER_IMPORT_INDEX_CAPACITY = env_int("JOBCENTER_IMPORT_INDEX_CAPACITY", 10_000_000, minimum=0)
 # A ceiling on each import's pace, in data lines a second (0: as fast as it goes), so that
 # imports leave room for other work on a shared graph store.
-JOBCENTER_IMPORT_MAX_LINES_PER_SECOND = env_int("JOBCENTER_IMPORT_MAX_LINES_PER_SECOND", 0)
+JOBCENTER_IMPORT_MAX_LINES_PER_SECOND = env_int(
+    "JOBCENTER_IMPORT_MAX_LINES_PER_SECOND", 0, minimum=0
+)
 # Seconds between progress/heartbeat writes of a running job.
-JOBCENTER_HEARTBEAT_INTERVAL = env_float("JOBCENTER_HEARTBEAT_INTERVAL", 1.0)
+JOBCENTER_HEARTBEAT_INTERVAL = env_float("JOBCENTER_HEARTBEAT_INTERVAL", 1.0, minimum=0.01)
 # A running job whose heartbeat is older than this is ended as "worker lost".
-JOBCENTER_STALE_AFTER = env_float("JOBCENTER_STALE_AFTER", 30.0)
+JOBCENTER_STALE_AFTER = env_float("JOBCENTER_STALE_AFTER", 30.0, minimum=0.01)
 # How often a worker sweeps for stale jobs.
-JOBCENTER_SWEEP_INTERVAL = env_float("JOBCENTER_SWEEP_INTERVAL", 10.0)
+JOBCENTER_SWEEP_INTERVAL = env_float("JOBCENTER_SWEEP_INTERVAL", 10.0, minimum=0.01)
 # Largest file accepted in an upload (bytes); Django spools big uploads to disk, not memory.
-JOBCENTER_MAX_UPLOAD_BYTES = env_int("JOBCENTER_MAX_UPLOAD_BYTES", 2 * 1024**3)
+JOBCENTER_MAX_UPLOAD_BYTES = env_int("JOBCENTER_MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024**2
 
@@ -262,9 +264,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024**2
 # without credentials act in that one project (as an operator); empty = off. See docs/compat.md.
 JOBCENTER_GRAPHSCOPE_ANONYMOUS_PROJECT = env_str("JOBCENTER_GRAPHSCOPE_ANONYMOUS_PROJECT", "")
 # GET /v1/job returns at most this many jobs, newest first.
-JOBCENTER_GRAPHSCOPE_MAX_JOBS = env_int("JOBCENTER_GRAPHSCOPE_MAX_JOBS", 1000)
+JOBCENTER_GRAPHSCOPE_MAX_JOBS = env_int("JOBCENTER_GRAPHSCOPE_MAX_JOBS", 1000, minimum=0)
 # A signed GES request whose X-Sdk-Date is further than this from the server clock is refused.
-JOBCENTER_SIGNATURE_MAX_SKEW = env_int("JOBCENTER_SIGNATURE_MAX_SKEW", 15 * 60)
+JOBCENTER_SIGNATURE_MAX_SKEW = env_int("JOBCENTER_SIGNATURE_MAX_SKEW", 15 * 60, minimum=0)
 
 # --- analytics: algorithm, query, index, export and graph-operation jobs --------------------
 # Directories exports and backups are written to (os.pathsep-separated; relative paths in a
@@ -273,17 +275,17 @@ JOBCENTER_EXPORT_ROOTS = env_paths("JOBCENTER_EXPORT_ROOTS", [DATA_DIR / "export
 # One SQLite file per job result (see jobcenter/jobs/results.py).
 JOBCENTER_RESULT_DIR = DATA_DIR / "results"
 # Most rows a query job keeps (its limit when it gives none).
-JOBCENTER_QUERY_MAX_ROWS = env_int("JOBCENTER_QUERY_MAX_ROWS", 1_000_000)
+JOBCENTER_QUERY_MAX_ROWS = env_int("JOBCENTER_QUERY_MAX_ROWS", 1_000_000, minimum=0)
 # Days a finished job's result is kept (0: for ever), for projects that set none of their own
 # (Project.result_retention_days); workers apply it every JOBCENTER_PURGE_INTERVAL seconds.
-JOBCENTER_RESULT_RETENTION_DAYS = env_int("JOBCENTER_RESULT_RETENTION_DAYS", 30)
-JOBCENTER_PURGE_INTERVAL = env_float("JOBCENTER_PURGE_INTERVAL", 3600.0)
+JOBCENTER_RESULT_RETENTION_DAYS = env_int("JOBCENTER_RESULT_RETENTION_DAYS", 30, minimum=0)
+JOBCENTER_PURGE_INTERVAL = env_float("JOBCENTER_PURGE_INTERVAL", 3600.0, minimum=0.01)
 # Graphs a worker keeps built in memory for algorithm jobs, in MiB (estimated; least recently
 # used dropped first; 0 keeps none). A worker loads a graph when an import, clear or restore of
 # it ends, and at start the graphs of the latest algorithm jobs, at most
 # JOBCENTER_WARM_ON_START of them (see jobcenter/jobs/resident.py).
-JOBCENTER_GRAPH_MEMORY_MB = env_int("JOBCENTER_GRAPH_MEMORY_MB", 2048)
-JOBCENTER_WARM_ON_START = env_int("JOBCENTER_WARM_ON_START", 4)
+JOBCENTER_GRAPH_MEMORY_MB = env_int("JOBCENTER_GRAPH_MEMORY_MB", 2048, minimum=0)
+JOBCENTER_WARM_ON_START = env_int("JOBCENTER_WARM_ON_START", 4, minimum=0)
 # Modules of job kinds outside jobcenter/jobs/kinds/ (each registers itself when imported; see
 # docs/architecture.md "How to add a job kind"). Comma-separated dotted names.
 JOBCENTER_JOB_KINDS = env_list("JOBCENTER_JOB_KINDS", [])
@@ -297,16 +299,16 @@ JOBCENTER_WEBHOOK_ALLOWED_HOSTS = env_list("JOBCENTER_WEBHOOK_ALLOWED_HOSTS", []
 # "127.0.0.1/32,10.1.0.0/16"): loopback, private, link-local and reserved addresses are refused.
 JOBCENTER_WEBHOOK_ALLOWED_NETWORKS = env_list("JOBCENTER_WEBHOOK_ALLOWED_NETWORKS", [])
 # Seconds a receiver has to answer (connect and response each).
-JOBCENTER_WEBHOOK_TIMEOUT = env_float("JOBCENTER_WEBHOOK_TIMEOUT", 10.0)
+JOBCENTER_WEBHOOK_TIMEOUT = env_float("JOBCENTER_WEBHOOK_TIMEOUT", 10.0, minimum=0.01)
 # Retries: after 1 x BASE seconds, then doubling up to MAX, for RETRY_FOR seconds in all.
-JOBCENTER_WEBHOOK_RETRY_BASE = env_float("JOBCENTER_WEBHOOK_RETRY_BASE", 10.0)
-JOBCENTER_WEBHOOK_RETRY_MAX = env_float("JOBCENTER_WEBHOOK_RETRY_MAX", 3600.0)
-JOBCENTER_WEBHOOK_RETRY_FOR = env_float("JOBCENTER_WEBHOOK_RETRY_FOR", 86400.0)
+JOBCENTER_WEBHOOK_RETRY_BASE = env_float("JOBCENTER_WEBHOOK_RETRY_BASE", 10.0, minimum=0.01)
+JOBCENTER_WEBHOOK_RETRY_MAX = env_float("JOBCENTER_WEBHOOK_RETRY_MAX", 3600.0, minimum=0.01)
+JOBCENTER_WEBHOOK_RETRY_FOR = env_float("JOBCENTER_WEBHOOK_RETRY_FOR", 86400.0, minimum=0.01)
 # How often a worker's sender looks for due deliveries when idle (seconds).
-JOBCENTER_WEBHOOK_POLL_INTERVAL = env_float("JOBCENTER_WEBHOOK_POLL_INTERVAL", 0.5)
+JOBCENTER_WEBHOOK_POLL_INTERVAL = env_float("JOBCENTER_WEBHOOK_POLL_INTERVAL", 0.5, minimum=0.01)
 # Days delivered and given-up deliveries stay in the log (0: for ever); trimmed by the workers
 # every JOBCENTER_PURGE_INTERVAL.
-JOBCENTER_WEBHOOK_LOG_DAYS = env_int("JOBCENTER_WEBHOOK_LOG_DAYS", 30)
+JOBCENTER_WEBHOOK_LOG_DAYS = env_int("JOBCENTER_WEBHOOK_LOG_DAYS", 30, minimum=0)
 # GET /metrics needs "Authorization: Bearer <this>"; empty (the default): /metrics is 404.
 JOBCENTER_METRICS_TOKEN = env_str("JOBCENTER_METRICS_TOKEN", "")
 
@@ -344,15 +346,21 @@ SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
 SESSION_COOKIE_SECURE = JOBCENTER_TLS
 CSRF_COOKIE_SECURE = JOBCENTER_TLS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if JOBCENTER_TLS else None
-SECURE_HSTS_SECONDS = env_int("JOBCENTER_HSTS_SECONDS", 31_536_000) if JOBCENTER_TLS else 0
+SECURE_HSTS_SECONDS = (
+    env_int("JOBCENTER_HSTS_SECONDS", 31_536_000, minimum=0) if JOBCENTER_TLS else 0
+)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("JOBCENTER_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("JOBCENTER_HSTS_PRELOAD", True)
 # Reverse proxies in front of the server whose X-Forwarded-For is to be believed (0: none; the
 # client address is then REMOTE_ADDR). Used for the per-address login throttle.
-JOBCENTER_PROXY_COUNT = env_int("JOBCENTER_PROXY_COUNT", 0)
+JOBCENTER_PROXY_COUNT = env_int("JOBCENTER_PROXY_COUNT", 0, minimum=0)
 # Wrong passwords (login page, admin login, POST /api/v1/auth/token/) allowed per user name and
 # per client address in a window of JOBCENTER_LOGIN_FAILURE_WINDOW seconds; then that name or
 # address gets 429 with Retry-After until the window ends (0 turns a limit off).
-JOBCENTER_LOGIN_MAX_FAILURES_PER_USER = env_int("JOBCENTER_LOGIN_MAX_FAILURES_PER_USER", 10)
-JOBCENTER_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("JOBCENTER_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
-JOBCENTER_LOGIN_FAILURE_WINDOW = env_int("JOBCENTER_LOGIN_FAILURE_WINDOW", 15 * 60)
+JOBCENTER_LOGIN_MAX_FAILURES_PER_USER = env_int(
+    "JOBCENTER_LOGIN_MAX_FAILURES_PER_USER", 10, minimum=1
+)
+JOBCENTER_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int(
+    "JOBCENTER_LOGIN_MAX_FAILURES_PER_ADDRESS", 50, minimum=1
+)
+JOBCENTER_LOGIN_FAILURE_WINDOW = env_int("JOBCENTER_LOGIN_FAILURE_WINDOW", 15 * 60, minimum=1)

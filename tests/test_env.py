@@ -1,0 +1,78 @@
+"""Settings read from the environment: a value that cannot be right stops the start with an
+error that names the variable (not a bare ``int()`` traceback)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from jobcenter.env import env_float, env_int
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_whole_numbers_and_their_least_value(monkeypatch):
+    monkeypatch.setenv("JC_TEST_N", " 10_000 ")
+    assert env_int("JC_TEST_N", 5, minimum=0) == 10_000
+    monkeypatch.setenv("JC_TEST_N", "")
+    assert env_int("JC_TEST_N", 5, minimum=0) == 5
+    monkeypatch.delenv("JC_TEST_N")
+    assert env_int("JC_TEST_N", 5) == 5
+    monkeypatch.setenv("JC_TEST_N", "1.5")
+    with pytest.raises(
+        ImproperlyConfigured, match=r"^JC_TEST_N must be a whole number, not '1.5'$"
+    ):
+        env_int("JC_TEST_N", 5)
+    monkeypatch.setenv("JC_TEST_N", "-1")
+    with pytest.raises(ImproperlyConfigured, match=r"^JC_TEST_N must be at least 0, not -1$"):
+        env_int("JC_TEST_N", 5, minimum=0)
+    assert env_int("JC_TEST_N", 5) == -1  # no least value: any whole number
+
+
+def test_numbers_and_their_least_value(monkeypatch):
+    monkeypatch.setenv("JC_TEST_F", "0.25")
+    assert env_float("JC_TEST_F", 1.0, minimum=0.01) == 0.25
+    for bad, message in [
+        ("fast", r"^JC_TEST_F must be a number, not 'fast'$"),
+        ("0", r"^JC_TEST_F must be at least 0.01, not 0$"),
+        ("nan", r"^JC_TEST_F must be at least 0.01, not nan$"),
+        ("inf", r"^JC_TEST_F must be at least 0.01, not inf$"),
+    ]:
+        monkeypatch.setenv("JC_TEST_F", bad)
+        with pytest.raises(ImproperlyConfigured, match=message):
+            env_float("JC_TEST_F", 1.0, minimum=0.01)
+    monkeypatch.setenv("JC_TEST_F", "inf")
+    with pytest.raises(ImproperlyConfigured, match=r"^JC_TEST_F must be finite, not inf$"):
+        env_float("JC_TEST_F", 1.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("JOBCENTER_IMPORT_MAX_LINES_PER_SECOND", "fast", "must be a whole number, not 'fast'"),
+        ("JOBCENTER_IMPORT_MAX_LINES_PER_SECOND", "-100", "must be at least 0, not -100"),
+        ("JOBCENTER_HEARTBEAT_INTERVAL", "0", "must be at least 0.01, not 0"),
+    ],
+)
+def test_a_bad_setting_stops_the_start_and_names_itself(name, value, said, tmp_path):
+    """As an operator meets it: ``manage.py check`` with the bad variable exits non-zero and
+    its last line says which variable and why."""
+    env = {**os.environ, name: value, "JOBCENTER_DATA_DIR": str(tmp_path)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "manage.py"), "check"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"django.core.exceptions.ImproperlyConfigured: {name} {said}"
+    ), done.stderr[-2000:]
