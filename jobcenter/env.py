@@ -13,11 +13,22 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
-def env_bool(name: str, default: bool = False) -> bool:
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def env_bool(name: str, default: bool = False, *, strict: bool = True) -> bool:
+    """On or off; any other word stops the start (``JOBCENTER_TLS=ture`` was off, silently),
+    but for a name other programs use too (``strict=False``: any other word is off)."""
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if strict and word not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(
+            f"{name} must be one of 1, true, yes, on or 0, false, no, off, not {value!r}"
+        )
+    return word in _TRUE
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from jobcenter.env import env_float, env_int
+from jobcenter.env import env_bool, env_float, env_int
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -51,12 +51,29 @@ def test_numbers_and_their_least_value(monkeypatch):
         env_float("JC_TEST_F", 1.0)
 
 
+def test_on_and_off(monkeypatch):
+    for value, on in [("1", True), (" Yes ", True), ("ON", True), ("false", False), ("0", False)]:
+        monkeypatch.setenv("JC_TEST_B", value)
+        assert env_bool("JC_TEST_B", not on) is on
+    monkeypatch.setenv("JC_TEST_B", " ")
+    assert env_bool("JC_TEST_B", True) is True
+    monkeypatch.setenv("JC_TEST_B", "ture")
+    with pytest.raises(ImproperlyConfigured, match=r"^JC_TEST_B must be one of .*, not 'ture'$"):
+        env_bool("JC_TEST_B")
+    assert env_bool("JC_TEST_B", True, strict=False) is False  # (DEBUG: other tools set it)
+
+
 @pytest.mark.parametrize(
     ("name", "value", "said"),
     [
         ("JOBCENTER_IMPORT_MAX_LINES_PER_SECOND", "fast", "must be a whole number, not 'fast'"),
         ("JOBCENTER_IMPORT_MAX_LINES_PER_SECOND", "-100", "must be at least 0, not -100"),
         ("JOBCENTER_HEARTBEAT_INTERVAL", "0", "must be at least 0.01, not 0"),
+        (
+            "JOBCENTER_TLS",
+            "ture",
+            "must be one of 1, true, yes, on or 0, false, no, off, not 'ture'",
+        ),
     ],
 )
 def test_a_bad_setting_stops_the_start_and_names_itself(name, value, said, tmp_path):
