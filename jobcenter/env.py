@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -13,6 +15,7 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+_N = TypeVar("_N", int, float)
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -34,27 +37,24 @@ def env_bool(name: str, default: bool = False, *, strict: bool = True) -> bool:
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     """A whole number (underscores allowed: ``10_000_000``); a value that is not one, or is
     under ``minimum``, stops the start with an error that names the variable."""
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
-    if minimum is not None and number < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
-    return number
+    return _env_number(name, default, int, "a whole number", minimum)
 
 
 def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
-    """A number (``0.5``, ``1e3``), checked as :func:`env_int` checks its."""
+    """A number (``0.5``, ``1e3``), finite, checked as :func:`env_int` checks its."""
+    return _env_number(name, default, float, "a number", minimum)
+
+
+def _env_number(
+    name: str, default: _N, parse: Callable[[str], _N], kind: str, minimum: _N | None
+) -> _N:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
     try:
-        number = float(value)
+        number = parse(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+        raise ImproperlyConfigured(f"{name} must be {kind}, not {value!r}") from None
     if not math.isfinite(number) or (minimum is not None and number < minimum):
         least = f"at least {minimum:g}" if minimum is not None else "finite"
         raise ImproperlyConfigured(f"{name} must be {least}, not {value.strip()}")
