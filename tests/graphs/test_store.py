@@ -660,6 +660,32 @@ def test_a_write_that_grows_a_table_leaves_its_statistics_fresh(tmp_path):
         drop_store(store)
 
 
+def test_a_key_is_found_through_the_key_index_with_or_without_its_scope(tmp_path):
+    """An algorithm's start vertex is looked up by its key alone, in every scope: on a graph of
+    many vertices that must not read the whole vertex table. Keys order as bytes, as in the
+    SQLite store, whatever the database's locale."""
+    store = new_store("postgresql", tmp_path)
+    s = f'"{store.schema}"'  # type: ignore[attr-defined]
+    try:
+        store.begin(width=0, schema={})
+        keys = [f"v{i}" for i in range(20_000)] + ["B", "a", "é", "Z"]
+        store.add_vertices([(n, "n" if n % 2 else "m", k, "n") for n, k in enumerate(keys, 1)])
+        store.commit(job_id="j", summary={})
+        assert store.find_vertices("v7") == [(8, "m", "n")]
+        assert store.find_vid("n", "v6") == 7 and store.find_vid("m", "v6") is None
+        for where in ("key = 'v7'", "key = 'v7' AND scope = 'm'"):
+            plan = store.conn.execute(  # type: ignore[attr-defined]
+                f"EXPLAIN SELECT vid FROM {s}.vertex WHERE {where}"  # noqa: S608
+            ).fetchall()
+            assert "Seq Scan" not in "\n".join(row[0] for row in plan), where
+        ordered = store.conn.execute(  # type: ignore[attr-defined]
+            f"SELECT key FROM {s}.vertex WHERE key IN ('B', 'a', 'é', 'Z') ORDER BY key"  # noqa: S608
+        ).fetchall()
+        assert [k for (k,) in ordered] == sorted(["B", "a", "é", "Z"], key=str.encode)
+    finally:
+        drop_store(store)
+
+
 @pytest.mark.parametrize("label", ["e", "it's", "日本", "a\0b"])
 def test_columns_of_one_text_are_stored_as_bound_values_would_be(tmp_path, label):
     """Columns with one text or NULL in every row of a batch (labels, scopes, absent
