@@ -10,8 +10,9 @@ import time
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from jobcenter.core.database import DatabaseCommand
 from jobcenter.jobs.choices import TERMINAL_STATUSES
 from jobcenter.jobs.models import FailedLine, Job
 from jobcenter.jobs.selectors import file_status, job_failed_lines, job_files, job_links
@@ -85,7 +86,7 @@ def failed_line_dict(line: FailedLine) -> dict[str, Any]:
     }
 
 
-class JobsCommandBase(BaseCommand):
+class JobsCommandBase(DatabaseCommand):
     """The helpers every subcommand group (a mixin of the ``jobs`` command) uses."""
 
     def _user(self, name: str | None) -> Any:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
+from jobcenter.core.database import DatabaseCommand
 from jobcenter.core.management.commands.serve import change_password_hint
 from jobcenter.projects.services import FIRST_ADMIN, first_start_bootstrap
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = "Create the first admin account and project if the database has no user yet."
 
     def handle(self, *args: Any, **options: Any) -> None:

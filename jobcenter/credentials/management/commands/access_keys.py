@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from jobcenter.core.database import DatabaseCommand
 from jobcenter.core.errors import ServiceError
 from jobcenter.credentials.models import AccessKey
 from jobcenter.credentials.selectors import access_key_list
@@ -33,7 +34,7 @@ def key_dict(key: AccessKey) -> dict[str, Any]:
     }
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = "Manage access keys (AK/SK) for signed GES API requests."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from jobcenter.core.database import DatabaseCommand
 from jobcenter.jobs.services import job_results_expire
 from jobcenter.projects.models import Project
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = "Remove job results (and with --jobs the jobs) older than their retention."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 
+from jobcenter.core.database import DatabaseCommand
 from jobcenter.jobs.transitions import job_recover_stale
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = "End jobs whose worker stopped sending heartbeats (for cron; workers also do this)."
 
     def add_arguments(self, parser: Any) -> None:

@@ -1,0 +1,59 @@
+"""The job database as an operator's command meets it: a command stops with one clear line that
+names the database when it cannot be reached or is not migrated, instead of a traceback from
+its first query ("no such table: auth_user" on a data directory never served, a refused
+connection when ``make run-pg``'s server is stopped)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.migrations.executor import MigrationExecutor
+
+
+def run_pg_env() -> Path:
+    """The settings ``make run-pg`` writes for commands in other shells (core/run_pg.py)."""
+    return Path(settings.BASE_DIR) / "var" / "pg" / "env"
+
+
+def database_name(alias: str = DEFAULT_DB_ALIAS) -> str:
+    """Where the database is, without its password: a SQLite file, or host:port/name."""
+    conf = connections[alias].settings_dict
+    if connections[alias].vendor == "sqlite":
+        return str(conf["NAME"])
+    host = conf.get("HOST") or "local socket"
+    port = f":{conf['PORT']}" if conf.get("PORT") else ""
+    return f"{host}{port}/{conf.get('NAME')}"
+
+
+def require_migrated_database(alias: str = DEFAULT_DB_ALIAS) -> None:
+    """Raise :class:`CommandError` unless the database answers and has every migration."""
+    connection = connections[alias]
+    where = f"the job database ({database_name(alias)})"
+    try:
+        executor = MigrationExecutor(connection)
+        missing = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CommandError(f"{where} cannot be reached: {reason}. Is its server running?") from exc
+    if missing:
+        hint = ""
+        default = connection.vendor == "sqlite" and not os.environ.get("DATABASE_URL")
+        if default and run_pg_env().exists():
+            hint = f" For the server make run-pg runs, first run: . {run_pg_env()}"
+        raise CommandError(
+            f"{where} is not set up: {len(missing)} migrations are not applied. make run "
+            "applies them when it starts (or run: .venv/bin/python manage.py migrate)." + hint
+        )
+
+
+class DatabaseCommand(BaseCommand):
+    """A management command that reads or writes the job database (checked before it runs)."""
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        require_migrated_database(options.get("database") or DEFAULT_DB_ALIAS)
+        return super().execute(*args, **options)
