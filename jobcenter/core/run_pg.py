@@ -10,7 +10,9 @@
    directory, a password kept there), and the ``jobcenter`` database created;
 3. COMMAND runs with ``DATABASE_URL`` pointing there, ``JOBCENTER_GRAPH_STORE=postgresql`` (the
    graph store in the same database) and ``JOBCENTER_DATA_DIR``; it migrates and serves;
-4. when COMMAND ends, the server is stopped (``pg_ctl stop -m fast``); the next run starts it
+4. what COMMAND's environment sets is also written to ``env`` in the data directory, for
+   ``manage.py`` commands in other shells (``. var/pg/env``);
+5. when COMMAND ends, the server is stopped (``pg_ctl stop -m fast``); the next run starts it
    again, with its data.
 
 COMMAND is in our process group, so a terminal's Ctrl-C reaches it directly: we ignore SIGINT,
@@ -23,6 +25,7 @@ end.
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -57,6 +60,33 @@ def environment(pg: LocalPostgres, data_dir: Path, *, chosen: bool) -> dict[str,
     return env
 
 
+# The settings COMMAND's environment gets from us (see :func:`environment`).
+SETTINGS = (
+    "DATABASE_URL",
+    "JOBCENTER_DATA_DIR",
+    "JOBCENTER_GRAPH_STORE",
+    "JOBCENTER_GRAPH_STORE_URL",
+    "JOBCENTER_IMPORT_ROOTS",
+)
+
+
+def write_shell_settings(path: Path, env: dict[str, str]) -> Path:
+    """COMMAND's settings as a file a shell sources, so that ``manage.py`` commands in other
+    shells reach this server (readable by its owner only: the URL holds the password)."""
+    lines = [
+        "# make run-pg's settings for manage.py commands in another shell: . " + str(path),
+        *(
+            f"export {key}={shlex.quote(env[key])}" if key in env else f"unset {key}"
+            for key in SETTINGS
+        ),
+    ]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return path
+
+
 def main(argv: list[str]) -> int:
     if "--" not in argv or not argv[argv.index("--") + 1 :]:
         print("usage: python -m jobcenter.core.run_pg -- COMMAND [ARG...]", file=sys.stderr)
@@ -81,7 +111,13 @@ def main(argv: list[str]) -> int:
         f"{shown(pg.base)}, password in {shown(pg.password_file)})",
         flush=True,
     )
-    child = subprocess.Popen(command, env=environment(pg, data_dir, chosen=chosen))
+    env = environment(pg, data_dir, chosen=chosen)
+    settings_file = write_shell_settings(data_dir / "env", env)
+    print(
+        f"  Commands in another shell (manage.py jobs ...): . {shown(settings_file)} first",
+        flush=True,
+    )
+    child = subprocess.Popen(command, env=env)
 
     def pass_on(signum: int, _frame: FrameType | None) -> None:
         signal.signal(signum, signal.SIG_IGN)  # once: a repeat is the same stop

@@ -7,8 +7,10 @@ set up under the data directory, migrate, collectstatic, serve, gunicorn and two
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import subprocess
 import tempfile
 import urllib.request
 from collections.abc import Iterator
@@ -30,6 +32,8 @@ from tests.core.test_serve import (
     venv_with_a_stand_in_pip,
 )
 from tests.factories.waiting import wait_for
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -103,6 +107,34 @@ def test_make_run_pg_serves_on_its_own_postgresql_with_two_workers_and_stops_it_
         wait_for(lambda: listening_workers(pg) == 2, timeout=30)
         assert users(pg) == ["admin"]
         assert not (data_dir / "jobcenter.sqlite3").exists()
+
+        # A command in another shell, after the line the banner gives: an import through
+        # this server and its workers, into its graph store.
+        settings_file = data_dir / "env"
+        assert f"  Commands in another shell (manage.py jobs ...): . {settings_file} first" in text
+        assert settings_file.stat().st_mode & 0o777 == 0o600  # its URL holds the password
+        shutil.copytree(REPO / "tests" / "data" / "ges_movie", data_dir / "imports" / "movie")
+        movie = data_dir / "imports" / "movie"
+        submit = (
+            f". {settings_file} && {venv}/bin/python manage.py jobs submit-import --json "
+            "--project default --graph movies --create-graph --format ges "
+            f"--schema {movie}/schema.xml --vertices {movie}/vertex.csv "
+            f"--edges {movie}/edge.csv --wait"
+        )
+        shell_env = {k: v for k, v in env.items() if k != "JOBCENTER_DATA_DIR"}
+        done = subprocess.run(
+            ["bash", "-c", submit],
+            cwd=REPO,
+            env=shell_env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        job = json.loads(done.stdout)
+        assert job["status"] == "partially_failed", (done.stdout, done.stderr)
+        assert [f["successful_lines"] for f in job["files"]] == [4, 6, 5], job["files"]
+        with psycopg.connect(pg.url("jobcenter"), autocommit=True) as conn:
+            assert conn.execute("SELECT count(*) FROM jobs_job").fetchone()[0] == 1
         output = first.ctrl_c()
     finally:
         first.kill()
@@ -118,6 +150,7 @@ def test_make_run_pg_serves_on_its_own_postgresql_with_two_workers_and_stops_it_
         assert shown == [
             f"  PostgreSQL on 127.0.0.1:{pg.port} (database jobcenter; its files and log in "
             f"{pg.base}, password in {pg.password_file})",
+            f"  Commands in another shell (manage.py jobs ...): . {data_dir / 'env'} first",
             f"  jobcenter is running at {url}",
             "  Press Ctrl-C to stop it.",
         ], "\n".join(shown)
