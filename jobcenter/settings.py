@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 from jobcenter.env import env_bool, env_float, env_int, env_list, env_paths, env_str
@@ -99,10 +100,23 @@ TEMPLATES = [
 ]
 
 
+# The job database's kinds: SQLite, and PostgreSQL (psycopg is installed; no other driver is).
+DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "pgsql")
+
+
 def _database() -> dict:
     url = env_str("DATABASE_URL")
     if url:
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        if scheme not in DATABASE_SCHEMES:  # (the URL itself is not shown: it holds a password)
+            given = f"a URL of scheme {scheme!r}" if scheme else "a text without '://'"
+            raise ImproperlyConfigured(
+                "DATABASE_URL must be postgres://user:password@host:port/name (or sqlite:///path, "
+                f"or unset: SQLite in the data directory), not {given}"
+            )
         db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        if not db.get("NAME"):
+            raise ImproperlyConfigured(f"DATABASE_URL names no database: {scheme}://.../name")
     else:
         DATA_DIR.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/ yet
         db = {
