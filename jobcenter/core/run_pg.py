@@ -15,15 +15,17 @@
 5. when COMMAND ends, the server is stopped (``pg_ctl stop -m fast``); the next run starts it
    again, with its data.
 
-COMMAND is in our process group, so a terminal's Ctrl-C reaches it directly: we ignore SIGINT,
-wait for it, and end as it ended (killed by SIGINT, as ``make`` is: the calling make sees
-what it sees under ``make run``). SIGTERM and SIGHUP are passed on to it once. A server left
-running by a run that was killed (SIGKILL) is taken over by the next run, and stopped at its
-end.
+One run per data directory: a second one, which would stop the server under the first, stops at
+once naming the first (:func:`hold_run_lock`). COMMAND is in our process group, so a terminal's
+Ctrl-C reaches it directly: we ignore SIGINT, wait for it, and end as it ended (killed by
+SIGINT, as ``make`` is: the calling make sees what it sees under ``make run``). SIGTERM and
+SIGHUP are passed on to it once. A server left running by a run that was killed (SIGKILL) is
+taken over by the next run, and stopped at its end.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shlex
 import signal
@@ -87,6 +89,24 @@ def write_shell_settings(path: Path, env: dict[str, str]) -> Path:
     return path
 
 
+def hold_run_lock(data_dir: Path) -> tuple[int | None, str]:
+    """One ``make run-pg`` per data directory: a second one would share the server and stop
+    it when it ends, under the first one's web server and workers. Held (an open file with
+    ``flock``) until this process ends, a crash included. Returns the lock's descriptor, or
+    None and the process id of the run that holds it."""
+    path = data_dir / "run-pg.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # not inherited by COMMAND
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        return None, holder
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd, str(os.getpid())
+
+
 def main(argv: list[str]) -> int:
     if "--" not in argv or not argv[argv.index("--") + 1 :]:
         print("usage: python -m jobcenter.core.run_pg -- COMMAND [ARG...]", file=sys.stderr)
@@ -95,6 +115,15 @@ def main(argv: list[str]) -> int:
     chosen = not os.environ.get("JOBCENTER_DATA_DIR")
     data_dir = Path(os.environ.get("JOBCENTER_DATA_DIR") or BASE_DIR / "var" / "pg").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    lock, holder = hold_run_lock(data_dir)
+    if lock is None:
+        print(
+            f"make run-pg: already running with the data directory {shown(data_dir)} (process "
+            f"{holder}). Stop it first (Ctrl-C in its terminal), or give this one a data "
+            "directory of its own: JOBCENTER_DATA_DIR=... make run-pg",
+            file=sys.stderr,
+        )
+        return 1
     pg = LocalPostgres(data_dir / "postgres")
     try:
         if not pg.initialised():

@@ -135,6 +135,19 @@ def test_make_run_pg_serves_on_its_own_postgresql_with_two_workers_and_stops_it_
         assert [f["successful_lines"] for f in job["files"]] == [4, 6, 5], job["files"]
         with psycopg.connect(pg.url("jobcenter"), autocommit=True) as conn:
             assert conn.execute("SELECT count(*) FROM jobs_job").fetchone()[0] == 1
+
+        # A second make run-pg of the same data directory (another port) would stop the
+        # server under this one when it ends: it stops at once, naming this one.
+        other = [*argv[:-1], f"PORT={free_port()}"]
+        second = subprocess.run(other, env=env, capture_output=True, text=True, timeout=120)
+        assert second.returncode != 0
+        (runner,) = [pid for pid in processes if "jobcenter.core.run_pg" in command_line(pid)]
+        assert (
+            f"make run-pg: already running with the data directory {data_dir} (process "
+            f"{runner}). Stop it first" in second.stderr
+        ), second.stderr
+        assert "Setting up" not in second.stdout and "PostgreSQL on" not in second.stdout
+        assert pg.running() and answers(f"{url}api/health/")
         output = first.ctrl_c()
     finally:
         first.kill()
