@@ -39,7 +39,8 @@ def require_migrated_database(alias: str = DEFAULT_DB_ALIAS) -> None:
         missing = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except DatabaseError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CommandError(f"{where} cannot be reached: {reason}. Is its server running?") from exc
+        ask = "" if connection.vendor == "sqlite" else " Is its server running?"
+        raise CommandError(f"{where} cannot be reached: {reason}.{ask}") from exc
     if missing:
         hint = ""
         default = connection.vendor == "sqlite" and not os.environ.get("DATABASE_URL")

@@ -50,3 +50,13 @@ def test_a_command_whose_database_server_is_down_names_it_without_its_password(t
     assert f"the job database (127.0.0.1:{port}/jobcenter) cannot be reached:" in done.stderr
     assert "Is its server running?" in done.stderr
     assert "s3cret-pw" not in done.stderr + done.stdout
+
+
+def test_a_sqlite_database_that_cannot_be_opened_is_named_without_asking_for_a_server(tmp_path):
+    path = tmp_path / "missing" / "jobs.sqlite3"  # its directory does not exist
+    env = fresh_install_env(tmp_path / "data", DATABASE_URL=f"sqlite:///{path}")
+    done = manage("jobs", "list", env=env)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.stderr.strip() == (
+        f"CommandError: the job database ({path}) cannot be reached: unable to open database file."
+    ), done.stderr
