@@ -372,9 +372,9 @@ JOBCENTER_PROXY_COUNT = env_int("JOBCENTER_PROXY_COUNT", 0, minimum=0)
 # per client address in a window of JOBCENTER_LOGIN_FAILURE_WINDOW seconds; then that name or
 # address gets 429 with Retry-After until the window ends (0 turns a limit off).
 JOBCENTER_LOGIN_MAX_FAILURES_PER_USER = env_int(
-    "JOBCENTER_LOGIN_MAX_FAILURES_PER_USER", 10, minimum=1
+    "JOBCENTER_LOGIN_MAX_FAILURES_PER_USER", 10, minimum=0
 )
 JOBCENTER_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int(
-    "JOBCENTER_LOGIN_MAX_FAILURES_PER_ADDRESS", 50, minimum=1
+    "JOBCENTER_LOGIN_MAX_FAILURES_PER_ADDRESS", 50, minimum=0
 )
 JOBCENTER_LOGIN_FAILURE_WINDOW = env_int("JOBCENTER_LOGIN_FAILURE_WINDOW", 15 * 60, minimum=1)

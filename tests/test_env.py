@@ -99,3 +99,25 @@ def test_a_bad_setting_stops_the_start_and_names_itself(name, value, said, tmp_p
     assert done.returncode == 1
     assert done.stderr.strip() == f"ImproperlyConfigured: {name} {said}", done.stderr[-2000:]
     assert ":pw@" not in done.stderr
+
+
+def test_zero_turns_a_login_limit_off_as_documented(tmp_path):
+    """docs/security.md: "0 turns a limit off"; the start must accept it."""
+    env = {
+        **os.environ,
+        "JOBCENTER_LOGIN_MAX_FAILURES_PER_USER": "0",
+        "JOBCENTER_LOGIN_MAX_FAILURES_PER_ADDRESS": "0",
+        "JOBCENTER_DATA_DIR": str(tmp_path),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    code = "from django.conf import settings; print(settings.JOBCENTER_LOGIN_MAX_FAILURES_PER_USER)"
+    done = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=REPO,
+        env={**env, "DJANGO_SETTINGS_MODULE": "jobcenter.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "0"
