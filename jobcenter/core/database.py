@@ -6,18 +6,13 @@ connection when ``make run-pg``'s server is stopped)."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 
-
-def run_pg_env() -> Path:
-    """The settings ``make run-pg`` writes for commands in other shells (core/run_pg.py)."""
-    return Path(settings.BASE_DIR) / "var" / "pg" / "env"
+from jobcenter.core.run_pg import DEFAULT_DATA_DIR, SETTINGS_FILE
 
 
 def database_name(alias: str = DEFAULT_DB_ALIAS) -> str:
@@ -44,8 +39,9 @@ def require_migrated_database(alias: str = DEFAULT_DB_ALIAS) -> None:
     if missing:
         hint = ""
         default = connection.vendor == "sqlite" and not os.environ.get("DATABASE_URL")
-        if default and run_pg_env().exists():
-            hint = f" For the server make run-pg runs, first run: . {run_pg_env()}"
+        run_pg_settings = DEFAULT_DATA_DIR / SETTINGS_FILE  # (written by make run-pg)
+        if default and run_pg_settings.exists():
+            hint = f" For the server make run-pg runs, first run: . {run_pg_settings}"
         raise CommandError(
             f"{where} is not set up: {len(missing)} migrations are not applied. make run "
             "applies them when it starts (or run: .venv/bin/python manage.py migrate)." + hint
@@ -56,5 +52,5 @@ class DatabaseCommand(BaseCommand):
     """A management command that reads or writes the job database (checked before it runs)."""
 
     def execute(self, *args: Any, **options: Any) -> Any:
-        require_migrated_database(options.get("database") or DEFAULT_DB_ALIAS)
+        require_migrated_database()
         return super().execute(*args, **options)

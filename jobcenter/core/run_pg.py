@@ -38,6 +38,8 @@ from jobcenter.core.localpg import LocalPostgres, LocalPostgresError
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 DATABASE = "jobcenter"
+DEFAULT_DATA_DIR = BASE_DIR / "var" / "pg"
+SETTINGS_FILE = "env"  # in the data directory: see write_shell_settings
 
 
 def shown(path: Path) -> str:
@@ -113,7 +115,7 @@ def main(argv: list[str]) -> int:
         return 2
     command = argv[argv.index("--") + 1 :]
     chosen = not os.environ.get("JOBCENTER_DATA_DIR")
-    data_dir = Path(os.environ.get("JOBCENTER_DATA_DIR") or BASE_DIR / "var" / "pg").resolve()
+    data_dir = Path(os.environ.get("JOBCENTER_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     lock, holder = hold_run_lock(data_dir)
     if lock is None:
@@ -141,7 +143,7 @@ def main(argv: list[str]) -> int:
         flush=True,
     )
     env = environment(pg, data_dir, chosen=chosen)
-    settings_file = write_shell_settings(data_dir / "env", env)
+    settings_file = write_shell_settings(data_dir / SETTINGS_FILE, env)
     print(
         f"  Commands in another shell (manage.py jobs ...): . {shown(settings_file)} first",
         flush=True,
